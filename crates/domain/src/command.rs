@@ -1,0 +1,631 @@
+//! What people ask of a visit, who may ask it, and the one function that decides: [`apply`]
+//! takes a visit, who is acting, when, the version they saw and a command, and returns the new
+//! visit with the history entries it caused, or a [`DomainError`] that says why not.
+
+use crate::ids::{ClinicId, RoomId, StaffId, VisitId};
+use crate::input::{InputError, IntakeAnswer, Label, MessageText, Note};
+use crate::people::{Availability, Role, Roles};
+use crate::time::Timestamp;
+use crate::visit::{
+    ActorRef, Booking, Change, HistoryEntry, Opened, Patient, Priority, Status, TransferTarget,
+    Visit,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Who is acting, with what they may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Staff {
+        id: StaffId,
+        roles: Roles,
+    },
+    /// The patient or guest, through their own visit's link.
+    Patient,
+    /// The clinic itself (timers, automatic rules).
+    System,
+}
+
+impl Actor {
+    pub fn staff(id: StaffId, roles: &[Role]) -> Self {
+        Actor::Staff {
+            id,
+            roles: Roles::of(roles),
+        }
+    }
+
+    pub fn as_ref(&self) -> ActorRef {
+        match self {
+            Actor::Staff { id, .. } => ActorRef::Staff { id: *id },
+            Actor::Patient => ActorRef::Patient,
+            Actor::System => ActorRef::System,
+        }
+    }
+
+    fn staff_id(&self) -> Option<StaffId> {
+        match self {
+            Actor::Staff { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    fn has_any(&self, roles: &[Role]) -> bool {
+        match self {
+            Actor::Staff { roles: mine, .. } => roles.iter().any(|r| mine.has(*r)),
+            _ => false,
+        }
+    }
+}
+
+/// The circumstances of one command: who, when, and which version of the visit they acted on
+/// (None for actions that do not depend on what the actor saw).
+#[derive(Clone, Copy, Debug)]
+pub struct Context {
+    pub actor: Actor,
+    pub at: Timestamp,
+    pub expected_version: Option<u64>,
+}
+
+/// Everything that can be done to an existing visit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    // The patient's own.
+    UpdateIntake {
+        answers: BTreeMap<Label, IntakeAnswer>,
+    },
+    FinishIntake,
+    Leave,
+    /// A guest of a scheduled session confirms their name and joins.
+    GuestArrive {
+        guest: usize,
+    },
+    // Staff.
+    Claim,
+    Join,
+    LeaveCall,
+    EndCall,
+    Transfer {
+        to: TransferTarget,
+        #[serde(default)]
+        note: Option<Note>,
+    },
+    Assign {
+        provider: StaffId,
+        #[serde(default)]
+        note: Option<Note>,
+    },
+    Decline {
+        note: Note,
+    },
+    Message {
+        text: MessageText,
+    },
+    SetPriority {
+        priority: Priority,
+        #[serde(default)]
+        note: Option<Note>,
+    },
+    Accept,
+    AcceptAndEnter,
+    Cancel {
+        #[serde(default)]
+        note: Option<Note>,
+    },
+    MarkNoShow,
+}
+
+impl Command {
+    /// A stable name, as in URLs and error bodies.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::UpdateIntake { .. } => "update_intake",
+            Command::FinishIntake => "finish_intake",
+            Command::Leave => "leave",
+            Command::GuestArrive { .. } => "guest_arrive",
+            Command::Claim => "claim",
+            Command::Join => "join",
+            Command::LeaveCall => "leave_call",
+            Command::EndCall => "end_call",
+            Command::Transfer { .. } => "transfer",
+            Command::Assign { .. } => "assign",
+            Command::Decline { .. } => "decline",
+            Command::Message { .. } => "message",
+            Command::SetPriority { .. } => "set_priority",
+            Command::Accept => "accept",
+            Command::AcceptAndEnter => "accept_and_enter",
+            Command::Cancel { .. } => "cancel",
+            Command::MarkNoShow => "mark_no_show",
+        }
+    }
+}
+
+/// How a visit begins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Opening {
+    /// A patient comes through a room's front door (or staff add a walk-in). With intake
+    /// questions to answer the visit starts in `intake`, else in `waiting`.
+    Arrive {
+        room: RoomId,
+        patient: Patient,
+        has_intake: bool,
+        #[serde(default)]
+        after_hours: bool,
+    },
+    /// A request for a session with a named provider. The caller says how available the
+    /// provider is now: an unavailable provider's request is declined at once.
+    Request {
+        room: RoomId,
+        patient: Patient,
+        provider: StaffId,
+        provider_availability: Availability,
+    },
+    /// A session booked ahead with guests; the first guest is the visit's patient.
+    Schedule { room: RoomId, booking: Booking },
+}
+
+/// Why a command was refused. Nothing changes when one is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{role_hint} may not {command}")]
+    Forbidden {
+        command: &'static str,
+        role_hint: &'static str,
+    },
+    #[error("cannot {command} a visit that is {status}")]
+    InvalidTransition {
+        command: &'static str,
+        status: Status,
+    },
+    #[error("already claimed by someone else")]
+    AlreadyClaimed { by: Vec<StaffId> },
+    #[error("you are already in this call")]
+    AlreadyInCall,
+    #[error("you are not in this call")]
+    NotInCall,
+    #[error("the visit changed (version {actual}, you saw {expected}); look again and retry")]
+    VersionConflict { expected: u64, actual: u64 },
+    #[error("{0}")]
+    Invalid(#[from] InputError),
+}
+
+impl DomainError {
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Forbidden { .. } => "forbidden",
+            DomainError::InvalidTransition { .. }
+            | DomainError::AlreadyInCall
+            | DomainError::NotInCall => "invalid_transition",
+            DomainError::AlreadyClaimed { .. } => "already_claimed",
+            DomainError::VersionConflict { .. } => "version_conflict",
+            DomainError::Invalid(_) => "validation",
+        }
+    }
+}
+
+/// The result of an accepted command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub visit: Visit,
+    /// The history entries this command added, in order (also the events to publish).
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// The role rules: who may issue which command, before looking at the visit's status.
+pub fn may_issue(actor: &Actor, command: &Command) -> bool {
+    use Role::*;
+    const CARE: &[Role] = &[Admin, Receptionist, Provider];
+    match command {
+        Command::UpdateIntake { .. } | Command::FinishIntake | Command::GuestArrive { .. } => {
+            matches!(actor, Actor::Patient)
+        }
+        Command::Leave => matches!(actor, Actor::Patient | Actor::System),
+        Command::Claim
+        | Command::Join
+        | Command::LeaveCall
+        | Command::EndCall
+        | Command::Transfer { .. }
+        | Command::Decline { .. }
+        | Command::Message { .. }
+        | Command::SetPriority { .. } => actor.has_any(CARE),
+        Command::Assign { .. } => actor.has_any(&[Admin, Receptionist, Provider, Scheduler]),
+        Command::Accept | Command::AcceptAndEnter => actor.has_any(&[Admin, Provider]),
+        Command::Cancel { .. } => actor.has_any(&[Admin, Receptionist, Scheduler]),
+        Command::MarkNoShow => {
+            matches!(actor, Actor::System)
+                || actor.has_any(&[Admin, Receptionist, Scheduler, Provider])
+        }
+    }
+}
+
+/// Who may open a visit each way.
+pub fn may_open(actor: &Actor, opening: &Opening) -> bool {
+    use Role::*;
+    match opening {
+        Opening::Arrive { .. } | Opening::Request { .. } => {
+            matches!(actor, Actor::Patient) || actor.has_any(&[Admin, Receptionist])
+        }
+        Opening::Schedule { .. } => actor.has_any(&[Admin, Scheduler]),
+    }
+}
+
+fn role_hint(actor: &Actor) -> &'static str {
+    match actor {
+        Actor::Staff { .. } => "your role",
+        Actor::Patient => "a patient",
+        Actor::System => "the clinic",
+    }
+}
+
+/// Most intake answers one update may carry, and one visit may hold.
+pub const MAX_INTAKE_ANSWERS: usize = 100;
+
+/// Opens a new visit. `id` and `clinic` are minted and checked by the caller.
+pub fn open(
+    id: VisitId,
+    clinic: ClinicId,
+    ctx: &Context,
+    opening: Opening,
+) -> Result<Outcome, DomainError> {
+    if !may_open(&ctx.actor, &opening) {
+        return Err(DomainError::Forbidden {
+            command: "open",
+            role_hint: role_hint(&ctx.actor),
+        });
+    }
+    let mut follow_up = None;
+    let opened = match opening {
+        Opening::Arrive {
+            room,
+            patient,
+            has_intake,
+            after_hours,
+        } => Opened {
+            clinic_id: clinic,
+            room_id: room,
+            patient,
+            status: if has_intake {
+                Status::Intake
+            } else {
+                Status::Waiting
+            },
+            priority: Priority::Routine,
+            requested_provider: None,
+            booking: None,
+            after_hours,
+        },
+        Opening::Request {
+            room,
+            patient,
+            provider,
+            provider_availability,
+        } => {
+            if !provider_availability.takes_requests() {
+                follow_up = Some(Change::Declined {
+                    note: Note::parse(
+                        "The provider is not available right now. Please try again later or choose another provider.",
+                    )?,
+                    automatic: true,
+                });
+            }
+            Opened {
+                clinic_id: clinic,
+                room_id: room,
+                patient,
+                status: Status::Requested,
+                priority: Priority::Routine,
+                requested_provider: Some(provider),
+                booking: None,
+                after_hours: false,
+            }
+        }
+        Opening::Schedule { room, mut booking } => {
+            let first = booking.guests.first().ok_or_else(|| {
+                InputError::new("guests", "a scheduled session needs at least one guest")
+            })?;
+            if booking.guests.len() > 20 {
+                return Err(InputError::new("guests", "at most 20 guests").into());
+            }
+            if booking.starts_at < ctx.at {
+                return Err(InputError::new("starts_at", "must be in the future").into());
+            }
+            let patient = Patient {
+                name: first.name.clone(),
+                contact: Some(first.contact.clone()),
+            };
+            for g in &mut booking.guests {
+                g.arrived = false;
+            }
+            Opened {
+                clinic_id: clinic,
+                room_id: room,
+                patient,
+                status: Status::Scheduled,
+                priority: Priority::Routine,
+                requested_provider: None,
+                booking: Some(booking),
+                after_hours: false,
+            }
+        }
+    };
+    let first = HistoryEntry {
+        version: 1,
+        at: ctx.at,
+        actor: ctx.actor.as_ref(),
+        status: opened.status,
+        change: Change::Opened(Box::new(opened)),
+    };
+    let mut visit = Visit::opened(id, &first).ok_or_else(|| {
+        // Unreachable by construction: `first` is an opening.
+        InputError::new("opening", "not an opening")
+    })?;
+    let mut entries = vec![first];
+    if let Some(change) = follow_up {
+        entries.push(visit.commit(1, ctx.at, ActorRef::System, change));
+    }
+    Ok(Outcome { visit, entries })
+}
+
+/// Applies one command to a visit. On success the visit's version has grown by one and
+/// `entries` holds what happened; on error nothing changed.
+pub fn apply(visit: &Visit, ctx: &Context, command: &Command) -> Result<Outcome, DomainError> {
+    let changes = decide(visit, ctx, command)?;
+    let version = visit.version + 1;
+    let mut next = visit.clone();
+    let entries = changes
+        .into_iter()
+        .map(|change| next.commit(version, ctx.at, ctx.actor.as_ref(), change))
+        .collect();
+    Ok(Outcome {
+        visit: next,
+        entries,
+    })
+}
+
+/// Decides what a command changes, or why it may not. Pure: reads the visit, writes nothing.
+fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>, DomainError> {
+    use Status::*;
+    let actor = &ctx.actor;
+    if !may_issue(actor, command) {
+        return Err(DomainError::Forbidden {
+            command: command.name(),
+            role_hint: role_hint(actor),
+        });
+    }
+    let status = visit.status;
+    let invalid = || DomainError::InvalidTransition {
+        command: command.name(),
+        status,
+    };
+    if status.is_terminal() {
+        return Err(invalid());
+    }
+    let me = actor.staff_id();
+    let changes = match command {
+        Command::UpdateIntake { answers } => {
+            if visit.intake_finished || !matches!(status, Intake | InCall | OnHold) {
+                return Err(invalid());
+            }
+            if answers.is_empty() {
+                return Err(InputError::new("answers", "give at least one answer").into());
+            }
+            let total = visit
+                .intake
+                .keys()
+                .chain(answers.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            if total > MAX_INTAKE_ANSWERS {
+                return Err(InputError::new(
+                    "answers",
+                    format!("at most {MAX_INTAKE_ANSWERS} answers"),
+                )
+                .into());
+            }
+            vec![Change::IntakeUpdated {
+                answers: answers.clone(),
+            }]
+        }
+        Command::FinishIntake => {
+            if visit.intake_finished || !matches!(status, Intake | InCall | OnHold) {
+                return Err(invalid());
+            }
+            vec![Change::IntakeFinished]
+        }
+        Command::Leave => {
+            if status == Scheduled {
+                return Err(invalid());
+            }
+            vec![Change::PatientLeft]
+        }
+        Command::GuestArrive { guest } => {
+            let booking = visit.booking.as_ref().ok_or_else(invalid)?;
+            if !matches!(status, Scheduled | Waiting | InCall | OnHold) {
+                return Err(invalid());
+            }
+            let g = booking
+                .guests
+                .get(*guest)
+                .ok_or_else(|| InputError::new("guest", "no such guest in this session"))?;
+            if g.arrived {
+                return Err(InputError::new("guest", "this guest has already joined").into());
+            }
+            vec![Change::GuestArrived { guest: *guest }]
+        }
+        Command::Claim => match status {
+            Intake | Waiting | OnHold => vec![Change::Claimed {
+                staff: me.ok_or_else(invalid)?,
+            }],
+            InCall => {
+                return Err(DomainError::AlreadyClaimed {
+                    by: visit.in_call.clone(),
+                });
+            }
+            _ => return Err(invalid()),
+        },
+        Command::Join => {
+            let me = me.ok_or_else(invalid)?;
+            if status != InCall {
+                return Err(invalid());
+            }
+            if visit.in_call.contains(&me) {
+                return Err(DomainError::AlreadyInCall);
+            }
+            vec![Change::Joined { staff: me }]
+        }
+        Command::LeaveCall => {
+            let me = me.ok_or_else(invalid)?;
+            if status != InCall {
+                return Err(invalid());
+            }
+            if !visit.in_call.contains(&me) {
+                return Err(DomainError::NotInCall);
+            }
+            let mut changes = vec![Change::LeftCall { staff: me }];
+            if visit.in_call.len() == 1 {
+                changes.push(Change::PutOnHold);
+            }
+            changes
+        }
+        Command::EndCall => match status {
+            InCall | OnHold => vec![Change::CallEnded],
+            _ => return Err(invalid()),
+        },
+        Command::Transfer { to, note } => {
+            if !matches!(status, Intake | Waiting | InCall | OnHold) {
+                return Err(invalid());
+            }
+            let same_place = to.room() == visit.room_id
+                && match to {
+                    TransferTarget::Room { .. } => true,
+                    TransferTarget::Provider { provider, .. } => {
+                        visit.assigned_provider == Some(*provider)
+                    }
+                };
+            if same_place {
+                return Err(InputError::new("to", "the patient is already there").into());
+            }
+            vec![Change::Transferred {
+                from_room: visit.room_id,
+                to: to.clone(),
+                note: note.clone(),
+            }]
+        }
+        Command::Assign { provider, note } => {
+            let allowed = match status {
+                Scheduled => true,
+                Intake | Waiting | OnHold | InCall => !matches!(
+                    actor,
+                    Actor::Staff { roles, .. } if roles == &Roles::of(&[Role::Scheduler])
+                ),
+                _ => false,
+            };
+            if !allowed {
+                return Err(invalid());
+            }
+            if visit.assigned_provider == Some(*provider) {
+                return Err(
+                    InputError::new("provider", "already assigned to this provider").into(),
+                );
+            }
+            vec![Change::Assigned {
+                provider: *provider,
+                note: note.clone(),
+            }]
+        }
+        Command::Decline { note } => {
+            match status {
+                Requested => {
+                    answering_own_request(visit, actor, command)?;
+                }
+                Intake | Waiting | OnHold => {}
+                _ => return Err(invalid()),
+            }
+            vec![Change::Declined {
+                note: note.clone(),
+                automatic: false,
+            }]
+        }
+        Command::Message { text } => {
+            if !matches!(status, Requested | Intake | Waiting | InCall | OnHold) {
+                return Err(invalid());
+            }
+            vec![Change::Messaged { text: text.clone() }]
+        }
+        Command::SetPriority { priority, note } => {
+            if !matches!(status, Requested | Intake | Waiting | InCall | OnHold) {
+                return Err(invalid());
+            }
+            if *priority == visit.priority && note.is_none() {
+                return Err(InputError::new("priority", "the priority is already that").into());
+            }
+            vec![Change::PriorityChanged {
+                priority: *priority,
+                note: note.clone(),
+            }]
+        }
+        Command::Accept | Command::AcceptAndEnter => {
+            if status != Requested {
+                return Err(invalid());
+            }
+            let provider = answering_own_request(visit, actor, command)?;
+            vec![Change::RequestAccepted {
+                provider,
+                enter: matches!(command, Command::AcceptAndEnter),
+            }]
+        }
+        Command::Cancel { note } => {
+            if !matches!(status, Scheduled | Requested) {
+                return Err(invalid());
+            }
+            vec![Change::Cancelled { note: note.clone() }]
+        }
+        Command::MarkNoShow => {
+            if status != Scheduled {
+                return Err(invalid());
+            }
+            vec![Change::MarkedNoShow]
+        }
+    };
+    if let Some(expected) = ctx.expected_version
+        && expected != visit.version
+    {
+        return Err(DomainError::VersionConflict {
+            expected,
+            actual: visit.version,
+        });
+    }
+    Ok(changes)
+}
+
+/// A request is answered by the provider it was made to (or an admin, on their behalf).
+/// Returns the provider who takes the patient.
+fn answering_own_request(
+    visit: &Visit,
+    actor: &Actor,
+    command: &Command,
+) -> Result<StaffId, DomainError> {
+    let requested = visit
+        .requested_provider
+        .ok_or(DomainError::InvalidTransition {
+            command: command.name(),
+            status: visit.status,
+        })?;
+    match actor {
+        Actor::Staff { id, .. } if *id == requested => Ok(requested),
+        Actor::Staff { roles, .. } if roles.has(Role::Admin) => Ok(requested),
+        _ => Err(DomainError::Forbidden {
+            command: command.name(),
+            role_hint: "only the provider asked",
+        }),
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

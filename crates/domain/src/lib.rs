@@ -1,0 +1,26 @@
+//! Frontdesk's domain: the clinic's vocabulary and the rules of a visit.
+//!
+//! Pure on purpose: no IO, no async, no clock. The server decides with it, the console shows
+//! with it, and both can be tested without a network.
+#![forbid(unsafe_code)]
+
+pub mod command;
+pub mod fhir;
+pub mod ids;
+pub mod input;
+pub mod people;
+pub mod queue;
+pub mod time;
+pub mod visit;
+
+pub use command::{Actor, Command, Context, DomainError, Opening, Outcome, apply, open};
+pub use ids::{ClinicId, RoomId, StaffId, VisitId};
+pub use input::{
+    Contact, Email, InputError, IntakeAnswer, Label, MessageText, Note, PersonName, Phone,
+};
+pub use people::{Availability, Role, Roles, Room, RoomKind, Staff};
+pub use time::{Span, Timestamp};
+pub use visit::{
+    ActorRef, Booking, Change, Guest, HistoryEntry, Patient, Priority, Status, TransferTarget,
+    Visit,
+};

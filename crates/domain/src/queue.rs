@@ -1,0 +1,98 @@
+//! The queue as staff see it: order (priority first, then longest wait) and wait-time figures,
+//! all derived from a visit's status history.
+
+use crate::time::{Span, Timestamp};
+use crate::visit::{Status, Visit};
+use std::cmp::{Ordering, Reverse};
+
+/// Orders two visits as the queue shows them: higher priority first, then the one who arrived
+/// earliest, then by id so the order is stable.
+pub fn queue_order(a: &Visit, b: &Visit) -> Ordering {
+    queue_key(a).cmp(&queue_key(b))
+}
+
+fn queue_key(
+    v: &Visit,
+) -> (
+    Reverse<crate::visit::Priority>,
+    Timestamp,
+    crate::ids::VisitId,
+) {
+    (
+        Reverse(v.priority),
+        v.arrived_at.unwrap_or(v.created_at),
+        v.id,
+    )
+}
+
+/// Sorts visits into queue order, keeping only those that belong in a queue.
+pub fn queue<'a>(visits: impl IntoIterator<Item = &'a Visit>) -> Vec<&'a Visit> {
+    let mut q: Vec<&Visit> = visits
+        .into_iter()
+        .filter(|v| v.status.is_in_queue())
+        .collect();
+    q.sort_by(|a, b| queue_order(a, b));
+    q
+}
+
+/// How long a patient has waited and been seen, read off the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitFigures {
+    /// The current stretch in a waiting area (intake, waiting, on hold), if waiting now.
+    pub waiting_now: Option<Span>,
+    /// All time spent in waiting areas since arrival.
+    pub total_waiting: Span,
+    /// All time spent in calls.
+    pub total_in_call: Span,
+    /// From arrival to the first time staff took the patient into a call.
+    pub time_to_first_seen: Option<Span>,
+}
+
+/// Works the figures out from the status history, as of `now` for a visit still open.
+pub fn wait_figures(visit: &Visit, now: Timestamp) -> WaitFigures {
+    let mut figures = WaitFigures {
+        waiting_now: None,
+        total_waiting: Span::ZERO,
+        total_in_call: Span::ZERO,
+        time_to_first_seen: None,
+    };
+    // Walk the stretches between status changes: (status, from, to).
+    let mut stretch: Option<(Status, Timestamp)> = None;
+    let mut waiting_since: Option<Timestamp> = None;
+    let close = |status: Status, from: Timestamp, to: Timestamp, f: &mut WaitFigures| {
+        let len = to.since(from);
+        if status.is_waiting() {
+            f.total_waiting = f.total_waiting + len;
+        } else if status == Status::InCall {
+            f.total_in_call = f.total_in_call + len;
+        }
+    };
+    for entry in &visit.history {
+        match stretch {
+            Some((status, _)) if status == entry.status => continue,
+            Some((status, from)) => close(status, from, entry.at, &mut figures),
+            None => {}
+        }
+        if entry.status == Status::InCall
+            && figures.time_to_first_seen.is_none()
+            && let Some(arrived) = visit.arrived_at
+        {
+            figures.time_to_first_seen = Some(entry.at.since(arrived));
+        }
+        // A waiting stretch continues across waiting statuses (intake → waiting).
+        let was_waiting = stretch.is_some_and(|(s, _)| s.is_waiting());
+        if entry.status.is_waiting() && !was_waiting {
+            waiting_since = Some(entry.at);
+        }
+        stretch = Some((entry.status, entry.at));
+    }
+    if let Some((status, from)) = stretch
+        && !status.is_terminal()
+    {
+        close(status, from, now, &mut figures);
+        if status.is_waiting() {
+            figures.waiting_now = waiting_since.map(|s| now.since(s));
+        }
+    }
+    figures
+}

@@ -1,0 +1,149 @@
+//! Property tests: whatever commands arrive, in whatever order, from whoever, a visit keeps its
+//! promises.
+
+mod common;
+use common::*;
+use frontdesk_domain::*;
+use proptest::prelude::*;
+
+fn actor() -> impl Strategy<Value = Actor> {
+    prop_oneof![
+        Just(Actor::Patient),
+        Just(Actor::System),
+        Just(admin()),
+        Just(reception()),
+        Just(dr_lee()),
+        Just(dr_okafor()),
+        Just(scheduler()),
+    ]
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    let staff = prop_oneof![Just(DR_LEE), Just(DR_OKAFOR), Just(RECEPTIONIST)];
+    let room = prop_oneof![Just(RECEPTION), Just(DR_LEE_ROOM), Just(DR_OKAFOR_ROOM)];
+    let priority = prop_oneof![
+        Just(Priority::Routine),
+        Just(Priority::Urgent),
+        Just(Priority::Emergency)
+    ];
+    prop_oneof![
+        Just(Command::UpdateIntake {
+            answers: answers(&[("reason", "cough")])
+        }),
+        Just(Command::FinishIntake),
+        Just(Command::Leave),
+        (0usize..3).prop_map(|guest| Command::GuestArrive { guest }),
+        Just(Command::Claim),
+        Just(Command::Claim),
+        Just(Command::Join),
+        Just(Command::LeaveCall),
+        Just(Command::LeaveCall),
+        Just(Command::EndCall),
+        room.clone().prop_map(|room| Command::Transfer {
+            to: TransferTarget::Room { room },
+            note: None
+        }),
+        (staff.clone(), room).prop_map(|(provider, room)| Command::Transfer {
+            to: TransferTarget::Provider { provider, room },
+            note: Some(note("over to you")),
+        }),
+        staff.prop_map(|provider| Command::Assign {
+            provider,
+            note: None
+        }),
+        Just(Command::Decline {
+            note: note("Please call us")
+        }),
+        Just(Command::Message {
+            text: MessageText::parse("5 minutes").unwrap()
+        }),
+        priority.prop_map(|priority| Command::SetPriority {
+            priority,
+            note: None
+        }),
+        Just(Command::Accept),
+        Just(Command::AcceptAndEnter),
+        Just(Command::Cancel { note: None }),
+        Just(Command::MarkNoShow),
+    ]
+}
+
+fn start() -> impl Strategy<Value = Visit> {
+    prop_oneof![
+        Just(arrive(1, 0, true)),
+        Just(arrive(1, 0, false)),
+        Just(schedule(1)),
+        Just(request(1, Availability::Available).visit),
+        Just(request(1, Availability::Unavailable).visit),
+    ]
+}
+
+/// A step: who, what, and whether they act on the current version, a stale one, or none.
+fn step() -> impl Strategy<Value = (Actor, Command, u8)> {
+    (actor(), command(), 0u8..4)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_command_sequences_keep_the_visits_promises(
+        start in start(),
+        steps in prop::collection::vec(step(), 1..60),
+    ) {
+        let mut visit = start;
+        let mut minute = 1;
+        for (actor, command, version_choice) in steps {
+            minute += 1;
+            let expected_version = match version_choice {
+                0 => None,
+                1 => visit.version.checked_sub(1),
+                _ => Some(visit.version),
+            };
+            let ctx = Context { actor, at: at(minute), expected_version };
+            let before = visit.clone();
+            match apply(&visit, &ctx, &command) {
+                Ok(outcome) => {
+                    prop_assert!(!before.status.is_terminal(), "a terminal visit changed: {command}");
+                    prop_assert_eq!(outcome.visit.version, before.version + 1, "version grows by one");
+                    prop_assert!(expected_version.is_none_or(|v| v == before.version));
+                    prop_assert!(outcome.entries.iter().all(|e| e.version == outcome.visit.version));
+                    visit = outcome.visit;
+                }
+                Err(_) => {
+                    // Refused: nothing changed (we still hold the old visit, and it is intact).
+                    prop_assert_eq!(&visit, &before);
+                }
+            }
+            prop_assert_eq!(
+                visit.status == Status::InCall,
+                !visit.in_call.is_empty(),
+                "in_call has staff exactly when the status is in_call ({:?})", visit.status
+            );
+            let mut staff = visit.in_call.clone();
+            staff.sort();
+            staff.dedup();
+            prop_assert_eq!(staff.len(), visit.in_call.len(), "no one is in the call twice");
+            prop_assert_eq!(visit.history.last().map(|e| e.status), Some(visit.status));
+            prop_assert!(visit.history.windows(2).all(|w| w[0].version <= w[1].version));
+            let replayed = Visit::replay(visit.id, &visit.history).unwrap();
+            prop_assert_eq!(&replayed, &visit, "the history replays to the same visit");
+            if before.status.is_terminal() {
+                prop_assert_eq!(visit.status, before.status, "terminal stays terminal");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_history_that_does_not_start_with_an_opening_does_not_replay() {
+    let v = ok(&arrive(1, 0, false), reception(), 1, Command::Claim);
+    assert!(Visit::replay(v.id, &v.history[1..]).is_err());
+    assert!(Visit::replay(v.id, &[]).is_err());
+    let mut forged = v.history.clone();
+    forged[1].status = Status::Completed;
+    assert!(matches!(
+        Visit::replay(v.id, &forged),
+        Err(visit::ReplayError::StatusMismatch { index: 1, .. })
+    ));
+}
