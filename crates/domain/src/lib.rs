@@ -4,6 +4,7 @@
 //! with it, and both can be tested without a network.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod command;
 pub mod fhir;
 pub mod ids;
