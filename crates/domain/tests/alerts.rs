@@ -5,8 +5,11 @@ use common::*;
 use frontdesk_domain::alerts::{Reason, Recipient, alerts_for, coalesce};
 use frontdesk_domain::*;
 
+/// A visit as it stands, and the entries its last change added.
+type Case = (Visit, Vec<HistoryEntry>);
+
 /// A visit as it stands after `steps`, and the entries the last step added.
-fn after(start: Visit, steps: &[(Actor, Command)]) -> (Visit, Vec<HistoryEntry>) {
+fn after(start: Visit, steps: &[(Actor, Command)]) -> Case {
     let mut visit = start;
     let mut entries = visit.history.clone();
     for (i, (actor, command)) in steps.iter().enumerate() {
@@ -27,7 +30,7 @@ fn recipient(me: StaffId, rooms: &'static [RoomId]) -> Recipient<'static> {
     }
 }
 
-fn reasons(r: &Recipient<'_>, case: &(Visit, Vec<HistoryEntry>)) -> Vec<Reason> {
+fn reasons(r: &Recipient<'_>, case: &Case) -> Vec<Reason> {
     alerts_for(r, &case.0, &case.1, 0)
         .into_iter()
         .map(|a| a.reason)
@@ -110,12 +113,7 @@ fn the_alert_table() {
     );
 
     use Reason::*;
-    let table: Vec<(
-        &str,
-        Recipient<'static>,
-        &(Visit, Vec<HistoryEntry>),
-        Vec<Reason>,
-    )> = vec![
+    let table: Vec<(&str, Recipient<'static>, &Case, Vec<Reason>)> = vec![
         (
             "arrival, subscribed",
             recipient(RECEPTIONIST, AT_RECEPTION),
