@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, then every test in the workspace.
-# Run from anywhere; set CARGO_TARGET_DIR to share build output between checkouts.
+# The whole test suite: the console's UI tests, then formatting, lints and every Rust test in the
+# workspace — the end-to-end suite included, which drives the real app binary in a headless
+# desktop (see tests/e2e/env.sh). Set CARGO_TARGET_DIR to share build output between checkouts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== ui: tests and build"
+(cd ui && npm test --silent && npm run build --silent)
 
 echo "== rustfmt"
 cargo fmt --all --check
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
-cargo test --workspace --no-fail-fast
+# One cargo invocation builds everything once; the desktop is there for the e2e suite.
+bash tests/e2e/env.sh cargo test --workspace --no-fail-fast

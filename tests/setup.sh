@@ -1,22 +1,8 @@
 #!/usr/bin/env bash
-# One-time set-up of a Debian/Ubuntu machine for building and testing Frontdesk.
-# Installs only what is missing, so on a prepared machine it takes a second.
+# One-time set-up of a Debian 12 / Ubuntu machine for building, testing and running Frontdesk.
+# Installs only what is missing, so on a prepared machine it takes a second or two.
 set -euo pipefail
-
-# System packages the build and the tests need.
-packages=(build-essential pkg-config)
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+cd "$(dirname "$0")/.."
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: Rust is missing; install it from https://rustup.rs (stable, 1.95 or newer)" >&2
@@ -27,4 +13,18 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; then
+  echo "setup: Node.js 20 or newer with npm is needed (Debian: apt-get install nodejs npm)" >&2
+  exit 1
+fi
+
+# Debian packages for the Tauri build, and the headless desktop the end-to-end suite drives
+# (Xvfb, a private D-Bus, a notification recorder, an unlocked keyring, WebKitWebDriver), and
+# tauri-driver.
+bash tests/e2e/install.sh
+
+# The console's front end.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: ready"

@@ -40,6 +40,8 @@ pub fn queue<'a>(visits: impl IntoIterator<Item = &'a Visit>) -> Vec<&'a Visit> 
 pub struct WaitFigures {
     /// The current stretch in a waiting area (intake, waiting, on hold), if waiting now.
     pub waiting_now: Option<Span>,
+    /// When that stretch began, so a screen can keep counting without asking again.
+    pub waiting_since: Option<Timestamp>,
     /// All time spent in waiting areas since arrival.
     pub total_waiting: Span,
     /// All time spent in calls.
@@ -52,6 +54,7 @@ pub struct WaitFigures {
 pub fn wait_figures(visit: &Visit, now: Timestamp) -> WaitFigures {
     let mut figures = WaitFigures {
         waiting_now: None,
+        waiting_since: None,
         total_waiting: Span::ZERO,
         total_in_call: Span::ZERO,
         time_to_first_seen: None,
@@ -92,6 +95,7 @@ pub fn wait_figures(visit: &Visit, now: Timestamp) -> WaitFigures {
         close(status, from, now, &mut figures);
         if status.is_waiting() {
             figures.waiting_now = waiting_since.map(|s| now.since(s));
+            figures.waiting_since = waiting_since;
         }
     }
     figures

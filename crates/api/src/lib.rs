@@ -1,0 +1,232 @@
+//! The clinic API's wire shapes: what `frontdesk-server` answers and the console's engine
+//! reads. One definition for both sides, so they cannot drift apart; the golden tests in
+//! `tests/` lock the JSON.
+#![forbid(unsafe_code)]
+
+use frontdesk_domain::{
+    Availability, ClinicId, Contact, HistoryEntry, Priority, Roles, RoomId, StaffId, Status,
+    Timestamp, Visit, VisitId,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Clinic {
+    #[schema(value_type = String)]
+    pub id: ClinicId,
+    /// The short name in the clinic's front-door links and at sign-in.
+    pub slug: String,
+    pub name: String,
+}
+
+/// Opening hours for one weekday (0 = Monday), local clinic time as "HH:MM".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OfficeHours {
+    pub day: u8,
+    pub opens: String,
+    pub closes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoomInfo {
+    #[schema(value_type = String)]
+    pub id: RoomId,
+    #[schema(value_type = String)]
+    pub clinic_id: ClinicId,
+    pub name: String,
+    /// Set for a provider's own room; absent for a shared room such as Reception.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub provider: Option<StaffId>,
+    #[serde(default)]
+    pub office_hours: Vec<OfficeHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency_info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_message: Option<String>,
+    /// Questions the front door asks; with none, patients go straight to `waiting`.
+    #[serde(default)]
+    pub intake_questions: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StaffInfo {
+    #[schema(value_type = String)]
+    pub id: StaffId,
+    #[schema(value_type = String)]
+    pub clinic_id: ClinicId,
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Roles,
+    #[schema(value_type = String)]
+    pub availability: Availability,
+    /// Rooms this person works in: their queue "across my rooms".
+    #[schema(value_type = Vec<String>)]
+    pub rooms: Vec<RoomId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StaffRef {
+    #[schema(value_type = String)]
+    pub id: StaffId,
+    pub name: String,
+}
+
+/// Which alerts one member of staff wants for one room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertSubscription {
+    #[schema(value_type = String)]
+    pub room_id: RoomId,
+    pub desktop: bool,
+    pub email: bool,
+    pub sms: bool,
+}
+
+/// The answer to every accepted visit command: the visit as it now stands and the event's seq.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CommandReply {
+    pub seq: u64,
+    #[schema(value_type = Object)]
+    pub visit: Visit,
+}
+
+/// One line of a room's queue, with what the front desk needs at a glance.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct QueueItem {
+    #[schema(value_type = String)]
+    pub visit_id: VisitId,
+    #[schema(value_type = String)]
+    pub room_id: RoomId,
+    #[schema(value_type = String)]
+    pub status: Status,
+    #[schema(value_type = String)]
+    pub priority: Priority,
+    pub version: u64,
+    pub patient_name: String,
+    #[schema(value_type = Option<Object>)]
+    pub contact: Option<Contact>,
+    /// Case info: intake answers by question.
+    pub intake: BTreeMap<String, String>,
+    pub intake_finished: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_provider: Option<StaffRef>,
+    pub in_call: Vec<StaffRef>,
+    #[schema(value_type = Option<i64>)]
+    pub arrived_at: Option<Timestamp>,
+    /// The current stretch in the waiting area, if waiting now.
+    pub waiting_now_ms: Option<i64>,
+    pub total_waiting_ms: i64,
+    /// The wait as people read it ("7 min").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<String>,
+}
+
+/// What a staff member may see of their clinic, as of `seq`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub clinic: Clinic,
+    pub me: StaffInfo,
+    pub rooms: Vec<RoomInfo>,
+    pub staff: Vec<StaffInfo>,
+    /// Every visit not yet finished: queues, open requests, scheduled sessions.
+    #[schema(value_type = Vec<Object>)]
+    pub visits: Vec<Visit>,
+}
+
+/// A dedicated clinic station.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Station {
+    #[schema(value_type = String)]
+    pub id: uuid::Uuid,
+    #[schema(value_type = String)]
+    pub clinic_id: ClinicId,
+    pub name: String,
+}
+
+impl StaffInfo {
+    pub fn as_ref(&self) -> StaffRef {
+        StaffRef {
+            id: self.id,
+            name: self.name.clone(),
+        }
+    }
+}
+
+// The event stream.
+
+/// One committed change, numbered by the clinic's `seq` (a total order, no gaps).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub seq: u64,
+    #[schema(value_type = String)]
+    pub clinic_id: ClinicId,
+    #[schema(value_type = i64)]
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A visit was opened or changed; `entries` are the history lines this change added.
+    Visit {
+        #[schema(value_type = String)]
+        visit_id: VisitId,
+        #[schema(value_type = Vec<Object>)]
+        entries: Vec<HistoryEntry>,
+        #[schema(value_type = Object)]
+        visit: Box<Visit>,
+    },
+    /// A member of staff was added or changed (availability included).
+    Staff { staff: StaffInfo },
+    /// A room was added or changed.
+    Room { room: RoomInfo },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::Visit { .. } => "visit",
+            EventBody::Staff { .. } => "staff",
+            EventBody::Room { .. } => "room",
+        }
+    }
+}
+
+/// A frame on `/v1/stream`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Frame {
+    Event {
+        event: Event,
+    },
+    /// Sent when idle; `seq` is the last one sent so far.
+    Heartbeat {
+        seq: u64,
+    },
+    /// The subscriber fell too far behind: take a snapshot and reconnect. The socket closes.
+    Resync {
+        seq: u64,
+    },
+}
+
+// Errors.
+/// The body of every error answer. `code` is stable; `message` is for people.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    /// On a 409: the visit as it stands now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub visit: Option<Box<Visit>>,
+    /// On a 409: the staff in the call with the patient (the winner of a lost race).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<Vec<StaffRef>>,
+}

@@ -1,0 +1,180 @@
+//! The engine's speed, measured: how fast caught-up events go into the cache, how fast a big
+//! cache opens into a queue view, and how long an arrival takes from reaching the engine to its
+//! alert being decided. Run with a release build:
+//!
+//!     cargo run --release -p frontdesk-client --example bench
+//!
+//! Prints medians (and p99 where it matters) over several runs; the machine is shared, so read
+//! ratios, not single numbers.
+#![allow(clippy::print_stdout)]
+
+use frontdesk_api::{Event, EventBody, StaffInfo};
+use frontdesk_client::state::ClinicState;
+use frontdesk_client::store::Store;
+use frontdesk_client::view::{self, ConnectionState, ConnectionView};
+use frontdesk_domain::alerts::{Recipient, alerts_for};
+use frontdesk_domain::*;
+use std::time::{Duration, Instant};
+
+const CLINIC: ClinicId = ClinicId::from_u128(1);
+const RECEPTION: RoomId = RoomId::from_u128(10);
+const RITA: StaffId = StaffId::from_u128(100);
+const T0: Timestamp = Timestamp::from_millis(1_790_000_000_000);
+
+fn arrival(n: u128) -> Visit {
+    open(
+        VisitId::from_u128(n),
+        CLINIC,
+        &Context {
+            actor: Actor::Patient,
+            at: T0 + Span::from_secs(n as i64),
+            expected_version: None,
+        },
+        Opening::Arrive {
+            room: RECEPTION,
+            patient: Patient {
+                name: PersonName::parse(&format!("Patient {n}")).expect("name"),
+                contact: Some(Contact::parse(Some("+61400000000"), None).expect("contact")),
+            },
+            has_intake: false,
+            after_hours: false,
+        },
+    )
+    .expect("arrival")
+    .visit
+}
+
+fn event(seq: u64, visit: &Visit) -> Event {
+    Event {
+        seq,
+        clinic_id: CLINIC,
+        at: T0,
+        body: EventBody::Visit {
+            visit_id: visit.id,
+            entries: visit.history.clone(),
+            visit: Box::new(visit.clone()),
+        },
+    }
+}
+
+fn me() -> StaffInfo {
+    StaffInfo {
+        id: RITA,
+        clinic_id: CLINIC,
+        name: "Rita".into(),
+        email: "rita@example.org".into(),
+        roles: Roles::of(&[Role::Receptionist]),
+        availability: Availability::Available,
+        rooms: vec![RECEPTION],
+    }
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn p99(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[(xs.len() * 99 / 100).min(xs.len() - 1)]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // 1. Catch-up: 20,000 events in pages of 1,000, each page one transaction.
+    let events: Vec<Event> = (0..20_000u64)
+        .map(|i| event(i + 1, &arrival(u128::from(i) + 1)))
+        .collect();
+    let mut runs = Vec::new();
+    for run in 0..5 {
+        let mut store = Store::open(&dir.path().join(format!("catchup-{run}.db"))).expect("store");
+        let mut state = ClinicState::default();
+        let started = Instant::now();
+        for page in events.chunks(1_000) {
+            let (changed, gap) = state.apply_events(page, T0);
+            assert!(gap.is_none());
+            store.save_changes(&state, &changed).expect("save");
+        }
+        runs.push(started.elapsed());
+    }
+    let m = median(runs);
+    println!(
+        "catch-up: 20000 events applied and cached in {:?} (median of 5) = {:.0} events/s",
+        m,
+        20_000.0 / m.as_secs_f64()
+    );
+
+    // 2. Open a cache of 2,000 waiting visits and build the first queue view.
+    let path = dir.path().join("big.db");
+    {
+        let mut state = ClinicState::default();
+        state.me = Some(me());
+        let (changed, _) = state.apply_events(&events[..2_000], T0);
+        let mut store = Store::open(&path).expect("store");
+        store.replace_all(&state).expect("replace");
+        store.save_changes(&state, &changed).expect("save");
+    }
+    let mut runs = Vec::new();
+    for _ in 0..11 {
+        let started = Instant::now();
+        let store = Store::open(&path).expect("open");
+        let state = store.load().expect("load");
+        let pending = store.pending().expect("pending");
+        let v = view::build(
+            &state,
+            &pending,
+            vec![],
+            ConnectionView {
+                state: ConnectionState::Connecting,
+                since: None,
+                as_of: None,
+                pending: 0,
+            },
+            T0,
+            (T0, T0 + Span::from_mins(24 * 60)),
+        );
+        assert_eq!(v.queue.len(), 2_000);
+        runs.push(started.elapsed());
+    }
+    println!(
+        "cold open: 2000 waiting visits from SQLite to the first queue view in {:?} (median of 11)",
+        median(runs)
+    );
+
+    // 3. One arrival: laid on, cached, and its alert decided and recorded, with 200 waiting.
+    let mut store = Store::open(&dir.path().join("live.db")).expect("store");
+    let mut state = ClinicState::default();
+    state.me = Some(me());
+    let (changed, _) = state.apply_events(&events[..200], T0);
+    store.save_changes(&state, &changed).expect("save");
+    let rooms = [RECEPTION];
+    let recipient = Recipient {
+        me: RITA,
+        is_provider: false,
+        availability: Availability::Available,
+        subscribed_rooms: &rooms,
+        first_in_queue_only: false,
+    };
+    let mut runs = Vec::new();
+    for i in 200..1_200usize {
+        let e = &events[i];
+        let started = Instant::now();
+        let (changed, _) = state.apply_events(std::slice::from_ref(e), T0);
+        store.save_changes(&state, &changed).expect("save");
+        let mut alerts = Vec::new();
+        for c in &changed.visit_changes {
+            let visit = &state.visits[&c.visit_id];
+            alerts.extend(alerts_for(&recipient, visit, &c.new_entries, 0));
+        }
+        let keys: Vec<String> = alerts.iter().map(|a| a.key()).collect();
+        let fresh = store.first_time(&keys, T0).expect("alerted");
+        runs.push(started.elapsed());
+        assert_eq!(fresh.len(), 1);
+    }
+    println!(
+        "arrival: applied, cached and alert decided in {:?} median, {:?} p99 (1000 arrivals)",
+        median(runs.clone()),
+        p99(runs)
+    );
+}

@@ -1,0 +1,292 @@
+//! The clinic API over HTTP: one method per call the console makes. Errors come back as
+//! [`ClientError`], which says whether trying again can help.
+
+use crate::error::ClientError;
+use frontdesk_api::{CommandReply, ErrorBody, Event, Snapshot, StaffInfo};
+use frontdesk_domain::{Availability, Command, TransferTarget, VisitId};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// An answer to a successful sign-in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: i64,
+    pub staff: StaffInfo,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// The path segment and JSON body for a visit command.
+fn command_route(command: &Command) -> (&'static str, Value) {
+    match command {
+        Command::Claim => ("claim", json!({})),
+        Command::Join => ("join", json!({})),
+        Command::LeaveCall => ("leave-call", json!({})),
+        Command::EndCall => ("end-call", json!({})),
+        Command::Accept => ("accept", json!({})),
+        Command::AcceptAndEnter => ("accept-and-enter", json!({})),
+        Command::MarkNoShow => ("no-show", json!({})),
+        Command::Transfer { to, note } => {
+            let body = match to {
+                TransferTarget::Room { room } => json!({ "room": room, "note": note }),
+                TransferTarget::Provider { provider, room } => {
+                    json!({ "provider": provider, "room": room, "note": note })
+                }
+            };
+            ("transfer", body)
+        }
+        Command::Assign { provider, note } => {
+            ("assign", json!({ "provider": provider, "note": note }))
+        }
+        Command::Decline { note } => ("decline", json!({ "note": note })),
+        Command::Message { text } => ("message", json!({ "text": text })),
+        Command::SetPriority { priority, note } => {
+            ("priority", json!({ "priority": priority, "note": note }))
+        }
+        Command::Cancel { note } => ("cancel", json!({ "note": note })),
+        // The patient's own commands are not the console's to send.
+        Command::UpdateIntake { .. }
+        | Command::FinishIntake
+        | Command::Leave
+        | Command::GuestArrive { .. } => ("patient-only", json!({})),
+    }
+}
+
+impl ApiClient {
+    /// `base` is the clinic server's URL, e.g. `https://clinic.example.org`.
+    pub fn new(base: &str) -> Result<ApiClient, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| ClientError::Network(e.to_string()))?;
+        Ok(ApiClient {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.base));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, ClientError> {
+        let resp = req.send().await?;
+        Self::read(resp).await
+    }
+
+    async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, ClientError> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.json::<T>().await?);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(ClientError::SignedOut);
+        }
+        let code = status.as_u16();
+        match resp.json::<ErrorBody>().await {
+            Ok(b) => Err(ClientError::Api {
+                status: code,
+                code: b.code,
+                message: b.message,
+                held_by: b.held_by,
+                visit: b.visit,
+            }),
+            Err(_) => Err(ClientError::Api {
+                status: code,
+                code: if code >= 500 {
+                    "server_error"
+                } else {
+                    "bad_request"
+                }
+                .into(),
+                message: format!("the clinic server answered {status}"),
+                held_by: None,
+                visit: None,
+            }),
+        }
+    }
+
+    pub async fn sign_in(
+        &self,
+        clinic: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<SignedIn, ClientError> {
+        let req = self
+            .request(Method::POST, "/v1/auth/sign-in", None)
+            .json(&json!({ "clinic": clinic, "email": email, "password": password }));
+        match Self::send(req).await {
+            // At sign-in a 401 is an answer about the credentials, not a lost session.
+            Err(ClientError::SignedOut) => Err(ClientError::Api {
+                status: 401,
+                code: "unauthorized".into(),
+                message: "Wrong clinic, email or password.".into(),
+                held_by: None,
+                visit: None,
+            }),
+            other => other,
+        }
+    }
+
+    pub async fn sign_out(&self, token: &str) -> Result<(), ClientError> {
+        let resp = self
+            .request(Method::POST, "/v1/auth/sign-out", Some(token))
+            .send()
+            .await?;
+        if resp.status().is_success() || resp.status() == StatusCode::UNAUTHORIZED {
+            Ok(())
+        } else {
+            Self::read::<Value>(resp).await.map(|_| ())
+        }
+    }
+
+    pub async fn health(&self) -> Result<(), ClientError> {
+        let resp = self.request(Method::GET, "/healthz", None).send().await?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(ClientError::Network(format!(
+                "health check answered {}",
+                resp.status()
+            )))
+        }
+    }
+
+    pub async fn snapshot(&self, token: &str) -> Result<Snapshot, ClientError> {
+        Self::send(self.request(Method::GET, "/v1/snapshot", Some(token))).await
+    }
+
+    /// Events after `after`, oldest first, at most `limit`.
+    pub async fn events(
+        &self,
+        token: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, ClientError> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Page {
+            Bare(Vec<Event>),
+            Wrapped { events: Vec<Event> },
+        }
+        let req = self
+            .request(Method::GET, "/v1/events", Some(token))
+            .query(&[("after", after.to_string()), ("limit", limit.to_string())]);
+        Ok(match Self::send::<Page>(req).await? {
+            Page::Bare(e) | Page::Wrapped { events: e } => e,
+        })
+    }
+
+    /// Sends one staff command. `key` makes a resend apply once.
+    pub async fn command(
+        &self,
+        token: &str,
+        visit: VisitId,
+        command: &Command,
+        expected_version: Option<u64>,
+        key: &str,
+    ) -> Result<CommandReply, ClientError> {
+        let (op, body) = command_route(command);
+        let mut req = self
+            .request(
+                Method::POST,
+                &format!("/v1/visits/{visit}/{op}"),
+                Some(token),
+            )
+            .header("Idempotency-Key", key)
+            .json(&body);
+        if let Some(v) = expected_version {
+            req = req.header("If-Match", v.to_string());
+        }
+        Self::send(req).await
+    }
+
+    pub async fn set_availability(
+        &self,
+        token: &str,
+        availability: Availability,
+        key: &str,
+    ) -> Result<Value, ClientError> {
+        let req = self
+            .request(Method::PUT, "/v1/me/availability", Some(token))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "availability": availability }));
+        Self::send(req).await
+    }
+
+    /// The WebSocket URL of the live stream after `seq`.
+    pub fn stream_url(&self, after: u64) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.clone()
+        };
+        format!("{ws}/v1/stream?after={after}")
+    }
+}
+
+impl ApiClient {
+    /// A staff member switches on at a registered clinic station with their PIN.
+    pub async fn switch_on_station(
+        &self,
+        device_token: &str,
+        email: &str,
+        pin: &str,
+    ) -> Result<SignedIn, ClientError> {
+        let req = self
+            .request(Method::POST, "/v1/stations/switch", None)
+            .json(&json!({ "device_token": device_token, "email": email, "pin": pin }));
+        match Self::send(req).await {
+            Err(ClientError::SignedOut) => Err(ClientError::Api {
+                status: 401,
+                code: "unauthorized".into(),
+                message: "Wrong PIN.".into(),
+                held_by: None,
+                visit: None,
+            }),
+            other => other,
+        }
+    }
+
+    /// One visit with its whole history (for one no longer in the cache).
+    pub async fn visit(
+        &self,
+        token: &str,
+        id: VisitId,
+    ) -> Result<frontdesk_domain::Visit, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/v1/visits/{id}"), Some(token))).await
+    }
+}
+
+impl ApiClient {
+    /// An admin registers this computer as a clinic station; returns its device token.
+    pub async fn register_station(&self, token: &str, name: &str) -> Result<String, ClientError> {
+        #[derive(Deserialize)]
+        struct Registered {
+            device_token: String,
+        }
+        let req = self
+            .request(Method::POST, "/v1/stations", Some(token))
+            .json(&json!({ "name": name }));
+        Ok(Self::send::<Registered>(req).await?.device_token)
+    }
+}

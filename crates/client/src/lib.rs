@@ -1,0 +1,20 @@
+//! The console's engine: everything the staff console does that is not drawing pixels.
+//!
+//! - [`api`]: the clinic API over HTTP; [`engine`]: the live stream, catch-up and resync, and
+//!   the outbox that sends staff actions exactly once, in order, across crashes;
+//! - [`store`]: the local SQLite cache and outbox; [`state`]: the confirmed clinic state;
+//! - [`view`]: what the UI draws: confirmed state with pending actions laid on top.
+//!
+//! No Tauri here: the desktop shell is a thin adapter, and tests drive this crate directly
+//! against a real server.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod engine;
+pub mod error;
+pub mod state;
+pub mod store;
+pub mod view;
+
+pub use engine::{Engine, EngineConfig, TokenProvider};
+pub use error::ClientError;

@@ -1,0 +1,344 @@
+//! The console's local SQLite file: the cached clinic (rooms, staff, open visits, the last
+//! applied `seq`), the outbox of staff actions not yet confirmed, the outcomes of rejected
+//! actions, and the keys of alerts already raised. Credentials never come here.
+//!
+//! The engine keeps the clinic in memory ([`crate::state::ClinicState`]) and writes through to
+//! this file; each batch of events, and each outbox step, is one transaction.
+
+use crate::error::ClientError;
+use crate::state::ClinicState;
+use frontdesk_api::{Clinic, RoomInfo, StaffInfo};
+use frontdesk_domain::{Command, Timestamp, Visit, VisitId};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE rooms (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE staff (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE visits (
+         id TEXT PRIMARY KEY,
+         version INTEGER NOT NULL,
+         body TEXT NOT NULL
+     );
+     CREATE TABLE outbox (
+         pos INTEGER PRIMARY KEY AUTOINCREMENT,
+         action_id TEXT NOT NULL UNIQUE,
+         body TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         last_error TEXT
+     );
+     CREATE TABLE outcomes (
+         action_id TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         created_at INTEGER NOT NULL
+     );
+     CREATE TABLE alerted (key TEXT PRIMARY KEY, at INTEGER NOT NULL);",
+)];
+
+/// What a staff member asked for, as it waits in the outbox. Its `action_id` is also the
+/// `Idempotency-Key` the server sees, so a resend after a crash is applied once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub action_id: String,
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub kind: ActionKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionKind {
+    Visit {
+        visit_id: VisitId,
+        command: Command,
+        /// The visit version the person acted on (None for commands that cannot conflict).
+        expected_version: Option<u64>,
+    },
+    Availability {
+        availability: frontdesk_domain::Availability,
+    },
+}
+
+/// A rejected action, kept until the person who made it has seen it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub action_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit_id: Option<VisitId>,
+    pub command: String,
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<Vec<frontdesk_api::StaffRef>>,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, ClientError> {
+    serde_json::to_string(value).map_err(|e| ClientError::Corrupt(e.to_string()))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ClientError> {
+    serde_json::from_str(text).map_err(|e| ClientError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// Opens (creating if needed) the cache file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, ClientError> {
+        let conn = Connection::open(path)?;
+        Self::prepare(conn)
+    }
+
+    pub fn open_in_memory() -> Result<Store, ClientError> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(mut conn: Connection) -> Result<Store, ClientError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // A crash may lose the last moment of cache (it is re-fetched), never the outbox's
+        // order or an acknowledged removal: NORMAL in WAL keeps each commit atomic.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut conn)
+            .map_err(|e| ClientError::Corrupt(format!("cache migration: {e}")))?;
+        Ok(Store { conn })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, ClientError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Loads the cached clinic as it was last confirmed.
+    pub fn load(&self) -> Result<ClinicState, ClientError> {
+        let mut state = ClinicState::default();
+        state.seq = self.meta("seq")?.and_then(|s| s.parse().ok()).unwrap_or(0);
+        state.clinic = self
+            .meta("clinic")?
+            .map(|s| parse::<Clinic>(&s))
+            .transpose()?;
+        state.me = self
+            .meta("me")?
+            .map(|s| parse::<StaffInfo>(&s))
+            .transpose()?;
+        state.as_of = self
+            .meta("as_of")?
+            .and_then(|s| s.parse().ok())
+            .map(Timestamp::from_millis);
+        let mut rooms = self.conn.prepare("SELECT body FROM rooms")?;
+        for body in rooms.query_map([], |r| r.get::<_, String>(0))? {
+            let room: RoomInfo = parse(&body?)?;
+            state.rooms.insert(room.id, room);
+        }
+        let mut staff = self.conn.prepare("SELECT body FROM staff")?;
+        for body in staff.query_map([], |r| r.get::<_, String>(0))? {
+            let s: StaffInfo = parse(&body?)?;
+            state.staff.insert(s.id, s);
+        }
+        let mut visits = self.conn.prepare("SELECT body FROM visits")?;
+        for body in visits.query_map([], |r| r.get::<_, String>(0))? {
+            let v: Visit = parse(&body?)?;
+            state.visits.insert(v.id, v);
+        }
+        Ok(state)
+    }
+
+    /// Replaces the whole cache with a snapshot's state (first sign-in, or a resync).
+    pub fn replace_all(&mut self, state: &ClinicState) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch("DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits;")?;
+        {
+            let mut room = tx.prepare("INSERT INTO rooms (id, body) VALUES (?1, ?2)")?;
+            for r in state.rooms.values() {
+                room.execute(params![r.id.to_string(), json(r)?])?;
+            }
+            let mut staff = tx.prepare("INSERT INTO staff (id, body) VALUES (?1, ?2)")?;
+            for s in state.staff.values() {
+                staff.execute(params![s.id.to_string(), json(s)?])?;
+            }
+            let mut visit =
+                tx.prepare("INSERT INTO visits (id, version, body) VALUES (?1, ?2, ?3)")?;
+            for v in state.visits.values() {
+                visit.execute(params![v.id.to_string(), v.version as i64, json(v)?])?;
+            }
+        }
+        write_meta(&tx, state)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes what a batch of events changed, and the new `seq`, in one transaction.
+    pub fn save_changes(
+        &mut self,
+        state: &ClinicState,
+        changed: &crate::state::Changed,
+    ) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut room = tx.prepare_cached(
+                "INSERT INTO rooms (id, body) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+            )?;
+            for id in &changed.rooms {
+                if let Some(r) = state.rooms.get(id) {
+                    room.execute(params![id.to_string(), json(r)?])?;
+                }
+            }
+            let mut staff = tx.prepare_cached(
+                "INSERT INTO staff (id, body) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+            )?;
+            for id in &changed.staff {
+                if let Some(s) = state.staff.get(id) {
+                    staff.execute(params![id.to_string(), json(s)?])?;
+                }
+            }
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO visits (id, version, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM visits WHERE id = ?1")?;
+            for id in &changed.visits {
+                match state.visits.get(id) {
+                    Some(v) => {
+                        upsert.execute(params![id.to_string(), v.version as i64, json(v)?])?;
+                    }
+                    None => {
+                        delete.execute([id.to_string()])?;
+                    }
+                }
+            }
+        }
+        write_meta(&tx, state)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets the signed-in clinic entirely (sign-out, or another person signs in).
+    pub fn clear(&mut self) -> Result<(), ClientError> {
+        self.conn.execute_batch(
+            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM meta;
+             DELETE FROM outbox; DELETE FROM outcomes; DELETE FROM alerted;",
+        )?;
+        Ok(())
+    }
+
+    // ---- the outbox
+
+    /// Writes an action to the outbox. It is durable when this returns.
+    pub fn enqueue(&mut self, action: &Action) -> Result<(), ClientError> {
+        self.conn.execute(
+            "INSERT INTO outbox (action_id, body, created_at) VALUES (?1, ?2, ?3)",
+            params![action.action_id, json(action)?, action.at.as_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// The actions still to send, oldest first.
+    pub fn pending(&self) -> Result<Vec<Action>, ClientError> {
+        let mut stmt = self.conn.prepare("SELECT body FROM outbox ORDER BY pos")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|body| parse(&body?)).collect()
+    }
+
+    /// The server confirmed the action: it leaves the outbox.
+    pub fn confirm(&mut self, action_id: &str) -> Result<(), ClientError> {
+        self.conn
+            .execute("DELETE FROM outbox WHERE action_id = ?1", [action_id])?;
+        Ok(())
+    }
+
+    /// The server refused the action: it leaves the outbox and its outcome is kept to show.
+    pub fn reject(&mut self, outcome: &Outcome, at: Timestamp) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM outbox WHERE action_id = ?1",
+            [&outcome.action_id],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO outcomes (action_id, body, created_at) VALUES (?1, ?2, ?3)",
+            params![outcome.action_id, json(outcome)?, at.as_millis()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Notes a failed attempt that will be retried.
+    pub fn note_attempt(&mut self, action_id: &str, error: &str) -> Result<(), ClientError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE action_id = ?1",
+            params![action_id, error],
+        )?;
+        Ok(())
+    }
+
+    pub fn outcomes(&self) -> Result<Vec<Outcome>, ClientError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body FROM outcomes ORDER BY created_at, action_id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|body| parse(&body?)).collect()
+    }
+
+    pub fn dismiss(&mut self, action_id: &str) -> Result<(), ClientError> {
+        self.conn
+            .execute("DELETE FROM outcomes WHERE action_id = ?1", [action_id])?;
+        Ok(())
+    }
+
+    // ---- alerts already raised
+
+    /// Records alert keys; returns those not seen before, in the given order.
+    pub fn first_time(
+        &mut self,
+        keys: &[String],
+        at: Timestamp,
+    ) -> Result<Vec<String>, ClientError> {
+        let tx = self.conn.transaction()?;
+        let mut fresh = Vec::new();
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO alerted (key, at) VALUES (?1, ?2)")?;
+            for key in keys {
+                if insert.execute(params![key, at.as_millis()])? == 1 {
+                    fresh.push(key.clone());
+                }
+            }
+        }
+        // Keys older than two days can no longer come back (those visits are long over).
+        tx.execute(
+            "DELETE FROM alerted WHERE at < ?1",
+            [at.as_millis() - 2 * 24 * 3_600_000],
+        )?;
+        tx.commit()?;
+        Ok(fresh)
+    }
+}
+
+fn write_meta(tx: &rusqlite::Transaction<'_>, state: &ClinicState) -> Result<(), ClientError> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?;
+    put.execute(params!["seq", state.seq.to_string()])?;
+    if let Some(c) = &state.clinic {
+        put.execute(params!["clinic", json(c)?])?;
+    }
+    if let Some(me) = &state.me {
+        put.execute(params!["me", json(me)?])?;
+    }
+    if let Some(at) = state.as_of {
+        put.execute(params!["as_of", at.as_millis().to_string()])?;
+    }
+    Ok(())
+}

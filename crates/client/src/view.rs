@@ -1,0 +1,222 @@
+//! What the console shows, built from confirmed state with this console's pending actions laid
+//! on top (marked pending, never shown as done) and the outcomes of refused ones.
+
+use crate::state::ClinicState;
+use crate::store::{Action, ActionKind, Outcome};
+use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
+use frontdesk_domain::queue::{queue_order, wait_figures};
+use frontdesk_domain::{Availability, Role, RoomId, StaffId, Status, Timestamp, Visit, VisitId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Online,
+    Connecting,
+    Offline,
+    Resyncing,
+    /// The server no longer accepts our token.
+    SignedOut,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub state: ConnectionState,
+    /// Offline since (epoch ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    /// When the data shown was last confirmed by the server (epoch ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<i64>,
+    /// Actions waiting to be sent.
+    pub pending: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub staff: StaffInfo,
+    /// The availability just asked for is not confirmed yet.
+    pub availability_pending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingView {
+    pub action_id: String,
+    pub command: String,
+    pub since: i64,
+}
+
+/// One line of a queue, request list or session list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRow {
+    pub visit_id: VisitId,
+    pub room_id: RoomId,
+    pub room_name: String,
+    pub status: Status,
+    pub priority: frontdesk_domain::Priority,
+    pub patient_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrived_at: Option<i64>,
+    /// When the current stretch in the waiting area began: the UI counts from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<i64>,
+    pub in_call: Vec<StaffRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_provider: Option<StaffRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_provider: Option<StaffRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage_note: Option<String>,
+    pub version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<i64>,
+    pub pending: Vec<PendingView>,
+    pub intake_finished: bool,
+    pub after_hours: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct View {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub me: Option<MeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clinic: Option<Clinic>,
+    pub connection: ConnectionView,
+    pub rooms: Vec<RoomInfo>,
+    pub staff: Vec<StaffInfo>,
+    pub queue: Vec<QueueRow>,
+    pub requests: Vec<QueueRow>,
+    pub sessions: Vec<QueueRow>,
+    pub outcomes: Vec<Outcome>,
+    pub now: i64,
+}
+
+/// The availability this person asked for last, pending or confirmed.
+pub fn effective_availability(state: &ClinicState, pending: &[Action]) -> Option<Availability> {
+    let asked = pending.iter().rev().find_map(|a| match a.kind {
+        ActionKind::Availability { availability } => Some(availability),
+        ActionKind::Visit { .. } => None,
+    });
+    asked.or(state.me.as_ref().map(|m| m.availability))
+}
+
+/// The rooms whose queue this person sees: their own rooms, or every room if they have none.
+pub fn my_rooms(state: &ClinicState) -> Vec<RoomId> {
+    match &state.me {
+        Some(me) if !me.rooms.is_empty() => me.rooms.clone(),
+        _ => state.rooms.keys().copied().collect(),
+    }
+}
+
+/// Builds the whole view. `day` is today's span in the clinic's local time, for sessions.
+pub fn build(
+    state: &ClinicState,
+    pending: &[Action],
+    outcomes: Vec<Outcome>,
+    connection: ConnectionView,
+    now: Timestamp,
+    day: (Timestamp, Timestamp),
+) -> View {
+    let name_of = |id: StaffId| StaffRef {
+        id,
+        name: state
+            .staff
+            .get(&id)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| "someone".into()),
+    };
+    let row = |v: &Visit| {
+        let figures = wait_figures(v, now);
+        QueueRow {
+            visit_id: v.id,
+            room_id: v.room_id,
+            room_name: state
+                .rooms
+                .get(&v.room_id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            status: v.status,
+            priority: v.priority,
+            patient_name: v.patient.name.to_string(),
+            arrived_at: v.arrived_at.map(Timestamp::as_millis),
+            waiting_since: figures.waiting_since.map(Timestamp::as_millis),
+            in_call: v.in_call.iter().map(|id| name_of(*id)).collect(),
+            assigned_provider: v.assigned_provider.map(name_of),
+            requested_provider: v.requested_provider.map(name_of),
+            triage_note: v.triage_note.as_ref().map(|n| n.to_string()),
+            version: v.version,
+            starts_at: v.booking.as_ref().map(|b| b.starts_at.as_millis()),
+            pending: pending
+                .iter()
+                .filter_map(|a| match &a.kind {
+                    ActionKind::Visit {
+                        visit_id, command, ..
+                    } if *visit_id == v.id => Some(PendingView {
+                        action_id: a.action_id.clone(),
+                        command: command.name().to_string(),
+                        since: a.at.as_millis(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            intake_finished: v.intake_finished,
+            after_hours: v.after_hours,
+        }
+    };
+    let rooms = my_rooms(state);
+    let me = state.me.as_ref();
+    let answers_any_request =
+        me.is_some_and(|m| m.roles.has(Role::Admin) || m.roles.has(Role::Receptionist));
+    let mut queue: Vec<&Visit> = state
+        .visits
+        .values()
+        .filter(|v| v.status.is_in_queue() && rooms.contains(&v.room_id))
+        .collect();
+    queue.sort_by(|a, b| queue_order(a, b));
+    let mut requests: Vec<&Visit> = state
+        .visits
+        .values()
+        .filter(|v| {
+            v.status == Status::Requested
+                && (answers_any_request || me.is_some_and(|m| v.requested_provider == Some(m.id)))
+        })
+        .collect();
+    requests.sort_by_key(|v| (v.created_at, v.id));
+    let mut sessions: Vec<&Visit> = state
+        .visits
+        .values()
+        .filter(|v| {
+            v.status == Status::Scheduled
+                && v.booking
+                    .as_ref()
+                    .is_some_and(|b| b.starts_at >= day.0 && b.starts_at < day.1)
+        })
+        .collect();
+    sessions.sort_by_key(|v| (v.booking.as_ref().map(|b| b.starts_at), v.id));
+
+    let me_view = state.me.clone().map(|mut staff| {
+        let effective = effective_availability(state, pending).unwrap_or(staff.availability);
+        let availability_pending = effective != staff.availability
+            || pending
+                .iter()
+                .any(|a| matches!(a.kind, ActionKind::Availability { .. }));
+        staff.availability = effective;
+        MeView {
+            staff,
+            availability_pending,
+        }
+    });
+    View {
+        me: me_view,
+        clinic: state.clinic.clone(),
+        connection,
+        rooms: state.rooms.values().cloned().collect(),
+        staff: state.staff.values().cloned().collect(),
+        queue: queue.into_iter().map(row).collect(),
+        requests: requests.into_iter().map(row).collect(),
+        sessions: sessions.into_iter().map(row).collect(),
+        outcomes,
+        now: now.as_millis(),
+    }
+}

@@ -1,0 +1,277 @@
+//! The local cache and outbox on a real SQLite file: what survives a restart, in what order,
+//! and how events are laid on (in order, each once, gaps reported).
+
+use frontdesk_api::{Clinic, Event, EventBody, RoomInfo, StaffInfo};
+use frontdesk_client::state::ClinicState;
+use frontdesk_client::store::{Action, ActionKind, Outcome, Store};
+use frontdesk_domain::*;
+
+const CLINIC: ClinicId = ClinicId::from_u128(1);
+const RECEPTION: RoomId = RoomId::from_u128(10);
+const RITA: StaffId = StaffId::from_u128(100);
+const T0: Timestamp = Timestamp::from_millis(1_790_000_000_000);
+
+fn arrival(n: u128) -> Visit {
+    open(
+        VisitId::from_u128(n),
+        CLINIC,
+        &Context {
+            actor: Actor::Patient,
+            at: T0,
+            expected_version: None,
+        },
+        Opening::Arrive {
+            room: RECEPTION,
+            patient: Patient {
+                name: PersonName::parse(&format!("Patient {n}")).unwrap(),
+                contact: None,
+            },
+            has_intake: false,
+            after_hours: false,
+        },
+    )
+    .unwrap()
+    .visit
+}
+
+fn claimed(v: &Visit) -> Visit {
+    apply(
+        v,
+        &Context {
+            actor: Actor::staff(RITA, &[Role::Receptionist]),
+            at: T0 + Span::from_mins(1),
+            expected_version: Some(v.version),
+        },
+        &Command::Claim,
+    )
+    .unwrap()
+    .visit
+}
+
+fn event(seq: u64, visit: &Visit) -> Event {
+    Event {
+        seq,
+        clinic_id: CLINIC,
+        at: T0,
+        body: EventBody::Visit {
+            visit_id: visit.id,
+            entries: visit.history.clone(),
+            visit: Box::new(visit.clone()),
+        },
+    }
+}
+
+fn staff_event(seq: u64, availability: Availability) -> Event {
+    Event {
+        seq,
+        clinic_id: CLINIC,
+        at: T0,
+        body: EventBody::Staff {
+            staff: StaffInfo {
+                id: RITA,
+                clinic_id: CLINIC,
+                name: "Rita".into(),
+                email: "rita@example.org".into(),
+                roles: Roles::of(&[Role::Receptionist]),
+                availability,
+                rooms: vec![RECEPTION],
+            },
+        },
+    }
+}
+
+#[test]
+fn events_are_laid_on_in_order_each_once_and_gaps_are_reported() {
+    let mut state = ClinicState::default();
+    let a = arrival(1);
+    let b = arrival(2);
+    let (changed, gap) = state.apply_events(&[event(1, &a), event(2, &b)], T0);
+    assert_eq!((state.seq, gap), (2, None));
+    assert_eq!(changed.visit_changes.len(), 2);
+    // Seen again (a replay after a reconnect): nothing changes.
+    let (changed, gap) = state.apply_events(&[event(1, &a), event(2, &b)], T0);
+    assert!(changed.is_empty() && gap.is_none());
+    // A jump: laid on up to the gap, then reported.
+    let a2 = claimed(&a);
+    let (changed, gap) = state.apply_events(&[event(3, &a2), event(5, &b)], T0);
+    assert_eq!(changed.visits.len(), 1);
+    let gap = gap.expect("gap");
+    assert_eq!((gap.expected, gap.got, state.seq), (4, 5, 3));
+    assert_eq!(state.visits[&a.id].status, Status::InCall);
+}
+
+#[test]
+fn an_older_copy_of_a_visit_never_replaces_a_newer_one() {
+    let mut state = ClinicState::default();
+    let a = arrival(1);
+    let a2 = claimed(&a);
+    assert!(state.lay_visit(&a2), "the command's answer arrives first");
+    let (changed, _) = state.apply_events(&[event(1, &a)], T0);
+    assert!(
+        changed.visits.is_empty(),
+        "the older event is not laid over it"
+    );
+    assert_eq!(state.visits[&a.id].version, 2);
+    assert_eq!(state.seq, 1, "but its seq counts as seen");
+}
+
+#[test]
+fn the_cache_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let mut state = ClinicState::default();
+    state.clinic = Some(Clinic {
+        id: CLINIC,
+        slug: "demo".into(),
+        name: "Demo Clinic".into(),
+    });
+    state.rooms.insert(
+        RECEPTION,
+        RoomInfo {
+            id: RECEPTION,
+            clinic_id: CLINIC,
+            name: "Reception".into(),
+            provider: None,
+            office_hours: vec![],
+            emergency_info: None,
+            waiting_message: None,
+            intake_questions: vec![],
+        },
+    );
+    let (a, b) = (arrival(1), arrival(2));
+    let (changed, _) = state.apply_events(
+        &[
+            event(1, &a),
+            event(2, &b),
+            staff_event(3, Availability::Available),
+        ],
+        T0,
+    );
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.replace_all(&state).unwrap();
+        store.save_changes(&state, &changed).unwrap();
+    }
+    let reopened = Store::open(&path).unwrap().load().unwrap();
+    assert_eq!(reopened.seq, 3);
+    assert_eq!(reopened.visits.len(), 2);
+    assert_eq!(reopened.visits[&a.id], a);
+    assert_eq!(reopened.rooms[&RECEPTION].name, "Reception");
+    assert_eq!(reopened.staff[&RITA].availability, Availability::Available);
+    assert_eq!(reopened.as_of, Some(T0));
+
+    // A visit that ends leaves the cache.
+    let mut state = reopened;
+    let done = apply(
+        &claimed(&a),
+        &Context {
+            actor: Actor::staff(RITA, &[Role::Receptionist]),
+            at: T0 + Span::from_mins(5),
+            expected_version: None,
+        },
+        &Command::EndCall,
+    )
+    .unwrap()
+    .visit;
+    let (changed, _) = state.apply_events(&[event(4, &done)], T0);
+    Store::open(&path)
+        .unwrap()
+        .save_changes(&state, &changed)
+        .unwrap();
+    let reopened = Store::open(&path).unwrap().load().unwrap();
+    assert_eq!(reopened.visits.keys().collect::<Vec<_>>(), vec![&b.id]);
+}
+
+fn action(n: u32, visit: VisitId, command: Command) -> Action {
+    Action {
+        action_id: format!("action-{n}"),
+        at: T0 + Span::from_secs(n.into()),
+        kind: ActionKind::Visit {
+            visit_id: visit,
+            command,
+            expected_version: Some(1),
+        },
+    }
+}
+
+#[test]
+fn the_outbox_keeps_its_order_across_restarts_and_rejections_become_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let v = VisitId::from_u128(7);
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.enqueue(&action(1, v, Command::Claim)).unwrap();
+        store.enqueue(&action(2, v, Command::LeaveCall)).unwrap();
+        store
+            .enqueue(&Action {
+                action_id: "action-3".into(),
+                at: T0,
+                kind: ActionKind::Availability {
+                    availability: Availability::Away,
+                },
+            })
+            .unwrap();
+        store
+            .note_attempt("action-1", "connection refused")
+            .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let ids: Vec<String> = store
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action_id)
+        .collect();
+    assert_eq!(ids, ["action-1", "action-2", "action-3"]);
+    assert!(
+        store.enqueue(&action(1, v, Command::Claim)).is_err(),
+        "an action is queued once"
+    );
+
+    store.confirm("action-1").unwrap();
+    store
+        .reject(
+            &Outcome {
+                action_id: "action-2".into(),
+                visit_id: Some(v),
+                command: "leave_call".into(),
+                code: "invalid_transition".into(),
+                message: "cannot leave_call a visit that is completed".into(),
+                held_by: None,
+            },
+            T0,
+        )
+        .unwrap();
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    let ids: Vec<String> = store
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action_id)
+        .collect();
+    assert_eq!(ids, ["action-3"]);
+    let outcomes = store.outcomes().unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].code, "invalid_transition");
+    store.dismiss("action-2").unwrap();
+    assert!(store.outcomes().unwrap().is_empty());
+}
+
+#[test]
+fn an_alert_key_is_new_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let keys = vec!["v1:arrived:1".to_string(), "v2:arrived:1".to_string()];
+    assert_eq!(
+        Store::open(&path).unwrap().first_time(&keys, T0).unwrap(),
+        keys
+    );
+    let mut store = Store::open(&path).unwrap();
+    let again = vec!["v2:arrived:1".to_string(), "v3:arrived:1".to_string()];
+    assert_eq!(
+        store.first_time(&again, T0).unwrap(),
+        vec!["v3:arrived:1".to_string()]
+    );
+}

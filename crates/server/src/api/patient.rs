@@ -1,0 +1,131 @@
+//! The patient's side: arrive through a room's front door (or ask for a named provider), fill
+//! the intake, see their own visit, leave. A patient acts only through the token arrive gave.
+
+use super::{ApiJson, path_id};
+use crate::api::visits::PatientBody;
+use crate::app::AppState;
+use crate::auth::PatientAuth;
+use crate::error::{AppError, ErrorBody};
+use crate::service::{self, Opened, PatientView};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use frontdesk_domain::{Command, IntakeAnswer, Label, StaffId};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[utoipa::path(post, path = "/v1/join/{clinic}/{room}", tag = "patient", request_body = PatientBody,
+    params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id")),
+    responses((status = 201, description = "the visit and the patient's token", body = Opened),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn arrive(
+    State(state): State<AppState>,
+    Path((clinic, room)): Path<(String, String)>,
+    ApiJson(body): ApiJson<PatientBody>,
+) -> Result<(StatusCode, Json<Opened>), AppError> {
+    let room = path_id(&room, "room")?;
+    let opened = service::arrive(state.store.as_ref(), &clinic, room, body.into_patient()?).await?;
+    Ok((StatusCode::CREATED, Json(opened)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PatientRequestBody {
+    #[serde(flatten)]
+    pub patient: PatientBody,
+    #[schema(value_type = String)]
+    pub provider: StaffId,
+}
+
+#[utoipa::path(post, path = "/v1/join/{clinic}/{room}/request", tag = "patient", request_body = PatientRequestBody,
+    params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id")),
+    responses((status = 201, description = "the request (declined at once if the provider is unavailable)", body = Opened),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_session(
+    State(state): State<AppState>,
+    Path((clinic, room)): Path<(String, String)>,
+    ApiJson(body): ApiJson<PatientRequestBody>,
+) -> Result<(StatusCode, Json<Opened>), AppError> {
+    let room = path_id(&room, "room")?;
+    let clinic = state
+        .store
+        .clinic_by_slug(&clinic)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let opened = service::request_session(
+        state.store.as_ref(),
+        clinic.id,
+        None,
+        room,
+        body.patient.into_patient()?,
+        body.provider,
+        None,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(opened)))
+}
+
+#[utoipa::path(get, path = "/v1/patient/visit", tag = "patient", security(("patient" = [])),
+    responses((status = 200, body = PatientView), (status = 401, body = ErrorBody)))]
+pub async fn visit(
+    State(state): State<AppState>,
+    me: PatientAuth,
+) -> Result<Json<PatientView>, AppError> {
+    Ok(Json(
+        service::patient_view(state.store.as_ref(), &me.visit).await?,
+    ))
+}
+
+async fn act(
+    state: &AppState,
+    me: &PatientAuth,
+    command: Command,
+) -> Result<Json<PatientView>, AppError> {
+    let done = service::patient_command(state.store.as_ref(), &me.visit, command).await?;
+    Ok(Json(
+        service::patient_view(state.store.as_ref(), &done.reply.visit).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IntakeBody {
+    /// Answers by question.
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<Label, IntakeAnswer>,
+}
+
+#[utoipa::path(put, path = "/v1/patient/visit/intake", tag = "patient", security(("patient" = [])),
+    request_body = IntakeBody,
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_intake(
+    State(state): State<AppState>,
+    me: PatientAuth,
+    ApiJson(body): ApiJson<IntakeBody>,
+) -> Result<Json<PatientView>, AppError> {
+    act(
+        &state,
+        &me,
+        Command::UpdateIntake {
+            answers: body.answers,
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/v1/patient/visit/finish-intake", tag = "patient", security(("patient" = [])),
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody)))]
+pub async fn finish_intake(
+    State(state): State<AppState>,
+    me: PatientAuth,
+) -> Result<Json<PatientView>, AppError> {
+    act(&state, &me, Command::FinishIntake).await
+}
+
+#[utoipa::path(post, path = "/v1/patient/visit/leave", tag = "patient", security(("patient" = [])),
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody)))]
+pub async fn leave(
+    State(state): State<AppState>,
+    me: PatientAuth,
+) -> Result<Json<PatientView>, AppError> {
+    act(&state, &me, Command::Leave).await
+}

@@ -1,0 +1,287 @@
+//! What staff read and set about themselves and their clinic: me, availability, PIN, alerts,
+//! rooms, staff, the queue, the snapshot and (for admins) the audit log.
+
+use super::{ApiJson, ApiQuery};
+use crate::admin::{self, NewRoom, NewStaff};
+use crate::app::{AppState, now};
+use crate::auth::{StaffAuth, hash_secret};
+use crate::error::{AppError, ErrorBody};
+use crate::events::EventBody;
+use crate::model::{AlertSubscription, QueueItem, RoomInfo, Snapshot, StaffInfo};
+use crate::service;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use frontdesk_domain::{ActorRef, Availability, Change, Role, RoomId, Status, Timestamp, VisitId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[utoipa::path(get, path = "/v1/me", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = StaffInfo), (status = 401, body = ErrorBody)))]
+pub async fn me(who: StaffAuth) -> Json<StaffInfo> {
+    Json(who.session.staff)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityBody {
+    #[schema(value_type = String)]
+    pub availability: Availability,
+}
+
+#[utoipa::path(get, path = "/v1/me/availability", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = AvailabilityBody)))]
+pub async fn availability(who: StaffAuth) -> Json<AvailabilityBody> {
+    Json(AvailabilityBody {
+        availability: who.session.staff.availability,
+    })
+}
+
+#[utoipa::path(put, path = "/v1/me/availability", tag = "staff", security(("bearer" = [])),
+    request_body = AvailabilityBody, responses((status = 200, body = StaffInfo), (status = 422, body = ErrorBody)))]
+pub async fn set_availability(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiJson(body): ApiJson<AvailabilityBody>,
+) -> Result<Json<StaffInfo>, AppError> {
+    let staff = &who.session.staff;
+    let (info, _) = state
+        .store
+        .set_availability(staff.clinic_id, staff.id, body.availability, now())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    state.sessions.forget_staff(staff.id);
+    Ok(Json(info))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PinBody {
+    pub pin: String,
+}
+
+impl std::fmt::Debug for PinBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinBody(..)")
+    }
+}
+
+#[utoipa::path(put, path = "/v1/me/pin", tag = "staff", security(("bearer" = [])),
+    request_body = PinBody, responses((status = 204, description = "PIN set"), (status = 422, body = ErrorBody)))]
+pub async fn set_pin(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiJson(body): ApiJson<PinBody>,
+) -> Result<StatusCode, AppError> {
+    admin::check_pin(&body.pin)?;
+    let cost = state.settings.hash_cost;
+    let hash = tokio::task::spawn_blocking(move || hash_secret(&body.pin, cost))
+        .await
+        .map_err(AppError::internal)??;
+    let staff = &who.session.staff;
+    state.store.set_pin(staff.clinic_id, staff.id, hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/me/alerts", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AlertSubscription>)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<Vec<AlertSubscription>>, AppError> {
+    let staff = &who.session.staff;
+    Ok(Json(
+        state
+            .store
+            .alert_subscriptions(staff.clinic_id, staff.id)
+            .await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/v1/me/alerts", tag = "staff", security(("bearer" = [])),
+    request_body = Vec<AlertSubscription>, responses((status = 200, body = Vec<AlertSubscription>), (status = 422, body = ErrorBody)))]
+pub async fn set_alerts(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiJson(body): ApiJson<Vec<AlertSubscription>>,
+) -> Result<Json<Vec<AlertSubscription>>, AppError> {
+    let staff = &who.session.staff;
+    let rooms = state.store.rooms(staff.clinic_id).await?;
+    if let Some(s) = body
+        .iter()
+        .find(|s| !rooms.iter().any(|r| r.id == s.room_id))
+    {
+        return Err(AppError::Validation(format!(
+            "room_id: no room {} in this clinic",
+            s.room_id
+        )));
+    }
+    state
+        .store
+        .set_alert_subscriptions(staff.clinic_id, staff.id, body)
+        .await?;
+    alerts(State(state), who).await
+}
+
+#[utoipa::path(get, path = "/v1/rooms", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RoomInfo>)))]
+pub async fn rooms(
+    State(state): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<Vec<RoomInfo>>, AppError> {
+    Ok(Json(state.store.rooms(who.session.staff.clinic_id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/rooms", tag = "admin", security(("bearer" = [])),
+    request_body = NewRoom, responses((status = 201, body = RoomInfo), (status = 403, body = ErrorBody)))]
+pub async fn create_room(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiJson(body): ApiJson<NewRoom>,
+) -> Result<(StatusCode, Json<RoomInfo>), AppError> {
+    who.require(Role::Admin)?;
+    let room = admin::create_room(state.store.as_ref(), who.session.staff.clinic_id, body).await?;
+    Ok((StatusCode::CREATED, Json(room)))
+}
+
+#[utoipa::path(get, path = "/v1/staff", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = Vec<StaffInfo>)))]
+pub async fn staff(
+    State(state): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<Vec<StaffInfo>>, AppError> {
+    Ok(Json(state.store.staff(who.session.staff.clinic_id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/staff", tag = "admin", security(("bearer" = [])),
+    request_body = NewStaff, responses((status = 201, body = StaffInfo), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_staff(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiJson(body): ApiJson<NewStaff>,
+) -> Result<(StatusCode, Json<StaffInfo>), AppError> {
+    who.require(Role::Admin)?;
+    let cost = state.settings.hash_cost;
+    let staff = admin::create_staff(
+        state.store.as_ref(),
+        who.session.staff.clinic_id,
+        body,
+        cost,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(staff)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QueueQuery {
+    /// One room; without it, the rooms I work in.
+    pub room: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/queue", tag = "staff", security(("bearer" = [])), params(QueueQuery),
+    responses((status = 200, body = Vec<QueueItem>), (status = 404, body = ErrorBody)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Result<Json<Vec<QueueItem>>, AppError> {
+    let room: Option<RoomId> = q
+        .room
+        .as_deref()
+        .map(|r| super::path_id(r, "room"))
+        .transpose()?;
+    Ok(Json(
+        service::queue_for(state.store.as_ref(), &who.session, room).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/snapshot", tag = "sync", security(("bearer" = [])),
+    responses((status = 200, body = Snapshot)))]
+pub async fn snapshot(
+    State(state): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<Snapshot>, AppError> {
+    Ok(Json(
+        service::snapshot(state.store.as_ref(), &who.session).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Return what came after this seq (0 for the beginning).
+    #[serde(default)]
+    pub after: u64,
+    /// At most this many (1 to 1000, default 100).
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> u32 {
+        self.limit.unwrap_or(100).clamp(1, 1000)
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: u64,
+    #[schema(value_type = String)]
+    pub visit_id: VisitId,
+    pub version: u64,
+    #[schema(value_type = i64)]
+    pub at: Timestamp,
+    #[schema(value_type = Object)]
+    pub actor: ActorRef,
+    #[schema(value_type = Object)]
+    pub change: Change,
+    #[schema(value_type = String)]
+    pub status: Status,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` for the next page.
+    pub next_after: u64,
+    pub more: bool,
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "admin", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<AuditPage>, AppError> {
+    who.require(Role::Admin)?;
+    let limit = q.limit();
+    let events = state
+        .store
+        .events_after(who.session.staff.clinic_id, q.after, limit)
+        .await?;
+    let more = events.len() == limit as usize;
+    let next_after = events.last().map_or(q.after, |e| e.seq);
+    let entries = events
+        .into_iter()
+        .flat_map(|e| match e.body {
+            EventBody::Visit {
+                visit_id, entries, ..
+            } => entries
+                .into_iter()
+                .map(|h| AuditEntry {
+                    seq: e.seq,
+                    visit_id,
+                    version: h.version,
+                    at: h.at,
+                    actor: h.actor,
+                    change: h.change,
+                    status: h.status,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    Ok(Json(AuditPage {
+        entries,
+        next_after,
+        more,
+    }))
+}

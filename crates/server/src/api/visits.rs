@@ -1,0 +1,366 @@
+//! Staff commands on visits, one operation each, and opening requests and scheduled sessions.
+//! Every command takes `If-Match: <version>` and may take an `Idempotency-Key`.
+
+use super::{ApiJson, CommandHeaders, IdempotencyKey, path_id};
+use crate::app::AppState;
+use crate::auth::StaffAuth;
+use crate::error::{AppError, ErrorBody};
+use crate::model::CommandReply;
+use crate::service::{self, Opened};
+use crate::store::Committed;
+use axum::Json;
+use axum::extract::{Path, State};
+use frontdesk_domain::{
+    Booking, Command, Contact, MessageText, Note, Patient, PersonName, Priority, RoomId, StaffId,
+    Visit,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Another clinic's visit is a 404 whatever a body names: checked before resolving references.
+async fn visible(state: &AppState, who: &StaffAuth, id: &str) -> Result<(), AppError> {
+    state
+        .store
+        .visit(who.session.staff.clinic_id, path_id(id, "visit")?)
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound("visit"))
+}
+
+async fn run(
+    state: &AppState,
+    who: &StaffAuth,
+    id: &str,
+    command: Command,
+    h: CommandHeaders,
+) -> Result<Committed, AppError> {
+    service::staff_command(
+        state.store.as_ref(),
+        &who.session,
+        path_id(id, "visit")?,
+        command,
+        Some(h.expected_version),
+        h.idempotency_key,
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
+    params(("id" = String, Path, description = "visit id")),
+    responses((status = 200, description = "the visit with its history", body = Object), (status = 404, body = ErrorBody)))]
+pub async fn visit(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Visit>, AppError> {
+    let visit = state
+        .store
+        .visit(who.session.staff.clinic_id, path_id(&id, "visit")?)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    Ok(Json(visit))
+}
+
+/// Commands with no body.
+macro_rules! bare_command {
+    ($name:ident, $path:literal, $command:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "visits", security(("bearer" = [])),
+            params(
+                ("id" = String, Path, description = "visit id"),
+                ("If-Match" = String, Header, description = "the visit version acted on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once"),
+            ),
+            responses(
+                (status = 200, body = CommandReply),
+                (status = 404, body = ErrorBody),
+                (status = 409, description = "stale version, lost race or invalid transition; carries the visit and who holds it", body = ErrorBody),
+            ))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            who: StaffAuth,
+            Path(id): Path<String>,
+            h: CommandHeaders,
+        ) -> Result<Committed, AppError> {
+            run(&state, &who, &id, $command, h).await
+        }
+    };
+}
+
+/// Commands with a JSON body.
+macro_rules! body_command {
+    ($name:ident, $path:literal, $body:ty, $doc:literal, |$s:ident, $who:ident, $b:ident, $id:ident| $make:expr) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "visits", security(("bearer" = [])), request_body = $body,
+            params(
+                ("id" = String, Path, description = "visit id"),
+                ("If-Match" = String, Header, description = "the visit version acted on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once"),
+            ),
+            responses(
+                (status = 200, body = CommandReply),
+                (status = 404, body = ErrorBody),
+                (status = 409, description = "stale version, lost race or invalid transition; carries the visit and who holds it", body = ErrorBody),
+                (status = 422, body = ErrorBody),
+            ))]
+        pub async fn $name(
+            State($s): State<AppState>,
+            $who: StaffAuth,
+            Path($id): Path<String>,
+            h: CommandHeaders,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Committed, AppError> {
+            let command = $make;
+            run(&$s, &$who, &$id, command, h).await
+        }
+    };
+}
+
+bare_command!(
+    claim,
+    "/v1/visits/{id}/claim",
+    Command::Claim,
+    "Take a waiting patient into a call."
+);
+bare_command!(
+    join,
+    "/v1/visits/{id}/join",
+    Command::Join,
+    "Join a call already going on."
+);
+bare_command!(
+    leave_call,
+    "/v1/visits/{id}/leave-call",
+    Command::LeaveCall,
+    "Leave the call; the last one out puts the patient on hold."
+);
+bare_command!(
+    end_call,
+    "/v1/visits/{id}/end-call",
+    Command::EndCall,
+    "End the call for everyone; the visit is completed."
+);
+bare_command!(
+    accept,
+    "/v1/visits/{id}/accept",
+    Command::Accept,
+    "Accept a session request into my queue."
+);
+bare_command!(
+    accept_and_enter,
+    "/v1/visits/{id}/accept-and-enter",
+    Command::AcceptAndEnter,
+    "Accept a session request and go straight into the call."
+);
+bare_command!(
+    no_show,
+    "/v1/visits/{id}/no-show",
+    Command::MarkNoShow,
+    "Mark a scheduled session as a no-show."
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferBody {
+    /// A room's waiting area.
+    #[schema(value_type = Option<String>)]
+    pub room: Option<RoomId>,
+    /// A provider's queue (their own room unless `room` is given).
+    #[schema(value_type = Option<String>)]
+    pub provider: Option<StaffId>,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Note>,
+}
+
+body_command!(
+    transfer,
+    "/v1/visits/{id}/transfer",
+    TransferBody,
+    "Send the patient to another room or a provider's queue, with a note.",
+    |state, who, body, id| {
+        visible(&state, &who, &id).await?;
+        Command::Transfer {
+            to: service::transfer_target(
+                state.store.as_ref(),
+                who.session.staff.clinic_id,
+                body.room,
+                body.provider,
+            )
+            .await?,
+            note: body.note,
+        }
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssignBody {
+    #[schema(value_type = String)]
+    pub provider: StaffId,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Note>,
+}
+
+body_command!(
+    assign,
+    "/v1/visits/{id}/assign",
+    AssignBody,
+    "Assign the patient to a provider, who is alerted and claims.",
+    |state, who, body, id| {
+        visible(&state, &who, &id).await?;
+        service::provider_in_clinic(
+            state.store.as_ref(),
+            who.session.staff.clinic_id,
+            body.provider,
+        )
+        .await?;
+        Command::Assign {
+            provider: body.provider,
+            note: body.note,
+        }
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NoteBody {
+    /// The patient sees this note.
+    #[schema(value_type = String)]
+    pub note: Note,
+}
+
+body_command!(
+    decline,
+    "/v1/visits/{id}/decline",
+    NoteBody,
+    "Decline a patient or a request, with a note the patient sees.",
+    |_state, _who, body, id| Command::Decline { note: body.note }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MessageBody {
+    #[schema(value_type = String)]
+    pub text: MessageText,
+}
+
+body_command!(
+    message,
+    "/v1/visits/{id}/message",
+    MessageBody,
+    "Show a message on the patient's waiting screen.",
+    |_state, _who, body, id| Command::Message { text: body.text }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PriorityBody {
+    #[schema(value_type = String)]
+    pub priority: Priority,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Note>,
+}
+
+body_command!(
+    set_priority,
+    "/v1/visits/{id}/priority",
+    PriorityBody,
+    "Set triage priority (routine, urgent, emergency) with a triage note.",
+    |_state, _who, body, id| Command::SetPriority {
+        priority: body.priority,
+        note: body.note
+    }
+);
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CancelBody {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Note>,
+}
+
+body_command!(
+    cancel,
+    "/v1/visits/{id}/cancel",
+    CancelBody,
+    "Cancel a scheduled session or an open request.",
+    |_state, _who, body, id| Command::Cancel { note: body.note }
+);
+
+/// The patient a request or walk-in is for.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct PatientBody {
+    #[schema(value_type = String)]
+    pub name: PersonName,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl PatientBody {
+    pub fn into_patient(self) -> Result<Patient, AppError> {
+        let has_any = [&self.phone, &self.email]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+        let contact = has_any
+            .then(|| Contact::parse(self.phone.as_deref(), self.email.as_deref()))
+            .transpose()?;
+        Ok(Patient {
+            name: self.name,
+            contact,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RequestBody {
+    pub patient: PatientBody,
+    #[schema(value_type = String)]
+    pub provider: StaffId,
+}
+
+#[utoipa::path(post, path = "/v1/rooms/{room}/requests", tag = "visits", security(("bearer" = [])),
+    request_body = RequestBody,
+    params(("room" = String, Path, description = "room id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once")),
+    responses((status = 201, body = Opened), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_session(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(room): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(body): ApiJson<RequestBody>,
+) -> Result<(axum::http::StatusCode, Json<Opened>), AppError> {
+    let room = path_id(&room, "room")?;
+    let opened = service::request_session(
+        state.store.as_ref(),
+        who.session.staff.clinic_id,
+        Some(&who.session),
+        room,
+        body.patient.into_patient()?,
+        body.provider,
+        key,
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(opened)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ScheduleBody {
+    #[schema(value_type = Object)]
+    pub booking: Booking,
+}
+
+#[utoipa::path(post, path = "/v1/rooms/{room}/scheduled", tag = "visits", security(("bearer" = [])),
+    request_body = ScheduleBody,
+    params(("room" = String, Path, description = "room id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once")),
+    responses((status = 201, body = Opened), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn schedule(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(room): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(body): ApiJson<ScheduleBody>,
+) -> Result<(axum::http::StatusCode, Json<Opened>), AppError> {
+    let room = path_id(&room, "room")?;
+    let opened =
+        service::schedule(state.store.as_ref(), &who.session, room, body.booking, key).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(opened)))
+}

@@ -1,0 +1,327 @@
+//! Who is asking: opaque bearer tokens (random, stored only as SHA-256, expiring, revocable),
+//! argon2id for passwords and station PINs, a sign-in rate limiter, and the extractors that
+//! turn a request into a signed-in staff member or a patient's own visit.
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::model::Session;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use frontdesk_domain::Visit;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Prefixes say what a token is for, so a misplaced one is recognised at a glance in logs.
+pub const STAFF_TOKEN_PREFIX: &str = "fds_";
+pub const PATIENT_TOKEN_PREFIX: &str = "fdp_";
+pub const STATION_TOKEN_PREFIX: &str = "fdd_";
+
+/// A new unguessable token: 256 random bits, hex, with a prefix.
+pub fn new_token(prefix: &str) -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(AppError::internal)?;
+    Ok(format!("{prefix}{}", hex(&bytes)))
+}
+
+/// What the database keeps of a token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// How hard password hashing works. `Fast` is for tests and demos only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HashCost {
+    #[default]
+    Standard,
+    Fast,
+}
+
+fn hasher(cost: HashCost) -> Result<Argon2<'static>, AppError> {
+    let params = match cost {
+        HashCost::Standard => Params::default(),
+        HashCost::Fast => Params::new(256, 1, 1, None).map_err(AppError::internal)?,
+    };
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// An argon2id PHC string for a password or PIN.
+pub fn hash_secret(secret: &str, cost: HashCost) -> Result<String, AppError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(AppError::internal)?;
+    let salt = SaltString::encode_b64(&salt).map_err(AppError::internal)?;
+    Ok(hasher(cost)?
+        .hash_password(secret.as_bytes(), &salt)
+        .map_err(AppError::internal)?
+        .to_string())
+}
+
+/// Checks a secret against its stored hash (the hash carries its own parameters).
+pub fn verify_secret(secret: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Verifying is deliberately slow; keep it off the async workers.
+pub async fn verify_secret_blocking(secret: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// Counts failed attempts per key in a sliding window.
+#[derive(Debug)]
+pub struct RateLimiter {
+    window: Duration,
+    max_failures: usize,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl RateLimiter {
+    pub fn new(max_failures: usize, window: Duration) -> Self {
+        Self {
+            window,
+            max_failures,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, VecDeque<Instant>>) -> T) -> T {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut map)
+    }
+
+    /// Whether another attempt is allowed for every one of `keys`.
+    pub fn allows(&self, keys: &[String]) -> bool {
+        let now = Instant::now();
+        self.with(|map| {
+            keys.iter().all(|k| {
+                map.get_mut(k).is_none_or(|q| {
+                    while q
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) > self.window)
+                    {
+                        q.pop_front();
+                    }
+                    q.len() < self.max_failures
+                })
+            })
+        })
+    }
+
+    pub fn record_failure(&self, keys: &[String]) {
+        let now = Instant::now();
+        self.with(|map| {
+            // Forget idle keys now and then so the map cannot grow without bound.
+            if map.len() > 10_000 {
+                map.retain(|_, q| {
+                    q.back()
+                        .is_some_and(|t| now.duration_since(*t) <= self.window)
+                });
+            }
+            for k in keys {
+                map.entry(k.clone()).or_default().push_back(now);
+            }
+        });
+    }
+}
+
+/// Recently resolved sessions, so a busy console does not cost a database read per request.
+/// Entries live for a short while: sign-out in this process forgets at once; a revocation
+/// elsewhere (another server process) takes effect within the entry's lifetime.
+#[derive(Debug)]
+pub struct SessionCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Session, Instant)>>,
+}
+
+impl SessionCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Session, Instant)>) -> T) -> T {
+        f(&mut self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    pub fn get(&self, token_hash: &str, now_ms: i64) -> Option<Session> {
+        self.with(|m| {
+            m.get(token_hash)
+                .filter(|(s, at)| at.elapsed() < self.ttl && s.expires_at > now_ms)
+                .map(|(s, _)| s.clone())
+        })
+    }
+
+    pub fn put(&self, token_hash: String, session: Session) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        self.with(|m| {
+            if m.len() >= 50_000 {
+                m.retain(|_, (_, at)| at.elapsed() < self.ttl);
+            }
+            m.insert(token_hash, (session, Instant::now()));
+        });
+    }
+
+    pub fn forget(&self, token_hash: &str) {
+        self.with(|m| m.remove(token_hash));
+    }
+
+    /// After a change to the person (availability, roles), their sessions are read afresh.
+    pub fn forget_staff(&self, staff: frontdesk_domain::StaffId) {
+        self.with(|m| m.retain(|_, (s, _)| s.staff.id != staff));
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// A signed-in member of staff. Rejects with 401 otherwise.
+#[derive(Clone, Debug)]
+pub struct StaffAuth {
+    pub session: Session,
+    pub token_hash: String,
+}
+
+impl StaffAuth {
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Self, AppError> {
+        if !token.starts_with(STAFF_TOKEN_PREFIX) {
+            return Err(AppError::Unauthorized);
+        }
+        let token_hash = token_hash(token);
+        let now = crate::app::now().as_millis();
+        if let Some(session) = state.sessions.get(&token_hash, now) {
+            return Ok(Self {
+                session,
+                token_hash,
+            });
+        }
+        let session = state
+            .store
+            .session(&token_hash, now)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        state.sessions.put(token_hash.clone(), session.clone());
+        Ok(Self {
+            session,
+            token_hash,
+        })
+    }
+
+    pub fn require(&self, role: frontdesk_domain::Role) -> Result<(), AppError> {
+        if self.session.staff.roles.has(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "only {role} staff may do this"
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for StaffAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        Self::from_token(state, token).await
+    }
+}
+
+/// The patient acting through their own visit's token (bearer, or `X-Patient-Token`).
+#[derive(Clone, Debug)]
+pub struct PatientAuth {
+    pub visit: Visit,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for PatientAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get("x-patient-token")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| bearer(parts))
+            .filter(|t| t.starts_with(PATIENT_TOKEN_PREFIX))
+            .ok_or(AppError::Unauthorized)?;
+        let token_hash = token_hash(token);
+        let visit = state
+            .store
+            .visit_for_patient(&token_hash)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(Self { visit, token_hash })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let a = new_token(STAFF_TOKEN_PREFIX).unwrap();
+        let b = new_token(STAFF_TOKEN_PREFIX).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 4 + 64);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn secrets_verify_only_with_the_right_value() {
+        let h = hash_secret("correct horse", HashCost::Fast).unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_secret("correct horse", &h));
+        assert!(!verify_secret("wrong horse", &h));
+        assert!(!verify_secret("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn the_limiter_stops_after_the_allowed_failures() {
+        let l = RateLimiter::new(3, Duration::from_secs(60));
+        let keys = vec!["email:a".to_owned()];
+        for _ in 0..3 {
+            assert!(l.allows(&keys));
+            l.record_failure(&keys);
+        }
+        assert!(!l.allows(&keys));
+        assert!(l.allows(&["email:b".to_owned()]));
+    }
+}

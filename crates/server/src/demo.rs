@@ -1,0 +1,405 @@
+//! The demo clinic: a seed (Reception plus two providers' rooms, staff accounts with known
+//! passwords) and a simulator that keeps patients arriving, being seen and leaving, so a
+//! console pointed at it has something real to show. Used by `frontdesk-server demo` and by the
+//! console's demo mode.
+
+use crate::admin::{self, NewRoom, NewStaff};
+use crate::app::now;
+use crate::auth::HashCost;
+use crate::error::AppError;
+use crate::model::{Clinic, OfficeHours, RoomInfo, Session, StaffInfo};
+use crate::service;
+use crate::store::Store;
+use frontdesk_domain::{
+    Command, IntakeAnswer, Label, Patient, PersonName, Role, StaffId, Status, Visit,
+};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DEMO_SLUG: &str = "demo";
+
+/// A staff account of the demo clinic, password included (it is a demo).
+#[derive(Clone, Debug)]
+pub struct DemoAccount {
+    pub name: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub pin: &'static str,
+    pub roles: &'static [Role],
+}
+
+pub const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        name: "Alex Admin",
+        email: "admin@demo.clinic",
+        password: "demo-admin",
+        pin: "1111",
+        roles: &[Role::Admin],
+    },
+    DemoAccount {
+        name: "Rita Reception",
+        email: "reception@demo.clinic",
+        password: "demo-reception",
+        pin: "2222",
+        roles: &[Role::Receptionist],
+    },
+    DemoAccount {
+        name: "Dr. Priya Shah",
+        email: "priya@demo.clinic",
+        password: "demo-provider",
+        pin: "3333",
+        roles: &[Role::Provider],
+    },
+    DemoAccount {
+        name: "Dr. Omar Haddad",
+        email: "omar@demo.clinic",
+        password: "demo-provider",
+        pin: "4444",
+        roles: &[Role::Provider],
+    },
+    DemoAccount {
+        name: "Sam Scheduler",
+        email: "scheduler@demo.clinic",
+        password: "demo-scheduler",
+        pin: "5555",
+        roles: &[Role::Scheduler],
+    },
+];
+
+/// The simulator acts as these two, so people's own calls are never touched.
+const SIM_DESK: &str = "sim-desk@demo.clinic";
+const SIM_PROVIDER: &str = "sim-provider@demo.clinic";
+
+#[derive(Clone, Debug)]
+pub struct DemoClinic {
+    pub clinic: Clinic,
+    pub reception: RoomInfo,
+    pub rooms: Vec<RoomInfo>,
+    pub staff: Vec<StaffInfo>,
+}
+
+impl DemoClinic {
+    pub fn staff_by_email(&self, email: &str) -> Option<&StaffInfo> {
+        self.staff.iter().find(|s| s.email == email)
+    }
+}
+
+fn weekdays(opens: &str, closes: &str) -> Vec<OfficeHours> {
+    (0..5)
+        .map(|day| OfficeHours {
+            day,
+            opens: opens.into(),
+            closes: closes.into(),
+        })
+        .collect()
+}
+
+/// Seeds the demo clinic, or finds it if this database already has it.
+pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, AppError> {
+    if let Some(clinic) = store.clinic_by_slug(DEMO_SLUG).await? {
+        return load(store, clinic).await;
+    }
+    let clinic = admin::create_clinic(store, DEMO_SLUG, "Demo Family Clinic").await?;
+    let reception = admin::create_room(
+        store,
+        clinic.id,
+        NewRoom {
+            name: "Reception".into(),
+            office_hours: weekdays("08:00", "18:00"),
+            emergency_info: Some(
+                "In an emergency call 000 or go to your nearest emergency department.".into(),
+            ),
+            waiting_message: Some(
+                "Thanks for waiting. The front desk will be with you shortly.".into(),
+            ),
+            intake_questions: vec!["Reason for visit".into(), "Date of birth".into()],
+            ..NewRoom::default()
+        },
+    )
+    .await?;
+    let mut staff = Vec::new();
+    for a in ACCOUNTS {
+        let rooms = if a.roles.contains(&Role::Receptionist) || a.roles.contains(&Role::Provider) {
+            vec![reception.id]
+        } else {
+            vec![]
+        };
+        staff.push(
+            create(
+                store,
+                &clinic,
+                a.name,
+                a.email,
+                a.password,
+                Some(a.pin),
+                a.roles,
+                rooms,
+                cost,
+            )
+            .await?,
+        );
+    }
+    let sim_password = crate::auth::new_token("sim_")?;
+    staff.push(
+        create(
+            store,
+            &clinic,
+            "Desk Bot (simulated)",
+            SIM_DESK,
+            &sim_password,
+            None,
+            &[Role::Receptionist],
+            vec![reception.id],
+            cost,
+        )
+        .await?,
+    );
+    staff.push(
+        create(
+            store,
+            &clinic,
+            "Dr. Sim (simulated)",
+            SIM_PROVIDER,
+            &sim_password,
+            None,
+            &[Role::Provider],
+            vec![reception.id],
+            cost,
+        )
+        .await?,
+    );
+    for email in ["priya@demo.clinic", "omar@demo.clinic"] {
+        if let Some(p) = staff.iter().find(|s| s.email == email) {
+            store
+                .set_availability(
+                    clinic.id,
+                    p.id,
+                    frontdesk_domain::Availability::Available,
+                    now(),
+                )
+                .await?;
+            let surname = p.name.rsplit(' ').next().unwrap_or("Provider");
+            admin::create_room(
+                store,
+                clinic.id,
+                NewRoom {
+                    name: format!("Dr. {surname}'s room"),
+                    provider: Some(p.id),
+                    office_hours: weekdays("09:00", "17:00"),
+                    waiting_message: Some(format!("Dr. {surname} will see you soon.")),
+                    ..NewRoom::default()
+                },
+            )
+            .await?;
+        }
+    }
+    load(store, clinic).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    store: &dyn Store,
+    clinic: &Clinic,
+    name: &str,
+    email: &str,
+    password: &str,
+    pin: Option<&str>,
+    roles: &[Role],
+    rooms: Vec<frontdesk_domain::RoomId>,
+    cost: HashCost,
+) -> Result<StaffInfo, AppError> {
+    admin::create_staff(
+        store,
+        clinic.id,
+        NewStaff {
+            name: name.into(),
+            email: email.into(),
+            roles: roles.to_vec(),
+            password: password.into(),
+            pin: pin.map(Into::into),
+            rooms,
+            availability: None,
+        },
+        cost,
+    )
+    .await
+}
+
+async fn load(store: &dyn Store, clinic: Clinic) -> Result<DemoClinic, AppError> {
+    let rooms = store.rooms(clinic.id).await?;
+    let reception = rooms
+        .iter()
+        .find(|r| r.provider.is_none())
+        .cloned()
+        .ok_or(AppError::NotFound("demo reception room"))?;
+    Ok(DemoClinic {
+        staff: store.staff(clinic.id).await?,
+        clinic,
+        reception,
+        rooms,
+    })
+}
+
+/// A small generator, so the simulator needs no dependency and can be seeded.
+#[derive(Debug)]
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const FIRST: &[&str] = &[
+    "Ana", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hiro", "Isla", "Jack", "Kai", "Lena",
+    "Mia", "Noah", "Olive", "Ravi", "Sofia", "Tom", "Uma", "Zoe",
+];
+const LAST: &[&str] = &["P.", "K.", "M.", "T.", "R.", "W.", "N.", "L.", "S.", "B."];
+const REASONS: &[&str] = &[
+    "Sore throat",
+    "Repeat prescription",
+    "Follow-up on test results",
+    "Rash on arm",
+    "Back pain",
+    "Travel vaccination advice",
+];
+
+/// Keeps patients arriving, filling the intake, being seen, put on hold, seen again and leaving,
+/// one step per `tick`, until `shutdown` completes. Errors (someone else got there first) are
+/// part of a busy clinic and are skipped.
+pub async fn simulate(
+    store: Arc<dyn Store>,
+    demo: DemoClinic,
+    tick: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let session = |email: &str| {
+        demo.staff_by_email(email).map(|s| Session {
+            staff: s.clone(),
+            station: None,
+            expires_at: i64::MAX,
+        })
+    };
+    let (Some(desk), Some(doctor)) = (session(SIM_DESK), session(SIM_PROVIDER)) else {
+        tracing::warn!("demo simulator: simulated staff missing; not simulating");
+        return;
+    };
+    let mut dice = Dice(now().as_millis() as u64 | 1);
+    let mut interval = tokio::time::interval(tick);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = interval.tick() => {
+                if let Err(e) = step(store.as_ref(), &demo, &desk, &doctor, &mut dice, tick).await {
+                    tracing::debug!(error = %e, "demo simulator step skipped");
+                }
+            }
+        }
+    }
+}
+
+fn idle_for(v: &Visit) -> Duration {
+    let last = v.history.last().map_or(v.created_at, |h| h.at);
+    Duration::from_millis(now().since(last).as_millis() as u64)
+}
+
+async fn step(
+    store: &dyn Store,
+    demo: &DemoClinic,
+    desk: &Session,
+    doctor: &Session,
+    dice: &mut Dice,
+    tick: Duration,
+) -> Result<(), AppError> {
+    let open = store.open_visits(demo.clinic.id).await?;
+    let waiting = open.iter().filter(|v| v.status.is_waiting()).count();
+    if waiting < 6 && dice.chance(40) {
+        let room = if dice.chance(70) {
+            demo.reception.clone()
+        } else {
+            demo.rooms[dice.below(demo.rooms.len())].clone()
+        };
+        let name = format!(
+            "{} {}",
+            FIRST[dice.below(FIRST.len())],
+            LAST[dice.below(LAST.len())]
+        );
+        service::arrive(
+            store,
+            &demo.clinic.slug,
+            room.id,
+            Patient {
+                name: PersonName::parse(&name)?,
+                contact: None,
+            },
+        )
+        .await?;
+        return Ok(());
+    }
+    let ripe: Vec<&Visit> = open.iter().filter(|v| idle_for(v) >= tick * 3).collect();
+    if ripe.is_empty() {
+        return Ok(());
+    }
+    let v = ripe[dice.below(ripe.len())];
+    let sim_ids: [StaffId; 2] = [desk.staff.id, doctor.staff.id];
+    let held_by_sim = v.in_call.iter().any(|s| sim_ids.contains(s));
+    let version = Some(v.version);
+    match v.status {
+        Status::Intake => {
+            let mut answers = BTreeMap::new();
+            answers.insert(
+                Label::parse("Reason for visit")?,
+                IntakeAnswer::parse(REASONS[dice.below(REASONS.len())])?,
+            );
+            service::patient_command(store, v, Command::UpdateIntake { answers }).await?;
+            let v = store
+                .visit(v.clinic_id, v.id)
+                .await?
+                .ok_or(AppError::NotFound("visit"))?;
+            service::patient_command(store, &v, Command::FinishIntake).await?;
+        }
+        Status::Waiting if dice.chance(5) => {
+            service::patient_command(store, v, Command::Leave).await?;
+        }
+        Status::Waiting => {
+            let who = if v.room_id == demo.reception.id {
+                desk
+            } else {
+                doctor
+            };
+            service::staff_command(store, who, v.id, Command::Claim, version, None).await?;
+        }
+        Status::OnHold => {
+            service::staff_command(store, doctor, v.id, Command::Claim, version, None).await?;
+        }
+        Status::InCall if held_by_sim => {
+            let who = if v.in_call.contains(&desk.staff.id) {
+                desk
+            } else {
+                doctor
+            };
+            let command = if who.staff.id == desk.staff.id {
+                Command::LeaveCall
+            } else {
+                Command::EndCall
+            };
+            service::staff_command(store, who, v.id, command, version, None).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

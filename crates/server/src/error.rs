@@ -1,0 +1,150 @@
+//! The one error type of the server and the one place errors become HTTP answers. Every 4xx and
+//! 5xx leaves here as `{code, message}`; a conflict also carries the visit as it stands now and
+//! who holds the patient, so the console can show the reason without asking again.
+
+use crate::model::StaffRef;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use frontdesk_domain::Visit;
+
+pub use frontdesk_api::ErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("sign in first (missing, unknown, expired or revoked token)")]
+    Unauthorized,
+    #[error("wrong email, password or PIN")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A state conflict on a visit: lost race, stale version or a transition the status forbids.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        visit: Box<Visit>,
+        held_by: Vec<StaffRef>,
+    },
+    /// A conflict told to a patient: the reason, without the staff's view of the visit.
+    #[error("{message}")]
+    PatientConflict { code: &'static str, message: String },
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("too many attempts; wait a minute and try again")]
+    RateLimited,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Validation(_) => "validation",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { code, .. } => code,
+            AppError::PatientConflict { code, .. } => code,
+            AppError::Duplicate(_) => "duplicate",
+            AppError::IdempotencyKeyReused => "idempotency_key_reused",
+            AppError::RateLimited => "rate_limited",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Validation(_) | AppError::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. }
+            | AppError::PatientConflict { .. }
+            | AppError::Duplicate(_) => StatusCode::CONFLICT,
+            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let AppError::Internal(detail) = &self {
+            // The detail stays in the log; the client gets a stable body.
+            tracing::error!(%detail, "internal error");
+        }
+        let code = self.code().to_owned();
+        let message = self.to_string();
+        let (visit, held_by) = match self {
+            AppError::Conflict { visit, held_by, .. } => (Some(visit), Some(held_by)),
+            _ => (None, None),
+        };
+        let body = ErrorBody {
+            code,
+            message,
+            visit,
+            held_by,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        let text = r.body_text();
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(text),
+            StatusCode::UNPROCESSABLE_ENTITY => AppError::Validation(text),
+            _ => AppError::BadRequest(text),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::BadRequest(r.body_text())
+    }
+}
+
+impl From<frontdesk_domain::InputError> for AppError {
+    fn from(e: frontdesk_domain::InputError) -> Self {
+        AppError::Validation(e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Duplicate(what) => AppError::Duplicate(what),
+            other => AppError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Frontdesk's hosted clinic API as a library: the router, its state, the store, the event
+//! stream, the demo clinic. The `frontdesk-server` binary is a thin CLI over it; tests and the
+//! console's demo mode start it in-process with [`RunningServer::start`].
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod model;
+pub mod openapi;
+pub mod service;
+pub mod store;
+
+pub use app::{AppState, RunningServer, Settings, launch, router};
+pub use auth::HashCost;
+pub use error::{AppError, ErrorBody};
+pub use store::Store;
+pub use store::sqlite::SqliteStore;

@@ -1,0 +1,200 @@
+//! Storage behind one trait, so the handlers never know which database holds the clinic.
+//! The embedded default is SQLite ([`sqlite::SqliteStore`]); a PostgreSQL store implements the
+//! same trait. A visit write is one transaction: the state change, its history, its event with
+//! the clinic's next `seq` and the idempotency record commit together or not at all. The store
+//! also fans committed events out to live subscribers, because only it knows the commit order.
+
+pub mod sqlite;
+
+use crate::events::{Event, Published};
+use crate::model::{
+    AlertSubscription, Clinic, CommandReply, RoomInfo, Session, StaffInfo, Station,
+};
+use async_trait::async_trait;
+use frontdesk_domain::{
+    Availability, ClinicId, DomainError, Outcome, StaffId, Timestamp, Visit, VisitId,
+};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+/// Decides a change against the visit as stored, inside the write transaction.
+pub type Decide = Box<dyn FnOnce(&Visit) -> Result<Outcome, DomainError> + Send>;
+
+/// Makes a retried command answer the first answer. Keys are scoped to who sent them.
+#[derive(Clone, Debug)]
+pub struct Idempotency {
+    pub scope: String,
+    pub key: String,
+    /// A digest of the request, so a key reused for a different request is refused.
+    pub fingerprint: String,
+}
+
+pub enum WriteAction {
+    /// A new visit, already decided by the domain (nothing stored to read first).
+    Open {
+        outcome: Box<Outcome>,
+        patient_token_hash: Option<String>,
+    },
+    Change(Decide),
+}
+
+impl std::fmt::Debug for WriteAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteAction::Open { .. } => f.write_str("Open"),
+            WriteAction::Change(_) => f.write_str("Change"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct VisitWrite {
+    pub clinic: ClinicId,
+    pub visit_id: VisitId,
+    pub at: Timestamp,
+    pub idempotency: Option<Idempotency>,
+    pub action: WriteAction,
+}
+
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// 201 for a new visit, 200 for a change (as first answered, on a replay).
+    pub status: u16,
+    pub reply: CommandReply,
+    /// `reply` as JSON, made once by the store (the visit is most of it).
+    pub reply_json: String,
+    /// The answer was saved from an earlier request with the same key; nothing was applied.
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteRefused {
+    #[error("visit not found")]
+    NotFound,
+    #[error("{error}")]
+    Domain {
+        error: DomainError,
+        visit: Box<Visit>,
+    },
+    #[error("idempotency key reused for a different request")]
+    KeyReused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Secrets kept beside a staff member, never sent anywhere.
+#[derive(Clone)]
+pub struct StaffSecrets {
+    pub password_hash: String,
+    pub pin_hash: Option<String>,
+}
+
+impl std::fmt::Debug for StaffSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaffSecrets(..)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub clinic: ClinicId,
+    pub staff: StaffId,
+    pub station: Option<uuid::Uuid>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// The clinic as one consistent read, with the `seq` it reflects.
+#[derive(Clone, Debug)]
+pub struct SnapshotData {
+    pub seq: u64,
+    pub clinic: Clinic,
+    pub rooms: Vec<RoomInfo>,
+    pub staff: Vec<StaffInfo>,
+    pub open_visits: Vec<Visit>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_clinic(&self, clinic: Clinic) -> Result<(), StoreError>;
+    async fn clinic(&self, id: ClinicId) -> Result<Option<Clinic>, StoreError>;
+    async fn clinic_by_slug(&self, slug: &str) -> Result<Option<Clinic>, StoreError>;
+
+    /// Adds or replaces a room; publishes a room event. Returns its seq.
+    async fn put_room(&self, room: RoomInfo, at: Timestamp) -> Result<u64, StoreError>;
+    async fn rooms(&self, clinic: ClinicId) -> Result<Vec<RoomInfo>, StoreError>;
+
+    /// Adds a member of staff (email unique in the clinic); publishes a staff event.
+    async fn create_staff(
+        &self,
+        staff: StaffInfo,
+        secrets: StaffSecrets,
+        at: Timestamp,
+    ) -> Result<u64, StoreError>;
+    async fn staff(&self, clinic: ClinicId) -> Result<Vec<StaffInfo>, StoreError>;
+    async fn staff_with_secrets(
+        &self,
+        clinic: ClinicId,
+        email: &str,
+    ) -> Result<Option<(StaffInfo, StaffSecrets)>, StoreError>;
+    async fn set_pin(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        pin_hash: String,
+    ) -> Result<(), StoreError>;
+    /// Publishes a staff event. None if no such staff in the clinic.
+    async fn set_availability(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        availability: Availability,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError>;
+    async fn alert_subscriptions(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+    ) -> Result<Vec<AlertSubscription>, StoreError>;
+    async fn set_alert_subscriptions(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        subscriptions: Vec<AlertSubscription>,
+    ) -> Result<(), StoreError>;
+
+    async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+    /// A live session: known, not expired at `now`, not revoked.
+    async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError>;
+    async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError>;
+    async fn create_station(&self, station: Station, token_hash: String) -> Result<(), StoreError>;
+    async fn station_by_token(&self, token_hash: &str) -> Result<Option<Station>, StoreError>;
+
+    /// Applies one visit command as one transaction (see the module doc).
+    async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused>;
+    async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError>;
+    async fn visit_for_patient(&self, token_hash: &str) -> Result<Option<Visit>, StoreError>;
+    /// Every visit of the clinic not in a terminal status.
+    async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError>;
+
+    async fn events_after(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
+    async fn snapshot(&self, clinic: ClinicId) -> Result<Option<SnapshotData>, StoreError>;
+    /// Live events of the clinic from now on, in seq order.
+    fn subscribe(&self, clinic: ClinicId) -> broadcast::Receiver<Arc<Published>>;
+}

@@ -1,0 +1,364 @@
+//! The store's contract, checked on the SQLite store directly: what a PostgreSQL store must
+//! also do. No HTTP here.
+
+use frontdesk_domain::{
+    Actor, Availability, ClinicId, Command, Context, Opening, Patient, PersonName, Role, Roles,
+    RoomId, StaffId, Status, Timestamp, Visit, VisitId, apply, open,
+};
+use frontdesk_server::SqliteStore;
+use frontdesk_server::events::EventBody;
+use frontdesk_server::model::{AlertSubscription, Clinic, RoomInfo, StaffInfo};
+use frontdesk_server::store::{
+    Idempotency, NewSession, StaffSecrets, Store, VisitWrite, WriteAction, WriteRefused,
+};
+
+struct Fixture {
+    store: SqliteStore,
+    clinic: ClinicId,
+    room: RoomId,
+    desk: StaffInfo,
+    _dir: tempfile::TempDir,
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(1_800_000_000_000 + ms)
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.db"), 64).unwrap();
+    let clinic = ClinicId::from_u128(1);
+    store
+        .create_clinic(Clinic {
+            id: clinic,
+            slug: "c".into(),
+            name: "C".into(),
+        })
+        .await
+        .unwrap();
+    let room = RoomId::from_u128(2);
+    store
+        .put_room(
+            RoomInfo {
+                id: room,
+                clinic_id: clinic,
+                name: "Reception".into(),
+                provider: None,
+                office_hours: vec![],
+                emergency_info: None,
+                waiting_message: None,
+                intake_questions: vec![],
+            },
+            at(0),
+        )
+        .await
+        .unwrap();
+    let desk = StaffInfo {
+        id: StaffId::from_u128(3),
+        clinic_id: clinic,
+        name: "Desk".into(),
+        email: "desk@c.org".into(),
+        roles: Roles::of(&[Role::Receptionist]),
+        availability: Availability::Available,
+        rooms: vec![room],
+    };
+    store
+        .create_staff(
+            desk.clone(),
+            StaffSecrets {
+                password_hash: "x".into(),
+                pin_hash: None,
+            },
+            at(0),
+        )
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        clinic,
+        room,
+        desk,
+        _dir: dir,
+    }
+}
+
+fn arrive(f: &Fixture, n: u128) -> VisitWrite {
+    let ctx = Context {
+        actor: Actor::Patient,
+        at: at(1),
+        expected_version: None,
+    };
+    let id = VisitId::from_u128(100 + n);
+    let outcome = open(
+        id,
+        f.clinic,
+        &ctx,
+        Opening::Arrive {
+            room: f.room,
+            patient: Patient {
+                name: PersonName::parse("Ana").unwrap(),
+                contact: None,
+            },
+            has_intake: false,
+            after_hours: false,
+        },
+    )
+    .unwrap();
+    VisitWrite {
+        clinic: f.clinic,
+        visit_id: id,
+        at: at(1),
+        idempotency: None,
+        action: WriteAction::Open {
+            outcome: Box::new(outcome),
+            patient_token_hash: Some(format!("token-{n}")),
+        },
+    }
+}
+
+fn command(f: &Fixture, id: VisitId, cmd: Command, expected: u64, key: Option<&str>) -> VisitWrite {
+    let ctx = Context {
+        actor: Actor::Staff {
+            id: f.desk.id,
+            roles: f.desk.roles,
+        },
+        at: at(2),
+        expected_version: Some(expected),
+    };
+    VisitWrite {
+        clinic: f.clinic,
+        visit_id: id,
+        at: at(2),
+        idempotency: key.map(|k| Idempotency {
+            scope: "desk".into(),
+            key: k.into(),
+            fingerprint: format!("{cmd:?}"),
+        }),
+        action: WriteAction::Change(Box::new(move |v: &Visit| apply(v, &ctx, &cmd))),
+    }
+}
+
+#[tokio::test]
+async fn every_change_gets_the_next_seq_and_its_event() {
+    let f = fixture().await;
+    // Room and staff were events 1 and 2.
+    let opened = f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    assert_eq!((opened.status, opened.reply.seq), (201, 3));
+    let claimed = f
+        .store
+        .write_visit(command(
+            &f,
+            VisitId::from_u128(101),
+            Command::Claim,
+            1,
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(claimed.reply.seq, 4);
+    assert_eq!(claimed.reply.visit.status, Status::InCall);
+
+    let events = f.store.events_after(f.clinic, 0, 100).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
+    assert_eq!(kinds, ["room", "staff", "visit", "visit"]);
+    let EventBody::Visit { visit, entries, .. } = &events[3].body else {
+        panic!()
+    };
+    assert_eq!(**visit, claimed.reply.visit);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        f.store.events_after(f.clinic, 2, 1).await.unwrap()[0].seq,
+        3,
+        "paged"
+    );
+    assert_eq!(
+        f.store
+            .visit(f.clinic, VisitId::from_u128(101))
+            .await
+            .unwrap()
+            .unwrap(),
+        claimed.reply.visit
+    );
+    assert_eq!(
+        f.store
+            .visit_for_patient("token-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        VisitId::from_u128(101)
+    );
+    assert_eq!(f.store.snapshot(f.clinic).await.unwrap().unwrap().seq, 4);
+}
+
+#[tokio::test]
+async fn a_refused_command_leaves_no_trace_and_names_the_current_visit() {
+    let f = fixture().await;
+    f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    let id = VisitId::from_u128(101);
+    let refused = f
+        .store
+        .write_visit(command(&f, id, Command::EndCall, 1, None))
+        .await
+        .unwrap_err();
+    let WriteRefused::Domain { visit, .. } = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(visit.version, 1);
+    let other_clinic = VisitWrite {
+        clinic: ClinicId::from_u128(9),
+        ..command(&f, id, Command::Claim, 1, None)
+    };
+    assert!(matches!(
+        f.store.write_visit(other_clinic).await,
+        Err(WriteRefused::NotFound)
+    ));
+    assert_eq!(
+        f.store.events_after(f.clinic, 0, 100).await.unwrap().len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn concurrent_commands_commit_together_yet_each_whole_or_not_at_all() {
+    let f = fixture().await;
+    for n in 1..=20 {
+        f.store.write_visit(arrive(&f, n)).await.unwrap();
+    }
+    // Twenty claims and twenty stale claims race; each visit is claimed once.
+    let mut writes = Vec::new();
+    for n in 1..=20 {
+        let id = VisitId::from_u128(100 + n);
+        writes.push(
+            f.store
+                .write_visit(command(&f, id, Command::Claim, 1, None)),
+        );
+        writes.push(
+            f.store
+                .write_visit(command(&f, id, Command::Claim, 1, None)),
+        );
+    }
+    let results = futures_util::future::join_all(writes).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 20);
+    let events = f.store.events_after(f.clinic, 0, 1000).await.unwrap();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=42).collect::<Vec<_>>(),
+        "no holes from refused commands"
+    );
+    for n in 1..=20 {
+        let v = f
+            .store
+            .visit(f.clinic, VisitId::from_u128(100 + n))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((v.version, v.status), (2, Status::InCall));
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_answer() {
+    let f = fixture().await;
+    f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    let id = VisitId::from_u128(101);
+    let first = f
+        .store
+        .write_visit(command(&f, id, Command::Claim, 1, Some("k")))
+        .await
+        .unwrap();
+    let again = f
+        .store
+        .write_visit(command(&f, id, Command::Claim, 1, Some("k")))
+        .await
+        .unwrap();
+    assert!(again.replayed && !first.replayed);
+    assert_eq!(
+        (again.reply, again.reply_json),
+        (first.reply, first.reply_json)
+    );
+    let other = f
+        .store
+        .write_visit(command(&f, id, Command::LeaveCall, 2, Some("k")))
+        .await;
+    assert!(matches!(other, Err(WriteRefused::KeyReused)));
+    assert_eq!(
+        f.store.events_after(f.clinic, 0, 100).await.unwrap().len(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire_and_are_revoked() {
+    let f = fixture().await;
+    let session = |hash: &str, expires_at| NewSession {
+        token_hash: hash.into(),
+        clinic: f.clinic,
+        staff: f.desk.id,
+        station: None,
+        created_at: 0,
+        expires_at,
+    };
+    f.store
+        .create_session(session("live", 1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.session("live", 999).await.unwrap().unwrap().staff,
+        f.desk
+    );
+    assert!(
+        f.store.session("live", 1_000).await.unwrap().is_none(),
+        "expired"
+    );
+    f.store.revoke_session("live", 10).await.unwrap();
+    assert!(
+        f.store.session("live", 500).await.unwrap().is_none(),
+        "revoked"
+    );
+    assert!(f.store.session("unknown", 0).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn availability_and_alerts_belong_to_one_clinic() {
+    let f = fixture().await;
+    let (info, seq) = f
+        .store
+        .set_availability(f.clinic, f.desk.id, Availability::Away, at(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((info.availability, seq), (Availability::Away, 3));
+    assert!(
+        f.store
+            .set_availability(ClinicId::from_u128(9), f.desk.id, Availability::Busy, at(6))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let sub = AlertSubscription {
+        room_id: f.room,
+        desktop: true,
+        email: false,
+        sms: true,
+    };
+    f.store
+        .set_alert_subscriptions(f.clinic, f.desk.id, vec![sub.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .alert_subscriptions(f.clinic, f.desk.id)
+            .await
+            .unwrap(),
+        vec![sub]
+    );
+    assert!(
+        f.store
+            .alert_subscriptions(ClinicId::from_u128(9), f.desk.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -1,0 +1,173 @@
+//! The live stream: resume from the last seq without gaps or repeats, heartbeats, and a slow
+//! subscriber told to resync rather than silently skipped.
+
+mod common;
+
+use common::*;
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, token: &str, after: u64, use_header: bool) -> Ws {
+    let base = app.server.url().replace("http://", "ws://");
+    let url = if use_header {
+        format!("{base}/v1/stream?after={after}")
+    } else {
+        format!("{base}/v1/stream?after={after}&token={token}")
+    };
+    let mut req = url.into_client_request().unwrap();
+    if use_header {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+/// The next frame; a guard stops a broken server from hanging the test.
+async fn next_frame(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("no frame within 30 s");
+        match msg {
+            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn next_event(ws: &mut Ws) -> Value {
+    loop {
+        let f = next_frame(ws).await.expect("stream closed");
+        if f["type"] == "event" {
+            return f["event"].clone();
+        }
+        assert_eq!(f["type"], "heartbeat", "{f}");
+    }
+}
+
+async fn message(app: &TestApp, token: &str, id: &str, text: &str) {
+    let v = app.visit(token, id).await["version"].as_u64().unwrap();
+    let a = app
+        .command(token, id, "message", v, Some(json!({"text": text})))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_nothing_twice() {
+    let app = TestApp::spawn().await;
+    let reception = app.sign_in(RECEPTION).await;
+    let (id, _, _) = app.waiting_patient("Tom R.").await;
+    let start = app.last_seq(&reception).await;
+    let mut seen = Vec::new();
+
+    let mut ws = connect(&app, &reception, start, true).await;
+    for i in 0..3 {
+        message(&app, &reception, &id, &format!("live {i}")).await;
+        seen.push(next_event(&mut ws).await);
+    }
+    drop(ws);
+    for i in 0..4 {
+        message(&app, &reception, &id, &format!("while away {i}")).await;
+    }
+    let last = seen.last().unwrap()["seq"].as_u64().unwrap();
+    let mut ws = connect(&app, &reception, last, false).await;
+    // Commands keep landing while the backlog is being sent.
+    let writer = {
+        let (app_url, token, id) = (app.server.url(), reception.clone(), id.clone());
+        let http = app.http.clone();
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let v: Value = http
+                    .get(format!("{app_url}/v1/visits/{id}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let res = http
+                    .post(format!("{app_url}/v1/visits/{id}/message"))
+                    .bearer_auth(&token)
+                    .header("if-match", v["version"].to_string())
+                    .json(&json!({"text": format!("racing {i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+            }
+        })
+    };
+    for _ in 0..24 {
+        seen.push(next_event(&mut ws).await);
+    }
+    writer.await.unwrap();
+
+    let seqs: Vec<u64> = seen.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = (start + 1..=start + 27).collect();
+    assert_eq!(seqs, expected, "every event once, in seq order");
+    assert_eq!(app.last_seq(&reception).await, start + 27);
+    let final_visit = app.visit(&reception, &id).await;
+    assert_eq!(
+        seen.last().unwrap()["visit"],
+        final_visit,
+        "the last event carries the visit as stored"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_stream_sends_heartbeats_with_the_last_seq() {
+    let app = TestApp::spawn_with(|s| s.heartbeat = Duration::from_millis(50)).await;
+    let reception = app.sign_in(RECEPTION).await;
+    let seq = app.last_seq(&reception).await;
+    let mut ws = connect(&app, &reception, seq, true).await;
+    let f = next_frame(&mut ws).await.unwrap();
+    assert_eq!(f, json!({"type": "heartbeat", "seq": seq}));
+}
+
+#[tokio::test]
+async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
+    let app = TestApp::spawn_with(|s| s.stream_buffer = 4).await;
+    let reception = app.sign_in(RECEPTION).await;
+    let (id, _, _) = app.waiting_patient("Uma W.").await;
+    let start = app.last_seq(&reception).await;
+    let mut ws = connect(&app, &reception, start, true).await;
+    // Events grow with the visit's history; this many fill every socket buffer on the way,
+    // so the server's sender stalls while the clinic carries on.
+    let long = "x".repeat(1_000);
+    for _ in 0..150 {
+        message(&app, &reception, &id, &long).await;
+    }
+    let mut last = start;
+    loop {
+        let f = next_frame(&mut ws)
+            .await
+            .expect("closed without a resync frame");
+        match f["type"].as_str().unwrap() {
+            "event" => {
+                let seq = f["event"]["seq"].as_u64().unwrap();
+                assert_eq!(seq, last + 1, "no silent skip");
+                last = seq;
+            }
+            "resync" => {
+                assert_eq!(f["seq"], last, "resync names the last seq delivered");
+                break;
+            }
+            other => assert_eq!(other, "heartbeat"),
+        }
+    }
+    assert!(last < start + 150, "the slow subscriber fell behind");
+    assert!(
+        next_frame(&mut ws).await.is_none(),
+        "then the socket closes"
+    );
+}

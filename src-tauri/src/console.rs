@@ -1,0 +1,574 @@
+//! The console as an application, without Tauri: who is signed in, the running engine, the
+//! lock, settings, and the state the UI draws. Tauri commands in `lib.rs` are one-line
+//! adapters over these methods, so this is tested directly.
+
+use crate::secrets::Secrets;
+use crate::settings::{Prefs, Settings, split_clinic_address};
+use frontdesk_client::api::ApiClient;
+use frontdesk_client::engine::now;
+use frontdesk_client::view::{ConnectionState, ConnectionView, View};
+use frontdesk_client::{ClientError, Engine, EngineConfig, TokenProvider};
+use frontdesk_domain::alerts::Notice;
+use frontdesk_domain::{Availability, Command, VisitId};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// An error as the UI shows it: a stable code and a sentence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl UiError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        UiError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ClientError> for UiError {
+    fn from(e: ClientError) -> Self {
+        let message = match &e {
+            ClientError::Network(_) => {
+                "Cannot reach the clinic server. Check the address and the network.".to_string()
+            }
+            _ => e.to_string(),
+        };
+        UiError::new(e.code(), message)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Screen {
+    SignIn,
+    Queue,
+    Locked,
+}
+
+/// Everything the UI draws, pushed on every change.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppState {
+    pub screen: Screen,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub settings: Settings,
+    /// This computer is a registered clinic station (staff switch on with a PIN).
+    pub station: bool,
+    #[serde(flatten)]
+    pub view: View,
+}
+
+/// The token the engine sends; replaced when another person switches on at a station.
+#[derive(Debug, Default)]
+pub struct TokenCell(Mutex<Option<String>>);
+
+impl TokenProvider for TokenCell {
+    fn token(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|t| t.clone())
+    }
+}
+
+struct Session {
+    /// The API's base URL.
+    base: String,
+    /// This computer is registered as a station with this server.
+    station: bool,
+    email: String,
+    token: Arc<TokenCell>,
+    engine: Engine,
+}
+
+/// The console application.
+pub struct Console {
+    data_dir: PathBuf,
+    secrets: Arc<dyn Secrets>,
+    prefs: Mutex<Prefs>,
+    session: Mutex<Option<Session>>,
+    locked: Mutex<bool>,
+    last_activity: Mutex<Instant>,
+    changes: watch::Sender<u64>,
+    notices: mpsc::UnboundedSender<Notice>,
+}
+
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn token_key(base: &str, email: &str) -> String {
+    format!("token|{base}|{}", email.to_lowercase())
+}
+
+fn station_key(base: &str) -> String {
+    format!("station|{base}")
+}
+
+impl Console {
+    /// A console keeping its files in `data_dir`. The receiver yields desktop notices.
+    pub fn new(
+        data_dir: PathBuf,
+        secrets: Arc<dyn Secrets>,
+    ) -> (Console, mpsc::UnboundedReceiver<Notice>) {
+        let _ = std::fs::create_dir_all(&data_dir);
+        let prefs = Prefs::load(&data_dir.join("settings.json"));
+        let (notices, rx) = mpsc::unbounded_channel();
+        let console = Console {
+            data_dir,
+            secrets,
+            prefs: Mutex::new(prefs),
+            session: Mutex::new(None),
+            locked: Mutex::new(false),
+            last_activity: Mutex::new(Instant::now()),
+            changes: watch::channel(0).0,
+            notices,
+        };
+        (console, rx)
+    }
+
+    /// Fires whenever what the UI shows may have changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn bump(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.prefs).settings.clone()
+    }
+
+    fn save_prefs(&self) -> Result<(), UiError> {
+        lock(&self.prefs)
+            .save(&self.data_dir.join("settings.json"))
+            .map_err(|e| UiError::new("settings", e))
+    }
+
+    /// Picks up where the last run left off: signed in if "keep me signed in" was chosen and
+    /// the keyring still has the token. Call from within the async runtime.
+    pub fn resume(&self) -> Result<bool, UiError> {
+        let prefs = lock(&self.prefs).clone();
+        let (Some(server), Some(email), true) = (prefs.server, prefs.email, prefs.remember) else {
+            return Ok(false);
+        };
+        let (base, _) = split_clinic_address(&server).map_err(|e| UiError::new("validation", e))?;
+        let token = self
+            .secrets
+            .get(&token_key(&base, &email))
+            .map_err(|e| UiError::new("keyring", e))?;
+        match token {
+            Some(token) => {
+                self.start_session(&base, &email, &token)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Signs in with email and password; with `remember`, the token goes to the keyring.
+    pub async fn sign_in(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+        remember: bool,
+    ) -> Result<AppState, UiError> {
+        let (base, clinic) =
+            split_clinic_address(server).map_err(|e| UiError::new("validation", e))?;
+        let email = email.trim();
+        if email.is_empty() || password.is_empty() {
+            return Err(UiError::new("validation", "Enter your email and password."));
+        }
+        let api = ApiClient::new(&base)?;
+        let signed_in = api.sign_in(&clinic, email, password).await?;
+        self.end_session(false).await;
+        if remember {
+            self.secrets
+                .set(&token_key(&base, email), &signed_in.token)
+                .map_err(|e| UiError::new("keyring", format!("Could not use the keyring: {e}")))?;
+        }
+        {
+            let mut prefs = lock(&self.prefs);
+            prefs.server = Some(server.trim().to_string());
+            prefs.email = Some(email.to_string());
+            prefs.remember = remember;
+        }
+        self.save_prefs()?;
+        self.start_session(&base, email, &signed_in.token)?;
+        *lock(&self.locked) = false;
+        self.touch();
+        self.first_sync(Duration::from_secs(5)).await;
+        Ok(self.app_state())
+    }
+
+    /// Waits (briefly) for the first snapshot, so the console opens on a filled queue rather
+    /// than an empty one that fills a moment later.
+    async fn first_sync(&self, limit: Duration) {
+        let mut changes = self.changes();
+        let synced = || {
+            lock(&self.session)
+                .as_ref()
+                .is_some_and(|s| s.engine.confirmed().me.is_some())
+        };
+        let _ = tokio::time::timeout(limit, async {
+            while !synced() {
+                if changes.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+
+    fn start_session(&self, base: &str, email: &str, token: &str) -> Result<(), UiError> {
+        let cell = Arc::new(TokenCell(Mutex::new(Some(token.to_string()))));
+        // One cache per person and server: a station's next user never sees another's outbox.
+        let cache_name = format!(
+            "cache-{:016x}.db",
+            fnv1a(format!("{base}|{}", email.to_lowercase()).as_bytes())
+        );
+        let settings = self.settings();
+        let mut config = EngineConfig::new(base, self.data_dir.join(cache_name));
+        config.first_in_queue_only = settings.first_in_queue_only;
+        config.utc_offset_minutes = local_utc_offset_minutes();
+        let (engine, mut engine_notices) = Engine::start(config, cell.clone())?;
+        let mut engine_changes = engine.changes();
+        let changes = self.changes.clone();
+        tokio::spawn(async move {
+            while engine_changes.changed().await.is_ok() {
+                changes.send_modify(|n| *n += 1);
+            }
+        });
+        let notices = self.notices.clone();
+        tokio::spawn(async move {
+            while let Some(n) = engine_notices.recv().await {
+                if notices.send(n).is_err() {
+                    break;
+                }
+            }
+        });
+        let station = matches!(self.secrets.get(&station_key(base)), Ok(Some(_)));
+        *lock(&self.session) = Some(Session {
+            base: base.to_string(),
+            station,
+            email: email.to_string(),
+            token: cell,
+            engine,
+        });
+        self.bump();
+        Ok(())
+    }
+
+    /// Signs out: the token is revoked and forgotten, and this person's cache is deleted.
+    pub async fn sign_out(&self) -> AppState {
+        self.end_session(true).await;
+        self.bump();
+        self.app_state()
+    }
+
+    async fn end_session(&self, forget: bool) {
+        let Some(session) = lock(&self.session).take() else {
+            return;
+        };
+        if forget {
+            if let Some(token) = session.token.token() {
+                let _ = session.engine.api().sign_out(&token).await;
+            }
+            let _ = self
+                .secrets
+                .delete(&token_key(&session.base, &session.email));
+            lock(&self.prefs).remember = false;
+            let _ = self.save_prefs();
+        }
+        drop(session);
+    }
+
+    fn with_engine<T>(&self, f: impl FnOnce(&Engine) -> T) -> Result<T, UiError> {
+        let session = lock(&self.session);
+        let s = session
+            .as_ref()
+            .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+        Ok(f(&s.engine))
+    }
+
+    fn ensure_unlocked(&self) -> Result<(), UiError> {
+        if *lock(&self.locked) {
+            Err(UiError::new("locked", "The console is locked."))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// What the UI draws. While locked, no patient detail leaves this function.
+    pub fn app_state(&self) -> AppState {
+        let prefs = lock(&self.prefs).clone();
+        let locked = *lock(&self.locked);
+        let session = lock(&self.session);
+        let station = session.as_ref().is_some_and(|s| s.station);
+        let (screen, view) = match session.as_ref() {
+            None => (Screen::SignIn, empty_view()),
+            Some(s) => {
+                let mut view = s.engine.view();
+                if locked {
+                    view.queue.clear();
+                    view.requests.clear();
+                    view.sessions.clear();
+                    view.outcomes.clear();
+                    (Screen::Locked, view)
+                } else {
+                    (Screen::Queue, view)
+                }
+            }
+        };
+        AppState {
+            screen,
+            server_url: prefs.server,
+            email: prefs.email,
+            settings: prefs.settings,
+            station,
+            view,
+        }
+    }
+
+    /// A visit with its history, intake and messages, for the details panel.
+    pub async fn visit_details(&self, id: VisitId) -> Result<frontdesk_domain::Visit, UiError> {
+        self.ensure_unlocked()?;
+        let (cached, api, token) = {
+            let session = lock(&self.session);
+            let s = session
+                .as_ref()
+                .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+            (s.engine.visit(id), s.engine.api().clone(), s.token.token())
+        };
+        if let Some(v) = cached {
+            return Ok(v);
+        }
+        let token = token.ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+        Ok(api.visit(&token, id).await?)
+    }
+
+    /// Queues a staff action; its result shows in the state that follows.
+    pub fn act(&self, id: VisitId, command: Command) -> Result<String, UiError> {
+        self.ensure_unlocked()?;
+        self.touch();
+        Ok(self.with_engine(|e| e.act(id, command))??)
+    }
+
+    pub fn set_availability(&self, availability: Availability) -> Result<AppState, UiError> {
+        self.ensure_unlocked()?;
+        self.with_engine(|e| e.set_availability(availability))??;
+        Ok(self.app_state())
+    }
+
+    pub fn dismiss_outcome(&self, action_id: &str) -> Result<AppState, UiError> {
+        self.with_engine(|e| e.dismiss_outcome(action_id))??;
+        Ok(self.app_state())
+    }
+
+    pub fn save_settings(&self, settings: Settings) -> Result<AppState, UiError> {
+        if settings
+            .quick_messages
+            .iter()
+            .any(|m| frontdesk_domain::MessageText::parse(m).is_err())
+        {
+            return Err(UiError::new(
+                "validation",
+                "Quick messages must be 1 to 1000 characters.",
+            ));
+        }
+        if settings.lock_after_minutes > 24 * 60 {
+            return Err(UiError::new(
+                "validation",
+                "Lock after at most 1440 minutes.",
+            ));
+        }
+        lock(&self.prefs).settings = settings.clone();
+        self.save_prefs()?;
+        let _ = self.with_engine(|e| e.set_alert_options(settings.first_in_queue_only, None));
+        self.bump();
+        Ok(self.app_state())
+    }
+
+    // ---- the lock
+
+    /// Someone used the console: the idle clock starts again.
+    pub fn touch(&self) {
+        *lock(&self.last_activity) = Instant::now();
+    }
+
+    pub fn lock_now(&self) -> AppState {
+        if lock(&self.session).is_some() {
+            *lock(&self.locked) = true;
+            self.bump();
+        }
+        self.app_state()
+    }
+
+    /// Locks the console if it has been idle longer than the setting. Returns whether it did.
+    pub fn lock_if_idle(&self) -> bool {
+        let minutes = self.settings().lock_after_minutes;
+        if minutes == 0 || *lock(&self.locked) || lock(&self.session).is_none() {
+            return false;
+        }
+        if lock(&self.last_activity).elapsed() >= Duration::from_secs(u64::from(minutes) * 60) {
+            self.lock_now();
+            return true;
+        }
+        false
+    }
+
+    /// Unlocks with a PIN. On a clinic station the PIN is checked by the server and may switch
+    /// to another person (`staff_email`); elsewhere the signed-in person's password unlocks.
+    pub async fn unlock(&self, pin: &str, staff_email: Option<&str>) -> Result<AppState, UiError> {
+        let (base, current_email, api) = {
+            let session = lock(&self.session);
+            let s = session
+                .as_ref()
+                .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+            (s.base.clone(), s.email.clone(), s.engine.api().clone())
+        };
+        let email = staff_email
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .unwrap_or(&current_email)
+            .to_string();
+        let device = self
+            .secrets
+            .get(&station_key(&base))
+            .map_err(|e| UiError::new("keyring", e))?;
+        let signed_in = match device {
+            Some(device) => api.switch_on_station(&device, &email, pin).await?,
+            None => {
+                if email.to_lowercase() != current_email.to_lowercase() {
+                    return Err(UiError::new(
+                        "forbidden",
+                        "Switching user needs a clinic station; sign out instead.",
+                    ));
+                }
+                let server = lock(&self.prefs).server.clone().unwrap_or_default();
+                let (_, clinic) =
+                    split_clinic_address(&server).map_err(|e| UiError::new("validation", e))?;
+                api.sign_in(&clinic, &email, pin).await?
+            }
+        };
+        if email.to_lowercase() == current_email.to_lowercase() {
+            if let Some(s) = lock(&self.session).as_ref() {
+                *lock(&s.token.0) = Some(signed_in.token.clone());
+            }
+        } else {
+            // Another person takes the station: their own cache, outbox and alerts.
+            self.end_session(false).await;
+            self.start_session(&base, &email, &signed_in.token)?;
+        }
+        *lock(&self.locked) = false;
+        self.touch();
+        self.bump();
+        Ok(self.app_state())
+    }
+
+    /// Registers this computer as a clinic station (its device token goes to the keyring).
+    pub fn make_station(&self, device_token: &str) -> Result<(), UiError> {
+        let mut session = lock(&self.session);
+        let s = session
+            .as_mut()
+            .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+        self.secrets
+            .set(&station_key(&s.base), device_token)
+            .map_err(|e| UiError::new("keyring", e))?;
+        s.station = true;
+        drop(session);
+        self.bump();
+        Ok(())
+    }
+
+    /// The running engine's API and token, for checks.
+    pub fn api_and_token(&self) -> Option<(ApiClient, Option<String>, ConnectionState)> {
+        lock(&self.session).as_ref().map(|s| {
+            (
+                s.engine.api().clone(),
+                s.token.token(),
+                s.engine.view().connection.state,
+            )
+        })
+    }
+
+    /// How many patients wait in my rooms now (the tray's number).
+    pub fn waiting_count(&self) -> usize {
+        if *lock(&self.locked) {
+            return 0;
+        }
+        lock(&self.session).as_ref().map_or(0, |s| {
+            s.engine
+                .view()
+                .queue
+                .iter()
+                .filter(|r| r.status.is_waiting())
+                .count()
+        })
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn Secrets> {
+        &self.secrets
+    }
+}
+
+fn empty_view() -> View {
+    View {
+        me: None,
+        clinic: None,
+        connection: ConnectionView {
+            state: ConnectionState::SignedOut,
+            since: None,
+            as_of: None,
+            pending: 0,
+        },
+        rooms: vec![],
+        staff: vec![],
+        queue: vec![],
+        requests: vec![],
+        sessions: vec![],
+        outcomes: vec![],
+        now: now().as_millis(),
+    }
+}
+
+/// A stable short name for a file (not a secret, just not the email in clear on disk).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The local time zone's offset from UTC now, read from the `date` the OS would show.
+fn local_utc_offset_minutes() -> i32 {
+    std::process::Command::new("date")
+        .arg("+%z")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| {
+            let s = s.trim();
+            let sign = if s.starts_with('-') { -1 } else { 1 };
+            let digits = s.trim_start_matches(['+', '-']);
+            let hours: i32 = digits.get(0..2)?.parse().ok()?;
+            let minutes: i32 = digits.get(2..4)?.parse().ok()?;
+            Some(sign * (hours * 60 + minutes))
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,321 @@
+//! The Frontdesk desktop app: a thin Tauri shell over the console engine.
+//!
+//! - [`console`]: the application without Tauri (sign-in, engine, lock, settings, state);
+//! - this file: Tauri commands (one line each), events to the UI, desktop notifications, the
+//!   tray, the idle lock, and demo mode;
+//! - [`secrets`]: the OS keyring; [`settings`]: preferences on disk; [`precall`]: checks.
+#![forbid(unsafe_code)]
+
+pub mod console;
+pub mod demo;
+pub mod precall;
+pub mod secrets;
+pub mod settings;
+
+use console::{AppState, Console, UiError};
+use frontdesk_domain::alerts::Notice;
+use frontdesk_domain::{Availability, Command, VisitId};
+use settings::Settings;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+type Shared<'a> = State<'a, Arc<Console>>;
+
+fn visit_id(raw: &str) -> Result<VisitId, UiError> {
+    raw.parse()
+        .map_err(|_| UiError::new("not_found", "No such patient."))
+}
+
+#[tauri::command]
+fn app_state(console: Shared<'_>) -> AppState {
+    console.app_state()
+}
+
+#[tauri::command]
+async fn sign_in(
+    console: Shared<'_>,
+    server: String,
+    email: String,
+    password: String,
+    remember: bool,
+) -> Result<AppState, UiError> {
+    console.sign_in(&server, &email, &password, remember).await
+}
+
+#[tauri::command]
+async fn sign_out(console: Shared<'_>) -> Result<AppState, UiError> {
+    Ok(console.sign_out().await)
+}
+
+#[tauri::command]
+async fn visit_details(
+    console: Shared<'_>,
+    visit_id: String,
+) -> Result<frontdesk_domain::Visit, UiError> {
+    console.visit_details(self::visit_id(&visit_id)?).await
+}
+
+#[derive(serde::Serialize)]
+struct Queued {
+    action_id: String,
+}
+
+#[tauri::command]
+fn act(console: Shared<'_>, visit_id: String, command: Command) -> Result<Queued, UiError> {
+    let action_id = console.act(self::visit_id(&visit_id)?, command)?;
+    Ok(Queued { action_id })
+}
+
+#[tauri::command]
+fn set_availability(console: Shared<'_>, availability: Availability) -> Result<AppState, UiError> {
+    console.set_availability(availability)
+}
+
+#[tauri::command]
+fn dismiss_outcome(console: Shared<'_>, action_id: String) -> Result<AppState, UiError> {
+    console.dismiss_outcome(&action_id)
+}
+
+#[tauri::command]
+fn lock(console: Shared<'_>) -> AppState {
+    console.lock_now()
+}
+
+#[tauri::command]
+async fn unlock(
+    console: Shared<'_>,
+    pin: String,
+    staff_email: Option<String>,
+) -> Result<AppState, UiError> {
+    console.unlock(&pin, staff_email.as_deref()).await
+}
+
+#[tauri::command]
+fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    console: Shared<'_>,
+    settings: Settings,
+) -> Result<AppState, UiError> {
+    let state = console.save_settings(settings.clone())?;
+    apply_autostart(&app, settings.autostart);
+    Ok(state)
+}
+
+#[tauri::command]
+async fn precall_check(console: Shared<'_>) -> Result<precall::PrecallReport, UiError> {
+    Ok(precall::run(&console).await)
+}
+
+#[tauri::command]
+fn activity(console: Shared<'_>) {
+    console.touch();
+}
+
+/// Every command the UI may call.
+fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_state,
+        sign_in,
+        sign_out,
+        visit_details,
+        act,
+        set_availability,
+        dismiss_outcome,
+        lock,
+        unlock,
+        save_settings,
+        precall_check,
+        activity
+    ]
+}
+
+/// The app's commands and state on any runtime (the mock one in tests).
+pub fn with_console<R: Runtime>(
+    builder: tauri::Builder<R>,
+    console: Arc<Console>,
+) -> tauri::Builder<R> {
+    builder.manage(console).invoke_handler(commands())
+}
+
+fn apply_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) {
+    // Absent when the plugin is not loaded (the mock runtime in tests).
+    let Some(launcher) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() else {
+        return;
+    };
+    let result = if on {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    if let Err(e) = result {
+        log::warn!("autostart: {e}");
+    }
+}
+
+/// Where the app keeps its files: `FRONTDESK_DATA_DIR` if set (tests), else the OS's.
+fn data_dir<R: Runtime>(app: &AppHandle<R>) -> std::path::PathBuf {
+    std::env::var_os("FRONTDESK_DATA_DIR")
+        .map(Into::into)
+        .or_else(|| app.path().app_data_dir().ok())
+        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk"))
+}
+
+/// The keyring when it works, else memory (nothing is kept; the person signs in each time).
+fn secrets() -> Arc<dyn secrets::Secrets> {
+    let keyring = secrets::Keyring;
+    let probe = "startup-probe";
+    let works = secrets::Secrets::set(&keyring, probe, "ok")
+        .and_then(|_| secrets::Secrets::delete(&keyring, probe))
+        .is_ok();
+    if works {
+        Arc::new(keyring)
+    } else {
+        log::warn!("no usable keyring: sign-in will not be remembered");
+        Arc::new(secrets::InMemory::default())
+    }
+}
+
+fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// Shows one desktop notification; clicking it brings the console forward on that visit.
+fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
+    let mut n = notify_rust::Notification::new();
+    n.appname("Frontdesk")
+        .summary(&notice.summary)
+        .body(&notice.body)
+        .action("default", "Open")
+        .hint(notify_rust::Hint::Category("presence.online".into()));
+    if sound {
+        n.sound_name("message-new-instant");
+    }
+    let app = app.clone();
+    let visit = notice.visit_id.to_string();
+    std::thread::spawn(move || match n.show() {
+        Ok(handle) => handle.wait_for_action(|action| {
+            if action == "default" {
+                show_main(&app);
+                let _ = app.emit("focus_visit", serde_json::json!({ "visit_id": visit }));
+            }
+        }),
+        Err(e) => log::warn!("desktop notification failed: {e}"),
+    });
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let demo_mode = std::env::args().any(|a| a == "--demo")
+        || std::env::var_os("FRONTDESK_DEMO").is_some_and(|v| v == "1");
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main(app);
+        }))
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(log::LevelFilter::Info)
+                // The network and keyring crates narrate every frame at debug level.
+                .level_for("tungstenite", log::LevelFilter::Warn)
+                .level_for("tokio_tungstenite", log::LevelFilter::Warn)
+                .level_for("keyring", log::LevelFilter::Warn)
+                .build(),
+        )
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ));
+    let result = builder.setup(move |app| {
+        let handle = app.handle().clone();
+        let dir = data_dir(&handle);
+        let (console, mut notices) = Console::new(dir.clone(), secrets());
+        let console = Arc::new(console);
+        app.manage(console.clone());
+        tauri::async_runtime::block_on(async {
+            if demo_mode {
+                match demo::start(&console, &dir.join("demo")).await {
+                    Ok(server) => {
+                        app.manage(server);
+                    }
+                    Err(e) => log::error!("demo mode: {e}"),
+                }
+            } else if let Err(e) = console.resume() {
+                log::warn!("could not resume the last session: {}", e.message);
+            }
+        });
+
+        // The tray: how many wait, and a way back to the window.
+        let show = MenuItem::with_id(app, "show", "Show Frontdesk", true, None::<&str>)?;
+        let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+        let menu = Menu::with_items(app, &[&show, &quit])?;
+        let mut tray = TrayIconBuilder::with_id("main")
+            .tooltip("Frontdesk")
+            .menu(&menu)
+            .on_menu_event(|app, event| match event.id.as_ref() {
+                "show" => show_main(app),
+                "quit" => app.exit(0),
+                _ => {}
+            });
+        if let Some(icon) = app.default_window_icon() {
+            tray = tray.icon(icon.clone());
+        }
+        let tray = tray.build(app)?;
+
+        // Every change reaches the UI as one `state` event, and the tray's count.
+        let mut changes = console.changes();
+        let (c, h) = (console.clone(), handle.clone());
+        tauri::async_runtime::spawn(async move {
+            let mut last_count = usize::MAX;
+            loop {
+                let state = c.app_state();
+                let _ = h.emit("state", &state);
+                let count = c.waiting_count();
+                if count != last_count {
+                    let text = format!("{count} waiting");
+                    let _ = tray.set_tooltip(Some(&text));
+                    let _ = tray.set_title(Some(count.to_string()));
+                    last_count = count;
+                }
+                if changes.changed().await.is_err() {
+                    break;
+                }
+                // A burst of events becomes one repaint.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                changes.borrow_and_update();
+            }
+        });
+
+        // Desktop alerts.
+        let (c, h) = (console.clone(), handle.clone());
+        tauri::async_runtime::spawn(async move {
+            while let Some(notice) = notices.recv().await {
+                notify(&h, notice, c.settings().sound);
+            }
+        });
+
+        // The idle lock, and the live wait times' clock.
+        let c = console.clone();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                c.lock_if_idle();
+            }
+        });
+        Ok(())
+    });
+    if let Err(e) = result
+        .invoke_handler(commands())
+        .run(tauri::generate_context!())
+    {
+        eprintln!("frontdesk: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,124 @@
+//! The console's preferences, kept in a small JSON file in the app's data folder. Nothing
+//! secret: the token lives in the keyring.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What staff can change in the settings dialog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub sound: bool,
+    /// Lock the console after this many idle minutes; 0 never locks.
+    pub lock_after_minutes: u32,
+    pub quick_messages: Vec<String>,
+    /// Only the first patient in a room's queue raises a desktop alert.
+    pub first_in_queue_only: bool,
+    pub autostart: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            sound: true,
+            lock_after_minutes: 10,
+            quick_messages: vec![
+                "We are running 5 minutes late".into(),
+                "A provider will be with you shortly".into(),
+                "Please check your camera and microphone".into(),
+            ],
+            first_in_queue_only: false,
+            autostart: false,
+        }
+    }
+}
+
+/// Everything remembered between runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// The clinic address as typed at sign-in, e.g. `https://api.example.org/harbour`.
+    pub server: Option<String>,
+    pub email: Option<String>,
+    /// Keep me signed in on this computer (the token is in the keyring).
+    pub remember: bool,
+    pub settings: Settings,
+}
+
+impl Prefs {
+    pub fn load(path: &Path) -> Prefs {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
+        std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    }
+}
+
+/// A clinic address splits into the API's base URL and the clinic's short name: the last path
+/// segment names the clinic (`https://api.example.org/harbour` → base `https://api.example.org`,
+/// clinic `harbour`).
+pub fn split_clinic_address(address: &str) -> Result<(String, String), String> {
+    let address = address.trim().trim_end_matches('/');
+    let rest = address
+        .strip_prefix("https://")
+        .or_else(|| address.strip_prefix("http://"))
+        .ok_or("The clinic address starts with https:// (or http:// on this computer).")?;
+    let (host, path) = rest
+        .split_once('/')
+        .ok_or("Add your clinic's name to the address, e.g. https://api.example.org/harbour")?;
+    let (prefix, clinic) = match path.rsplit_once('/') {
+        Some((prefix, clinic)) => (format!("/{prefix}"), clinic),
+        None => (String::new(), path),
+    };
+    if host.is_empty() || clinic.is_empty() {
+        return Err("That does not look like a clinic address.".into());
+    }
+    let scheme = &address[..address.len() - rest.len()];
+    Ok((format!("{scheme}{host}{prefix}"), clinic.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clinic_addresses_name_the_server_and_the_clinic() {
+        assert_eq!(
+            split_clinic_address(" https://api.example.org/harbour/ ").unwrap(),
+            ("https://api.example.org".into(), "harbour".into())
+        );
+        assert_eq!(
+            split_clinic_address("http://127.0.0.1:7878/demo").unwrap(),
+            ("http://127.0.0.1:7878".into(), "demo".into())
+        );
+        assert_eq!(
+            split_clinic_address("https://host/api/v2/harbour").unwrap(),
+            ("https://host/api/v2".into(), "harbour".into())
+        );
+        assert!(split_clinic_address("https://api.example.org").is_err());
+        assert!(split_clinic_address("api.example.org/harbour").is_err());
+    }
+
+    #[test]
+    fn prefs_survive_a_restart_and_a_bad_file_is_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        assert_eq!(Prefs::load(&path), Prefs::default());
+        let mut prefs = Prefs {
+            email: Some("rita@demo.clinic".into()),
+            ..Prefs::default()
+        };
+        prefs.settings.lock_after_minutes = 3;
+        prefs.save(&path).unwrap();
+        assert_eq!(Prefs::load(&path), prefs);
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(Prefs::load(&path), Prefs::default());
+    }
+}

@@ -1,0 +1,275 @@
+//! The app's commands through Tauri's mock runtime, against a real clinic server on loopback:
+//! what the UI gets back when it invokes them.
+
+use frontdesk::console::Console;
+use frontdesk::secrets::{InMemory, Secrets};
+use frontdesk_client::api::ApiClient;
+use frontdesk_server::demo::seed_demo;
+use frontdesk_server::{HashCost, RunningServer, Settings};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+
+struct Rig {
+    webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
+    secrets: Arc<InMemory>,
+    address: String,
+    server: RunningServer,
+    _dir: tempfile::TempDir,
+}
+
+fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clinic.db");
+    let server = tauri::async_runtime::block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut settings = Settings::new(db);
+        settings.hash_cost = HashCost::Fast;
+        let server = RunningServer::start(settings, listener).await.unwrap();
+        seed_demo(server.store(), HashCost::Fast).await.unwrap();
+        server
+    });
+    let secrets = Arc::new(InMemory::default());
+    let (console, _notices) = Console::new(dir.path().join("app"), secrets.clone());
+    let app = frontdesk::with_console(mock_builder(), Arc::new(console))
+        .build(tauri::generate_context!())
+        .unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    Rig {
+        webview,
+        secrets,
+        address: format!("{}/demo", server.url()),
+        server,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn state_until(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let state = self.invoke("app_state", json!({})).unwrap();
+            if check(&state) {
+                return state;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {state}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A patient comes through Reception's front door; returns the visit id.
+    fn arrive(&self, name: &str) -> String {
+        let url = self.server.url();
+        let name = name.to_string();
+        tauri::async_runtime::block_on(async move {
+            let api = ApiClient::new(&url).unwrap();
+            let token = api
+                .sign_in("demo", "admin@demo.clinic", "demo-admin")
+                .await
+                .unwrap()
+                .token;
+            let room = api
+                .snapshot(&token)
+                .await
+                .unwrap()
+                .rooms
+                .into_iter()
+                .find(|r| r.name == "Reception")
+                .unwrap()
+                .id;
+            let body: Value = reqwest::Client::new()
+                .post(format!("{url}/v1/join/demo/{room}"))
+                .json(&json!({"name": name, "phone": "+61400000002"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["visit"]["id"].as_str().unwrap().to_string()
+        })
+    }
+}
+
+#[test]
+fn signing_in_keeps_the_token_in_the_keyring_and_shows_the_queue() {
+    let rig = rig();
+    let state = rig.invoke("app_state", json!({})).unwrap();
+    assert_eq!(state["screen"], "sign_in");
+
+    let wrong = rig
+        .invoke(
+            "sign_in",
+            json!({"server": rig.address, "email": "reception@demo.clinic", "password": "nope", "remember": true}),
+        )
+        .unwrap_err();
+    assert_eq!(wrong["code"], "unauthorized");
+    assert!(
+        rig.secrets
+            .get(&format!("token|{}|reception@demo.clinic", rig.server.url()))
+            .unwrap()
+            .is_none()
+    );
+
+    let bad = rig
+        .invoke(
+            "sign_in",
+            json!({"server": "clinic.example.org", "email": "a@b.c", "password": "x", "remember": false}),
+        )
+        .unwrap_err();
+    assert_eq!(bad["code"], "validation");
+
+    let state = rig
+        .invoke(
+            "sign_in",
+            json!({"server": rig.address, "email": "reception@demo.clinic", "password": "demo-reception", "remember": true}),
+        )
+        .unwrap();
+    assert_eq!(state["screen"], "queue");
+    assert_eq!(state["me"]["email"], "reception@demo.clinic");
+    let token = rig
+        .secrets
+        .get(&format!("token|{}|reception@demo.clinic", rig.server.url()))
+        .unwrap();
+    assert!(
+        token.is_some_and(|t| !t.is_empty()),
+        "the token is in the keyring"
+    );
+}
+
+#[test]
+fn the_lock_hides_every_patient_and_the_password_unlocks() {
+    let rig = rig();
+    rig.invoke(
+        "sign_in",
+        json!({"server": rig.address, "email": "reception@demo.clinic", "password": "demo-reception", "remember": false}),
+    )
+    .unwrap();
+    let id = rig.arrive("Hana Sato");
+    let state = rig.state_until("the patient in the queue", |s| {
+        s["queue"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|r| r["visit_id"] == id.as_str()))
+    });
+    assert!(state.to_string().contains("Hana Sato"));
+
+    let locked = rig.invoke("lock", json!({})).unwrap();
+    assert_eq!(locked["screen"], "locked");
+    assert!(
+        !locked.to_string().contains("Hana Sato"),
+        "no patient detail while locked"
+    );
+    let refused = rig
+        .invoke("visit_details", json!({"visitId": id}))
+        .unwrap_err();
+    assert_eq!(refused["code"], "locked");
+    let refused = rig
+        .invoke(
+            "act",
+            json!({"visitId": id, "command": {"command": "claim"}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "locked");
+
+    let wrong = rig.invoke("unlock", json!({"pin": "0000"})).unwrap_err();
+    assert_eq!(wrong["code"], "unauthorized");
+    let open = rig
+        .invoke("unlock", json!({"pin": "demo-reception"}))
+        .unwrap();
+    assert_eq!(open["screen"], "queue");
+    assert!(open.to_string().contains("Hana Sato"));
+}
+
+#[test]
+fn an_action_is_queued_and_its_result_arrives_in_the_state() {
+    let rig = rig();
+    rig.invoke(
+        "sign_in",
+        json!({"server": rig.address, "email": "reception@demo.clinic", "password": "demo-reception", "remember": false}),
+    )
+    .unwrap();
+    let id = rig.arrive("Ivo Petrov");
+    rig.state_until("the patient in the queue", |s| {
+        s["queue"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|r| r["visit_id"] == id.as_str()))
+    });
+    let queued = rig
+        .invoke(
+            "act",
+            json!({"visitId": id, "command": {"command": "claim"}}),
+        )
+        .unwrap();
+    assert!(queued["action_id"].as_str().is_some_and(|a| !a.is_empty()));
+    let state = rig.state_until("the claim confirmed", |s| {
+        s["queue"].as_array().is_some_and(|q| {
+            q.iter()
+                .any(|r| r["visit_id"] == id.as_str() && r["status"] == "in_call")
+        })
+    });
+    let row = state["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["visit_id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["in_call"][0]["name"], "Rita Reception");
+
+    let details = rig.invoke("visit_details", json!({"visitId": id})).unwrap();
+    assert_eq!(details["patient"]["name"], "Ivo Petrov");
+    assert!(details["history"].as_array().unwrap().len() >= 2);
+
+    let bad = rig
+        .invoke(
+            "act",
+            json!({"visitId": "not-an-id", "command": {"command": "claim"}}),
+        )
+        .unwrap_err();
+    assert_eq!(bad["code"], "not_found");
+
+    let state = rig
+        .invoke("set_availability", json!({"availability": "away"}))
+        .unwrap();
+    assert_eq!(state["me"]["availability"], "away", "shown at once");
+    assert_eq!(
+        state["me"]["availability_pending"], true,
+        "and marked pending"
+    );
+
+    let mut settings = state["settings"].clone();
+    settings["lock_after_minutes"] = json!(3);
+    settings["quick_messages"] = json!(["Back in 2 minutes"]);
+    let saved = rig
+        .invoke("save_settings", json!({"settings": settings}))
+        .unwrap();
+    assert_eq!(saved["settings"]["quick_messages"][0], "Back in 2 minutes");
+    settings["quick_messages"] = json!([""]);
+    let refused = rig
+        .invoke("save_settings", json!({"settings": settings}))
+        .unwrap_err();
+    assert_eq!(refused["code"], "validation");
+}

@@ -1,0 +1,99 @@
+// The one door between the UI and the console engine. Every screen talks to a `Backend`:
+// `tauriBackend` speaks Tauri IPC to src-tauri (invoke + events); `createMockBackend` keeps an
+// in-memory clinic for UI tests and for looking at the UI in a plain browser (`npm run dev`).
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type {
+  AppState,
+  Availability,
+  BackendError,
+  Command,
+  PrecallReport,
+  Settings,
+  SignInRequest,
+  Visit,
+} from './types';
+
+export type * from './types';
+export { createMockBackend } from './mock';
+export type { MockBackend, MockOptions } from './mock';
+
+export interface Backend {
+  /** `app_state` → the whole console state (used once at start; then `onState` pushes). */
+  appState(): Promise<AppState>;
+  /** `sign_in {server, email, password, remember}`; rejects with a BackendError. */
+  signIn(request: SignInRequest): Promise<AppState>;
+  /** `sign_out`. */
+  signOut(): Promise<AppState>;
+  /** `visit_details {visitId}` → the domain Visit. */
+  visitDetails(visitId: string): Promise<Visit>;
+  /** `act {visitId, command}` → the outbox's action id; progress shows in AppState. */
+  act(visitId: string, command: Command): Promise<{ action_id: string }>;
+  /** `set_availability {availability}`. */
+  setAvailability(availability: Availability | string): Promise<AppState>;
+  /** `dismiss_outcome {actionId}`. */
+  dismissOutcome(actionId: string): Promise<AppState>;
+  /** `lock`. */
+  lock(): Promise<AppState>;
+  /** `unlock {pin, staffEmail?}`: staffEmail switches the station to another person. */
+  unlock(pin: string, staffEmail?: string): Promise<AppState>;
+  /** `save_settings {settings}`. */
+  saveSettings(settings: Settings): Promise<AppState>;
+  /** `precall_check`. */
+  precallCheck(): Promise<PrecallReport>;
+  /** `activity`: the person is at the keyboard (the shell's idle auto-lock timer resets). */
+  activity(): Promise<void>;
+  /** Event `state`: pushed whenever anything changes. Resolves to an unsubscribe function. */
+  onState(handler: (state: AppState) => void): Promise<() => void>;
+  /** Event `focus_visit {visit_id}`: a desktop alert was clicked. */
+  onFocusVisit(handler: (visitId: string) => void): Promise<() => void>;
+}
+
+/** Turns whatever a rejected call carried into `{code, message}`. */
+export function toBackendError(err: unknown): BackendError {
+  if (err && typeof err === 'object') {
+    const e = err as Record<string, unknown>;
+    if (typeof e.message === 'string') {
+      return { code: typeof e.code === 'string' ? e.code : 'error', message: e.message };
+    }
+  }
+  if (typeof err === 'string' && err.trim() !== '') {
+    return { code: 'error', message: err };
+  }
+  return { code: 'error', message: 'Something went wrong. Please try again.' };
+}
+
+/** Rejections always carry a BackendError, whatever the shell sent. */
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (err) {
+    throw toBackendError(err);
+  }
+}
+
+export const tauriBackend: Backend = {
+  appState: () => call<AppState>('app_state'),
+  signIn: ({ server, email, password, remember }) =>
+    call<AppState>('sign_in', { server, email, password, remember }),
+  signOut: () => call<AppState>('sign_out'),
+  visitDetails: (visitId) => call<Visit>('visit_details', { visitId }),
+  act: (visitId, command) => call<{ action_id: string }>('act', { visitId, command }),
+  setAvailability: (availability) => call<AppState>('set_availability', { availability }),
+  dismissOutcome: (actionId) => call<AppState>('dismiss_outcome', { actionId }),
+  lock: () => call<AppState>('lock'),
+  unlock: (pin, staffEmail) =>
+    call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),
+  saveSettings: (settings) => call<AppState>('save_settings', { settings }),
+  precallCheck: () => call<PrecallReport>('precall_check'),
+  activity: () => call<void>('activity'),
+  onState: (handler) => listen<AppState>('state', (event) => handler(event.payload)),
+  onFocusVisit: (handler) =>
+    listen<{ visit_id: string }>('focus_visit', (event) => handler(event.payload.visit_id)),
+};
+
+/** True inside the Tauri webview (the shell injects its IPC internals before the page runs). */
+export function inTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}

@@ -1,0 +1,303 @@
+// The console's screen state: the latest AppState from the backend, a clock corrected to the
+// server's, what is selected and filtered, which dialog is open, and the actions a person takes.
+// Components read it from context; only this module and the components call the backend.
+
+import { getContext, setContext } from 'svelte';
+import { toBackendError, type Backend } from './backend';
+import { actionsFor, canClaim, type ActionKey } from './actions';
+import type { AppState, Command, QueueRow } from './types';
+
+export type Tab = 'queue' | 'requests' | 'sessions';
+
+export type DialogSpec =
+  | { kind: 'end_call' | 'transfer' | 'assign' | 'decline' | 'priority' | 'cancel'; visitId: string }
+  | { kind: 'settings' }
+  | { kind: 'precall' };
+
+export interface LocalError {
+  id: number;
+  text: string;
+}
+
+/** How often user activity is reported to the shell's idle timer, at most. */
+export const ACTIVITY_EVERY_MS = 15_000;
+
+export class ConsoleModel {
+  state = $state<AppState | null>(null);
+  loadError = $state<string | null>(null);
+  /** Server-corrected now, ticking every second: live waits are computed from it. */
+  now = $state(Date.now());
+  tab = $state<Tab>('queue');
+  roomFilter = $state<string>('all');
+  selectedId = $state<string | null>(null);
+  dialog = $state<DialogSpec | null>(null);
+  localErrors = $state<LocalError[]>([]);
+  /** Bumped to ask the message box / details panel / a row to take focus. */
+  focusMessage = $state(0);
+  focusDetails = $state(0);
+  focusRow = $state<{ id: string; n: number } | null>(null);
+
+  readonly backend: Backend;
+  private offset = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private unlisten: Array<() => void> = [];
+  private lastActivity = Number.NEGATIVE_INFINITY;
+  private nextError = 1;
+  private stopped = false;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  // ---- derived views ----
+
+  myRooms = $derived.by(() => {
+    const s = this.state;
+    if (!s) return [];
+    const mine = s.me?.rooms ?? [];
+    return mine.length ? s.rooms.filter((r) => mine.includes(r.id)) : s.rooms;
+  });
+
+  private inFilter = (row: QueueRow) => this.roomFilter === 'all' || row.room_id === this.roomFilter;
+
+  queueRows = $derived((this.state?.queue ?? []).filter(this.inFilter));
+  requestRows = $derived((this.state?.requests ?? []).filter(this.inFilter));
+  sessionRows = $derived((this.state?.sessions ?? []).filter(this.inFilter));
+
+  visibleRows = $derived(
+    this.tab === 'queue' ? this.queueRows : this.tab === 'requests' ? this.requestRows : this.sessionRows,
+  );
+
+  /** The selected visit's row, wherever it is listed. */
+  selectedRow = $derived.by(() => {
+    const s = this.state;
+    const id = this.selectedId;
+    if (!s || !id) return null;
+    return (
+      s.queue.find((r) => r.visit_id === id) ??
+      s.requests.find((r) => r.visit_id === id) ??
+      s.sessions.find((r) => r.visit_id === id) ??
+      null
+    );
+  });
+
+  // ---- life cycle ----
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    let pushed = false;
+    const offState = await this.backend.onState((s) => {
+      pushed = true;
+      this.apply(s);
+    });
+    const offFocus = await this.backend.onFocusVisit((id) => this.focusVisit(id));
+    this.unlisten.push(offState, offFocus);
+    if (this.stopped) return this.stop();
+    this.timer = setInterval(() => this.tick(), 1000);
+    try {
+      const first = await this.backend.appState();
+      // A state pushed while we asked is at least as new as the answer.
+      if (!pushed) this.apply(first);
+      this.loadError = null;
+    } catch (err) {
+      this.loadError = toBackendError(err).message;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unlisten.splice(0).forEach((off) => off());
+  }
+
+  tick(): void {
+    this.now = Date.now() + this.offset;
+  }
+
+  apply(next: AppState): void {
+    if (typeof next.now === 'number') this.offset = next.now - Date.now();
+    this.state = next;
+    this.tick();
+    if (next.screen !== 'queue') {
+      // Nothing about a patient survives a lock or a sign-out on screen.
+      this.selectedId = null;
+      this.dialog = null;
+      return;
+    }
+    if (this.roomFilter !== 'all' && !this.myRooms.some((r) => r.id === this.roomFilter)) {
+      this.roomFilter = 'all';
+    }
+    if (this.selectedId && !this.selectedRow) this.selectedId = null;
+  }
+
+  /** Called on keydown/mousemove/click: tells the shell someone is here, every 15 s at most. */
+  activity(): void {
+    if (this.state?.screen !== 'queue') return;
+    const t = Date.now();
+    if (t - this.lastActivity < ACTIVITY_EVERY_MS) return;
+    this.lastActivity = t;
+    this.backend.activity().catch(() => {});
+  }
+
+  // ---- selection ----
+
+  select(id: string | null): void {
+    this.selectedId = id;
+  }
+
+  focusVisit(id: string): void {
+    const s = this.state;
+    if (!s || s.screen !== 'queue') return;
+    const tab: Tab | null = s.queue.some((r) => r.visit_id === id)
+      ? 'queue'
+      : s.requests.some((r) => r.visit_id === id)
+        ? 'requests'
+        : s.sessions.some((r) => r.visit_id === id)
+          ? 'sessions'
+          : null;
+    if (!tab) return;
+    this.tab = tab;
+    this.roomFilter = 'all';
+    this.selectedId = id;
+    this.focusRow = { id, n: (this.focusRow?.n ?? 0) + 1 };
+  }
+
+  move(step: 1 | -1): void {
+    const rows = this.visibleRows;
+    if (rows.length === 0) return;
+    const at = rows.findIndex((r) => r.visit_id === this.selectedId);
+    const next =
+      at === -1 ? (step === 1 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, at + step));
+    const id = rows[next].visit_id;
+    this.selectedId = id;
+    this.focusRow = { id, n: (this.focusRow?.n ?? 0) + 1 };
+  }
+
+  setTab(tab: Tab): void {
+    this.tab = tab;
+  }
+
+  // ---- actions ----
+
+  pushError(text: string): void {
+    this.localErrors = [...this.localErrors, { id: this.nextError++, text }];
+  }
+
+  dismissError(id: number): void {
+    this.localErrors = this.localErrors.filter((e) => e.id !== id);
+  }
+
+  async send(visitId: string, command: Command): Promise<boolean> {
+    try {
+      await this.backend.act(visitId, command);
+      return true;
+    } catch (err) {
+      this.pushError(`Could not send: ${toBackendError(err).message}`);
+      return false;
+    }
+  }
+
+  /** A button (or key) for one of the actions in `actionsFor`. */
+  perform(key: ActionKey, row: QueueRow): void {
+    const me = this.state?.me;
+    switch (key) {
+      case 'claim':
+        void this.send(row.visit_id, { command: 'claim' });
+        return;
+      case 'session_claim':
+        if (me) void this.send(row.visit_id, { command: 'assign', provider: me.id });
+        return;
+      case 'join':
+        void this.send(row.visit_id, { command: 'join' });
+        return;
+      case 'leave_call':
+        void this.send(row.visit_id, { command: 'leave_call' });
+        return;
+      case 'accept':
+        void this.send(row.visit_id, { command: 'accept' });
+        return;
+      case 'accept_and_enter':
+        void this.send(row.visit_id, { command: 'accept_and_enter' });
+        return;
+      case 'no_show':
+        void this.send(row.visit_id, { command: 'mark_no_show' });
+        return;
+      case 'message':
+        this.selectedId = row.visit_id;
+        this.focusMessage += 1;
+        return;
+      case 'request_decline':
+      case 'decline':
+        this.dialog = { kind: 'decline', visitId: row.visit_id };
+        return;
+      case 'end_call':
+      case 'transfer':
+      case 'assign':
+      case 'cancel':
+        this.dialog = { kind: key, visitId: row.visit_id };
+        return;
+      case 'priority':
+        this.dialog = { kind: 'priority', visitId: row.visit_id };
+        return;
+    }
+  }
+
+  /** The `c` key: claim a waiting patient, or take a scheduled session. */
+  claimSelected(): void {
+    const row = this.selectedRow;
+    if (!row) return;
+    if (canClaim(row)) this.perform('claim', row);
+    else if (actionsFor(row, this.state?.me).includes('session_claim')) this.perform('session_claim', row);
+  }
+
+  async dismissOutcome(actionId: string): Promise<void> {
+    try {
+      this.apply(await this.backend.dismissOutcome(actionId));
+    } catch (err) {
+      this.pushError(toBackendError(err).message);
+    }
+  }
+
+  async setAvailability(availability: string): Promise<void> {
+    try {
+      this.apply(await this.backend.setAvailability(availability));
+    } catch (err) {
+      this.pushError(`Could not change availability: ${toBackendError(err).message}`);
+    }
+  }
+
+  async lock(): Promise<void> {
+    try {
+      this.apply(await this.backend.lock());
+    } catch (err) {
+      this.pushError(toBackendError(err).message);
+    }
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      this.dialog = null;
+      this.apply(await this.backend.signOut());
+    } catch (err) {
+      this.pushError(toBackendError(err).message);
+    }
+  }
+
+  openDialog(spec: DialogSpec): void {
+    this.dialog = spec;
+  }
+
+  closeDialog(): void {
+    this.dialog = null;
+  }
+}
+
+const KEY = Symbol('console');
+
+export function provideConsole(model: ConsoleModel): ConsoleModel {
+  return setContext(KEY, model);
+}
+
+export function useConsole(): ConsoleModel {
+  return getContext<ConsoleModel>(KEY);
+}

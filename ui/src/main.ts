@@ -1,0 +1,30 @@
+// Starts the console. Inside Tauri it talks to src-tauri; in a plain browser (`npm run dev`,
+// `vite preview`, or any URL with `?mock`) it runs on the in-memory mock with sample patients.
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { createMockBackend, inTauri, tauriBackend, type Backend } from './lib/backend';
+import './styles.css';
+
+async function pickBackend(): Promise<{ backend: Backend; select?: string }> {
+  const params = new URLSearchParams(window.location.search);
+  if (inTauri() && !params.has('mock')) return { backend: tauriBackend };
+  const { sampleClinic } = await import('./lib/sample');
+  const { state, options } = sampleClinic(params.get('mock') ?? '');
+  return { backend: createMockBackend(state, options), select: params.get('select') ?? undefined };
+}
+
+/** Browser dev only: `?click=action-transfer,transfer-kind-provider` clicks those test ids in turn
+ * after start-up, so a headless screenshot can show a dialog. */
+async function clickThrough(ids: string[]) {
+  for (const id of ids) {
+    await new Promise((r) => setTimeout(r, 300));
+    document.querySelector<HTMLElement>(`[data-testid="${id}"]`)?.click();
+  }
+}
+
+const target = document.getElementById('app')!;
+void pickBackend().then(({ backend, select }) => {
+  mount(App, { target, props: { backend, select } });
+  const clicks = new URLSearchParams(window.location.search).get('click');
+  if (backend !== tauriBackend && clicks) void clickThrough(clicks.split(','));
+});
