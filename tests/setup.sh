@@ -13,7 +13,7 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
-if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; then
+if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'; then
   echo "setup: Node.js 20 or newer with npm is needed (Debian: apt-get install nodejs npm)" >&2
   exit 1
 fi
