@@ -157,8 +157,7 @@ fn main() {
         first_in_queue_only: false,
     };
     let mut runs = Vec::new();
-    for i in 200..1_200usize {
-        let e = &events[i];
+    for e in &events[200..1_200] {
         let started = Instant::now();
         let (changed, _) = state.apply_events(std::slice::from_ref(e), T0);
         store.save_changes(&state, &changed).expect("save");

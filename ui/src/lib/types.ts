@@ -139,6 +139,9 @@ export interface AppState {
   sessions: QueueRow[];
   outcomes: Outcome[];
   settings: Settings;
+  /** This computer is a registered clinic station: staff unlock and switch with a PIN.
+   * Elsewhere the signed-in person's password unlocks. */
+  station?: boolean;
   /** Server-corrected epoch ms when this state was produced. */
   now: number;
 }

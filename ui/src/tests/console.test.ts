@@ -393,6 +393,17 @@ describe('the lock screen', () => {
     expect(screen.queryByTestId('details')).toBeNull();
   });
 
+  test('a computer that is not a clinic station asks for the password, and cannot switch user', async () => {
+    const { backend } = await renderConsole({ screen: 'locked', station: false });
+    const card = screen.getByTestId('lock-screen');
+    expect(card.textContent).toContain('Password');
+    expect(card.textContent).not.toContain('PIN');
+    expect(screen.queryByTestId('lock-switch-user')).toBeNull();
+    await fireEvent.input(screen.getByTestId('lock-pin'), { target: { value: 'my password' } });
+    await fireEvent.click(screen.getByTestId('lock-submit'));
+    expect(backend.callsTo('unlock')[0].args).toEqual({ pin: 'my password' });
+  });
+
   test('switch user sends the other person’s email with their PIN', async () => {
     const { backend } = await renderConsole({ screen: 'locked' });
     await fireEvent.click(screen.getByTestId('lock-switch-user'));
