@@ -82,16 +82,22 @@ fn p99(mut xs: Vec<Duration>) -> Duration {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
 
-    // 1. Catch-up: 20,000 events in pages of 1,000, each page one transaction.
+    // 1. Catch-up: 20,000 events in pages of 1,000 as the server sends them (JSON), each page
+    // decoded, laid on and written in one transaction.
     let events: Vec<Event> = (0..20_000u64)
         .map(|i| event(i + 1, &arrival(u128::from(i) + 1)))
+        .collect();
+    let pages: Vec<String> = events
+        .chunks(1_000)
+        .map(|p| serde_json::to_string(p).expect("page"))
         .collect();
     let mut runs = Vec::new();
     for run in 0..5 {
         let mut store = Store::open(&dir.path().join(format!("catchup-{run}.db"))).expect("store");
         let mut state = ClinicState::default();
         let started = Instant::now();
-        for page in events.chunks(1_000) {
+        for page in &pages {
+            let page: Vec<Event> = serde_json::from_str(page).expect("decode");
             let (changed, gap) = state.apply_events(page, T0);
             assert!(gap.is_none());
             store.save_changes(&state, &changed).expect("save");
@@ -110,7 +116,7 @@ fn main() {
     {
         let mut state = ClinicState::default();
         state.me = Some(me());
-        let (changed, _) = state.apply_events(&events[..2_000], T0);
+        let (changed, _) = state.apply_events(events[..2_000].iter().cloned(), T0);
         let mut store = Store::open(&path).expect("store");
         store.replace_all(&state).expect("replace");
         store.save_changes(&state, &changed).expect("save");
@@ -142,11 +148,12 @@ fn main() {
         median(runs)
     );
 
-    // 3. One arrival: laid on, cached, and its alert decided and recorded, with 200 waiting.
+    // 3. One arrival: its stream frame decoded, laid on, cached, and its alert decided and
+    // recorded, with 200 patients already waiting.
     let mut store = Store::open(&dir.path().join("live.db")).expect("store");
     let mut state = ClinicState::default();
     state.me = Some(me());
-    let (changed, _) = state.apply_events(&events[..200], T0);
+    let (changed, _) = state.apply_events(events[..200].iter().cloned(), T0);
     store.save_changes(&state, &changed).expect("save");
     let rooms = [RECEPTION];
     let recipient = Recipient {
@@ -157,9 +164,20 @@ fn main() {
         first_in_queue_only: false,
     };
     let mut runs = Vec::new();
-    for e in &events[200..1_200] {
+    let frames: Vec<String> = events[200..1_200]
+        .iter()
+        .map(|e| {
+            serde_json::to_string(&frontdesk_api::Frame::Event { event: e.clone() }).expect("frame")
+        })
+        .collect();
+    for frame in &frames {
         let started = Instant::now();
-        let (changed, _) = state.apply_events(std::slice::from_ref(e), T0);
+        let frontdesk_api::Frame::Event { event: e } =
+            serde_json::from_str::<frontdesk_api::Frame>(frame).expect("decode")
+        else {
+            unreachable!("an event frame")
+        };
+        let (changed, _) = state.apply_events([e], T0);
         store.save_changes(&state, &changed).expect("save");
         let mut alerts = Vec::new();
         for c in &changed.visit_changes {

@@ -346,7 +346,10 @@ impl Inner {
 
     /// Lays a batch of events on and persists it. Returns what changed (for alerts) and
     /// whether the batch ran into a gap.
-    fn take_events(&self, events: &[frontdesk_api::Event]) -> Result<(Changed, bool), ClientError> {
+    fn take_events(
+        &self,
+        events: Vec<frontdesk_api::Event>,
+    ) -> Result<(Changed, bool), ClientError> {
         let (changed, gap) = {
             let mut state = lock(&self.state);
             let (changed, gap) = state.apply_events(events, now());
@@ -468,7 +471,8 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
     loop {
         let after = lock(&inner.state).seq;
         let events = inner.api.events(&token, after, page).await?;
-        let (changed, in_order) = inner.take_events(&events)?;
+        let full_page = events.len() >= page as usize;
+        let (changed, in_order) = inner.take_events(events)?;
         caught_up.merge(changed);
         if !in_order {
             inner.raise_alerts(&caught_up)?;
@@ -476,7 +480,7 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
             inner.resync().await?;
             continue;
         }
-        if events.len() < page as usize {
+        if !full_page {
             break;
         }
     }
@@ -527,7 +531,7 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
         };
         match serde_json::from_str::<Frame>(&text) {
             Ok(Frame::Event { event }) => {
-                let (changed, in_order) = inner.take_events(std::slice::from_ref(&event))?;
+                let (changed, in_order) = inner.take_events(vec![event])?;
                 inner.raise_alerts(&changed)?;
                 if !in_order {
                     inner.resync().await?;

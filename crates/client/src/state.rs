@@ -114,8 +114,13 @@ impl ClinicState {
     }
 
     /// Lays events on in `seq` order. Events at or below `seq` were seen already and are
-    /// skipped; a jump past `seq + 1` stops the batch and is returned as a gap.
-    pub fn apply_events(&mut self, events: &[Event], at: Timestamp) -> (Changed, Option<Gap>) {
+    /// skipped; a jump past `seq + 1` stops the batch and is returned as a gap. Takes the
+    /// events by value: a caught-up page moves into the state without copies.
+    pub fn apply_events(
+        &mut self,
+        events: impl IntoIterator<Item = Event>,
+        at: Timestamp,
+    ) -> (Changed, Option<Gap>) {
         let mut changed = Changed::default();
         for event in events {
             if event.seq <= self.seq {
@@ -132,13 +137,14 @@ impl ClinicState {
             }
             self.seq = event.seq;
             self.as_of = Some(at);
-            match &event.body {
+            match event.body {
                 EventBody::Visit { visit, entries, .. } => {
-                    if self.lay_visit(visit) {
-                        changed.visits.insert(visit.id);
+                    let id = visit.id;
+                    if self.take_visit(*visit) {
+                        changed.visits.insert(id);
                         changed.visit_changes.push(VisitChange {
-                            visit_id: visit.id,
-                            new_entries: entries.clone(),
+                            visit_id: id,
+                            new_entries: entries,
                         });
                     }
                 }
@@ -146,34 +152,42 @@ impl ClinicState {
                     if self.me.as_ref().is_some_and(|me| me.id == staff.id) {
                         self.me = Some(staff.clone());
                     }
-                    self.staff.insert(staff.id, staff.clone());
                     changed.staff.insert(staff.id);
+                    self.staff.insert(staff.id, staff);
                 }
                 EventBody::Room { room } => {
-                    self.rooms.insert(room.id, room.clone());
                     changed.rooms.insert(room.id);
+                    self.rooms.insert(room.id, room);
                 }
             }
         }
         (changed, None)
     }
 
-    /// Takes a visit as the server now has it (from an event or a command's answer), unless
-    /// what we hold is newer. Returns whether anything changed.
+    /// Takes a visit as the server now has it (from a command's answer), unless what we hold
+    /// is newer. Returns whether anything changed.
     pub fn lay_visit(&mut self, visit: &Visit) -> bool {
+        self.is_newer(visit) && self.take_visit(visit.clone())
+    }
+
+    fn is_newer(&self, visit: &Visit) -> bool {
         let held = self
             .visits
             .get(&visit.id)
             .map(|v| v.version)
             .or_else(|| self.finished.get(&visit.id).copied());
-        if held.is_some_and(|h| h >= visit.version) {
+        held.is_none_or(|h| visit.version > h)
+    }
+
+    fn take_visit(&mut self, visit: Visit) -> bool {
+        if !self.is_newer(&visit) {
             return false;
         }
         if visit.status.is_terminal() {
             self.visits.remove(&visit.id);
             self.finished.insert(visit.id, visit.version);
         } else {
-            self.visits.insert(visit.id, visit.clone());
+            self.visits.insert(visit.id, visit);
         }
         true
     }

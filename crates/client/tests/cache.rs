@@ -85,15 +85,15 @@ fn events_are_laid_on_in_order_each_once_and_gaps_are_reported() {
     let mut state = ClinicState::default();
     let a = arrival(1);
     let b = arrival(2);
-    let (changed, gap) = state.apply_events(&[event(1, &a), event(2, &b)], T0);
+    let (changed, gap) = state.apply_events([event(1, &a), event(2, &b)], T0);
     assert_eq!((state.seq, gap), (2, None));
     assert_eq!(changed.visit_changes.len(), 2);
     // Seen again (a replay after a reconnect): nothing changes.
-    let (changed, gap) = state.apply_events(&[event(1, &a), event(2, &b)], T0);
+    let (changed, gap) = state.apply_events([event(1, &a), event(2, &b)], T0);
     assert!(changed.is_empty() && gap.is_none());
     // A jump: laid on up to the gap, then reported.
     let a2 = claimed(&a);
-    let (changed, gap) = state.apply_events(&[event(3, &a2), event(5, &b)], T0);
+    let (changed, gap) = state.apply_events([event(3, &a2), event(5, &b)], T0);
     assert_eq!(changed.visits.len(), 1);
     let gap = gap.expect("gap");
     assert_eq!((gap.expected, gap.got, state.seq), (4, 5, 3));
@@ -106,7 +106,7 @@ fn an_older_copy_of_a_visit_never_replaces_a_newer_one() {
     let a = arrival(1);
     let a2 = claimed(&a);
     assert!(state.lay_visit(&a2), "the command's answer arrives first");
-    let (changed, _) = state.apply_events(&[event(1, &a)], T0);
+    let (changed, _) = state.apply_events([event(1, &a)], T0);
     assert!(
         changed.visits.is_empty(),
         "the older event is not laid over it"
@@ -140,7 +140,7 @@ fn the_cache_survives_a_restart() {
     );
     let (a, b) = (arrival(1), arrival(2));
     let (changed, _) = state.apply_events(
-        &[
+        [
             event(1, &a),
             event(2, &b),
             staff_event(3, Availability::Available),
@@ -173,7 +173,7 @@ fn the_cache_survives_a_restart() {
     )
     .unwrap()
     .visit;
-    let (changed, _) = state.apply_events(&[event(4, &done)], T0);
+    let (changed, _) = state.apply_events([event(4, &done)], T0);
     Store::open(&path)
         .unwrap()
         .save_changes(&state, &changed)
