@@ -32,10 +32,17 @@ pub struct TestClinic {
 
 impl TestClinic {
     pub async fn start() -> TestClinic {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A clinic whose server runs with adjusted settings (a tiny stream buffer, say).
+    pub async fn start_with(adjust: impl Fn(&mut Settings)) -> TestClinic {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let server = RunningServer::start(Self::settings(dir.path()), listener)
+        let mut settings = Self::settings(dir.path());
+        adjust(&mut settings);
+        let server = RunningServer::start(settings, listener)
             .await
             .expect("server starts");
         let demo = seed_demo(server.store(), HashCost::Fast)
