@@ -84,6 +84,30 @@ fn keyring_lookup(user: &str) -> Option<String> {
     (!text.trim().is_empty()).then(|| text.trim().to_string())
 }
 
+/// What the desktop does when someone clicks a notification: the daemon emits
+/// `ActionInvoked(id, "default")` on the session bus (here the recorder does, on request).
+fn click_notification(id: u32) {
+    let status = std::process::Command::new("gdbus")
+        .args([
+            "call",
+            "--session",
+            "--dest",
+            "org.freedesktop.Notifications",
+            "--object-path",
+            "/org/freedesktop/Notifications",
+            "--method",
+            "org.freedesktop.DBus.Mock.EmitSignal",
+            "org.freedesktop.Notifications",
+            "ActionInvoked",
+            "us",
+        ])
+        .arg(format!("[<uint32 {id}>, <'default'>]"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("gdbus");
+    assert!(status.success(), "clicking notification {id}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_front_desk_shift_in_the_real_app() {
     let mut clinic = TestClinic::start().await;
@@ -150,6 +174,13 @@ async fn a_front_desk_shift_in_the_real_app() {
     assert_eq!(alert.summary, "Ana Pereira is waiting");
     assert_eq!(alert.body, "Arrived in Reception");
     assert_eq!(alert.app_name, "Frontdesk");
+
+    // Clicking the alert brings the console forward with that patient selected. The
+    // recorder numbers notifications from 1, so Ana's is the next after those before it.
+    click_notification(before as u32 + 1);
+    wd.wait_for_text(&testid("details-name"), "Ana Pereira", WAIT)
+        .await
+        .unwrap();
 
     // Claim, then leave the call: the patient is on hold, ready for a provider.
     wd.find(&row(&ana)).await.unwrap().click().await.unwrap();
