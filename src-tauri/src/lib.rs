@@ -114,6 +114,20 @@ fn activity(console: Shared<'_>) {
     console.touch();
 }
 
+/// When the process started, for start-up timing.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The UI has the queue on screen for the first time: say how long start-up took.
+#[tauri::command]
+fn first_paint(rows: usize) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        log::info!("first queue painted: {rows} rows, {ms} ms after start");
+        eprintln!("frontdesk: first queue painted: {rows} rows, {ms} ms after start");
+    });
+}
+
 /// Every command the UI may call.
 fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -128,7 +142,8 @@ fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Syn
         unlock,
         save_settings,
         precall_check,
-        activity
+        activity,
+        first_paint
     ]
 }
 
@@ -212,6 +227,7 @@ fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
 
 /// Starts the desktop app.
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     let demo_mode = std::env::args().any(|a| a == "--demo")
         || std::env::var_os("FRONTDESK_DEMO").is_some_and(|v| v == "1");
     let builder = tauri::Builder::default()

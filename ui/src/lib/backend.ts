@@ -44,6 +44,8 @@ export interface Backend {
   precallCheck(): Promise<PrecallReport>;
   /** `activity`: the person is at the keyboard (the shell's idle auto-lock timer resets). */
   activity(): Promise<void>;
+  /** `first_paint {rows}`: the queue is on screen for the first time (start-up timing). */
+  firstPaint(rows: number): Promise<void>;
   /** Event `state`: pushed whenever anything changes. Resolves to an unsubscribe function. */
   onState(handler: (state: AppState) => void): Promise<() => void>;
   /** Event `focus_visit {visit_id}`: a desktop alert was clicked. */
@@ -88,6 +90,7 @@ export const tauriBackend: Backend = {
   saveSettings: (settings) => call<AppState>('save_settings', { settings }),
   precallCheck: () => call<PrecallReport>('precall_check'),
   activity: () => call<void>('activity'),
+  firstPaint: (rows) => call<void>('first_paint', { rows }),
   onState: (handler) => listen<AppState>('state', (event) => handler(event.payload)),
   onFocusVisit: (handler) =>
     listen<{ visit_id: string }>('focus_visit', (event) => handler(event.payload.visit_id)),

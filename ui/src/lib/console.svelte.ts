@@ -114,10 +114,19 @@ export class ConsoleModel {
     this.now = Date.now() + this.offset;
   }
 
+  private painted = false;
+
   apply(next: AppState): void {
     if (typeof next.now === 'number') this.offset = next.now - Date.now();
     this.state = next;
     this.tick();
+    if (!this.painted && next.screen === 'queue' && next.queue.length > 0) {
+      // Tell the shell once, after the browser has drawn the rows (start-up timing).
+      this.painted = true;
+      const rows = next.queue.length;
+      // After this task: the rows are in the DOM and the next frame draws them.
+      queueMicrotask(() => void this.backend.firstPaint(rows).catch(() => {}));
+    }
     if (next.screen !== 'queue') {
       // Nothing about a patient survives a lock or a sign-out on screen.
       this.selectedId = null;

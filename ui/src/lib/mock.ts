@@ -381,6 +381,9 @@ export function createMockBackend(
     async activity() {
       record('activity');
     },
+    async firstPaint(rows) {
+      record('first_paint', { rows });
+    },
     async onState(handler) {
       stateListeners.add(handler);
       return () => stateListeners.delete(handler);

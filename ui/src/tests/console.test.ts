@@ -353,6 +353,22 @@ describe('the connection banner', () => {
   });
 });
 
+describe('start-up timing', () => {
+  test('the shell is told once when the queue is first on screen', async () => {
+    vi.useRealTimers();
+    const { backend } = await renderConsole({
+      queue: [row({ visit_id: 'v-1', patient_name: 'Maria Gonzalez' }), row({ visit_id: 'v-2' })],
+    });
+    await waitFor(() => expect(backend.callsTo('first_paint')).toHaveLength(1));
+    expect(backend.callsTo('first_paint')[0].args).toEqual({ rows: 2 });
+    backend.update((s) => {
+      s.queue = [...s.queue];
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(backend.callsTo('first_paint')).toHaveLength(1);
+  });
+});
+
 describe('the lock screen', () => {
   const queue = [
     row({ visit_id: 'v-1', patient_name: 'Maria Gonzalez', triage_note: 'Chest pain' }),
