@@ -238,11 +238,7 @@ impl Console {
 
     fn start_session(&self, base: &str, email: &str, token: &str) -> Result<(), UiError> {
         let cell = Arc::new(TokenCell(Mutex::new(Some(token.to_string()))));
-        // One cache per person and server: a station's next user never sees another's outbox.
-        let cache_name = format!(
-            "cache-{:016x}.db",
-            fnv1a(format!("{base}|{}", email.to_lowercase()).as_bytes())
-        );
+        let cache_name = frontdesk_client::store::cache_file_name(base, email);
         let settings = self.settings();
         let mut config = EngineConfig::new(base, self.data_dir.join(cache_name));
         config.first_in_queue_only = settings.first_in_queue_only;
@@ -546,13 +542,6 @@ fn empty_view() -> View {
         outcomes: vec![],
         now: now().as_millis(),
     }
-}
-
-/// A stable short name for a file (not a secret, just not the email in clear on disk).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The local time zone's offset from UTC now, read from the `date` the OS would show.

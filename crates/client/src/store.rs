@@ -76,6 +76,16 @@ pub struct Outcome {
     pub held_by: Option<Vec<frontdesk_api::StaffRef>>,
 }
 
+/// The cache file's name for one person on one server: each person has their own cache, so a
+/// station's next user never sees another's outbox. A hash, so the email is not on disk in clear.
+pub fn cache_file_name(base: &str, email: &str) -> String {
+    let key = format!("{base}|{}", email.to_lowercase());
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("cache-{hash:016x}.db")
+}
+
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,

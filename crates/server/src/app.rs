@@ -146,15 +146,23 @@ async fn errors_in_shape(res: Response) -> Response {
 /// The whole HTTP surface with its layers.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let timeout =
+        || TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout);
+    // The patient pages answer errors as pages, so they get their own copy of the layers.
+    let pages = crate::pages::routes()
+        .with_state(state.clone())
+        .layer(timeout())
+        .layer(RequestBodyLimitLayer::new(settings.body_limit))
+        .layer(axum::middleware::map_response(
+            crate::pages::errors_as_pages,
+        ));
     crate::api::routes()
         .with_state(state)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout,
-        ))
+        .layer(timeout())
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         // Outside the limit and the timeout, so their plain-text answers get our shape too.
         .layer(axum::middleware::map_response(errors_in_shape))
+        .merge(pages)
         .layer(TraceLayer::new_for_http())
 }
 

@@ -278,15 +278,27 @@ impl FromRequestParts<AppState> for PatientAuth {
             .get("x-patient-token")
             .and_then(|v| v.to_str().ok())
             .or_else(|| bearer(parts))
-            .filter(|t| t.starts_with(PATIENT_TOKEN_PREFIX))
             .ok_or(AppError::Unauthorized)?;
+        Self::from_token(state.store.as_ref(), token)
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+impl PatientAuth {
+    /// The visit a patient token opens; None for anything that is not a live patient token.
+    pub async fn from_token(
+        store: &dyn crate::store::Store,
+        token: &str,
+    ) -> Result<Option<Self>, AppError> {
+        if !token.starts_with(PATIENT_TOKEN_PREFIX) || token.len() > 200 {
+            return Ok(None);
+        }
         let token_hash = token_hash(token);
-        let visit = state
-            .store
+        Ok(store
             .visit_for_patient(&token_hash)
             .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(Self { visit, token_hash })
+            .map(|visit| Self { visit, token_hash }))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod model;
 pub mod openapi;
+pub mod pages;
 pub mod service;
 pub mod store;
 

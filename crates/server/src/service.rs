@@ -269,6 +269,55 @@ fn staff_idempotency(who: &Session, key: Option<String>, parts: &[&str]) -> Opti
     })
 }
 
+/// The clinic and room a front-door link names.
+pub async fn front_door(
+    store: &dyn Store,
+    clinic_slug: &str,
+    room: RoomId,
+) -> Result<(Clinic, RoomInfo), AppError> {
+    let clinic = store
+        .clinic_by_slug(clinic_slug)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let room = room_in_clinic(store, clinic.id, room).await?;
+    Ok((clinic, room))
+}
+
+/// The room a visit is in now, as its patient may see it.
+pub async fn room_of(store: &dyn Store, visit: &Visit) -> Result<RoomInfo, AppError> {
+    room_in_clinic(store, visit.clinic_id, visit.room_id).await
+}
+
+/// Saves the intake answers a patient submitted as (question, answer) pairs, skipping blank
+/// answers, and finishes the intake when asked. Nothing to save and nothing to finish is a
+/// validation error, so the patient is told rather than silently ignored.
+pub async fn save_intake(
+    store: &dyn Store,
+    visit: &Visit,
+    answers: &[(String, String)],
+    finish: bool,
+) -> Result<(), AppError> {
+    let mut parsed = std::collections::BTreeMap::new();
+    for (question, answer) in answers.iter().filter(|(_, a)| !a.trim().is_empty()) {
+        parsed.insert(
+            frontdesk_domain::Label::parse(question)?,
+            frontdesk_domain::IntakeAnswer::parse(answer)?,
+        );
+    }
+    if parsed.is_empty() && !finish {
+        return Err(AppError::Validation(
+            "answers: answer at least one question, or press Done".into(),
+        ));
+    }
+    if !parsed.is_empty() {
+        patient_command(store, visit, Command::UpdateIntake { answers: parsed }).await?;
+    }
+    if finish {
+        patient_command(store, visit, Command::FinishIntake).await?;
+    }
+    Ok(())
+}
+
 /// A patient comes through a room's front door.
 pub async fn arrive(
     store: &dyn Store,

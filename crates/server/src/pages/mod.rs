@@ -1,0 +1,374 @@
+//! The pages patients see, rendered here with a little plain JavaScript on top: a room's front
+//! door (`/join/{clinic}/{room}`), and the waiting screen with the intake form
+//! (`/wait/{token}`). Handlers parse, call the same service functions as the JSON API, and
+//! render; the rules stay in the domain and the service. Every value a person typed is escaped
+//! by [`render::esc`] on its way into the HTML, and the live updates write text nodes only.
+//!
+//! The waiting screen's link carries the patient token (256 random bits), so it is served with
+//! `Referrer-Policy: no-referrer` and `Cache-Control: no-store`, and pages allow only their own
+//! inline style and script (by hash) under a strict Content-Security-Policy.
+
+pub mod render;
+
+use crate::api::path_id;
+use crate::app::AppState;
+use crate::auth::PatientAuth;
+use crate::error::AppError;
+use crate::model::{Clinic, RoomInfo};
+use crate::service;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use frontdesk_domain::{Contact, InputError, Patient, PersonName, Status};
+use serde::Deserialize;
+
+pub use render::esc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/join/{clinic}/{room}", get(front_door).post(join))
+        .route("/join/{clinic}/{room}/button.js", get(button_js))
+        .route("/wait/{token}", get(wait))
+        .route("/wait/{token}/intake", post(intake))
+        .route("/wait/{token}/leave", post(leave))
+}
+
+/// An HTML page with the headers every patient page carries.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub html: String,
+}
+
+impl Page {
+    fn new(status: StatusCode, html: String) -> Self {
+        Self { status, html }
+    }
+}
+
+fn page_headers(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&render::content_security_policy())
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut res = (
+            self.status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            self.html,
+        )
+            .into_response();
+        page_headers(&mut res);
+        res
+    }
+}
+
+/// 303 See Other to `to` (after a form post), with the page headers.
+fn see_other(to: &str) -> Response {
+    let mut res = axum::response::Redirect::to(to).into_response();
+    page_headers(&mut res);
+    res
+}
+
+/// An error as a page a patient can read: no codes, no internals, no data.
+fn error_page(e: AppError) -> Response {
+    let status = e.status();
+    let (title, text) = match &e {
+        AppError::NotFound(_) | AppError::Unauthorized => (
+            "This link is no longer valid",
+            "The link may have expired or been copied incompletely. If you still need to be seen, open the clinic's link again.",
+        ),
+        AppError::Internal(_) => (
+            "Something went wrong",
+            "Please try again in a moment. If this keeps happening, contact the clinic.",
+        ),
+        _ => ("We could not do that", ""),
+    };
+    if let AppError::Internal(detail) = &e {
+        tracing::error!(%detail, "internal error on a patient page");
+    }
+    let text = if text.is_empty() {
+        e.to_string()
+    } else {
+        text.to_owned()
+    };
+    Page::new(status, render::message_page(title, &text)).into_response()
+}
+
+/// Errors that come from the layers (body too large, timeout, wrong method) as readable pages.
+pub async fn errors_as_pages(res: Response) -> Response {
+    let status = res.status();
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_html || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let text = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "What you sent is too long. Please shorten it and try again."
+        }
+        StatusCode::REQUEST_TIMEOUT => "That took too long. Please try again.",
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "This page cannot be opened that way. Please use the clinic's link."
+        }
+        s if s.is_client_error() => "The request could not be understood. Please try again.",
+        _ => "Something went wrong. Please try again in a moment.",
+    };
+    Page::new(status, render::message_page("We could not do that", text)).into_response()
+}
+
+/// A person's input error in words: "Your name must not be empty."
+fn human(e: &InputError) -> String {
+    human_text(e.field, &e.message)
+}
+
+/// The same for an error already flattened to "field: message" by the service.
+fn human_message(m: &str) -> String {
+    match m.split_once(": ") {
+        Some((field, message)) => human_text(field, message),
+        None => m.to_owned(),
+    }
+}
+
+fn human_text(field: &str, message: &str) -> String {
+    let label = match field {
+        "contact" => {
+            return "Please give a phone number or an email, so the clinic can reach you.".into();
+        }
+        "answers" => return format!("Please {message}."),
+        "name" => "Your name",
+        "phone" => "The phone number",
+        "email" => "The email",
+        "answer" => "An answer",
+        "label" => "A question",
+        _ => return message.to_owned(),
+    };
+    format!("{label} {message}.")
+}
+
+/// The front-door form as posted.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+impl JoinForm {
+    /// The front door asks for a name and at least one of phone and email.
+    fn to_patient(&self) -> Result<Patient, InputError> {
+        Ok(Patient {
+            name: PersonName::parse(&self.name)?,
+            contact: Some(Contact::parse(Some(&self.phone), Some(&self.email))?),
+        })
+    }
+}
+
+async fn door(state: &AppState, clinic: &str, room: &str) -> Result<(Clinic, RoomInfo), AppError> {
+    let room = path_id(room, "room")?;
+    service::front_door(state.store.as_ref(), clinic, room).await
+}
+
+async fn front_door(
+    State(state): State<AppState>,
+    Path((clinic, room)): Path<(String, String)>,
+) -> Response {
+    match door(&state, &clinic, &room).await {
+        Ok((clinic, room)) => Page::new(
+            StatusCode::OK,
+            render::front_door(&clinic, &room, &JoinForm::default(), None),
+        )
+        .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn join(
+    State(state): State<AppState>,
+    Path((clinic, room)): Path<(String, String)>,
+    form: Result<Form<JoinForm>, FormRejection>,
+) -> Response {
+    let (clinic, room) = match door(&state, &clinic, &room).await {
+        Ok(found) => found,
+        Err(e) => return error_page(e),
+    };
+    let again = |status: StatusCode, form: &JoinForm, error: &str| {
+        Page::new(
+            status,
+            render::front_door(&clinic, &room, form, Some(error)),
+        )
+        .into_response()
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(r) => {
+            let text = "We could not read the form. Please fill it in again.";
+            return again(r.status(), &JoinForm::default(), text);
+        }
+    };
+    let patient = match form.to_patient() {
+        Ok(p) => p,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, &form, &human(&e)),
+    };
+    match service::arrive(state.store.as_ref(), &clinic.slug, room.id, patient).await {
+        Ok(opened) => match opened.patient_token {
+            Some(token) => see_other(&format!("/wait/{token}")),
+            None => error_page(AppError::internal("a new visit came without its token")),
+        },
+        Err(AppError::Validation(m)) => {
+            again(StatusCode::UNPROCESSABLE_ENTITY, &form, &human_message(&m))
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+/// The embeddable button: a clinic's website adds
+/// `<script src="https://HOST/join/CLINIC/ROOM/button.js"></script>` where the button should
+/// appear, and the script puts a link to the room's front door there.
+async fn button_js(
+    State(state): State<AppState>,
+    Path((clinic, room)): Path<(String, String)>,
+) -> Response {
+    match door(&state, &clinic, &room).await {
+        Ok((clinic, room)) => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            render::button_js(&clinic, &room),
+        )
+            .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// The waiting screen, optionally re-shown after a refused intake with what was typed.
+async fn waiting_screen(
+    state: &AppState,
+    token: &str,
+    me: &PatientAuth,
+    refused: Option<(&str, &[(String, String)])>,
+) -> Response {
+    let store = state.store.as_ref();
+    let view = match service::patient_view(store, &me.visit).await {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let room = match service::room_of(store, &me.visit).await {
+        Ok(r) => r,
+        Err(e) => return error_page(e),
+    };
+    let status = if refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Page::new(
+        status,
+        render::waiting(
+            token,
+            me.visit.patient.name.as_str(),
+            &view,
+            &room.office_hours,
+            refused,
+        ),
+    )
+    .into_response()
+}
+
+async fn patient(state: &AppState, token: &str) -> Result<PatientAuth, Response> {
+    match PatientAuth::from_token(state.store.as_ref(), token).await {
+        Ok(Some(me)) => Ok(me),
+        Ok(None) => Err(error_page(AppError::NotFound("visit"))),
+        Err(e) => Err(error_page(e)),
+    }
+}
+
+async fn wait(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match patient(&state, &token).await {
+        Ok(me) => waiting_screen(&state, &token, &me, None).await,
+        Err(res) => res,
+    }
+}
+
+/// Intake fields are named `q:<question>`; the button pressed is `action` (`save` or `done`).
+async fn intake(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let me = match patient(&state, &token).await {
+        Ok(me) => me,
+        Err(res) => return res,
+    };
+    let Ok(Form(fields)) = form else {
+        let text = "We could not read your answers. Please try again.";
+        return waiting_screen(&state, &token, &me, Some((text, &[]))).await;
+    };
+    let finish = fields.iter().any(|(k, v)| k == "action" && v == "done");
+    let answers: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("q:")?.to_owned(), v.clone())))
+        .collect();
+    match service::save_intake(state.store.as_ref(), &me.visit, &answers, finish).await {
+        Ok(()) => see_other(&format!("/wait/{token}")),
+        Err(e) => {
+            let text = match &e {
+                AppError::Validation(m) => human_message(m),
+                AppError::PatientConflict { .. } => {
+                    "Your answers can no longer be changed.".to_owned()
+                }
+                _ => return error_page(e),
+            };
+            waiting_screen(&state, &token, &me, Some((&text, &answers))).await
+        }
+    }
+}
+
+async fn leave(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let me = match patient(&state, &token).await {
+        Ok(me) => me,
+        Err(res) => return res,
+    };
+    let left = service::patient_command(
+        state.store.as_ref(),
+        &me.visit,
+        frontdesk_domain::Command::Leave,
+    )
+    .await;
+    match left {
+        // Already over (ended, declined, left): the screen says so.
+        Ok(_) | Err(AppError::PatientConflict { .. }) => see_other(&format!("/wait/{token}")),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Whether a visit in this status may still take intake answers (the domain decides; this
+/// only chooses whether to show the form).
+fn intake_open(status: Status) -> bool {
+    matches!(status, Status::Intake | Status::InCall | Status::OnHold)
+}

@@ -1,0 +1,899 @@
+//! The patient pages over HTTP (front door, waiting screen, intake, leave, bad input, guessed
+//! links) and in a real browser: headless Chromium driven over W3C WebDriver.
+
+mod common;
+
+use common::{RECEPTION, TestApp};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
+use std::time::{Duration, Instant};
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const SCRIPT_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+
+/// A client that shows redirects instead of following them.
+fn browserless() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+struct Html {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: String,
+}
+
+async fn get_page(app: &TestApp, path: &str) -> Html {
+    let res = browserless().get(app.url(path)).send().await.unwrap();
+    Html {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.text().await.unwrap(),
+    }
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Html {
+    let res = browserless()
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    Html {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.text().await.unwrap(),
+    }
+}
+
+fn is_html(p: &Html) -> bool {
+    p.headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"))
+}
+
+fn door(app: &TestApp) -> String {
+    format!("/join/demo/{}", app.room("Reception"))
+}
+
+/// Joins through the front door; returns the waiting screen's path and the patient token.
+async fn join(app: &TestApp, name: &str) -> (String, String) {
+    let p = post_form(
+        app,
+        &door(app),
+        &[("name", name), ("phone", "+61 400 000 001")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let to = p.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let token = to
+        .strip_prefix("/wait/")
+        .expect("a waiting-screen link")
+        .to_owned();
+    assert!(token.starts_with("fdp_") && token.len() == 68, "{token}");
+    (to, token)
+}
+
+async fn open_visits(app: &TestApp, staff: &str) -> Vec<Value> {
+    let a = app.get("/v1/snapshot", staff).await;
+    a.body["visits"].as_array().unwrap().clone()
+}
+
+async fn queue_item(app: &TestApp, staff: &str, name: &str) -> Value {
+    let a = app.get("/v1/queue", staff).await;
+    a.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["patient_name"] == name)
+        .unwrap_or_else(|| panic!("{name} is not in the queue: {:?}", a.body))
+        .clone()
+}
+
+#[tokio::test]
+async fn the_front_door_shows_the_room_and_an_accessible_form() {
+    let app = TestApp::spawn().await;
+    let p = get_page(&app, &door(&app)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(is_html(&p));
+    for text in [
+        "Demo Family Clinic",
+        "<h1>Reception</h1>",
+        "The front desk will be with you shortly.",
+        "In an emergency call 000",
+        "<label for=\"name\">Your name</label>",
+        "<label for=\"phone\">Phone number</label>",
+        "<label for=\"email\">Email</label>",
+        "name=\"viewport\"",
+        "Office hours",
+    ] {
+        assert!(p.body.contains(text), "missing {text:?} in {}", p.body);
+    }
+    let csp = p.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("'sha256-"),
+        "{csp}"
+    );
+    assert_eq!(p.headers[header::REFERRER_POLICY], "no-referrer");
+}
+
+#[tokio::test]
+async fn posting_the_front_door_opens_a_visit_and_redirects_to_the_waiting_screen() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (wait, _) = join(&app, "Ana Door").await;
+    let item = queue_item(&app, &staff, "Ana Door").await;
+    assert_eq!(item["status"], "intake", "in the queue from the first step");
+    assert_eq!(item["contact"]["phone"], "+61400000001");
+
+    let p = get_page(&app, &wait).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(is_html(&p));
+    for text in [
+        "You are in the queue",
+        "Waiting as Ana Door",
+        "Reason for visit",
+        "Date of birth",
+        "In an emergency call 000",
+        "The front desk will be with you shortly.",
+        "No messages yet.",
+        "Leave the waiting room",
+    ] {
+        assert!(p.body.contains(text), "missing {text:?} in {}", p.body);
+    }
+    assert_eq!(p.headers[header::CACHE_CONTROL], "no-store");
+    // Nothing about staff on the patient's page.
+    assert!(!p.body.contains("demo.clinic"));
+}
+
+#[tokio::test]
+async fn the_intake_form_saves_answers_and_done_finishes_it() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (wait, _) = join(&app, "Ben Intake").await;
+
+    let p = post_form(
+        &app,
+        &format!("{wait}/intake"),
+        &[
+            ("q:Reason for visit", "Cough"),
+            ("q:Date of birth", ""),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let item = queue_item(&app, &staff, "Ben Intake").await;
+    assert_eq!(item["intake"]["Reason for visit"], "Cough");
+    assert_eq!(item["status"], "intake");
+    let p = get_page(&app, &wait).await;
+    assert!(
+        p.body.contains(">Cough</textarea>"),
+        "saved answers are shown again"
+    );
+
+    // Too long an answer: told, nothing saved.
+    let long = "x".repeat(2_001);
+    let p = post_form(
+        &app,
+        &format!("{wait}/intake"),
+        &[("q:Date of birth", &long), ("action", "done")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains("An answer must be at most 2000 characters (got 2001)."),
+        "{}",
+        p.body
+    );
+    let p = post_form(&app, &format!("{wait}/intake"), &[("action", "save")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("Please answer at least one question"),
+        "{}",
+        p.body
+    );
+    let item = queue_item(&app, &staff, "Ben Intake").await;
+    assert_eq!(item["status"], "intake");
+    assert!(item["intake"].get("Date of birth").is_none());
+
+    let p = post_form(
+        &app,
+        &format!("{wait}/intake"),
+        &[("q:Date of birth", "1 May 1980"), ("action", "done")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let item = queue_item(&app, &staff, "Ben Intake").await;
+    assert_eq!(item["status"], "waiting");
+    assert_eq!(item["intake"]["Date of birth"], "1 May 1980");
+    let p = get_page(&app, &wait).await;
+    assert!(p.body.contains("You are in the waiting room"));
+    assert!(
+        !p.body.contains("id=\"intake\""),
+        "the form is gone once done"
+    );
+}
+
+#[tokio::test]
+async fn the_leave_button_marks_the_visit_left() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (wait, _) = join(&app, "Cy Leaver").await;
+    let id = queue_item(&app, &staff, "Cy Leaver").await["visit_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = post_form(&app, &format!("{wait}/leave"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.visit(&staff, &id).await["status"], "left");
+    let p = get_page(&app, &wait).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("You have left the waiting room"));
+    assert!(
+        p.body.contains("id=\"leave\" hidden"),
+        "no leave button once gone"
+    );
+    // Leaving twice is harmless.
+    let p = post_form(&app, &format!("{wait}/leave"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn script_in_a_name_a_message_and_a_note_is_shown_as_text() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+
+    // Refused input is echoed back into the form, escaped.
+    let p = post_form(&app, &door(&app), &[("name", SCRIPT)]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!p.body.contains(SCRIPT), "{}", p.body);
+    assert!(p.body.contains(&format!("value=\"{SCRIPT_ESCAPED}\"")));
+
+    let p = post_form(
+        &app,
+        &door(&app),
+        &[
+            ("name", "\"><img src=x onerror=alert(2)>"),
+            ("email", "a@b.co"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let wait = p.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let page = get_page(&app, &wait).await;
+    assert!(!page.body.contains("<img src=x"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;")
+    );
+
+    let (wait, _) = join(&app, SCRIPT).await;
+    let item = queue_item(&app, &staff, SCRIPT).await;
+    let id = item["visit_id"].as_str().unwrap();
+    let a = app
+        .command(
+            &staff,
+            id,
+            "message",
+            item["version"].as_u64().unwrap(),
+            Some(json!({"text": SCRIPT})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = app
+        .command(
+            &staff,
+            id,
+            "decline",
+            a.version(),
+            Some(json!({"note": format!("{SCRIPT} & 'bye'")})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+
+    let p = get_page(&app, &wait).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        !p.body.contains(SCRIPT),
+        "raw markup in the page: {}",
+        p.body
+    );
+    assert!(p.body.contains(&format!("Waiting as {SCRIPT_ESCAPED}")));
+    assert!(
+        p.body.contains(&format!("<li>{SCRIPT_ESCAPED}</li>")),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body
+            .contains(&format!("{SCRIPT_ESCAPED} &amp; &#39;bye&#39;"))
+    );
+    assert!(p.body.contains("The clinic could not see you this time"));
+}
+
+#[tokio::test]
+async fn bad_front_door_input_is_explained_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let long_name = "N".repeat(500);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("name", ""), ("phone", "0400 000 000")],
+            "Your name must not be empty.",
+        ),
+        (
+            vec![("name", "   "), ("phone", "0400 000 000")],
+            "Your name must not be empty.",
+        ),
+        (
+            vec![("name", &long_name), ("phone", "0400 000 000")],
+            "Your name must be at most 80 characters (got 500).",
+        ),
+        (
+            vec![("name", "Dee")],
+            "Please give a phone number or an email",
+        ),
+        (
+            vec![("name", "Dee"), ("phone", "555-CALL-NOW")],
+            "The phone number may hold only digits",
+        ),
+        (
+            vec![("name", "Dee"), ("email", "dee@")],
+            "The email must look like name@example.org",
+        ),
+        (
+            vec![("name", "Dee\u{7}"), ("email", "d@e.co")],
+            "must not contain control characters",
+        ),
+    ];
+    for (form, message) in cases {
+        let p = post_form(&app, &door(&app), &form).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(is_html(&p));
+        assert!(p.body.contains("role=\"alert\""), "{form:?}");
+        assert!(
+            p.body.contains(message),
+            "{form:?}: wanted {message:?} in {}",
+            p.body
+        );
+        assert!(
+            p.body.contains("<form method=\"post\""),
+            "the form is shown again"
+        );
+    }
+
+    // Not a form at all.
+    let res = browserless()
+        .post(app.url(&door(&app)))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{\"name\":\"Eve\"}")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("We could not read the form")
+    );
+
+    // Far too large.
+    let huge = "x".repeat(200_000);
+    let res = browserless()
+        .post(app.url(&door(&app)))
+        .form(&[("name", huge.as_str()), ("phone", "0400000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(res.text().await.unwrap().contains("too long"));
+
+    assert!(
+        open_visits(&app, &staff).await.is_empty(),
+        "no visit was created"
+    );
+}
+
+#[tokio::test]
+async fn guessed_or_unknown_links_get_a_clear_page_and_no_data() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    join(&app, "Fay Real").await;
+    let guessed = format!("fdp_{}", "0".repeat(64));
+    for path in [
+        format!("/wait/{guessed}"),
+        "/wait/nonsense".to_owned(),
+        format!("/wait/{staff}"),
+        format!("/wait/fdp_{}", "a".repeat(5_000)),
+    ] {
+        let p = get_page(&app, &path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(is_html(&p));
+        assert!(p.body.contains("This link is no longer valid"), "{path}");
+        for secret in ["Reception", "Demo Family Clinic", "Fay Real", "000"] {
+            assert!(!p.body.contains(secret), "{path} shows {secret}");
+        }
+    }
+    for path in [
+        format!("/wait/{guessed}/leave"),
+        format!("/wait/{guessed}/intake"),
+    ] {
+        let p = post_form(&app, &path, &[("action", "done")]).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(p.body.contains("This link is no longer valid"));
+    }
+    // Unknown clinic or room in a front-door link.
+    for path in [
+        format!("/join/nope/{}", app.room("Reception")),
+        format!("/join/demo/{}", uuid_like()),
+        "/join/demo/not-a-room".to_owned(),
+    ] {
+        let p = get_page(&app, &path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(is_html(&p));
+    }
+    // The patient's own visit is untouched.
+    assert_eq!(open_visits(&app, &staff).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_embeddable_button_links_to_the_front_door() {
+    let app = TestApp::spawn().await;
+    let res = browserless()
+        .get(app.url(&format!("{}/button.js", door(&app))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let js = res.text().await.unwrap();
+    assert!(js.contains(&format!("\"{}\"", door(&app))), "{js}");
+    assert!(js.contains("document.currentScript"));
+    assert!(js.contains("textContent"));
+    let p = get_page(&app, &format!("/join/demo/{}/button.js", uuid_like())).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+fn uuid_like() -> &'static str {
+    "6f1c9d7e-0000-4000-8000-000000000000"
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real browser.
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// chromedriver on a free loopback port, in a process group of its own (the browser it starts
+/// joins it). Dropped, even by a failing test, it ends its session (closing the browser), then
+/// stops the whole group, so no browser outlives the test.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+    port: u16,
+    session: Option<String>,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            delete_session_blocking(self.port, &session);
+        }
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `DELETE /session/{id}` without a runtime (from `Drop`), waiting for the answer.
+fn delete_session_blocking(port: u16, session: &str) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let req = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if s.write_all(req.as_bytes()).is_ok() {
+        // The answer comes once the browser has closed; its first bytes are enough.
+        let _ = s.read(&mut [0u8; 1024]);
+    }
+}
+
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+fn path_from_env(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let chromium = path_from_env("FRONTDESK_CHROMIUM", CHROMIUM);
+        let chromedriver = path_from_env("FRONTDESK_CHROMEDRIVER", CHROMEDRIVER);
+        for (path, package) in [(&chromium, "chromium"), (&chromedriver, "chromium-driver")] {
+            assert!(
+                std::path::Path::new(path).exists(),
+                "{path} is missing: this test needs headless Chromium and its WebDriver. \
+                 Install the Debian packages `chromium` and `chromium-driver` \
+                 (bash tests/e2e/install.sh does), or point FRONTDESK_CHROMIUM / \
+                 FRONTDESK_CHROMEDRIVER at them ({package})."
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {chromedriver}: {e}"));
+        let mut driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            session: None,
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = http.get(format!("{}/status", driver.url)).send().await;
+            if let Ok(r) = ready {
+                let v: Value = r.json().await.unwrap_or_default();
+                if v["value"]["ready"] == true {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=390,844",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": args,
+                // A phone-sized viewport (headless windows have a minimum width).
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
+            },
+        }}});
+        let res = http
+            .post(format!("{}/session", driver.url))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = res.json().await.unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
+            .to_owned();
+        driver.session = Some(session.clone());
+        Self {
+            http,
+            session,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self._driver.url, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let v: Value = res.json().await.unwrap_or_default();
+        assert!(status.is_success(), "webdriver {path}: {status} {v}");
+        v["value"].clone()
+    }
+
+    async fn try_find(&self, css: &str) -> Option<String> {
+        let url = format!("{}/session/{}/element", self._driver.url, self.session);
+        let res = self
+            .http
+            .post(url)
+            .json(&json!({"using": "css selector", "value": css}))
+            .send()
+            .await
+            .unwrap();
+        let ok = res.status().is_success();
+        let v: Value = res.json().await.unwrap_or_default();
+        ok.then(|| {
+            v["value"][ELEMENT]
+                .as_str()
+                .unwrap_or_else(|| panic!("finding {css}: {v}"))
+                .to_owned()
+        })
+    }
+
+    async fn find(&self, css: &str) -> String {
+        self.try_find(css)
+            .await
+            .unwrap_or_else(|| panic!("no element {css}"))
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call(
+            Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.call(
+            Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// A read that may race a page load: None if the element went away meanwhile.
+    async fn try_get(&self, path: &str) -> Option<Value> {
+        let url = format!("{}/session/{}{path}", self._driver.url, self.session);
+        let res = self.http.get(url).send().await.ok()?;
+        let ok = res.status().is_success();
+        let v: Value = res.json().await.ok()?;
+        ok.then(|| v["value"].clone())
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let Some(e) = self.try_find(css).await else {
+            return String::new();
+        };
+        self.try_get(&format!("/element/{e}/text"))
+            .await
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    async fn displayed(&self, css: &str) -> bool {
+        let Some(e) = self.try_find(css).await else {
+            return false;
+        };
+        self.try_get(&format!("/element/{e}/displayed"))
+            .await
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
+    /// Waits (up to 15 s) until the element's text contains `want`.
+    async fn wait_for_text(&self, css: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let now = self.text(css).await;
+            if now.contains(want) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {want:?}; it shows {now:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn no_alert_open(&self) {
+        let url = format!("{}/session/{}/alert/text", self._driver.url, self.session);
+        let res = self.http.get(url).send().await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "a script ran: an alert is open"
+        );
+    }
+
+    async fn screenshot(&self, to: &str) {
+        let b64 = self.call(Method::GET, "/screenshot", None).await;
+        let png = base64_decode(b64.as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        std::fs::write(to, png).unwrap();
+    }
+
+    /// Ends the session and stops chromedriver (dropping does the same).
+    fn quit(self) {
+        drop(self);
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(val(*c)) << (18 - 6 * i);
+        }
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_patient_waits_in_a_real_browser_while_staff_act() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let browser = Browser::start().await;
+
+    // A clinic's website (another origin) with the embeddable button; it leads to the front door.
+    let site = format!(
+        "<!doctype html><title>Our clinic</title><p>Our clinic</p><script src=\"{}/button.js\"></script>",
+        app.url(&door(&app))
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_url = format!("http://{}/", listener.local_addr().unwrap());
+    let website = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(site) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, website).await });
+    browser.goto(&site_url).await;
+    browser
+        .wait_for_text("a[data-frontdesk-button]", "Join the waiting room")
+        .await;
+    browser.click("a[data-frontdesk-button]").await;
+
+    // The front door.
+    browser.wait_for_text("h1", "Reception").await;
+    assert!(browser.url().await.ends_with(&door(&app)));
+    browser.wait_for_text("h1", "Reception").await;
+    browser.screenshot("/tmp/patient-door.png").await;
+    browser.type_into("#name", "Gia Browser").await;
+    browser.type_into("#phone", "+61 400 123 456").await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_for_text("#status", "You are in the queue")
+        .await;
+    assert!(browser.url().await.contains("/wait/fdp_"));
+    let item = queue_item(&app, &staff, "Gia Browser").await;
+    assert_eq!(item["status"], "intake");
+    let id = item["visit_id"].as_str().unwrap().to_owned();
+
+    // Intake: an answer is saved as the patient leaves the field, before Done.
+    browser.screenshot("/tmp/patient-intake.png").await;
+    browser.type_into("#q0", "Sore throat").await;
+    browser.click("#q1").await;
+    browser
+        .wait_for_text("#intake-saved", "Answer saved.")
+        .await;
+    let item = queue_item(&app, &staff, "Gia Browser").await;
+    assert_eq!(item["intake"]["Reason for visit"], "Sore throat");
+    browser.type_into("#q1", "2 March 1990").await;
+    browser.click("#intake-done").await;
+    browser
+        .wait_for_text("#status", "You are in the waiting room")
+        .await;
+    assert!(!browser.displayed("#intake").await);
+    let visit = app.visit(&staff, &id).await;
+    assert_eq!(visit["status"], "waiting");
+    assert_eq!(visit["intake"]["Date of birth"], "2 March 1990");
+    let mut version = visit["version"].as_u64().unwrap();
+
+    // A staff message appears live, as text.
+    let text = format!("{SCRIPT} Dr. Shah is running 5 minutes late.");
+    let a = app
+        .command(&staff, &id, "message", version, Some(json!({"text": text})))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    version = a.version();
+    browser
+        .wait_for_text("#messages", "running 5 minutes late")
+        .await;
+    assert_eq!(browser.text("#messages li").await, text);
+    assert!(!browser.displayed("#no-messages").await);
+    browser.no_alert_open().await;
+    browser.screenshot("/tmp/patient-wait.png").await;
+
+    // Claimed: being seen.
+    let a = app.command(&staff, &id, "claim", version, None).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    version = a.version();
+    browser.wait_for_text("#status", "You are being seen").await;
+
+    // The last one out of the call: on hold.
+    let a = app.command(&staff, &id, "leave-call", version, None).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    version = a.version();
+    browser.wait_for_text("#status", "You are on hold").await;
+    browser
+        .wait_for_text("#status-detail", "You'll be seen shortly")
+        .await;
+
+    // Declined with a note the patient reads.
+    let note = "Please book a regular appointment for this.";
+    let a = app
+        .command(&staff, &id, "decline", version, Some(json!({"note": note})))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    browser
+        .wait_for_text("#status", "The clinic could not see you this time")
+        .await;
+    browser.wait_for_text("#decline-note", note).await;
+    assert!(browser.displayed("#decline").await);
+    assert!(!browser.displayed("#welcome").await);
+    assert!(
+        !browser.displayed("#leave").await,
+        "nothing to leave any more"
+    );
+    browser.screenshot("/tmp/patient-declined.png").await;
+    browser.no_alert_open().await;
+    browser.quit();
+}
