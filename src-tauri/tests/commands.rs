@@ -13,6 +13,7 @@ use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
 struct Rig {
+    console: Arc<Console>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
     secrets: Arc<InMemory>,
     address: String,
@@ -33,13 +34,15 @@ fn rig() -> Rig {
     });
     let secrets = Arc::new(InMemory::default());
     let (console, _notices) = Console::new(dir.path().join("app"), secrets.clone());
-    let app = frontdesk::with_console(mock_builder(), Arc::new(console))
+    let console = Arc::new(console);
+    let app = frontdesk::with_console(mock_builder(), console.clone())
         .build(tauri::generate_context!())
         .unwrap();
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
     Rig {
+        console,
         webview,
         secrets,
         address: format!("{}/demo", server.url()),
@@ -272,4 +275,50 @@ fn an_action_is_queued_and_its_result_arrives_in_the_state() {
         .invoke("save_settings", json!({"settings": settings}))
         .unwrap_err();
     assert_eq!(refused["code"], "validation");
+}
+
+#[test]
+fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
+    let rig = rig();
+    rig.invoke(
+        "sign_in",
+        json!({"server": rig.address, "email": "reception@demo.clinic", "password": "demo-reception", "remember": false}),
+    )
+    .unwrap();
+    // The clinic's admin registers this computer as a station.
+    let url = rig.server.url();
+    let device = tauri::async_runtime::block_on(async move {
+        let api = ApiClient::new(&url).unwrap();
+        let admin = api
+            .sign_in("demo", "admin@demo.clinic", "demo-admin")
+            .await
+            .unwrap();
+        api.register_station(&admin.token, "Front desk 1")
+            .await
+            .unwrap()
+    });
+    rig.console.make_station(&device).unwrap();
+    let locked = rig.invoke("lock", json!({})).unwrap();
+    assert_eq!(
+        (locked["screen"].as_str(), locked["station"].as_bool()),
+        (Some("locked"), Some(true))
+    );
+
+    let wrong = rig.invoke("unlock", json!({"pin": "9999"})).unwrap_err();
+    assert_eq!(wrong["code"], "unauthorized");
+    let open = rig.invoke("unlock", json!({"pin": "2222"})).unwrap();
+    assert_eq!(open["screen"], "queue");
+    assert_eq!(open["me"]["email"], "reception@demo.clinic");
+
+    // Dr. Shah switches on at the same station with her own PIN: her own session.
+    rig.invoke("lock", json!({})).unwrap();
+    rig.invoke(
+        "unlock",
+        json!({"pin": "3333", "staffEmail": "priya@demo.clinic"}),
+    )
+    .unwrap();
+    let state = rig.state_until("Dr. Shah signed in", |s| {
+        s["me"]["email"] == "priya@demo.clinic"
+    });
+    assert_eq!(state["screen"], "queue");
 }
