@@ -504,21 +504,6 @@ impl Console {
         })
     }
 
-    /// How many patients wait in my rooms now (the tray's number).
-    pub fn waiting_count(&self) -> usize {
-        if *lock(&self.locked) {
-            return 0;
-        }
-        lock(&self.session).as_ref().map_or(0, |s| {
-            s.engine
-                .view()
-                .queue
-                .iter()
-                .filter(|r| r.status.is_waiting())
-                .count()
-        })
-    }
-
     pub fn secrets(&self) -> &Arc<dyn Secrets> {
         &self.secrets
     }

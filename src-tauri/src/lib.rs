@@ -293,7 +293,13 @@ pub fn run() {
             loop {
                 let state = c.app_state();
                 let _ = h.emit("state", &state);
-                let count = c.waiting_count();
+                // Counted from the state just sent (empty while locked), not built again.
+                let count = state
+                    .view
+                    .queue
+                    .iter()
+                    .filter(|r| r.status.is_waiting())
+                    .count();
                 if count != last_count {
                     let text = format!("{count} waiting");
                     let _ = tray.set_tooltip(Some(&text));
