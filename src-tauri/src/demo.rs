@@ -41,7 +41,7 @@ pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, String> 
                 demo.clinic.id,
                 desk.id,
                 frontdesk_domain::Availability::Available,
-                frontdesk_server::app::now(),
+                server.state.now(),
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -49,6 +49,7 @@ pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, String> 
     let store = server.state.store.clone();
     tokio::spawn(simulate(
         store,
+        server.state.settings.clock.clone(),
         demo,
         Duration::from_secs(4),
         std::future::pending::<()>(),

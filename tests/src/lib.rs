@@ -56,7 +56,7 @@ impl TestClinic {
                     demo.clinic.id,
                     rita.id,
                     frontdesk_domain::Availability::Available,
-                    frontdesk_server::app::now(),
+                    server.state.now(),
                 )
                 .await
                 .expect("availability");

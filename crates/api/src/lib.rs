@@ -18,6 +18,29 @@ pub struct Clinic {
     /// The short name in the clinic's front-door links and at sign-in.
     pub slug: String,
     pub name: String,
+    /// The clinic's IANA time zone ("Australia/Sydney"): office hours are read in it.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+    /// How a call's join link is made, e.g. `https://video.example/{clinic}/{visit}`; the
+    /// placeholders `{clinic}`, `{room}` and `{visit}` are filled in. None: no link is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_link_template: Option<String>,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+impl Clinic {
+    /// The join link of a visit's call, when the clinic has a template.
+    pub fn video_link(&self, room: RoomId, visit: VisitId) -> Option<String> {
+        let t = self.video_link_template.as_deref()?;
+        Some(
+            t.replace("{clinic}", &self.slug)
+                .replace("{room}", &room.to_string())
+                .replace("{visit}", &visit.to_string()),
+        )
+    }
 }
 
 /// Opening hours for one weekday (0 = Monday), local clinic time as "HH:MM".
@@ -47,7 +70,129 @@ pub struct RoomInfo {
     pub waiting_message: Option<String>,
     /// Questions the front door asks; with none, patients go straight to `waiting`.
     #[serde(default)]
-    pub intake_questions: Vec<String>,
+    pub intake_questions: Vec<IntakeQuestion>,
+    /// Outside office hours: refuse patients, or take them in marked after-hours.
+    #[serde(default, skip_serializing_if = "AfterHours::is_refuse")]
+    #[schema(value_type = String)]
+    pub after_hours: AfterHours,
+    /// Show waiting patients their place in line (and, with `minutes_per_patient`, an
+    /// estimated wait).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub show_place_in_line: bool,
+    /// Typical minutes a patient takes, for the estimated wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_per_patient: Option<u32>,
+}
+
+/// What the front door does outside office hours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterHours {
+    /// Says the clinic is closed and takes no one.
+    #[default]
+    Refuse,
+    /// Says the clinic is closed but lets patients wait, marked after-hours.
+    Accept,
+}
+
+impl AfterHours {
+    pub fn is_refuse(&self) -> bool {
+        *self == AfterHours::Refuse
+    }
+}
+
+/// What kind of answer an intake question takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    #[default]
+    Text,
+    /// One of the question's `options`.
+    Choice,
+    YesNo,
+}
+
+/// One intake question. A plain text question is written as just its label, so
+/// `["Reason for visit"]` is a valid list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(from = "QuestionRepr")]
+pub struct IntakeQuestion {
+    pub label: String,
+    #[schema(value_type = String)]
+    pub kind: QuestionKind,
+    /// The choices of a `choice` question.
+    pub options: Vec<String>,
+}
+
+impl IntakeQuestion {
+    pub fn text(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            kind: QuestionKind::Text,
+            options: Vec::new(),
+        }
+    }
+
+    /// The answers this question accepts: any for text, its options, or Yes / No.
+    pub fn accepts(&self, answer: &str) -> bool {
+        match self.kind {
+            QuestionKind::Text => true,
+            QuestionKind::Choice => self.options.iter().any(|o| o == answer),
+            QuestionKind::YesNo => answer == "Yes" || answer == "No",
+        }
+    }
+}
+
+impl From<&str> for IntakeQuestion {
+    fn from(label: &str) -> Self {
+        IntakeQuestion::text(label)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum QuestionRepr {
+    Plain(String),
+    Full {
+        label: String,
+        #[serde(default)]
+        kind: QuestionKind,
+        #[serde(default)]
+        options: Vec<String>,
+    },
+}
+
+impl From<QuestionRepr> for IntakeQuestion {
+    fn from(r: QuestionRepr) -> Self {
+        match r {
+            QuestionRepr::Plain(label) => IntakeQuestion::text(label),
+            QuestionRepr::Full {
+                label,
+                kind,
+                options,
+            } => IntakeQuestion {
+                label,
+                kind,
+                options,
+            },
+        }
+    }
+}
+
+impl Serialize for IntakeQuestion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.kind == QuestionKind::Text {
+            return s.serialize_str(&self.label);
+        }
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("label", &self.label)?;
+        m.serialize_entry("kind", &self.kind)?;
+        if !self.options.is_empty() {
+            m.serialize_entry("options", &self.options)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -58,6 +203,9 @@ pub struct StaffInfo {
     pub clinic_id: ClinicId,
     pub name: String,
     pub email: String,
+    /// For SMS alerts, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     #[schema(value_type = Vec<String>)]
     pub roles: Roles,
     #[schema(value_type = String)]
@@ -186,7 +334,7 @@ pub enum EventBody {
     /// A member of staff was added or changed (availability included).
     Staff { staff: StaffInfo },
     /// A room was added or changed.
-    Room { room: RoomInfo },
+    Room { room: Box<RoomInfo> },
 }
 
 impl EventBody {

@@ -63,6 +63,7 @@ fn me() -> StaffInfo {
         clinic_id: CLINIC,
         name: "Rita".into(),
         email: "rita@example.org".into(),
+        phone: None,
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![RECEPTION],

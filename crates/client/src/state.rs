@@ -157,7 +157,7 @@ impl ClinicState {
                 }
                 EventBody::Room { room } => {
                     changed.rooms.insert(room.id);
-                    self.rooms.insert(room.id, room);
+                    self.rooms.insert(room.id, *room);
                 }
             }
         }

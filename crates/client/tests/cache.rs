@@ -72,6 +72,7 @@ fn staff_event(seq: u64, availability: Availability) -> Event {
                 clinic_id: CLINIC,
                 name: "Rita".into(),
                 email: "rita@example.org".into(),
+                phone: None,
                 roles: Roles::of(&[Role::Receptionist]),
                 availability,
                 rooms: vec![RECEPTION],
@@ -124,6 +125,8 @@ fn the_cache_survives_a_restart() {
         id: CLINIC,
         slug: "demo".into(),
         name: "Demo Clinic".into(),
+        time_zone: "UTC".into(),
+        video_link_template: None,
     });
     state.rooms.insert(
         RECEPTION,
@@ -136,6 +139,9 @@ fn the_cache_survives_a_restart() {
             emergency_info: None,
             waiting_message: None,
             intake_questions: vec![],
+            after_hours: Default::default(),
+            show_place_in_line: false,
+            minutes_per_patient: None,
         },
     );
     let (a, b) = (arrival(1), arrival(2));

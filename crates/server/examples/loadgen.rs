@@ -56,7 +56,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn now_ms() -> i64 {
-    frontdesk_server::app::now().as_millis()
+    frontdesk_server::clock::system_now().as_millis()
 }
 
 #[derive(Deserialize)]
@@ -149,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
                     pin: None,
                     rooms: vec![],
                     availability: None,
+                    phone: None,
                 },
                 HashCost::Fast,
             )

@@ -1,13 +1,16 @@
 //! Setting a clinic up: clinics, rooms and staff. Used by the admin CLI, the admin endpoints,
 //! the demo seed and tests, so every way in validates the same.
 
-use crate::app::now;
 use crate::auth::{HashCost, hash_secret};
+use crate::clock::system_now as now;
 use crate::error::AppError;
-use crate::model::{Clinic, OfficeHours, RoomInfo, StaffInfo};
+use crate::hours::minutes_of;
+use crate::model::{
+    AfterHours, Clinic, IntakeQuestion, OfficeHours, QuestionKind, RoomInfo, StaffInfo,
+};
 use crate::service::provider_in_clinic;
 use crate::store::{StaffSecrets, Store};
-use frontdesk_domain::{Availability, ClinicId, Email, Label, Role, Roles, RoomId, StaffId};
+use frontdesk_domain::{Availability, ClinicId, Email, Label, Phone, Role, Roles, RoomId, StaffId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,9 +28,59 @@ pub async fn create_clinic(store: &dyn Store, slug: &str, name: &str) -> Result<
         id: ClinicId::from_uuid(uuid::Uuid::new_v4()),
         slug: slug.to_owned(),
         name: Label::parse(name)?.to_string(),
+        time_zone: "UTC".into(),
+        video_link_template: None,
     };
     store.create_clinic(clinic.clone()).await?;
     Ok(clinic)
+}
+
+/// A clinic's settings as an admin changes them; absent fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct ClinicSettings {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// IANA time zone such as "Australia/Sydney".
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The call link, with `{clinic}`, `{room}` and `{visit}` filled in; "" removes it.
+    #[serde(default)]
+    pub video_link_template: Option<String>,
+}
+
+pub async fn update_clinic(
+    store: &dyn Store,
+    clinic: ClinicId,
+    change: ClinicSettings,
+) -> Result<Clinic, AppError> {
+    let mut c = store
+        .clinic(clinic)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    if let Some(name) = change.name {
+        c.name = Label::parse(&name)?.to_string();
+    }
+    if let Some(tz) = change.time_zone {
+        crate::hours::time_zone(&tz)
+            .map_err(|e| AppError::Validation(format!("time_zone: {e}")))?;
+        c.time_zone = tz;
+    }
+    if let Some(t) = change.video_link_template {
+        let t = t.trim();
+        let ok = t.is_empty()
+            || ((t.starts_with("https://") || t.starts_with("http://"))
+                && t.len() <= 500
+                && !t.chars().any(|c| c.is_whitespace() || c.is_control()));
+        if !ok {
+            return Err(AppError::Validation(
+                "video_link_template: an http(s) link of at most 500 characters, without spaces"
+                    .into(),
+            ));
+        }
+        c.video_link_template = (!t.is_empty()).then(|| t.to_owned());
+    }
+    store.update_clinic(c.clone()).await?;
+    Ok(c)
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -44,7 +97,14 @@ pub struct NewRoom {
     #[serde(default)]
     pub waiting_message: Option<String>,
     #[serde(default)]
-    pub intake_questions: Vec<String>,
+    pub intake_questions: Vec<IntakeQuestion>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub after_hours: AfterHours,
+    #[serde(default)]
+    pub show_place_in_line: bool,
+    #[serde(default)]
+    pub minutes_per_patient: Option<u32>,
 }
 
 fn optional_text(field: &'static str, v: Option<String>) -> Result<Option<String>, AppError> {
@@ -60,6 +120,29 @@ fn optional_text(field: &'static str, v: Option<String>) -> Result<Option<String
 pub async fn create_room(
     store: &dyn Store,
     clinic: ClinicId,
+    new: NewRoom,
+) -> Result<RoomInfo, AppError> {
+    let id = RoomId::from_uuid(uuid::Uuid::new_v4());
+    put_room(store, clinic, id, new).await
+}
+
+/// Replaces a room's settings (the same checks as creating it).
+pub async fn update_room(
+    store: &dyn Store,
+    clinic: ClinicId,
+    room: RoomId,
+    new: NewRoom,
+) -> Result<RoomInfo, AppError> {
+    if !store.rooms(clinic).await?.iter().any(|r| r.id == room) {
+        return Err(AppError::NotFound("room"));
+    }
+    put_room(store, clinic, room, new).await
+}
+
+async fn put_room(
+    store: &dyn Store,
+    clinic: ClinicId,
+    id: RoomId,
     new: NewRoom,
 ) -> Result<RoomInfo, AppError> {
     if let Some(p) = new.provider {
@@ -78,14 +161,54 @@ pub async fn create_room(
                 "office_hours: day 0-6 and times as HH:MM".into(),
             ));
         }
+        if minutes_of(&h.opens) >= minutes_of(&h.closes) {
+            return Err(AppError::Validation(
+                "office_hours: a day's hours must close after they open".into(),
+            ));
+        }
     }
-    let questions = new
-        .intake_questions
-        .iter()
-        .map(|q| Label::parse(q).map(|l| l.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut questions = Vec::with_capacity(new.intake_questions.len());
+    for q in new.intake_questions {
+        let label = Label::parse(&q.label)?.to_string();
+        if questions.iter().any(|x: &IntakeQuestion| x.label == label) {
+            return Err(AppError::Validation(format!(
+                "intake_questions: {label:?} is asked twice"
+            )));
+        }
+        let options = q
+            .options
+            .iter()
+            .map(|o| Label::parse(o).map(|l| l.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        match q.kind {
+            QuestionKind::Choice if options.len() < 2 => {
+                return Err(AppError::Validation(format!(
+                    "intake_questions: {label:?} needs at least two options"
+                )));
+            }
+            QuestionKind::Text | QuestionKind::YesNo if !options.is_empty() => {
+                return Err(AppError::Validation(format!(
+                    "intake_questions: only a choice question has options ({label:?})"
+                )));
+            }
+            _ => {}
+        }
+        questions.push(IntakeQuestion {
+            label,
+            kind: q.kind,
+            options,
+        });
+    }
+    if new
+        .minutes_per_patient
+        .is_some_and(|m| !(1..=240).contains(&m))
+    {
+        return Err(AppError::Validation(
+            "minutes_per_patient: from 1 to 240".into(),
+        ));
+    }
     let room = RoomInfo {
-        id: RoomId::from_uuid(uuid::Uuid::new_v4()),
+        id,
         clinic_id: clinic,
         name: Label::parse(&new.name)?.to_string(),
         provider: new.provider,
@@ -93,6 +216,9 @@ pub async fn create_room(
         emergency_info: optional_text("emergency_info", new.emergency_info)?,
         waiting_message: optional_text("waiting_message", new.waiting_message)?,
         intake_questions: questions,
+        after_hours: new.after_hours,
+        show_place_in_line: new.show_place_in_line,
+        minutes_per_patient: new.minutes_per_patient,
     };
     store.put_room(room.clone(), now()).await?;
     Ok(room)
@@ -114,6 +240,9 @@ pub struct NewStaff {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub availability: Option<Availability>,
+    /// For SMS alerts.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 impl std::fmt::Debug for NewStaff {
@@ -169,6 +298,12 @@ pub async fn create_staff(
         clinic_id: clinic,
         name: Label::parse(&new.name)?.to_string(),
         email: Email::parse(&new.email)?.as_str().to_owned(),
+        phone: new
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| Phone::parse(p).map(|p| p.as_str().to_owned()))
+            .transpose()?,
         roles: Roles::of(&new.roles),
         availability: new.availability.unwrap_or_default(),
         rooms: member_of,

@@ -3,7 +3,9 @@
 //! 127.0.0.1:0 and read the port back).
 
 use crate::auth::{HashCost, RateLimiter, SessionCache};
+use crate::clock::Clock;
 use crate::error::AppError;
+use crate::messages::transport::Transports;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use axum::Router;
@@ -19,14 +21,6 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-
-/// The time as the domain sees it.
-pub fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    Timestamp::from_millis(ms)
-}
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -52,6 +46,17 @@ pub struct Settings {
     pub hash_cost: HashCost,
     /// How long a resolved session is trusted before it is read again (zero: every request).
     pub session_cache_ttl: Duration,
+    /// The time everything reads (see [`Clock`]).
+    pub clock: Clock,
+    /// Where patients reach this server, for links in emails and texts
+    /// (`https://clinic.example`); by default the address it listens on.
+    pub public_url: Option<String>,
+    /// How email and SMS go out (none set up: such messages are recorded as failed).
+    pub transports: Transports,
+    /// How often the background work runs: notifying, delivering, timers.
+    pub background_tick: Duration,
+    /// A scheduled session no guest joined is a no-show this long after its start.
+    pub no_show_after: Duration,
 }
 
 impl Settings {
@@ -68,6 +73,11 @@ impl Settings {
             sign_in_failures_per_ip_per_minute: 100,
             hash_cost: HashCost::Standard,
             session_cache_ttl: Duration::from_secs(2),
+            clock: Clock::system(),
+            public_url: None,
+            transports: Transports::default(),
+            background_tick: Duration::from_secs(1),
+            no_show_after: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -80,6 +90,7 @@ pub struct AppState {
     pub email_limiter: Arc<RateLimiter>,
     pub ip_limiter: Arc<RateLimiter>,
     pub sessions: Arc<SessionCache>,
+    pub departures: Arc<crate::pages::Departures>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -103,9 +114,15 @@ impl AppState {
                 minute,
             )),
             sessions: Arc::new(SessionCache::new(settings.session_cache_ttl)),
+            departures: Arc::default(),
             store,
             settings: Arc::new(settings),
         }
+    }
+
+    /// The time now, by the server's clock.
+    pub fn now(&self) -> Timestamp {
+        self.settings.clock.now()
     }
 
     /// Opens the SQLite store the settings name (running its migrations).
@@ -172,10 +189,15 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let base_url =
+        crate::messages::base_url(state.settings.public_url.as_deref(), listener.local_addr()?);
+    let background = tokio::spawn(crate::messages::run(state.clone(), base_url));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    background.abort();
+    served
 }
 
 /// A server running in this process: for tests and the console's demo mode.

@@ -27,6 +27,20 @@ pub fn new_token(prefix: &str) -> Result<String, AppError> {
     Ok(format!("{prefix}{}", hex(&bytes)))
 }
 
+/// A token made from this server's secret and `parts`: the same parts give the same token, so
+/// it can be made again later (a guest's link in a reminder, a retried arrival's answer) while
+/// the database keeps only its hash. Unguessable without the secret.
+pub fn derived_token(secret: &[u8; 32], prefix: &str, parts: &[&str]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    for p in parts {
+        mac.update(p.as_bytes());
+        mac.update(&[0]);
+    }
+    format!("{prefix}{}", hex(&mac.finalize().into_bytes()))
+}
+
 /// What the database keeps of a token.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
@@ -223,7 +237,7 @@ impl StaffAuth {
             return Err(AppError::Unauthorized);
         }
         let token_hash = token_hash(token);
-        let now = crate::app::now().as_millis();
+        let now = state.now().as_millis();
         if let Some(session) = state.sessions.get(&token_hash, now) {
             return Ok(Self {
                 session,
@@ -267,6 +281,8 @@ impl FromRequestParts<AppState> for StaffAuth {
 pub struct PatientAuth {
     pub visit: Visit,
     pub token_hash: String,
+    /// Set when the token is a scheduled session's guest link: which guest.
+    pub guest: Option<usize>,
 }
 
 impl FromRequestParts<AppState> for PatientAuth {
@@ -296,9 +312,13 @@ impl PatientAuth {
         }
         let token_hash = token_hash(token);
         Ok(store
-            .visit_for_patient(&token_hash)
+            .visit_for_token(&token_hash)
             .await?
-            .map(|visit| Self { visit, token_hash }))
+            .map(|(visit, guest)| Self {
+                visit,
+                token_hash,
+                guest,
+            }))
     }
 }
 

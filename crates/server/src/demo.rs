@@ -4,14 +4,16 @@
 //! console's demo mode.
 
 use crate::admin::{self, NewRoom, NewStaff};
-use crate::app::now;
 use crate::auth::HashCost;
+use crate::clock::{Clock, system_now as now};
 use crate::error::AppError;
-use crate::model::{Clinic, OfficeHours, RoomInfo, Session, StaffInfo};
+use crate::model::{
+    AfterHours, Clinic, IntakeQuestion, OfficeHours, QuestionKind, RoomInfo, Session, StaffInfo,
+};
 use crate::service;
 use crate::store::Store;
 use frontdesk_domain::{
-    Command, IntakeAnswer, Label, Patient, PersonName, Role, StaffId, Status, Visit,
+    Command, IntakeAnswer, Label, Patient, PersonName, Role, StaffId, Status, Timestamp, Visit,
 };
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -102,19 +104,38 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
         return load(store, clinic).await;
     }
     let clinic = admin::create_clinic(store, DEMO_SLUG, "Demo Family Clinic").await?;
+    // Jitsi Meet makes a room for any name, so the demo's call links open a real call.
+    let video = admin::ClinicSettings {
+        video_link_template: Some("https://meet.jit.si/frontdesk-{clinic}-{visit}".into()),
+        ..admin::ClinicSettings::default()
+    };
+    let clinic = admin::update_clinic(store, clinic.id, video).await?;
     let reception = admin::create_room(
         store,
         clinic.id,
         NewRoom {
             name: "Reception".into(),
             office_hours: weekdays("08:00", "18:00"),
+            // A demo is tried at any hour: outside these hours the front door says the
+            // clinic is closed but still lets patients wait.
+            after_hours: AfterHours::Accept,
+            show_place_in_line: true,
+            minutes_per_patient: Some(10),
             emergency_info: Some(
                 "In an emergency call 000 or go to your nearest emergency department.".into(),
             ),
             waiting_message: Some(
                 "Thanks for waiting. The front desk will be with you shortly.".into(),
             ),
-            intake_questions: vec!["Reason for visit".into(), "Date of birth".into()],
+            intake_questions: vec![
+                "Reason for visit".into(),
+                "Date of birth".into(),
+                IntakeQuestion {
+                    label: "First visit to the clinic?".into(),
+                    kind: QuestionKind::YesNo,
+                    options: Vec::new(),
+                },
+            ],
             ..NewRoom::default()
         },
     )
@@ -188,6 +209,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
                     name: format!("Dr. {surname}'s room"),
                     provider: Some(p.id),
                     office_hours: weekdays("09:00", "17:00"),
+                    after_hours: AfterHours::Accept,
                     waiting_message: Some(format!("Dr. {surname} will see you soon.")),
                     ..NewRoom::default()
                 },
@@ -221,6 +243,7 @@ async fn create(
             pin: pin.map(Into::into),
             rooms,
             availability: None,
+            phone: None,
         },
         cost,
     )
@@ -282,6 +305,7 @@ const REASONS: &[&str] = &[
 /// part of a busy clinic and are skipped.
 pub async fn simulate(
     store: Arc<dyn Store>,
+    clock: Clock,
     demo: DemoClinic,
     tick: Duration,
     shutdown: impl Future<Output = ()> + Send,
@@ -297,14 +321,15 @@ pub async fn simulate(
         tracing::warn!("demo simulator: simulated staff missing; not simulating");
         return;
     };
-    let mut dice = Dice(now().as_millis() as u64 | 1);
+    let mut dice = Dice(clock.now().as_millis() as u64 | 1);
     let mut interval = tokio::time::interval(tick);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
             _ = interval.tick() => {
-                if let Err(e) = step(store.as_ref(), &demo, &desk, &doctor, &mut dice, tick).await {
+                let at = clock.now();
+                if let Err(e) = step(store.as_ref(), at, &demo, &desk, &doctor, &mut dice, tick).await {
                     tracing::debug!(error = %e, "demo simulator step skipped");
                 }
             }
@@ -312,13 +337,14 @@ pub async fn simulate(
     }
 }
 
-fn idle_for(v: &Visit) -> Duration {
+fn idle_for(v: &Visit, now: Timestamp) -> Duration {
     let last = v.history.last().map_or(v.created_at, |h| h.at);
-    Duration::from_millis(now().since(last).as_millis() as u64)
+    Duration::from_millis(now.since(last).as_millis().max(0) as u64)
 }
 
 async fn step(
     store: &dyn Store,
+    at: Timestamp,
     demo: &DemoClinic,
     desk: &Session,
     doctor: &Session,
@@ -338,19 +364,17 @@ async fn step(
             FIRST[dice.below(FIRST.len())],
             LAST[dice.below(LAST.len())]
         );
-        service::arrive(
-            store,
-            &demo.clinic.slug,
-            room.id,
-            Patient {
-                name: PersonName::parse(&name)?,
-                contact: None,
-            },
-        )
-        .await?;
+        let patient = Patient {
+            name: PersonName::parse(&name)?,
+            contact: None,
+        };
+        service::arrive(store, at, &demo.clinic.slug, room.id, patient, None).await?;
         return Ok(());
     }
-    let ripe: Vec<&Visit> = open.iter().filter(|v| idle_for(v) >= tick * 3).collect();
+    let ripe: Vec<&Visit> = open
+        .iter()
+        .filter(|v| idle_for(v, at) >= tick * 3)
+        .collect();
     if ripe.is_empty() {
         return Ok(());
     }
@@ -365,15 +389,15 @@ async fn step(
                 Label::parse("Reason for visit")?,
                 IntakeAnswer::parse(REASONS[dice.below(REASONS.len())])?,
             );
-            service::patient_command(store, v, Command::UpdateIntake { answers }).await?;
+            service::patient_command(store, at, v, Command::UpdateIntake { answers }).await?;
             let v = store
                 .visit(v.clinic_id, v.id)
                 .await?
                 .ok_or(AppError::NotFound("visit"))?;
-            service::patient_command(store, &v, Command::FinishIntake).await?;
+            service::patient_command(store, at, &v, Command::FinishIntake).await?;
         }
         Status::Waiting if dice.chance(5) => {
-            service::patient_command(store, v, Command::Leave).await?;
+            service::patient_command(store, at, v, Command::Leave).await?;
         }
         Status::Waiting => {
             let who = if v.room_id == demo.reception.id {
@@ -381,10 +405,10 @@ async fn step(
             } else {
                 doctor
             };
-            service::staff_command(store, who, v.id, Command::Claim, version, None).await?;
+            service::staff_command(store, at, who, v.id, Command::Claim, version, None).await?;
         }
         Status::OnHold => {
-            service::staff_command(store, doctor, v.id, Command::Claim, version, None).await?;
+            service::staff_command(store, at, doctor, v.id, Command::Claim, version, None).await?;
         }
         Status::InCall if held_by_sim => {
             let who = if v.in_call.contains(&desk.staff.id) {
@@ -397,7 +421,7 @@ async fn step(
             } else {
                 Command::EndCall
             };
-            service::staff_command(store, who, v.id, command, version, None).await?;
+            service::staff_command(store, at, who, v.id, command, version, None).await?;
         }
         _ => {}
     }

@@ -42,6 +42,9 @@ pub enum AppError {
     Duplicate(String),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// The room is outside its office hours and takes no one now.
+    #[error("the clinic is closed now{}", reopens.as_ref().map(|r| format!("; it opens {r}")).unwrap_or_default())]
+    Closed { reopens: Option<String> },
     #[error("too many attempts; wait a minute and try again")]
     RateLimited,
     #[error("the request body is too large")]
@@ -63,6 +66,7 @@ impl AppError {
             AppError::PatientConflict { code, .. } => code,
             AppError::Duplicate(_) => "duplicate",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
+            AppError::Closed { .. } => "closed",
             AppError::RateLimited => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal",
@@ -81,7 +85,8 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. }
             | AppError::PatientConflict { .. }
-            | AppError::Duplicate(_) => StatusCode::CONFLICT,
+            | AppError::Duplicate(_)
+            | AppError::Closed { .. } => StatusCode::CONFLICT,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

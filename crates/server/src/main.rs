@@ -4,8 +4,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use frontdesk_domain::{Availability, Role};
 use frontdesk_server::admin::{self, NewRoom, NewStaff};
+use frontdesk_server::messages::transport::{Mailer, SmsHook};
+use frontdesk_server::model::{AfterHours, IntakeQuestion, OfficeHours, QuestionKind};
 use frontdesk_server::store::Store;
-use frontdesk_server::{AppState, HashCost, Settings, SqliteStore, demo, launch};
+use frontdesk_server::{AppState, Clock, HashCost, Settings, SqliteStore, demo, launch};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +32,8 @@ enum Cmd {
         db: PathBuf,
         #[arg(long, env = "FRONTDESK_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        outbound: Outbound,
     },
     /// Serve a seeded demo clinic with simulated patients coming and going.
     Demo {
@@ -58,6 +62,50 @@ enum Cmd {
     },
 }
 
+/// Links in messages, and how email and SMS go out.
+#[derive(clap::Args, Debug)]
+struct Outbound {
+    /// Where patients reach this server, for links in emails and texts.
+    #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP relay: smtp://host:25, smtp://host:587?tls=required, smtps://user:pass@host:465.
+    #[arg(long, env = "FRONTDESK_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of emails.
+    #[arg(
+        long,
+        env = "FRONTDESK_MAIL_FROM",
+        default_value = "Frontdesk <no-reply@localhost>"
+    )]
+    mail_from: String,
+    /// SMS gateway webhook: each text is POSTed there as JSON {id, to, body}.
+    #[arg(long, env = "FRONTDESK_SMS_WEBHOOK", hide_env_values = true)]
+    sms_webhook: Option<String>,
+    /// Run the server's clock this many milliseconds ahead (or behind, negative) of the
+    /// system's: for rehearsing reminders and office hours.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    clock_offset_ms: i64,
+    /// How often background work (messages, timers) runs, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    background_tick_ms: u64,
+}
+
+impl Outbound {
+    fn apply(self, settings: &mut Settings) -> Result<()> {
+        settings.public_url = self.public_url;
+        settings.clock = Clock::offset(self.clock_offset_ms);
+        settings.background_tick = Duration::from_millis(self.background_tick_ms.max(10));
+        if let Some(url) = &self.smtp_url {
+            settings.transports.email =
+                Some(Mailer::new(url, &self.mail_from).map_err(anyhow::Error::msg)?);
+        }
+        if let Some(url) = &self.sms_webhook {
+            settings.transports.sms = Some(SmsHook::new(url).map_err(anyhow::Error::msg)?);
+        }
+        Ok(())
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum ClinicCmd {
     Create {
@@ -68,6 +116,13 @@ enum ClinicCmd {
         slug: String,
         #[arg(long)]
         name: String,
+        /// The clinic's time zone, e.g. Australia/Sydney (office hours are read in it).
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// The call link shown to a patient being seen; {clinic}, {room} and {visit} are
+        /// filled in, e.g. https://video.example/{clinic}/{visit}.
+        #[arg(long)]
+        video_link: Option<String>,
     },
 }
 
@@ -88,10 +143,70 @@ enum RoomCmd {
         waiting_message: Option<String>,
         #[arg(long)]
         emergency_info: Option<String>,
-        /// A question on the room's intake form (repeat for more).
+        /// A question on the room's intake form (repeat for more). Plain text is a free-text
+        /// question; "Label?=yes/no" a yes/no one; "Label=First|Second|Third" a choice.
         #[arg(long = "intake-question")]
         intake_questions: Vec<String>,
+        /// Office hours, e.g. "mon-fri 09:00-17:00" or "sat 10:00-12:00" (repeat for more).
+        #[arg(long = "open")]
+        open: Vec<String>,
+        /// Outside office hours, let patients join the queue marked after-hours (otherwise
+        /// the front door says the clinic is closed and takes no one).
+        #[arg(long)]
+        accept_after_hours: bool,
+        /// Show waiting patients their place in line.
+        #[arg(long)]
+        show_place_in_line: bool,
+        /// Typical minutes per patient, for an estimated wait.
+        #[arg(long)]
+        minutes_per_patient: Option<u32>,
     },
+}
+
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// "mon-fri 09:00-17:00" → one `OfficeHours` per day.
+fn parse_open(s: &str) -> Result<Vec<OfficeHours>> {
+    let bad = || anyhow::anyhow!("office hours {s:?}: write e.g. \"mon-fri 09:00-17:00\"");
+    let (days, times) = s.trim().split_once(' ').ok_or_else(bad)?;
+    let (opens, closes) = times.trim().split_once('-').ok_or_else(bad)?;
+    let day = |d: &str| {
+        DAY_NAMES
+            .iter()
+            .position(|n| d.eq_ignore_ascii_case(n))
+            .ok_or_else(bad)
+    };
+    let (first, last) = match days.split_once('-') {
+        Some((a, b)) => (day(a)?, day(b)?),
+        None => (day(days)?, day(days)?),
+    };
+    if last < first {
+        return Err(bad());
+    }
+    Ok((first..=last)
+        .map(|d| OfficeHours {
+            day: d as u8,
+            opens: opens.to_owned(),
+            closes: closes.to_owned(),
+        })
+        .collect())
+}
+
+/// A question as the command line writes it (see `--intake-question`).
+fn parse_question(s: &str) -> IntakeQuestion {
+    match s.rsplit_once('=') {
+        Some((label, "yes/no")) => IntakeQuestion {
+            label: label.trim().to_owned(),
+            kind: QuestionKind::YesNo,
+            options: Vec::new(),
+        },
+        Some((label, options)) if options.contains('|') => IntakeQuestion {
+            label: label.trim().to_owned(),
+            kind: QuestionKind::Choice,
+            options: options.split('|').map(|o| o.trim().to_owned()).collect(),
+        },
+        _ => IntakeQuestion::text(s.trim()),
+    }
 }
 
 #[derive(Subcommand)]
@@ -116,6 +231,9 @@ enum StaffCmd {
         /// A room this person works in, by name (repeat for more).
         #[arg(long = "room")]
         rooms: Vec<String>,
+        /// Mobile number for SMS alerts.
+        #[arg(long)]
+        phone: Option<String>,
     },
 }
 
@@ -184,8 +302,14 @@ async fn clinic_id(store: &dyn Store, slug: &str) -> Result<frontdesk_domain::Cl
 async fn main() -> Result<()> {
     init_tracing();
     match Cli::parse().command {
-        Cmd::Serve { db, listen } => {
-            let state = AppState::open(Settings::new(db))?;
+        Cmd::Serve {
+            db,
+            listen,
+            outbound,
+        } => {
+            let mut settings = Settings::new(db);
+            outbound.apply(&mut settings)?;
+            let state = AppState::open(settings)?;
             let listener = bind(&listen).await?;
             launch(state, listener, shutdown_signal()).await?;
         }
@@ -221,6 +345,7 @@ async fn main() -> Result<()> {
             let tick = Duration::from_millis(tick_ms.max(100));
             tokio::spawn(demo::simulate(
                 store,
+                state.settings.clock.clone(),
                 seeded,
                 tick,
                 std::future::pending::<()>(),
@@ -228,10 +353,23 @@ async fn main() -> Result<()> {
             launch(state, listener, shutdown_signal()).await?;
         }
         Cmd::Clinic {
-            action: ClinicCmd::Create { db, slug, name },
+            action:
+                ClinicCmd::Create {
+                    db,
+                    slug,
+                    name,
+                    time_zone,
+                    video_link,
+                },
         } => {
             let store = open_store(&db)?;
             let clinic = admin::create_clinic(&store, &slug, &name).await?;
+            let settings = admin::ClinicSettings {
+                name: None,
+                time_zone: Some(time_zone),
+                video_link_template: video_link,
+            };
+            let clinic = admin::update_clinic(&store, clinic.id, settings).await?;
             say(&format!("clinic {} ({})", clinic.id, clinic.slug));
         }
         Cmd::Room {
@@ -244,6 +382,10 @@ async fn main() -> Result<()> {
                     waiting_message,
                     emergency_info,
                     intake_questions,
+                    open,
+                    accept_after_hours,
+                    show_place_in_line,
+                    minutes_per_patient,
                 },
         } => {
             let store = open_store(&db)?;
@@ -266,10 +408,21 @@ async fn main() -> Result<()> {
                 NewRoom {
                     name,
                     provider,
-                    office_hours: Vec::new(),
+                    office_hours: open
+                        .iter()
+                        .map(|o| parse_open(o))
+                        .collect::<Result<Vec<_>>>()?
+                        .concat(),
                     emergency_info,
                     waiting_message,
-                    intake_questions,
+                    intake_questions: intake_questions.iter().map(|q| parse_question(q)).collect(),
+                    after_hours: if accept_after_hours {
+                        AfterHours::Accept
+                    } else {
+                        AfterHours::Refuse
+                    },
+                    show_place_in_line,
+                    minutes_per_patient,
                 },
             )
             .await?;
@@ -286,6 +439,7 @@ async fn main() -> Result<()> {
                     password,
                     pin,
                     rooms,
+                    phone,
                 },
         } => {
             let store = open_store(&db)?;
@@ -317,6 +471,7 @@ async fn main() -> Result<()> {
                     pin,
                     rooms: room_ids,
                     availability: Some(Availability::Unavailable),
+                    phone,
                 },
                 HashCost::Standard,
             )

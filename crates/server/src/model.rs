@@ -2,8 +2,8 @@
 //! console sees them, queue items, snapshots and replies to commands.
 
 pub use frontdesk_api::{
-    AlertSubscription, Clinic, CommandReply, OfficeHours, QueueItem, RoomInfo, Snapshot, StaffInfo,
-    StaffRef, Station,
+    AfterHours, AlertSubscription, Clinic, CommandReply, IntakeQuestion, OfficeHours, QuestionKind,
+    QueueItem, RoomInfo, Snapshot, StaffInfo, StaffRef, Station,
 };
 
 /// A staff member's signed-in identity, as the auth layer resolves a token.

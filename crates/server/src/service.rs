@@ -2,17 +2,18 @@
 //! caller's clinic, ask the domain to decide, write through the store, and turn refusals into
 //! [`AppError`]s. No HTTP here, so the demo simulator drives the same code the API does.
 
-use crate::app::now;
-use crate::auth::{PATIENT_TOKEN_PREFIX, new_token, token_hash};
+use crate::auth::{PATIENT_TOKEN_PREFIX, derived_token, new_token, token_hash};
 use crate::error::AppError;
+use crate::hours::{Openness, openness};
 use crate::model::{
-    Clinic, CommandReply, QueueItem, RoomInfo, Session, Snapshot, StaffInfo, StaffRef,
+    AfterHours, Clinic, CommandReply, IntakeQuestion, QueueItem, RoomInfo, Session, Snapshot,
+    StaffInfo, StaffRef,
 };
 use crate::store::{Committed, Idempotency, Store, VisitWrite, WriteAction, WriteRefused};
 use frontdesk_domain::queue::{queue, wait_figures};
 use frontdesk_domain::{
     Actor, Booking, ClinicId, Command, Context, DomainError, Opening, Patient, Role, RoomId,
-    StaffId, Status, TransferTarget, Visit, VisitId, apply, open,
+    StaffId, Status, Timestamp, TransferTarget, Visit, VisitId, apply, open,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -148,6 +149,7 @@ async fn room_in_clinic(
 /// One staff command on one visit.
 pub async fn staff_command(
     store: &dyn Store,
+    at: Timestamp,
     who: &Session,
     visit_id: VisitId,
     command: Command,
@@ -155,7 +157,6 @@ pub async fn staff_command(
     idempotency_key: Option<String>,
 ) -> Result<Committed, AppError> {
     let clinic = who.staff.clinic_id;
-    let at = now();
     let idempotency = idempotency_key.map(|key| Idempotency {
         scope: format!("staff:{}", who.staff.id),
         fingerprint: fingerprint(&[
@@ -186,12 +187,32 @@ pub async fn staff_command(
 /// One of the patient's own commands on their visit.
 pub async fn patient_command(
     store: &dyn Store,
+    at: Timestamp,
     visit: &Visit,
     command: Command,
 ) -> Result<Committed, AppError> {
-    let at = now();
+    visit_command(store, at, visit, Actor::Patient, command).await
+}
+
+/// A command the clinic's own rules issue (a closed waiting page, a missed session).
+pub async fn system_command(
+    store: &dyn Store,
+    at: Timestamp,
+    visit: &Visit,
+    command: Command,
+) -> Result<Committed, AppError> {
+    visit_command(store, at, visit, Actor::System, command).await
+}
+
+async fn visit_command(
+    store: &dyn Store,
+    at: Timestamp,
+    visit: &Visit,
+    actor: Actor,
+    command: Command,
+) -> Result<Committed, AppError> {
     let ctx = Context {
-        actor: Actor::Patient,
+        actor,
         at,
         expected_version: None,
     };
@@ -211,8 +232,17 @@ pub async fn patient_command(
     }
 }
 
-/// A newly opened visit, with the token the patient (or guest) acts through. The token is
-/// given once: a replayed answer omits it, since only its hash is kept.
+/// A scheduled session guest's own link token (made again whenever a message needs it).
+pub fn guest_token(secret: &[u8; 32], visit: VisitId, guest: usize) -> String {
+    derived_token(
+        secret,
+        PATIENT_TOKEN_PREFIX,
+        &["guest", &visit.to_string(), &guest.to_string()],
+    )
+}
+
+/// A newly opened visit, with the token the patient acts through. A request retried with
+/// its idempotency key gets the same token again.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Opened {
     pub seq: u64,
@@ -224,12 +254,12 @@ pub struct Opened {
 
 async fn open_visit(
     store: &dyn Store,
+    at: Timestamp,
     clinic: ClinicId,
     actor: Actor,
     opening: Opening,
     idempotency: Option<Idempotency>,
 ) -> Result<Opened, AppError> {
-    let at = now();
     let visit_id = VisitId::from_uuid(uuid::Uuid::new_v4());
     let ctx = Context {
         actor,
@@ -240,7 +270,19 @@ async fn open_visit(
         DomainError::Forbidden { .. } => AppError::Forbidden(e.to_string()),
         other => AppError::Validation(other.to_string()),
     })?;
-    let token = new_token(PATIENT_TOKEN_PREFIX)?;
+    // A retried request must get the same link back: derive it from the key.
+    let token = match &idempotency {
+        Some(i) => derived_token(
+            &store.secret(),
+            PATIENT_TOKEN_PREFIX,
+            &["visit", &clinic.to_string(), &i.scope, &i.key],
+        ),
+        None => new_token(PATIENT_TOKEN_PREFIX)?,
+    };
+    let guests = outcome.visit.booking.as_ref().map_or(0, |b| b.guests.len());
+    let guest_token_hashes = (0..guests)
+        .map(|g| token_hash(&guest_token(&store.secret(), visit_id, g)))
+        .collect();
     let write = VisitWrite {
         clinic,
         visit_id,
@@ -249,13 +291,14 @@ async fn open_visit(
         action: WriteAction::Open {
             outcome: Box::new(outcome),
             patient_token_hash: Some(token_hash(&token)),
+            guest_token_hashes,
         },
     };
     match store.write_visit(write).await {
         Ok(c) => Ok(Opened {
             seq: c.reply.seq,
             visit: c.reply.visit,
-            patient_token: (!c.replayed).then_some(token),
+            patient_token: Some(token),
         }),
         Err(r) => Err(refusal(store, clinic, r).await),
     }
@@ -290,15 +333,33 @@ pub async fn room_of(store: &dyn Store, visit: &Visit) -> Result<RoomInfo, AppEr
 
 /// Saves the intake answers a patient submitted as (question, answer) pairs, skipping blank
 /// answers, and finishes the intake when asked. Nothing to save and nothing to finish is a
-/// validation error, so the patient is told rather than silently ignored.
+/// validation error, so the patient is told rather than silently ignored. Answers must be to
+/// the room's own questions, and a choice or yes/no question takes only its choices. Returns
+/// the visit as it now stands.
 pub async fn save_intake(
     store: &dyn Store,
+    at: Timestamp,
     visit: &Visit,
     answers: &[(String, String)],
     finish: bool,
-) -> Result<(), AppError> {
+) -> Result<Visit, AppError> {
+    let room = room_in_clinic(store, visit.clinic_id, visit.room_id).await?;
     let mut parsed = std::collections::BTreeMap::new();
     for (question, answer) in answers.iter().filter(|(_, a)| !a.trim().is_empty()) {
+        let asked = room.intake_questions.iter().find(|q| &q.label == question);
+        match asked {
+            None => {
+                return Err(AppError::Validation(format!(
+                    "answers: {question:?} is not a question of this room"
+                )));
+            }
+            Some(q) if !q.accepts(answer.trim()) => {
+                return Err(AppError::Validation(format!(
+                    "answer: {answer:?} is not one of the choices for {question:?}"
+                )));
+            }
+            Some(_) => {}
+        }
         parsed.insert(
             frontdesk_domain::Label::parse(question)?,
             frontdesk_domain::IntakeAnswer::parse(answer)?,
@@ -309,47 +370,81 @@ pub async fn save_intake(
             "answers: answer at least one question, or press Done".into(),
         ));
     }
+    let mut latest = visit.clone();
     if !parsed.is_empty() {
-        patient_command(store, visit, Command::UpdateIntake { answers: parsed }).await?;
+        let c =
+            patient_command(store, at, visit, Command::UpdateIntake { answers: parsed }).await?;
+        latest = c.reply.visit;
     }
     if finish {
-        patient_command(store, visit, Command::FinishIntake).await?;
+        latest = patient_command(store, at, visit, Command::FinishIntake)
+            .await?
+            .reply
+            .visit;
     }
-    Ok(())
+    Ok(latest)
 }
 
 /// A patient comes through a room's front door.
 pub async fn arrive(
     store: &dyn Store,
+    at: Timestamp,
     clinic_slug: &str,
     room: RoomId,
     patient: Patient,
+    idempotency_key: Option<String>,
 ) -> Result<Opened, AppError> {
     let clinic = store
         .clinic_by_slug(clinic_slug)
         .await?
         .ok_or(AppError::NotFound("clinic"))?;
     let room = room_in_clinic(store, clinic.id, room).await?;
+    let after_hours = match openness(&clinic.time_zone, &room.office_hours, at) {
+        Openness::Open => false,
+        Openness::Closed { .. } if room.after_hours == AfterHours::Accept => true,
+        Openness::Closed { reopens } => return Err(AppError::Closed { reopens }),
+    };
     let opening = Opening::Arrive {
         room: room.id,
         patient,
         has_intake: !room.intake_questions.is_empty(),
-        after_hours: false,
+        after_hours,
     };
-    open_visit(store, clinic.id, Actor::Patient, opening, None).await
+    // Keyed per room: a patient's retry of the same arrival gets the same visit back.
+    let idempotency = idempotency_key.map(|key| Idempotency {
+        scope: format!("arrive:{}", room.id),
+        fingerprint: fingerprint(&[&serde_json::to_string(&opening).unwrap_or_default()]),
+        key,
+    });
+    open_visit(store, at, clinic.id, Actor::Patient, opening, idempotency).await
 }
 
-/// A request for a session with a named provider, by the patient (no `who`) or the front desk.
-/// The provider's availability now decides whether it is declined at once.
+/// Who asks for a session: the front desk (retries keyed), or the patient of a clinic.
+#[derive(Debug)]
+pub enum Requester<'a> {
+    Staff {
+        who: &'a Session,
+        idempotency_key: Option<String>,
+    },
+    Patient {
+        clinic: ClinicId,
+    },
+}
+
+/// A request for a session with a named provider, by the patient or the front desk. The
+/// provider's availability now decides whether it is declined at once.
 pub async fn request_session(
     store: &dyn Store,
-    clinic: ClinicId,
-    who: Option<&Session>,
+    at: Timestamp,
+    by: Requester<'_>,
     room: RoomId,
     patient: Patient,
     provider: StaffId,
-    idempotency_key: Option<String>,
 ) -> Result<Opened, AppError> {
+    let clinic = match &by {
+        Requester::Staff { who, .. } => who.staff.clinic_id,
+        Requester::Patient { clinic } => *clinic,
+    };
     room_in_clinic(store, clinic, room).await?;
     let provider = provider_in_clinic(store, clinic, provider).await?;
     let opening = Opening::Request {
@@ -358,37 +453,75 @@ pub async fn request_session(
         provider: provider.id,
         provider_availability: provider.availability,
     };
-    let (actor, idempotency) = match who {
-        Some(who) => {
+    let (actor, idempotency) = match by {
+        Requester::Staff {
+            who,
+            idempotency_key,
+        } => {
             let body = serde_json::to_string(&opening).unwrap_or_default();
             let key = staff_idempotency(who, idempotency_key, &["request", &body]);
             (actor_of(&who.staff), key)
         }
-        None => (Actor::Patient, None),
+        Requester::Patient { .. } => (Actor::Patient, None),
     };
-    open_visit(store, clinic, actor, opening, idempotency).await
+    open_visit(store, at, clinic, actor, opening, idempotency).await
 }
 
-/// A session booked ahead for guests.
+/// How a session is booked: once, or weekly for a number of weeks.
+#[derive(Clone, Debug)]
+pub struct Repeat {
+    /// How many sessions in all, a week apart (1: just the one).
+    pub weeks: u32,
+    /// "Include me": the scheduler takes part too.
+    pub include_me: bool,
+}
+
+const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
+/// A session booked ahead for guests, repeated weekly when asked: one visit per week, each
+/// with its own links. With an idempotency key, a retry books nothing twice.
 pub async fn schedule(
     store: &dyn Store,
+    at: Timestamp,
     who: &Session,
     room: RoomId,
-    booking: Booking,
+    mut booking: Booking,
+    repeat: Repeat,
     idempotency_key: Option<String>,
-) -> Result<Opened, AppError> {
+) -> Result<Vec<Opened>, AppError> {
     let clinic = who.staff.clinic_id;
+    if !(1..=52).contains(&repeat.weeks) {
+        return Err(AppError::Validation(
+            "repeat_weeks: from 1 to 52 sessions".into(),
+        ));
+    }
     room_in_clinic(store, clinic, room).await?;
     provider_in_clinic(store, clinic, booking.provider).await?;
-    let opening = Opening::Schedule { room, booking };
-    let body = serde_json::to_string(&opening).unwrap_or_default();
-    let idempotency = staff_idempotency(who, idempotency_key, &["schedule", &body]);
-    open_visit(store, clinic, actor_of(&who.staff), opening, idempotency).await
+    if repeat.include_me && !booking.staff.contains(&who.staff.id) {
+        booking.staff.push(who.staff.id);
+    }
+    let first = booking.starts_at;
+    let mut opened = Vec::with_capacity(repeat.weeks as usize);
+    for week in 0..repeat.weeks {
+        let mut this = booking.clone();
+        this.starts_at = Timestamp::from_millis(first.as_millis() + i64::from(week) * WEEK_MS);
+        let opening = Opening::Schedule {
+            room,
+            booking: this,
+        };
+        let body = serde_json::to_string(&opening).unwrap_or_default();
+        let key = idempotency_key.as_ref().map(|k| format!("{k}#{week}"));
+        let idempotency = staff_idempotency(who, key, &["schedule", &body]);
+        let actor = actor_of(&who.staff);
+        opened.push(open_visit(store, at, clinic, actor, opening, idempotency).await?);
+    }
+    Ok(opened)
 }
 
 /// The queue of one room, or of all the rooms I work in (all rooms if I belong to none).
 pub async fn queue_for(
     store: &dyn Store,
+    at: Timestamp,
     who: &Session,
     room: Option<RoomId>,
 ) -> Result<Vec<QueueItem>, AppError> {
@@ -415,7 +548,6 @@ pub async fn queue_for(
         id: *id,
         name: staff.get(id).cloned().unwrap_or_default(),
     };
-    let at = now();
     Ok(queue(visits.iter().filter(|v| wanted.contains(&v.room_id)))
         .into_iter()
         .map(|v| {
@@ -481,16 +613,28 @@ pub struct PatientView {
     pub waiting_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emergency_info: Option<String>,
-    pub intake_questions: Vec<String>,
+    pub intake_questions: Vec<IntakeQuestion>,
     pub intake: HashMap<String, String>,
     pub intake_finished: bool,
     /// Messages from staff, oldest first.
     pub messages: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<String>,
-    /// 1 for next in line; absent when not waiting.
+    /// 1 for next in line; absent when not waiting or the room does not show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<usize>,
+    /// Minutes until the patient is likely seen, when the room gives minutes per patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_wait_minutes: Option<u32>,
+    /// The call's join link, while staff are in the call with the patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_link: Option<String>,
+    /// Came in outside office hours.
+    #[serde(default)]
+    pub after_hours: bool,
+    /// A scheduled session's start, in the clinic's time and words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts: Option<String>,
 }
 
 pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientView, AppError> {
@@ -499,7 +643,7 @@ pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientVie
         .await?
         .ok_or(AppError::NotFound("clinic"))?;
     let room = room_in_clinic(store, visit.clinic_id, visit.room_id).await?;
-    let position = if visit.status.is_waiting() {
+    let position = if visit.status.is_waiting() && room.show_place_in_line {
         let open = store.open_visits(visit.clinic_id).await?;
         queue(
             open.iter()
@@ -515,7 +659,7 @@ pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientVie
         visit_id: visit.id,
         status: visit.status,
         version: visit.version,
-        clinic: clinic.name,
+        clinic: clinic.name.clone(),
         room: room.name,
         waiting_message: room.waiting_message,
         emergency_info: room.emergency_info,
@@ -528,7 +672,18 @@ pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientVie
         intake_finished: visit.intake_finished,
         messages: visit.messages.iter().map(|m| m.text.to_string()).collect(),
         decline_note: visit.decline_note.as_ref().map(ToString::to_string),
+        estimated_wait_minutes: position
+            .zip(room.minutes_per_patient)
+            .map(|(p, m)| (p as u32 - 1) * m),
         position,
+        video_link: (visit.status == Status::InCall)
+            .then(|| clinic.video_link(visit.room_id, visit.id))
+            .flatten(),
+        after_hours: visit.after_hours,
+        starts: visit
+            .booking
+            .as_ref()
+            .map(|b| crate::hours::local_words(&clinic.time_zone, b.starts_at)),
     })
 }
 

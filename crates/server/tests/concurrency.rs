@@ -27,6 +27,7 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
                 pin: None,
                 rooms: vec![],
                 availability: None,
+                phone: None,
             },
             HashCost::Fast,
         )

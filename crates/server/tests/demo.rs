@@ -31,6 +31,7 @@ async fn the_demo_clinic_is_seeded_once_and_the_simulator_keeps_it_busy() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let sim = tokio::spawn(demo::simulate(
         app.server.state.store.clone(),
+        app.server.state.settings.clock.clone(),
         app.demo.clone(),
         Duration::from_millis(5),
         async {

@@ -27,6 +27,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
         clinic.id,
         NewRoom {
             name: "Front desk".into(),
+            show_place_in_line: true,
             ..NewRoom::default()
         },
     )
@@ -43,6 +44,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             pin: Some("9999".into()),
             rooms: vec![room.id],
             availability: None,
+            phone: None,
         },
         HashCost::Fast,
     )

@@ -33,6 +33,8 @@ async fn fixture() -> Fixture {
             id: clinic,
             slug: "c".into(),
             name: "C".into(),
+            time_zone: "UTC".into(),
+            video_link_template: None,
         })
         .await
         .unwrap();
@@ -48,6 +50,9 @@ async fn fixture() -> Fixture {
                 emergency_info: None,
                 waiting_message: None,
                 intake_questions: vec![],
+                after_hours: Default::default(),
+                show_place_in_line: false,
+                minutes_per_patient: None,
             },
             at(0),
         )
@@ -58,6 +63,7 @@ async fn fixture() -> Fixture {
         clinic_id: clinic,
         name: "Desk".into(),
         email: "desk@c.org".into(),
+        phone: None,
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![room],
@@ -112,6 +118,7 @@ fn arrive(f: &Fixture, n: u128) -> VisitWrite {
         action: WriteAction::Open {
             outcome: Box::new(outcome),
             patient_token_hash: Some(format!("token-{n}")),
+            guest_token_hashes: Vec::new(),
         },
     }
 }
@@ -181,10 +188,11 @@ async fn every_change_gets_the_next_seq_and_its_event() {
     );
     assert_eq!(
         f.store
-            .visit_for_patient("token-1")
+            .visit_for_token("token-1")
             .await
             .unwrap()
             .unwrap()
+            .0
             .id,
         VisitId::from_u128(101)
     );

@@ -434,7 +434,7 @@ async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show() {
     let scheduler = app.sign_in(SCHEDULER).await;
     let reception = app.sign_in(RECEPTION).await;
     let room = app.room("Dr. Shah's room");
-    let starts_at = frontdesk_server::app::now().as_millis() + 3_600_000;
+    let starts_at = frontdesk_server::clock::system_now().as_millis() + 3_600_000;
     let booking = |name: &str| json!({"booking": {"provider": app.staff_id(PRIYA.0), "starts_at": starts_at, "guests": [{"name": name, "contact": {"email": "guest@example.org"}}], "service_type": "Follow-up"}});
     let a = app
         .send(

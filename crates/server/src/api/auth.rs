@@ -2,7 +2,7 @@
 //! their PIN).
 
 use super::ApiJson;
-use crate::app::{AppState, now};
+use crate::app::AppState;
 use crate::auth::{
     STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, StaffAuth, new_token, token_hash,
     verify_secret_blocking,
@@ -69,7 +69,7 @@ async fn issue(
     ttl: Duration,
 ) -> Result<Token, AppError> {
     let token = new_token(STAFF_TOKEN_PREFIX)?;
-    let created_at = now().as_millis();
+    let created_at = state.now().as_millis();
     let expires_at = created_at + ttl.as_millis() as i64;
     state
         .store
@@ -146,7 +146,7 @@ pub async fn sign_out(
 ) -> Result<StatusCode, AppError> {
     state
         .store
-        .revoke_session(&who.token_hash, now().as_millis())
+        .revoke_session(&who.token_hash, state.now().as_millis())
         .await?;
     state.sessions.forget(&who.token_hash);
     Ok(StatusCode::NO_CONTENT)

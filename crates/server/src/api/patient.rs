@@ -1,7 +1,7 @@
 //! The patient's side: arrive through a room's front door (or ask for a named provider), fill
 //! the intake, see their own visit, leave. A patient acts only through the token arrive gave.
 
-use super::{ApiJson, path_id};
+use super::{ApiJson, IdempotencyKey, path_id};
 use crate::api::visits::PatientBody;
 use crate::app::AppState;
 use crate::auth::PatientAuth;
@@ -16,16 +16,28 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 #[utoipa::path(post, path = "/v1/join/{clinic}/{room}", tag = "patient", request_body = PatientBody,
-    params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id")),
+    params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the same visit and token")),
     responses((status = 201, description = "the visit and the patient's token", body = Opened),
+        (status = 409, description = "the room is closed now (code `closed`)", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn arrive(
     State(state): State<AppState>,
     Path((clinic, room)): Path<(String, String)>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<PatientBody>,
 ) -> Result<(StatusCode, Json<Opened>), AppError> {
     let room = path_id(&room, "room")?;
-    let opened = service::arrive(state.store.as_ref(), &clinic, room, body.into_patient()?).await?;
+    let patient = body.into_patient()?;
+    let opened = service::arrive(
+        state.store.as_ref(),
+        state.now(),
+        &clinic,
+        room,
+        patient,
+        key,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(opened)))
 }
 
@@ -54,12 +66,11 @@ pub async fn request_session(
         .ok_or(AppError::NotFound("clinic"))?;
     let opened = service::request_session(
         state.store.as_ref(),
-        clinic.id,
-        None,
+        state.now(),
+        service::Requester::Patient { clinic: clinic.id },
         room,
         body.patient.into_patient()?,
         body.provider,
-        None,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(opened)))
@@ -71,6 +82,8 @@ pub async fn visit(
     State(state): State<AppState>,
     me: PatientAuth,
 ) -> Result<Json<PatientView>, AppError> {
+    // The waiting screen asks every few seconds: it is open.
+    state.departures.back(me.visit.id);
     Ok(Json(
         service::patient_view(state.store.as_ref(), &me.visit).await?,
     ))
@@ -81,7 +94,8 @@ async fn act(
     me: &PatientAuth,
     command: Command,
 ) -> Result<Json<PatientView>, AppError> {
-    let done = service::patient_command(state.store.as_ref(), &me.visit, command).await?;
+    let done =
+        service::patient_command(state.store.as_ref(), state.now(), &me.visit, command).await?;
     Ok(Json(
         service::patient_view(state.store.as_ref(), &done.reply.visit).await?,
     ))
@@ -102,14 +116,14 @@ pub async fn update_intake(
     me: PatientAuth,
     ApiJson(body): ApiJson<IntakeBody>,
 ) -> Result<Json<PatientView>, AppError> {
-    act(
-        &state,
-        &me,
-        Command::UpdateIntake {
-            answers: body.answers,
-        },
-    )
-    .await
+    let answers: Vec<(String, String)> = body
+        .answers
+        .iter()
+        .map(|(q, a)| (q.to_string(), a.to_string()))
+        .collect();
+    let store = state.store.as_ref();
+    let visit = service::save_intake(store, state.now(), &me.visit, &answers, false).await?;
+    Ok(Json(service::patient_view(store, &visit).await?))
 }
 
 #[utoipa::path(post, path = "/v1/patient/visit/finish-intake", tag = "patient", security(("patient" = [])),

@@ -2,15 +2,16 @@
 //! rooms, staff, the queue, the snapshot and (for admins) the audit log.
 
 use super::{ApiJson, ApiQuery};
-use crate::admin::{self, NewRoom, NewStaff};
-use crate::app::{AppState, now};
+use crate::admin::{self, ClinicSettings, NewRoom, NewStaff};
+use crate::app::AppState;
 use crate::auth::{StaffAuth, hash_secret};
 use crate::error::{AppError, ErrorBody};
 use crate::events::EventBody;
-use crate::model::{AlertSubscription, QueueItem, RoomInfo, Snapshot, StaffInfo};
+use crate::model::{AlertSubscription, Clinic, QueueItem, RoomInfo, Snapshot, StaffInfo};
 use crate::service;
+use crate::store::{Delivery, DeliveryState};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use frontdesk_domain::{ActorRef, Availability, Change, Role, RoomId, Status, Timestamp, VisitId};
 use serde::{Deserialize, Serialize};
@@ -46,7 +47,7 @@ pub async fn set_availability(
     let staff = &who.session.staff;
     let (info, _) = state
         .store
-        .set_availability(staff.clinic_id, staff.id, body.availability, now())
+        .set_availability(staff.clinic_id, staff.id, body.availability, state.now())
         .await?
         .ok_or(AppError::Unauthorized)?;
     state.sessions.forget_staff(staff.id);
@@ -142,6 +143,72 @@ pub async fn create_room(
     Ok((StatusCode::CREATED, Json(room)))
 }
 
+#[utoipa::path(put, path = "/v1/rooms/{room}", tag = "admin", security(("bearer" = [])),
+    params(("room" = String, Path, description = "room id")),
+    request_body = NewRoom, responses((status = 200, body = RoomInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_room(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(room): Path<String>,
+    ApiJson(body): ApiJson<NewRoom>,
+) -> Result<Json<RoomInfo>, AppError> {
+    who.require(Role::Admin)?;
+    let room = super::path_id(&room, "room")?;
+    let clinic = who.session.staff.clinic_id;
+    Ok(Json(
+        admin::update_room(state.store.as_ref(), clinic, room, body).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/clinic", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = Clinic)))]
+pub async fn clinic(
+    State(state): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<Clinic>, AppError> {
+    let clinic = state
+        .store
+        .clinic(who.session.staff.clinic_id)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    Ok(Json(clinic))
+}
+
+#[utoipa::path(put, path = "/v1/clinic", tag = "admin", security(("bearer" = [])),
+    request_body = ClinicSettings, responses((status = 200, body = Clinic), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_clinic(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiJson(body): ApiJson<ClinicSettings>,
+) -> Result<Json<Clinic>, AppError> {
+    who.require(Role::Admin)?;
+    let clinic = who.session.staff.clinic_id;
+    Ok(Json(
+        admin::update_clinic(state.store.as_ref(), clinic, body).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeliveriesQuery {
+    /// Only messages in this state (pending, sending, sent, skipped, failed).
+    pub state: Option<DeliveryState>,
+    /// At most this many, newest first (1 to 1000, default 100).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/deliveries", tag = "admin", security(("bearer" = [])), params(DeliveriesQuery),
+    responses((status = 200, description = "the clinic's outbound emails and texts, newest first", body = Vec<Delivery>), (status = 403, body = ErrorBody)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
+) -> Result<Json<Vec<Delivery>>, AppError> {
+    who.require(Role::Admin)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let clinic = who.session.staff.clinic_id;
+    Ok(Json(state.store.deliveries(clinic, q.state, limit).await?))
+}
+
 #[utoipa::path(get, path = "/v1/staff", tag = "staff", security(("bearer" = [])),
     responses((status = 200, body = Vec<StaffInfo>)))]
 pub async fn staff(
@@ -189,7 +256,7 @@ pub async fn queue(
         .map(|r| super::path_id(r, "room"))
         .transpose()?;
     Ok(Json(
-        service::queue_for(state.store.as_ref(), &who.session, room).await?,
+        service::queue_for(state.store.as_ref(), state.now(), &who.session, room).await?,
     ))
 }
 

@@ -14,7 +14,7 @@ use frontdesk_domain::{
     Booking, Command, Contact, MessageText, Note, Patient, PersonName, Priority, RoomId, StaffId,
     Visit,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Another clinic's visit is a 404 whatever a body names: checked before resolving references.
@@ -36,6 +36,7 @@ async fn run(
 ) -> Result<Committed, AppError> {
     service::staff_command(
         state.store.as_ref(),
+        state.now(),
         &who.session,
         path_id(id, "visit")?,
         command,
@@ -330,12 +331,14 @@ pub async fn request_session(
     let room = path_id(&room, "room")?;
     let opened = service::request_session(
         state.store.as_ref(),
-        who.session.staff.clinic_id,
-        Some(&who.session),
+        state.now(),
+        service::Requester::Staff {
+            who: &who.session,
+            idempotency_key: key,
+        },
         room,
         body.patient.into_patient()?,
         body.provider,
-        key,
     )
     .await?;
     Ok((axum::http::StatusCode::CREATED, Json(opened)))
@@ -345,22 +348,62 @@ pub async fn request_session(
 pub struct ScheduleBody {
     #[schema(value_type = Object)]
     pub booking: Booking,
+    /// Book the same session weekly: this many sessions in all (default 1).
+    #[serde(default = "one")]
+    pub repeat_weeks: u32,
+    /// Add me (the scheduler) to the session's staff.
+    #[serde(default)]
+    pub include_me: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The first session booked, and the weekly repeats after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Scheduled {
+    #[serde(flatten)]
+    pub first: Opened,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<Opened>,
 }
 
 #[utoipa::path(post, path = "/v1/rooms/{room}/scheduled", tag = "visits", security(("bearer" = [])),
     request_body = ScheduleBody,
     params(("room" = String, Path, description = "room id"),
         ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once")),
-    responses((status = 201, body = Opened), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Scheduled), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn schedule(
     State(state): State<AppState>,
     who: StaffAuth,
     Path(room): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<ScheduleBody>,
-) -> Result<(axum::http::StatusCode, Json<Opened>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<Scheduled>), AppError> {
     let room = path_id(&room, "room")?;
-    let opened =
-        service::schedule(state.store.as_ref(), &who.session, room, body.booking, key).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(opened)))
+    let repeat = service::Repeat {
+        weeks: body.repeat_weeks,
+        include_me: body.include_me,
+    };
+    let store = state.store.as_ref();
+    let mut sessions = service::schedule(
+        store,
+        state.now(),
+        &who.session,
+        room,
+        body.booking,
+        repeat,
+        key,
+    )
+    .await?
+    .into_iter();
+    let first = sessions
+        .next()
+        .ok_or_else(|| AppError::internal("no session booked"))?;
+    let reply = Scheduled {
+        first,
+        repeats: sessions.collect(),
+    };
+    Ok((axum::http::StatusCode::CREATED, Json(reply)))
 }

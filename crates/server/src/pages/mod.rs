@@ -14,6 +14,7 @@ use crate::api::path_id;
 use crate::app::AppState;
 use crate::auth::PatientAuth;
 use crate::error::AppError;
+use crate::hours::openness;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
 use axum::Router;
@@ -22,7 +23,9 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use frontdesk_domain::{Contact, InputError, Patient, PersonName, Status};
+use frontdesk_domain::{
+    Command, Contact, InputError, Patient, PersonName, Span, Status, Timestamp, Visit, VisitId,
+};
 use serde::Deserialize;
 
 pub use render::esc;
@@ -34,6 +37,51 @@ pub fn routes() -> Router<AppState> {
         .route("/wait/{token}", get(wait))
         .route("/wait/{token}/intake", post(intake))
         .route("/wait/{token}/leave", post(leave))
+        .route("/wait/{token}/arrive", post(guest_arrive))
+        .route("/wait/{token}/closed", post(closed))
+}
+
+/// Patients whose waiting screen was closed: unless the page comes back (a reload, a phone
+/// waking up) within the grace time, the visit is marked `left`.
+#[derive(Debug, Default)]
+pub struct Departures {
+    closing: std::sync::Mutex<std::collections::HashMap<VisitId, (Visit, Timestamp)>>,
+}
+
+impl Departures {
+    /// How long a closed page may come back before the patient counts as gone.
+    pub const GRACE: Span = Span::from_secs(45);
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<VisitId, (Visit, Timestamp)>> {
+        self.closing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn closed(&self, visit: Visit, at: Timestamp) {
+        self.lock().insert(visit.id, (visit, at + Self::GRACE));
+    }
+
+    /// The page is open again.
+    pub fn back(&self, visit: VisitId) {
+        self.lock().remove(&visit);
+    }
+
+    /// Those whose grace ran out by `now` (taken off the list).
+    pub fn gone(&self, now: Timestamp) -> Vec<Visit> {
+        let mut map = self.lock();
+        let due: Vec<VisitId> = map
+            .iter()
+            .filter(|(_, (_, until))| *until <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        due.iter()
+            .filter_map(|id| map.remove(id))
+            .map(|(v, _)| v)
+            .collect()
+    }
 }
 
 /// An HTML page with the headers every patient page carries.
@@ -175,6 +223,9 @@ pub struct JoinForm {
     pub phone: String,
     #[serde(default)]
     pub email: String,
+    /// Made when the form is shown: a double-submitted form opens one visit.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 impl JoinForm {
@@ -197,11 +248,18 @@ async fn front_door(
     Path((clinic, room)): Path<(String, String)>,
 ) -> Response {
     match door(&state, &clinic, &room).await {
-        Ok((clinic, room)) => Page::new(
-            StatusCode::OK,
-            render::front_door(&clinic, &room, &JoinForm::default(), None),
-        )
-        .into_response(),
+        Ok((clinic, room)) => {
+            let open = openness(&clinic.time_zone, &room.office_hours, state.now());
+            let form = JoinForm {
+                nonce: crate::auth::new_token("").unwrap_or_default(),
+                ..JoinForm::default()
+            };
+            Page::new(
+                StatusCode::OK,
+                render::front_door(&clinic, &room, &open, &form, None),
+            )
+            .into_response()
+        }
         Err(e) => error_page(e),
     }
 }
@@ -215,10 +273,12 @@ async fn join(
         Ok(found) => found,
         Err(e) => return error_page(e),
     };
+    let at = state.now();
+    let open = openness(&clinic.time_zone, &room.office_hours, at);
     let again = |status: StatusCode, form: &JoinForm, error: &str| {
         Page::new(
             status,
-            render::front_door(&clinic, &room, form, Some(error)),
+            render::front_door(&clinic, &room, &open, form, Some(error)),
         )
         .into_response()
     };
@@ -233,7 +293,9 @@ async fn join(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, &form, &human(&e)),
     };
-    match service::arrive(state.store.as_ref(), &clinic.slug, room.id, patient).await {
+    let key = Some(form.nonce.clone()).filter(|n| !n.is_empty() && n.len() <= 100);
+    let store = state.store.as_ref();
+    match service::arrive(store, at, &clinic.slug, room.id, patient, key).await {
         Ok(opened) => match opened.patient_token {
             Some(token) => see_other(&format!("/wait/{token}")),
             None => error_page(AppError::internal("a new visit came without its token")),
@@ -241,6 +303,7 @@ async fn join(
         Err(AppError::Validation(m)) => {
             again(StatusCode::UNPROCESSABLE_ENTITY, &form, &human_message(&m))
         }
+        Err(e @ AppError::Closed { .. }) => again(StatusCode::CONFLICT, &form, &e.to_string()),
         Err(e) => error_page(e),
     }
 }
@@ -287,15 +350,14 @@ async fn waiting_screen(
     } else {
         StatusCode::OK
     };
+    let guest = me
+        .guest
+        .and_then(|g| me.visit.booking.as_ref()?.guests.get(g));
+    let name = guest.map_or(me.visit.patient.name.as_str(), |g| g.name.as_str());
+    let joining = guest.is_some_and(|g| !g.arrived) && !me.visit.status.is_terminal();
     Page::new(
         status,
-        render::waiting(
-            token,
-            me.visit.patient.name.as_str(),
-            &view,
-            &room.office_hours,
-            refused,
-        ),
+        render::waiting(token, name, &view, &room.office_hours, joining, refused),
     )
     .into_response()
 }
@@ -334,8 +396,16 @@ async fn intake(
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("q:")?.to_owned(), v.clone())))
         .collect();
-    match service::save_intake(state.store.as_ref(), &me.visit, &answers, finish).await {
-        Ok(()) => see_other(&format!("/wait/{token}")),
+    match service::save_intake(
+        state.store.as_ref(),
+        state.now(),
+        &me.visit,
+        &answers,
+        finish,
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("/wait/{token}")),
         Err(e) => {
             let text = match &e {
                 AppError::Validation(m) => human_message(m),
@@ -354,16 +424,51 @@ async fn leave(State(state): State<AppState>, Path(token): Path<String>) -> Resp
         Ok(me) => me,
         Err(res) => return res,
     };
-    let left = service::patient_command(
-        state.store.as_ref(),
-        &me.visit,
-        frontdesk_domain::Command::Leave,
-    )
-    .await;
+    let left =
+        service::patient_command(state.store.as_ref(), state.now(), &me.visit, Command::Leave)
+            .await;
     match left {
         // Already over (ended, declined, left): the screen says so.
         Ok(_) | Err(AppError::PatientConflict { .. }) => see_other(&format!("/wait/{token}")),
         Err(e) => error_page(e),
+    }
+}
+
+/// A scheduled session's guest confirms it is them and joins the provider's queue.
+async fn guest_arrive(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let me = match patient(&state, &token).await {
+        Ok(me) => me,
+        Err(res) => return res,
+    };
+    let Some(guest) = me.guest else {
+        return see_other(&format!("/wait/{token}"));
+    };
+    let store = state.store.as_ref();
+    let joined = service::patient_command(
+        store,
+        state.now(),
+        &me.visit,
+        Command::GuestArrive { guest },
+    )
+    .await;
+    match joined {
+        // Already joined, or the session is over: the screen says where things stand.
+        Ok(_) | Err(AppError::PatientConflict { .. }) | Err(AppError::Validation(_)) => {
+            see_other(&format!("/wait/{token}"))
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+/// The waiting screen was closed (sent by the page as it goes away).
+async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> StatusCode {
+    match PatientAuth::from_token(state.store.as_ref(), &token).await {
+        Ok(Some(me)) if !me.visit.status.is_terminal() && me.guest.is_none() => {
+            state.departures.closed(me.visit, state.now());
+            StatusCode::NO_CONTENT
+        }
+        Ok(_) => StatusCode::NO_CONTENT,
+        Err(e) => e.status(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! answers, staff messages, notes, room texts) goes through [`esc`]; everything else is ours.
 
 use super::{JoinForm, intake_open};
-use crate::model::{Clinic, OfficeHours, RoomInfo};
+use crate::hours::{Openness, day_name};
+use crate::model::{AfterHours, Clinic, OfficeHours, QuestionKind, RoomInfo};
 use crate::service::PatientView;
 use frontdesk_domain::Status;
 use sha2::{Digest, Sha256};
@@ -61,6 +62,13 @@ form>button{margin-top:1rem;width:100%}
 ol.messages{list-style:none;margin:0;padding:0}
 ol.messages li{background:#eef3fd;border-radius:.5rem;padding:.5rem .75rem;margin:0 0 .5rem;white-space:pre-line;overflow-wrap:anywhere}
 details summary{cursor:pointer;font-weight:600}
+label.choice{display:flex;align-items:center;gap:.6rem;font-weight:400;margin:.4rem 0;min-height:2.75rem}
+label.choice input{width:1.4rem;min-height:1.4rem;margin:0}
+fieldset.choices legend{margin-top:.75rem}
+.call{border-left:.35rem solid var(--ok)}
+.call a{display:inline-block;margin-top:.25rem;padding:.7rem 1.2rem;border-radius:.5rem;background:var(--ok);color:#fff;font-weight:700;text-decoration:none}
+.closed{border-left:.35rem solid var(--alert)}
+.place{font-size:1.15rem;font-weight:600}
 ul.hours{margin:.5rem 0 0;padding-left:1.2rem}
 [hidden]{display:none!important}
 @media (min-width:40rem){main{padding:2rem 1rem}h1{font-size:1.75rem}}
@@ -86,6 +94,10 @@ const SCRIPT: &str = r#"
   var intake = document.getElementById("intake");
   var saved = document.getElementById("intake-saved");
   var leave = document.getElementById("leave");
+  var place = document.getElementById("place");
+  var call = document.getElementById("call");
+  var callLink = document.getElementById("call-link");
+  var ownForm = false;
   var shownMessages = list.children.length;
   var stopped = false;
 
@@ -111,6 +123,16 @@ const SCRIPT: &str = r#"
     }
     shownMessages = messages.length;
     none.hidden = messages.length > 0;
+    var placeText = "";
+    if (v.position) {
+      placeText = v.position === 1 ? "You are next in line." : "You are number " + v.position + " in line.";
+      if (v.estimated_wait_minutes) { placeText += " Estimated wait: about " + v.estimated_wait_minutes + " minutes."; }
+    }
+    setText(place, placeText);
+    place.hidden = placeText === "";
+    var link = v.video_link || "";
+    if (callLink.getAttribute("href") !== link) { callLink.setAttribute("href", link); }
+    call.hidden = link === "";
     if (intake && (!w.intake || v.intake_finished)) { intake.hidden = true; }
     if (w.terminal) {
       leave.hidden = true;
@@ -141,7 +163,7 @@ const SCRIPT: &str = r#"
   }
 
   if (intake) {
-    var fields = intake.querySelectorAll("textarea[data-question]");
+    var fields = intake.querySelectorAll("[data-question]");
     Array.prototype.forEach.call(fields, function (field) {
       field.addEventListener("change", function () {
         var value = field.value.trim();
@@ -161,6 +183,16 @@ const SCRIPT: &str = r#"
       });
     });
   }
+
+  // Closing the page (not moving between our own pages) tells the clinic; if the page comes
+  // back (a reload), the next poll cancels it.
+  Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
+    f.addEventListener("submit", function () { ownForm = true; });
+  });
+  window.addEventListener("pagehide", function () {
+    if (ownForm || stopped || !navigator.sendBeacon) { return; }
+    navigator.sendBeacon("/wait/" + encodeURIComponent(token) + "/closed");
+  });
 
   if (!words[box.getAttribute("data-status")].terminal) { setTimeout(poll, 2000); }
 })();
@@ -245,22 +277,14 @@ fn emergency(info: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn office_hours(hours: &[OfficeHours]) -> String {
-    const DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
+/// The office hours, folded away unless `open` (the front door of a closed room shows them).
+fn office_hours(hours: &[OfficeHours], open: bool) -> String {
     if hours.is_empty() {
         return String::new();
     }
     let mut items = String::new();
     for h in hours {
-        let day = DAYS.get(usize::from(h.day)).copied().unwrap_or("");
+        let day = day_name(h.day);
         let _ = write!(
             items,
             "<li>{day} {}\u{2013}{}</li>",
@@ -268,8 +292,9 @@ fn office_hours(hours: &[OfficeHours]) -> String {
             esc(&h.closes)
         );
     }
+    let open = if open { " open" } else { "" };
     format!(
-        "<section class=\"card\"><details><summary>Office hours</summary>\
+        "<section class=\"card\" id=\"office-hours\"><details{open}><summary>Office hours</summary>\
          <ul class=\"hours\">{items}</ul></details></section>"
     )
 }
@@ -289,6 +314,7 @@ fn error_box(error: Option<&str>) -> String {
 pub fn front_door(
     clinic: &Clinic,
     room: &RoomInfo,
+    open: &Openness,
     form: &JoinForm,
     error: Option<&str>,
 ) -> String {
@@ -305,11 +331,41 @@ pub fn front_door(
         .filter(|s| !s.trim().is_empty())
         .map(|m| format!("<p class=\"text\">{}</p>", esc(m)))
         .unwrap_or_default();
+    let closed = match open {
+        Openness::Open => String::new(),
+        Openness::Closed { reopens } => {
+            let when = reopens
+                .as_deref()
+                .map(|r| format!(" It opens again {r}."))
+                .unwrap_or_default();
+            let then = if room.after_hours == AfterHours::Accept {
+                " You can still join the waiting room: the clinic will see you when it opens."
+            } else {
+                " Please come back during office hours. If it is urgent, see below."
+            };
+            format!(
+                "<section class=\"card closed\" id=\"closed\" role=\"status\">\
+                 <h2>The clinic is closed now</h2><p>{}</p></section>",
+                esc(&format!("We are outside office hours.{when}{then}"))
+            )
+        }
+    };
+    if !open.is_open() && room.after_hours == AfterHours::Refuse {
+        let body = format!(
+            "{header}{closed}{emergency}{hours}",
+            header = header(&clinic.name, &room.name),
+            emergency = emergency(room.emergency_info.as_deref()),
+            hours = office_hours(&room.office_hours, true),
+        );
+        let title = format!("Closed \u{2013} {} \u{2013} {}", room.name, clinic.name);
+        return document(&title, &body, false);
+    }
     let body = format!(
-        "{header}{emergency}\
+        "{header}{closed}{emergency}\
          <section class=\"card\" aria-labelledby=\"join-h\"><h2 id=\"join-h\">Join the waiting room</h2>{welcome}\
          {error}\
          <form method=\"post\" action=\"/join/{slug}/{room_id}\"{described}>\
+         <input type=\"hidden\" name=\"nonce\" value=\"{nonce}\">\
          <label for=\"name\">Your name</label>\
          <input id=\"name\" name=\"name\" autocomplete=\"name\" maxlength=\"80\" required value=\"{name}\">\
          <fieldset><legend>How can the clinic reach you?</legend>\
@@ -329,7 +385,8 @@ pub fn front_door(
         name = keep(&form.name),
         phone = keep(&form.phone),
         email = keep(&form.email),
-        hours = office_hours(&room.office_hours),
+        nonce = esc(&form.nonce),
+        hours = office_hours(&room.office_hours, false),
     );
     let title = format!("{} \u{2013} {}", room.name, clinic.name);
     document(&title, &body, false)
@@ -452,20 +509,42 @@ fn intake_section(
     }
     let mut fields = String::new();
     for (i, question) in view.intake_questions.iter().enumerate() {
+        let label = &question.label;
         let answer = match refused {
             Some((_, typed)) => typed
                 .iter()
-                .find(|(q, _)| q == question)
+                .find(|(q, _)| q == label)
                 .map(|(_, a)| a.chars().take(2_000).collect::<String>()),
-            None => view.intake.get(question).cloned(),
+            None => view.intake.get(label).cloned(),
         }
         .unwrap_or_default();
+        let q = esc(label);
+        let choices: Vec<&str> = match question.kind {
+            QuestionKind::Text => {
+                let _ = write!(
+                    fields,
+                    "<label for=\"q{i}\">{q}</label>\
+                     <textarea id=\"q{i}\" name=\"q:{q}\" data-question=\"{q}\" rows=\"2\" maxlength=\"2000\">{a}</textarea>",
+                    a = esc(&answer),
+                );
+                continue;
+            }
+            QuestionKind::YesNo => vec!["Yes", "No"],
+            QuestionKind::Choice => question.options.iter().map(String::as_str).collect(),
+        };
+        let mut radios = String::new();
+        for (j, choice) in choices.iter().enumerate() {
+            let checked = if *choice == answer { " checked" } else { "" };
+            let _ = write!(
+                radios,
+                "<label class=\"choice\" for=\"q{i}-{j}\"><input type=\"radio\" id=\"q{i}-{j}\" name=\"q:{q}\" \
+                 data-question=\"{q}\" value=\"{c}\"{checked}> {c}</label>",
+                c = esc(choice),
+            );
+        }
         let _ = write!(
             fields,
-            "<label for=\"q{i}\">{q}</label>\
-             <textarea id=\"q{i}\" name=\"q:{q}\" data-question=\"{q}\" rows=\"2\" maxlength=\"2000\">{a}</textarea>",
-            q = esc(question),
-            a = esc(&answer),
+            "<fieldset class=\"choices\"><legend>{q}</legend>{radios}</fieldset>"
         );
     }
     format!(
@@ -484,11 +563,30 @@ fn intake_section(
 }
 
 /// The waiting screen.
+/// Place in line and estimated wait, in words.
+pub fn place_words(position: Option<usize>, minutes: Option<u32>) -> String {
+    let Some(p) = position else {
+        return String::new();
+    };
+    let place = if p == 1 {
+        "You are next in line.".to_owned()
+    } else {
+        format!("You are number {p} in line.")
+    };
+    match minutes {
+        Some(0) | None => place,
+        Some(m) => format!("{place} Estimated wait: about {m} minutes."),
+    }
+}
+
+/// The waiting screen. `joining` is set for a scheduled session's guest who has not joined
+/// yet: they confirm who they are first.
 pub fn waiting(
     token: &str,
     patient_name: &str,
     view: &PatientView,
     hours: &[OfficeHours],
+    joining: bool,
     refused: Option<(&str, &[(String, String)])>,
 ) -> String {
     let (title, detail) = status_words(view.status);
@@ -510,11 +608,52 @@ pub fn waiting(
         let _ = write!(messages, "<li>{}</li>", esc(m));
     }
     let hidden = |b: bool| if b { " hidden" } else { "" };
+    if joining {
+        let body = format!(
+            "{header}\
+             <section class=\"card status\" id=\"guest\" aria-labelledby=\"guest-h\">\
+             <h2 id=\"guest-h\">Join your session</h2>{starts}\
+             <p>You are joining as <strong id=\"guest-name\">{name}</strong>. If that is not you, please do not continue: ask the clinic for your own link.</p>\
+             <form method=\"post\" action=\"/wait/{token}/arrive\"><button type=\"submit\" id=\"guest-join\">Join the session</button></form>\
+             </section>{emergency}",
+            header = header(&view.clinic, &view.room),
+            starts = view
+                .starts
+                .as_deref()
+                .map(|s| format!("<p id=\"starts\">Booked for {}</p>", esc(s)))
+                .unwrap_or_default(),
+            name = esc(patient_name),
+            token = esc(token),
+            emergency = emergency(view.emergency_info.as_deref()),
+        );
+        return document(
+            &format!("Join your session \u{2013} {}", view.room),
+            &body,
+            false,
+        );
+    }
+    let place = place_words(view.position, view.estimated_wait_minutes);
+    let starts = view
+        .starts
+        .as_deref()
+        .filter(|_| view.status == Status::Scheduled)
+        .map(|s| format!("<p id=\"starts\">Booked for {}</p>", esc(s)))
+        .unwrap_or_default();
+    let after_hours = if view.after_hours && !view.status.is_terminal() {
+        "<p class=\"hint\" id=\"after-hours\">You joined outside office hours: the clinic will see you when it opens.</p>"
+    } else {
+        ""
+    };
+    let link = view.video_link.as_deref().unwrap_or("");
     let body = format!(
         "<div id=\"wait\" data-token=\"{token}\">{header}\
          <p class=\"hint\" id=\"patient-name\">Waiting as {name}</p>\
          <section class=\"card status\" id=\"status-box\" data-status=\"{status}\" aria-live=\"polite\" aria-atomic=\"true\">\
-         <h2 id=\"status\">{title}</h2><p id=\"status-detail\">{detail}</p></section>\
+         <h2 id=\"status\">{title}</h2><p id=\"status-detail\">{detail}</p>{starts}\
+         <p class=\"place\" id=\"place\"{place_hidden}>{place}</p>{after_hours}</section>\
+         <section class=\"card call\" id=\"call\" aria-labelledby=\"call-h\"{call_hidden}>\
+         <h2 id=\"call-h\">Your call is ready</h2>\
+         <p><a id=\"call-link\" href=\"{link}\" target=\"_blank\" rel=\"noopener noreferrer\">Join the call</a></p></section>\
          <section class=\"card\" id=\"decline\" aria-labelledby=\"decline-h\"{decline_hidden}>\
          <h2 id=\"decline-h\">Note from the clinic</h2><p class=\"text\" id=\"decline-note\">{note}</p></section>\
          {emergency}{intake}{welcome}\
@@ -531,12 +670,16 @@ pub fn waiting(
         status = esc(status),
         title = esc(title),
         detail = esc(detail),
+        place_hidden = hidden(place.is_empty()),
+        place = esc(&place),
+        call_hidden = hidden(link.is_empty()),
+        link = esc(link),
         decline_hidden = hidden(note.is_empty()),
         note = esc(note),
         emergency = emergency(view.emergency_info.as_deref()),
         intake = intake_section(token, view, refused),
         none_hidden = hidden(!view.messages.is_empty()),
-        hours = office_hours(hours),
+        hours = office_hours(hours, false),
         leave_hidden = hidden(view.status.is_terminal()),
         words = status_words_json(),
     );

@@ -14,8 +14,10 @@ use async_trait::async_trait;
 use frontdesk_domain::{
     Availability, ClinicId, DomainError, Outcome, StaffId, Timestamp, Visit, VisitId,
 };
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::broadcast;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -44,6 +46,8 @@ pub enum WriteAction {
     Open {
         outcome: Box<Outcome>,
         patient_token_hash: Option<String>,
+        /// Each guest's link token hash, by guest index (scheduled sessions).
+        guest_token_hashes: Vec<String>,
     },
     Change(Decide),
 }
@@ -125,6 +129,102 @@ pub struct SnapshotData {
     pub open_visits: Vec<Visit>,
 }
 
+/// How a message goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+/// A message to send, as the notifier decides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The same key is queued once, however often the notifier decides it.
+    pub key: String,
+    pub visit: Option<VisitId>,
+    /// What it is for ("arrival", "booked", "reminder_24h", ...), for admins and tests.
+    pub kind: String,
+    pub channel: Channel,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Not sent before this time.
+    pub due_at: Timestamp,
+    /// Skipped, not sent, if the visit is over (cancelled, no-show, ended) when it falls due.
+    pub only_while_open: bool,
+}
+
+/// Where a queued message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting to be sent (first try or a retry) at `next_at`.
+    Pending,
+    /// Handed to the transport; unknown outcome if the server died meanwhile.
+    Sending,
+    Sent,
+    /// Not sent and not going to be: the visit was over, for instance.
+    Skipped,
+    /// Gave up after repeated failures, or the channel is not set up. Admins see these.
+    Failed,
+}
+
+/// A queued message with how its delivery went.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    #[schema(value_type = String)]
+    pub clinic_id: ClinicId,
+    #[schema(value_type = Option<String>)]
+    pub visit_id: Option<VisitId>,
+    pub kind: String,
+    pub channel: Channel,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    #[schema(value_type = i64)]
+    pub due_at: Timestamp,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[schema(value_type = i64)]
+    pub next_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub sent_at: Option<Timestamp>,
+    #[serde(skip)]
+    pub only_while_open: bool,
+}
+
+/// What became of one delivery attempt.
+#[derive(Clone, Debug)]
+pub enum Attempt {
+    /// About to hand it to the transport (counts an attempt).
+    Sending,
+    Sent,
+    Retry {
+        error: String,
+        next_at: Timestamp,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn create_clinic(&self, clinic: Clinic) -> Result<(), StoreError>;
@@ -184,7 +284,6 @@ pub trait Store: Send + Sync + 'static {
     /// Applies one visit command as one transaction (see the module doc).
     async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused>;
     async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError>;
-    async fn visit_for_patient(&self, token_hash: &str) -> Result<Option<Visit>, StoreError>;
     /// Every visit of the clinic not in a terminal status.
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError>;
 
@@ -197,4 +296,52 @@ pub trait Store: Send + Sync + 'static {
     async fn snapshot(&self, clinic: ClinicId) -> Result<Option<SnapshotData>, StoreError>;
     /// Live events of the clinic from now on, in seq order.
     fn subscribe(&self, clinic: ClinicId) -> broadcast::Receiver<Arc<Published>>;
+
+    /// A secret of this server's, made once and kept with the data: links it derives (a
+    /// guest's, a retried arrival's) stay the same across restarts.
+    fn secret(&self) -> [u8; 32];
+    /// A patient's (or guest's, with their index) visit by the hash of their link token.
+    async fn visit_for_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Visit, Option<usize>)>, StoreError>;
+    /// Every member of staff's alert subscriptions in the clinic.
+    async fn clinic_subscriptions(
+        &self,
+        clinic: ClinicId,
+    ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError>;
+
+    /// Clinics with events the notifier has not looked at: (clinic, last seq it looked at).
+    async fn unnotified(&self) -> Result<Vec<(ClinicId, u64)>, StoreError>;
+    /// Queues the messages (a key already queued is left alone) and records that the
+    /// notifier has looked at the clinic's events up to `through`, in one transaction.
+    async fn queue_messages(
+        &self,
+        clinic: ClinicId,
+        through: u64,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Messages due at `now`, oldest first.
+    async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError>;
+    /// Messages left `sending` by a server that stopped go back to `pending` (one process
+    /// serves a database). Returns how many.
+    async fn requeue_interrupted(&self) -> Result<usize, StoreError>;
+    async fn record_attempt(
+        &self,
+        id: i64,
+        attempt: Attempt,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The clinic's messages, newest first, optionally only those in `state`.
+    async fn deliveries(
+        &self,
+        clinic: ClinicId,
+        state: Option<DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Every scheduled session not yet started or missed, across clinics.
+    async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError>;
+    /// Updates the clinic's settings (name, time zone, video link template).
+    async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError>;
 }

@@ -6,23 +6,27 @@
 //! so they never wait on writes.
 
 use super::{
-    Committed, Idempotency, NewSession, SnapshotData, StaffSecrets, Store, StoreError, VisitWrite,
-    WriteAction, WriteRefused,
+    Attempt, Committed, Delivery, DeliveryState, Idempotency, NewMessage, NewSession, SnapshotData,
+    StaffSecrets, Store, StoreError, VisitWrite, WriteAction, WriteRefused,
 };
 use crate::events::{Event, EventBody, Published};
 use crate::model::{
-    AlertSubscription, Clinic, CommandReply, OfficeHours, RoomInfo, Session, StaffInfo, Station,
+    AfterHours, AlertSubscription, Clinic, CommandReply, OfficeHours, RoomInfo, Session, StaffInfo,
+    Station,
 };
 use async_trait::async_trait;
 use frontdesk_domain::{Availability, ClinicId, Roles, RoomId, StaffId, Timestamp, Visit, VisitId};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
+
+mod messages;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE clinics (
     id TEXT PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
@@ -110,7 +114,50 @@ CREATE TABLE idempotency (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (clinic_id, scope, key)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+ALTER TABLE clinics ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE clinics ADD COLUMN video_link_template TEXT;
+ALTER TABLE rooms ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE staff ADD COLUMN phone TEXT;
+CREATE TABLE visit_tokens (
+    token_hash TEXT PRIMARY KEY,
+    visit_id TEXT NOT NULL REFERENCES visits(id),
+    guest INTEGER
+) WITHOUT ROWID;
+CREATE TABLE server_keys (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE notifier (
+    clinic_id TEXT PRIMARY KEY REFERENCES clinics(id),
+    seq INTEGER NOT NULL
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    key TEXT NOT NULL,
+    visit_id TEXT,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    only_while_open INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    created_at INTEGER NOT NULL,
+    UNIQUE (clinic_id, key)
+);
+CREATE INDEX messages_due ON messages(state, next_at);
+CREATE INDEX messages_by_clinic ON messages(clinic_id, id);
+CREATE INDEX visits_scheduled ON visits(status) WHERE status = 'scheduled';
+"#,
+];
 
 const OPEN_STATUSES: &str = "('scheduled','requested','intake','waiting','in_call','on_hold')";
 
@@ -157,6 +204,7 @@ struct Inner {
     /// At most this many reads at once, so at most this many read connections.
     read_slots: Arc<tokio::sync::Semaphore>,
     hub: Arc<Hub>,
+    secret: [u8; 32],
     /// Dropped with the store, which ends the checkpointer.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -186,7 +234,7 @@ fn run_checkpointer(
         ticks += 1;
         if ticks.is_multiple_of(60) {
             let _ = jobs.send(Job::Other(Box::new(|conn, _| {
-                let day_ago = crate::app::now().as_millis() - 86_400_000;
+                let day_ago = crate::clock::system_now().as_millis() - 86_400_000;
                 let swept = conn
                     .execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])
                     .and_then(|_| {
@@ -291,6 +339,7 @@ impl SqliteStore {
         writer
             .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
             .map_err(db)?;
+        let secret = messages::server_secret(&writer)?;
         let (jobs, queue) = std::sync::mpsc::channel();
         let (checkpoints, stop) = std::sync::mpsc::channel();
         let checkpoint_path = path.clone();
@@ -313,6 +362,7 @@ impl SqliteStore {
                 readers: Mutex::new(Vec::new()),
                 read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 hub,
+                secret,
                 _checkpoints: checkpoints,
             }),
         })
@@ -523,22 +573,40 @@ fn visit_event_json(
     ))
 }
 
-fn room_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 8]> {
-    Ok([
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ])
+fn text_columns<const N: usize>(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; N]> {
+    let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = r.get(i)?;
+    }
+    Ok(out)
 }
 
-const ROOM_COLUMNS: &str = "id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions";
+fn room_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 9]> {
+    text_columns(r)
+}
 
-fn room_from_cols(c: [Option<String>; 8]) -> Result<RoomInfo, StoreError> {
+const ROOM_COLUMNS: &str = "id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions, settings";
+
+/// A room's front-door settings, kept together in one JSON column.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct RoomSettings {
+    #[serde(default)]
+    after_hours: AfterHours,
+    #[serde(default)]
+    show_place_in_line: bool,
+    #[serde(default)]
+    minutes_per_patient: Option<u32>,
+}
+
+fn room_settings_json(room: &RoomInfo) -> Result<String, StoreError> {
+    to_json(&RoomSettings {
+        after_hours: room.after_hours,
+        show_place_in_line: room.show_place_in_line,
+        minutes_per_patient: room.minutes_per_patient,
+    })
+}
+
+fn room_from_cols(c: [Option<String>; 9]) -> Result<RoomInfo, StoreError> {
     let [
         id,
         clinic,
@@ -548,7 +616,9 @@ fn room_from_cols(c: [Option<String>; 8]) -> Result<RoomInfo, StoreError> {
         emergency,
         waiting,
         questions,
+        settings,
     ] = c;
+    let settings: RoomSettings = from_json(settings.as_deref().unwrap_or("{}"))?;
     let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing room column"));
     Ok(RoomInfo {
         id: parse_id(&need(id)?)?,
@@ -559,6 +629,9 @@ fn room_from_cols(c: [Option<String>; 8]) -> Result<RoomInfo, StoreError> {
         emergency_info: emergency,
         waiting_message: waiting,
         intake_questions: from_json(&need(questions)?)?,
+        after_hours: settings.after_hours,
+        show_place_in_line: settings.show_place_in_line,
+        minutes_per_patient: settings.minutes_per_patient,
     })
 }
 
@@ -572,23 +645,13 @@ fn load_rooms(conn: &Connection, clinic: ClinicId) -> Result<Vec<RoomInfo>, Stor
 
 const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.availability, \
      (SELECT group_concat(room_id) FROM room_members m WHERE m.staff_id = s.id), \
-     s.password_hash, s.pin_hash";
+     s.password_hash, s.pin_hash, s.phone";
 
-fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 9]> {
-    Ok([
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ])
+fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 10]> {
+    text_columns(r)
 }
 
-fn staff_from_cols(c: [Option<String>; 9]) -> Result<(StaffInfo, StaffSecrets), StoreError> {
+fn staff_from_cols(c: [Option<String>; 10]) -> Result<(StaffInfo, StaffSecrets), StoreError> {
     let [
         id,
         clinic,
@@ -599,6 +662,7 @@ fn staff_from_cols(c: [Option<String>; 9]) -> Result<(StaffInfo, StaffSecrets), 
         rooms,
         password,
         pin,
+        phone,
     ] = c;
     let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing staff column"));
     let mut rooms: Vec<RoomId> = rooms
@@ -614,6 +678,7 @@ fn staff_from_cols(c: [Option<String>; 9]) -> Result<(StaffInfo, StaffSecrets), 
             clinic_id: parse_id(&need(clinic)?)?,
             name: need(name)?,
             email: need(email)?,
+            phone,
             roles: from_json::<Roles>(&need(roles)?)?,
             availability: parse_availability(&need(availability)?)?,
             rooms,
@@ -652,7 +717,9 @@ fn load_clinic(
     by: &str,
     value: &str,
 ) -> Result<Option<(Clinic, u64)>, StoreError> {
-    let sql = format!("SELECT id, slug, name, seq FROM clinics WHERE {by} = ?1");
+    let sql = format!(
+        "SELECT id, slug, name, seq, time_zone, video_link_template FROM clinics WHERE {by} = ?1"
+    );
     let row = conn
         .query_row(&sql, [value], |r| {
             Ok((
@@ -660,15 +727,19 @@ fn load_clinic(
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
             ))
         })
         .optional()?;
-    row.map(|(id, slug, name, seq)| {
+    row.map(|(id, slug, name, seq, time_zone, video_link_template)| {
         Ok((
             Clinic {
                 id: parse_id(&id)?,
                 slug,
                 name,
+                time_zone,
+                video_link_template,
             },
             seq as u64,
         ))
@@ -709,17 +780,18 @@ fn write_visit_in(
     {
         return Ok((saved, None));
     }
-    let (outcome, status, token_hash) = match w.action {
+    let (outcome, status, token_hash, guest_tokens) = match w.action {
         WriteAction::Open {
             outcome,
             patient_token_hash,
+            guest_token_hashes,
         } => {
             if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
                 return Err(
                     StoreError::Corrupt("opened visit does not match the write".into()).into(),
                 );
             }
-            (*outcome, 201u16, patient_token_hash)
+            (*outcome, 201u16, patient_token_hash, guest_token_hashes)
         }
         WriteAction::Change(decide) => {
             let loaded;
@@ -736,7 +808,7 @@ fn write_visit_in(
                 error,
                 visit: Box::new(current.clone()),
             })?;
-            (outcome, 200u16, None)
+            (outcome, 200u16, None, Vec::new())
         }
     };
     let visit = outcome.visit;
@@ -755,6 +827,12 @@ fn write_visit_in(
             token_hash,
             data
         ])?;
+        for (guest, hash) in guest_tokens.iter().enumerate() {
+            tx.prepare_cached(
+                "INSERT INTO visit_tokens (token_hash, visit_id, guest) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![hash, visit.id.to_string(), guest as i64])?;
+        }
     } else {
         tx.prepare_cached(
             "UPDATE visits SET room_id = ?3, status = ?4, version = ?5, data = ?6
@@ -841,8 +919,15 @@ impl Store for SqliteStore {
     async fn create_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
         self.write(move |conn, _| {
             conn.execute(
-                "INSERT INTO clinics (id, slug, name) VALUES (?1, ?2, ?3)",
-                params![clinic.id.to_string(), clinic.slug, clinic.name],
+                "INSERT INTO clinics (id, slug, name, time_zone, video_link_template)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    clinic.id.to_string(),
+                    clinic.slug,
+                    clinic.name,
+                    clinic.time_zone,
+                    clinic.video_link_template
+                ],
             )?;
             Ok(())
         })
@@ -864,11 +949,12 @@ impl Store for SqliteStore {
         self.write(move |conn, hub| {
             let tx = conn.transaction()?;
             tx.execute(
-                "INSERT INTO rooms (id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO rooms (id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions, settings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, provider_id = excluded.provider_id,
                    office_hours = excluded.office_hours, emergency_info = excluded.emergency_info,
-                   waiting_message = excluded.waiting_message, intake_questions = excluded.intake_questions
+                   waiting_message = excluded.waiting_message, intake_questions = excluded.intake_questions,
+                   settings = excluded.settings
                  WHERE rooms.clinic_id = excluded.clinic_id",
                 params![
                     room.id.to_string(),
@@ -878,7 +964,8 @@ impl Store for SqliteStore {
                     to_json(&room.office_hours)?,
                     room.emergency_info,
                     room.waiting_message,
-                    to_json(&room.intake_questions)?
+                    to_json(&room.intake_questions)?,
+                    room_settings_json(&room)?
                 ],
             )?;
             let clinic = room.clinic_id;
@@ -895,7 +982,7 @@ impl Store for SqliteStore {
                     published.push(record_event(&tx, clinic, at, EventBody::Staff { staff })?);
                 }
             }
-            published.push(record_event(&tx, clinic, at, EventBody::Room { room })?);
+            published.push(record_event(&tx, clinic, at, EventBody::Room { room: Box::new(room) })?);
             tx.commit()?;
             let seq = published.last().map_or(0, |p| p.seq);
             for p in published {
@@ -919,8 +1006,8 @@ impl Store for SqliteStore {
         self.write(move |conn, hub| {
             let tx = conn.transaction()?;
             tx.execute(
-                "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash, pin_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash, pin_hash, phone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     staff.id.to_string(),
                     staff.clinic_id.to_string(),
@@ -929,7 +1016,8 @@ impl Store for SqliteStore {
                     to_json(&staff.roles)?,
                     availability_str(staff.availability),
                     secrets.password_hash,
-                    secrets.pin_hash
+                    secrets.pin_hash,
+                    staff.phone
                 ],
             )?;
             for room in &staff.rooms {
@@ -1208,18 +1296,6 @@ impl Store for SqliteStore {
         self.read(move |c| load_visit(c, clinic, id)).await
     }
 
-    async fn visit_for_patient(&self, token_hash: &str) -> Result<Option<Visit>, StoreError> {
-        let token_hash = token_hash.to_owned();
-        self.read(move |c| {
-            let data: Option<String> = c
-                .prepare_cached("SELECT data FROM visits WHERE patient_token_hash = ?1")?
-                .query_row([token_hash], |r| r.get(0))
-                .optional()?;
-            data.map(|d| from_json(&d)).transpose()
-        })
-        .await
-    }
-
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError> {
         self.read(move |c| load_open_visits(c, clinic)).await
     }
@@ -1267,6 +1343,97 @@ impl Store for SqliteStore {
 
     fn subscribe(&self, clinic: ClinicId) -> broadcast::Receiver<Arc<Published>> {
         self.inner.hub.sender(clinic).subscribe()
+    }
+
+    fn secret(&self) -> [u8; 32] {
+        self.inner.secret
+    }
+
+    async fn visit_for_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Visit, Option<usize>)>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| messages::visit_for_token(c, &token_hash))
+            .await
+    }
+
+    async fn clinic_subscriptions(
+        &self,
+        clinic: ClinicId,
+    ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
+        self.read(move |c| messages::clinic_subscriptions(c, clinic))
+            .await
+    }
+
+    async fn unnotified(&self) -> Result<Vec<(ClinicId, u64)>, StoreError> {
+        self.read(messages::unnotified).await
+    }
+
+    async fn queue_messages(
+        &self,
+        clinic: ClinicId,
+        through: u64,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| messages::queue(conn, clinic, through, &messages, now))
+            .await
+    }
+
+    async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        self.read(move |c| messages::due(c, now, limit)).await
+    }
+
+    async fn requeue_interrupted(&self) -> Result<usize, StoreError> {
+        self.write(|conn, _| messages::requeue_interrupted(conn))
+            .await
+    }
+
+    async fn record_attempt(
+        &self,
+        id: i64,
+        attempt: Attempt,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| messages::record_attempt(conn, id, &attempt, now))
+            .await
+    }
+
+    async fn deliveries(
+        &self,
+        clinic: ClinicId,
+        state: Option<DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.read(move |c| messages::deliveries(c, clinic, state, limit))
+            .await
+    }
+
+    async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT data FROM visits WHERE status = 'scheduled'")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| from_json(&r?)).collect()
+        })
+        .await
+    }
+
+    async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
+        self.write(move |conn, _| {
+            conn.execute(
+                "UPDATE clinics SET name = ?2, time_zone = ?3, video_link_template = ?4 WHERE id = ?1",
+                params![
+                    clinic.id.to_string(),
+                    clinic.name,
+                    clinic.time_zone,
+                    clinic.video_link_template
+                ],
+            )?;
+            Ok(())
+        })
+        .await
     }
 }
 

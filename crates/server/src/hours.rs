@@ -1,0 +1,166 @@
+//! Office hours in the clinic's own time zone: whether a room is open at an instant, when it
+//! opens next, and clinic-local times in words for pages and messages.
+
+use crate::model::OfficeHours;
+use frontdesk_domain::Timestamp;
+use jiff::tz::TimeZone;
+
+/// Whether a room takes patients now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Openness {
+    Open,
+    /// Closed; `reopens` says when in words ("today at 09:00", "Monday at 09:00"), if ever.
+    Closed {
+        reopens: Option<String>,
+    },
+}
+
+impl Openness {
+    pub fn is_open(&self) -> bool {
+        matches!(self, Openness::Open)
+    }
+}
+
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// The name of weekday `day` (0 = Monday).
+pub fn day_name(day: u8) -> &'static str {
+    DAYS.get(usize::from(day)).copied().unwrap_or("?")
+}
+
+/// "HH:MM" as minutes after midnight.
+pub fn minutes_of(hhmm: &str) -> Option<u16> {
+    let (h, m) = hhmm.split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60 && hhmm.len() == 5).then_some(h * 60 + m)
+}
+
+/// The clinic's time zone, or why it is not one.
+pub fn time_zone(name: &str) -> Result<TimeZone, String> {
+    TimeZone::get(name).map_err(|_| format!("{name:?} is not a known time zone"))
+}
+
+fn zoned(tz_name: &str, at: Timestamp) -> Option<jiff::Zoned> {
+    let tz = time_zone(tz_name).ok()?;
+    Some(
+        jiff::Timestamp::from_millisecond(at.as_millis())
+            .ok()?
+            .to_zoned(tz),
+    )
+}
+
+/// Whether a room with `hours` is open at `at` in the clinic's zone. No hours: always open.
+/// An unknown zone counts as UTC, so a typo never closes a clinic silently forever.
+pub fn openness(tz_name: &str, hours: &[OfficeHours], at: Timestamp) -> Openness {
+    if hours.is_empty() {
+        return Openness::Open;
+    }
+    let Some(now) = zoned(tz_name, at).or_else(|| zoned("UTC", at)) else {
+        return Openness::Open;
+    };
+    let today = now.weekday().to_monday_zero_offset() as u8;
+    let minute = now.hour() as u16 * 60 + now.minute() as u16;
+    let spans = |day: u8| {
+        hours
+            .iter()
+            .filter(move |h| h.day == day)
+            .filter_map(|h| Some((minutes_of(&h.opens)?, minutes_of(&h.closes)?)))
+    };
+    if spans(today).any(|(o, c)| o <= minute && minute < c) {
+        return Openness::Open;
+    }
+    let reopens = (0..7u8).find_map(|ahead| {
+        let day = (today + ahead) % 7;
+        let first = spans(day)
+            .map(|(o, _)| o)
+            .filter(|&o| ahead > 0 || o > minute)
+            .min()?;
+        let when = match ahead {
+            0 => "today".to_owned(),
+            1 => "tomorrow".to_owned(),
+            _ => day_name(day).to_owned(),
+        };
+        Some(format!("{when} at {:02}:{:02}", first / 60, first % 60))
+    });
+    Openness::Closed { reopens }
+}
+
+/// A clinic-local date and time in words: "Tuesday 24 November, 09:30 (Australia/Sydney)".
+pub fn local_words(tz_name: &str, at: Timestamp) -> String {
+    match zoned(tz_name, at) {
+        Some(z) => format!("{} ({tz_name})", z.strftime("%A %-d %B, %H:%M")),
+        None => format!("{} UTC", at.as_millis() / 1000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(day: u8, opens: &str, closes: &str) -> OfficeHours {
+        OfficeHours {
+            day,
+            opens: opens.into(),
+            closes: closes.into(),
+        }
+    }
+
+    /// 2026-11-23 is a Monday.
+    fn at(local: &str, tz: &str) -> Timestamp {
+        let z: jiff::Zoned = format!("2026-11-23T{local}[{tz}]").parse().unwrap();
+        Timestamp::from_millis(z.timestamp().as_millisecond())
+    }
+
+    #[test]
+    fn open_inside_the_hours_of_the_clinic_zone_only() {
+        let week: Vec<_> = (0..5).map(|d| hours(d, "09:00", "17:00")).collect();
+        let tz = "Australia/Sydney";
+        assert!(openness(tz, &week, at("09:00:00", tz)).is_open());
+        assert!(openness(tz, &week, at("16:59:00", tz)).is_open());
+        assert_eq!(
+            openness(tz, &week, at("17:00:00", tz)),
+            Openness::Closed {
+                reopens: Some("tomorrow at 09:00".into())
+            }
+        );
+        assert_eq!(
+            openness(tz, &week, at("07:30:00", tz)),
+            Openness::Closed {
+                reopens: Some("today at 09:00".into())
+            }
+        );
+        // 09:30 in Sydney is the evening before in UTC: closed there, open here.
+        assert!(!openness("UTC", &week, at("09:30:00", tz)).is_open());
+    }
+
+    #[test]
+    fn friday_evening_reopens_monday_and_no_hours_is_always_open() {
+        let week: Vec<_> = (0..5).map(|d| hours(d, "09:00", "17:00")).collect();
+        let friday_night =
+            Timestamp::from_millis(at("20:00:00", "UTC").as_millis() + 4 * 86_400_000);
+        assert_eq!(
+            openness("UTC", &week, friday_night),
+            Openness::Closed {
+                reopens: Some("Monday at 09:00".into())
+            }
+        );
+        assert!(openness("UTC", &[], friday_night).is_open());
+    }
+
+    #[test]
+    fn local_words_name_the_day_and_zone() {
+        let tz = "Europe/London";
+        assert_eq!(
+            local_words(tz, at("14:05:00", tz)),
+            "Monday 23 November, 14:05 (Europe/London)"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! What the server does on its own, beside answering requests, every `background_tick`:
+//!
+//! 1. **Notify.** Reads each clinic's events past the notifier's mark and queues the emails
+//!    and texts they call for ([`compose`]), moving the mark in the same transaction. A crash
+//!    before that commit reads the same events again; a message's key keeps it queued once.
+//! 2. **Deliver.** Sends what is due from the queue, oldest first, and records each attempt:
+//!    sent; tried again later with a growing delay; or failed for good (admins list failures).
+//!    A message is marked `sending` before it goes out; one left `sending` by a crash goes
+//!    out again at the next start (see [`transport`] for how a receiver can drop a repeat).
+//!    Reminders of a session that is over by the time they fall due are skipped.
+//! 3. **Keep time.** A patient whose waiting page closed and did not come back is marked
+//!    `left`; a scheduled session no guest came to is marked `no_show` once it is
+//!    `no_show_after` past its start.
+//!
+//! Every time read here comes from the server's clock, so tests move it instead of waiting.
+
+pub mod compose;
+pub mod transport;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::service;
+use crate::store::{Attempt, Channel, Delivery};
+use frontdesk_domain::{Command, Span};
+use std::collections::HashMap;
+use transport::SendError;
+
+/// Tries before a message counts as failed.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Delay before try `attempts + 1`: 30 s, 1 min, 2 min, … at most an hour.
+pub fn retry_delay(attempts: u32) -> Span {
+    let secs = 30i64 << attempts.saturating_sub(1).min(7);
+    Span::from_secs(secs.min(3600))
+}
+
+/// Runs until the task is dropped. `base_url` is where the patient pages are served.
+pub async fn run(state: AppState, base_url: String) {
+    match state.store.requeue_interrupted().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(messages = n, "sending again what a stopped server left"),
+        Err(e) => tracing::warn!(error = %e, "cannot look for interrupted messages"),
+    }
+    let mut tick = tokio::time::interval(state.settings.background_tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = notify(&state, &base_url).await {
+            tracing::warn!(error = %e, "notifier: will try again");
+        }
+        if let Err(e) = deliver(&state).await {
+            tracing::warn!(error = %e, "delivery: will try again");
+        }
+        if let Err(e) = keep_time(&state).await {
+            tracing::warn!(error = %e, "timers: will try again");
+        }
+    }
+}
+
+/// Events read per clinic per round.
+const PAGE: u32 = 500;
+
+async fn notify(state: &AppState, base_url: &str) -> Result<(), AppError> {
+    let store = state.store.as_ref();
+    for (clinic_id, mark) in store.unnotified().await? {
+        let events = store.events_after(clinic_id, mark, PAGE).await?;
+        let Some(through) = events.last().map(|e| e.seq) else {
+            continue;
+        };
+        let Some(clinic) = store.clinic(clinic_id).await? else {
+            continue;
+        };
+        let rooms = store.rooms(clinic_id).await?;
+        let staff = store.staff(clinic_id).await?;
+        let subscriptions = store.clinic_subscriptions(clinic_id).await?;
+        let secret = store.secret();
+        let wide = compose::Clinicwide {
+            clinic: &clinic,
+            rooms: &rooms,
+            staff: &staff,
+            subscriptions: &subscriptions,
+            base_url,
+            secret: &secret,
+        };
+        let messages = events.iter().flat_map(|e| wide.messages_for(e)).collect();
+        store
+            .queue_messages(clinic_id, through, messages, state.now())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Messages sent per round at most.
+const BATCH: u32 = 50;
+
+async fn deliver(state: &AppState) -> Result<(), AppError> {
+    let store = state.store.as_ref();
+    let due = store.due_messages(state.now(), BATCH).await?;
+    // Whether each session a reminder is about is still on, read once per round.
+    let mut open: HashMap<frontdesk_domain::VisitId, bool> = HashMap::new();
+    for m in due {
+        if m.only_while_open
+            && let Some(v) = m.visit_id
+        {
+            let on = match open.get(&v) {
+                Some(on) => *on,
+                None => {
+                    let visit = store.visit(m.clinic_id, v).await?;
+                    let on = visit.is_some_and(|v| !v.status.is_terminal());
+                    open.insert(v, on);
+                    on
+                }
+            };
+            if !on {
+                let reason = "the session is over".to_owned();
+                store
+                    .record_attempt(m.id, Attempt::Skipped { reason }, state.now())
+                    .await?;
+                continue;
+            }
+        }
+        let outcome = send(state, &m).await;
+        let now = state.now();
+        let attempt = match outcome {
+            Ok(()) => Attempt::Sent,
+            Err(SendError::Temporary(error)) if m.attempts + 1 < MAX_ATTEMPTS => {
+                tracing::info!(id = m.id, %error, "message not sent; will try again");
+                Attempt::Retry {
+                    error,
+                    next_at: now + retry_delay(m.attempts + 1),
+                }
+            }
+            Err(SendError::Temporary(error) | SendError::Permanent(error)) => {
+                tracing::warn!(id = m.id, %error, "message failed");
+                Attempt::Failed { error }
+            }
+        };
+        store.record_attempt(m.id, attempt, now).await?;
+    }
+    Ok(())
+}
+
+async fn send(state: &AppState, m: &Delivery) -> Result<(), SendError> {
+    let t = &state.settings.transports;
+    let not_set_up =
+        |what: &str| SendError::Permanent(format!("{what} is not set up on this server"));
+    match m.channel {
+        Channel::Email => {
+            let mailer = t.email.as_ref().ok_or_else(|| not_set_up("email"))?;
+            mark_sending(state, m).await?;
+            mailer.send(m).await
+        }
+        Channel::Sms => {
+            let hook = t.sms.as_ref().ok_or_else(|| not_set_up("SMS"))?;
+            mark_sending(state, m).await?;
+            hook.send(m).await
+        }
+    }
+}
+
+async fn mark_sending(state: &AppState, m: &Delivery) -> Result<(), SendError> {
+    state
+        .store
+        .record_attempt(m.id, Attempt::Sending, state.now())
+        .await
+        .map_err(|e| SendError::Temporary(e.to_string()))
+}
+
+async fn keep_time(state: &AppState) -> Result<(), AppError> {
+    let store = state.store.as_ref();
+    let now = state.now();
+    for visit in state.departures.gone(now) {
+        // Already over or moved on (seen, declined): nothing to do.
+        let _ = service::system_command(store, now, &visit, Command::Leave).await;
+    }
+    let after = Span::from_millis(state.settings.no_show_after.as_millis() as i64);
+    for visit in store.scheduled_visits().await? {
+        let Some(b) = &visit.booking else { continue };
+        if b.starts_at + after <= now {
+            let _ = service::system_command(store, now, &visit, Command::MarkNoShow).await;
+        }
+    }
+    Ok(())
+}
+
+/// Where the patient pages are, for links in messages.
+pub fn base_url(public_url: Option<&str>, bound: std::net::SocketAddr) -> String {
+    match public_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => format!("http://{bound}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        let secs: Vec<i64> = (1..=9).map(|a| retry_delay(a).as_millis() / 1000).collect();
+        assert_eq!(secs, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+}

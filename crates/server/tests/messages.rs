@@ -1,0 +1,409 @@
+//! Email and SMS, end to end: a real SMTP server and a real SMS webhook on loopback receive
+//! what the server sends, and the server's clock is moved (not slept) to the times reminders
+//! fall due.
+
+mod common;
+
+use common::sinks::{SmsSink, SmtpMode, SmtpSink};
+use common::{ADMIN, PRIYA, RECEPTION, SCHEDULER, TestApp, eventually};
+use frontdesk_domain::Timestamp;
+use frontdesk_server::Clock;
+use frontdesk_server::messages::transport::{Mailer, SmsHook};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const HOUR: i64 = 3_600_000;
+
+struct Rig {
+    app: TestApp,
+    clock: Clock,
+    smtp: SmtpSink,
+    sms: SmsSink,
+}
+
+async fn rig(smtp_mode: SmtpMode, with_sms: bool) -> Rig {
+    let smtp = SmtpSink::start(smtp_mode).await;
+    let sms = SmsSink::start().await;
+    let clock = Clock::system();
+    let (c, smtp_url, sms_url) = (clock.clone(), smtp.url(), sms.url.clone());
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = Duration::from_millis(50);
+        s.transports.email =
+            Some(Mailer::new(&smtp_url, "Demo Clinic <desk@demo.clinic>").unwrap());
+        if with_sms {
+            s.transports.sms = Some(SmsHook::new(&sms_url).unwrap());
+        }
+    })
+    .await;
+    Rig {
+        app,
+        clock,
+        smtp,
+        sms,
+    }
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+/// The join link in a message body.
+fn link_in(text: &str) -> String {
+    let start = text.find("http://").expect("a link in the message");
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_and_1h() {
+    let Rig {
+        app,
+        clock,
+        smtp,
+        sms,
+    } = rig(SmtpMode::Accept, true).await;
+    let scheduler = app.sign_in(SCHEDULER).await;
+    let starts = clock.now().as_millis() + 72 * HOUR;
+    let booking = json!({
+        "booking": {
+            "provider": app.staff_id(PRIYA.0),
+            "starts_at": starts,
+            "guests": [
+                {"name": "Ana Guest", "contact": {"email": "ana@example.org"}},
+                {"name": "Ben Guest", "contact": {"phone": "+61 400 111 222"}}
+            ],
+            "service_type": "Follow-up",
+            "location": "Video"
+        },
+        "repeat_weeks": 2,
+        "include_me": true
+    });
+    let room = app.room("Dr. Shah's room");
+    let booked = app
+        .send(
+            Method::POST,
+            &format!("/v1/rooms/{room}/scheduled"),
+            Some(&scheduler),
+            Some(booking),
+            &[],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let first = booked.body["visit"]["id"].as_str().unwrap().to_owned();
+    let second = booked.body["repeats"][0]["visit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        booked.body["repeats"][0]["visit"]["booking"]["starts_at"],
+        starts + 7 * 24 * HOUR
+    );
+    let scheduler_id = app.staff_id(SCHEDULER.0);
+    assert_eq!(
+        booked.body["visit"]["booking"]["staff"],
+        json!([scheduler_id]),
+        "include me"
+    );
+    let ben = "+61400111222";
+
+    // Booked: everyone hears, once per session.
+    eventually(10, "booking messages", || async {
+        (smtp.to("ana@example.org", "is booked").len() == 2
+            && sms.to(ben, "is booked").len() == 2
+            && smtp.to("priya@demo.clinic", "Session booked").len() == 2
+            && smtp.to("scheduler@demo.clinic", "Session booked").len() == 2)
+            .then_some(())
+    })
+    .await;
+    let ana_booked = &smtp.to("ana@example.org", "is booked")[0];
+    assert!(
+        ana_booked.body().contains("Follow-up"),
+        "{}",
+        ana_booked.body()
+    );
+    assert!(
+        ana_booked.body().contains("Dr. Priya Shah"),
+        "{}",
+        ana_booked.body()
+    );
+    assert!(
+        !ana_booked.body().contains("/wait/"),
+        "the link comes an hour before"
+    );
+    assert!(smtp.to("ana@example.org", "Reminder").is_empty());
+
+    // A day before the first session.
+    clock.set(at(starts - 24 * HOUR + 1_000));
+    eventually(10, "24-hour reminders", || async {
+        (smtp.to("ana@example.org", "Reminder").len() == 1 && sms.to(ben, "Reminder").len() == 1)
+            .then_some(())
+    })
+    .await;
+    assert!(smtp.to("ana@example.org", "starts soon").is_empty());
+
+    // An hour before: the link.
+    clock.set(at(starts - HOUR + 1_000));
+    let mail = eventually(10, "1-hour reminders", || async {
+        let mail = smtp.to("ana@example.org", "starts soon");
+        (mail.len() == 1 && sms.to(ben, "starts soon").len() == 1).then(|| mail[0].clone())
+    })
+    .await;
+    let ana_link = link_in(&mail.body());
+    let ben_link = link_in(&sms.to(ben, "starts soon")[0].body);
+    assert_ne!(ana_link, ben_link, "each guest has their own link");
+
+    // Ana opens her link, confirms it is her and joins: she waits in Dr. Shah's queue.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(&ana_link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Join your session"), "{html}");
+    assert!(html.contains("Ana Guest"));
+    let joined = http
+        .post(format!("{ana_link}/arrive"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    // Days later by the clock: sessions signed in earlier have expired.
+    let priya = app.sign_in(PRIYA).await;
+    let scheduler = app.sign_in(SCHEDULER).await;
+    let visit = app.visit(&priya, &first).await;
+    assert_eq!(visit["status"], "waiting");
+    assert_eq!(visit["booking"]["guests"][0]["arrived"], true);
+    assert_eq!(visit["booking"]["guests"][1]["arrived"], false);
+    let html = http
+        .get(&ana_link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("You are in the waiting room"), "{html}");
+
+    // The second week is cancelled: its guests and provider hear, its reminders never go.
+    let cancelled = app
+        .command(
+            &scheduler,
+            &second,
+            "cancel",
+            1,
+            Some(json!({"note": "Dr. Shah is away that week"})),
+        )
+        .await;
+    assert_eq!(cancelled.status_of_visit(), "cancelled");
+    eventually(10, "cancellation messages", || async {
+        (smtp.to("ana@example.org", "cancelled").len() == 1
+            && sms.to(ben, "cancelled").len() == 1
+            && smtp.to("priya@demo.clinic", "cancelled").len() == 1)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        smtp.to("ana@example.org", "cancelled")[0]
+            .body()
+            .contains("Dr. Shah is away that week")
+    );
+    clock.set(at(starts + 7 * 24 * HOUR - HOUR + 1_000));
+    let admin = app.sign_in(ADMIN).await;
+    eventually(10, "the cancelled week's reminders skipped", || async {
+        let skipped = app.get("/v1/deliveries?state=skipped", &admin).await.body;
+        let of_second = skipped
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["visit_id"] == second.as_str())
+            .count();
+        (of_second == 4).then_some(())
+    })
+    .await;
+    // Each message went exactly once.
+    assert_eq!(smtp.to("ana@example.org", "Reminder").len(), 1);
+    assert_eq!(smtp.to("ana@example.org", "starts soon").len(), 1);
+    assert_eq!(sms.to(ben, "starts soon").len(), 1);
+    let ids: std::collections::BTreeSet<String> = smtp
+        .received()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(ids.len(), smtp.received().len(), "no email went twice");
+}
+
+#[tokio::test]
+async fn staff_subscribed_by_email_and_sms_hear_of_arrivals_and_a_declined_patient_gets_the_note() {
+    let Rig { app, smtp, sms, .. } = rig(SmtpMode::Accept, true).await;
+    let admin = app.sign_in(ADMIN).await;
+    let reception_room = app.room("Reception");
+    let nina = app
+        .send(
+            Method::POST,
+            "/v1/staff",
+            Some(&admin),
+            Some(json!({
+                "name": "Nina Nurse", "email": "nina@demo.clinic", "roles": ["receptionist"],
+                "password": "nina-password", "phone": "+61 400 999 888",
+                "rooms": [reception_room]
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(nina.status, StatusCode::CREATED, "{:?}", nina.body);
+    let nina = app.sign_in(("nina@demo.clinic", "nina-password")).await;
+    let subscribed = app
+        .send(
+            Method::PUT,
+            "/v1/me/alerts",
+            Some(&nina),
+            Some(json!([{"room_id": reception_room, "desktop": true, "email": true, "sms": true}])),
+            &[],
+        )
+        .await;
+    assert_eq!(subscribed.status, StatusCode::OK, "{:?}", subscribed.body);
+
+    let arrived = app
+        .send(
+            Method::POST,
+            &format!("/v1/join/demo/{reception_room}"),
+            None,
+            Some(json!({"name": "Pat Patient", "email": "pat@example.org"})),
+            &[],
+        )
+        .await;
+    assert_eq!(arrived.status, StatusCode::CREATED, "{:?}", arrived.body);
+    let id = arrived.body["visit"]["id"].as_str().unwrap().to_owned();
+    eventually(10, "arrival alerts", || async {
+        (smtp
+            .to("nina@demo.clinic", "Pat Patient is waiting in Reception")
+            .len()
+            == 1
+            && sms
+                .to("+61400999888", "Pat Patient is waiting in Reception")
+                .len()
+                == 1)
+            .then_some(())
+    })
+    .await;
+    let text = &sms.to("+61400999888", "waiting")[0];
+    assert!(text.idempotency_key.starts_with("frontdesk-"), "{text:?}");
+
+    let declined = app
+        .command(
+            &nina,
+            &id,
+            "decline",
+            arrived.version(),
+            Some(json!({"note": "Please see your GP today; we are full."})),
+        )
+        .await;
+    assert_eq!(
+        declined.status_of_visit(),
+        "declined",
+        "{:?}",
+        declined.body
+    );
+    let note = eventually(10, "the decline note", || async {
+        smtp.to("pat@example.org", "A note from").pop()
+    })
+    .await;
+    assert!(
+        note.body()
+            .contains("Please see your GP today; we are full."),
+        "{}",
+        note.body()
+    );
+    // Nobody who did not ask is told anything.
+    assert!(smtp.to("reception@demo.clinic", "").is_empty());
+    assert!(smtp.to("priya@demo.clinic", "").is_empty());
+    assert_eq!(smtp.to("nina@demo.clinic", "waiting").len(), 1);
+}
+
+#[tokio::test]
+async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_to_admins() {
+    let Rig {
+        app, clock, smtp, ..
+    } = rig(SmtpMode::TryLater, false).await;
+    let admin = app.sign_in(ADMIN).await;
+    let reception = app.sign_in(RECEPTION).await;
+    let room = app.room("Reception");
+    let arrived = app
+        .send(
+            Method::POST,
+            &format!("/v1/join/demo/{room}"),
+            None,
+            Some(json!({"name": "Rae R.", "email": "rae@example.org", "phone": "+61 400 222 333"})),
+            &[],
+        )
+        .await;
+    let id = arrived.body["visit"]["id"].as_str().unwrap().to_owned();
+    let declined = app
+        .command(
+            &reception,
+            &id,
+            "decline",
+            arrived.version(),
+            Some(json!({"note": "Closed for a staff meeting"})),
+        )
+        .await;
+    assert_eq!(declined.status_of_visit(), "declined");
+
+    let deliveries = |state: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.get(&format!("/v1/deliveries?state={state}"), admin)
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    // SMS is not set up here: that one fails at once, and says why.
+    let failed: Vec<Value> = eventually(10, "the SMS failure", || async {
+        Some(deliveries("failed").await).filter(|f| !f.is_empty())
+    })
+    .await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["channel"], "sms");
+    assert_eq!(failed[0]["last_error"], "SMS is not set up on this server");
+    // The email was tried once, refused for now, and waits about 30 s for its next try.
+    let pending = eventually(10, "the first try", || async {
+        let p = deliveries("pending").await;
+        p.into_iter().find(|d| d["attempts"] == 1)
+    })
+    .await;
+    assert!(
+        pending["last_error"].as_str().unwrap().contains("451"),
+        "{pending}"
+    );
+    let wait = pending["next_at"].as_i64().unwrap() - clock.now().as_millis();
+    assert!((20_000..=31_000).contains(&wait), "{wait}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        deliveries("pending").await[0]["attempts"],
+        1,
+        "not before its time"
+    );
+
+    clock.advance(frontdesk_domain::Span::from_secs(31));
+    eventually(10, "the second try", || async {
+        (deliveries("pending").await[0]["attempts"] == 2).then_some(())
+    })
+    .await;
+    smtp.set_mode(SmtpMode::Accept);
+    clock.advance(frontdesk_domain::Span::from_secs(61));
+    eventually(10, "sent on the third try", || async {
+        (smtp.to("rae@example.org", "A note from").len() == 1).then_some(())
+    })
+    .await;
+    let sent = deliveries("sent").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["attempts"], 3);
+    // Only admins see deliveries.
+    let denied = app.get("/v1/deliveries", &reception).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
