@@ -250,6 +250,9 @@ pub struct Opened {
     pub visit: Visit,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_token: Option<String>,
+    /// A retry answered from the first time (told by the `Idempotent-Replayed` header).
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 async fn open_visit(
@@ -299,6 +302,7 @@ async fn open_visit(
             seq: c.reply.seq,
             visit: c.reply.visit,
             patient_token: Some(token),
+            replayed: c.replayed,
         }),
         Err(r) => Err(refusal(store, clinic, r).await),
     }

@@ -159,3 +159,106 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+async fn sign_in_as(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
+    let res: Value = http
+        .post(format!("{url}/v1/auth/sign-in"))
+        .json(&json!({"clinic": "demo", "email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    res["token"].as_str().unwrap().to_owned()
+}
+
+async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value> {
+    let res: Value = http
+        .get(format!("{url}/v1/deliveries"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    res.as_array().unwrap().clone()
+}
+
+/// A message is due and being handed to the relay when the server is killed outright; after
+/// the restart it goes out, and every message of the booking arrives exactly once.
+#[tokio::test]
+async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart() {
+    use common::sinks::{SmtpMode, SmtpSink};
+    common::init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("frontdesk.db");
+    let (provider, room) = {
+        let store = SqliteStore::open(&db, 16).unwrap();
+        let demo = demo::seed_demo(&store, HashCost::Fast).await.unwrap();
+        let priya = demo.staff_by_email("priya@demo.clinic").unwrap().id;
+        let room = demo
+            .rooms
+            .iter()
+            .find(|r| r.provider == Some(priya))
+            .unwrap()
+            .id;
+        (priya, room)
+    };
+    // The relay takes the connection and then says nothing: a send hangs mid-way.
+    let smtp = SmtpSink::start(SmtpMode::Stall).await;
+    let smtp_url = smtp.url();
+    let args = ["--smtp-url", &smtp_url, "--background-tick-ms", "50"];
+    let bin = env!("CARGO_BIN_EXE_frontdesk-server");
+    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let http = reqwest::Client::new();
+    let scheduler = sign_in_as(&http, &url, "scheduler@demo.clinic", "demo-scheduler").await;
+    let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // Thirty minutes ahead: the booking and the link (due at once) go to the guest.
+    let booked = http
+        .post(format!("{url}/v1/rooms/{room}/scheduled"))
+        .bearer_auth(&scheduler)
+        .json(
+            &json!({"booking": {"provider": provider, "starts_at": now + 30 * 60_000,
+            "guests": [{"name": "Gia Guest", "contact": {"email": "gia@example.org"}}]}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), 201);
+    common::eventually(10, "a message stuck mid-send", || async {
+        let d = deliveries(&http, &url, &admin).await;
+        (d.len() == 3 && d.iter().any(|m| m["state"] == "sending")).then_some(())
+    })
+    .await;
+    assert!(smtp.received().is_empty());
+    child.kill().unwrap(); // SIGKILL: the send in flight and the queue's bookkeeping die here.
+    child.wait().unwrap();
+
+    smtp.set_mode(SmtpMode::Accept);
+    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    common::eventually(15, "every message sent after the restart", || async {
+        let d = deliveries(&http, &url, &admin).await;
+        d.iter().all(|m| m["state"] == "sent").then_some(())
+    })
+    .await;
+    // A little longer, in case anything were to go twice.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(smtp.to("gia@example.org", "is booked").len(), 1);
+    assert_eq!(smtp.to("gia@example.org", "starts soon").len(), 1);
+    assert_eq!(smtp.to("priya@demo.clinic", "Session booked").len(), 1);
+    assert_eq!(smtp.received().len(), 3);
+    let d = deliveries(&http, &url, &admin).await;
+    assert_eq!(
+        d.iter().filter(|m| m["attempts"] == 2).count(),
+        1,
+        "the interrupted one was tried again: {d:?}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -837,6 +837,11 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     let item = queue_item(&app, &staff, "Gia Browser").await;
     assert_eq!(item["intake"]["Reason for visit"], "Sore throat");
     browser.type_into("#q1", "2 March 1990").await;
+    // A yes/no question is a pair of radio buttons, saved when chosen.
+    browser.click("#q2-0").await;
+    browser
+        .wait_for_text("#intake-saved", "Answer saved.")
+        .await;
     browser.click("#intake-done").await;
     browser
         .wait_for_text("#status", "You are in the waiting room")
@@ -845,7 +850,11 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     let visit = app.visit(&staff, &id).await;
     assert_eq!(visit["status"], "waiting");
     assert_eq!(visit["intake"]["Date of birth"], "2 March 1990");
+    assert_eq!(visit["intake"]["First visit to the clinic?"], "Yes");
     let mut version = visit["version"].as_u64().unwrap();
+    // Reception shows place in line and an estimated wait.
+    browser.wait_for_text("#place", "in line").await;
+    assert!(!browser.displayed("#call").await);
 
     // A staff message appears live, as text.
     let text = format!("{SCRIPT} Dr. Shah is running 5 minutes late.");
@@ -867,12 +876,30 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     version = a.version();
     browser.wait_for_text("#status", "You are being seen").await;
+    // The call's link, from the clinic's template, appears while being seen.
+    browser.wait_for_text("#call-link", "Join the call").await;
+    let href = browser
+        .call(
+            Method::POST,
+            "/execute/sync",
+            Some(
+                json!({"script": "return document.getElementById('call-link').href;", "args": []}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        href,
+        json!(format!("https://meet.jit.si/frontdesk-demo-{id}"))
+    );
+    assert!(!browser.displayed("#place").await);
+    browser.screenshot("/tmp/patient-in-call.png").await;
 
     // The last one out of the call: on hold.
     let a = app.command(&staff, &id, "leave-call", version, None).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     version = a.version();
     browser.wait_for_text("#status", "You are on hold").await;
+    assert!(!browser.displayed("#call").await, "no call link on hold");
     browser
         .wait_for_text("#status-detail", "You'll be seen shortly")
         .await;
@@ -896,4 +923,314 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     browser.screenshot("/tmp/patient-declined.png").await;
     browser.no_alert_open().await;
     browser.quit();
+}
+
+/// Closing the waiting page counts as leaving once it stays closed past the grace time; a
+/// reload does not.
+#[tokio::test]
+async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = Duration::from_millis(50);
+    })
+    .await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (path, _) = join(&app, "Lou Leaving").await;
+    let id = queue_item(&app, &staff, "Lou Leaving").await["visit_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = Browser::start().await;
+    let page = app.url(&path);
+    browser.goto(&page).await;
+    browser
+        .wait_for_text("#status", "You are in the queue")
+        .await;
+
+    // A reload: the page goes away and comes straight back.
+    browser.goto(&page).await;
+    browser
+        .wait_for_text("#status", "You are in the queue")
+        .await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await; // at least one poll
+    clock.advance(frontdesk_domain::Span::from_secs(60));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.visit(&staff, &id).await["status"], "intake");
+
+    // Closed for good (the browser goes elsewhere): after the grace time, the patient left.
+    browser.goto("about:blank").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.visit(&staff, &id).await["status"],
+        "intake",
+        "not before the grace time"
+    );
+    clock.advance(frontdesk_domain::Span::from_secs(46));
+    common::eventually(10, "the visit marked left", || async {
+        (app.visit(&staff, &id).await["status"] == "left").then_some(())
+    })
+    .await;
+    browser.quit();
+}
+
+/// An admin's settings for a room: office hours in the clinic's zone, what happens outside
+/// them, a typed question and the estimated wait.
+async fn room_with_hours(app: &TestApp, after_hours: &str) -> String {
+    let admin = app.sign_in(common::ADMIN).await;
+    let a = app
+        .send(
+            Method::PUT,
+            "/v1/clinic",
+            Some(&admin),
+            Some(json!({"time_zone": "Australia/Sydney"})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(a.body["time_zone"], "Australia/Sydney");
+    let hours: Vec<Value> = (0..5)
+        .map(|d| json!({"day": d, "opens": "09:00", "closes": "17:00"}))
+        .collect();
+    let a = app
+        .send(
+            Method::POST,
+            "/v1/rooms",
+            Some(&admin),
+            Some(json!({
+                "name": "Clinic B",
+                "office_hours": hours,
+                "emergency_info": "Call 000 in an emergency.",
+                "after_hours": after_hours,
+                "show_place_in_line": true,
+                "minutes_per_patient": 12,
+                "intake_questions": [
+                    "Reason for visit",
+                    {"label": "How do you feel?", "kind": "choice", "options": ["Better", "Same", "Worse"]}
+                ]
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    a.body["id"].as_str().unwrap().to_owned()
+}
+
+/// 2026-11-22T03:00Z is Sunday 14:00 in Sydney; 2026-11-23T00:00Z is Monday 11:00 there.
+const SUNDAY_AFTERNOON_SYDNEY: i64 = 1_795_316_400_000;
+const MONDAY_MORNING_SYDNEY: i64 = 1_795_392_000_000;
+
+async fn app_at(at: i64) -> (TestApp, frontdesk_server::Clock) {
+    let clock = frontdesk_server::Clock::system();
+    clock.set(frontdesk_domain::Timestamp::from_millis(at));
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| s.clock = c).await;
+    (app, clock)
+}
+
+#[tokio::test]
+async fn outside_office_hours_the_front_door_says_closed_and_takes_no_one() {
+    let (app, clock) = app_at(SUNDAY_AFTERNOON_SYDNEY).await;
+    let room = room_with_hours(&app, "refuse").await;
+    let staff = app.sign_in(common::ADMIN).await;
+    let before = open_visits(&app, &staff).await.len();
+    let door = format!("/join/demo/{room}");
+    let p = get_page(&app, &door).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("The clinic is closed now"), "{}", p.body);
+    assert!(
+        p.body.contains("It opens again tomorrow at 09:00"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("Call 000 in an emergency."));
+    assert!(!p.body.contains("<form"), "no way to join: {}", p.body);
+    let p = post_form(
+        &app,
+        &door,
+        &[("name", "Sam Sunday"), ("phone", "0400 000 002")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("closed"), "{}", p.body);
+    let a = app
+        .send(
+            Method::POST,
+            &format!("/v1/join/demo/{room}"),
+            None,
+            Some(json!({"name": "Sam Sunday", "phone": "0400 000 002"})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert_eq!(a.code(), "closed");
+    assert_eq!(
+        open_visits(&app, &staff).await.len(),
+        before,
+        "nothing opened"
+    );
+
+    // Monday morning in Sydney: open.
+    clock.set(frontdesk_domain::Timestamp::from_millis(
+        MONDAY_MORNING_SYDNEY,
+    ));
+    let p = get_page(&app, &door).await;
+    assert!(!p.body.contains("closed now"), "{}", p.body);
+    let p = post_form(
+        &app,
+        &door,
+        &[("name", "Mo Monday"), ("phone", "0400 000 003")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+}
+
+#[tokio::test]
+async fn a_room_that_takes_after_hours_patients_marks_them_and_says_so() {
+    let (app, _clock) = app_at(SUNDAY_AFTERNOON_SYDNEY).await;
+    let room = room_with_hours(&app, "accept").await;
+    let staff = app.sign_in(common::ADMIN).await;
+    let door = format!("/join/demo/{room}");
+    let p = get_page(&app, &door).await;
+    assert!(p.body.contains("The clinic is closed now"), "{}", p.body);
+    assert!(p.body.contains("You can still join"), "{}", p.body);
+    assert!(p.body.contains("<form"));
+    let p = post_form(
+        &app,
+        &door,
+        &[("name", "Ava After"), ("phone", "0400 000 004")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let to = p.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let wait = get_page(&app, &to).await;
+    assert!(
+        wait.body.contains("You joined outside office hours"),
+        "{}",
+        wait.body
+    );
+    let visit = open_visits(&app, &staff)
+        .await
+        .into_iter()
+        .find(|v| v["patient"]["name"] == "Ava After")
+        .unwrap();
+    assert_eq!(visit["after_hours"], true);
+}
+
+#[tokio::test]
+async fn a_choice_question_takes_only_its_choices_and_the_wait_is_estimated() {
+    let (app, _clock) = app_at(MONDAY_MORNING_SYDNEY).await;
+    let room = room_with_hours(&app, "refuse").await;
+    let door = format!("/join/demo/{room}");
+    let mut tokens = Vec::new();
+    for name in ["First Patient", "Second Patient"] {
+        let p = post_form(&app, &door, &[("name", name), ("phone", "0400 000 005")]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let to = p.headers[header::LOCATION].to_str().unwrap().to_owned();
+        tokens.push(to.strip_prefix("/wait/").unwrap().to_owned());
+    }
+    let second = &tokens[1];
+    let page = get_page(&app, &format!("/wait/{second}")).await;
+    assert!(page.body.contains("type=\"radio\""), "{}", page.body);
+    let p = post_form(
+        &app,
+        &format!("/wait/{second}/intake"),
+        &[("q:How do you feel?", "Terrible"), ("action", "save")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("is not one of the choices"), "{}", p.body);
+    let a = app
+        .patient(
+            second,
+            Method::PUT,
+            "/v1/patient/visit/intake",
+            Some(json!({"answers": {"How do you feel?": "Terrible"}})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(a.code(), "validation");
+    let a = app
+        .patient(
+            second,
+            Method::PUT,
+            "/v1/patient/visit/intake",
+            Some(json!({"answers": {"Shoe size": "44"}})),
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only the room's questions"
+    );
+    let p = post_form(
+        &app,
+        &format!("/wait/{second}/intake"),
+        &[("q:How do you feel?", "Worse"), ("action", "done")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let v = app
+        .patient(second, Method::GET, "/v1/patient/visit", None)
+        .await
+        .body;
+    assert_eq!(v["intake"]["How do you feel?"], "Worse");
+    assert_eq!(v["position"], 2);
+    assert_eq!(v["estimated_wait_minutes"], 12);
+    let page = get_page(&app, &format!("/wait/{second}")).await;
+    assert!(
+        page.body
+            .contains("You are number 2 in line. Estimated wait: about 12 minutes."),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_retried_arrival_opens_one_visit_and_gets_the_same_link() {
+    let app = TestApp::spawn().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let path = format!("/v1/join/demo/{}", app.room("Reception"));
+    let send = || {
+        app.send(
+            Method::POST,
+            &path,
+            None,
+            Some(json!({"name": "Rita Retry", "phone": "0400 000 006"})),
+            &[("idempotency-key", "tap-1")],
+        )
+    };
+    let (a, b) = (send().await, send().await);
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    assert_eq!(b.status, StatusCode::CREATED, "{:?}", b.body);
+    assert!(b.replayed);
+    assert_eq!(a.body["visit"]["id"], b.body["visit"]["id"]);
+    assert_eq!(a.body["patient_token"], b.body["patient_token"]);
+    // The form's own key: a double-submitted front door opens one visit.
+    let page = get_page(&app, &door(&app)).await;
+    let nonce = page
+        .body
+        .split("name=\"nonce\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("name", "Dee Double"),
+        ("phone", "0400 000 007"),
+        ("nonce", nonce.as_str()),
+    ];
+    let (x, y) = (
+        post_form(&app, &door(&app), &form).await,
+        post_form(&app, &door(&app), &form).await,
+    );
+    assert_eq!(x.headers[header::LOCATION], y.headers[header::LOCATION]);
+    let names: Vec<Value> = open_visits(&app, &staff)
+        .await
+        .into_iter()
+        .map(|v| v["patient"]["name"].clone())
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "Rita Retry").count(), 1);
+    assert_eq!(names.iter().filter(|n| *n == "Dee Double").count(), 1);
 }

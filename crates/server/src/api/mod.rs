@@ -193,6 +193,19 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
     }
 }
 
+/// A new visit: 201 with the visit and its token (marked when it answers a retry).
+impl IntoResponse for crate::service::Opened {
+    fn into_response(self) -> Response {
+        let replayed = self.replayed;
+        let mut res = (StatusCode::CREATED, Json(self)).into_response();
+        if replayed {
+            res.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        res
+    }
+}
+
 impl IntoResponse for Committed {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);

@@ -26,10 +26,10 @@ pub async fn arrive(
     Path((clinic, room)): Path<(String, String)>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<PatientBody>,
-) -> Result<(StatusCode, Json<Opened>), AppError> {
+) -> Result<Opened, AppError> {
     let room = path_id(&room, "room")?;
     let patient = body.into_patient()?;
-    let opened = service::arrive(
+    service::arrive(
         state.store.as_ref(),
         state.now(),
         &clinic,
@@ -37,8 +37,7 @@ pub async fn arrive(
         patient,
         key,
     )
-    .await?;
-    Ok((StatusCode::CREATED, Json(opened)))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -327,7 +327,7 @@ pub async fn request_session(
     Path(room): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<RequestBody>,
-) -> Result<(axum::http::StatusCode, Json<Opened>), AppError> {
+) -> Result<Opened, AppError> {
     let room = path_id(&room, "room")?;
     let opened = service::request_session(
         state.store.as_ref(),
@@ -341,7 +341,7 @@ pub async fn request_session(
         body.provider,
     )
     .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(opened)))
+    Ok(opened)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
