@@ -16,16 +16,7 @@ fn serve(db: &Path) -> (Child, String) {
 }
 
 async fn sign_in(http: &reqwest::Client, url: &str) -> String {
-    let res: Value = http
-        .post(format!("{url}/v1/auth/sign-in"))
-        .json(&json!({"clinic": "demo", "email": "reception@demo.clinic", "password": "demo-reception"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    res["token"].as_str().unwrap().to_owned()
+    sign_in_as(http, url, "reception@demo.clinic", "demo-reception").await
 }
 
 #[tokio::test]
