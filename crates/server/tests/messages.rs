@@ -391,7 +391,11 @@ async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_t
 
     clock.advance(frontdesk_domain::Span::from_secs(31));
     eventually(10, "the second try", || async {
-        (deliveries("pending").await[0]["attempts"] == 2).then_some(())
+        let pending = deliveries("pending").await;
+        pending
+            .first()
+            .is_some_and(|d| d["attempts"] == 2)
+            .then_some(())
     })
     .await;
     smtp.set_mode(SmtpMode::Accept);
@@ -406,4 +410,60 @@ async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_t
     // Only admins see deliveries.
     let denied = app.get("/v1/deliveries", &reception).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names_as_text() {
+    let Rig { app, clock, .. } = rig(SmtpMode::Accept, true).await;
+    let scheduler = app.sign_in(SCHEDULER).await;
+    let starts = clock.now().as_millis() + 2 * HOUR;
+    let room = app.room("Dr. Shah's room");
+    let booked = app
+        .send(
+            Method::POST,
+            &format!("/v1/rooms/{room}/scheduled"),
+            Some(&scheduler),
+            Some(json!({"booking": {
+                "provider": app.staff_id(PRIYA.0),
+                "starts_at": starts,
+                "guests": [{"name": "<script>alert(1)</script> Zed", "contact": {"email": "zed@example.org"}}]
+            }})),
+            &[],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let id = booked.body["visit"]["id"].as_str().unwrap().to_owned();
+    // The guest link (made the same way the reminder makes it) shows the name as text.
+    let store = app.server.store();
+    let token = frontdesk_server::service::guest_token(&store.secret(), id.parse().unwrap(), 0);
+    let page = reqwest::get(app.url(&format!("/wait/{token}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt; Zed"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert(1)"));
+    // A guessed guest link opens nothing.
+    let guessed = reqwest::get(app.url(&format!("/wait/{}0", &token[..token.len() - 1])))
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), StatusCode::NOT_FOUND);
+
+    // Twenty minutes after the start nobody came: still scheduled. Past half an hour: no-show.
+    clock.set(at(starts + 20 * 60_000));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reception = app.sign_in(RECEPTION).await;
+    assert_eq!(app.visit(&reception, &id).await["status"], "scheduled");
+    clock.set(at(starts + 31 * 60_000));
+    eventually(10, "the session marked no-show", || async {
+        (app.visit(&reception, &id).await["status"] == "no_show").then_some(())
+    })
+    .await;
+    let visit = app.visit(&reception, &id).await;
+    let last = visit["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"]["kind"], "system", "{last}");
 }
