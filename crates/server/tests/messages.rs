@@ -49,6 +49,22 @@ fn at(ms: i64) -> Timestamp {
     Timestamp::from_millis(ms)
 }
 
+/// Books a session in Dr. Shah's room.
+async fn book(app: &TestApp, scheduler: &str, booking: Value) -> common::Answer {
+    let room = app.room("Dr. Shah's room");
+    let booked = app
+        .send(
+            Method::POST,
+            &format!("/v1/rooms/{room}/scheduled"),
+            Some(scheduler),
+            Some(booking),
+            &[],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    booked
+}
+
 /// The join link in a message body.
 fn link_in(text: &str) -> String {
     let start = text.find("http://").expect("a link in the message");
@@ -79,17 +95,7 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
         "repeat_weeks": 2,
         "include_me": true
     });
-    let room = app.room("Dr. Shah's room");
-    let booked = app
-        .send(
-            Method::POST,
-            &format!("/v1/rooms/{room}/scheduled"),
-            Some(&scheduler),
-            Some(booking),
-            &[],
-        )
-        .await;
-    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let booked = book(&app, &scheduler, booking).await;
     let first = booked.body["visit"]["id"].as_str().unwrap().to_owned();
     let second = booked.body["repeats"][0]["visit"]["id"]
         .as_str()
@@ -417,21 +423,12 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
     let Rig { app, clock, .. } = rig(SmtpMode::Accept, true).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let starts = clock.now().as_millis() + 2 * HOUR;
-    let room = app.room("Dr. Shah's room");
-    let booked = app
-        .send(
-            Method::POST,
-            &format!("/v1/rooms/{room}/scheduled"),
-            Some(&scheduler),
-            Some(json!({"booking": {
-                "provider": app.staff_id(PRIYA.0),
-                "starts_at": starts,
-                "guests": [{"name": "<script>alert(1)</script> Zed", "contact": {"email": "zed@example.org"}}]
-            }})),
-            &[],
-        )
-        .await;
-    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let booking = json!({"booking": {
+        "provider": app.staff_id(PRIYA.0),
+        "starts_at": starts,
+        "guests": [{"name": "<script>alert(1)</script> Zed", "contact": {"email": "zed@example.org"}}]
+    }});
+    let booked = book(&app, &scheduler, booking).await;
     let id = booked.body["visit"]["id"].as_str().unwrap().to_owned();
     // The guest link (made the same way the reminder makes it) shows the name as text.
     let store = app.server.store();
