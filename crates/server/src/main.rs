@@ -44,6 +44,8 @@ enum Cmd {
         /// How often the simulator takes a step, in milliseconds.
         #[arg(long, default_value_t = 3000)]
         tick_ms: u64,
+        #[command(flatten)]
+        outbound: Outbound,
     },
     /// Clinics.
     Clinic {
@@ -317,8 +319,11 @@ async fn main() -> Result<()> {
             db,
             listen,
             tick_ms,
+            outbound,
         } => {
-            let state = AppState::open(Settings::new(db))?;
+            let mut settings = Settings::new(db);
+            outbound.apply(&mut settings)?;
+            let state = AppState::open(settings)?;
             let seeded = demo::seed_demo(state.store.as_ref(), HashCost::Standard).await?;
             let listener = bind(&listen).await?;
             say(&format!(

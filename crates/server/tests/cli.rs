@@ -1,9 +1,10 @@
 //! The admin CLI sets up a clinic from nothing; `serve` then lets its staff in.
 
+mod common;
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn run(db: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
@@ -35,7 +36,11 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
                 "--slug",
                 "north",
                 "--name",
-                "North Clinic"
+                "North Clinic",
+                "--time-zone",
+                "Europe/London",
+                "--video-link",
+                "https://video.example/{clinic}/{visit}"
             ]
         )
         .starts_with("clinic ")
@@ -51,6 +56,18 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
             "Reception",
             "--intake-question",
             "Reason for visit",
+            "--intake-question",
+            "First visit?=yes/no",
+            "--intake-question",
+            "Urgency=Low|Medium|High",
+            "--open",
+            "mon-fri 09:00-17:00",
+            "--open",
+            "sat 10:00-12:00",
+            "--accept-after-hours",
+            "--show-place-in-line",
+            "--minutes-per-patient",
+            "15",
         ],
     );
     run(
@@ -68,6 +85,8 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
             "receptionist",
             "--room",
             "Reception",
+            "--phone",
+            "+44 7700 900123",
         ],
     );
     let refused = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
@@ -91,23 +110,7 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
         .unwrap();
     assert!(!refused.status.success(), "an unknown role is refused");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (mut child, url) = common::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), &db, &[]);
     let http = reqwest::Client::new();
     let token: Value = http
         .post(format!("{url}/v1/auth/sign-in"))
@@ -138,7 +141,38 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
         .json()
         .await
         .unwrap();
-    assert_eq!(rooms[0]["intake_questions"], json!(["Reason for visit"]));
+    assert_eq!(
+        rooms[0]["intake_questions"],
+        json!([
+            "Reason for visit",
+            {"label": "First visit?", "kind": "yes_no"},
+            {"label": "Urgency", "kind": "choice", "options": ["Low", "Medium", "High"]}
+        ])
+    );
+    let hours = rooms[0]["office_hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 6);
+    assert_eq!(
+        hours[5],
+        json!({"day": 5, "opens": "10:00", "closes": "12:00"})
+    );
+    assert_eq!(rooms[0]["after_hours"], "accept");
+    assert_eq!(rooms[0]["show_place_in_line"], true);
+    assert_eq!(rooms[0]["minutes_per_patient"], 15);
+    assert_eq!(me["phone"], "+447700900123");
+    let clinic: Value = http
+        .get(format!("{url}/v1/clinic"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clinic["time_zone"], "Europe/London");
+    assert_eq!(
+        clinic["video_link_template"],
+        "https://video.example/{clinic}/{visit}"
+    );
     assert_eq!(me["rooms"], json!([rooms[0]["id"]]));
     child.kill().unwrap();
     child.wait().unwrap();
