@@ -122,25 +122,9 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
         .await
         .unwrap();
     let token = token["token"].as_str().expect("signed in").to_owned();
-    let me: Value = http
-        .get(format!("{url}/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = common::get_json(&http, &format!("{url}/v1/me"), &token).await;
     assert_eq!(me["roles"], json!(["receptionist"]));
-    let rooms: Value = http
-        .get(format!("{url}/v1/rooms"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rooms: Value = common::get_json(&http, &format!("{url}/v1/rooms"), &token).await;
     assert_eq!(
         rooms[0]["intake_questions"],
         json!([
@@ -159,15 +143,7 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
     assert_eq!(rooms[0]["show_place_in_line"], true);
     assert_eq!(rooms[0]["minutes_per_patient"], 15);
     assert_eq!(me["phone"], "+447700900123");
-    let clinic: Value = http
-        .get(format!("{url}/v1/clinic"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clinic: Value = common::get_json(&http, &format!("{url}/v1/clinic"), &token).await;
     assert_eq!(clinic["time_zone"], "Europe/London");
     assert_eq!(
         clinic["video_link_template"],

@@ -117,24 +117,13 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
             "visit {id} lost its version {version}"
         );
     }
-    let snapshot: Value = http
-        .get(format!("{url}/v1/snapshot"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let events: Value = http
-        .get(format!("{url}/v1/events?after=0&limit=1000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snapshot: Value = common::get_json(&http, &format!("{url}/v1/snapshot"), &token).await;
+    let events: Value = common::get_json(
+        &http,
+        &format!("{url}/v1/events?after=0&limit=1000"),
+        &token,
+    )
+    .await;
     let seqs: Vec<u64> = events["events"]
         .as_array()
         .unwrap()
@@ -165,15 +154,7 @@ async fn sign_in_as(http: &reqwest::Client, url: &str, email: &str, password: &s
 }
 
 async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value> {
-    let res: Value = http
-        .get(format!("{url}/v1/deliveries"))
-        .bearer_auth(admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res: Value = common::get_json(&http, &format!("{url}/v1/deliveries"), admin).await;
     res.as_array().unwrap().clone()
 }
 

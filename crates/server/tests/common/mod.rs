@@ -47,6 +47,18 @@ pub fn serve_binary(
     (child, url)
 }
 
+/// GETs `url` with a bearer token and reads the JSON answer.
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Polls `check` every 50 ms until it gives a value, for at most `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
 where
