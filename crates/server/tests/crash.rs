@@ -154,7 +154,7 @@ async fn sign_in_as(http: &reqwest::Client, url: &str, email: &str, password: &s
 }
 
 async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value> {
-    let res: Value = common::get_json(&http, &format!("{url}/v1/deliveries"), admin).await;
+    let res: Value = common::get_json(http, &format!("{url}/v1/deliveries"), admin).await;
     res.as_array().unwrap().clone()
 }
 
