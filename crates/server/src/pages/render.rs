@@ -133,6 +133,8 @@ const SCRIPT: &str = r#"
     var link = v.video_link || "";
     if (callLink.getAttribute("href") !== link) { callLink.setAttribute("href", link); }
     call.hidden = link === "";
+    var afterHours = document.getElementById("after-hours");
+    if (afterHours) { afterHours.hidden = !(v.status === "intake" || v.status === "waiting"); }
     if (intake && (!w.intake || v.intake_finished)) { intake.hidden = true; }
     if (w.terminal) {
       leave.hidden = true;
@@ -639,10 +641,15 @@ pub fn waiting(
         .filter(|_| view.status == Status::Scheduled)
         .map(|s| format!("<p id=\"starts\">Booked for {}</p>", esc(s)))
         .unwrap_or_default();
-    let after_hours = if view.after_hours && !view.status.is_terminal() {
-        "<p class=\"hint\" id=\"after-hours\">You joined outside office hours: the clinic will see you when it opens.</p>"
+    // Said while the patient waits; the script hides it once they are seen.
+    let after_hours = if view.after_hours {
+        let waiting = matches!(view.status, Status::Intake | Status::Waiting);
+        let shown = if waiting { "" } else { " hidden" };
+        format!(
+            "<p class=\"hint\" id=\"after-hours\"{shown}>You joined outside office hours: the clinic will see you when it opens.</p>"
+        )
     } else {
-        ""
+        String::new()
     };
     let link = view.video_link.as_deref().unwrap_or("");
     let body = format!(
