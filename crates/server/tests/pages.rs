@@ -673,8 +673,15 @@ impl Browser {
             .to_owned()
     }
 
+    /// Clicks into a field, as a person would, and types.
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
+        self.call(
+            Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
         self.call(
             Method::POST,
             &format!("/element/{e}/value"),

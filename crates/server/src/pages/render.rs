@@ -172,6 +172,7 @@ const SCRIPT: &str = r#"
         if (value === "") { return; }
         var answers = {};
         answers[field.getAttribute("data-question")] = value;
+        setText(saved, "Saving your answer\u2026");
         fetch("/v1/patient/visit/intake", {
           method: "PUT",
           headers: { "X-Patient-Token": token, "Content-Type": "application/json" },

@@ -83,7 +83,7 @@ pub fn init_tracing() {
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
             tracing_subscriber::fmt()
-                .with_env_filter("info")
+                .with_env_filter(std::env::var("TEST_LOG").unwrap_or_else(|_| "info".into()))
                 .with_test_writer()
                 .init();
         }
