@@ -156,15 +156,35 @@ fn event_at(frame: &str) -> Option<i64> {
     at[..at.find(|c: char| !c.is_ascii_digit())?].parse().ok()
 }
 
-/// CPU seconds (user + system) a process has used so far, from `/proc` (Linux; None elsewhere).
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
+/// The name and CPU seconds (user + system) so far of a process or thread, from its `/proc`
+/// stat file (Linux; None elsewhere).
+fn stat_cpu(path: &str) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The name is in parentheses and may hold spaces; the counters follow it.
+    let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
     let fields: Vec<&str> = rest.split(' ').collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     // USER_HZ is 100 on every Linux the kernel ABI promises it to user space.
-    Some(ticks / 100.0)
+    Some((name.to_owned(), ticks / 100.0))
+}
+
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    stat_cpu(&format!("/proc/{pid}/stat")).map(|(_, s)| s)
+}
+
+/// CPU seconds so far of a process's threads, summed by thread name.
+fn cpu_by_thread(pid: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+    {
+        let Ok(task) = task else { continue };
+        if let Some((name, s)) = stat_cpu(&format!("{}/stat", task.path().display())) {
+            *by_name.entry(name).or_insert(0.0) += s;
+        }
+    }
+    by_name
 }
 
 enum Server {
@@ -228,6 +248,7 @@ impl Phase<'_> {
             ))
         ));
         let cpu_before = (cpu_seconds(self.server_pid), cpu_seconds("self"));
+        let threads_before = cpu_by_thread(self.server_pid);
         let deadline = Instant::now() + Duration::from_secs(self.seconds);
         let started = Instant::now();
         // Each client sends every `pace`, its schedule offset so the clients spread over one.
@@ -309,6 +330,7 @@ impl Phase<'_> {
         }
         let elapsed = started.elapsed().as_secs_f64();
         let cpu_after = (cpu_seconds(self.server_pid), cpu_seconds("self"));
+        let threads_after = cpu_by_thread(self.server_pid);
         // Where the slow answers fell, second by second: a stall shows as one bad second.
         let mut worst = vec![0f64; self.seconds as usize + 2];
         for (second, ms) in &timed {
@@ -354,6 +376,18 @@ impl Phase<'_> {
                 "  CPU cores busy: server {}, load generator {}; server CPU µs per staff command (arrivals included) {per_command}",
                 share(cpu_before.0, cpu_after.0),
                 share(cpu_before.1, cpu_after.1)
+            ));
+            // Threads that came and went in between (idle blocking threads) are not counted.
+            let by_thread: Vec<String> = threads_after
+                .iter()
+                .map(|(name, after)| {
+                    let used = after - threads_before.get(name).copied().unwrap_or(0.0);
+                    format!("{name} {:.0}", used * 1e6 / lat.len().max(1) as f64)
+                })
+                .collect();
+            say(&format!(
+                "  of which by server thread, µs per staff command: {}",
+                by_thread.join(", ")
             ));
         }
         Ok(())
