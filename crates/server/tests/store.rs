@@ -259,6 +259,36 @@ async fn concurrent_commands_commit_together_yet_each_whole_or_not_at_all() {
 }
 
 #[tokio::test]
+async fn a_command_the_database_refuses_is_refused_alone_in_its_group() {
+    let f = fixture().await;
+    f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    // Arrivals race, one of them reusing a patient token (its insert fails): the others
+    // commit, the refused one leaves no trace and no hole in the seqs.
+    let mut writes = Vec::new();
+    for n in 2..=20 {
+        let mut write = arrive(&f, n);
+        if n == 10
+            && let WriteAction::Open {
+                patient_token_hash, ..
+            } = &mut write.action
+        {
+            *patient_token_hash = Some("token-1".into());
+        }
+        writes.push(f.store.write_visit(write));
+    }
+    let results = futures_util::future::join_all(writes).await;
+    for (n, r) in (2..=20).zip(&results) {
+        assert_eq!(r.is_ok(), n != 10, "arrival {n}");
+    }
+    assert!(matches!(results[8], Err(WriteRefused::Store(_))));
+    let events = f.store.events_after(f.clinic, 0, 1000).await.unwrap();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
+    let refused = f.store.visit(f.clinic, VisitId::from_u128(110)).await;
+    assert!(refused.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn an_idempotency_key_replays_the_first_answer() {
     let f = fixture().await;
     f.store.write_visit(arrive(&f, 1)).await.unwrap();

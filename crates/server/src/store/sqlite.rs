@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file in WAL mode. All writes go through one writer thread
 //! that owns the only writing connection (SQLite has one writer anyway). Visit commands that
-//! queue up while it works are committed together (group commit): each command runs in its own
-//! savepoint, so it applies whole or not at all, and nobody is answered before the commit that
-//! holds their command. Reads use a pool of their own connections on tokio's blocking threads,
+//! queue up while it works are committed together (group commit): each command applies whole
+//! or not at all (see [`commit_group`]), and nobody is answered before the commit that holds
+//! their command. Reads use a pool of their own connections on tokio's blocking threads,
 //! so they never wait on writes.
 
 use super::{
@@ -394,8 +394,68 @@ fn run_writer(mut conn: Connection, hub: &Hub, queue: &std::sync::mpsc::Receiver
     }
 }
 
-/// Applies each visit command in its own savepoint and commits them all at once; replies and
-/// live events go out only after the commit.
+/// What one pass over a group did: each command's answer (with the event to publish) in
+/// order, the visits it changed, and how the commit went.
+struct GroupPass {
+    done: Vec<Result<(Committed, Option<Published>), WriteRefused>>,
+    changed: VisitCache,
+    committed: rusqlite::Result<()>,
+}
+
+/// Applies a group's commands in one transaction. With `savepoints`, each runs in its own, so
+/// a failing statement refuses only its command. Without, a failing statement (after which
+/// the transaction may hold half a command) rolls the whole pass back and gives None.
+fn group_pass(
+    conn: &mut Connection,
+    cache: &VisitCache,
+    group: &[(VisitWrite, Reply)],
+    savepoints: bool,
+) -> Option<GroupPass> {
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            return Some(GroupPass {
+                done: Vec::new(),
+                changed: VisitCache::new(),
+                committed: Err(e),
+            });
+        }
+    };
+    // What this group changed, seen by its later commands; kept only if the commit succeeds.
+    let mut changed = VisitCache::new();
+    let mut done = Vec::with_capacity(group.len());
+    for (w, _) in group {
+        let known = changed.get(&w.visit_id).or_else(|| cache.get(&w.visit_id));
+        let outcome = if savepoints {
+            tx.savepoint().map_err(WriteRefused::from).and_then(|sp| {
+                let out = write_visit_in(&sp, known, w)?;
+                sp.commit()?;
+                Ok(out)
+            })
+        } else {
+            match write_visit_in(&tx, known, w) {
+                Err(WriteRefused::Store(_)) => return None,
+                other => other,
+            }
+        };
+        if let Ok((c, Some(_))) = &outcome {
+            changed.insert(c.reply.visit.id, c.reply.visit.clone());
+        }
+        done.push(outcome);
+    }
+    let committed = tx.commit();
+    Some(GroupPass {
+        done,
+        changed,
+        committed,
+    })
+}
+
+/// Applies a group of visit commands and commits them all at once; replies and live events go
+/// out only after the commit. A refusal by the domain writes nothing, and the statements after
+/// a decision fail only when the database does, so a group first runs without a savepoint
+/// per command (each costs statements and a copy of every page it touches); should a
+/// statement fail, the group runs again with them.
 fn commit_group(
     conn: &mut Connection,
     hub: &Hub,
@@ -405,37 +465,21 @@ fn commit_group(
     if group.is_empty() {
         return;
     }
-    let mut tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => {
-            for (_, reply) in group {
-                let _ = reply.send(Err(WriteRefused::Store(db(&e))));
-            }
-            return;
-        }
+    let Some(pass) =
+        group_pass(conn, cache, &group, false).or_else(|| group_pass(conn, cache, &group, true))
+    else {
+        return;
     };
-    // What this group changed, seen by its later commands; kept only if the commit succeeds.
-    let mut pending = VisitCache::new();
-    let mut done = Vec::with_capacity(group.len());
-    for (w, reply) in group {
-        let clinic = w.clinic;
-        let known = pending.get(&w.visit_id).or_else(|| cache.get(&w.visit_id));
-        let outcome = tx.savepoint().map_err(WriteRefused::from).and_then(|sp| {
-            let out = write_visit_in(&sp, known, w)?;
-            sp.commit()?;
-            Ok(out)
-        });
-        if let Ok((c, Some(_))) = &outcome {
-            pending.insert(c.reply.visit.id, c.reply.visit.clone());
-        }
-        done.push((reply, clinic, outcome));
-    }
-    let committed = tx.commit();
+    let GroupPass {
+        done,
+        changed,
+        committed,
+    } = pass;
     if committed.is_ok() {
-        if cache.len() + pending.len() > MAX_CACHED_VISITS {
+        if cache.len() + changed.len() > MAX_CACHED_VISITS {
             cache.clear();
         }
-        for (id, visit) in pending {
+        for (id, visit) in changed {
             if visit.status.is_terminal() {
                 cache.remove(&id);
             } else {
@@ -443,16 +487,18 @@ fn commit_group(
             }
         }
     }
-    for (reply, clinic, outcome) in done {
-        let answer = match (outcome, &committed) {
-            (Ok((c, published)), Ok(())) => {
+    let mut done = done.into_iter();
+    for (w, reply) in group {
+        let answer = match (done.next(), &committed) {
+            (Some(Ok((c, published))), Ok(())) => {
                 if let Some(p) = published {
-                    hub.publish(clinic, p);
+                    hub.publish(w.clinic, p);
                 }
                 Ok(c)
             }
-            (Ok(_), Err(e)) => Err(WriteRefused::Store(db(e))),
-            (Err(refused), _) => Err(refused),
+            (Some(Err(refused)), _) => Err(refused),
+            (_, Err(e)) => Err(WriteRefused::Store(db(e))),
+            (None, Ok(())) => Err(WriteRefused::Store(db("command not applied"))),
         };
         let _ = reply.send(answer);
     }
@@ -701,7 +747,7 @@ fn load_open_visits(conn: &Connection, clinic: ClinicId) -> Result<Vec<Visit>, S
 fn write_visit_in(
     tx: &Connection,
     known: Option<&Visit>,
-    w: VisitWrite,
+    w: &VisitWrite,
 ) -> Result<(Committed, Option<Published>), WriteRefused> {
     let clinic = w.clinic.to_string();
     if let Some(idem) = &w.idempotency
@@ -709,7 +755,7 @@ fn write_visit_in(
     {
         return Ok((saved, None));
     }
-    let (outcome, status, token_hash) = match w.action {
+    let (outcome, status, token_hash) = match &w.action {
         WriteAction::Open {
             outcome,
             patient_token_hash,
@@ -719,7 +765,11 @@ fn write_visit_in(
                     StoreError::Corrupt("opened visit does not match the write".into()).into(),
                 );
             }
-            (*outcome, 201u16, patient_token_hash)
+            (
+                outcome.as_ref().clone(),
+                201u16,
+                patient_token_hash.as_deref(),
+            )
         }
         WriteAction::Change(decide) => {
             let loaded;
