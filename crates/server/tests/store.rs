@@ -289,6 +289,24 @@ async fn a_command_the_database_refuses_is_refused_alone_in_its_group() {
 }
 
 #[tokio::test]
+async fn clinics_and_rooms_read_again_are_as_last_written() {
+    let f = fixture().await;
+    for _ in 0..2 {
+        let by_slug = f.store.clinic_by_slug("c").await.unwrap().unwrap();
+        assert_eq!(by_slug.id, f.clinic);
+        assert_eq!(f.store.clinic(f.clinic).await.unwrap(), Some(by_slug));
+        assert_eq!(f.store.rooms(f.clinic).await.unwrap()[0].name, "Reception");
+    }
+    assert!(f.store.clinic_by_slug("other").await.unwrap().is_none());
+    let mut room = f.store.rooms(f.clinic).await.unwrap().remove(0);
+    room.name = "Front desk".into();
+    f.store.put_room(room, at(5)).await.unwrap();
+    let rooms = f.store.rooms(f.clinic).await.unwrap();
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(rooms[0].name, "Front desk");
+}
+
+#[tokio::test]
 async fn an_idempotency_key_replays_the_first_answer() {
     let f = fixture().await;
     f.store.write_visit(arrive(&f, 1)).await.unwrap();

@@ -157,8 +157,38 @@ struct Inner {
     /// At most this many reads at once, so at most this many read connections.
     read_slots: Arc<tokio::sync::Semaphore>,
     hub: Arc<Hub>,
+    directory: Mutex<Directory>,
     /// Dropped with the store, which ends the checkpointer.
     _checkpoints: std::sync::mpsc::Sender<()>,
+}
+
+/// How long a clinic's rooms are used as read before being read again: changes through this
+/// store are seen at once, changes by another process (the admin commands) within this.
+const ROOMS_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Clinics and their rooms as last read, so a patient coming through a front-door link (a
+/// clinic slug and a room) costs no database read. A clinic does not change once created.
+#[derive(Default)]
+struct Directory {
+    clinics: HashMap<ClinicId, Clinic>,
+    slugs: HashMap<String, ClinicId>,
+    rooms: HashMap<ClinicId, (std::time::Instant, Vec<RoomInfo>)>,
+    /// Counts room changes, so a read that raced one is not kept.
+    room_changes: u64,
+}
+
+impl Directory {
+    fn add_clinic(&mut self, clinic: &Clinic) {
+        self.slugs.insert(clinic.slug.clone(), clinic.id);
+        self.clinics.insert(clinic.id, clinic.clone());
+    }
+
+    fn fresh_rooms(&self, clinic: ClinicId) -> Option<Vec<RoomInfo>> {
+        self.rooms
+            .get(&clinic)
+            .filter(|(read_at, _)| read_at.elapsed() < ROOMS_FRESH)
+            .map(|(_, rooms)| rooms.clone())
+    }
 }
 
 /// Copies the WAL back into the database file every second, on its own connection. The writer
@@ -311,6 +341,7 @@ impl SqliteStore {
                 path,
                 jobs,
                 readers: Mutex::new(Vec::new()),
+                directory: Mutex::new(Directory::default()),
                 read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 hub,
                 _checkpoints: checkpoints,
@@ -361,6 +392,21 @@ impl SqliteStore {
         })
         .await
         .map_err(db)?
+    }
+
+    /// A clinic from the database, remembered in the directory.
+    async fn read_clinic(
+        &self,
+        by: &'static str,
+        value: String,
+    ) -> Result<Option<Clinic>, StoreError> {
+        let clinic = self
+            .read(move |c| Ok(load_clinic(c, by, &value)?.map(|(c, _)| c)))
+            .await?;
+        if let Some(clinic) = &clinic {
+            lock(&self.inner.directory).add_clinic(clinic);
+        }
+        Ok(clinic)
     }
 }
 
@@ -900,18 +946,29 @@ impl Store for SqliteStore {
     }
 
     async fn clinic(&self, id: ClinicId) -> Result<Option<Clinic>, StoreError> {
-        self.read(move |c| Ok(load_clinic(c, "id", &id.to_string())?.map(|(c, _)| c)))
-            .await
+        if let Some(known) = lock(&self.inner.directory).clinics.get(&id) {
+            return Ok(Some(known.clone()));
+        }
+        self.read_clinic("id", id.to_string()).await
     }
 
     async fn clinic_by_slug(&self, slug: &str) -> Result<Option<Clinic>, StoreError> {
-        let slug = slug.to_owned();
-        self.read(move |c| Ok(load_clinic(c, "slug", &slug)?.map(|(c, _)| c)))
-            .await
+        {
+            let directory = lock(&self.inner.directory);
+            if let Some(known) = directory
+                .slugs
+                .get(slug)
+                .and_then(|id| directory.clinics.get(id))
+            {
+                return Ok(Some(known.clone()));
+            }
+        }
+        self.read_clinic("slug", slug.to_owned()).await
     }
 
     async fn put_room(&self, room: RoomInfo, at: Timestamp) -> Result<u64, StoreError> {
-        self.write(move |conn, hub| {
+        let clinic = room.clinic_id;
+        let written = self.write(move |conn, hub| {
             let tx = conn.transaction()?;
             tx.execute(
                 "INSERT INTO rooms (id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions)
@@ -953,11 +1010,28 @@ impl Store for SqliteStore {
             }
             Ok(seq)
         })
-        .await
+        .await;
+        let mut directory = lock(&self.inner.directory);
+        directory.room_changes += 1;
+        directory.rooms.remove(&clinic);
+        written
     }
 
     async fn rooms(&self, clinic: ClinicId) -> Result<Vec<RoomInfo>, StoreError> {
-        self.read(move |c| load_rooms(c, clinic)).await
+        let changes = {
+            let directory = lock(&self.inner.directory);
+            if let Some(rooms) = directory.fresh_rooms(clinic) {
+                return Ok(rooms);
+            }
+            directory.room_changes
+        };
+        let read_at = std::time::Instant::now();
+        let rooms = self.read(move |c| load_rooms(c, clinic)).await?;
+        let mut directory = lock(&self.inner.directory);
+        if directory.room_changes == changes {
+            directory.rooms.insert(clinic, (read_at, rooms.clone()));
+        }
+        Ok(rooms)
     }
 
     async fn create_staff(
