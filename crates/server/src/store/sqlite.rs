@@ -195,6 +195,13 @@ impl Directory {
 /// has automatic checkpoints turned off so a slow disk flush never holds up a commit (in WAL
 /// mode with `synchronous = NORMAL` a commit itself does not wait for the disk; a committed
 /// transaction survives the process being killed, only not a power cut before the next flush).
+///
+/// The WAL starts again from its beginning only when a write begins with every frame copied
+/// back, which never happens under steady writes while the copying runs beside them: the WAL
+/// would grow without end, every commit then extending a file the flush is busy with. So once
+/// it passes [`WAL_RESTART_BYTES`], the checkpointer copies once more and leaves the writer to
+/// copy the little written meanwhile, between two groups (one short stall, two small flushes).
+///
 /// Once a minute it also asks the writer to forget what no one can use any more: idempotency
 /// records older than a day (a retry comes within minutes) and sessions a day past their end.
 fn run_checkpointer(
@@ -206,12 +213,18 @@ fn run_checkpointer(
         tracing::error!("checkpointer cannot open the database; the WAL will grow");
         return;
     };
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap_or(4096);
     let mut ticks = 0u64;
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
         stop.recv_timeout(std::time::Duration::from_secs(1))
     {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpoint failed");
+        if checkpoint(&conn) * page_size >= WAL_RESTART_BYTES {
+            checkpoint(&conn);
+            let _ = jobs.send(Job::Other(Box::new(|conn, _| {
+                checkpoint(conn);
+            })));
         }
         ticks += 1;
         if ticks.is_multiple_of(60) {
@@ -226,6 +239,24 @@ fn run_checkpointer(
                     tracing::warn!(error = %e, "sweeping old records failed");
                 }
             })));
+        }
+    }
+}
+
+/// How large the WAL may grow under steady writes before the writer helps it start again.
+const WAL_RESTART_BYTES: i64 = 32 * 1024 * 1024;
+
+/// What a restarted WAL is cut back to. Well above what a second of the heaviest writes adds
+/// past [`WAL_RESTART_BYTES`], so a restarted WAL is reused, not cut short and grown again.
+const WAL_KEPT_BYTES: i64 = 256 * 1024 * 1024;
+
+/// Copies what it can of the WAL into the database file; the WAL's size in frames.
+fn checkpoint(conn: &Connection) -> i64 {
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1)) {
+        Ok(frames) => frames,
+        Err(e) => {
+            tracing::warn!(error = %e, "checkpoint failed");
+            0
         }
     }
 }
@@ -319,7 +350,9 @@ impl SqliteStore {
             senders: Mutex::new(HashMap::new()),
         });
         writer
-            .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
+            ))
             .map_err(db)?;
         let (jobs, queue) = std::sync::mpsc::channel();
         let (checkpoints, stop) = std::sync::mpsc::channel();
