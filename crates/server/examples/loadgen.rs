@@ -235,6 +235,7 @@ struct Phase<'a> {
     /// Staff commands per second in all, or None for as fast as answered.
     rate: Option<f64>,
     server_pid: &'a str,
+    db: &'a std::path::Path,
 }
 
 impl Phase<'_> {
@@ -355,6 +356,8 @@ impl Phase<'_> {
             "  slowest answer (ms) in each second: {}",
             worst.join(" ")
         ));
+        let wal = std::fs::metadata(self.db.with_extension("db-wal")).map_or(0, |m| m.len());
+        say(&format!("  WAL file now {:.0} MB", wal as f64 / 1e6));
         let share = |before: Option<f64>, after: Option<f64>| {
             before.zip(after).map_or("n/a".to_owned(), |(b, a)| {
                 format!("{:.2}", (a - b) / elapsed)
@@ -463,6 +466,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         seconds: args.seconds,
         rate: None,
         server_pid: &server_pid,
+        db: &db,
     };
     full.run().await?;
     if args.rate > 0.0 {
