@@ -1,8 +1,9 @@
 //! Load generator for the embedded server: staff commands per second from many concurrent
-//! clients with their latency percentiles, then patient arrivals fanned out to many WebSocket
-//! subscribers with the delay from commit to delivery. Starts the real server on 127.0.0.1:0
-//! with a fresh SQLite file (in this process, or as its own process with `--server-bin`);
-//! loopback traffic only, bounded in time.
+//! clients with their latency percentiles (first as fast as answered, then paced at a fixed
+//! rate), then patient arrivals fanned out to many WebSocket subscribers with the delay from
+//! commit to delivery. Starts the real server on 127.0.0.1:0 with a fresh SQLite file (in this
+//! process, or as its own process with `--server-bin`); loopback traffic only, bounded in time.
+//! It reports the CPU the server and the generator used, since the two share the machine.
 //!
 //!     cargo build --release -p frontdesk-server --example loadgen --bin frontdesk-server
 //!     target/release/examples/loadgen --server-bin target/release/frontdesk-server
@@ -23,12 +24,16 @@ struct Args {
     /// Concurrent staff clients sending commands.
     #[arg(long, default_value_t = 100)]
     clients: usize,
-    /// Paced load: this many staff commands per second in all, spread over the clients, with
-    /// each latency measured from when the command was due (so a stall is not hidden).
-    /// Without it every client sends its next command as soon as the last is answered.
-    #[arg(long)]
-    rate: Option<f64>,
-    /// How long the command phase runs.
+    /// After the run as fast as answered, a paced run: this many staff commands per second in
+    /// all, spread over the clients, each latency measured from when the command was due (so
+    /// a stall is not hidden). 0 skips it.
+    #[arg(long, default_value_t = 5000.0)]
+    rate: f64,
+    /// Threads of the load generator's own runtime. One keeps it off the server's second core
+    /// as much as it can; add `taskset` to pin it.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// How long each command run lasts.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
     /// WebSocket subscribers for the fan-out phase.
@@ -70,25 +75,116 @@ struct VisitHead {
     version: u64,
 }
 
-async fn post(
-    http: &reqwest::Client,
-    url: String,
-    token: &str,
-    version: u64,
-    body: Option<Value>,
-) -> Option<u64> {
-    let mut req = http
-        .post(url)
-        .bearer_auth(token)
-        .header("if-match", version.to_string());
-    if let Some(b) = body {
-        req = req.json(&b);
+/// One keep-alive HTTP/1.1 connection per client: requests written as bytes, answers read by
+/// their Content-Length. The load side does as little work per request as the protocol
+/// allows, so what the two cores spend goes to the server being measured.
+struct Conn {
+    stream: tokio::net::TcpStream,
+    host: String,
+    buf: Vec<u8>,
+    request: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(base: &str) -> anyhow::Result<Self> {
+        let host = base.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(&host).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            host,
+            buf: Vec::with_capacity(16 * 1024),
+            request: Vec::with_capacity(1024),
+        })
     }
-    let res = req.send().await.ok()?;
-    if !res.status().is_success() {
-        return None;
+
+    /// POSTs `body` (JSON) with extra header lines; the answer's status and body.
+    async fn post(
+        &mut self,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> anyhow::Result<(u16, &[u8])> {
+        use tokio::io::AsyncWriteExt;
+        self.request.clear();
+        write!(
+            self.request,
+            "POST {path} HTTP/1.1\r\nhost: {}\r\n{headers}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        )?;
+        self.stream.write_all(&self.request).await?;
+        self.buf.clear();
+        let (status, head, len) = loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end])?;
+                let status = head.get(9..12).and_then(|s| s.parse().ok());
+                let len = head.lines().find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                });
+                match (status, len) {
+                    (Some(s), Some(n)) => break (s, end + 4, n),
+                    _ => anyhow::bail!("unexpected answer head: {head}"),
+                }
+            }
+            self.read_more().await?;
+        };
+        while self.buf.len() < head + len {
+            self.read_more().await?;
+        }
+        Ok((status, &self.buf[head..head + len]))
     }
-    Some(res.json::<Reply>().await.ok()?.visit.version)
+
+    async fn read_more(&mut self) -> anyhow::Result<()> {
+        use tokio::io::AsyncReadExt;
+        let at = self.buf.len();
+        self.buf.resize(at + 8192, 0);
+        let n = self.stream.read(&mut self.buf[at..]).await?;
+        self.buf.truncate(at + n);
+        anyhow::ensure!(n > 0, "the server closed the connection");
+        Ok(())
+    }
+}
+
+/// An event frame's commit time, read off the front of the text: a thousand readers share the
+/// load generator's core, so each reads no more of a frame than it needs.
+fn event_at(frame: &str) -> Option<i64> {
+    let rest = frame.strip_prefix(r#"{"type":"event","#)?;
+    let at = &rest[rest.find(r#""at":"#)? + 5..];
+    at[..at.find(|c: char| !c.is_ascii_digit())?].parse().ok()
+}
+
+/// The name and CPU seconds (user + system) so far of a process or thread, from its `/proc`
+/// stat file (Linux; None elsewhere).
+fn stat_cpu(path: &str) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The name is in parentheses and may hold spaces; the counters follow it.
+    let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux the kernel ABI promises it to user space.
+    Some((name.to_owned(), ticks / 100.0))
+}
+
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    stat_cpu(&format!("/proc/{pid}/stat")).map(|(_, s)| s)
+}
+
+/// CPU seconds so far of a process's threads, summed by thread name.
+fn cpu_by_thread(pid: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+    {
+        let Ok(task) = task else { continue };
+        if let Some((name, s)) = stat_cpu(&format!("{}/stat", task.path().display())) {
+            *by_name.entry(name).or_insert(0.0) += s;
+        }
+    }
+    by_name
 }
 
 enum Server {
@@ -127,9 +223,195 @@ async fn start(
     })
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// One run of staff commands: every client walks its own patients through
+/// arrive → claim → message → leave-call (on hold) → claim → end-call; the five staff commands
+/// are timed (the arrivals are load, not timed).
+#[derive(Clone, Copy)]
+struct Phase<'a> {
+    base: &'a str,
+    tokens: &'a [String],
+    room: frontdesk_domain::RoomId,
+    seconds: u64,
+    /// Staff commands per second in all, or None for as fast as answered.
+    rate: Option<f64>,
+    server_pid: &'a str,
+    db: &'a std::path::Path,
+}
+
+impl Phase<'_> {
+    async fn run(self) -> anyhow::Result<()> {
+        let clients = self.tokens.len();
+        say(&format!(
+            "commands: {clients} clients for {} s, {}",
+            self.seconds,
+            self.rate.map_or("as fast as answered".into(), |r| format!(
+                "paced at {r} commands/s (latency from when each was due)"
+            ))
+        ));
+        let cpu_before = (cpu_seconds(self.server_pid), cpu_seconds("self"));
+        let threads_before = cpu_by_thread(self.server_pid);
+        let deadline = Instant::now() + Duration::from_secs(self.seconds);
+        let started = Instant::now();
+        // Each client sends every `pace`, its schedule offset so the clients spread over one.
+        let pace = self
+            .rate
+            .map(|r| Duration::from_secs_f64(clients as f64 / r.max(1.0)));
+        let mut tasks = Vec::new();
+        for (c, token) in self.tokens.iter().enumerate() {
+            let mut conn = Conn::open(self.base).await?;
+            let auth = format!("authorization: Bearer {token}\r\n");
+            let join = format!("/v1/join/demo/{}", self.room);
+            let mut due = started + pace.map_or(Duration::ZERO, |p| p * c as u32 / clients as u32);
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut failed = 0usize;
+                let mut n = 0;
+                let mut headers = String::new();
+                while Instant::now() < deadline {
+                    n += 1;
+                    let body = format!(r#"{{"name":"Load patient {c}-{n}"}}"#);
+                    let visit = match conn.post(&join, "", &body).await {
+                        Ok((201, reply)) => serde_json::from_slice::<Reply>(reply).ok(),
+                        Ok(_) => None,
+                        Err(_) => return (lat, failed + 1),
+                    };
+                    let Some(Reply { visit }) = visit else {
+                        failed += 1;
+                        continue;
+                    };
+                    let mut version = visit.version;
+                    let steps = [
+                        ("claim", "{}"),
+                        ("message", r#"{"text":"The doctor will see you now"}"#),
+                        ("leave-call", "{}"),
+                        ("claim", "{}"),
+                        ("end-call", "{}"),
+                    ];
+                    for (op, body) in steps {
+                        let t0 = match pace {
+                            Some(p) => {
+                                tokio::time::sleep_until(due.into()).await;
+                                let t = due;
+                                due += p;
+                                t
+                            }
+                            None => Instant::now(),
+                        };
+                        let path = format!("/v1/visits/{}/{op}", visit.id);
+                        headers.clear();
+                        headers.push_str(&auth);
+                        headers.push_str(&format!("if-match: {version}\r\n"));
+                        let answered = match conn.post(&path, &headers, body).await {
+                            Ok((200, reply)) => serde_json::from_slice::<Reply>(reply).ok(),
+                            Ok(_) => None,
+                            Err(_) => return (lat, failed + 1),
+                        };
+                        match answered {
+                            Some(r) => {
+                                let second = t0.duration_since(started).as_secs() as usize;
+                                lat.push((second, t0.elapsed().as_secs_f64() * 1000.0));
+                                version = r.visit.version;
+                            }
+                            None => {
+                                failed += 1;
+                                break;
+                            }
+                        }
+                    }
+                }
+                (lat, failed)
+            }));
+        }
+        let mut timed = Vec::new();
+        let mut failed = 0;
+        for t in tasks {
+            let (l, f) = t.await?;
+            timed.extend(l);
+            failed += f;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let cpu_after = (cpu_seconds(self.server_pid), cpu_seconds("self"));
+        let threads_after = cpu_by_thread(self.server_pid);
+        // Where the slow answers fell, second by second: a stall shows as one bad second.
+        let mut worst = vec![0f64; self.seconds as usize + 2];
+        for (second, ms) in &timed {
+            if let Some(w) = worst.get_mut(*second) {
+                *w = w.max(*ms);
+            }
+        }
+        let mut lat: Vec<f64> = timed.into_iter().map(|(_, ms)| ms).collect();
+        lat.sort_by(f64::total_cmp);
+        let worst: Vec<String> = worst.iter().map(|w| format!("{w:.0}")).collect();
+        say(&format!(
+            "  {} staff commands in {:.1} s = {:.0} commands/s; latency ms p50 {:.2} p99 {:.2} max {:.2}; failed {}",
+            lat.len(),
+            elapsed,
+            lat.len() as f64 / elapsed,
+            percentile(&lat, 50.0),
+            percentile(&lat, 99.0),
+            percentile(&lat, 100.0),
+            failed
+        ));
+        say(&format!(
+            "  slowest answer (ms) in each second: {}",
+            worst.join(" ")
+        ));
+        let wal = std::fs::metadata(self.db.with_extension("db-wal")).map_or(0, |m| m.len());
+        say(&format!("  WAL file now {:.0} MB", wal as f64 / 1e6));
+        let share = |before: Option<f64>, after: Option<f64>| {
+            before.zip(after).map_or("n/a".to_owned(), |(b, a)| {
+                format!("{:.2}", (a - b) / elapsed)
+            })
+        };
+        if self.server_pid == "self" {
+            say(&format!(
+                "  CPU cores busy: server and load together {}",
+                share(cpu_before.1, cpu_after.1)
+            ));
+        } else {
+            let per_command = cpu_before
+                .0
+                .zip(cpu_after.0)
+                .map_or("n/a".to_owned(), |(b, a)| {
+                    format!("{:.0}", (a - b) * 1e6 / lat.len().max(1) as f64)
+                });
+            say(&format!(
+                "  CPU cores busy: server {}, load generator {}; server CPU µs per staff command (arrivals included) {per_command}",
+                share(cpu_before.0, cpu_after.0),
+                share(cpu_before.1, cpu_after.1)
+            ));
+            // Threads that came and went in between (idle blocking threads) are not counted.
+            let by_thread: Vec<String> = threads_after
+                .iter()
+                .map(|(name, after)| {
+                    let used = after - threads_before.get(name).copied().unwrap_or(0.0);
+                    format!("{name} {:.0}", used * 1e6 / lat.len().max(1) as f64)
+                })
+                .collect();
+            say(&format!(
+                "  of which by server thread, µs per staff command: {}",
+                by_thread.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(args.threads);
+        b
+    }
+    .enable_all()
+    .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("load.db");
     let mut settings = Settings::new(&db);
@@ -174,115 +456,28 @@ async fn main() -> anyhow::Result<()> {
         tokens.push(t["token"].as_str().unwrap_or_default().to_owned());
     }
 
-    // Phase 1: staff commands. Each client walks its own patients through
-    // claim → message → leave-call (on hold) → claim → end-call.
-    say(&format!(
-        "commands: {} clients for {} s, {}",
-        args.clients,
-        args.seconds,
-        args.rate.map_or("as fast as answered".into(), |r| format!(
-            "paced at {r} commands/s"
-        ))
-    ));
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    let pace = args
-        .rate
-        .map(|r| Duration::from_secs_f64(args.clients as f64 / r.max(1.0)));
-    for (c, token) in tokens.iter().cloned().enumerate() {
-        let (http, base) = (http.clone(), base.clone());
-        // Spread the clients' schedules over one interval.
-        let mut due =
-            Instant::now() + pace.map_or(Duration::ZERO, |p| p * c as u32 / args.clients as u32);
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut failed = 0usize;
-            let mut n = 0;
-            while Instant::now() < deadline {
-                n += 1;
-                let arrived = http
-                    .post(format!("{base}/v1/join/demo/{room}"))
-                    .json(&json!({"name": format!("Load patient {c}-{n}")}))
-                    .send()
-                    .await;
-                let Ok(Reply { visit }) = (match arrived {
-                    Ok(res) => res.json::<Reply>().await,
-                    Err(e) => Err(e),
-                }) else {
-                    failed += 1;
-                    continue;
-                };
-                let mut version = visit.version;
-                let steps: [(&str, Option<Value>); 5] = [
-                    ("claim", None),
-                    (
-                        "message",
-                        Some(json!({"text": "The doctor will see you now"})),
-                    ),
-                    ("leave-call", None),
-                    ("claim", None),
-                    ("end-call", None),
-                ];
-                for (op, body) in steps {
-                    let t0 = match pace {
-                        Some(p) => {
-                            tokio::time::sleep_until(due.into()).await;
-                            let t = due;
-                            due += p;
-                            t
-                        }
-                        None => Instant::now(),
-                    };
-                    let url = format!("{base}/v1/visits/{}/{op}", visit.id);
-                    match post(&http, url, &token, version, body).await {
-                        Some(v) => {
-                            let second = t0.duration_since(started).as_secs() as usize;
-                            lat.push((second, t0.elapsed().as_secs_f64() * 1000.0));
-                            version = v;
-                        }
-                        None => {
-                            failed += 1;
-                            break;
-                        }
-                    }
-                }
-            }
-            (lat, failed)
-        }));
-    }
-    let mut timed = Vec::new();
-    let mut failed = 0;
-    for t in tasks {
-        let (l, f) = t.await?;
-        timed.extend(l);
-        failed += f;
-    }
-    // Where the slow answers fell, second by second: a stall shows as one bad second.
-    let mut worst = vec![0f64; args.seconds as usize + 2];
-    for (second, ms) in &timed {
-        if let Some(w) = worst.get_mut(*second) {
-            *w = w.max(*ms);
+    let server_pid = match &server {
+        Server::Child(c) => c.id().to_string(),
+        Server::InProcess(_) => "self".to_owned(),
+    };
+    let full = Phase {
+        base: &base,
+        tokens: &tokens,
+        room,
+        seconds: args.seconds,
+        rate: None,
+        server_pid: &server_pid,
+        db: &db,
+    };
+    full.run().await?;
+    if args.rate > 0.0 {
+        Phase {
+            rate: Some(args.rate),
+            ..full
         }
+        .run()
+        .await?;
     }
-    let mut lat: Vec<f64> = timed.into_iter().map(|(_, ms)| ms).collect();
-    let elapsed = started.elapsed().as_secs_f64();
-    lat.sort_by(f64::total_cmp);
-    let worst: Vec<String> = worst.iter().map(|w| format!("{w:.0}")).collect();
-    say(&format!(
-        "  {} staff commands in {:.1} s = {:.0} commands/s; latency ms p50 {:.2} p99 {:.2} max {:.2}; failed {}",
-        lat.len(),
-        elapsed,
-        lat.len() as f64 / elapsed,
-        percentile(&lat, 50.0),
-        percentile(&lat, 99.0),
-        percentile(&lat, 100.0),
-        failed
-    ));
-    say(&format!(
-        "  slowest answer (ms) in each second: {}",
-        worst.join(" ")
-    ));
 
     // Phase 2: each arrival fanned out to every subscriber.
     say(&format!(
@@ -306,14 +501,6 @@ async fn main() -> anyhow::Result<()> {
         let url = format!("{ws_base}/v1/stream?after={after}&token={token}");
         subs.push(tokio_tungstenite::connect_async(url).await?.0);
     }
-    #[derive(Deserialize)]
-    struct Head {
-        event: Option<EventHead>,
-    }
-    #[derive(Deserialize)]
-    struct EventHead {
-        at: i64,
-    }
     let (warm_tx, mut warm_rx) = tokio::sync::mpsc::channel::<()>(args.subscribers.max(1));
     let readers: Vec<_> = subs
         .into_iter()
@@ -325,8 +512,8 @@ async fn main() -> anyhow::Result<()> {
                     match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
                         Ok(Some(Ok(Message::Text(t)))) => {
                             let received = now_ms();
-                            if let Ok(Head { event: Some(e) }) = serde_json::from_str(t.as_str()) {
-                                delays.push((received - e.at) as f64);
+                            if let Some(at) = event_at(t.as_str()) {
+                                delays.push((received - at) as f64);
                                 if delays.len() == 1 {
                                     let _ = warm_tx.send(()).await;
                                 }

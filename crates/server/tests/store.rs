@@ -267,6 +267,65 @@ async fn concurrent_commands_commit_together_yet_each_whole_or_not_at_all() {
 }
 
 #[tokio::test]
+async fn a_command_the_database_refuses_is_refused_alone_in_its_group() {
+    let f = fixture().await;
+    f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    // Arrivals race, one of them reusing a patient token (its insert fails): the others
+    // commit, the refused one leaves no trace and no hole in the seqs.
+    let mut writes = Vec::new();
+    for n in 2..=20 {
+        let mut write = arrive(&f, n);
+        if n == 10
+            && let WriteAction::Open {
+                patient_token_hash, ..
+            } = &mut write.action
+        {
+            *patient_token_hash = Some("token-1".into());
+        }
+        writes.push(f.store.write_visit(write));
+    }
+    let results = futures_util::future::join_all(writes).await;
+    for (n, r) in (2..=20).zip(&results) {
+        assert_eq!(r.is_ok(), n != 10, "arrival {n}");
+    }
+    assert!(matches!(results[8], Err(WriteRefused::Store(_))));
+    let events = f.store.events_after(f.clinic, 0, 1000).await.unwrap();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
+    let refused = f.store.visit(f.clinic, VisitId::from_u128(110)).await;
+    assert!(refused.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn clinics_and_rooms_read_again_are_as_last_written() {
+    let f = fixture().await;
+    for _ in 0..2 {
+        let by_slug = f.store.clinic_by_slug("c").await.unwrap().unwrap();
+        assert_eq!(by_slug.id, f.clinic);
+        assert_eq!(f.store.clinic(f.clinic).await.unwrap(), Some(by_slug));
+        assert_eq!(f.store.rooms(f.clinic).await.unwrap()[0].name, "Reception");
+    }
+    assert!(f.store.clinic_by_slug("other").await.unwrap().is_none());
+    let mut room = f.store.rooms(f.clinic).await.unwrap().remove(0);
+    room.name = "Front desk".into();
+    f.store.put_room(room, at(5)).await.unwrap();
+    let rooms = f.store.rooms(f.clinic).await.unwrap();
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(rooms[0].name, "Front desk");
+
+    // A clinic's time zone and call link change; every way of reading it sees the change.
+    let mut clinic = f.store.clinic(f.clinic).await.unwrap().unwrap();
+    clinic.time_zone = "Australia/Sydney".into();
+    clinic.video_link_template = Some("https://meet.example/{visit}".into());
+    f.store.update_clinic(clinic.clone()).await.unwrap();
+    assert_eq!(
+        f.store.clinic(f.clinic).await.unwrap(),
+        Some(clinic.clone())
+    );
+    assert_eq!(f.store.clinic_by_slug("c").await.unwrap(), Some(clinic));
+}
+
+#[tokio::test]
 async fn an_idempotency_key_replays_the_first_answer() {
     let f = fixture().await;
     f.store.write_visit(arrive(&f, 1)).await.unwrap();

@@ -29,8 +29,9 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Decides a change against the visit as stored, inside the write transaction.
-pub type Decide = Box<dyn FnOnce(&Visit) -> Result<Outcome, DomainError> + Send>;
+/// Decides a change against the visit as stored, inside the write transaction (again, should
+/// the transaction be run a second time).
+pub type Decide = Box<dyn Fn(&Visit) -> Result<Outcome, DomainError> + Send>;
 
 /// Makes a retried command answer the first answer. Keys are scoped to who sent them.
 #[derive(Clone, Debug)]

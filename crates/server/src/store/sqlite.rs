@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file in WAL mode. All writes go through one writer thread
 //! that owns the only writing connection (SQLite has one writer anyway). Visit commands that
-//! queue up while it works are committed together (group commit): each command runs in its own
-//! savepoint, so it applies whole or not at all, and nobody is answered before the commit that
-//! holds their command. Reads use a pool of their own connections on tokio's blocking threads,
+//! queue up while it works are committed together (group commit): each command applies whole
+//! or not at all (see [`commit_group`]), and nobody is answered before the commit that holds
+//! their command. Reads use a pool of their own connections on tokio's blocking threads,
 //! so they never wait on writes.
 
 use super::{
@@ -205,14 +205,61 @@ struct Inner {
     read_slots: Arc<tokio::sync::Semaphore>,
     hub: Arc<Hub>,
     secret: [u8; 32],
+    directory: Mutex<Directory>,
     /// Dropped with the store, which ends the checkpointer.
     _checkpoints: std::sync::mpsc::Sender<()>,
+}
+
+/// How long a clinic and its rooms are used as read before being read again: changes through
+/// this store are seen at once, changes by another process (the admin commands) within this.
+const DIRECTORY_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Clinics and their rooms as last read, so a patient coming through a front-door link (a
+/// clinic slug and a room) costs no database read. A clinic's slug never changes; its name,
+/// time zone and call link may.
+#[derive(Default)]
+struct Directory {
+    clinics: HashMap<ClinicId, (std::time::Instant, Clinic)>,
+    slugs: HashMap<String, ClinicId>,
+    rooms: HashMap<ClinicId, (std::time::Instant, Vec<RoomInfo>)>,
+    /// Count changes, so a read that raced one is not kept.
+    clinic_changes: u64,
+    room_changes: u64,
+}
+
+impl Directory {
+    fn add_clinic(&mut self, clinic: &Clinic, read_at: std::time::Instant) {
+        self.slugs.insert(clinic.slug.clone(), clinic.id);
+        self.clinics.insert(clinic.id, (read_at, clinic.clone()));
+    }
+
+    fn fresh_clinic(&self, id: ClinicId) -> Option<Clinic> {
+        self.clinics
+            .get(&id)
+            .filter(|(read_at, _)| read_at.elapsed() < DIRECTORY_FRESH)
+            .map(|(_, clinic)| clinic.clone())
+    }
+
+    fn fresh_rooms(&self, clinic: ClinicId) -> Option<Vec<RoomInfo>> {
+        self.rooms
+            .get(&clinic)
+            .filter(|(read_at, _)| read_at.elapsed() < DIRECTORY_FRESH)
+            .map(|(_, rooms)| rooms.clone())
+    }
 }
 
 /// Copies the WAL back into the database file every second, on its own connection. The writer
 /// has automatic checkpoints turned off so a slow disk flush never holds up a commit (in WAL
 /// mode with `synchronous = NORMAL` a commit itself does not wait for the disk; a committed
 /// transaction survives the process being killed, only not a power cut before the next flush).
+///
+/// The WAL starts again from its beginning only when a write begins with every frame copied
+/// back, which never happens under steady writes while the copying runs beside them: the WAL
+/// would grow without end, every commit then extending a file the flush is busy with. So past
+/// [`WAL_RESTART_BYTES`] the checkpointer catches up, flushes what it copied, and leaves the
+/// writer to copy the little written meanwhile, between two groups: a stall of two small
+/// flushes, at most every [`RESTART_EVERY`] seconds unless the WAL passes [`WAL_MAX_BYTES`].
+///
 /// Once a minute it also asks the writer to forget what no one can use any more: idempotency
 /// records older than a day (a retry comes within minutes) and sessions a day past their end.
 fn run_checkpointer(
@@ -224,14 +271,47 @@ fn run_checkpointer(
         tracing::error!("checkpointer cannot open the database; the WAL will grow");
         return;
     };
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap_or(4096);
+    let mut wal_path = path.as_os_str().to_owned();
+    wal_path.push("-wal");
     let mut ticks = 0u64;
+    let mut restarted = 0u64;
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
         stop.recv_timeout(std::time::Duration::from_secs(1))
     {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpoint failed");
-        }
+        let mut frames = checkpoint(&conn);
         ticks += 1;
+        let wal = frames * page_size;
+        if wal >= WAL_RESTART_BYTES && (ticks >= restarted + RESTART_EVERY || wal >= WAL_MAX_BYTES)
+        {
+            // Catch up until little is left, so the writer's stall is little more than the two
+            // flushes.
+            for _ in 0..4 {
+                let before = frames;
+                frames = checkpoint(&conn);
+                if frames - before < 1024 {
+                    break;
+                }
+            }
+            // Under steady writes those passes never found the WAL copied to its end, so SQLite
+            // left what they copied unflushed; flush it here, so the writer's own pass flushes
+            // only the little it copies.
+            let flushed = flush_database_file(path).and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&wal_path)?
+                    .sync_data()
+            });
+            if let Err(e) = flushed {
+                tracing::warn!(error = %e, "flushing before a WAL restart failed");
+            }
+            let _ = jobs.send(Job::Other(Box::new(|conn, _| {
+                checkpoint(conn);
+            })));
+            restarted = ticks;
+        }
         if ticks.is_multiple_of(60) {
             let _ = jobs.send(Job::Other(Box::new(|conn, _| {
                 let day_ago = crate::clock::system_now().as_millis() - 86_400_000;
@@ -244,6 +324,47 @@ fn run_checkpointer(
                     tracing::warn!(error = %e, "sweeping old records failed");
                 }
             })));
+        }
+    }
+}
+
+/// How large the WAL may grow under steady writes before the writer helps it start again.
+const WAL_RESTART_BYTES: i64 = 32 * 1024 * 1024;
+
+/// Seconds at least between two such stalls of the writer...
+const RESTART_EVERY: u64 = 5;
+
+/// ...unless the WAL has grown past this (a few seconds of the heaviest writes).
+const WAL_MAX_BYTES: i64 = 512 * 1024 * 1024;
+
+/// What a restarted WAL is cut back to: above what the heaviest writes add between two
+/// restarts, so a restarted WAL is reused, not cut short and grown again.
+const WAL_KEPT_BYTES: i64 = 1024 * 1024 * 1024;
+
+/// Flushes a database file to disk through a descriptor of its own, opened once and never
+/// closed: closing any descriptor of a file drops every POSIX lock this process holds on it,
+/// SQLite's own included. (The WAL file carries no locks; it is opened afresh each time.)
+fn flush_database_file(path: &Path) -> std::io::Result<()> {
+    static OPEN: Mutex<Vec<(PathBuf, std::fs::File)>> = Mutex::new(Vec::new());
+    let mut open = lock(&OPEN);
+    let i = match open.iter().position(|(p, _)| p == path) {
+        Some(i) => i,
+        None => {
+            let file = std::fs::OpenOptions::new().write(true).open(path)?;
+            open.push((path.to_path_buf(), file));
+            open.len() - 1
+        }
+    };
+    open[i].1.sync_data()
+}
+
+/// Copies what it can of the WAL into the database file; the WAL's size in frames.
+fn checkpoint(conn: &Connection) -> i64 {
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1)) {
+        Ok(frames) => frames,
+        Err(e) => {
+            tracing::warn!(error = %e, "checkpoint failed");
+            0
         }
     }
 }
@@ -337,7 +458,9 @@ impl SqliteStore {
             senders: Mutex::new(HashMap::new()),
         });
         writer
-            .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
+            ))
             .map_err(db)?;
         let secret = messages::server_secret(&writer)?;
         let (jobs, queue) = std::sync::mpsc::channel();
@@ -360,6 +483,7 @@ impl SqliteStore {
                 path,
                 jobs,
                 readers: Mutex::new(Vec::new()),
+                directory: Mutex::new(Directory::default()),
                 read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 hub,
                 secret,
@@ -412,6 +536,26 @@ impl SqliteStore {
         .await
         .map_err(db)?
     }
+
+    /// A clinic from the database, remembered in the directory.
+    async fn read_clinic(
+        &self,
+        by: &'static str,
+        value: String,
+    ) -> Result<Option<Clinic>, StoreError> {
+        let changes = lock(&self.inner.directory).clinic_changes;
+        let read_at = std::time::Instant::now();
+        let clinic = self
+            .read(move |c| Ok(load_clinic(c, by, &value)?.map(|(c, _)| c)))
+            .await?;
+        if let Some(clinic) = &clinic {
+            let mut directory = lock(&self.inner.directory);
+            if directory.clinic_changes == changes {
+                directory.add_clinic(clinic, read_at);
+            }
+        }
+        Ok(clinic)
+    }
 }
 
 /// The visits as last committed, kept by the writer thread so a command does not re-read and
@@ -444,8 +588,68 @@ fn run_writer(mut conn: Connection, hub: &Hub, queue: &std::sync::mpsc::Receiver
     }
 }
 
-/// Applies each visit command in its own savepoint and commits them all at once; replies and
-/// live events go out only after the commit.
+/// What one pass over a group did: each command's answer (with the event to publish) in
+/// order, the visits it changed, and how the commit went.
+struct GroupPass {
+    done: Vec<Result<(Committed, Option<Published>), WriteRefused>>,
+    changed: VisitCache,
+    committed: rusqlite::Result<()>,
+}
+
+/// Applies a group's commands in one transaction. With `savepoints`, each runs in its own, so
+/// a failing statement refuses only its command. Without, a failing statement (after which
+/// the transaction may hold half a command) rolls the whole pass back and gives None.
+fn group_pass(
+    conn: &mut Connection,
+    cache: &VisitCache,
+    group: &[(VisitWrite, Reply)],
+    savepoints: bool,
+) -> Option<GroupPass> {
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            return Some(GroupPass {
+                done: Vec::new(),
+                changed: VisitCache::new(),
+                committed: Err(e),
+            });
+        }
+    };
+    // What this group changed, seen by its later commands; kept only if the commit succeeds.
+    let mut changed = VisitCache::new();
+    let mut done = Vec::with_capacity(group.len());
+    for (w, _) in group {
+        let known = changed.get(&w.visit_id).or_else(|| cache.get(&w.visit_id));
+        let outcome = if savepoints {
+            tx.savepoint().map_err(WriteRefused::from).and_then(|sp| {
+                let out = write_visit_in(&sp, known, w)?;
+                sp.commit()?;
+                Ok(out)
+            })
+        } else {
+            match write_visit_in(&tx, known, w) {
+                Err(WriteRefused::Store(_)) => return None,
+                other => other,
+            }
+        };
+        if let Ok((c, Some(_))) = &outcome {
+            changed.insert(c.reply.visit.id, c.reply.visit.clone());
+        }
+        done.push(outcome);
+    }
+    let committed = tx.commit();
+    Some(GroupPass {
+        done,
+        changed,
+        committed,
+    })
+}
+
+/// Applies a group of visit commands and commits them all at once; replies and live events go
+/// out only after the commit. A refusal by the domain writes nothing, and the statements after
+/// a decision fail only when the database does, so a group first runs without a savepoint
+/// per command (each costs statements and a copy of every page it touches); should a
+/// statement fail, the group runs again with them.
 fn commit_group(
     conn: &mut Connection,
     hub: &Hub,
@@ -455,37 +659,21 @@ fn commit_group(
     if group.is_empty() {
         return;
     }
-    let mut tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => {
-            for (_, reply) in group {
-                let _ = reply.send(Err(WriteRefused::Store(db(&e))));
-            }
-            return;
-        }
+    let Some(pass) =
+        group_pass(conn, cache, &group, false).or_else(|| group_pass(conn, cache, &group, true))
+    else {
+        return;
     };
-    // What this group changed, seen by its later commands; kept only if the commit succeeds.
-    let mut pending = VisitCache::new();
-    let mut done = Vec::with_capacity(group.len());
-    for (w, reply) in group {
-        let clinic = w.clinic;
-        let known = pending.get(&w.visit_id).or_else(|| cache.get(&w.visit_id));
-        let outcome = tx.savepoint().map_err(WriteRefused::from).and_then(|sp| {
-            let out = write_visit_in(&sp, known, w)?;
-            sp.commit()?;
-            Ok(out)
-        });
-        if let Ok((c, Some(_))) = &outcome {
-            pending.insert(c.reply.visit.id, c.reply.visit.clone());
-        }
-        done.push((reply, clinic, outcome));
-    }
-    let committed = tx.commit();
+    let GroupPass {
+        done,
+        changed,
+        committed,
+    } = pass;
     if committed.is_ok() {
-        if cache.len() + pending.len() > MAX_CACHED_VISITS {
+        if cache.len() + changed.len() > MAX_CACHED_VISITS {
             cache.clear();
         }
-        for (id, visit) in pending {
+        for (id, visit) in changed {
             if visit.status.is_terminal() {
                 cache.remove(&id);
             } else {
@@ -493,16 +681,18 @@ fn commit_group(
             }
         }
     }
-    for (reply, clinic, outcome) in done {
-        let answer = match (outcome, &committed) {
-            (Ok((c, published)), Ok(())) => {
+    let mut done = done.into_iter();
+    for (w, reply) in group {
+        let answer = match (done.next(), &committed) {
+            (Some(Ok((c, published))), Ok(())) => {
                 if let Some(p) = published {
-                    hub.publish(clinic, p);
+                    hub.publish(w.clinic, p);
                 }
                 Ok(c)
             }
-            (Ok(_), Err(e)) => Err(WriteRefused::Store(db(e))),
-            (Err(refused), _) => Err(refused),
+            (Some(Err(refused)), _) => Err(refused),
+            (_, Err(e)) => Err(WriteRefused::Store(db(e))),
+            (None, Ok(())) => Err(WriteRefused::Store(db("command not applied"))),
         };
         let _ = reply.send(answer);
     }
@@ -772,7 +962,7 @@ fn load_open_visits(conn: &Connection, clinic: ClinicId) -> Result<Vec<Visit>, S
 fn write_visit_in(
     tx: &Connection,
     known: Option<&Visit>,
-    w: VisitWrite,
+    w: &VisitWrite,
 ) -> Result<(Committed, Option<Published>), WriteRefused> {
     let clinic = w.clinic.to_string();
     if let Some(idem) = &w.idempotency
@@ -780,7 +970,7 @@ fn write_visit_in(
     {
         return Ok((saved, None));
     }
-    let (outcome, status, token_hash, guest_tokens) = match w.action {
+    let (outcome, status, token_hash, guest_tokens) = match &w.action {
         WriteAction::Open {
             outcome,
             patient_token_hash,
@@ -791,7 +981,12 @@ fn write_visit_in(
                     StoreError::Corrupt("opened visit does not match the write".into()).into(),
                 );
             }
-            (*outcome, 201u16, patient_token_hash, guest_token_hashes)
+            (
+                outcome.as_ref().clone(),
+                201u16,
+                patient_token_hash.as_deref(),
+                guest_token_hashes.as_slice(),
+            )
         }
         WriteAction::Change(decide) => {
             let loaded;
@@ -808,7 +1003,7 @@ fn write_visit_in(
                 error,
                 visit: Box::new(current.clone()),
             })?;
-            (outcome, 200u16, None, Vec::new())
+            (outcome, 200u16, None, &[][..])
         }
     };
     let visit = outcome.visit;
@@ -935,18 +1130,29 @@ impl Store for SqliteStore {
     }
 
     async fn clinic(&self, id: ClinicId) -> Result<Option<Clinic>, StoreError> {
-        self.read(move |c| Ok(load_clinic(c, "id", &id.to_string())?.map(|(c, _)| c)))
-            .await
+        if let Some(known) = lock(&self.inner.directory).fresh_clinic(id) {
+            return Ok(Some(known));
+        }
+        self.read_clinic("id", id.to_string()).await
     }
 
     async fn clinic_by_slug(&self, slug: &str) -> Result<Option<Clinic>, StoreError> {
-        let slug = slug.to_owned();
-        self.read(move |c| Ok(load_clinic(c, "slug", &slug)?.map(|(c, _)| c)))
-            .await
+        {
+            let directory = lock(&self.inner.directory);
+            if let Some(known) = directory
+                .slugs
+                .get(slug)
+                .and_then(|id| directory.fresh_clinic(*id))
+            {
+                return Ok(Some(known));
+            }
+        }
+        self.read_clinic("slug", slug.to_owned()).await
     }
 
     async fn put_room(&self, room: RoomInfo, at: Timestamp) -> Result<u64, StoreError> {
-        self.write(move |conn, hub| {
+        let clinic = room.clinic_id;
+        let written = self.write(move |conn, hub| {
             let tx = conn.transaction()?;
             tx.execute(
                 "INSERT INTO rooms (id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions, settings)
@@ -990,11 +1196,28 @@ impl Store for SqliteStore {
             }
             Ok(seq)
         })
-        .await
+        .await;
+        let mut directory = lock(&self.inner.directory);
+        directory.room_changes += 1;
+        directory.rooms.remove(&clinic);
+        written
     }
 
     async fn rooms(&self, clinic: ClinicId) -> Result<Vec<RoomInfo>, StoreError> {
-        self.read(move |c| load_rooms(c, clinic)).await
+        let changes = {
+            let directory = lock(&self.inner.directory);
+            if let Some(rooms) = directory.fresh_rooms(clinic) {
+                return Ok(rooms);
+            }
+            directory.room_changes
+        };
+        let read_at = std::time::Instant::now();
+        let rooms = self.read(move |c| load_rooms(c, clinic)).await?;
+        let mut directory = lock(&self.inner.directory);
+        if directory.room_changes == changes {
+            directory.rooms.insert(clinic, (read_at, rooms.clone()));
+        }
+        Ok(rooms)
     }
 
     async fn create_staff(
@@ -1421,7 +1644,8 @@ impl Store for SqliteStore {
     }
 
     async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
-        self.write(move |conn, _| {
+        let id = clinic.id;
+        let written = self.write(move |conn, _| {
             conn.execute(
                 "UPDATE clinics SET name = ?2, time_zone = ?3, video_link_template = ?4 WHERE id = ?1",
                 params![
@@ -1433,7 +1657,12 @@ impl Store for SqliteStore {
             )?;
             Ok(())
         })
-        .await
+        .await;
+        // Read again on next use, whatever the write did.
+        let mut directory = lock(&self.inner.directory);
+        directory.clinic_changes += 1;
+        directory.clinics.remove(&id);
+        written
     }
 }
 
