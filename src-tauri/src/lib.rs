@@ -11,6 +11,7 @@ pub mod demo;
 pub mod precall;
 pub mod secrets;
 pub mod settings;
+mod webkit;
 
 use console::{AppState, Console, UiError};
 use frontdesk_domain::alerts::Notice;
@@ -20,7 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State, WindowEvent};
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+use tokio::sync::watch;
 
 type Shared<'a> = State<'a, Arc<Console>>;
 
@@ -128,6 +131,18 @@ fn first_paint(rows: usize) {
     });
 }
 
+/// These patients' rows are on screen for the first time: say when, to the microsecond of the
+/// wall clock, so an arrival can be timed from the server's commit to the screen.
+#[tauri::command]
+fn rows_painted(visit_ids: Vec<String>) {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    for id in visit_ids {
+        log::info!("row on screen: {id} at {at} us");
+    }
+}
+
 /// Every command the UI may call.
 fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -143,7 +158,8 @@ fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Syn
         save_settings,
         precall_check,
         activity,
-        first_paint
+        first_paint,
+        rows_painted
     ]
 }
 
@@ -153,6 +169,12 @@ pub fn with_console<R: Runtime>(
     console: Arc<Console>,
 ) -> tauri::Builder<R> {
     builder.manage(console).invoke_handler(commands())
+}
+
+/// Starting with the desktop session (the settings' "start at login"): an XDG autostart entry
+/// on Linux, written or removed when the setting is saved.
+pub fn autostart_plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None)
 }
 
 fn apply_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) {
@@ -201,8 +223,11 @@ fn show_main<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Shows one desktop notification; clicking it brings the console forward on that visit.
-fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
+/// The sound an alert asks the desktop to play (a freedesktop sound theme name).
+pub const ALERT_SOUND: &str = "message-new-instant";
+
+/// The desktop notification for a notice: with the alert sound when the setting is on.
+pub fn desktop_alert(notice: &Notice, sound: bool) -> notify_rust::Notification {
     let mut n = notify_rust::Notification::new();
     n.appname("Frontdesk")
         .summary(&notice.summary)
@@ -210,8 +235,14 @@ fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
         .action("default", "Open")
         .hint(notify_rust::Hint::Category("presence.online".into()));
     if sound {
-        n.sound_name("message-new-instant");
+        n.sound_name(ALERT_SOUND);
     }
+    n
+}
+
+/// Shows one desktop notification; clicking it brings the console forward on that visit.
+fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
+    let n = desktop_alert(&notice, sound);
     let app = app.clone();
     let visit = notice.visit_id.to_string();
     std::thread::spawn(move || match n.show() {
@@ -223,6 +254,44 @@ fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
         }),
         Err(e) => log::warn!("desktop notification failed: {e}"),
     });
+}
+
+/// What the tray says: how many patients wait.
+pub fn tray_text(waiting: usize) -> String {
+    format!("{waiting} waiting")
+}
+
+/// Sends every change to the UI as one `state` event, and the number waiting to `show_count`
+/// (the tray) each time it changes. Runs as long as the console does.
+pub async fn forward_changes<R: Runtime>(
+    app: AppHandle<R>,
+    console: Arc<Console>,
+    mut show_count: impl FnMut(usize) + Send + 'static,
+) {
+    let mut changes = console.changes();
+    let mut last_count = usize::MAX;
+    loop {
+        let state = console.app_state();
+        let _ = app.emit("state", &state);
+        // Counted from the state just sent (empty while locked), not built again.
+        let count = state
+            .view
+            .queue
+            .iter()
+            .filter(|r| r.status.is_waiting())
+            .count();
+        if count != last_count {
+            show_count(count);
+            last_count = count;
+        }
+        // A change after a quiet spell is sent at once; the rest of a burst of events waits
+        // for the next 30 ms tick and goes as one repaint.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        if changes.changed().await.is_err() {
+            break;
+        }
+        changes.borrow_and_update();
+    }
 }
 
 /// Starts the desktop app.
@@ -245,12 +314,12 @@ pub fn run() {
         )
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ));
+        .plugin(autostart_plugin());
     let result = builder.setup(move |app| {
         let handle = app.handle().clone();
+        if let Some(window) = app.get_webview_window("main") {
+            webkit::tune(&window);
+        }
         let dir = data_dir(&handle);
         let (console, mut notices) = Console::new(dir.clone(), secrets());
         let console = Arc::new(console);
@@ -286,34 +355,32 @@ pub fn run() {
         let tray = tray.build(app)?;
 
         // Every change reaches the UI as one `state` event, and the tray's count.
-        let mut changes = console.changes();
-        let (c, h) = (console.clone(), handle.clone());
-        tauri::async_runtime::spawn(async move {
-            let mut last_count = usize::MAX;
-            loop {
-                let state = c.app_state();
-                let _ = h.emit("state", &state);
-                // Counted from the state just sent (empty while locked), not built again.
-                let count = state
-                    .view
-                    .queue
-                    .iter()
-                    .filter(|r| r.status.is_waiting())
-                    .count();
-                if count != last_count {
-                    let text = format!("{count} waiting");
-                    let _ = tray.set_tooltip(Some(&text));
-                    let _ = tray.set_title(Some(count.to_string()));
-                    last_count = count;
+        tauri::async_runtime::spawn(forward_changes(handle.clone(), console.clone(), move |n| {
+            let text = tray_text(n);
+            let _ = tray.set_tooltip(Some(&text));
+            let _ = tray.set_title(Some(n.to_string()));
+        }));
+
+        // The window's size and place are kept as soon as they settle, not only at a clean
+        // exit: a front-desk PC's session usually ends by logging out or shutting down.
+        if let Some(window) = app.get_webview_window("main") {
+            let (moved_tx, mut moved) = watch::channel(());
+            window.on_window_event(move |e| {
+                if matches!(e, WindowEvent::Moved(_) | WindowEvent::Resized(_)) {
+                    let _ = moved_tx.send(());
                 }
-                if changes.changed().await.is_err() {
-                    break;
+            });
+            let h = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                while moved.changed().await.is_ok() {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    moved.borrow_and_update();
+                    if let Err(e) = h.save_window_state(StateFlags::all()) {
+                        log::warn!("window state: {e}");
+                    }
                 }
-                // A burst of events becomes one repaint.
-                tokio::time::sleep(Duration::from_millis(30)).await;
-                changes.borrow_and_update();
-            }
-        });
+            });
+        }
 
         // Desktop alerts.
         let (c, h) = (console.clone(), handle.clone());

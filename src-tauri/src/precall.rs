@@ -41,7 +41,7 @@ pub async fn run(console: &Console) -> PrecallReport {
                 link == ConnectionState::Online,
                 match link {
                     ConnectionState::Online => "Connected".to_string(),
-                    other => format!("Not connected ({other:?})").to_lowercase(),
+                    other => format!("Not connected ({})", format!("{other:?}").to_lowercase()),
                 },
             ));
         }

@@ -9,16 +9,19 @@ use frontdesk_server::{HashCost, RunningServer, Settings};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
+use tauri::test::mock_builder;
+
+mod common;
 
 struct Rig {
     console: Arc<Console>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
     secrets: Arc<InMemory>,
     address: String,
-    server: RunningServer,
-    _dir: tempfile::TempDir,
+    /// The clinic server's base URL.
+    url: String,
+    _server: RunningServer,
+    dir: tempfile::TempDir,
 }
 
 fn rig() -> Rig {
@@ -46,26 +49,15 @@ fn rig() -> Rig {
         webview,
         secrets,
         address: format!("{}/demo", server.url()),
-        server,
-        _dir: dir,
+        url: server.url(),
+        _server: server,
+        dir,
     }
 }
 
 impl Rig {
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: tauri::ipc::InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
+        common::invoke(&self.webview, cmd, args)
     }
 
     fn state_until(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
@@ -83,9 +75,17 @@ impl Rig {
         }
     }
 
+    fn sign_in_as_reception(&self) -> Value {
+        self.invoke(
+            "sign_in",
+            json!({"server": self.address, "email": "reception@demo.clinic", "password": "demo-reception", "remember": false}),
+        )
+        .unwrap()
+    }
+
     /// A patient comes through Reception's front door; returns the visit id.
     fn arrive(&self, name: &str) -> String {
-        let url = self.server.url();
+        let url = self.url.clone();
         let name = name.to_string();
         tauri::async_runtime::block_on(async move {
             let api = ApiClient::new(&url).unwrap();
@@ -132,7 +132,7 @@ fn signing_in_keeps_the_token_in_the_keyring_and_shows_the_queue() {
     assert_eq!(wrong["code"], "unauthorized");
     assert!(
         rig.secrets
-            .get(&format!("token|{}|reception@demo.clinic", rig.server.url()))
+            .get(&format!("token|{}|reception@demo.clinic", rig.url))
             .unwrap()
             .is_none()
     );
@@ -155,7 +155,7 @@ fn signing_in_keeps_the_token_in_the_keyring_and_shows_the_queue() {
     assert_eq!(state["me"]["email"], "reception@demo.clinic");
     let token = rig
         .secrets
-        .get(&format!("token|{}|reception@demo.clinic", rig.server.url()))
+        .get(&format!("token|{}|reception@demo.clinic", rig.url))
         .unwrap();
     assert!(
         token.is_some_and(|t| !t.is_empty()),
@@ -286,7 +286,7 @@ fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
     )
     .unwrap();
     // The clinic's admin registers this computer as a station.
-    let url = rig.server.url();
+    let url = rig.url.clone();
     let device = tauri::async_runtime::block_on(async move {
         let api = ApiClient::new(&url).unwrap();
         let admin = api
@@ -321,4 +321,189 @@ fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
         s["me"]["email"] == "priya@demo.clinic"
     });
     assert_eq!(state["screen"], "queue");
+}
+
+/// Patients the tray counts as waiting in a state sent to the UI: arrived and not yet being
+/// seen (still on the intake form, waiting, or back on hold).
+fn waiting_in(state: &Value) -> usize {
+    state["queue"].as_array().map_or(0, |q| {
+        q.iter()
+            .filter(|r| matches!(r["status"].as_str(), Some("intake" | "waiting" | "on_hold")))
+            .count()
+    })
+}
+
+/// The last count the tray was given within `quiet` of silence.
+fn latest(counts: &std::sync::mpsc::Receiver<usize>, quiet: Duration) -> Option<usize> {
+    let mut last = None;
+    while let Ok(n) = counts.recv_timeout(quiet) {
+        last = Some(n);
+    }
+    last
+}
+
+#[test]
+fn the_tray_says_how_many_wait_and_an_arrival_adds_one() {
+    let rig = rig();
+    let app = tauri::Manager::app_handle(&rig.webview).clone();
+    let (sent_tx, sent) = std::sync::mpsc::channel::<Value>();
+    tauri::Listener::listen_any(&app, "state", move |event| {
+        let _ = sent_tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    let (count_tx, counts) = std::sync::mpsc::channel::<usize>();
+    tauri::async_runtime::spawn(frontdesk::forward_changes(
+        app,
+        rig.console.clone(),
+        move |n| {
+            let _ = count_tx.send(n);
+        },
+    ));
+    assert_eq!(
+        counts.recv_timeout(Duration::from_secs(10)),
+        Ok(0),
+        "signed out, nobody waits"
+    );
+
+    rig.sign_in_as_reception();
+    let state = rig.state_until("the queue synced", |s| {
+        s["connection"]["state"] == "online" && s["me"]["email"] == "reception@demo.clinic"
+    });
+    let before = latest(&counts, Duration::from_millis(500)).unwrap_or(0);
+    assert_eq!(before, waiting_in(&state), "the tray counts the queue");
+
+    let id = rig.arrive("Noor Haddad");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut shown = before;
+    while shown != before + 1 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        shown = counts
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("the tray never showed {} (still {shown})", before + 1));
+    }
+    assert_eq!(
+        frontdesk::tray_text(shown),
+        format!("{} waiting", before + 1)
+    );
+    // The same change reached the UI as a `state` event with the new patient in it.
+    let pushed = std::iter::from_fn(|| sent.recv_timeout(Duration::from_secs(5)).ok())
+        .find(|s| {
+            s["queue"]
+                .as_array()
+                .is_some_and(|q| q.iter().any(|r| r["visit_id"] == id.as_str()))
+        })
+        .expect("a state event with the arrival");
+    assert_eq!(waiting_in(&pushed), before + 1);
+
+    // Locked, the console shows no patients, and the tray no count of them.
+    rig.invoke("lock", json!({})).unwrap();
+    assert_eq!(latest(&counts, Duration::from_millis(500)), Some(0));
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} check in {report}"))
+}
+
+#[test]
+fn the_precall_check_reaches_the_live_server_and_says_when_it_cannot() {
+    let rig = rig();
+    let report = rig.invoke("precall_check", json!({})).unwrap();
+    assert_eq!(check(&report, "Clinic server")["ok"], false);
+    assert_eq!(check(&report, "Clinic server")["detail"], "Not signed in");
+
+    rig.sign_in_as_reception();
+    rig.state_until("online", |s| s["connection"]["state"] == "online");
+    let report = rig.invoke("precall_check", json!({})).unwrap();
+    let server = check(&report, "Clinic server");
+    assert_eq!(server["ok"], true, "{report}");
+    assert!(
+        server["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Reachable, ") && d.ends_with(" ms")),
+        "{server}"
+    );
+    assert_eq!(check(&report, "Live updates")["ok"], true);
+    assert_eq!(check(&report, "Live updates")["detail"], "Connected");
+    assert_eq!(check(&report, "Keyring")["ok"], true);
+    for name in ["Desktop notifications", "Camera", "Microphone"] {
+        check(&report, name);
+    }
+
+    // A console whose clinic server cannot be reached at all (nothing listens there).
+    let dead = {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        format!("http://127.0.0.1:{port}")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("settings.json"),
+        json!({"server": format!("{dead}/demo"), "email": "reception@demo.clinic", "remember": true})
+            .to_string(),
+    )
+    .unwrap();
+    let secrets = Arc::new(InMemory::default());
+    secrets
+        .set(&format!("token|{dead}|reception@demo.clinic"), "a-token")
+        .unwrap();
+    let (offline, _notices) = Console::new(dir.path().into(), secrets);
+    let report = tauri::async_runtime::block_on(async {
+        assert_eq!(offline.resume(), Ok(true), "signed in from the keyring");
+        serde_json::to_value(frontdesk::precall::run(&offline).await).unwrap()
+    });
+    assert_eq!(check(&report, "Clinic server")["ok"], false, "{report}");
+    assert!(
+        check(&report, "Clinic server")["detail"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "says why: {report}"
+    );
+    assert_eq!(check(&report, "Live updates")["ok"], false, "{report}");
+    assert!(
+        check(&report, "Live updates")["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Not connected")),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_sound_setting_is_kept_and_decides_the_alert_sound() {
+    let rig = rig();
+    let state = rig.invoke("app_state", json!({})).unwrap();
+    assert_eq!(state["settings"]["sound"], true, "on by default");
+    let mut settings = state["settings"].clone();
+    settings["sound"] = json!(false);
+    let saved = rig
+        .invoke("save_settings", json!({"settings": settings}))
+        .unwrap();
+    assert_eq!(saved["settings"]["sound"], false);
+
+    // The next start of the app reads it back from disk.
+    let (again, _notices) = Console::new(rig.dir.path().join("app"), rig.secrets.clone());
+    assert!(!again.settings().sound);
+
+    let notice = frontdesk_domain::alerts::Notice {
+        summary: "Noor Haddad is waiting".into(),
+        body: "Arrived in Reception".into(),
+        visit_id: frontdesk_domain::VisitId::from_u128(7),
+        alerts: vec![],
+    };
+    let sound = notify_rust::Hint::SoundName(frontdesk::ALERT_SOUND.into());
+    assert!(
+        frontdesk::desktop_alert(&notice, true)
+            .hints
+            .contains(&sound)
+    );
+    assert!(
+        !frontdesk::desktop_alert(&notice, false)
+            .hints
+            .iter()
+            .any(|h| matches!(h, notify_rust::Hint::SoundName(_)))
+    );
 }

@@ -25,6 +25,7 @@ packages=(
   libjavascriptcoregtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   webkit2gtk-driver xvfb xauth dbus-daemon dbus-bin dbus-x11 libglib2.0-bin gnome-keyring
   python3-dbusmock libsecret-tools imagemagick curl
+  x11-utils python3-gi gir1.2-gtk-3.0
   chromium chromium-driver
 )
 

@@ -65,6 +65,16 @@ async fn row_status(wd: &WebDriver, visit: &str, status: &str) {
         .unwrap_or_else(|e| panic!("row {visit} to be {status}: {e}"));
 }
 
+/// Clicks the element once it is there.
+async fn click(wd: &WebDriver, css: &str) {
+    wd.wait_for(css, WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
 /// The server's view of a visit, as the clinic's admin sees it.
 async fn server_visit(clinic: &TestClinic, admin: &str, id: &str) -> frontdesk_domain::Visit {
     ApiClient::new(&clinic.url())
@@ -108,8 +118,13 @@ fn click_notification(id: u32) {
     assert!(status.success(), "clicking notification {id}");
 }
 
+/// One app at a time: tauri-driver serves one session, and a second copy of the app would hand
+/// over to the first (it is single-instance).
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_front_desk_shift_in_the_real_app() {
+    let _one = ONE_APP.lock().await;
     let mut clinic = TestClinic::start().await;
     let proxy = CuttingProxy::start(clinic.addr).await;
     let admin = clinic.sign_in("admin@demo.clinic").await;
@@ -174,6 +189,11 @@ async fn a_front_desk_shift_in_the_real_app() {
     assert_eq!(alert.summary, "Ana Pereira is waiting");
     assert_eq!(alert.body, "Arrived in Reception");
     assert_eq!(alert.app_name, "Frontdesk");
+    assert_eq!(
+        alert.hint("sound-name"),
+        Some("message-new-instant"),
+        "with the alert sound (on by default)"
+    );
 
     // Clicking the alert brings the console forward with that patient selected. The
     // recorder numbers notifications from 1, so Ana's is the next after those before it.
@@ -300,9 +320,27 @@ async fn a_front_desk_shift_in_the_real_app() {
         .await
         .unwrap();
 
+    // Sound off in the settings: the next alert is silent.
+    click(&wd, &testid("open-settings")).await;
+    let sound = wd.wait_for(&testid("settings-sound"), WAIT).await.unwrap();
+    assert!(sound.is_selected().await.unwrap(), "sound is on by default");
+    sound.click().await.unwrap();
+    click(
+        &wd,
+        &format!("{} {}", testid("settings-dialog"), testid("dialog-confirm")),
+    )
+    .await;
+    wd.wait_gone(&testid("settings-dialog"), WAIT)
+        .await
+        .unwrap();
+
     // The server goes away. The console says so, keeps the queue, and takes an action.
+    let before = notices.count();
     let ben = clinic.arrive(&clinic.room("Reception"), "Ben Okoro").await;
     wd.wait_for(&row(&ben), WAIT).await.unwrap();
+    let recorded = notices.wait_for_count(before + 1, WAIT).await.unwrap();
+    assert_eq!(recorded[before].summary, "Ben Okoro is waiting");
+    assert_eq!(recorded[before].hint("sound-name"), None, "no sound");
     proxy.set_down(true);
     clinic.stop().await;
     wd.wait_for(
@@ -405,4 +443,129 @@ async fn a_front_desk_shift_in_the_real_app() {
         ]
     );
     wd.delete_session().await.unwrap();
+}
+
+/// The X window of the app's main window, by its title.
+fn frontdesk_window() -> Option<String> {
+    let out = std::process::Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .output()
+        .expect("xwininfo");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains("\"Frontdesk\": (\"frontdesk\""))
+        .and_then(|l| l.split_whitespace().next())
+        .map(str::to_string)
+}
+
+/// Whether an X window is on screen (mapped and viewable).
+fn on_screen(window: &str) -> bool {
+    let out = std::process::Command::new("xwininfo")
+        .args(["-id", window])
+        .output()
+        .expect("xwininfo");
+    String::from_utf8_lossy(&out.stdout).contains("Map State: IsViewable")
+}
+
+/// Takes a window off the screen from outside the app, as hiding it in a window manager would
+/// (the test desktop has no window manager; GDK asks the X server directly).
+fn hide_window(window: &str) {
+    let script = "import sys, gi\n\
+gi.require_version('Gdk', '3.0'); gi.require_version('GdkX11', '3.0')\n\
+from gi.repository import Gdk, GdkX11\n\
+Gdk.init([]); d = Gdk.Display.get_default()\n\
+w = GdkX11.X11Window.foreign_new_for_display(d, int(sys.argv[1], 16))\n\
+w.hide(); d.sync()\n";
+    let status = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script, window])
+        .status()
+        .expect("python3 with GDK");
+    assert!(status.success(), "hiding window {window}");
+}
+
+async fn window_rect(wd: &WebDriver) -> (i64, i64, i64, i64) {
+    let r = wd.get("window/rect").await.unwrap();
+    let n = |k: &str| r[k].as_f64().unwrap_or_default().round() as i64;
+    (n("x"), n("y"), n("width"), n("height"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_start_brings_the_first_window_back_and_the_window_keeps_its_place() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_string_lossy().to_string();
+    let env = [("FRONTDESK_DATA_DIR", data_dir.as_str())];
+    let wd = WebDriver::from_env(app_binary(), &env)
+        .await
+        .expect("app session");
+    wd.wait_for(&testid("signin-server"), WAIT).await.unwrap();
+
+    // Someone starts Frontdesk again while it is running out of sight: no second copy, and
+    // the one running comes back on screen.
+    let window = poll_until(WAIT, "the app's window", || async {
+        Ok(frontdesk_window())
+    })
+    .await
+    .unwrap();
+    hide_window(&window);
+    poll_until(WAIT, "the window hidden", || async {
+        Ok((!on_screen(&window)).then_some(()))
+    })
+    .await
+    .unwrap();
+    let mut second = std::process::Command::new(app_binary())
+        .env("FRONTDESK_DATA_DIR", &data_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let exit = loop {
+        if let Some(exit) = second.try_wait().unwrap() {
+            break exit;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("the second start is still running after {WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "the second start ends by itself: {exit:?}");
+    poll_until(WAIT, "the first window back on screen", || async {
+        Ok(on_screen(&window).then_some(()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        frontdesk_window().as_deref(),
+        Some(window.as_str()),
+        "one window"
+    );
+    wd.find(&testid("signin-server"))
+        .await
+        .expect("the first one still works");
+
+    // Moved and resized, then the app is ended (not closed cleanly): the next start opens the
+    // window where and as it was.
+    wd.post(
+        "window/rect",
+        serde_json::json!({"x": 40, "y": 30, "width": 1100, "height": 700}),
+    )
+    .await
+    .unwrap();
+    let placed = window_rect(&wd).await;
+    assert_eq!((placed.2, placed.3), (1100, 700), "{placed:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await; // the app saves once it has settled
+    wd.delete_session().await.unwrap();
+    let wd = WebDriver::from_env(app_binary(), &env)
+        .await
+        .expect("app session");
+    wd.wait_for(&testid("signin-server"), WAIT).await.unwrap();
+    assert_eq!(window_rect(&wd).await, placed, "restored");
+    wd.delete_session().await.unwrap();
+    // Other tests start from the default window.
+    if let Some(config) = std::env::var_os("XDG_CONFIG_HOME") {
+        let saved = PathBuf::from(config).join("clinic.frontdesk.console/.window-state.json");
+        let _ = std::fs::remove_file(saved);
+    }
 }

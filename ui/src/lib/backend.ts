@@ -46,6 +46,8 @@ export interface Backend {
   activity(): Promise<void>;
   /** `first_paint {rows}`: the queue is on screen for the first time (start-up timing). */
   firstPaint(rows: number): Promise<void>;
+  /** `rows_painted {visitIds}`: these patients' rows are newly on screen (arrival timing). */
+  rowsPainted(visitIds: string[]): Promise<void>;
   /** Event `state`: pushed whenever anything changes. Resolves to an unsubscribe function. */
   onState(handler: (state: AppState) => void): Promise<() => void>;
   /** Event `focus_visit {visit_id}`: a desktop alert was clicked. */
@@ -91,6 +93,7 @@ export const tauriBackend: Backend = {
   precallCheck: () => call<PrecallReport>('precall_check'),
   activity: () => call<void>('activity'),
   firstPaint: (rows) => call<void>('first_paint', { rows }),
+  rowsPainted: (visitIds) => call<void>('rows_painted', { visitIds }),
   onState: (handler) => listen<AppState>('state', (event) => handler(event.payload)),
   onFocusVisit: (handler) =>
     listen<{ visit_id: string }>('focus_visit', (event) => handler(event.payload.visit_id)),

@@ -22,8 +22,15 @@ export interface LocalError {
 /** How often user activity is reported to the shell's idle timer, at most. */
 export const ACTIVITY_EVERY_MS = 15_000;
 
+/** Runs `fn` after the browser has drawn the next frame: a timeout queued from
+ * requestAnimationFrame runs once that frame has been painted. */
+function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 export class ConsoleModel {
-  state = $state<AppState | null>(null);
+  // Replaced whole on every push, never changed in place: no deep proxies over hundreds of rows.
+  state = $state.raw<AppState | null>(null);
   loadError = $state<string | null>(null);
   /** Server-corrected now, ticking every second: live waits are computed from it. */
   now = $state(Date.now());
@@ -115,18 +122,14 @@ export class ConsoleModel {
   }
 
   private painted = false;
+  /** The queue's visit ids as last drawn, to tell the shell which rows are new. */
+  private onScreen = new Set<string>();
 
   apply(next: AppState): void {
     if (typeof next.now === 'number') this.offset = next.now - Date.now();
     this.state = next;
     this.tick();
-    if (!this.painted && next.screen === 'queue' && next.queue.length > 0) {
-      // Tell the shell once, after the browser has drawn the rows (start-up timing).
-      this.painted = true;
-      const rows = next.queue.length;
-      // After this task: the rows are in the DOM and the next frame draws them.
-      queueMicrotask(() => void this.backend.firstPaint(rows).catch(() => {}));
-    }
+    if (next.screen === 'queue') this.reportPaint(next);
     if (next.screen !== 'queue') {
       // Nothing about a patient survives a lock or a sign-out on screen.
       this.selectedId = null;
@@ -137,6 +140,22 @@ export class ConsoleModel {
       this.roomFilter = 'all';
     }
     if (this.selectedId && !this.selectedRow) this.selectedId = null;
+  }
+
+  /** Tells the shell, once the browser has drawn them, when the queue is first on screen
+   * (start-up timing) and which patients' rows have appeared since (arrival timing). */
+  private reportPaint(next: AppState): void {
+    const ids = next.queue.map((r) => r.visit_id);
+    if (!this.painted) {
+      if (ids.length === 0) return;
+      this.painted = true;
+      this.onScreen = new Set(ids);
+      afterPaint(() => void this.backend.firstPaint(ids.length).catch(() => {}));
+      return;
+    }
+    const arrived = ids.filter((id) => !this.onScreen.has(id));
+    this.onScreen = new Set(ids);
+    if (arrived.length > 0) afterPaint(() => void this.backend.rowsPainted(arrived).catch(() => {}));
   }
 
   /** Called on keydown/mousemove/click: tells the shell someone is here, every 15 s at most. */

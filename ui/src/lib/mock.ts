@@ -384,6 +384,9 @@ export function createMockBackend(
     async firstPaint(rows) {
       record('first_paint', { rows });
     },
+    async rowsPainted(visitIds) {
+      record('rows_painted', { visitIds });
+    },
     async onState(handler) {
       stateListeners.add(handler);
       return () => stateListeners.delete(handler);

@@ -221,6 +221,12 @@ export function sampleClinic(variant = '', now = Date.now()): { state: AppState;
       queue[0].pending = [{ action_id: 'a-2', command: 'message', since: ago(2) }];
       options.confirmAfterMs = undefined;
       break;
+    case 'long':
+      // A busy clinic: 500 more waiting in Reception.
+      for (let i = 0; i < 500; i++) {
+        queue.push(row({ visit_id: `v-long-${i}`, patient_name: `Patient ${i}`, room_id: 'r-reception', waiting_since: ago(i % 90) }));
+      }
+      break;
     case 'outcome':
       state.outcomes = [
         {

@@ -353,11 +353,36 @@ describe('the connection banner', () => {
   });
 });
 
+describe('a long queue', () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => row({ visit_id: `v-${i}`, patient_name: `Patient ${i}` }));
+
+  test('draws only the rows in view, and the keys still reach every patient', async () => {
+    vi.useRealTimers();
+    await renderConsole({ queue: many(500) });
+    const list = screen.getByTestId('queue-list');
+    expect(list.dataset.rows).toBe('500');
+    expect(screen.getByTestId('tab-queue').textContent).toContain('500');
+    const drawn = rows().length;
+    expect(drawn).toBeGreaterThan(5);
+    expect(drawn).toBeLessThan(60);
+    expect(names()[0]).toBe('Patient 0');
+
+    // Far down the list with the arrow key: the row is drawn, selected and focused.
+    await fireEvent.keyDown(window, { key: 'ArrowDown' });
+    for (let i = 0; i < 99; i++) await fireEvent.keyDown(document.activeElement ?? window, { key: 'ArrowDown' });
+    await waitFor(() => expect((document.activeElement as HTMLElement | null)?.dataset.visitId).toBe('v-99'));
+    expect(within(document.activeElement as HTMLElement).getByTestId('row-name').textContent).toBe('Patient 99');
+    expect(rows().length).toBeLessThan(60);
+    expect((await screen.findByTestId('details-name')).textContent).toContain('Patient 99');
+  });
+});
+
 describe('start-up timing', () => {
   test('the shell is told once when the queue is first on screen', async () => {
     vi.useRealTimers();
     const { backend } = await renderConsole({
-      queue: [row({ visit_id: 'v-1', patient_name: 'Maria Gonzalez' }), row({ visit_id: 'v-2' })],
+      queue: [row({ visit_id: 'v-1', patient_name: 'Maria Gonzalez' }), row({ visit_id: 'v-2', patient_name: 'Ahmed Khan' })],
     });
     await waitFor(() => expect(backend.callsTo('first_paint')).toHaveLength(1));
     expect(backend.callsTo('first_paint')[0].args).toEqual({ rows: 2 });
@@ -366,6 +391,24 @@ describe('start-up timing', () => {
     });
     await new Promise((r) => setTimeout(r, 50));
     expect(backend.callsTo('first_paint')).toHaveLength(1);
+  });
+
+  test('a new arrival is reported once its row is on screen, and only then', async () => {
+    vi.useRealTimers();
+    const { backend } = await renderConsole({ queue: [row({ visit_id: 'v-1', patient_name: 'Maria Gonzalez' })] });
+    await waitFor(() => expect(backend.callsTo('first_paint')).toHaveLength(1));
+    expect(backend.callsTo('rows_painted')).toHaveLength(0);
+    backend.update((s) => {
+      s.queue = [...s.queue, row({ visit_id: 'v-2', patient_name: 'Kofi Mensah' })];
+    });
+    await waitFor(() => expect(backend.callsTo('rows_painted')).toHaveLength(1));
+    expect(backend.callsTo('rows_painted')[0].args).toEqual({ visitIds: ['v-2'] });
+    expect(document.querySelector('[data-visit-id="v-2"]')?.textContent).toContain('Kofi Mensah');
+    backend.update((s) => {
+      s.queue = [...s.queue];
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(backend.callsTo('rows_painted')).toHaveLength(1);
   });
 });
 
