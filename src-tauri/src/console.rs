@@ -97,6 +97,8 @@ pub struct Console {
     last_activity: Mutex<Instant>,
     changes: watch::Sender<u64>,
     notices: mpsc::UnboundedSender<Notice>,
+    /// False while the app is still picking up the last session (see [`Console::starting`]).
+    started: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Console {
@@ -137,8 +139,29 @@ impl Console {
             last_activity: Mutex::new(Instant::now()),
             changes: watch::channel(0).0,
             notices,
+            started: watch::channel(true).0,
         };
         (console, rx)
+    }
+
+    /// The app is picking up the last session beside the window's start rather than before
+    /// it: until [`Console::started`], [`Console::state_once_started`] waits, so the UI never
+    /// shows the sign-in screen to someone who is in fact still signed in.
+    pub fn starting(&self) {
+        self.started.send_replace(false);
+    }
+
+    /// Start-up is over (whether or not a session was picked up).
+    pub fn started(&self) {
+        self.started.send_replace(true);
+    }
+
+    /// What the UI draws, once start-up is over.
+    pub async fn state_once_started(&self) -> AppState {
+        let mut started = self.started.subscribe();
+        // The sender lives as long as this console, so this only ends when started.
+        let _ = started.wait_for(|s| *s).await;
+        self.app_state()
     }
 
     /// Fires whenever what the UI shows may have changed.

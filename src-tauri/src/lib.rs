@@ -33,8 +33,8 @@ fn visit_id(raw: &str) -> Result<VisitId, UiError> {
 }
 
 #[tauri::command]
-fn app_state(console: Shared<'_>) -> AppState {
-    console.app_state()
+async fn app_state(console: Shared<'_>) -> Result<AppState, UiError> {
+    Ok(console.state_once_started().await)
 }
 
 #[tauri::command]
@@ -324,17 +324,27 @@ pub fn run() {
         let (console, mut notices) = Console::new(dir.clone(), secrets());
         let console = Arc::new(console);
         app.manage(console.clone());
-        tauri::async_runtime::block_on(async {
+        // The keyring, the cache and (in demo mode) the clinic server start beside WebKit
+        // rather than before it: nothing here holds up the window's page.
+        console.starting();
+        let (c, h) = (console.clone(), handle.clone());
+        tauri::async_runtime::spawn(async move {
             if demo_mode {
-                match demo::start(&console, &dir.join("demo")).await {
+                match demo::start(&c, &dir.join("demo")).await {
                     Ok(server) => {
-                        app.manage(server);
+                        h.manage(server);
                     }
                     Err(e) => log::error!("demo mode: {e}"),
                 }
-            } else if let Err(e) = console.resume() {
-                log::warn!("could not resume the last session: {}", e.message);
+            } else {
+                let resumer = c.clone();
+                match tauri::async_runtime::spawn_blocking(move || resumer.resume()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => log::warn!("could not resume the last session: {}", e.message),
+                    Err(e) => log::error!("resuming the last session failed: {e}"),
+                }
             }
+            c.started();
         });
 
         // The tray: how many wait, and a way back to the window.

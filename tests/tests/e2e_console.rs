@@ -443,6 +443,18 @@ async fn a_front_desk_shift_in_the_real_app() {
         ]
     );
     wd.delete_session().await.unwrap();
+
+    // The next morning: Frontdesk starts again and opens on the queue, signed in from the
+    // keyring, without asking for the password.
+    let wd = WebDriver::from_env(app_binary(), &[("FRONTDESK_DATA_DIR", data_dir.as_str())])
+        .await
+        .expect("app session after a restart");
+    wd.wait_for(&row(&ben), WAIT).await.unwrap();
+    assert!(
+        wd.find(&testid("signin-server")).await.is_err(),
+        "no sign-in screen after a restart"
+    );
+    wd.delete_session().await.unwrap();
 }
 
 /// The X window of the app's main window, by its title.
