@@ -335,6 +335,11 @@ async fn an_idempotency_key_replays_the_first_answer() {
         .write_visit(command(&f, id, Command::Claim, 1, Some("k")))
         .await
         .unwrap();
+    // The visit moves on; a late retry still gets the answer as it was first given.
+    f.store
+        .write_visit(command(&f, id, Command::LeaveCall, 2, None))
+        .await
+        .unwrap();
     let again = f
         .store
         .write_visit(command(&f, id, Command::Claim, 1, Some("k")))
@@ -347,12 +352,12 @@ async fn an_idempotency_key_replays_the_first_answer() {
     );
     let other = f
         .store
-        .write_visit(command(&f, id, Command::LeaveCall, 2, Some("k")))
+        .write_visit(command(&f, id, Command::LeaveCall, 3, Some("k")))
         .await;
     assert!(matches!(other, Err(WriteRefused::KeyReused)));
     assert_eq!(
         f.store.events_after(f.clinic, 0, 100).await.unwrap().len(),
-        4
+        5
     );
 }
 

@@ -157,6 +157,12 @@ CREATE INDEX messages_due ON messages(state, next_at);
 CREATE INDEX messages_by_clinic ON messages(clinic_id, id);
 CREATE INDEX visits_scheduled ON visits(status) WHERE status = 'scheduled';
 "#,
+    // An idempotency record keeps the seq of its event rather than a copy of the reply: the
+    // event holds the visit as it was answered, and a record stays small (its key is random,
+    // so every record lands on a page of its own).
+    r#"
+ALTER TABLE idempotency ADD COLUMN seq INTEGER;
+"#,
 ];
 
 const OPEN_STATUSES: &str = "('scheduled','requested','intake','waiting','in_call','on_hold')";
@@ -1056,8 +1062,8 @@ fn write_visit_in(
     )?;
     if let Some(idem) = &w.idempotency {
         tx.prepare_cached(
-            "INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, response, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, response, created_at, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7)",
         )?
         .execute(params![
             clinic,
@@ -1065,8 +1071,8 @@ fn write_visit_in(
             idem.key,
             idem.fingerprint,
             status,
-            reply_json,
-            w.at.as_millis()
+            w.at.as_millis(),
+            seq as i64
         ])?;
     }
     let reply = CommandReply { seq, visit };
@@ -1081,26 +1087,48 @@ fn write_visit_in(
     ))
 }
 
+/// The reply to a command as it was first answered, from the event it recorded.
+fn answered_from_event(tx: &Connection, clinic: &str, seq: i64) -> Result<String, StoreError> {
+    let payload: String = tx
+        .prepare_cached("SELECT payload FROM events WHERE clinic_id = ?1 AND seq = ?2")?
+        .query_row(params![clinic, seq], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| corrupt(format!("no event {seq} for an idempotency record")))?;
+    /// The visit exactly as written into the event (and so into the first reply).
+    #[derive(serde::Deserialize)]
+    struct Answered<'a> {
+        #[serde(borrow)]
+        visit: &'a serde_json::value::RawValue,
+    }
+    let event: Answered<'_> = serde_json::from_str(&payload).map_err(corrupt)?;
+    Ok(format!(r#"{{"seq":{seq},"visit":{}}}"#, event.visit.get()))
+}
+
 fn saved_response(
     tx: &Connection,
     clinic: &str,
     idem: &Idempotency,
 ) -> Result<Option<Committed>, WriteRefused> {
-    let row: Option<(String, u16, String)> = tx
+    let row: Option<(String, u16, String, Option<i64>)> = tx
         .prepare_cached(
-            "SELECT fingerprint, status, response FROM idempotency
+            "SELECT fingerprint, status, response, seq FROM idempotency
              WHERE clinic_id = ?1 AND scope = ?2 AND key = ?3",
         )?
         .query_row(params![clinic, idem.scope, idem.key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let Some((fingerprint, status, response)) = row else {
+    let Some((fingerprint, status, response, seq)) = row else {
         return Ok(None);
     };
     if fingerprint != idem.fingerprint {
         return Err(WriteRefused::KeyReused);
     }
+    // Records written before the seq column carry the reply itself.
+    let response = match seq {
+        Some(seq) => answered_from_event(tx, clinic, seq)?,
+        None => response,
+    };
     Ok(Some(Committed {
         status,
         reply: from_json(&response)?,
