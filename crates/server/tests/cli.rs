@@ -112,16 +112,8 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
 
     let (mut child, url) = common::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), &db, &[]);
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{url}/v1/auth/sign-in"))
-        .json(&json!({"clinic": "north", "email": "nora@north.clinic", "password": "a-long-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().expect("signed in").to_owned();
+    let token =
+        common::sign_in_to(&http, &url, "north", "nora@north.clinic", "a-long-password").await;
     let me: Value = common::get_json(&http, &format!("{url}/v1/me"), &token).await;
     assert_eq!(me["roles"], json!(["receptionist"]));
     let rooms: Value = common::get_json(&http, &format!("{url}/v1/rooms"), &token).await;

@@ -141,16 +141,7 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
 }
 
 async fn sign_in_as(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
-    let res: Value = http
-        .post(format!("{url}/v1/auth/sign-in"))
-        .json(&json!({"clinic": "demo", "email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    res["token"].as_str().unwrap().to_owned()
+    common::sign_in_to(http, url, "demo", email, password).await
 }
 
 async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value> {

@@ -675,13 +675,8 @@ impl Browser {
 
     /// Clicks into a field, as a person would, and types.
     async fn type_into(&self, css: &str, text: &str) {
+        self.click(css).await;
         let e = self.find(css).await;
-        self.call(
-            Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await;
         self.call(
             Method::POST,
             &format!("/element/{e}/value"),

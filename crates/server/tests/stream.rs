@@ -86,15 +86,7 @@ async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_not
         let http = app.http.clone();
         tokio::spawn(async move {
             for i in 0..20 {
-                let v: Value = http
-                    .get(format!("{app_url}/v1/visits/{id}"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let v = get_json(&http, &format!("{app_url}/v1/visits/{id}"), &token).await;
                 let res = http
                     .post(format!("{app_url}/v1/visits/{id}/message"))
                     .bearer_auth(&token)

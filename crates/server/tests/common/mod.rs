@@ -59,6 +59,29 @@ pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
         .unwrap()
 }
 
+/// Signs in to a server at `url` (not necessarily a [`TestApp`]) and gives the bearer token.
+pub async fn sign_in_to(
+    http: &reqwest::Client,
+    url: &str,
+    clinic: &str,
+    email: &str,
+    password: &str,
+) -> String {
+    let res: Value = http
+        .post(format!("{url}/v1/auth/sign-in"))
+        .json(&serde_json::json!({"clinic": clinic, "email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    res["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("sign-in as {email} failed: {res}"))
+        .to_owned()
+}
+
 /// Polls `check` every 50 ms until it gives a value, for at most `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
 where
