@@ -280,33 +280,15 @@ pub async fn create_staff(
     if let Some(pin) = &new.pin {
         check_pin(pin)?;
     }
-    let rooms = store.rooms(clinic).await?;
-    if let Some(r) = new
-        .rooms
-        .iter()
-        .find(|r| !rooms.iter().any(|x| x.id == **r))
-    {
-        return Err(AppError::Validation(format!(
-            "rooms: no room {r} in this clinic"
-        )));
-    }
-    let mut member_of = new.rooms;
-    member_of.sort();
-    member_of.dedup();
     let staff = StaffInfo {
         id: StaffId::from_uuid(uuid::Uuid::new_v4()),
         clinic_id: clinic,
         name: Label::parse(&new.name)?.to_string(),
         email: Email::parse(&new.email)?.as_str().to_owned(),
-        phone: new
-            .phone
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| Phone::parse(p).map(|p| p.as_str().to_owned()))
-            .transpose()?,
+        phone: phone_or_none(new.phone.as_deref())?,
         roles: Roles::of(&new.roles),
         availability: new.availability.unwrap_or_default(),
-        rooms: member_of,
+        rooms: rooms_in_clinic(store, clinic, new.rooms).await?,
     };
     let (password, pin) = (new.password, new.pin);
     let secrets = tokio::task::spawn_blocking(move || -> Result<StaffSecrets, AppError> {
@@ -318,5 +300,91 @@ pub async fn create_staff(
     .await
     .map_err(AppError::internal)??;
     store.create_staff(staff.clone(), secrets, now()).await?;
+    Ok(staff)
+}
+
+/// A phone number, or none for an empty one.
+fn phone_or_none(phone: Option<&str>) -> Result<Option<String>, AppError> {
+    Ok(phone
+        .filter(|p| !p.trim().is_empty())
+        .map(Phone::parse)
+        .transpose()?
+        .map(|p| p.as_str().to_owned()))
+}
+
+/// The rooms, each once and in order, if every one is a room of the clinic.
+async fn rooms_in_clinic(
+    store: &dyn Store,
+    clinic: ClinicId,
+    mut wanted: Vec<RoomId>,
+) -> Result<Vec<RoomId>, AppError> {
+    let rooms = store.rooms(clinic).await?;
+    if let Some(r) = wanted.iter().find(|r| !rooms.iter().any(|x| x.id == **r)) {
+        return Err(AppError::Validation(format!(
+            "rooms: no room {r} in this clinic"
+        )));
+    }
+    wanted.sort();
+    wanted.dedup();
+    Ok(wanted)
+}
+
+/// What an admin changes about a member of staff; what is left out stays as it is.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An empty string removes the phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub roles: Option<Vec<Role>>,
+    /// The rooms whose waiting areas they work in (replaces the list).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub rooms: Option<Vec<RoomId>>,
+}
+
+/// Changes a member of staff's name, phone, roles or rooms. `by` is the admin doing it: an
+/// admin cannot take away their own admin role (the clinic would be left without a way in).
+pub async fn update_staff(
+    store: &dyn Store,
+    clinic: ClinicId,
+    by: StaffId,
+    id: StaffId,
+    change: StaffChange,
+) -> Result<StaffInfo, AppError> {
+    let mut staff = store
+        .staff(clinic)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(AppError::NotFound("staff"))?;
+    if let Some(name) = &change.name {
+        staff.name = Label::parse(name)?.to_string();
+    }
+    if let Some(phone) = &change.phone {
+        staff.phone = phone_or_none(Some(phone))?;
+    }
+    if let Some(roles) = &change.roles {
+        if roles.is_empty() {
+            return Err(AppError::Validation("roles: give at least one role".into()));
+        }
+        if id == by && !roles.contains(&Role::Admin) {
+            return Err(AppError::Validation(
+                "roles: you cannot remove your own admin role; ask another admin".into(),
+            ));
+        }
+        staff.roles = Roles::of(roles);
+    }
+    if let Some(rooms) = change.rooms {
+        staff.rooms = rooms_in_clinic(store, clinic, rooms).await?;
+    }
+    let (staff, _) = store
+        .update_staff(staff, now())
+        .await?
+        .ok_or(AppError::NotFound("staff"))?;
     Ok(staff)
 }

@@ -340,10 +340,12 @@ async fn main() -> Result<()> {
                     roles.join(", ")
                 ));
             }
+            let base = format!("http://{}", listener.local_addr()?);
+            say("patients wait through each room's front door:");
             for r in &seeded.rooms {
                 say(&format!(
-                    "  front door: POST /v1/join/{}/{}  ({})",
-                    seeded.clinic.slug, r.id, r.name
+                    "  {:<18} {base}/join/{}/{}",
+                    r.name, seeded.clinic.slug, r.id
                 ));
             }
             let store: Arc<dyn Store> = state.store.clone();

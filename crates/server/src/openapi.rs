@@ -31,7 +31,7 @@ impl Modify for SecuritySchemes {
         api::staff::me, api::staff::availability, api::staff::set_availability, api::staff::set_pin,
         api::staff::alerts, api::staff::set_alerts, api::staff::rooms, api::staff::create_room,
         api::staff::update_room, api::staff::clinic, api::staff::update_clinic, api::staff::deliveries,
-        api::staff::staff, api::staff::create_staff, api::staff::queue, api::staff::snapshot, api::staff::audit,
+        api::staff::staff, api::staff::create_staff, api::staff::update_staff, api::staff::queue, api::staff::snapshot, api::staff::audit,
         api::events::events, api::events::stream,
         api::visits::visit, api::visits::claim, api::visits::join, api::visits::leave_call, api::visits::end_call,
         api::visits::transfer, api::visits::assign, api::visits::decline, api::visits::message,

@@ -145,3 +145,77 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn the_demo_prints_accounts_and_front_doors_that_work() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--tick-ms",
+            "200",
+            "--db",
+        ])
+        .arg(dir.path().join("demo.db"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    // Everything up to the last room's front door (three rooms in the demo clinic).
+    while printed
+        .iter()
+        .filter(|l: &&String| l.contains("/join/"))
+        .count()
+        < 3
+    {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the demo stopped: {printed:?}"
+        );
+        printed.push(line.trim_end().to_owned());
+    }
+    let text = printed.join("\n");
+    let url = printed[0].strip_prefix("listening on ").unwrap().to_owned();
+    assert!(
+        text.contains("reception@demo.clinic") && text.contains("demo-reception"),
+        "{text}"
+    );
+
+    let http = reqwest::Client::new();
+    let reception = common::sign_in_to(
+        &http,
+        &url,
+        "demo",
+        "reception@demo.clinic",
+        "demo-reception",
+    )
+    .await;
+    // Each printed front door opens the room's page, which a patient can use.
+    for line in printed.iter().filter(|l| l.contains("/join/")) {
+        let (room, link) = line.trim().rsplit_once(' ').unwrap();
+        assert!(link.starts_with(&format!("{url}/join/demo/")), "{line}");
+        let page = http.get(link).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{link}");
+        let html = page.text().await.unwrap();
+        let room = room.trim().replace('\'', "&#39;");
+        assert!(html.contains(&room), "{link} is the page of {room}");
+    }
+    // The simulator has patients arrive on its own.
+    common::eventually(30, "a simulated patient in the queue", || {
+        let (http, url, reception) = (&http, &url, &reception);
+        async move {
+            let q = common::get_json(http, &format!("{url}/v1/queue"), reception).await;
+            (!q.as_array().unwrap().is_empty()).then_some(())
+        }
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -162,6 +162,41 @@ async fn malformed_oversize_and_unknown_requests_are_clean_4xx_and_change_nothin
     );
 }
 
+/// The route table's (path, method) pairs, read from its source: `.route("PATH", get(..).put(..))`.
+fn route_table() -> Vec<(String, String)> {
+    let src = include_str!("../src/api/mod.rs");
+    let mut routes = Vec::new();
+    for chunk in src.split(".route(").skip(1) {
+        let path = chunk.split('"').nth(1).unwrap().to_owned();
+        // The handlers run up to the closing parenthesis of `.route(`.
+        let mut depth = 1;
+        let end = chunk
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .unwrap()
+            .0;
+        let handlers = &chunk[..end];
+        for m in ["get", "post", "put", "delete", "patch"] {
+            let call = format!("{m}(");
+            if handlers
+                .match_indices(&call)
+                .any(|(at, _)| at == 0 || !handlers.as_bytes()[at - 1].is_ascii_alphanumeric())
+            {
+                routes.push((path.clone(), m.to_owned()));
+            }
+        }
+    }
+    routes.sort();
+    routes
+}
+
 #[tokio::test]
 async fn the_openapi_document_describes_every_operation() {
     let app = TestApp::spawn().await;
@@ -174,21 +209,84 @@ async fn the_openapi_document_describes_every_operation() {
     assert_eq!(res.status(), StatusCode::OK);
     let doc: serde_json::Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let paths = doc["paths"].as_object().unwrap();
-    for p in [
-        "/v1/auth/sign-in",
-        "/v1/queue",
-        "/v1/visits/{id}/claim",
-        "/v1/visits/{id}/accept-and-enter",
-        "/v1/rooms/{room}/requests",
-        "/v1/join/{clinic}/{room}",
-        "/v1/events",
-        "/v1/stream",
-        "/v1/snapshot",
-        "/v1/audit",
-    ] {
-        assert!(paths.contains_key(p), "{p} missing from the document");
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (path.clone(), m.clone()))
+        })
+        .collect();
+    documented.sort();
+    let routes = route_table();
+    assert!(routes.len() > 40, "the route table was read: {routes:?}");
+    assert_eq!(
+        documented, routes,
+        "the document and the router list the same operations"
+    );
+
+    // And each documented operation is really served there: filled in with made-up ids it
+    // reaches a handler (which refuses it), never the router's "no such route" or 405.
+    for (path, method) in &documented {
+        let url = path
+            .split('/')
+            .map(|part| {
+                if part.starts_with('{') {
+                    "00000000-0000-4000-8000-000000000000"
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let res = app
+            .http
+            .request(method.clone(), app.url(&url))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = res.text().await.unwrap_or_default();
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(!body.contains("route not found"), "{method} {path}: {body}");
     }
-    let claim = &paths["/v1/visits/{id}/claim"]["post"];
+    let claim = &doc["paths"]["/v1/visits/{id}/claim"]["post"];
     assert!(claim["responses"]["409"].is_object());
+}
+
+#[tokio::test]
+async fn health_answers_and_a_request_that_stalls_is_cut_off_with_the_error_shape() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app =
+        TestApp::spawn_with(|s| s.request_timeout = std::time::Duration::from_millis(300)).await;
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    // A client that promises a body and stops sending halfway (a dropped Wi-Fi, say).
+    let reception = app.sign_in(RECEPTION).await;
+    let seq = app.last_seq(&reception).await;
+    let mut conn = tokio::net::TcpStream::connect(app.server.addr)
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT /v1/me/availability HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {reception}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"availab"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        conn.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "the server let go of the stalled request");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+    assert_eq!(app.last_seq(&reception).await, seq, "nothing changed");
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 struct OtherClinic {
     room: String,
+    staff: String,
     visit: String,
     patient: String,
     token: String,
@@ -33,7 +34,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
     )
     .await
     .unwrap();
-    admin::create_staff(
+    let olga = admin::create_staff(
         store,
         clinic.id,
         NewStaff {
@@ -62,6 +63,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
     assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
     OtherClinic {
         room: room.id.to_string(),
+        staff: olga.id.to_string(),
         visit: a.body["visit"]["id"].as_str().unwrap().into(),
         patient: a.body["patient_token"].as_str().unwrap().into(),
         token: app
@@ -132,11 +134,71 @@ async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
             "{role} request in B's room: {:?}",
             a.body
         );
-        // Nothing of B shows in A's own views.
-        let snap = app.get("/v1/snapshot", token).await.body;
-        assert!(!snap.to_string().contains(&b.visit) && !snap.to_string().contains(&b.room));
-        let events = app.get("/v1/events?after=0&limit=1000", token).await.body;
-        assert!(!events.to_string().contains(&b.visit));
+        // B's room and staff cannot be changed, nor a session booked in B's room; an admin
+        // (who may make such changes in A) is told they do not exist.
+        let starts_at = frontdesk_server::clock::system_now().as_millis() + 3_600_000;
+        let writes = [
+            (
+                Method::PUT,
+                format!("/v1/rooms/{}", b.room),
+                json!({"name": "Taken over"}),
+            ),
+            (
+                Method::PUT,
+                format!("/v1/staff/{}", b.staff),
+                json!({"roles": ["receptionist"]}),
+            ),
+            (
+                Method::POST,
+                format!("/v1/rooms/{}/scheduled", b.room),
+                json!({"booking": {"provider": b.staff, "starts_at": starts_at,
+                    "guests": [{"name": "G", "contact": {"email": "g@example.org"}}]}}),
+            ),
+        ];
+        for (method, path, body) in &writes {
+            let a = app
+                .send(method.clone(), path, Some(token), Some(body.clone()), &[])
+                .await;
+            let expected = if *role == "admin" || path.ends_with("/scheduled") {
+                vec![StatusCode::NOT_FOUND]
+            } else {
+                vec![StatusCode::NOT_FOUND, StatusCode::FORBIDDEN]
+            };
+            assert!(
+                expected.contains(&a.status),
+                "{role} {method} {path}: {} {:?}",
+                a.status,
+                a.body
+            );
+            assert!(!a.body.to_string().contains("Front desk"), "no data leaks");
+        }
+
+        // Nothing of B shows in A's own views, an admin's included.
+        let mut views = vec![
+            "/v1/snapshot",
+            "/v1/events?after=0&limit=1000",
+            "/v1/queue",
+            "/v1/staff",
+            "/v1/rooms",
+        ];
+        if *role == "admin" {
+            views.extend(["/v1/audit", "/v1/deliveries"]);
+        }
+        for path in views {
+            let a = app.get(path, token).await;
+            assert_eq!(a.status, StatusCode::OK, "{role} GET {path}: {:?}", a.body);
+            let text = a.body.to_string();
+            for b_thing in [&b.visit, &b.room, &b.staff] {
+                assert!(
+                    !text.contains(b_thing.as_str()),
+                    "{role} GET {path} shows B's {b_thing}"
+                );
+            }
+            assert!(
+                !text.contains("Pat Other") && !text.contains("olga@"),
+                "{role} GET {path}"
+            );
+        }
     }
     // A's front-door slug with B's room.
     let a = app

@@ -280,8 +280,13 @@ async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once(
         .unwrap()
         .clone();
     assert_eq!(
-        last["change"],
-        json!({"type": "declined", "note": last["change"]["note"], "automatic": true})
+        (&last["change"]["type"], &last["change"]["automatic"]),
+        (&json!("declined"), &json!(true))
+    );
+    let note = last["change"]["note"].as_str().unwrap();
+    assert!(
+        note.contains("not available"),
+        "the patient is told why: {note}"
     );
     assert_eq!(last["actor"]["kind"], "system");
 
@@ -542,4 +547,158 @@ async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side() {
         "{:?}",
         a.body
     );
+}
+
+#[tokio::test]
+async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in(ADMIN).await;
+    let omar = app.sign_in(OMAR).await;
+    let scheduler = app.sign_in(SCHEDULER).await;
+    let reception = app.room("Reception");
+    let (ana, _, v) = app.arrive(&reception, "Ana P.").await;
+    let in_my_queue = |token: String| {
+        let app = &app;
+        let ana = ana.clone();
+        async move {
+            let q = app.get("/v1/queue", &token).await.body;
+            q.as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["visit_id"].as_str() == Some(ana.as_str()))
+        }
+    };
+    assert!(
+        in_my_queue(omar.clone()).await,
+        "Omar helps at the front desk"
+    );
+
+    // Omar is taken off the front desk, then put back: his queue follows at once.
+    let omar_id = app.staff_id(OMAR.0);
+    let own_room = app.room("Dr. Haddad's room");
+    let set_rooms = |rooms: Value| {
+        let (app, admin, omar_id) = (&app, admin.clone(), omar_id.clone());
+        async move {
+            let a = app
+                .send(
+                    Method::PUT,
+                    &format!("/v1/staff/{omar_id}"),
+                    Some(&admin),
+                    Some(json!({ "rooms": rooms })),
+                    &[],
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+            a
+        }
+    };
+    let a = set_rooms(json!([own_room])).await;
+    assert_eq!(a.body["rooms"], json!([own_room]));
+    assert!(
+        !in_my_queue(omar.clone()).await,
+        "Reception is no longer his"
+    );
+    let a = set_rooms(json!([own_room, reception, reception])).await;
+    assert_eq!(
+        a.body["rooms"].as_array().unwrap().len(),
+        2,
+        "each room once"
+    );
+    assert!(in_my_queue(omar.clone()).await, "Reception is his again");
+    let me = app.get("/v1/me", &omar).await.body;
+    assert_eq!(me["rooms"], a.body["rooms"]);
+    assert_eq!(me["roles"], json!(["provider"]), "roles left as they were");
+
+    // The scheduler may not take a patient into a call until given the front desk's role.
+    let refused = app.command(&scheduler, &ana, "claim", v, None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let scheduler_id = app.staff_id(SCHEDULER.0);
+    let seq = app.last_seq(&admin).await;
+    let a = app
+        .send(
+            Method::PUT,
+            &format!("/v1/staff/{scheduler_id}"),
+            Some(&admin),
+            Some(json!({"roles": ["scheduler", "receptionist"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let events = app
+        .get(&format!("/v1/events?after={seq}"), &admin)
+        .await
+        .body;
+    assert!(
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["staff"]["id"].as_str() == Some(scheduler_id.as_str())),
+        "consoles hear of the change: {events}"
+    );
+    let claimed = app.command(&scheduler, &ana, "claim", v, None).await;
+    assert_eq!(claimed.status, StatusCode::OK, "{:?}", claimed.body);
+
+    // Refused, and nothing changed: not an admin, a room of nowhere, no roles, an unknown
+    // field, an admin taking away their own admin role, someone who does not exist.
+    let before = app.get("/v1/staff", &admin).await.body;
+    let admin_id = app.staff_id(ADMIN.0);
+    let cases = [
+        (
+            &omar,
+            omar_id.as_str(),
+            json!({"rooms": []}),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            &admin,
+            omar_id.as_str(),
+            json!({"rooms": ["00000000-0000-4000-8000-000000000000"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            &admin,
+            omar_id.as_str(),
+            json!({"roles": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            &admin,
+            omar_id.as_str(),
+            json!({"email": "x@y.z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            &admin,
+            admin_id.as_str(),
+            json!({"roles": ["provider"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            &admin,
+            "00000000-0000-4000-8000-000000000000",
+            json!({"name": "Nobody"}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (token, id, body, status, code) in cases {
+        let a = app
+            .send(
+                Method::PUT,
+                &format!("/v1/staff/{id}"),
+                Some(token),
+                Some(body.clone()),
+                &[],
+            )
+            .await;
+        assert_eq!((a.status, a.code()), (status, code), "{body}: {:?}", a.body);
+        assert!(!a.body["message"].as_str().unwrap_or("").is_empty());
+    }
+    assert_eq!(app.get("/v1/staff", &admin).await.body, before);
 }

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/clinic", get(staff::clinic).put(staff::update_clinic))
         .route("/v1/deliveries", get(staff::deliveries))
         .route("/v1/staff", get(staff::staff).post(staff::create_staff))
+        .route("/v1/staff/{staff}", put(staff::update_staff))
         .route("/v1/queue", get(staff::queue))
         .route("/v1/snapshot", get(staff::snapshot))
         .route("/v1/audit", get(staff::audit))

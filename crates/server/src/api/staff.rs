@@ -2,7 +2,7 @@
 //! rooms, staff, the queue, the snapshot and (for admins) the audit log.
 
 use super::{ApiJson, ApiQuery};
-use crate::admin::{self, ClinicSettings, NewRoom, NewStaff};
+use crate::admin::{self, ClinicSettings, NewRoom, NewStaff, StaffChange};
 use crate::app::AppState;
 use crate::auth::{StaffAuth, hash_secret};
 use crate::error::{AppError, ErrorBody};
@@ -235,6 +235,23 @@ pub async fn create_staff(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(staff)))
+}
+
+#[utoipa::path(put, path = "/v1/staff/{staff}", tag = "admin", security(("bearer" = [])),
+    params(("staff" = String, Path, description = "staff id")),
+    request_body = StaffChange, responses((status = 200, body = StaffInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_staff(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(staff): Path<String>,
+    ApiJson(body): ApiJson<StaffChange>,
+) -> Result<Json<StaffInfo>, AppError> {
+    who.require(Role::Admin)?;
+    let id = super::path_id(&staff, "staff")?;
+    let me = &who.session.staff;
+    let info = admin::update_staff(state.store.as_ref(), me.clinic_id, me.id, id, body).await?;
+    state.sessions.forget_staff(id);
+    Ok(Json(info))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

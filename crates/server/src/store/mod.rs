@@ -255,6 +255,14 @@ pub trait Store: Send + Sync + 'static {
         staff: StaffId,
         pin_hash: String,
     ) -> Result<(), StoreError>;
+    /// Changes a member of staff's name, phone, roles and rooms (not their email, secrets or
+    /// availability, which are theirs to set); publishes a staff event. None if no such staff
+    /// in the clinic.
+    async fn update_staff(
+        &self,
+        staff: StaffInfo,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError>;
     /// Publishes a staff event. None if no such staff in the clinic.
     async fn set_availability(
         &self,

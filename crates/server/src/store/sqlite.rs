@@ -1329,6 +1329,50 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn update_staff(
+        &self,
+        staff: StaffInfo,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+        self.write(move |conn, hub| {
+            let tx = conn.transaction()?;
+            let (id, clinic) = (staff.id.to_string(), staff.clinic_id.to_string());
+            let n = tx.execute(
+                "UPDATE staff SET name = ?3, phone = ?4, roles = ?5 WHERE id = ?1 AND clinic_id = ?2",
+                params![id, clinic, staff.name, staff.phone, to_json(&staff.roles)?],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            tx.execute("DELETE FROM room_members WHERE staff_id = ?1", [&id])?;
+            for room in &staff.rooms {
+                let n = tx.execute(
+                    "INSERT OR IGNORE INTO room_members (room_id, staff_id)
+                     SELECT id, ?2 FROM rooms WHERE id = ?1 AND clinic_id = ?3",
+                    [room.to_string(), id.clone(), clinic.clone()],
+                )?;
+                if n == 0 {
+                    return Err(corrupt(format!("no room {room} in this clinic")));
+                }
+            }
+            let info = load_one_staff(&tx, staff.clinic_id, staff.id)?
+                .ok_or_else(|| corrupt("staff vanished"))?;
+            let published = record_event(
+                &tx,
+                staff.clinic_id,
+                at,
+                EventBody::Staff {
+                    staff: info.clone(),
+                },
+            )?;
+            tx.commit()?;
+            let seq = published.seq;
+            hub.publish(staff.clinic_id, published);
+            Ok(Some((info, seq)))
+        })
+        .await
+    }
+
     async fn set_availability(
         &self,
         clinic: ClinicId,
