@@ -894,6 +894,30 @@ fn load_staff(conn: &Connection, clinic: ClinicId) -> Result<Vec<StaffInfo>, Sto
     rows.map(|r| staff_from_cols(r?).map(|(s, _)| s)).collect()
 }
 
+/// Reads the member of staff as just changed in `tx`, records their staff event, commits and
+/// tells the live subscribers.
+fn commit_staff_change(
+    tx: rusqlite::Transaction<'_>,
+    hub: &Hub,
+    clinic: ClinicId,
+    staff: StaffId,
+    at: Timestamp,
+) -> Result<(StaffInfo, u64), StoreError> {
+    let info = load_one_staff(&tx, clinic, staff)?.ok_or_else(|| corrupt("staff vanished"))?;
+    let published = record_event(
+        &tx,
+        clinic,
+        at,
+        EventBody::Staff {
+            staff: info.clone(),
+        },
+    )?;
+    tx.commit()?;
+    let seq = published.seq;
+    hub.publish(clinic, published);
+    Ok((info, seq))
+}
+
 fn load_one_staff(
     conn: &Connection,
     clinic: ClinicId,
@@ -1355,20 +1379,7 @@ impl Store for SqliteStore {
                     return Err(corrupt(format!("no room {room} in this clinic")));
                 }
             }
-            let info = load_one_staff(&tx, staff.clinic_id, staff.id)?
-                .ok_or_else(|| corrupt("staff vanished"))?;
-            let published = record_event(
-                &tx,
-                staff.clinic_id,
-                at,
-                EventBody::Staff {
-                    staff: info.clone(),
-                },
-            )?;
-            tx.commit()?;
-            let seq = published.seq;
-            hub.publish(staff.clinic_id, published);
-            Ok(Some((info, seq)))
+            commit_staff_change(tx, hub, staff.clinic_id, staff.id, at).map(Some)
         })
         .await
     }
@@ -1393,20 +1404,7 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Ok(None);
             }
-            let info =
-                load_one_staff(&tx, clinic, staff)?.ok_or_else(|| corrupt("staff vanished"))?;
-            let published = record_event(
-                &tx,
-                clinic,
-                at,
-                EventBody::Staff {
-                    staff: info.clone(),
-                },
-            )?;
-            tx.commit()?;
-            let seq = published.seq;
-            hub.publish(clinic, published);
-            Ok(Some((info, seq)))
+            commit_staff_change(tx, hub, clinic, staff, at).map(Some)
         })
         .await
     }
