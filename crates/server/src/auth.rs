@@ -207,6 +207,11 @@ impl SessionCache {
         self.with(|m| m.remove(token_hash));
     }
 
+    /// After a station is revoked, the sessions on it are read afresh (and found ended).
+    pub fn forget_station(&self, station: uuid::Uuid) {
+        self.with(|m| m.retain(|_, (s, _)| s.station != Some(station)));
+    }
+
     /// After a change to the person (availability, roles), their sessions are read afresh.
     pub fn forget_staff(&self, staff: frontdesk_domain::StaffId) {
         self.with(|m| m.retain(|_, (s, _)| s.staff.id != staff));

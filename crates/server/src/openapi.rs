@@ -27,7 +27,7 @@ impl Modify for SecuritySchemes {
     modifiers(&SecuritySchemes),
     paths(
         api::healthz, api::openapi,
-        api::auth::sign_in, api::auth::sign_out, api::auth::register_station, api::auth::switch_on_station,
+        api::auth::sign_in, api::auth::sign_out, api::auth::register_station, api::auth::stations, api::auth::revoke_station, api::auth::switch_on_station,
         api::staff::me, api::staff::availability, api::staff::set_availability, api::staff::set_pin,
         api::staff::alerts, api::staff::set_alerts, api::staff::rooms, api::staff::create_room,
         api::staff::update_room, api::staff::clinic, api::staff::update_clinic, api::staff::deliveries,

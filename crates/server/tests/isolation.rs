@@ -395,4 +395,54 @@ async fn staff_switch_on_a_clinic_station_with_their_pin() {
         )
         .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+
+    // The PC is stolen: the admin finds it in the list and ends it. Its device token no longer
+    // switches anyone on, and whoever was signed in on it is signed out at once.
+    let listed = app.get("/v1/stations", &admin).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let stations = listed.body.as_array().unwrap();
+    assert_eq!(stations.len(), 1, "{stations:?}");
+    assert_eq!(stations[0]["name"], "Front desk PC");
+    assert!(
+        !listed.body.to_string().contains(&device),
+        "the list shows no token"
+    );
+    let station = stations[0]["id"].as_str().unwrap().to_owned();
+    let elsewhere = app.sign_in(RECEPTION).await;
+    let path = format!("/v1/stations/{station}");
+    let other = other_clinic(&app).await;
+    for (who, status) in [
+        (&elsewhere, StatusCode::FORBIDDEN),
+        (&other.token, StatusCode::NOT_FOUND),
+    ] {
+        let a = app.send(Method::DELETE, &path, Some(who), None, &[]).await;
+        assert_eq!(a.status, status, "{:?}", a.body);
+    }
+    assert_eq!(
+        app.get("/v1/me", token).await.status,
+        StatusCode::OK,
+        "still on"
+    );
+    let a = app
+        .send(Method::DELETE, &path, Some(&admin), None, &[])
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{:?}", a.body);
+    assert_eq!(
+        app.get("/v1/me", token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(switch("2222").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/v1/stations", &admin).await.body, json!([]));
+    let again = app
+        .send(Method::DELETE, &path, Some(&admin), None, &[])
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    assert_eq!(
+        app.get("/v1/me", &elsewhere).await.status,
+        StatusCode::OK,
+        "a session on another computer goes on"
+    );
 }

@@ -11,7 +11,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::model::{StaffInfo, Station};
 use crate::store::NewSession;
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use frontdesk_domain::{Email, Role};
@@ -189,6 +189,40 @@ pub async fn register_station(
             device_token,
         }),
     ))
+}
+
+#[utoipa::path(get, path = "/v1/stations", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "the clinic's registered stations", body = Vec<Station>), (status = 403, body = ErrorBody)))]
+pub async fn stations(
+    State(state): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<Vec<Station>>, AppError> {
+    who.require(Role::Admin)?;
+    Ok(Json(
+        state.store.stations(who.session.staff.clinic_id).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/stations/{station}", tag = "admin", security(("bearer" = [])),
+    params(("station" = String, Path, description = "station id")),
+    responses((status = 204, description = "the station's device token and every session on it have ended"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_station(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(station): Path<String>,
+) -> Result<StatusCode, AppError> {
+    who.require(Role::Admin)?;
+    let station: uuid::Uuid = super::path_id(&station, "station")?;
+    let clinic = who.session.staff.clinic_id;
+    if !state
+        .store
+        .revoke_station(clinic, station, state.now().as_millis())
+        .await?
+    {
+        return Err(AppError::NotFound("station"));
+    }
+    state.sessions.forget_station(station);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -15,7 +15,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use std::str::FromStr;
@@ -27,7 +27,11 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/auth/sign-in", post(auth::sign_in))
         .route("/v1/auth/sign-out", post(auth::sign_out))
-        .route("/v1/stations", post(auth::register_station))
+        .route(
+            "/v1/stations",
+            get(auth::stations).post(auth::register_station),
+        )
+        .route("/v1/stations/{station}", delete(auth::revoke_station))
         .route("/v1/stations/switch", post(auth::switch_on_station))
         .route("/v1/me", get(staff::me))
         .route(

@@ -289,6 +289,16 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError>;
     async fn create_station(&self, station: Station, token_hash: String) -> Result<(), StoreError>;
     async fn station_by_token(&self, token_hash: &str) -> Result<Option<Station>, StoreError>;
+    /// The clinic's stations still registered, by name.
+    async fn stations(&self, clinic: ClinicId) -> Result<Vec<Station>, StoreError>;
+    /// Ends a station: its device token stops working and every session started on it ends.
+    /// False if the clinic has no such station still registered.
+    async fn revoke_station(
+        &self,
+        clinic: ClinicId,
+        station: uuid::Uuid,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 
     /// Applies one visit command as one transaction (see the module doc).
     async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused>;

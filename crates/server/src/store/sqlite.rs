@@ -1575,6 +1575,52 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn stations(&self, clinic: ClinicId) -> Result<Vec<Station>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name FROM stations
+                 WHERE clinic_id = ?1 AND revoked_at IS NULL ORDER BY name, id",
+            )?;
+            let rows = stmt.query_map([clinic.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            rows.map(|r| {
+                let (id, name) = r?;
+                Ok(Station {
+                    id: parse_id(&id)?,
+                    clinic_id: clinic,
+                    name,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn revoke_station(
+        &self,
+        clinic: ClinicId,
+        station: uuid::Uuid,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(move |conn, _| {
+            let tx = conn.transaction()?;
+            let (id, clinic) = (station.to_string(), clinic.to_string());
+            let n = tx.execute(
+                "UPDATE stations SET revoked_at = ?3
+                 WHERE id = ?1 AND clinic_id = ?2 AND revoked_at IS NULL",
+                params![id, clinic, now],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ?2 WHERE station_id = ?1 AND revoked_at IS NULL",
+                params![id, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let stopped = || WriteRefused::Store(db("the writer has stopped"));
