@@ -243,6 +243,133 @@ async fn the_leave_button_marks_the_visit_left() {
     assert_eq!(p.status, StatusCode::SEE_OTHER);
 }
 
+/// A patient's or guest's link keeps working for a day after its visit ended (to read the last
+/// word again), then only says it has expired: no data, nothing changed, and the JSON API
+/// answers 410 `link_expired`. A visit still open keeps its link however long it waits.
+#[tokio::test]
+async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| s.clock = c).await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (wait, token) = join(&app, "Eli Expired").await;
+    let (still_waiting, waiting_token) = join(&app, "Noa Patient").await;
+    let id = queue_item(&app, &staff, "Eli Expired").await["visit_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = post_form(&app, &format!("{wait}/leave"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let ended = app.visit(&staff, &id).await;
+    assert_eq!(ended["status"], "left");
+
+    // A scheduled session's guest, whose session is cancelled.
+    let scheduler = app.sign_in(common::SCHEDULER).await;
+    let starts = clock.now().as_millis() + 2 * 3_600_000;
+    let booked = app
+        .send(
+            Method::POST,
+            &format!("/v1/rooms/{}/scheduled", app.room("Dr. Shah's room")),
+            Some(&scheduler),
+            Some(json!({"booking": {
+                "provider": app.staff_id(common::PRIYA.0),
+                "starts_at": starts,
+                "guests": [{"name": "Gil Guest", "contact": {"email": "gil@example.org"}}]
+            }})),
+            &[],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let session = booked.body["visit"]["id"].as_str().unwrap().to_owned();
+    let cancelled = app
+        .command(&scheduler, &session, "cancel", 1, Some(json!({})))
+        .await;
+    assert_eq!(
+        cancelled.status_of_visit(),
+        "cancelled",
+        "{:?}",
+        cancelled.body
+    );
+    let guest_token = frontdesk_server::service::guest_token(
+        &app.server.store().secret(),
+        session.parse().unwrap(),
+        0,
+    );
+    let guest_link = format!("/wait/{guest_token}");
+
+    // Within the day: the last word can still be read.
+    clock.advance(frontdesk_domain::Span::from_secs(23 * 3600));
+    let p = get_page(&app, &wait).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("You have left the waiting room"),
+        "{}",
+        p.body
+    );
+    assert_eq!(get_page(&app, &guest_link).await.status, StatusCode::OK);
+    let a = app
+        .patient(&token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+
+    // Past a day after the end: expired, for the page, its forms and the API alike.
+    clock.advance(frontdesk_domain::Span::from_secs(3600 + 60));
+    for link in [&wait, &guest_link] {
+        let p = get_page(&app, link).await;
+        assert_eq!(p.status, StatusCode::GONE, "{link}");
+        assert!(is_html(&p));
+        assert!(p.body.contains("This link has expired"), "{}", p.body);
+        for secret in [
+            "Eli Expired",
+            "Gil Guest",
+            "Reception",
+            "Shah",
+            "left the waiting",
+        ] {
+            assert!(!p.body.contains(secret), "{link} shows {secret}");
+        }
+    }
+    for path in [
+        format!("{wait}/leave"),
+        format!("{wait}/intake"),
+        format!("{guest_link}/arrive"),
+    ] {
+        let p = post_form(&app, &path, &[("action", "done")]).await;
+        assert_eq!(p.status, StatusCode::GONE, "{path}");
+        assert!(p.body.contains("This link has expired"), "{path}");
+    }
+    for (method, path) in [
+        (Method::GET, "/v1/patient/visit"),
+        (Method::POST, "/v1/patient/visit/leave"),
+        (Method::POST, "/v1/patient/visit/finish-intake"),
+    ] {
+        for t in [&token, &guest_token] {
+            let a = app.patient(t, method.clone(), path, None).await;
+            assert_eq!(a.status, StatusCode::GONE, "{path}: {:?}", a.body);
+            assert_eq!(a.code(), "link_expired", "{path}");
+            assert!(
+                a.body.get("visit").is_none_or(Value::is_null),
+                "{:?}",
+                a.body
+            );
+        }
+    }
+
+    // Nothing changed; the patient still waiting keeps a working link.
+    let staff = app.sign_in(RECEPTION).await;
+    let after = app.visit(&staff, &id).await;
+    assert_eq!(after["version"], ended["version"]);
+    assert_eq!(after["status"], "left");
+    let p = get_page(&app, &still_waiting).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("Noa Patient"));
+    let a = app
+        .patient(&waiting_token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(a.body["status"], "intake");
+}
+
 #[tokio::test]
 async fn script_in_a_name_a_message_and_a_note_is_shown_as_text() {
     let app = TestApp::spawn().await;

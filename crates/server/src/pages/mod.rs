@@ -140,6 +140,10 @@ fn see_other(to: &str) -> Response {
 fn error_page(e: AppError) -> Response {
     let status = e.status();
     let (title, text) = match &e {
+        AppError::LinkExpired => (
+            "This link has expired",
+            "The visit this link was for is over. If you still need to be seen, open the clinic's link again.",
+        ),
         AppError::NotFound(_) | AppError::Unauthorized => (
             "This link is no longer valid",
             "The link may have expired or been copied incompletely. If you still need to be seen, open the clinic's link again.",
@@ -363,7 +367,7 @@ async fn waiting_screen(
 }
 
 async fn patient(state: &AppState, token: &str) -> Result<PatientAuth, Response> {
-    match PatientAuth::from_token(state.store.as_ref(), token).await {
+    match PatientAuth::from_token(state.store.as_ref(), token, state.now()).await {
         Ok(Some(me)) => Ok(me),
         Ok(None) => Err(error_page(AppError::NotFound("visit"))),
         Err(e) => Err(error_page(e)),
@@ -462,7 +466,7 @@ async fn guest_arrive(State(state): State<AppState>, Path(token): Path<String>) 
 
 /// The waiting screen was closed (sent by the page as it goes away).
 async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> StatusCode {
-    match PatientAuth::from_token(state.store.as_ref(), &token).await {
+    match PatientAuth::from_token(state.store.as_ref(), &token, state.now()).await {
         Ok(Some(me)) if !me.visit.status.is_terminal() && me.guest.is_none() => {
             state.departures.closed(me.visit, state.now());
             StatusCode::NO_CONTENT
