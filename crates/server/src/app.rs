@@ -57,6 +57,8 @@ pub struct Settings {
     pub background_tick: Duration,
     /// A scheduled session no guest joined is a no-show this long after its start.
     pub no_show_after: Duration,
+    /// How often old idempotency records and sessions are swept (see [`crate::store::Store::sweep`]).
+    pub sweep_every: Duration,
 }
 
 impl Settings {
@@ -78,6 +80,7 @@ impl Settings {
             transports: Transports::default(),
             background_tick: Duration::from_secs(1),
             no_show_after: Duration::from_secs(30 * 60),
+            sweep_every: Duration::from_secs(60),
         }
     }
 }

@@ -30,6 +30,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             show_place_in_line: true,
             ..NewRoom::default()
         },
+        app.server.state.now(),
     )
     .await
     .unwrap();
@@ -47,6 +48,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             phone: None,
         },
         HashCost::Fast,
+        app.server.state.now(),
     )
     .await
     .unwrap();

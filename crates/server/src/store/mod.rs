@@ -276,6 +276,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+    /// Forgets what no one can use any more, judged at `now` by the server's clock (which
+    /// stamped them): idempotency records older than a day (a retry comes within minutes) and
+    /// sessions a day past their end. Returns how many records went.
+    async fn sweep(&self, now: Timestamp) -> Result<usize, StoreError>;
     /// A live session: known, not expired at `now`, not revoked.
     async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError>;
     async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError>;

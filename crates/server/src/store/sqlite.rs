@@ -265,9 +265,6 @@ impl Directory {
 /// [`WAL_RESTART_BYTES`] the checkpointer catches up, flushes what it copied, and leaves the
 /// writer to copy the little written meanwhile, between two groups: a stall of two small
 /// flushes, at most every [`RESTART_EVERY`] seconds unless the WAL passes [`WAL_MAX_BYTES`].
-///
-/// Once a minute it also asks the writer to forget what no one can use any more: idempotency
-/// records older than a day (a retry comes within minutes) and sessions a day past their end.
 fn run_checkpointer(
     path: &Path,
     stop: &std::sync::mpsc::Receiver<()>,
@@ -317,19 +314,6 @@ fn run_checkpointer(
                 checkpoint(conn);
             })));
             restarted = ticks;
-        }
-        if ticks.is_multiple_of(60) {
-            let _ = jobs.send(Job::Other(Box::new(|conn, _| {
-                let day_ago = crate::clock::system_now().as_millis() - 86_400_000;
-                let swept = conn
-                    .execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])
-                    .and_then(|_| {
-                        conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [day_ago])
-                    });
-                if let Err(e) = swept {
-                    tracing::warn!(error = %e, "sweeping old records failed");
-                }
-            })));
         }
     }
 }
@@ -1309,6 +1293,17 @@ impl Store for SqliteStore {
                 .query_row([clinic.to_string(), email], staff_from_row)
                 .optional()?;
             row.map(staff_from_cols).transpose()
+        })
+        .await
+    }
+
+    async fn sweep(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let day_ago = now.as_millis() - 86_400_000;
+        self.write(move |conn, _| {
+            let idempotency =
+                conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])?;
+            let sessions = conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [day_ago])?;
+            Ok(idempotency + sessions)
         })
         .await
     }
