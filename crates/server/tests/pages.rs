@@ -1104,6 +1104,82 @@ async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
     browser.quit();
 }
 
+/// A closed waiting page's departure is kept in the database: the server restarting inside
+/// the grace time still marks the patient `left`, and a page that came back before the
+/// restart stays cancelled after it.
+#[tokio::test]
+async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_grace_time() {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = Duration::from_millis(50);
+    })
+    .await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (gone_path, _) = join(&app, "Rae Restart").await;
+    let (back_path, back_token) = join(&app, "Bo Back").await;
+    let id_of = |name: &'static str| {
+        let (app, staff) = (&app, &staff);
+        async move {
+            queue_item(app, staff, name).await["visit_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (gone, back) = (id_of("Rae Restart").await, id_of("Bo Back").await);
+    // Both pages close (what the page's beacon sends); one comes back (its next poll).
+    for path in [&gone_path, &back_path] {
+        let res = browserless()
+            .post(app.url(&format!("{path}/closed")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    let a = app
+        .patient(&back_token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+
+    // The server stops ten seconds in and starts again on the same database.
+    clock.advance(frontdesk_domain::Span::from_secs(10));
+    let TestApp {
+        server,
+        demo,
+        http,
+        dir,
+    } = app;
+    let settings = (*server.state.settings).clone();
+    server.stop().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = frontdesk_server::RunningServer::start(settings, listener)
+        .await
+        .unwrap();
+    let app = TestApp {
+        server,
+        demo,
+        http,
+        dir,
+    };
+    let staff = app.sign_in(RECEPTION).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.visit(&staff, &gone).await["status"],
+        "intake",
+        "not before the grace time"
+    );
+
+    clock.advance(frontdesk_domain::Span::from_secs(36));
+    common::eventually(10, "the closed page's visit marked left", || async {
+        (app.visit(&staff, &gone).await["status"] == "left").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.visit(&staff, &back).await["status"], "intake");
+}
+
 /// An admin's settings for a room: office hours in the clinic's zone, what happens outside
 /// them, a typed question and the estimated wait.
 async fn room_with_hours(app: &TestApp, after_hours: &str) -> String {

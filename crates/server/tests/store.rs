@@ -518,3 +518,25 @@ async fn sweeping_forgets_old_records_by_the_clock_that_stamped_them() {
         "the key was still remembered"
     );
 }
+
+/// Pending departures are kept across a reopen of the database, in time order, and go when
+/// cancelled; a second close of the same page moves its time.
+#[tokio::test]
+async fn pending_departures_survive_a_reopen_and_go_when_cancelled() {
+    let f = fixture().await;
+    let (a, b) = (VisitId::from_u128(1), VisitId::from_u128(2));
+    f.store.depart_at(f.clinic, a, at(500)).await.unwrap();
+    f.store.depart_at(f.clinic, b, at(100)).await.unwrap();
+    f.store.depart_at(f.clinic, a, at(300)).await.unwrap();
+    let path = f._dir.path().join("s.db");
+    let reopened = SqliteStore::open(&path, 64).unwrap();
+    assert_eq!(
+        reopened.departures().await.unwrap(),
+        vec![(f.clinic, b, at(100)), (f.clinic, a, at(300))]
+    );
+    reopened.cancel_departure(b).await.unwrap();
+    assert_eq!(
+        f.store.departures().await.unwrap(),
+        vec![(f.clinic, a, at(300))]
+    );
+}

@@ -83,7 +83,10 @@ pub async fn visit(
     me: PatientAuth,
 ) -> Result<Json<PatientView>, AppError> {
     // The waiting screen asks every few seconds: it is open.
-    state.departures.back(me.visit.id);
+    state
+        .departures
+        .back(state.store.as_ref(), me.visit.id)
+        .await?;
     Ok(Json(
         service::patient_view(state.store.as_ref(), &me.visit).await?,
     ))

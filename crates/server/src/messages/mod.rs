@@ -179,9 +179,12 @@ async fn mark_sending(state: &AppState, m: &Delivery) -> Result<(), SendError> {
 async fn keep_time(state: &AppState) -> Result<(), AppError> {
     let store = state.store.as_ref();
     let now = state.now();
-    for visit in state.departures.gone(now) {
-        // Already over or moved on (seen, declined): nothing to do.
-        let _ = service::system_command(store, now, &visit, Command::Leave).await;
+    for (clinic, id) in state.departures.gone(now) {
+        if let Some(visit) = store.visit(clinic, id).await? {
+            // Already over or moved on (seen, declined): nothing to do.
+            let _ = service::system_command(store, now, &visit, Command::Leave).await;
+        }
+        state.departures.done(store, id).await?;
     }
     let after = Span::from_millis(state.settings.no_show_after.as_millis() as i64);
     for visit in store.scheduled_visits().await? {

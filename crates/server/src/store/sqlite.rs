@@ -163,6 +163,15 @@ CREATE INDEX visits_scheduled ON visits(status) WHERE status = 'scheduled';
     r#"
 ALTER TABLE idempotency ADD COLUMN seq INTEGER;
 "#,
+    // Patients whose waiting page closed, marked `left` at `leave_at` unless the page comes
+    // back first; kept here so a restart in between still marks them.
+    r#"
+CREATE TABLE departures (
+    visit_id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    leave_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 const OPEN_STATUSES: &str = "('scheduled','requested','intake','waiting','in_call','on_hold')";
@@ -1654,6 +1663,59 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Delivery>, StoreError> {
         self.read(move |c| messages::deliveries(c, clinic, state, limit))
             .await
+    }
+
+    async fn depart_at(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+        leave_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| {
+            conn.execute(
+                "INSERT INTO departures (visit_id, clinic_id, leave_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (visit_id) DO UPDATE SET leave_at = excluded.leave_at",
+                params![visit.to_string(), clinic.to_string(), leave_at.as_millis()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn cancel_departure(&self, visit: VisitId) -> Result<(), StoreError> {
+        self.write(move |conn, _| {
+            conn.execute(
+                "DELETE FROM departures WHERE visit_id = ?1",
+                [visit.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn departures(&self) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT clinic_id, visit_id, leave_at FROM departures ORDER BY leave_at",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (clinic, visit, at) = r?;
+                Ok((
+                    parse_id(&clinic)?,
+                    parse_id(&visit)?,
+                    Timestamp::from_millis(at),
+                ))
+            })
+            .collect()
+        })
+        .await
     }
 
     async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError> {
