@@ -444,8 +444,11 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
         "{page}"
     );
     assert!(!page.contains("<script>alert(1)"));
-    // A guessed guest link opens nothing.
-    let guessed = reqwest::get(app.url(&format!("/wait/{}0", &token[..token.len() - 1])))
+    // A guessed guest link (the real one with its last digit changed) opens nothing.
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let guessed = format!("{}{last}", &token[..token.len() - 1]);
+    assert_ne!(guessed, token);
+    let guessed = reqwest::get(app.url(&format!("/wait/{guessed}")))
         .await
         .unwrap();
     assert_eq!(guessed.status(), StatusCode::NOT_FOUND);
