@@ -1180,6 +1180,88 @@ async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_
     assert_eq!(app.visit(&staff, &back).await["status"], "intake");
 }
 
+/// A room that does not show the place in line shows neither it nor the estimated wait, on
+/// the waiting screen or in the patient's API; switching the setting on shows both.
+#[tokio::test]
+async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_off() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in(common::ADMIN).await;
+    let settings = |show: bool| json!({"name": "Quiet room", "show_place_in_line": show, "minutes_per_patient": 12});
+    let a = app
+        .send(
+            Method::POST,
+            "/v1/rooms",
+            Some(&admin),
+            Some(settings(false)),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    let room = a.body["id"].as_str().unwrap().to_owned();
+    let mut tokens = Vec::new();
+    for name in ["Ida First", "Jo Second"] {
+        let a = app
+            .send(
+                Method::POST,
+                &format!("/v1/join/demo/{room}"),
+                None,
+                Some(json!({"name": name, "phone": "+61 400 000 002"})),
+                &[],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+        tokens.push(a.body["patient_token"].as_str().unwrap().to_owned());
+    }
+    let second = &tokens[1];
+    let a = app
+        .patient(second, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.body["status"], "waiting", "{:?}", a.body);
+    assert!(a.body.get("position").is_none(), "{:?}", a.body);
+    assert!(
+        a.body.get("estimated_wait_minutes").is_none(),
+        "{:?}",
+        a.body
+    );
+    let p = get_page(&app, &format!("/wait/{second}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"place\" hidden></p>"), "{}", p.body);
+    // (The page's script has the words, for live updates; the page itself says nothing.)
+    assert!(!p.body.contains("about 12 minutes"), "{}", p.body);
+    assert!(!p.body.contains("in line.</p>"), "{}", p.body);
+
+    // The same room with the setting on.
+    let a = app
+        .send(
+            Method::PUT,
+            &format!("/v1/rooms/{room}"),
+            Some(&admin),
+            Some(settings(true)),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    common::eventually(5, "the place in line shown", || async {
+        let a = app
+            .patient(second, Method::GET, "/v1/patient/visit", None)
+            .await;
+        (a.body["position"] == 2).then_some(())
+    })
+    .await;
+    let a = app
+        .patient(second, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.body["estimated_wait_minutes"], 12, "{:?}", a.body);
+    let p = get_page(&app, &format!("/wait/{second}")).await;
+    assert!(
+        p.body.contains(
+            "id=\"place\">You are number 2 in line. Estimated wait: about 12 minutes.</p>"
+        ),
+        "{}",
+        p.body
+    );
+}
+
 /// An admin's settings for a room: office hours in the clinic's zone, what happens outside
 /// them, a typed question and the estimated wait.
 async fn room_with_hours(app: &TestApp, after_hours: &str) -> String {
