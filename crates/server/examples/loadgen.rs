@@ -61,7 +61,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn now_ms() -> i64 {
-    frontdesk_server::clock::system_now().as_millis()
+    // The server it starts runs on the system clock.
+    frontdesk_server::Clock::system().now().as_millis()
 }
 
 #[derive(Deserialize)]
@@ -434,6 +435,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     phone: None,
                 },
                 HashCost::Fast,
+                settings.clock.now(),
             )
             .await?;
         }

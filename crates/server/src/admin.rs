@@ -2,7 +2,6 @@
 //! the demo seed and tests, so every way in validates the same.
 
 use crate::auth::{HashCost, hash_secret};
-use crate::clock::system_now as now;
 use crate::error::AppError;
 use crate::hours::minutes_of;
 use crate::model::{
@@ -10,7 +9,9 @@ use crate::model::{
 };
 use crate::service::provider_in_clinic;
 use crate::store::{StaffSecrets, Store};
-use frontdesk_domain::{Availability, ClinicId, Email, Label, Phone, Role, Roles, RoomId, StaffId};
+use frontdesk_domain::{
+    Availability, ClinicId, Email, Label, Phone, Role, Roles, RoomId, StaffId, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -117,13 +118,15 @@ fn optional_text(field: &'static str, v: Option<String>) -> Result<Option<String
         .transpose()
 }
 
+/// Adds a room; `at` (the server's clock) stamps its event.
 pub async fn create_room(
     store: &dyn Store,
     clinic: ClinicId,
     new: NewRoom,
+    at: Timestamp,
 ) -> Result<RoomInfo, AppError> {
     let id = RoomId::from_uuid(uuid::Uuid::new_v4());
-    put_room(store, clinic, id, new).await
+    put_room(store, clinic, id, new, at).await
 }
 
 /// Replaces a room's settings (the same checks as creating it).
@@ -132,11 +135,12 @@ pub async fn update_room(
     clinic: ClinicId,
     room: RoomId,
     new: NewRoom,
+    at: Timestamp,
 ) -> Result<RoomInfo, AppError> {
     if !store.rooms(clinic).await?.iter().any(|r| r.id == room) {
         return Err(AppError::NotFound("room"));
     }
-    put_room(store, clinic, room, new).await
+    put_room(store, clinic, room, new, at).await
 }
 
 async fn put_room(
@@ -144,6 +148,7 @@ async fn put_room(
     clinic: ClinicId,
     id: RoomId,
     new: NewRoom,
+    at: Timestamp,
 ) -> Result<RoomInfo, AppError> {
     if let Some(p) = new.provider {
         provider_in_clinic(store, clinic, p).await?;
@@ -220,7 +225,7 @@ async fn put_room(
         show_place_in_line: new.show_place_in_line,
         minutes_per_patient: new.minutes_per_patient,
     };
-    store.put_room(room.clone(), now()).await?;
+    store.put_room(room.clone(), at).await?;
     Ok(room)
 }
 
@@ -263,11 +268,13 @@ pub fn check_pin(pin: &str) -> Result<(), AppError> {
     }
 }
 
+/// Adds a member of staff; `at` (the server's clock) stamps the event.
 pub async fn create_staff(
     store: &dyn Store,
     clinic: ClinicId,
     new: NewStaff,
     cost: HashCost,
+    at: Timestamp,
 ) -> Result<StaffInfo, AppError> {
     if new.roles.is_empty() {
         return Err(AppError::Validation("roles: give at least one role".into()));
@@ -299,7 +306,7 @@ pub async fn create_staff(
     })
     .await
     .map_err(AppError::internal)??;
-    store.create_staff(staff.clone(), secrets, now()).await?;
+    store.create_staff(staff.clone(), secrets, at).await?;
     Ok(staff)
 }
 
@@ -355,6 +362,7 @@ pub async fn update_staff(
     by: StaffId,
     id: StaffId,
     change: StaffChange,
+    at: Timestamp,
 ) -> Result<StaffInfo, AppError> {
     let mut staff = store
         .staff(clinic)
@@ -383,7 +391,7 @@ pub async fn update_staff(
         staff.rooms = rooms_in_clinic(store, clinic, rooms).await?;
     }
     let (staff, _) = store
-        .update_staff(staff, now())
+        .update_staff(staff, at)
         .await?
         .ok_or(AppError::NotFound("staff"))?;
     Ok(staff)

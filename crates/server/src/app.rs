@@ -57,6 +57,8 @@ pub struct Settings {
     pub background_tick: Duration,
     /// A scheduled session no guest joined is a no-show this long after its start.
     pub no_show_after: Duration,
+    /// How often old idempotency records and sessions are swept (see [`crate::store::Store::sweep`]).
+    pub sweep_every: Duration,
 }
 
 impl Settings {
@@ -78,6 +80,7 @@ impl Settings {
             transports: Transports::default(),
             background_tick: Duration::from_secs(1),
             no_show_after: Duration::from_secs(30 * 60),
+            sweep_every: Duration::from_secs(60),
         }
     }
 }
@@ -191,6 +194,15 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     let base_url =
         crate::messages::base_url(state.settings.public_url.as_deref(), listener.local_addr()?);
+    // Before the first request, so a page coming back finds its departure to cancel.
+    match state.departures.load(state.store.as_ref()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            patients = n,
+            "closed waiting pages still in their grace time"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot read pending departures"),
+    }
     let background = tokio::spawn(crate::messages::run(state.clone(), base_url));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)

@@ -9,7 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use frontdesk_domain::Visit;
+use frontdesk_domain::{Span, Timestamp, Visit};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -300,30 +300,50 @@ impl FromRequestParts<AppState> for PatientAuth {
             .and_then(|v| v.to_str().ok())
             .or_else(|| bearer(parts))
             .ok_or(AppError::Unauthorized)?;
-        Self::from_token(state.store.as_ref(), token)
+        Self::from_token(state.store.as_ref(), token, state.now())
             .await?
             .ok_or(AppError::Unauthorized)
     }
 }
 
+/// How long a patient's or guest's link keeps working after its visit ended (any terminal
+/// status: completed, declined, left, no-show, cancelled), by the server's clock: long enough
+/// to read the last word on the waiting screen again, short enough that an old link in a text
+/// message or a browser's history no longer opens anyone's visit. Past it, the pages show
+/// "This link has expired" and the API answers 410 with code `link_expired`.
+pub const LINK_LIFETIME_AFTER_END: Span = Span::from_secs(24 * 3600);
+
+/// When a visit ended: the time of its last history entry, once its status is terminal.
+pub fn ended_at(visit: &Visit) -> Option<Timestamp> {
+    if !visit.status.is_terminal() {
+        return None;
+    }
+    visit.history.last().map(|h| h.at)
+}
+
 impl PatientAuth {
-    /// The visit a patient token opens; None for anything that is not a live patient token.
+    /// The visit a patient token opens at `now`; None for anything that is not a patient
+    /// token we know, [`AppError::LinkExpired`] for one whose visit ended too long ago.
     pub async fn from_token(
         store: &dyn crate::store::Store,
         token: &str,
+        now: Timestamp,
     ) -> Result<Option<Self>, AppError> {
         if !token.starts_with(PATIENT_TOKEN_PREFIX) || token.len() > 200 {
             return Ok(None);
         }
         let token_hash = token_hash(token);
-        Ok(store
-            .visit_for_token(&token_hash)
-            .await?
-            .map(|(visit, guest)| Self {
-                visit,
-                token_hash,
-                guest,
-            }))
+        let Some((visit, guest)) = store.visit_for_token(&token_hash).await? else {
+            return Ok(None);
+        };
+        if ended_at(&visit).is_some_and(|end| end + LINK_LIFETIME_AFTER_END <= now) {
+            return Err(AppError::LinkExpired);
+        }
+        Ok(Some(Self {
+            visit,
+            token_hash,
+            guest,
+        }))
     }
 }
 

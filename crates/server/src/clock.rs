@@ -1,7 +1,9 @@
 //! The one clock everything time-dependent reads: visit times, session expiry, office hours,
 //! reminders, retries. It is the system clock shifted by an offset, so time keeps flowing in
 //! tests too, but a test (or `serve --clock-offset-ms`) can move it to "24 hours before the
-//! session" without sleeping.
+//! session" without sleeping. Nothing in the server reads the system's time any other way
+//! (only rate limits and caches use the monotonic `Instant`, which no clinic time is
+//! compared with).
 
 use frontdesk_domain::{Span, Timestamp};
 use std::sync::Arc;
@@ -10,13 +12,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
-}
-
-/// The system's time, for housekeeping that no behaviour depends on: when a clinic's setup
-/// (a room, a member of staff) was recorded, and when old records may be swept. Everything a
-/// patient or staff member would notice reads a [`Clock`].
-pub fn system_now() -> Timestamp {
-    Timestamp::from_millis(system_ms())
 }
 
 fn system_ms() -> i64 {

@@ -5,7 +5,7 @@
 
 use crate::admin::{self, NewRoom, NewStaff};
 use crate::auth::HashCost;
-use crate::clock::{Clock, system_now as now};
+use crate::clock::Clock;
 use crate::error::AppError;
 use crate::model::{
     AfterHours, Clinic, IntakeQuestion, OfficeHours, QuestionKind, RoomInfo, Session, StaffInfo,
@@ -98,8 +98,18 @@ fn weekdays(opens: &str, closes: &str) -> Vec<OfficeHours> {
         .collect()
 }
 
-/// Seeds the demo clinic, or finds it if this database already has it.
+/// Seeds the demo clinic, or finds it if this database already has it, for a server on the
+/// system clock. A server whose clock is moved seeds with [`seed_demo_at`] and its clock.
 pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, AppError> {
+    seed_demo_at(store, cost, &Clock::system()).await
+}
+
+/// Seeds the demo clinic as [`seed_demo`] does, its setup stamped by `clock`.
+pub async fn seed_demo_at(
+    store: &dyn Store,
+    cost: HashCost,
+    clock: &Clock,
+) -> Result<DemoClinic, AppError> {
     if let Some(clinic) = store.clinic_by_slug(DEMO_SLUG).await? {
         return load(store, clinic).await;
     }
@@ -138,6 +148,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
             ],
             ..NewRoom::default()
         },
+        clock.now(),
     )
     .await?;
     let mut staff = Vec::new();
@@ -158,6 +169,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
                 a.roles,
                 rooms,
                 cost,
+                clock,
             )
             .await?,
         );
@@ -174,6 +186,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
             &[Role::Receptionist],
             vec![reception.id],
             cost,
+            clock,
         )
         .await?,
     );
@@ -188,6 +201,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
             &[Role::Provider],
             vec![reception.id],
             cost,
+            clock,
         )
         .await?,
     );
@@ -198,7 +212,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
                     clinic.id,
                     p.id,
                     frontdesk_domain::Availability::Available,
-                    now(),
+                    clock.now(),
                 )
                 .await?;
             let surname = p.name.rsplit(' ').next().unwrap_or("Provider");
@@ -213,6 +227,7 @@ pub async fn seed_demo(store: &dyn Store, cost: HashCost) -> Result<DemoClinic, 
                     waiting_message: Some(format!("Dr. {surname} will see you soon.")),
                     ..NewRoom::default()
                 },
+                clock.now(),
             )
             .await?;
         }
@@ -231,6 +246,7 @@ async fn create(
     roles: &[Role],
     rooms: Vec<frontdesk_domain::RoomId>,
     cost: HashCost,
+    clock: &Clock,
 ) -> Result<StaffInfo, AppError> {
     admin::create_staff(
         store,
@@ -246,6 +262,7 @@ async fn create(
             phone: None,
         },
         cost,
+        clock.now(),
     )
     .await
 }

@@ -27,6 +27,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A patient's or guest's link whose visit ended more than
+    /// [`crate::auth::LINK_LIFETIME_AFTER_END`] ago.
+    #[error("this link has expired")]
+    LinkExpired,
     /// A state conflict on a visit: lost race, stale version or a transition the status forbids.
     #[error("{message}")]
     Conflict {
@@ -62,6 +66,7 @@ impl AppError {
             AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
+            AppError::LinkExpired => "link_expired",
             AppError::Conflict { code, .. } => code,
             AppError::PatientConflict { code, .. } => code,
             AppError::Duplicate(_) => "duplicate",
@@ -83,6 +88,7 @@ impl AppError {
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::LinkExpired => StatusCode::GONE,
             AppError::Conflict { .. }
             | AppError::PatientConflict { .. }
             | AppError::Duplicate(_)

@@ -324,7 +324,12 @@ async fn main() -> Result<()> {
             let mut settings = Settings::new(db);
             outbound.apply(&mut settings)?;
             let state = AppState::open(settings)?;
-            let seeded = demo::seed_demo(state.store.as_ref(), HashCost::Standard).await?;
+            let seeded = demo::seed_demo_at(
+                state.store.as_ref(),
+                HashCost::Standard,
+                &state.settings.clock,
+            )
+            .await?;
             let listener = bind(&listen).await?;
             say(&format!(
                 "demo clinic {:?} (slug {:?}); sign in with:",
@@ -431,6 +436,8 @@ async fn main() -> Result<()> {
                     show_place_in_line,
                     minutes_per_patient,
                 },
+                // The admin commands run on their own, on the system clock.
+                Clock::system().now(),
             )
             .await?;
             say(&format!("room {} ({})", room.id, room.name));
@@ -481,6 +488,7 @@ async fn main() -> Result<()> {
                     phone,
                 },
                 HashCost::Standard,
+                Clock::system().now(),
             )
             .await?;
             say(&format!("staff {} ({})", staff.id, staff.email));

@@ -30,6 +30,7 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
                 phone: None,
             },
             HashCost::Fast,
+            app.server.state.now(),
         )
         .await
         .unwrap();

@@ -224,3 +224,151 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// The one case the queue cannot rule out: the relay (or SMS gateway) took a message, and
+/// the server was killed before it heard so and recorded it as sent. After the restart the
+/// message goes again, at most once more, with the same `Message-ID` (for a text, the same
+/// `Idempotency-Key`), so the receiver can drop the copy.
+#[tokio::test]
+async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id() {
+    use common::sinks::{SmsSink, SmtpMode, SmtpSink};
+    use std::collections::HashMap;
+    common::init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("frontdesk.db");
+    let (provider, room) = {
+        let store = SqliteStore::open(&db, 16).unwrap();
+        let demo = demo::seed_demo(&store, HashCost::Fast).await.unwrap();
+        let priya = demo.staff_by_email("priya@demo.clinic").unwrap().id;
+        let room = demo
+            .rooms
+            .iter()
+            .find(|r| r.provider == Some(priya))
+            .unwrap()
+            .id;
+        (priya, room)
+    };
+    let smtp = SmtpSink::start(SmtpMode::TakeThenHang).await;
+    let sms = SmsSink::start().await;
+    sms.set_take_then_hang(true);
+    let (smtp_url, sms_url) = (smtp.url(), sms.url.clone());
+    let args = [
+        "--smtp-url",
+        &smtp_url,
+        "--sms-webhook",
+        &sms_url,
+        "--background-tick-ms",
+        "50",
+    ];
+    let bin = env!("CARGO_BIN_EXE_frontdesk-server");
+    let http = reqwest::Client::new();
+    let book = |url: String, guest: Value| {
+        let http = http.clone();
+        async move {
+            let scheduler =
+                sign_in_as(&http, &url, "scheduler@demo.clinic", "demo-scheduler").await;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64;
+            let booked = http
+                .post(format!("{url}/v1/rooms/{room}/scheduled"))
+                .bearer_auth(&scheduler)
+                .json(
+                    &json!({"booking": {"provider": provider, "starts_at": now + 30 * 60_000,
+                    "guests": [guest]}}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(booked.status(), 201);
+        }
+    };
+    let all_sent = |url: String| {
+        let http = http.clone();
+        async move {
+            let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
+            common::eventually(15, "every message sent after the restart", || async {
+                let d = deliveries(&http, &url, &admin).await;
+                d.iter().all(|m| m["state"] == "sent").then_some(())
+            })
+            .await;
+            // A little longer, in case anything were to go a third time.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            deliveries(&http, &url, &admin).await.len()
+        }
+    };
+
+    // Email: the relay takes the first message in full and the server is killed before the
+    // relay's answer.
+    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    book(
+        url,
+        json!({"name": "Gia Guest", "contact": {"email": "gia@example.org"}}),
+    )
+    .await;
+    common::eventually(10, "the relay holding a message", || async {
+        (!smtp.received().is_empty()).then_some(())
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let taken = smtp.received()[0].clone();
+    smtp.set_mode(SmtpMode::Accept);
+    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let queued = all_sent(url).await;
+    let mail = smtp.received();
+    let mut by_id: HashMap<String, Vec<_>> = HashMap::new();
+    for m in &mail {
+        let id = m
+            .header("Message-ID")
+            .expect("every email has a Message-ID");
+        by_id.entry(id).or_default().push(m.clone());
+    }
+    assert_eq!(by_id.len(), queued, "one Message-ID per queued message");
+    let copies = &by_id[&taken.header("Message-ID").unwrap()];
+    assert_eq!(copies.len(), 2, "the taken message went once more");
+    assert_eq!(copies[1].to, taken.to);
+    assert_eq!(copies[1].subject(), taken.subject());
+    assert!(
+        by_id.values().all(|v| v.len() <= 2),
+        "nothing went a third time"
+    );
+    assert_eq!(mail.len(), queued + 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // SMS: the same with the gateway.
+    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    book(
+        url,
+        json!({"name": "Hal Guest", "contact": {"phone": "+61 400 333 444"}}),
+    )
+    .await;
+    common::eventually(10, "the gateway holding a text", || async {
+        (!sms.received().is_empty()).then_some(())
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let taken = sms.received()[0].clone();
+    sms.set_take_then_hang(false);
+    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    all_sent(url).await;
+    let texts = sms.received();
+    let mut by_key: HashMap<String, Vec<_>> = HashMap::new();
+    for t in &texts {
+        assert!(!t.idempotency_key.is_empty());
+        by_key
+            .entry(t.idempotency_key.clone())
+            .or_default()
+            .push(t.clone());
+    }
+    let copies = &by_key[&taken.idempotency_key];
+    assert_eq!(copies.len(), 2, "the taken text went once more: {texts:?}");
+    assert_eq!((&copies[1].to, &copies[1].body), (&taken.to, &taken.body));
+    assert!(by_key.values().all(|v| v.len() <= 2));
+    assert_eq!(texts.len(), by_key.len() + 1, "{texts:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

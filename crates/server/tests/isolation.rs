@@ -31,6 +31,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             show_place_in_line: true,
             ..NewRoom::default()
         },
+        app.server.state.now(),
     )
     .await
     .unwrap();
@@ -48,6 +49,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             phone: None,
         },
         HashCost::Fast,
+        app.server.state.now(),
     )
     .await
     .unwrap();
@@ -136,7 +138,7 @@ async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
         );
         // B's room and staff cannot be changed, nor a session booked in B's room; an admin
         // (who may make such changes in A) is told they do not exist.
-        let starts_at = frontdesk_server::clock::system_now().as_millis() + 3_600_000;
+        let starts_at = app.server.state.now().as_millis() + 3_600_000;
         let writes = [
             (
                 Method::PUT,

@@ -444,8 +444,11 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
         "{page}"
     );
     assert!(!page.contains("<script>alert(1)"));
-    // A guessed guest link opens nothing.
-    let guessed = reqwest::get(app.url(&format!("/wait/{}0", &token[..token.len() - 1])))
+    // A guessed guest link (the real one with its last digit changed) opens nothing.
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let guessed = format!("{}{last}", &token[..token.len() - 1]);
+    assert_ne!(guessed, token);
+    let guessed = reqwest::get(app.url(&format!("/wait/{guessed}")))
         .await
         .unwrap();
     assert_eq!(guessed.status(), StatusCode::NOT_FOUND);
@@ -463,4 +466,109 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
     let visit = app.visit(&reception, &id).await;
     let last = visit["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["actor"]["kind"], "system", "{last}");
+}
+
+/// A scheduler books a session for Dr. Shah; her email tells her, and she finds it among what
+/// the API lists for her (the snapshot's open visits, where the console's sessions list comes
+/// from) already hers: booking assigns it to its provider, so "Assign this session to me"
+/// (`assign` to herself) has nothing to do and changes nothing. A colleague covering for her
+/// takes it the same way, and it then shows as his.
+#[tokio::test]
+async fn the_provider_is_emailed_a_booked_session_finds_it_as_hers_and_a_colleague_can_take_it() {
+    let Rig {
+        app, clock, smtp, ..
+    } = rig(SmtpMode::Accept, false).await;
+    let scheduler = app.sign_in(SCHEDULER).await;
+    let priya_id = app.staff_id(PRIYA.0);
+    let booked = book(
+        &app,
+        &scheduler,
+        json!({"booking": {
+            "provider": priya_id,
+            "starts_at": clock.now().as_millis() + 30 * HOUR,
+            "guests": [{"name": "Cam Guest", "contact": {"email": "cam@example.org"}}],
+            "service_type": "Check-up"
+        }}),
+    )
+    .await;
+    let id = booked.body["visit"]["id"].as_str().unwrap().to_owned();
+
+    let mail = eventually(10, "the provider's booking email", || async {
+        smtp.to("priya@demo.clinic", "Session booked")
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(mail.body().contains("Cam Guest"), "{}", mail.body());
+    assert!(mail.body().contains("sessions list"), "{}", mail.body());
+
+    // What the API lists for a member of staff: the scheduled session.
+    let session_in = |snapshot: Value| -> Value {
+        snapshot["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"] == id.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("the session is not listed: {snapshot}"))
+    };
+    let priya = app.sign_in(PRIYA).await;
+    let listed = session_in(app.get("/v1/snapshot", &priya).await.body);
+    assert_eq!(listed["status"], "scheduled");
+    assert_eq!(listed["booking"]["provider"], priya_id.as_str());
+    assert_eq!(listed["assigned_provider"], priya_id.as_str(), "hers");
+    let version = listed["version"].as_u64().unwrap();
+    let again = app
+        .command(
+            &priya,
+            &id,
+            "assign",
+            version,
+            Some(json!({"provider": priya_id})),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        again.body
+    );
+    assert!(
+        again.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("already assigned")
+    );
+    assert_eq!(
+        app.visit(&priya, &id).await["version"],
+        version,
+        "nothing changed"
+    );
+
+    // Dr. Haddad covers: he finds it and takes it.
+    let omar_id = app.staff_id(common::OMAR.0);
+    let omar = app.sign_in(common::OMAR).await;
+    let listed = session_in(app.get("/v1/snapshot", &omar).await.body);
+    let taken = app
+        .command(
+            &omar,
+            &id,
+            "assign",
+            listed["version"].as_u64().unwrap(),
+            Some(json!({"provider": omar_id})),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::OK, "{:?}", taken.body);
+    for who in [&omar, &priya] {
+        let listed = session_in(app.get("/v1/snapshot", who).await.body);
+        assert_eq!(listed["status"], "scheduled");
+        assert_eq!(listed["assigned_provider"], omar_id.as_str(), "{listed}");
+        let last = listed["history"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(last["actor"]["id"], omar_id.as_str(), "{last}");
+    }
 }

@@ -243,6 +243,133 @@ async fn the_leave_button_marks_the_visit_left() {
     assert_eq!(p.status, StatusCode::SEE_OTHER);
 }
 
+/// A patient's or guest's link keeps working for a day after its visit ended (to read the last
+/// word again), then only says it has expired: no data, nothing changed, and the JSON API
+/// answers 410 `link_expired`. A visit still open keeps its link however long it waits.
+#[tokio::test]
+async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| s.clock = c).await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (wait, token) = join(&app, "Eli Expired").await;
+    let (still_waiting, waiting_token) = join(&app, "Noa Patient").await;
+    let id = queue_item(&app, &staff, "Eli Expired").await["visit_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = post_form(&app, &format!("{wait}/leave"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let ended = app.visit(&staff, &id).await;
+    assert_eq!(ended["status"], "left");
+
+    // A scheduled session's guest, whose session is cancelled.
+    let scheduler = app.sign_in(common::SCHEDULER).await;
+    let starts = clock.now().as_millis() + 2 * 3_600_000;
+    let booked = app
+        .send(
+            Method::POST,
+            &format!("/v1/rooms/{}/scheduled", app.room("Dr. Shah's room")),
+            Some(&scheduler),
+            Some(json!({"booking": {
+                "provider": app.staff_id(common::PRIYA.0),
+                "starts_at": starts,
+                "guests": [{"name": "Gil Guest", "contact": {"email": "gil@example.org"}}]
+            }})),
+            &[],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let session = booked.body["visit"]["id"].as_str().unwrap().to_owned();
+    let cancelled = app
+        .command(&scheduler, &session, "cancel", 1, Some(json!({})))
+        .await;
+    assert_eq!(
+        cancelled.status_of_visit(),
+        "cancelled",
+        "{:?}",
+        cancelled.body
+    );
+    let guest_token = frontdesk_server::service::guest_token(
+        &app.server.store().secret(),
+        session.parse().unwrap(),
+        0,
+    );
+    let guest_link = format!("/wait/{guest_token}");
+
+    // Within the day: the last word can still be read.
+    clock.advance(frontdesk_domain::Span::from_secs(23 * 3600));
+    let p = get_page(&app, &wait).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("You have left the waiting room"),
+        "{}",
+        p.body
+    );
+    assert_eq!(get_page(&app, &guest_link).await.status, StatusCode::OK);
+    let a = app
+        .patient(&token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+
+    // Past a day after the end: expired, for the page, its forms and the API alike.
+    clock.advance(frontdesk_domain::Span::from_secs(3600 + 60));
+    for link in [&wait, &guest_link] {
+        let p = get_page(&app, link).await;
+        assert_eq!(p.status, StatusCode::GONE, "{link}");
+        assert!(is_html(&p));
+        assert!(p.body.contains("This link has expired"), "{}", p.body);
+        for secret in [
+            "Eli Expired",
+            "Gil Guest",
+            "Reception",
+            "Shah",
+            "left the waiting",
+        ] {
+            assert!(!p.body.contains(secret), "{link} shows {secret}");
+        }
+    }
+    for path in [
+        format!("{wait}/leave"),
+        format!("{wait}/intake"),
+        format!("{guest_link}/arrive"),
+    ] {
+        let p = post_form(&app, &path, &[("action", "done")]).await;
+        assert_eq!(p.status, StatusCode::GONE, "{path}");
+        assert!(p.body.contains("This link has expired"), "{path}");
+    }
+    for (method, path) in [
+        (Method::GET, "/v1/patient/visit"),
+        (Method::POST, "/v1/patient/visit/leave"),
+        (Method::POST, "/v1/patient/visit/finish-intake"),
+    ] {
+        for t in [&token, &guest_token] {
+            let a = app.patient(t, method.clone(), path, None).await;
+            assert_eq!(a.status, StatusCode::GONE, "{path}: {:?}", a.body);
+            assert_eq!(a.code(), "link_expired", "{path}");
+            assert!(
+                a.body.get("visit").is_none_or(Value::is_null),
+                "{:?}",
+                a.body
+            );
+        }
+    }
+
+    // Nothing changed; the patient still waiting keeps a working link.
+    let staff = app.sign_in(RECEPTION).await;
+    let after = app.visit(&staff, &id).await;
+    assert_eq!(after["version"], ended["version"]);
+    assert_eq!(after["status"], "left");
+    let p = get_page(&app, &still_waiting).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("Noa Patient"));
+    let a = app
+        .patient(&waiting_token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(a.body["status"], "intake");
+}
+
 #[tokio::test]
 async fn script_in_a_name_a_message_and_a_note_is_shown_as_text() {
     let app = TestApp::spawn().await;
@@ -975,6 +1102,164 @@ async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
     })
     .await;
     browser.quit();
+}
+
+/// A closed waiting page's departure is kept in the database: the server restarting inside
+/// the grace time still marks the patient `left`, and a page that came back before the
+/// restart stays cancelled after it.
+#[tokio::test]
+async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_grace_time() {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = Duration::from_millis(50);
+    })
+    .await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (gone_path, _) = join(&app, "Rae Restart").await;
+    let (back_path, back_token) = join(&app, "Bo Back").await;
+    let id_of = |name: &'static str| {
+        let (app, staff) = (&app, &staff);
+        async move {
+            queue_item(app, staff, name).await["visit_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (gone, back) = (id_of("Rae Restart").await, id_of("Bo Back").await);
+    // Both pages close (what the page's beacon sends); one comes back (its next poll).
+    for path in [&gone_path, &back_path] {
+        let res = browserless()
+            .post(app.url(&format!("{path}/closed")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    let a = app
+        .patient(&back_token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+
+    // The server stops ten seconds in and starts again on the same database.
+    clock.advance(frontdesk_domain::Span::from_secs(10));
+    let TestApp {
+        server,
+        demo,
+        http,
+        dir,
+    } = app;
+    let settings = (*server.state.settings).clone();
+    server.stop().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = frontdesk_server::RunningServer::start(settings, listener)
+        .await
+        .unwrap();
+    let app = TestApp {
+        server,
+        demo,
+        http,
+        dir,
+    };
+    let staff = app.sign_in(RECEPTION).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.visit(&staff, &gone).await["status"],
+        "intake",
+        "not before the grace time"
+    );
+
+    clock.advance(frontdesk_domain::Span::from_secs(36));
+    common::eventually(10, "the closed page's visit marked left", || async {
+        (app.visit(&staff, &gone).await["status"] == "left").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.visit(&staff, &back).await["status"], "intake");
+}
+
+/// A room that does not show the place in line shows neither it nor the estimated wait, on
+/// the waiting screen or in the patient's API; switching the setting on shows both.
+#[tokio::test]
+async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_off() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in(common::ADMIN).await;
+    let settings = |show: bool| json!({"name": "Quiet room", "show_place_in_line": show, "minutes_per_patient": 12});
+    let a = app
+        .send(
+            Method::POST,
+            "/v1/rooms",
+            Some(&admin),
+            Some(settings(false)),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    let room = a.body["id"].as_str().unwrap().to_owned();
+    let mut tokens = Vec::new();
+    for name in ["Ida First", "Jo Second"] {
+        let a = app
+            .send(
+                Method::POST,
+                &format!("/v1/join/demo/{room}"),
+                None,
+                Some(json!({"name": name, "phone": "+61 400 000 002"})),
+                &[],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+        tokens.push(a.body["patient_token"].as_str().unwrap().to_owned());
+    }
+    let second = &tokens[1];
+    let a = app
+        .patient(second, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.body["status"], "waiting", "{:?}", a.body);
+    assert!(a.body.get("position").is_none(), "{:?}", a.body);
+    assert!(
+        a.body.get("estimated_wait_minutes").is_none(),
+        "{:?}",
+        a.body
+    );
+    let p = get_page(&app, &format!("/wait/{second}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"place\" hidden></p>"), "{}", p.body);
+    // (The page's script has the words, for live updates; the page itself says nothing.)
+    assert!(!p.body.contains("about 12 minutes"), "{}", p.body);
+    assert!(!p.body.contains("in line.</p>"), "{}", p.body);
+
+    // The same room with the setting on.
+    let a = app
+        .send(
+            Method::PUT,
+            &format!("/v1/rooms/{room}"),
+            Some(&admin),
+            Some(settings(true)),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    common::eventually(5, "the place in line shown", || async {
+        let a = app
+            .patient(second, Method::GET, "/v1/patient/visit", None)
+            .await;
+        (a.body["position"] == 2).then_some(())
+    })
+    .await;
+    let a = app
+        .patient(second, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.body["estimated_wait_minutes"], 12, "{:?}", a.body);
+    let p = get_page(&app, &format!("/wait/{second}")).await;
+    assert!(
+        p.body.contains(
+            "id=\"place\">You are number 2 in line. Estimated wait: about 12 minutes.</p>"
+        ),
+        "{}",
+        p.body
+    );
 }
 
 /// An admin's settings for a room: office hours in the clinic's zone, what happens outside

@@ -3,7 +3,7 @@
 
 use frontdesk_domain::{
     Actor, Availability, ClinicId, Command, Context, Opening, Patient, PersonName, Role, Roles,
-    RoomId, StaffId, Status, Timestamp, Visit, VisitId, apply, open,
+    RoomId, Span, StaffId, Status, Timestamp, Visit, VisitId, apply, open,
 };
 use frontdesk_server::SqliteStore;
 use frontdesk_server::events::EventBody;
@@ -432,5 +432,111 @@ async fn availability_and_alerts_belong_to_one_clinic() {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Sweeping judges age by the time it is given (the server's clock, which stamped the
+/// records), never by the machine's: a server whose clock runs days behind keeps its live
+/// sessions, one running ahead forgets on its own schedule.
+#[tokio::test]
+async fn sweeping_forgets_old_records_by_the_clock_that_stamped_them() {
+    let f = fixture().await;
+    let hour = 3_600_000;
+    let day = 24 * hour;
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let session = |hash: &str, created_at: i64| NewSession {
+        token_hash: hash.into(),
+        clinic: f.clinic,
+        staff: f.desk.id,
+        station: None,
+        created_at,
+        expires_at: created_at + 12 * hour,
+    };
+    // A sign-in on a clock three days behind the machine's, and one on the fixture's clock
+    // (weeks ahead of it).
+    let behind = system - 3 * day;
+    f.store
+        .create_session(session("behind", behind))
+        .await
+        .unwrap();
+    f.store
+        .create_session(session("ahead", at(0).as_millis()))
+        .await
+        .unwrap();
+    f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    let id = VisitId::from_u128(101);
+    let claim = || command(&f, id, Command::Claim, 1, Some("k"));
+    f.store.write_visit(claim()).await.unwrap();
+
+    // An hour into the behind clock's session: nothing is old.
+    f.store
+        .sweep(Timestamp::from_millis(behind + hour))
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .session("behind", behind + hour)
+            .await
+            .unwrap()
+            .is_some(),
+        "a live session was swept"
+    );
+
+    // An hour after the claim, by the fixture's clock: the retry still replays; the behind
+    // session, days past its end by now, is gone.
+    f.store
+        .sweep(at(2) + Span::from_millis(hour))
+        .await
+        .unwrap();
+    assert!(f.store.write_visit(claim()).await.unwrap().replayed);
+    assert!(f.store.session("behind", behind).await.unwrap().is_none());
+    assert!(
+        f.store
+            .session("ahead", at(0).as_millis())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Two days on: the idempotency record and the ended session are forgotten.
+    f.store
+        .sweep(at(2) + Span::from_millis(2 * day))
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .session("ahead", at(0).as_millis())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !matches!(f.store.write_visit(claim()).await, Ok(c) if c.replayed),
+        "the key was still remembered"
+    );
+}
+
+/// Pending departures are kept across a reopen of the database, in time order, and go when
+/// cancelled; a second close of the same page moves its time.
+#[tokio::test]
+async fn pending_departures_survive_a_reopen_and_go_when_cancelled() {
+    let f = fixture().await;
+    let (a, b) = (VisitId::from_u128(1), VisitId::from_u128(2));
+    f.store.depart_at(f.clinic, a, at(500)).await.unwrap();
+    f.store.depart_at(f.clinic, b, at(100)).await.unwrap();
+    f.store.depart_at(f.clinic, a, at(300)).await.unwrap();
+    let path = f._dir.path().join("s.db");
+    let reopened = SqliteStore::open(&path, 64).unwrap();
+    assert_eq!(
+        reopened.departures().await.unwrap(),
+        vec![(f.clinic, b, at(100)), (f.clinic, a, at(300))]
+    );
+    reopened.cancel_departure(b).await.unwrap();
+    assert_eq!(
+        f.store.departures().await.unwrap(),
+        vec![(f.clinic, a, at(300))]
     );
 }

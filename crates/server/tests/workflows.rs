@@ -439,7 +439,7 @@ async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show() {
     let scheduler = app.sign_in(SCHEDULER).await;
     let reception = app.sign_in(RECEPTION).await;
     let room = app.room("Dr. Shah's room");
-    let starts_at = frontdesk_server::clock::system_now().as_millis() + 3_600_000;
+    let starts_at = app.server.state.now().as_millis() + 3_600_000;
     let booking = |name: &str| json!({"booking": {"provider": app.staff_id(PRIYA.0), "starts_at": starts_at, "guests": [{"name": name, "contact": {"email": "guest@example.org"}}], "service_type": "Follow-up"}});
     let a = app
         .send(
@@ -701,4 +701,86 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
         assert!(!a.body["message"].as_str().unwrap_or("").is_empty());
     }
     assert_eq!(app.get("/v1/staff", &admin).await.body, before);
+}
+
+/// A server whose clock is set back three days (`serve --clock-offset-ms`) stamps its setup
+/// (the demo's rooms, staff and availability, rooms and staff an admin adds) with that clock,
+/// and its sweeps judge sessions and retries by it too: sign-ins and retried commands keep
+/// working while the sweep runs.
+#[tokio::test]
+async fn a_server_on_a_moved_clock_stamps_setup_and_sweeps_by_that_clock() {
+    let day = 86_400_000;
+    let clock = frontdesk_server::Clock::offset(-3 * day);
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = std::time::Duration::from_millis(20);
+        s.sweep_every = std::time::Duration::from_millis(20);
+        s.session_cache_ttl = std::time::Duration::ZERO;
+    })
+    .await;
+    let admin = app.sign_in(ADMIN).await;
+    let a = app
+        .send(
+            Method::POST,
+            "/v1/rooms",
+            Some(&admin),
+            Some(json!({"name": "Clinic C"})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    let room = a.body["id"].as_str().unwrap().to_owned();
+    let a = app
+        .send(
+            Method::PUT,
+            &format!("/v1/rooms/{room}"),
+            Some(&admin),
+            Some(json!({"name": "Clinic C (renamed)"})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = app
+        .send(
+            Method::POST,
+            "/v1/staff",
+            Some(&admin),
+            Some(json!({"name": "Nia New", "email": "nia@demo.clinic", "roles": ["receptionist"], "password": "nia-password"})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    let page = app.get("/v1/events?after=0&limit=1000", &admin).await.body;
+    let events = page["events"].as_array().unwrap();
+    let now = clock.now().as_millis();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(
+        kinds.contains(&"room") && kinds.contains(&"staff"),
+        "{kinds:?}"
+    );
+    for e in events {
+        let at = e["at"].as_i64().unwrap();
+        assert!(
+            (now - 60_000..=now).contains(&at),
+            "{} stamped {} ms off the server's clock",
+            e["kind"],
+            at - now
+        );
+    }
+
+    // Sweeps run every few milliseconds; a sign-in and a retry three days "old" by the
+    // machine's time are young by the server's, and stay.
+    let reception = app.sign_in(RECEPTION).await;
+    let (id, _, version) = app.waiting_patient("Ola Offset").await;
+    let (path, v) = (format!("/v1/visits/{id}/claim"), version.to_string());
+    let headers = [("if-match", v.as_str()), ("idempotency-key", "claim-ola")];
+    let claim = || app.send(Method::POST, &path, Some(&reception), None, &headers);
+    let first = claim().await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.get("/v1/me", &reception).await.status, StatusCode::OK);
+    let again = claim().await;
+    assert!(again.replayed, "{:?}", again.body);
+    assert_eq!(again.body, first.body);
 }

@@ -76,13 +76,17 @@ pub async fn request_session(
 }
 
 #[utoipa::path(get, path = "/v1/patient/visit", tag = "patient", security(("patient" = [])),
-    responses((status = 200, body = PatientView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 401, body = ErrorBody),
+        (status = 410, description = "the visit ended over a day ago; its link has expired (code `link_expired`)", body = ErrorBody)))]
 pub async fn visit(
     State(state): State<AppState>,
     me: PatientAuth,
 ) -> Result<Json<PatientView>, AppError> {
     // The waiting screen asks every few seconds: it is open.
-    state.departures.back(me.visit.id);
+    state
+        .departures
+        .back(state.store.as_ref(), me.visit.id)
+        .await?;
     Ok(Json(
         service::patient_view(state.store.as_ref(), &me.visit).await?,
     ))
@@ -109,7 +113,7 @@ pub struct IntakeBody {
 
 #[utoipa::path(put, path = "/v1/patient/visit/intake", tag = "patient", security(("patient" = [])),
     request_body = IntakeBody,
-    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_intake(
     State(state): State<AppState>,
     me: PatientAuth,
@@ -126,7 +130,7 @@ pub async fn update_intake(
 }
 
 #[utoipa::path(post, path = "/v1/patient/visit/finish-intake", tag = "patient", security(("patient" = [])),
-    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn finish_intake(
     State(state): State<AppState>,
     me: PatientAuth,
@@ -135,7 +139,7 @@ pub async fn finish_intake(
 }
 
 #[utoipa::path(post, path = "/v1/patient/visit/leave", tag = "patient", security(("patient" = [])),
-    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn leave(
     State(state): State<AppState>,
     me: PatientAuth,

@@ -139,7 +139,13 @@ pub async fn create_room(
     ApiJson(body): ApiJson<NewRoom>,
 ) -> Result<(StatusCode, Json<RoomInfo>), AppError> {
     who.require(Role::Admin)?;
-    let room = admin::create_room(state.store.as_ref(), who.session.staff.clinic_id, body).await?;
+    let room = admin::create_room(
+        state.store.as_ref(),
+        who.session.staff.clinic_id,
+        body,
+        state.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(room)))
 }
 
@@ -156,7 +162,7 @@ pub async fn update_room(
     let room = super::path_id(&room, "room")?;
     let clinic = who.session.staff.clinic_id;
     Ok(Json(
-        admin::update_room(state.store.as_ref(), clinic, room, body).await?,
+        admin::update_room(state.store.as_ref(), clinic, room, body, state.now()).await?,
     ))
 }
 
@@ -232,6 +238,7 @@ pub async fn create_staff(
         who.session.staff.clinic_id,
         body,
         cost,
+        state.now(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(staff)))
@@ -249,7 +256,8 @@ pub async fn update_staff(
     who.require(Role::Admin)?;
     let id = super::path_id(&staff, "staff")?;
     let me = &who.session.staff;
-    let info = admin::update_staff(state.store.as_ref(), me.clinic_id, me.id, id, body).await?;
+    let store = state.store.as_ref();
+    let info = admin::update_staff(store, me.clinic_id, me.id, id, body, state.now()).await?;
     state.sessions.forget_staff(id);
     Ok(Json(info))
 }

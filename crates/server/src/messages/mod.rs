@@ -11,6 +11,8 @@
 //! 3. **Keep time.** A patient whose waiting page closed and did not come back is marked
 //!    `left`; a scheduled session no guest came to is marked `no_show` once it is
 //!    `no_show_after` past its start.
+//! 4. **Sweep.** Every `sweep_every`, old idempotency records and sessions are forgotten
+//!    ([`crate::store::Store::sweep`]), judged by the same clock that stamped them.
 //!
 //! Every time read here comes from the server's clock, so tests move it instead of waiting.
 
@@ -43,8 +45,16 @@ pub async fn run(state: AppState, base_url: String) {
     }
     let mut tick = tokio::time::interval(state.settings.background_tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // How often to sweep is housekeeping, not clinic time: the monotonic clock decides it.
+    let mut swept_at: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
+        if swept_at.is_none_or(|at| at.elapsed() >= state.settings.sweep_every) {
+            swept_at = Some(std::time::Instant::now());
+            if let Err(e) = state.store.sweep(state.now()).await {
+                tracing::warn!(error = %e, "sweeping old records failed");
+            }
+        }
         if let Err(e) = notify(&state, &base_url).await {
             tracing::warn!(error = %e, "notifier: will try again");
         }
@@ -169,9 +179,12 @@ async fn mark_sending(state: &AppState, m: &Delivery) -> Result<(), SendError> {
 async fn keep_time(state: &AppState) -> Result<(), AppError> {
     let store = state.store.as_ref();
     let now = state.now();
-    for visit in state.departures.gone(now) {
-        // Already over or moved on (seen, declined): nothing to do.
-        let _ = service::system_command(store, now, &visit, Command::Leave).await;
+    for (clinic, id) in state.departures.gone(now) {
+        if let Some(visit) = store.visit(clinic, id).await? {
+            // Already over or moved on (seen, declined): nothing to do.
+            let _ = service::system_command(store, now, &visit, Command::Leave).await;
+        }
+        state.departures.done(store, id).await?;
     }
     let after = Span::from_millis(state.settings.no_show_after.as_millis() as i64);
     for visit in store.scheduled_visits().await? {

@@ -55,6 +55,11 @@ impl Mailer {
         let to: Mailbox =
             m.to.parse()
                 .map_err(|e| SendError::Permanent(format!("bad address {:?}: {e}", m.to)))?;
+        // Delivery is at least once, not exactly once: if the server dies after the relay took
+        // the message but before the queue recorded it as sent, the restart sends it again. The
+        // Message-ID is made from the queue id only, so that second copy carries the same one
+        // as the first and a receiver that drops repeated Message-IDs shows it once; one that
+        // does not will show it twice (tested in tests/crash.rs).
         let domain = self.from.email.domain().to_owned();
         let email = Message::builder()
             .from(self.from.clone())
@@ -100,6 +105,8 @@ impl SmsHook {
         let res = self
             .client
             .post(&self.url)
+            // The same on every try of this message, a resend after a crash included (see
+            // `Mailer::send`): a gateway that honours it sends the text once.
             .header("Idempotency-Key", format!("frontdesk-{}", m.id))
             .json(&serde_json::json!({"id": m.id, "to": m.to, "body": m.body}))
             .send()

@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::hours::openness;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
+use crate::store::{Store, StoreError};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
@@ -24,9 +25,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use frontdesk_domain::{
-    Command, Contact, InputError, Patient, PersonName, Span, Status, Timestamp, Visit, VisitId,
+    ClinicId, Command, Contact, InputError, Patient, PersonName, Span, Status, Timestamp, Visit,
+    VisitId,
 };
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub use render::esc;
 
@@ -42,45 +45,70 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Patients whose waiting screen was closed: unless the page comes back (a reload, a phone
-/// waking up) within the grace time, the visit is marked `left`.
+/// waking up) within the grace time, the visit is marked `left`. Each pending departure is
+/// written to the store, so a restart inside the grace time still marks the patient, and
+/// mirrored here, so the waiting screen's poll costs no write unless one is pending and the
+/// timer reads no table. [`Departures::load`] fills the mirror at start-up.
 #[derive(Debug, Default)]
 pub struct Departures {
-    closing: std::sync::Mutex<std::collections::HashMap<VisitId, (Visit, Timestamp)>>,
+    closing: std::sync::Mutex<HashMap<VisitId, (ClinicId, Timestamp)>>,
 }
 
 impl Departures {
     /// How long a closed page may come back before the patient counts as gone.
     pub const GRACE: Span = Span::from_secs(45);
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<VisitId, (Visit, Timestamp)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<VisitId, (ClinicId, Timestamp)>> {
         self.closing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn closed(&self, visit: Visit, at: Timestamp) {
-        self.lock().insert(visit.id, (visit, at + Self::GRACE));
+    /// Re-arms what a stopped server left pending. Returns how many.
+    pub async fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let pending = store.departures().await?;
+        let mut map = self.lock();
+        for (clinic, visit, until) in pending {
+            map.insert(visit, (clinic, until));
+        }
+        Ok(map.len())
+    }
+
+    /// The page closed at `at`.
+    pub async fn closed(
+        &self,
+        store: &dyn Store,
+        visit: &Visit,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let until = at + Self::GRACE;
+        store.depart_at(visit.clinic_id, visit.id, until).await?;
+        self.lock().insert(visit.id, (visit.clinic_id, until));
+        Ok(())
     }
 
     /// The page is open again.
-    pub fn back(&self, visit: VisitId) {
-        self.lock().remove(&visit);
+    pub async fn back(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
+        if self.lock().remove(&visit).is_some() {
+            store.cancel_departure(visit).await?;
+        }
+        Ok(())
     }
 
-    /// Those whose grace ran out by `now` (taken off the list).
-    pub fn gone(&self, now: Timestamp) -> Vec<Visit> {
-        let mut map = self.lock();
-        let due: Vec<VisitId> = map
+    /// Those whose grace ran out by `now`: (clinic, visit). They stay pending until
+    /// [`Departures::done`], so a crash before the visit is marked leaves them for the restart.
+    pub fn gone(&self, now: Timestamp) -> Vec<(ClinicId, VisitId)> {
+        self.lock()
             .iter()
             .filter(|(_, (_, until))| *until <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        due.iter()
-            .filter_map(|id| map.remove(id))
-            .map(|(v, _)| v)
+            .map(|(visit, (clinic, _))| (*clinic, *visit))
             .collect()
+    }
+
+    /// The visit was marked `left` (or had moved on).
+    pub async fn done(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
+        self.lock().remove(&visit);
+        store.cancel_departure(visit).await
     }
 }
 
@@ -140,6 +168,10 @@ fn see_other(to: &str) -> Response {
 fn error_page(e: AppError) -> Response {
     let status = e.status();
     let (title, text) = match &e {
+        AppError::LinkExpired => (
+            "This link has expired",
+            "The visit this link was for is over. If you still need to be seen, open the clinic's link again.",
+        ),
         AppError::NotFound(_) | AppError::Unauthorized => (
             "This link is no longer valid",
             "The link may have expired or been copied incompletely. If you still need to be seen, open the clinic's link again.",
@@ -363,7 +395,7 @@ async fn waiting_screen(
 }
 
 async fn patient(state: &AppState, token: &str) -> Result<PatientAuth, Response> {
-    match PatientAuth::from_token(state.store.as_ref(), token).await {
+    match PatientAuth::from_token(state.store.as_ref(), token, state.now()).await {
         Ok(Some(me)) => Ok(me),
         Ok(None) => Err(error_page(AppError::NotFound("visit"))),
         Err(e) => Err(error_page(e)),
@@ -462,10 +494,13 @@ async fn guest_arrive(State(state): State<AppState>, Path(token): Path<String>) 
 
 /// The waiting screen was closed (sent by the page as it goes away).
 async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> StatusCode {
-    match PatientAuth::from_token(state.store.as_ref(), &token).await {
+    match PatientAuth::from_token(state.store.as_ref(), &token, state.now()).await {
         Ok(Some(me)) if !me.visit.status.is_terminal() && me.guest.is_none() => {
-            state.departures.closed(me.visit, state.now());
-            StatusCode::NO_CONTENT
+            let store = state.store.as_ref();
+            match state.departures.closed(store, &me.visit, state.now()).await {
+                Ok(()) => StatusCode::NO_CONTENT,
+                Err(e) => AppError::from(e).status(),
+            }
         }
         Ok(_) => StatusCode::NO_CONTENT,
         Err(e) => e.status(),

@@ -156,7 +156,7 @@ const SCRIPT: &str = r#"
     if (stopped) { return; }
     fetch("/v1/patient/visit", { headers: { "X-Patient-Token": token }, cache: "no-store", credentials: "omit" })
       .then(function (r) {
-        if (r.status === 401 || r.status === 404) { gone(); return null; }
+        if (r.status === 401 || r.status === 404 || r.status === 410) { gone(); return null; }
         return r.ok ? r.json() : null;
       })
       .then(function (v) { if (v) { render(v); } })

@@ -284,6 +284,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+    /// Forgets what no one can use any more, judged at `now` by the server's clock (which
+    /// stamped them): idempotency records older than a day (a retry comes within minutes) and
+    /// sessions a day past their end. Returns how many records went.
+    async fn sweep(&self, now: Timestamp) -> Result<usize, StoreError>;
     /// A live session: known, not expired at `now`, not revoked.
     async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError>;
     async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError>;
@@ -359,6 +363,18 @@ pub trait Store: Send + Sync + 'static {
         state: Option<DeliveryState>,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError>;
+    /// A patient whose waiting page closed is to be marked `left` at `leave_at` (replacing an
+    /// earlier time for the same visit).
+    async fn depart_at(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+        leave_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The page came back, or the departure was carried out.
+    async fn cancel_departure(&self, visit: VisitId) -> Result<(), StoreError>;
+    /// Every pending departure, soonest first: (clinic, visit, when).
+    async fn departures(&self) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError>;
     /// Every scheduled session not yet started or missed, across clinics.
     async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError>;
     /// Updates the clinic's settings (name, time zone, video link template).

@@ -163,6 +163,15 @@ CREATE INDEX visits_scheduled ON visits(status) WHERE status = 'scheduled';
     r#"
 ALTER TABLE idempotency ADD COLUMN seq INTEGER;
 "#,
+    // Patients whose waiting page closed, marked `left` at `leave_at` unless the page comes
+    // back first; kept here so a restart in between still marks them.
+    r#"
+CREATE TABLE departures (
+    visit_id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    leave_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 const OPEN_STATUSES: &str = "('scheduled','requested','intake','waiting','in_call','on_hold')";
@@ -265,9 +274,6 @@ impl Directory {
 /// [`WAL_RESTART_BYTES`] the checkpointer catches up, flushes what it copied, and leaves the
 /// writer to copy the little written meanwhile, between two groups: a stall of two small
 /// flushes, at most every [`RESTART_EVERY`] seconds unless the WAL passes [`WAL_MAX_BYTES`].
-///
-/// Once a minute it also asks the writer to forget what no one can use any more: idempotency
-/// records older than a day (a retry comes within minutes) and sessions a day past their end.
 fn run_checkpointer(
     path: &Path,
     stop: &std::sync::mpsc::Receiver<()>,
@@ -317,19 +323,6 @@ fn run_checkpointer(
                 checkpoint(conn);
             })));
             restarted = ticks;
-        }
-        if ticks.is_multiple_of(60) {
-            let _ = jobs.send(Job::Other(Box::new(|conn, _| {
-                let day_ago = crate::clock::system_now().as_millis() - 86_400_000;
-                let swept = conn
-                    .execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])
-                    .and_then(|_| {
-                        conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [day_ago])
-                    });
-                if let Err(e) = swept {
-                    tracing::warn!(error = %e, "sweeping old records failed");
-                }
-            })));
         }
     }
 }
@@ -1337,6 +1330,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn sweep(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let day_ago = now.as_millis() - 86_400_000;
+        self.write(move |conn, _| {
+            let idempotency =
+                conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])?;
+            let sessions = conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [day_ago])?;
+            Ok(idempotency + sessions)
+        })
+        .await
+    }
+
     async fn set_pin(
         &self,
         clinic: ClinicId,
@@ -1747,6 +1751,59 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Delivery>, StoreError> {
         self.read(move |c| messages::deliveries(c, clinic, state, limit))
             .await
+    }
+
+    async fn depart_at(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+        leave_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| {
+            conn.execute(
+                "INSERT INTO departures (visit_id, clinic_id, leave_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (visit_id) DO UPDATE SET leave_at = excluded.leave_at",
+                params![visit.to_string(), clinic.to_string(), leave_at.as_millis()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn cancel_departure(&self, visit: VisitId) -> Result<(), StoreError> {
+        self.write(move |conn, _| {
+            conn.execute(
+                "DELETE FROM departures WHERE visit_id = ?1",
+                [visit.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn departures(&self) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT clinic_id, visit_id, leave_at FROM departures ORDER BY leave_at",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (clinic, visit, at) = r?;
+                Ok((
+                    parse_id(&clinic)?,
+                    parse_id(&visit)?,
+                    Timestamp::from_millis(at),
+                ))
+            })
+            .collect()
+        })
+        .await
     }
 
     async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError> {

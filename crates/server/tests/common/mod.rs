@@ -162,7 +162,7 @@ impl TestApp {
         tweak(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = RunningServer::start(settings, listener).await.unwrap();
-        let demo = demo::seed_demo(server.store(), HashCost::Fast)
+        let demo = demo::seed_demo_at(server.store(), HashCost::Fast, &server.state.settings.clock)
             .await
             .unwrap();
         Self {

@@ -46,6 +46,9 @@ pub enum SmtpMode {
     TryLater = 1,
     /// Takes the connection and says nothing: a client waits, mid-send.
     Stall = 2,
+    /// Takes each message in full (it is recorded) and then never answers: the relay has it,
+    /// the client never hears so.
+    TakeThenHang = 3,
 }
 
 #[derive(Clone)]
@@ -161,6 +164,12 @@ impl SmtpSink {
                     to: to.clone(),
                     data,
                 });
+                if self.mode() == SmtpMode::TakeThenHang as u8 {
+                    while r.read_line(&mut line).await? > 0 {
+                        line.clear();
+                    }
+                    return Ok(());
+                }
                 b"250 OK queued\r\n"
             } else if upper.starts_with("QUIT") {
                 w.write_all(b"221 bye\r\n").await?;
@@ -203,7 +212,8 @@ impl SmsSink {
                 move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
                     let (t, f) = (t.clone(), f.clone());
                     async move {
-                        if f.load(Ordering::SeqCst) == 1 {
+                        let mode = f.load(Ordering::SeqCst);
+                        if mode == 1 {
                             return axum::http::StatusCode::SERVICE_UNAVAILABLE;
                         }
                         t.lock().unwrap().push(Text {
@@ -215,6 +225,10 @@ impl SmsSink {
                                 .unwrap_or_default()
                                 .to_owned(),
                         });
+                        if mode == 2 {
+                            // Taken, but the answer never comes.
+                            std::future::pending::<()>().await;
+                        }
                         axum::http::StatusCode::ACCEPTED
                     }
                 },
@@ -232,6 +246,12 @@ impl SmsSink {
 
     pub fn set_failing(&self, failing: bool) {
         self.failing.store(u8::from(failing), Ordering::SeqCst);
+    }
+
+    /// Each text is taken (recorded) and then never answered; `false` answers normally again.
+    pub fn set_take_then_hang(&self, hang: bool) {
+        self.failing
+            .store(if hang { 2 } else { 0 }, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Text> {
