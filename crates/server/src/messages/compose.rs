@@ -237,7 +237,7 @@ impl Clinicwide<'_> {
                 "booked_staff",
                 format!("Session booked: {when}"),
                 format!(
-                    "A session{service} with {} is booked for {when} at {}.{location} Claim it from the sessions list in Frontdesk.",
+                    "A session{service} with {} is booked for {when} at {}.{location} It shows under Today's sessions in Frontdesk on the day; each guest waits in your queue once they join, for you to claim.",
                     guests.join(", "),
                     self.clinic.name
                 ),
