@@ -500,7 +500,11 @@ async fn the_provider_is_emailed_a_booked_session_finds_it_as_hers_and_a_colleag
     })
     .await;
     assert!(mail.body().contains("Cam Guest"), "{}", mail.body());
-    assert!(mail.body().contains("waits in your queue"), "{}", mail.body());
+    assert!(
+        mail.body().contains("waits in your queue"),
+        "{}",
+        mail.body()
+    );
 
     // What the API lists for a member of staff: the scheduled session.
     let session_in = |snapshot: Value| -> Value {

@@ -884,6 +884,33 @@ impl Browser {
         std::fs::write(to, png).unwrap();
     }
 
+    /// The page as a patient on a phone meets it: nothing wider than the screen (no sideways
+    /// scrolling), and every field has a label a screen reader reads out.
+    async fn assert_fits_the_phone_and_fields_are_labelled(&self, what: &str) {
+        let script = "const wide = document.documentElement.scrollWidth - window.innerWidth;
+            const unlabelled = [...document.querySelectorAll('input:not([type=hidden]),textarea,select')]
+              .filter(e => e.offsetParent !== null && e.labels.length === 0 && !e.getAttribute('aria-label'))
+              .map(e => e.id || e.name);
+            return {wide, width: window.innerWidth, unlabelled};";
+        let got = self
+            .call(
+                Method::POST,
+                "/execute/sync",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        assert_eq!(got["width"], 390, "{what}: a phone-sized screen");
+        assert!(
+            got["wide"].as_i64().unwrap() <= 0,
+            "{what} scrolls sideways: {got}"
+        );
+        assert_eq!(
+            got["unlabelled"],
+            json!([]),
+            "{what}: fields without a label"
+        );
+    }
+
     /// Ends the session and stops chromedriver (dropping does the same).
     fn quit(self) {
         drop(self);
@@ -945,6 +972,9 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     assert!(browser.url().await.ends_with(&door(&app)));
     browser.wait_for_text("h1", "Reception").await;
     browser.screenshot("/tmp/patient-door.png").await;
+    browser
+        .assert_fits_the_phone_and_fields_are_labelled("the front door")
+        .await;
     browser.type_into("#name", "Gia Browser").await;
     browser.type_into("#phone", "+61 400 123 456").await;
     browser.click("form button[type=submit]").await;
@@ -958,6 +988,9 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
 
     // Intake: an answer is saved as the patient leaves the field, before Done.
     browser.screenshot("/tmp/patient-intake.png").await;
+    browser
+        .assert_fits_the_phone_and_fields_are_labelled("the intake form")
+        .await;
     browser.type_into("#q0", "Sore throat").await;
     browser.click("#q1").await;
     browser
@@ -999,6 +1032,9 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     assert!(!browser.displayed("#no-messages").await);
     browser.no_alert_open().await;
     browser.screenshot("/tmp/patient-wait.png").await;
+    browser
+        .assert_fits_the_phone_and_fields_are_labelled("the waiting screen")
+        .await;
 
     // Claimed: being seen.
     let a = app.command(&staff, &id, "claim", version, None).await;
@@ -1022,6 +1058,9 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     );
     assert!(!browser.displayed("#place").await);
     browser.screenshot("/tmp/patient-in-call.png").await;
+    browser
+        .assert_fits_the_phone_and_fields_are_labelled("the screen in a call")
+        .await;
 
     // The last one out of the call: on hold.
     let a = app.command(&staff, &id, "leave-call", version, None).await;
