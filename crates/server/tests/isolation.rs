@@ -352,6 +352,40 @@ async fn sign_out_revokes_and_repeated_failures_are_rate_limited() {
 }
 
 #[tokio::test]
+async fn one_address_guessing_many_accounts_is_slowed_down() {
+    let app = TestApp::spawn_with(|s| s.sign_in_failures_per_ip_per_minute = 5).await;
+    // A different email each time, so no one account's limit is reached: the address's is.
+    for i in 0..5 {
+        let a = app
+            .send(
+                Method::POST,
+                "/v1/auth/sign-in",
+                None,
+                Some(json!({"clinic": "demo", "email": format!("guess{i}@demo.clinic"), "password": "password1"})),
+                &[],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{:?}", a.body);
+    }
+    let a = app
+        .send(
+            Method::POST,
+            "/v1/auth/sign-in",
+            None,
+            Some(json!({"clinic": "demo", "email": RECEPTION.0, "password": RECEPTION.1})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "{:?}",
+        a.body
+    );
+    assert!(a.body.get("token").is_none());
+}
+
+#[tokio::test]
 async fn staff_switch_on_a_clinic_station_with_their_pin() {
     let app = TestApp::spawn().await;
     let admin = app.sign_in(ADMIN).await;
