@@ -148,6 +148,22 @@ async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value
     res.as_array().unwrap().clone()
 }
 
+/// Seeds the demo clinic into a new database file: Dr. Shah and her room.
+async fn seed_with_priyas_room(
+    db: &std::path::Path,
+) -> (frontdesk_domain::StaffId, frontdesk_domain::RoomId) {
+    let store = SqliteStore::open(db, 16).unwrap();
+    let demo = demo::seed_demo(&store, HashCost::Fast).await.unwrap();
+    let priya = demo.staff_by_email("priya@demo.clinic").unwrap().id;
+    let room = demo
+        .rooms
+        .iter()
+        .find(|r| r.provider == Some(priya))
+        .unwrap()
+        .id;
+    (priya, room)
+}
+
 /// A message is due and being handed to the relay when the server is killed outright; after
 /// the restart it goes out, and every message of the booking arrives exactly once.
 #[tokio::test]
@@ -156,18 +172,7 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
     common::init_tracing();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("frontdesk.db");
-    let (provider, room) = {
-        let store = SqliteStore::open(&db, 16).unwrap();
-        let demo = demo::seed_demo(&store, HashCost::Fast).await.unwrap();
-        let priya = demo.staff_by_email("priya@demo.clinic").unwrap().id;
-        let room = demo
-            .rooms
-            .iter()
-            .find(|r| r.provider == Some(priya))
-            .unwrap()
-            .id;
-        (priya, room)
-    };
+    let (provider, room) = seed_with_priyas_room(&db).await;
     // The relay takes the connection and then says nothing: a send hangs mid-way.
     let smtp = SmtpSink::start(SmtpMode::Stall).await;
     let smtp_url = smtp.url();
@@ -236,18 +241,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     common::init_tracing();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("frontdesk.db");
-    let (provider, room) = {
-        let store = SqliteStore::open(&db, 16).unwrap();
-        let demo = demo::seed_demo(&store, HashCost::Fast).await.unwrap();
-        let priya = demo.staff_by_email("priya@demo.clinic").unwrap().id;
-        let room = demo
-            .rooms
-            .iter()
-            .find(|r| r.provider == Some(priya))
-            .unwrap()
-            .id;
-        (priya, room)
-    };
+    let (provider, room) = seed_with_priyas_room(&db).await;
     let smtp = SmtpSink::start(SmtpMode::TakeThenHang).await;
     let sms = SmsSink::start().await;
     sms.set_take_then_hang(true);
