@@ -472,7 +472,18 @@ impl Console {
             .get(&station_key(&base))
             .map_err(|e| UiError::new("keyring", e))?;
         let signed_in = match device {
-            Some(device) => api.switch_on_station(&device, &email, pin).await?,
+            Some(device) => match api.switch_on_station(&device, &email, pin).await {
+                Err(e) if e.code() == "station_unknown" => {
+                    // An admin ended this station: forget it, and ask for the password.
+                    self.forget_station(&base)?;
+                    return Err(UiError::new(
+                        "station_unknown",
+                        "This computer is no longer a clinic station (an admin ended it). \
+                         Unlock with your password.",
+                    ));
+                }
+                other => other?,
+            },
             None => {
                 if email.to_lowercase() != current_email.to_lowercase() {
                     return Err(UiError::new(
@@ -499,6 +510,17 @@ impl Console {
         self.touch();
         self.bump();
         Ok(self.app_state())
+    }
+
+    fn forget_station(&self, base: &str) -> Result<(), UiError> {
+        self.secrets
+            .delete(&station_key(base))
+            .map_err(|e| UiError::new("keyring", e))?;
+        if let Some(s) = lock(&self.session).as_mut() {
+            s.station = false;
+        }
+        self.bump();
+        Ok(())
     }
 
     /// Registers this computer as a clinic station (its device token goes to the keyring).

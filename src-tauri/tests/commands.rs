@@ -321,6 +321,53 @@ fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
         s["me"]["email"] == "priya@demo.clinic"
     });
     assert_eq!(state["screen"], "queue");
+
+    // The PC goes missing and the admin ends the station. A PIN no longer opens it; the
+    // console says why, forgets the device token and asks for the password instead.
+    rig.invoke("lock", json!({})).unwrap();
+    let url = rig.url.clone();
+    tauri::async_runtime::block_on(async move {
+        let api = ApiClient::new(&url).unwrap();
+        let admin = api
+            .sign_in("demo", "admin@demo.clinic", "demo-admin")
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let stations: Value = http
+            .get(format!("{url}/v1/stations"))
+            .bearer_auth(&admin.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = stations[0]["id"].as_str().unwrap();
+        let ended = http
+            .delete(format!("{url}/v1/stations/{id}"))
+            .bearer_auth(&admin.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), 204);
+    });
+    let refused = rig.invoke("unlock", json!({"pin": "3333"})).unwrap_err();
+    assert_eq!(refused["code"], "station_unknown", "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("password"),
+        "{refused}"
+    );
+    let state = rig.invoke("app_state", json!({})).unwrap();
+    assert_eq!(
+        (state["screen"].as_str(), state["station"].as_bool()),
+        (Some("locked"), Some(false)),
+        "still locked, now asking for a password"
+    );
+    let open = rig
+        .invoke("unlock", json!({"pin": "demo-provider"}))
+        .unwrap();
+    assert_eq!(open["screen"], "queue");
+    assert_eq!(open["me"]["email"], "priya@demo.clinic");
 }
 
 /// Patients the tray counts as waiting in a state sent to the UI: arrived and not yet being

@@ -255,16 +255,23 @@ impl ApiClient {
         let req = self
             .request(Method::POST, "/v1/stations/switch", None)
             .json(&json!({ "device_token": device_token, "email": email, "pin": pin }));
-        match Self::send(req).await {
-            Err(ClientError::SignedOut) => Err(ClientError::Api {
-                status: 401,
-                code: "unauthorized".into(),
-                message: "Wrong PIN.".into(),
-                held_by: None,
-                visit: None,
-            }),
-            other => other,
+        let resp = req.send().await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Self::read(resp).await;
         }
+        // Not signed out (there is no session yet): a wrong PIN, or a station that is no more.
+        let body = resp.json::<ErrorBody>().await.ok();
+        let (code, message) = match body {
+            Some(b) if b.code == "station_unknown" => (b.code, b.message),
+            _ => ("unauthorized".to_owned(), "Wrong PIN.".to_owned()),
+        };
+        Err(ClientError::Api {
+            status: 401,
+            code,
+            message,
+            held_by: None,
+            visit: None,
+        })
     }
 
     /// One visit with its whole history (for one no longer in the cache).

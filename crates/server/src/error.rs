@@ -23,6 +23,11 @@ pub enum AppError {
     Unauthorized,
     #[error("wrong email, password or PIN")]
     BadCredentials,
+    /// A device token no station holds (never registered, or ended by an admin).
+    #[error(
+        "this computer is not a registered clinic station (an admin may have ended it); sign in with your password"
+    )]
+    UnknownStation,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -64,6 +69,7 @@ impl AppError {
             AppError::Validation(_) => "validation",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
+            AppError::UnknownStation => "station_unknown",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::LinkExpired => "link_expired",
@@ -85,7 +91,9 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials | AppError::UnknownStation => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::LinkExpired => StatusCode::GONE,

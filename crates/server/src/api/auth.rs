@@ -251,7 +251,7 @@ pub async fn switch_on_station(
         .store
         .station_by_token(&token_hash(&body.device_token))
         .await?
-        .ok_or(AppError::Unauthorized)?;
+        .ok_or(AppError::UnknownStation)?;
     let email = Email::parse(&body.email)
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
     let key = format!("station:{}/{}", station.id, email.to_lowercase());
