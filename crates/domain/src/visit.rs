@@ -49,6 +49,16 @@ impl Status {
         Status::Cancelled,
     ];
 
+    /// Whether a patient who closes their waiting screen for good has left the clinic: yes
+    /// while they wait (or fill in the form, or wait on hold, or for an answer to a request);
+    /// not while they are in a call, which runs in a page of its own.
+    pub fn left_by_closing_the_waiting_screen(self) -> bool {
+        matches!(
+            self,
+            Status::Intake | Status::Waiting | Status::OnHold | Status::Requested
+        )
+    }
+
     /// Terminal statuses never change again.
     pub fn is_terminal(self) -> bool {
         matches!(

@@ -345,8 +345,11 @@ async fn main() -> Result<()> {
                     roles.join(", ")
                 ));
             }
-            let base = format!("http://{}", listener.local_addr()?);
-            say("patients wait through each room's front door:");
+            let base = frontdesk_server::messages::base_url(
+                state.settings.public_url.as_deref(),
+                listener.local_addr()?,
+            );
+            say("patients join through each room's front door:");
             for r in &seeded.rooms {
                 say(&format!(
                     "  {:<18} {base}/join/{}/{}",

@@ -191,7 +191,7 @@ pub async fn patient_command(
     visit: &Visit,
     command: Command,
 ) -> Result<Committed, AppError> {
-    visit_command(store, at, visit, Actor::Patient, command).await
+    visit_command(store, at, visit, Actor::Patient, command, None).await
 }
 
 /// A command the clinic's own rules issue (a closed waiting page, a missed session).
@@ -201,7 +201,25 @@ pub async fn system_command(
     visit: &Visit,
     command: Command,
 ) -> Result<Committed, AppError> {
-    visit_command(store, at, visit, Actor::System, command).await
+    visit_command(store, at, visit, Actor::System, command, None).await
+}
+
+/// A patient whose waiting screen closed for good and did not come back has left, if what
+/// they were doing is still what it was when `visit` was read (not, say, claimed since).
+pub async fn left_by_closing_the_page(
+    store: &dyn Store,
+    at: Timestamp,
+    visit: &Visit,
+) -> Result<(), AppError> {
+    if !visit.status.left_by_closing_the_waiting_screen() {
+        return Ok(());
+    }
+    let version = Some(visit.version);
+    match visit_command(store, at, visit, Actor::System, Command::Leave, version).await {
+        // Moved on meanwhile: the patient is where staff put them.
+        Ok(_) | Err(AppError::PatientConflict { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 async fn visit_command(
@@ -210,11 +228,12 @@ async fn visit_command(
     visit: &Visit,
     actor: Actor,
     command: Command,
+    expected_version: Option<u64>,
 ) -> Result<Committed, AppError> {
     let ctx = Context {
         actor,
         at,
-        expected_version: None,
+        expected_version,
     };
     let write = VisitWrite {
         clinic: visit.clinic_id,

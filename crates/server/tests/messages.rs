@@ -122,6 +122,14 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
             .then_some(())
     })
     .await;
+    // The provider takes the guests; the scheduler who included herself is told whose queue.
+    let to_priya = smtp.to("priya@demo.clinic", "Session booked")[0].body();
+    assert!(to_priya.contains("waits in your queue"), "{to_priya}");
+    let to_sam = smtp.to("scheduler@demo.clinic", "Session booked")[0].body();
+    assert!(
+        to_sam.contains("waits in Dr. Priya Shah's queue"),
+        "{to_sam}"
+    );
     let ana_booked = &smtp.to("ana@example.org", "is booked")[0];
     assert!(
         ana_booked.body().contains("Follow-up"),

@@ -1560,3 +1560,48 @@ async fn a_retried_arrival_opens_one_visit_and_gets_the_same_link() {
     assert_eq!(names.iter().filter(|n| *n == "Rita Retry").count(), 1);
     assert_eq!(names.iter().filter(|n| *n == "Dee Double").count(), 1);
 }
+
+/// The call's link opens a page of its own: a patient in a call who closes the waiting screen
+/// has not left, while one who closes it while waiting has, once the grace time is over.
+#[tokio::test]
+async fn closing_the_waiting_screen_during_a_call_does_not_end_the_visit() {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = Duration::from_millis(50);
+    })
+    .await;
+    let staff = app.sign_in(RECEPTION).await;
+    let (in_call_path, _) = join(&app, "Cal Incall").await;
+    let (waiting_path, _) = join(&app, "Wes Waiting").await;
+    let in_call = queue_item(&app, &staff, "Cal Incall").await;
+    let waiting = queue_item(&app, &staff, "Wes Waiting").await;
+    let id = in_call["visit_id"].as_str().unwrap().to_owned();
+    let claimed = app
+        .command(
+            &staff,
+            &id,
+            "claim",
+            in_call["version"].as_u64().unwrap(),
+            None,
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{:?}", claimed.body);
+    for path in [&in_call_path, &waiting_path] {
+        let res = browserless()
+            .post(app.url(&format!("{path}/closed")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    clock.advance(frontdesk_domain::Span::from_secs(46));
+    let waiting_id = waiting["visit_id"].as_str().unwrap().to_owned();
+    common::eventually(10, "the waiting patient marked left", || async {
+        (app.visit(&staff, &waiting_id).await["status"] == "left").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.visit(&staff, &id).await["status"], "in_call");
+}

@@ -127,6 +127,45 @@ async fn an_idle_stream_sends_heartbeats_with_the_last_seq() {
 }
 
 #[tokio::test]
+async fn signing_out_ends_the_stream_of_that_session_only() {
+    let app = TestApp::spawn_with(|s| {
+        s.heartbeat = Duration::from_millis(50);
+        s.session_cache_ttl = Duration::ZERO;
+    })
+    .await;
+    let leaving = app.sign_in(RECEPTION).await;
+    let staying = app.sign_in(RECEPTION).await;
+    let seq = app.last_seq(&leaving).await;
+    let mut gone = connect(&app, &leaving, seq, true).await;
+    let mut kept = connect(&app, &staying, seq, true).await;
+    assert!(next_frame(&mut gone).await.is_some(), "streaming");
+    let a = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/auth/sign-out",
+            Some(&leaving),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    // Heartbeats may still be on the way; then the server closes the line.
+    let mut frames = 0;
+    while let Some(f) = next_frame(&mut gone).await {
+        assert_eq!(
+            f["type"], "heartbeat",
+            "no clinic events after sign-out: {f}"
+        );
+        frames += 1;
+        assert!(frames < 100, "the signed-out stream was not closed");
+    }
+    // The other session's stream goes on, and carries what happens next.
+    let (id, _, _) = app.waiting_patient("Ned S.").await;
+    let e = next_event(&mut kept).await;
+    assert_eq!(e["visit"]["id"], id.as_str(), "{e}");
+}
+
+#[tokio::test]
 async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
     let app = TestApp::spawn_with(|s| s.stream_buffer = 4).await;
     let reception = app.sign_in(RECEPTION).await;

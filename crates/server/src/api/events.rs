@@ -81,7 +81,7 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let clinic = who.session.staff.clinic_id;
     Ok(ws.on_upgrade(move |socket| async move {
-        if let Err(e) = run(socket, state, clinic, q.after).await {
+        if let Err(e) = run(socket, state, clinic, q.after, token).await {
             tracing::debug!(error = %e, "stream ended");
         }
     }))
@@ -122,6 +122,7 @@ async fn run(
     state: AppState,
     clinic: ClinicId,
     after: u64,
+    token: String,
 ) -> Result<(), AppError> {
     let (mut tx, mut rx_client) = socket.split();
     let send_err = |e: axum::Error| AppError::Internal(e.to_string());
@@ -137,6 +138,9 @@ async fn run(
     }
     let mut heartbeat = tokio::time::interval(state.settings.heartbeat);
     heartbeat.reset();
+    // A session ended meanwhile (signed out, expired, its station ended) ends its stream too.
+    let mut recheck = tokio::time::interval(state.settings.heartbeat);
+    recheck.reset();
     loop {
         tokio::select! {
             got = live.recv() => match got {
@@ -164,6 +168,12 @@ async fn run(
             },
             _ = heartbeat.tick() => {
                 tx.send(frame(&Frame::Heartbeat { seq: last })?).await.map_err(send_err)?;
+            }
+            _ = recheck.tick() => {
+                if let Err(AppError::Unauthorized) = StaffAuth::from_token(&state, &token).await {
+                    let _ = tx.send(Message::Close(None)).await;
+                    return Ok(());
+                }
             }
             msg = rx_client.next() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),

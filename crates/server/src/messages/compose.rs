@@ -231,13 +231,22 @@ impl Clinicwide<'_> {
         // The provider and the staff included in the session.
         let mut team = vec![b.provider];
         team.extend(b.staff.iter().filter(|s| **s != b.provider));
+        let provider_name = self.staff(b.provider).map(|p| p.name.clone());
         for s in team.into_iter().filter_map(|id| self.staff(id)) {
+            let whose = if s.id == b.provider {
+                "your queue, for you to claim".to_owned()
+            } else {
+                format!(
+                    "{}'s queue",
+                    provider_name.as_deref().unwrap_or("the provider")
+                )
+            };
             let n = note(
                 format!("booked-staff:{}:{}", visit.id, s.id),
                 "booked_staff",
                 format!("Session booked: {when}"),
                 format!(
-                    "A session{service} with {} is booked for {when} at {}.{location} It shows under Today's sessions in Frontdesk on the day; each guest waits in your queue once they join, for you to claim.",
+                    "A session{service} with {} is booked for {when} at {}.{location} It shows under Today's sessions in Frontdesk on the day; each guest waits in {whose} once they join.",
                     guests.join(", "),
                     self.clinic.name
                 ),

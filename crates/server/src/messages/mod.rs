@@ -181,8 +181,8 @@ async fn keep_time(state: &AppState) -> Result<(), AppError> {
     let now = state.now();
     for (clinic, id) in state.departures.gone(now) {
         if let Some(visit) = store.visit(clinic, id).await? {
-            // Already over or moved on (seen, declined): nothing to do.
-            let _ = service::system_command(store, now, &visit, Command::Leave).await;
+            // A failure to write keeps the departure for the next tick.
+            service::left_by_closing_the_page(store, now, &visit).await?;
         }
         state.departures.done(store, id).await?;
     }

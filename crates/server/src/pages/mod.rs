@@ -89,8 +89,10 @@ impl Departures {
 
     /// The page is open again.
     pub async fn back(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
-        if self.lock().remove(&visit).is_some() {
+        if self.lock().contains_key(&visit) {
+            // The stored one first: should that fail, the next poll tries again.
             store.cancel_departure(visit).await?;
+            self.lock().remove(&visit);
         }
         Ok(())
     }
@@ -495,7 +497,9 @@ async fn guest_arrive(State(state): State<AppState>, Path(token): Path<String>) 
 /// The waiting screen was closed (sent by the page as it goes away).
 async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> StatusCode {
     match PatientAuth::from_token(state.store.as_ref(), &token, state.now()).await {
-        Ok(Some(me)) if !me.visit.status.is_terminal() && me.guest.is_none() => {
+        Ok(Some(me))
+            if me.visit.status.left_by_closing_the_waiting_screen() && me.guest.is_none() =>
+        {
             let store = state.store.as_ref();
             match state.departures.closed(store, &me.visit, state.now()).await {
                 Ok(()) => StatusCode::NO_CONTENT,

@@ -144,9 +144,9 @@ const SCRIPT: &str = r#"
     }
   }
 
-  function gone() {
+  function gone(expired) {
     stopped = true;
-    setText(title, "This link is no longer valid");
+    setText(title, expired ? "This link has expired" : "This link is no longer valid");
     setText(detail, "If you still need to be seen, open the clinic's link again.");
     leave.hidden = true;
     if (intake) { intake.hidden = true; }
@@ -156,7 +156,7 @@ const SCRIPT: &str = r#"
     if (stopped) { return; }
     fetch("/v1/patient/visit", { headers: { "X-Patient-Token": token }, cache: "no-store", credentials: "omit" })
       .then(function (r) {
-        if (r.status === 401 || r.status === 404 || r.status === 410) { gone(); return null; }
+        if (r.status === 401 || r.status === 404 || r.status === 410) { gone(r.status === 410); return null; }
         return r.ok ? r.json() : null;
       })
       .then(function (v) { if (v) { render(v); } })

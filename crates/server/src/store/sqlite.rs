@@ -1615,12 +1615,16 @@ impl Store for SqliteStore {
                  WHERE id = ?1 AND clinic_id = ?2 AND revoked_at IS NULL",
                 params![id, clinic, now],
             )?;
+            if n == 0 {
+                return Ok(false);
+            }
             tx.execute(
-                "UPDATE sessions SET revoked_at = ?2 WHERE station_id = ?1 AND revoked_at IS NULL",
-                params![id, now],
+                "UPDATE sessions SET revoked_at = ?3
+                 WHERE station_id = ?1 AND clinic_id = ?2 AND revoked_at IS NULL",
+                params![id, clinic, now],
             )?;
             tx.commit()?;
-            Ok(n > 0)
+            Ok(true)
         })
         .await
     }
