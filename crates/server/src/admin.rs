@@ -8,7 +8,7 @@ use crate::model::{
     AfterHours, Clinic, IntakeQuestion, OfficeHours, QuestionKind, RoomInfo, StaffInfo,
 };
 use crate::service::provider_in_clinic;
-use crate::store::{StaffSecrets, Store};
+use crate::store::{StaffEdit, StaffSecrets, Store};
 use frontdesk_domain::{
     Availability, ClinicId, Email, Label, Phone, Role, Roles, RoomId, StaffId, Timestamp,
 };
@@ -364,17 +364,12 @@ pub async fn update_staff(
     change: StaffChange,
     at: Timestamp,
 ) -> Result<StaffInfo, AppError> {
-    let mut staff = store
-        .staff(clinic)
-        .await?
-        .into_iter()
-        .find(|s| s.id == id)
-        .ok_or(AppError::NotFound("staff"))?;
+    let mut edit = StaffEdit::default();
     if let Some(name) = &change.name {
-        staff.name = Label::parse(name)?.to_string();
+        edit.name = Some(Label::parse(name)?.to_string());
     }
     if let Some(phone) = &change.phone {
-        staff.phone = phone_or_none(Some(phone))?;
+        edit.phone = Some(phone_or_none(Some(phone))?);
     }
     if let Some(roles) = &change.roles {
         if roles.is_empty() {
@@ -385,13 +380,13 @@ pub async fn update_staff(
                 "roles: you cannot remove your own admin role; ask another admin".into(),
             ));
         }
-        staff.roles = Roles::of(roles);
+        edit.roles = Some(Roles::of(roles));
     }
     if let Some(rooms) = change.rooms {
-        staff.rooms = rooms_in_clinic(store, clinic, rooms).await?;
+        edit.rooms = Some(rooms_in_clinic(store, clinic, rooms).await?);
     }
     let (staff, _) = store
-        .update_staff(staff, at)
+        .update_staff(clinic, id, edit, at)
         .await?
         .ok_or(AppError::NotFound("staff"))?;
     Ok(staff)

@@ -639,6 +639,27 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
     let claimed = app.command(&scheduler, &ana, "claim", v, None).await;
     assert_eq!(claimed.status, StatusCode::OK, "{:?}", claimed.body);
 
+    // A new phone number, then none: only what was given changes.
+    for (phone, want) in [
+        ("+61 400 555 111", json!("+61400555111")),
+        ("", Value::Null),
+    ] {
+        let a = app
+            .send(
+                Method::PUT,
+                &format!("/v1/staff/{omar_id}"),
+                Some(&admin),
+                Some(json!({ "phone": phone })),
+                &[],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        assert_eq!(a.body.get("phone").cloned().unwrap_or(Value::Null), want);
+        assert_eq!(a.body["name"], "Dr. Omar Haddad");
+        assert_eq!(a.body["rooms"].as_array().unwrap().len(), 2, "rooms kept");
+        assert_eq!(a.body["roles"], json!(["provider"]));
+    }
+
     // Refused, and nothing changed: not an admin, a room of nowhere, no roles, an unknown
     // field, an admin taking away their own admin role, someone who does not exist.
     let before = app.get("/v1/staff", &admin).await.body;

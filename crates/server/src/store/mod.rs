@@ -97,6 +97,17 @@ pub enum WriteRefused {
     Store(#[from] StoreError),
 }
 
+/// What an admin changes about a member of staff, already checked; `None` leaves it alone.
+#[derive(Clone, Debug, Default)]
+pub struct StaffEdit {
+    pub name: Option<String>,
+    /// `Some(None)` removes the phone number.
+    pub phone: Option<Option<String>>,
+    pub roles: Option<frontdesk_domain::Roles>,
+    /// Rooms of the clinic, each once.
+    pub rooms: Option<Vec<frontdesk_domain::RoomId>>,
+}
+
 /// Secrets kept beside a staff member, never sent anywhere.
 #[derive(Clone)]
 pub struct StaffSecrets {
@@ -255,12 +266,15 @@ pub trait Store: Send + Sync + 'static {
         staff: StaffId,
         pin_hash: String,
     ) -> Result<(), StoreError>;
-    /// Changes a member of staff's name, phone, roles and rooms (not their email, secrets or
-    /// availability, which are theirs to set); publishes a staff event. None if no such staff
+    /// Changes what `edit` gives of a member of staff's name, phone, roles and rooms (not
+    /// their email, secrets or availability, which are theirs to set), leaving the rest as
+    /// stored at that moment; publishes a staff event. None if no such staff
     /// in the clinic.
     async fn update_staff(
         &self,
-        staff: StaffInfo,
+        clinic: ClinicId,
+        staff: StaffId,
+        edit: StaffEdit,
         at: Timestamp,
     ) -> Result<Option<(StaffInfo, u64)>, StoreError>;
     /// Publishes a staff event. None if no such staff in the clinic.

@@ -7,7 +7,7 @@
 
 use super::{
     Attempt, Committed, Delivery, DeliveryState, Idempotency, NewMessage, NewSession, SnapshotData,
-    StaffSecrets, Store, StoreError, VisitWrite, WriteAction, WriteRefused,
+    StaffEdit, StaffSecrets, Store, StoreError, VisitWrite, WriteAction, WriteRefused,
 };
 use crate::events::{Event, EventBody, Published};
 use crate::model::{
@@ -1359,31 +1359,45 @@ impl Store for SqliteStore {
 
     async fn update_staff(
         &self,
-        staff: StaffInfo,
+        clinic: ClinicId,
+        staff: StaffId,
+        edit: StaffEdit,
         at: Timestamp,
     ) -> Result<Option<(StaffInfo, u64)>, StoreError> {
         self.write(move |conn, hub| {
             let tx = conn.transaction()?;
-            let (id, clinic) = (staff.id.to_string(), staff.clinic_id.to_string());
+            let (id, clinic_id) = (staff.to_string(), clinic.to_string());
+            let roles = edit.roles.as_ref().map(to_json).transpose()?;
             let n = tx.execute(
-                "UPDATE staff SET name = ?3, phone = ?4, roles = ?5 WHERE id = ?1 AND clinic_id = ?2",
-                params![id, clinic, staff.name, staff.phone, to_json(&staff.roles)?],
+                "UPDATE staff SET name = COALESCE(?3, name), roles = COALESCE(?4, roles),
+                     phone = CASE WHEN ?5 THEN ?6 ELSE phone END
+                 WHERE id = ?1 AND clinic_id = ?2",
+                params![
+                    id,
+                    clinic_id,
+                    edit.name,
+                    roles,
+                    edit.phone.is_some(),
+                    edit.phone.flatten()
+                ],
             )?;
             if n == 0 {
                 return Ok(None);
             }
-            tx.execute("DELETE FROM room_members WHERE staff_id = ?1", [&id])?;
-            for room in &staff.rooms {
-                let n = tx.execute(
-                    "INSERT OR IGNORE INTO room_members (room_id, staff_id)
-                     SELECT id, ?2 FROM rooms WHERE id = ?1 AND clinic_id = ?3",
-                    [room.to_string(), id.clone(), clinic.clone()],
-                )?;
-                if n == 0 {
-                    return Err(corrupt(format!("no room {room} in this clinic")));
+            if let Some(rooms) = &edit.rooms {
+                tx.execute("DELETE FROM room_members WHERE staff_id = ?1", [&id])?;
+                for room in rooms {
+                    let n = tx.execute(
+                        "INSERT OR IGNORE INTO room_members (room_id, staff_id)
+                         SELECT id, ?2 FROM rooms WHERE id = ?1 AND clinic_id = ?3",
+                        [room.to_string(), id.clone(), clinic_id.clone()],
+                    )?;
+                    if n == 0 {
+                        return Err(corrupt(format!("no room {room} in this clinic")));
+                    }
                 }
             }
-            commit_staff_change(tx, hub, staff.clinic_id, staff.id, at).map(Some)
+            commit_staff_change(tx, hub, clinic, staff, at).map(Some)
         })
         .await
     }
