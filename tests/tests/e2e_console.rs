@@ -118,6 +118,27 @@ fn click_notification(id: u32) {
     assert!(status.success(), "clicking notification {id}");
 }
 
+/// What the page looks like around a button a click seemed not to reach: what is at its
+/// centre, what has focus, which dialog is open and the state's screen (for a failure message).
+async fn where_clicks_go(wd: &WebDriver, id: &str) -> String {
+    let script = r#"
+        const b = document.querySelector(`[data-testid="${arguments[0]}"]`);
+        const r = b && b.getBoundingClientRect();
+        const at = r && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        const describe = (e) => e ? `${e.tagName}#${e.id}.${e.className} [${e.getAttribute('data-testid')}] "${(e.innerText || '').slice(0, 60)}"` : 'none';
+        return JSON.stringify({
+            button: describe(b), rect: r, disabled: b && b.disabled, at_centre: describe(at),
+            focus: describe(document.activeElement),
+            dialogs: [...document.querySelectorAll('[role=dialog]')].map(describe),
+            toasts: [...document.querySelectorAll('.toast, [role=alert]')].map(describe),
+            viewport: [window.innerWidth, window.innerHeight],
+        });"#;
+    match wd.execute(script, vec![serde_json::json!(id)]).await {
+        Ok(v) => v.as_str().unwrap_or_default().to_owned(),
+        Err(e) => format!("(could not look: {e})"),
+    }
+}
+
 /// One app at a time: tauri-driver serves one session, and a second copy of the app would hand
 /// over to the first (it is single-instance).
 static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -258,7 +279,14 @@ async fn a_front_desk_shift_in_the_real_app() {
         .click()
         .await
         .unwrap();
-    wd.wait_for(&testid("transfer-kind-provider"), WAIT)
+    if let Err(e) = wd.wait_for(&testid("transfer-kind-provider"), WAIT).await {
+        shot("transfer-not-open");
+        panic!(
+            "the transfer dialog did not open: {e}; {}",
+            where_clicks_go(&wd, "action-transfer").await
+        );
+    }
+    wd.find(&testid("transfer-kind-provider"))
         .await
         .unwrap()
         .click()

@@ -221,6 +221,12 @@ export function sampleClinic(variant = '', now = Date.now()): { state: AppState;
       queue[0].pending = [{ action_id: 'a-2', command: 'message', since: ago(2) }];
       options.confirmAfterMs = undefined;
       break;
+    case 'sending':
+      // Online, one message on its way: the pill at the bottom, nothing moved.
+      state.connection = { state: 'online', pending: 1 };
+      queue[0].pending = [{ action_id: 'a-2', command: 'message', since: ago(0) }];
+      options.confirmAfterMs = undefined;
+      break;
     case 'long':
       // A busy clinic: 500 more waiting in Reception.
       for (let i = 0; i < 500; i++) {
