@@ -60,6 +60,28 @@ fn door(app: &TestApp) -> String {
 }
 
 /// Joins through the front door; returns the waiting screen's path and the patient token.
+/// A server on a clock the test moves, doing its timed work (departures, reminders) often.
+async fn app_with_a_clock_to_move() -> (TestApp, frontdesk_server::Clock) {
+    let clock = frontdesk_server::Clock::system();
+    let c = clock.clone();
+    let app = TestApp::spawn_with(move |s| {
+        s.clock = c;
+        s.background_tick = Duration::from_millis(50);
+    })
+    .await;
+    (app, clock)
+}
+
+/// What the waiting screen sends as it goes away (`path` is its `/wait/...` address).
+async fn close_the_page(app: &TestApp, path: &str) {
+    let res = browserless()
+        .post(app.url(&format!("{path}/closed")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
 async fn join(app: &TestApp, name: &str) -> (String, String) {
     let p = post_form(
         app,
@@ -1097,13 +1119,7 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
 /// reload does not.
 #[tokio::test]
 async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
-    let clock = frontdesk_server::Clock::system();
-    let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| {
-        s.clock = c;
-        s.background_tick = Duration::from_millis(50);
-    })
-    .await;
+    let (app, clock) = app_with_a_clock_to_move().await;
     let staff = app.sign_in(RECEPTION).await;
     let (path, _) = join(&app, "Lou Leaving").await;
     let id = queue_item(&app, &staff, "Lou Leaving").await["visit_id"]
@@ -1148,13 +1164,7 @@ async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
 /// restart stays cancelled after it.
 #[tokio::test]
 async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_grace_time() {
-    let clock = frontdesk_server::Clock::system();
-    let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| {
-        s.clock = c;
-        s.background_tick = Duration::from_millis(50);
-    })
-    .await;
+    let (app, clock) = app_with_a_clock_to_move().await;
     let staff = app.sign_in(RECEPTION).await;
     let (gone_path, _) = join(&app, "Rae Restart").await;
     let (back_path, back_token) = join(&app, "Bo Back").await;
@@ -1170,12 +1180,7 @@ async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_
     let (gone, back) = (id_of("Rae Restart").await, id_of("Bo Back").await);
     // Both pages close (what the page's beacon sends); one comes back (its next poll).
     for path in [&gone_path, &back_path] {
-        let res = browserless()
-            .post(app.url(&format!("{path}/closed")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        close_the_page(&app, path).await;
     }
     let a = app
         .patient(&back_token, Method::GET, "/v1/patient/visit", None)
@@ -1565,13 +1570,7 @@ async fn a_retried_arrival_opens_one_visit_and_gets_the_same_link() {
 /// has not left, while one who closes it while waiting has, once the grace time is over.
 #[tokio::test]
 async fn closing_the_waiting_screen_during_a_call_does_not_end_the_visit() {
-    let clock = frontdesk_server::Clock::system();
-    let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| {
-        s.clock = c;
-        s.background_tick = Duration::from_millis(50);
-    })
-    .await;
+    let (app, clock) = app_with_a_clock_to_move().await;
     let staff = app.sign_in(RECEPTION).await;
     let (in_call_path, _) = join(&app, "Cal Incall").await;
     let (waiting_path, _) = join(&app, "Wes Waiting").await;
@@ -1589,12 +1588,7 @@ async fn closing_the_waiting_screen_during_a_call_does_not_end_the_visit() {
         .await;
     assert_eq!(claimed.status, StatusCode::OK, "{:?}", claimed.body);
     for path in [&in_call_path, &waiting_path] {
-        let res = browserless()
-            .post(app.url(&format!("{path}/closed")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        close_the_page(&app, path).await;
     }
     clock.advance(frontdesk_domain::Span::from_secs(46));
     let waiting_id = waiting["visit_id"].as_str().unwrap().to_owned();
