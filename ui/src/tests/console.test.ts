@@ -96,6 +96,13 @@ describe('the queue', () => {
     const marker = await within(rows()[0]).findByTestId('row-pending');
     expect(marker.textContent).toContain('Sending claim');
     expect(rows()[0].dataset.status).toBe('waiting');
+    // The button says what it is as before (no wider label to push its neighbours), and that
+    // it is busy.
+    const claim = screen.getByTestId('action-claim') as HTMLButtonElement;
+    expect(claim.textContent?.trim()).toBe('Claim');
+    expect(claim.disabled).toBe(true);
+    expect(claim.getAttribute('aria-busy')).toBe('true');
+    expect(screen.getByTestId('details-pending').textContent).toContain('not confirmed yet');
     expect(backend.current().connection.pending).toBe(1);
   });
 });
