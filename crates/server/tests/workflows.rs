@@ -580,13 +580,7 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
         let (app, admin, omar_id) = (&app, admin.clone(), omar_id.clone());
         async move {
             let a = app
-                .send(
-                    Method::PUT,
-                    &format!("/v1/staff/{omar_id}"),
-                    Some(&admin),
-                    Some(json!({ "rooms": rooms })),
-                    &[],
-                )
+                .edit_staff(&admin, &omar_id, json!({ "rooms": rooms }))
                 .await;
             assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
             a
@@ -615,12 +609,10 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
     let scheduler_id = app.staff_id(SCHEDULER.0);
     let seq = app.last_seq(&admin).await;
     let a = app
-        .send(
-            Method::PUT,
-            &format!("/v1/staff/{scheduler_id}"),
-            Some(&admin),
-            Some(json!({"roles": ["scheduler", "receptionist"]})),
-            &[],
+        .edit_staff(
+            &admin,
+            &scheduler_id,
+            json!({"roles": ["scheduler", "receptionist"]}),
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
@@ -645,13 +637,7 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
         ("", Value::Null),
     ] {
         let a = app
-            .send(
-                Method::PUT,
-                &format!("/v1/staff/{omar_id}"),
-                Some(&admin),
-                Some(json!({ "phone": phone })),
-                &[],
-            )
+            .edit_staff(&admin, &omar_id, json!({ "phone": phone }))
             .await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         assert_eq!(a.body.get("phone").cloned().unwrap_or(Value::Null), want);
@@ -709,15 +695,7 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
         ),
     ];
     for (token, id, body, status, code) in cases {
-        let a = app
-            .send(
-                Method::PUT,
-                &format!("/v1/staff/{id}"),
-                Some(token),
-                Some(body.clone()),
-                &[],
-            )
-            .await;
+        let a = app.edit_staff(token, id, body.clone()).await;
         assert_eq!((a.status, a.code()), (status, code), "{body}: {:?}", a.body);
         assert!(!a.body["message"].as_str().unwrap_or("").is_empty());
     }

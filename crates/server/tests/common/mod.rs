@@ -243,6 +243,13 @@ impl TestApp {
         }
     }
 
+    /// An admin's change to a member of staff (`PUT /v1/staff/{id}`).
+    pub async fn edit_staff(&self, token: &str, id: &str, change: Value) -> Answer {
+        let path = format!("/v1/staff/{id}");
+        self.send(Method::PUT, &path, Some(token), Some(change), &[])
+            .await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.send(Method::GET, path, Some(token), None, &[]).await
     }
