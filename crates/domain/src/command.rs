@@ -119,24 +119,113 @@ pub enum Command {
 impl Command {
     /// A stable name, as in URLs and error bodies.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Which action this is, without what it carries.
+    pub fn kind(&self) -> CommandKind {
         match self {
-            Command::UpdateIntake { .. } => "update_intake",
-            Command::FinishIntake => "finish_intake",
-            Command::Leave => "leave",
-            Command::GuestArrive { .. } => "guest_arrive",
-            Command::Claim => "claim",
-            Command::Join => "join",
-            Command::LeaveCall => "leave_call",
-            Command::EndCall => "end_call",
-            Command::Transfer { .. } => "transfer",
-            Command::Assign { .. } => "assign",
-            Command::Decline { .. } => "decline",
-            Command::Message { .. } => "message",
-            Command::SetPriority { .. } => "set_priority",
-            Command::Accept => "accept",
-            Command::AcceptAndEnter => "accept_and_enter",
-            Command::Cancel { .. } => "cancel",
-            Command::MarkNoShow => "mark_no_show",
+            Command::UpdateIntake { .. } => CommandKind::UpdateIntake,
+            Command::FinishIntake => CommandKind::FinishIntake,
+            Command::Leave => CommandKind::Leave,
+            Command::GuestArrive { .. } => CommandKind::GuestArrive,
+            Command::Claim => CommandKind::Claim,
+            Command::Join => CommandKind::Join,
+            Command::LeaveCall => CommandKind::LeaveCall,
+            Command::EndCall => CommandKind::EndCall,
+            Command::Transfer { .. } => CommandKind::Transfer,
+            Command::Assign { .. } => CommandKind::Assign,
+            Command::Decline { .. } => CommandKind::Decline,
+            Command::Message { .. } => CommandKind::Message,
+            Command::SetPriority { .. } => CommandKind::SetPriority,
+            Command::Accept => CommandKind::Accept,
+            Command::AcceptAndEnter => CommandKind::AcceptAndEnter,
+            Command::Cancel { .. } => CommandKind::Cancel,
+            Command::MarkNoShow => CommandKind::MarkNoShow,
+        }
+    }
+
+    /// Whether the command is decided on the version of the visit its sender saw. A message
+    /// to the patient or a new priority means the same whatever others did meanwhile, and
+    /// the patient's own actions carry no version: those apply to the visit as it is.
+    pub fn needs_version(&self) -> bool {
+        !matches!(
+            self.kind(),
+            CommandKind::Message
+                | CommandKind::SetPriority
+                | CommandKind::UpdateIntake
+                | CommandKind::FinishIntake
+                | CommandKind::Leave
+                | CommandKind::GuestArrive
+        )
+    }
+}
+
+/// The kinds of [`Command`], without their payloads: what a console offers as buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    Claim,
+    Join,
+    LeaveCall,
+    Accept,
+    AcceptAndEnter,
+    Message,
+    SetPriority,
+    Transfer,
+    Assign,
+    Decline,
+    EndCall,
+    Cancel,
+    MarkNoShow,
+    UpdateIntake,
+    FinishIntake,
+    Leave,
+    GuestArrive,
+}
+
+impl CommandKind {
+    /// Every kind, in the order a console offers them.
+    pub const ALL: [CommandKind; 17] = [
+        CommandKind::Claim,
+        CommandKind::Join,
+        CommandKind::LeaveCall,
+        CommandKind::Accept,
+        CommandKind::AcceptAndEnter,
+        CommandKind::Message,
+        CommandKind::SetPriority,
+        CommandKind::Transfer,
+        CommandKind::Assign,
+        CommandKind::Decline,
+        CommandKind::EndCall,
+        CommandKind::Cancel,
+        CommandKind::MarkNoShow,
+        CommandKind::UpdateIntake,
+        CommandKind::FinishIntake,
+        CommandKind::Leave,
+        CommandKind::GuestArrive,
+    ];
+
+    /// A stable name, as in URLs and error bodies.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandKind::UpdateIntake => "update_intake",
+            CommandKind::FinishIntake => "finish_intake",
+            CommandKind::Leave => "leave",
+            CommandKind::GuestArrive => "guest_arrive",
+            CommandKind::Claim => "claim",
+            CommandKind::Join => "join",
+            CommandKind::LeaveCall => "leave_call",
+            CommandKind::EndCall => "end_call",
+            CommandKind::Transfer => "transfer",
+            CommandKind::Assign => "assign",
+            CommandKind::Decline => "decline",
+            CommandKind::Message => "message",
+            CommandKind::SetPriority => "set_priority",
+            CommandKind::Accept => "accept",
+            CommandKind::AcceptAndEnter => "accept_and_enter",
+            CommandKind::Cancel => "cancel",
+            CommandKind::MarkNoShow => "mark_no_show",
         }
     }
 }
@@ -215,26 +304,25 @@ pub struct Outcome {
 }
 
 /// The role rules: who may issue which command, before looking at the visit's status.
-pub fn may_issue(actor: &Actor, command: &Command) -> bool {
+pub fn may_issue(actor: &Actor, kind: CommandKind) -> bool {
+    use CommandKind as K;
     use Role::*;
     const CARE: &[Role] = &[Admin, Receptionist, Provider];
-    match command {
-        Command::UpdateIntake { .. } | Command::FinishIntake | Command::GuestArrive { .. } => {
-            matches!(actor, Actor::Patient)
-        }
-        Command::Leave => matches!(actor, Actor::Patient | Actor::System),
-        Command::Claim
-        | Command::Join
-        | Command::LeaveCall
-        | Command::EndCall
-        | Command::Transfer { .. }
-        | Command::Decline { .. }
-        | Command::Message { .. }
-        | Command::SetPriority { .. } => actor.has_any(CARE),
-        Command::Assign { .. } => actor.has_any(&[Admin, Receptionist, Provider, Scheduler]),
-        Command::Accept | Command::AcceptAndEnter => actor.has_any(&[Admin, Provider]),
-        Command::Cancel { .. } => actor.has_any(&[Admin, Receptionist, Scheduler]),
-        Command::MarkNoShow => {
+    match kind {
+        K::UpdateIntake | K::FinishIntake | K::GuestArrive => matches!(actor, Actor::Patient),
+        K::Leave => matches!(actor, Actor::Patient | Actor::System),
+        K::Claim
+        | K::Join
+        | K::LeaveCall
+        | K::EndCall
+        | K::Transfer
+        | K::Decline
+        | K::Message
+        | K::SetPriority => actor.has_any(CARE),
+        K::Assign => actor.has_any(&[Admin, Receptionist, Provider, Scheduler]),
+        K::Accept | K::AcceptAndEnter => actor.has_any(&[Admin, Provider]),
+        K::Cancel => actor.has_any(&[Admin, Receptionist, Scheduler]),
+        K::MarkNoShow => {
             matches!(actor, Actor::System)
                 || actor.has_any(&[Admin, Receptionist, Scheduler, Provider])
         }
@@ -387,28 +475,143 @@ pub fn apply(visit: &Visit, ctx: &Context, command: &Command) -> Result<Outcome,
 
 /// Decides what a command changes, or why it may not. Pure: reads the visit, writes nothing.
 fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>, DomainError> {
+    let changes = permitted_changes(visit, &ctx.actor, command)?;
+    if let Some(expected) = ctx.expected_version
+        && expected != visit.version
+    {
+        return Err(DomainError::VersionConflict {
+            expected,
+            actual: visit.version,
+        });
+    }
+    Ok(changes)
+}
+
+/// Whether `actor` may issue `command` on `visit` as it is now, payload included, leaving out
+/// only the version check. The console asks this before offering a choice that depends on
+/// what is in the command (taking a booked session for oneself, say).
+pub fn permits(visit: &Visit, actor: &Actor, command: &Command) -> Result<(), DomainError> {
+    permitted_changes(visit, actor, command).map(|_| ())
+}
+
+/// The actions `actor` may take on `visit` now, in the order a console offers them. Each one
+/// given a valid payload (a different room, a note, another provider) is accepted by [`apply`];
+/// every other action is refused with a stable code. The one answer to "which buttons".
+pub fn allowed(visit: &Visit, actor: &Actor) -> Vec<CommandKind> {
+    CommandKind::ALL
+        .into_iter()
+        .filter(|kind| gate(visit, actor, *kind).is_ok())
+        .collect()
+}
+
+fn permitted_changes(
+    visit: &Visit,
+    actor: &Actor,
+    command: &Command,
+) -> Result<Vec<Change>, DomainError> {
+    gate(visit, actor, command.kind())?;
+    changes(visit, actor, command)
+}
+
+/// The part of the rules that does not look inside the command: the actor's role, the visit's
+/// status, and the actor's place in it (in the call or not, the provider asked or not).
+fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainError> {
+    use CommandKind as K;
     use Status::*;
-    let actor = &ctx.actor;
-    if !may_issue(actor, command) {
+    if !may_issue(actor, kind) {
         return Err(DomainError::Forbidden {
-            command: command.name(),
+            command: kind.name(),
             role_hint: role_hint(actor),
         });
     }
     let status = visit.status;
     let invalid = || DomainError::InvalidTransition {
-        command: command.name(),
+        command: kind.name(),
         status,
+    };
+    let open_to = |statuses: &[Status]| {
+        if statuses.contains(&status) {
+            Ok(())
+        } else {
+            Err(invalid())
+        }
     };
     if status.is_terminal() {
         return Err(invalid());
     }
     let me = actor.staff_id();
-    let changes = match command {
-        Command::UpdateIntake { answers } => {
-            if visit.intake_finished || !matches!(status, Intake | InCall | OnHold) {
+    match kind {
+        K::UpdateIntake | K::FinishIntake => {
+            if visit.intake_finished {
                 return Err(invalid());
             }
+            open_to(&[Intake, InCall, OnHold])
+        }
+        K::Leave => open_to(&[Requested, Intake, Waiting, InCall, OnHold]),
+        K::GuestArrive => {
+            let booking = visit.booking.as_ref().ok_or_else(invalid)?;
+            open_to(&[Scheduled, Waiting, InCall, OnHold])?;
+            if booking.guests.iter().all(|g| g.arrived) {
+                return Err(InputError::new("guest", "every guest has already joined").into());
+            }
+            Ok(())
+        }
+        K::Claim => match status {
+            Intake | Waiting | OnHold if me.is_some() => Ok(()),
+            InCall => Err(DomainError::AlreadyClaimed {
+                by: visit.in_call.clone(),
+            }),
+            _ => Err(invalid()),
+        },
+        K::Join => {
+            let me = me.ok_or_else(invalid)?;
+            open_to(&[InCall])?;
+            if visit.in_call.contains(&me) {
+                return Err(DomainError::AlreadyInCall);
+            }
+            Ok(())
+        }
+        K::LeaveCall => {
+            let me = me.ok_or_else(invalid)?;
+            open_to(&[InCall])?;
+            if !visit.in_call.contains(&me) {
+                return Err(DomainError::NotInCall);
+            }
+            Ok(())
+        }
+        K::EndCall => open_to(&[InCall, OnHold]),
+        K::Transfer => open_to(&[Intake, Waiting, InCall, OnHold]),
+        K::Assign => {
+            let only_schedules = matches!(
+                actor,
+                Actor::Staff { roles, .. } if roles == &Roles::of(&[Role::Scheduler])
+            );
+            match status {
+                Scheduled => Ok(()),
+                Intake | Waiting | OnHold | InCall if !only_schedules => Ok(()),
+                _ => Err(invalid()),
+            }
+        }
+        K::Decline => match status {
+            Requested => answering_own_request(visit, actor, kind).map(|_| ()),
+            Intake | Waiting | OnHold => Ok(()),
+            _ => Err(invalid()),
+        },
+        K::Message | K::SetPriority => open_to(&[Requested, Intake, Waiting, InCall, OnHold]),
+        K::Accept | K::AcceptAndEnter => {
+            open_to(&[Requested])?;
+            answering_own_request(visit, actor, kind).map(|_| ())
+        }
+        K::Cancel => open_to(&[Scheduled, Requested]),
+        K::MarkNoShow => open_to(&[Scheduled]),
+    }
+}
+
+/// What a command changes, once [`gate`] has let it through: the checks on what it carries.
+fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change>, DomainError> {
+    let me = actor.staff_id();
+    let changes = match command {
+        Command::UpdateIntake { answers } => {
             if answers.is_empty() {
                 return Err(InputError::new("answers", "give at least one answer").into());
             }
@@ -429,75 +632,41 @@ fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>
                 answers: answers.clone(),
             }]
         }
-        Command::FinishIntake => {
-            if visit.intake_finished || !matches!(status, Intake | InCall | OnHold) {
-                return Err(invalid());
-            }
-            vec![Change::IntakeFinished]
-        }
-        Command::Leave => {
-            if status == Scheduled {
-                return Err(invalid());
-            }
-            vec![Change::PatientLeft]
-        }
+        Command::FinishIntake => vec![Change::IntakeFinished],
+        Command::Leave => vec![Change::PatientLeft],
         Command::GuestArrive { guest } => {
-            let booking = visit.booking.as_ref().ok_or_else(invalid)?;
-            if !matches!(status, Scheduled | Waiting | InCall | OnHold) {
-                return Err(invalid());
-            }
-            let g = booking
-                .guests
-                .get(*guest)
+            let g = visit
+                .booking
+                .as_ref()
+                .and_then(|b| b.guests.get(*guest))
                 .ok_or_else(|| InputError::new("guest", "no such guest in this session"))?;
             if g.arrived {
                 return Err(InputError::new("guest", "this guest has already joined").into());
             }
             vec![Change::GuestArrived { guest: *guest }]
         }
-        Command::Claim => match status {
-            Intake | Waiting | OnHold => vec![Change::Claimed {
-                staff: me.ok_or_else(invalid)?,
-            }],
-            InCall => {
-                return Err(DomainError::AlreadyClaimed {
-                    by: visit.in_call.clone(),
+        Command::Claim | Command::Join | Command::LeaveCall => {
+            // The gate has checked that the actor is staff.
+            let Some(me) = me else {
+                return Err(DomainError::Forbidden {
+                    command: command.name(),
+                    role_hint: role_hint(actor),
                 });
+            };
+            match command {
+                Command::Claim => vec![Change::Claimed { staff: me }],
+                Command::Join => vec![Change::Joined { staff: me }],
+                _ => {
+                    let mut changes = vec![Change::LeftCall { staff: me }];
+                    if visit.in_call.len() == 1 {
+                        changes.push(Change::PutOnHold);
+                    }
+                    changes
+                }
             }
-            _ => return Err(invalid()),
-        },
-        Command::Join => {
-            let me = me.ok_or_else(invalid)?;
-            if status != InCall {
-                return Err(invalid());
-            }
-            if visit.in_call.contains(&me) {
-                return Err(DomainError::AlreadyInCall);
-            }
-            vec![Change::Joined { staff: me }]
         }
-        Command::LeaveCall => {
-            let me = me.ok_or_else(invalid)?;
-            if status != InCall {
-                return Err(invalid());
-            }
-            if !visit.in_call.contains(&me) {
-                return Err(DomainError::NotInCall);
-            }
-            let mut changes = vec![Change::LeftCall { staff: me }];
-            if visit.in_call.len() == 1 {
-                changes.push(Change::PutOnHold);
-            }
-            changes
-        }
-        Command::EndCall => match status {
-            InCall | OnHold => vec![Change::CallEnded],
-            _ => return Err(invalid()),
-        },
+        Command::EndCall => vec![Change::CallEnded],
         Command::Transfer { to, note } => {
-            if !matches!(status, Intake | Waiting | InCall | OnHold) {
-                return Err(invalid());
-            }
             let same_place = to.room() == visit.room_id
                 && match to {
                     TransferTarget::Room { .. } => true,
@@ -515,17 +684,6 @@ fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>
             }]
         }
         Command::Assign { provider, note } => {
-            let allowed = match status {
-                Scheduled => true,
-                Intake | Waiting | OnHold | InCall => !matches!(
-                    actor,
-                    Actor::Staff { roles, .. } if roles == &Roles::of(&[Role::Scheduler])
-                ),
-                _ => false,
-            };
-            if !allowed {
-                return Err(invalid());
-            }
             if visit.assigned_provider == Some(*provider) {
                 return Err(
                     InputError::new("provider", "already assigned to this provider").into(),
@@ -536,29 +694,12 @@ fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>
                 note: note.clone(),
             }]
         }
-        Command::Decline { note } => {
-            match status {
-                Requested => {
-                    answering_own_request(visit, actor, command)?;
-                }
-                Intake | Waiting | OnHold => {}
-                _ => return Err(invalid()),
-            }
-            vec![Change::Declined {
-                note: note.clone(),
-                automatic: false,
-            }]
-        }
-        Command::Message { text } => {
-            if !matches!(status, Requested | Intake | Waiting | InCall | OnHold) {
-                return Err(invalid());
-            }
-            vec![Change::Messaged { text: text.clone() }]
-        }
+        Command::Decline { note } => vec![Change::Declined {
+            note: note.clone(),
+            automatic: false,
+        }],
+        Command::Message { text } => vec![Change::Messaged { text: text.clone() }],
         Command::SetPriority { priority, note } => {
-            if !matches!(status, Requested | Intake | Waiting | InCall | OnHold) {
-                return Err(invalid());
-            }
             if *priority == visit.priority && note.is_none() {
                 return Err(InputError::new("priority", "the priority is already that").into());
             }
@@ -568,36 +709,15 @@ fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>
             }]
         }
         Command::Accept | Command::AcceptAndEnter => {
-            if status != Requested {
-                return Err(invalid());
-            }
-            let provider = answering_own_request(visit, actor, command)?;
+            let provider = answering_own_request(visit, actor, command.kind())?;
             vec![Change::RequestAccepted {
                 provider,
                 enter: matches!(command, Command::AcceptAndEnter),
             }]
         }
-        Command::Cancel { note } => {
-            if !matches!(status, Scheduled | Requested) {
-                return Err(invalid());
-            }
-            vec![Change::Cancelled { note: note.clone() }]
-        }
-        Command::MarkNoShow => {
-            if status != Scheduled {
-                return Err(invalid());
-            }
-            vec![Change::MarkedNoShow]
-        }
+        Command::Cancel { note } => vec![Change::Cancelled { note: note.clone() }],
+        Command::MarkNoShow => vec![Change::MarkedNoShow],
     };
-    if let Some(expected) = ctx.expected_version
-        && expected != visit.version
-    {
-        return Err(DomainError::VersionConflict {
-            expected,
-            actual: visit.version,
-        });
-    }
     Ok(changes)
 }
 
@@ -606,19 +726,19 @@ fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>
 fn answering_own_request(
     visit: &Visit,
     actor: &Actor,
-    command: &Command,
+    kind: CommandKind,
 ) -> Result<StaffId, DomainError> {
     let requested = visit
         .requested_provider
         .ok_or(DomainError::InvalidTransition {
-            command: command.name(),
+            command: kind.name(),
             status: visit.status,
         })?;
     match actor {
         Actor::Staff { id, .. } if *id == requested => Ok(requested),
         Actor::Staff { roles, .. } if roles.has(Role::Admin) => Ok(requested),
         _ => Err(DomainError::Forbidden {
-            command: command.name(),
+            command: kind.name(),
             role_hint: "only the provider asked",
         }),
     }

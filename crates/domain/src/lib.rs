@@ -14,7 +14,10 @@ pub mod queue;
 pub mod time;
 pub mod visit;
 
-pub use command::{Actor, Command, Context, DomainError, Opening, Outcome, apply, open};
+pub use command::{
+    Actor, Command, CommandKind, Context, DomainError, Opening, Outcome, allowed, apply, open,
+    permits,
+};
 pub use ids::{ClinicId, RoomId, StaffId, VisitId};
 pub use input::{
     Contact, Email, InputError, IntakeAnswer, Label, MessageText, Note, PersonName, Phone,

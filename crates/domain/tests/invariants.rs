@@ -135,6 +135,103 @@ proptest! {
     }
 }
 
+/// A command of `kind` that carries a valid payload for `visit`: another room, another provider,
+/// a note with a new priority, a guest who has not joined yet.
+fn with_valid_payload(kind: CommandKind, visit: &Visit) -> Command {
+    let other_room = [RECEPTION, DR_LEE_ROOM, DR_OKAFOR_ROOM]
+        .into_iter()
+        .find(|r| *r != visit.room_id)
+        .unwrap();
+    let other_provider = [DR_LEE, DR_OKAFOR]
+        .into_iter()
+        .find(|p| visit.assigned_provider != Some(*p))
+        .unwrap();
+    match kind {
+        CommandKind::UpdateIntake => Command::UpdateIntake {
+            answers: answers(&[("reason", "cough")]),
+        },
+        CommandKind::FinishIntake => Command::FinishIntake,
+        CommandKind::Leave => Command::Leave,
+        CommandKind::GuestArrive => Command::GuestArrive {
+            guest: visit
+                .booking
+                .as_ref()
+                .and_then(|b| b.guests.iter().position(|g| !g.arrived))
+                .unwrap_or(0),
+        },
+        CommandKind::Claim => Command::Claim,
+        CommandKind::Join => Command::Join,
+        CommandKind::LeaveCall => Command::LeaveCall,
+        CommandKind::EndCall => Command::EndCall,
+        CommandKind::Transfer => Command::Transfer {
+            to: TransferTarget::Room { room: other_room },
+            note: Some(note("over to you")),
+        },
+        CommandKind::Assign => Command::Assign {
+            provider: other_provider,
+            note: None,
+        },
+        CommandKind::Decline => Command::Decline {
+            note: note("Please call us"),
+        },
+        CommandKind::Message => Command::Message {
+            text: MessageText::parse("5 minutes").unwrap(),
+        },
+        CommandKind::SetPriority => Command::SetPriority {
+            priority: Priority::Urgent,
+            note: Some(note("triaged")),
+        },
+        CommandKind::Accept => Command::Accept,
+        CommandKind::AcceptAndEnter => Command::AcceptAndEnter,
+        CommandKind::Cancel => Command::Cancel { note: None },
+        CommandKind::MarkNoShow => Command::MarkNoShow,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    /// The domain's list of what someone may do is the truth about `apply`: each action on it,
+    /// with a valid payload, goes through; each action off it is refused with a stable code.
+    #[test]
+    fn what_the_domain_allows_is_exactly_what_apply_accepts(
+        start in start(),
+        steps in prop::collection::vec(step(), 0..40),
+        who in actor(),
+    ) {
+        let mut visit = start;
+        let mut minute = 1;
+        for (actor, command, _) in steps {
+            minute += 1;
+            let ctx = Context { actor, at: at(minute), expected_version: None };
+            if let Ok(outcome) = apply(&visit, &ctx, &command) {
+                visit = outcome.visit;
+            }
+        }
+        let offered = allowed(&visit, &who);
+        let ctx = Context { actor: who, at: at(minute + 1), expected_version: Some(visit.version) };
+        for kind in CommandKind::ALL {
+            let command = with_valid_payload(kind, &visit);
+            let result = apply(&visit, &ctx, &command);
+            if offered.contains(&kind) {
+                prop_assert!(
+                    result.is_ok(),
+                    "{kind:?} is allowed for {who:?} on a {:?} visit but apply refused it: {:?}",
+                    visit.status, result.err()
+                );
+            } else {
+                let err = result.err().unwrap_or_else(|| {
+                    panic!("{kind:?} is not allowed for {who:?} on a {:?} visit but apply accepted it", visit.status)
+                });
+                prop_assert!(
+                    ["forbidden", "invalid_transition", "already_claimed", "validation"].contains(&err.code()),
+                    "{kind:?} refused with an unstable code {}", err.code()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_history_that_does_not_start_with_an_opening_does_not_replay() {
     let v = ok(&arrive(1, 0, false), reception(), 1, Command::Claim);

@@ -108,6 +108,12 @@ fn every_status_and_command_has_the_expected_outcome() {
                 Err(e) => format!("error:{}:{e}", e.code()),
             };
             assert_eq!(got, expected, "{command} on a {status} visit");
+            // The buttons a console offers are exactly the cells that lead somewhere.
+            assert_eq!(
+                allowed(&visit, actor).contains(&command.kind()),
+                result.is_ok(),
+                "allowed() and apply() disagree on {command} for a {status} visit"
+            );
             match result {
                 Ok(o) => {
                     assert_eq!(o.visit.version, visit.version + 1);
