@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== ui: tests and build"
-(cd ui && npm test --silent && npm run build --silent)
+(cd ui && npm run check && npm test --silent && npm run build --silent)
 
 echo "== rustfmt"
 cargo fmt --all --check

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Clinic {
     #[schema(value_type = String)]
     pub id: ClinicId,
@@ -45,6 +46,7 @@ impl Clinic {
 
 /// Opening hours for one weekday (0 = Monday), local clinic time as "HH:MM".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct OfficeHours {
     pub day: u8,
     pub opens: String,
@@ -52,6 +54,7 @@ pub struct OfficeHours {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct RoomInfo {
     #[schema(value_type = String)]
     pub id: RoomId,
@@ -86,6 +89,7 @@ pub struct RoomInfo {
 
 /// What the front door does outside office hours.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AfterHours {
     /// Says the clinic is closed and takes no one.
@@ -103,6 +107,7 @@ impl AfterHours {
 
 /// What kind of answer an intake question takes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     #[default]
@@ -115,6 +120,11 @@ pub enum QuestionKind {
 /// One intake question. A plain text question is written as just its label, so
 /// `["Reason for visit"]` is a valid list.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(type = "string | { label: string, kind: QuestionKind, options?: Array<string> }")
+)]
 #[serde(from = "QuestionRepr")]
 pub struct IntakeQuestion {
     pub label: String,
@@ -196,6 +206,7 @@ impl Serialize for IntakeQuestion {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct StaffInfo {
     #[schema(value_type = String)]
     pub id: StaffId,
@@ -216,6 +227,7 @@ pub struct StaffInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct StaffRef {
     #[schema(value_type = String)]
     pub id: StaffId,
@@ -224,6 +236,7 @@ pub struct StaffRef {
 
 /// Which alerts one member of staff wants for one room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AlertSubscription {
     #[schema(value_type = String)]
     pub room_id: RoomId,
@@ -234,6 +247,7 @@ pub struct AlertSubscription {
 
 /// The answer to every accepted visit command: the visit as it now stands and the event's seq.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct CommandReply {
     pub seq: u64,
     #[schema(value_type = Object)]
@@ -242,6 +256,7 @@ pub struct CommandReply {
 
 /// One line of a room's queue, with what the front desk needs at a glance.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueueItem {
     #[schema(value_type = String)]
     pub visit_id: VisitId,
@@ -275,6 +290,7 @@ pub struct QueueItem {
 
 /// What a staff member may see of their clinic, as of `seq`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Snapshot {
     pub seq: u64,
     pub clinic: Clinic,
@@ -288,6 +304,7 @@ pub struct Snapshot {
 
 /// A dedicated clinic station.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Station {
     #[schema(value_type = String)]
     pub id: uuid::Uuid,
@@ -309,6 +326,7 @@ impl StaffInfo {
 
 /// One committed change, numbered by the clinic's `seq` (a total order, no gaps).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Event {
     pub seq: u64,
     #[schema(value_type = String)]
@@ -320,6 +338,7 @@ pub struct Event {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody {
     /// A visit was opened or changed; `entries` are the history lines this change added.
@@ -349,6 +368,7 @@ impl EventBody {
 
 /// A frame on `/v1/stream`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Frame {
     Event {
@@ -367,6 +387,7 @@ pub enum Frame {
 // Errors.
 /// The body of every error answer. `code` is stable; `message` is for people.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,

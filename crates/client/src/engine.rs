@@ -215,11 +215,7 @@ impl Engine {
     /// Queues a staff action on a visit. It is durable when this returns; the server's answer
     /// arrives later through the view (confirmed state, or an outcome if refused).
     pub fn act(&self, visit_id: VisitId, command: Command) -> Result<String, ClientError> {
-        let expected_version = if matches!(
-            command,
-            Command::Message { .. } | Command::SetPriority { .. }
-        ) {
-            // These cannot conflict with what others do: no version to hold them to.
+        let expected_version = if !command.needs_version() {
             None
         } else {
             let ahead = lock(&self.inner.store)

@@ -42,6 +42,7 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
 /// What a staff member asked for, as it waits in the outbox. Its `action_id` is also the
 /// `Idempotency-Key` the server sees, so a resend after a crash is applied once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Action {
     pub action_id: String,
     pub at: Timestamp,
@@ -50,6 +51,7 @@ pub struct Action {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ActionKind {
     Visit {
@@ -65,6 +67,7 @@ pub enum ActionKind {
 
 /// A rejected action, kept until the person who made it has seen it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Outcome {
     pub action_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

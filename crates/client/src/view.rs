@@ -5,10 +5,13 @@ use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Outcome};
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
 use frontdesk_domain::queue::{queue_order, wait_figures};
-use frontdesk_domain::{Availability, Role, RoomId, StaffId, Status, Timestamp, Visit, VisitId};
+use frontdesk_domain::{
+    Actor, Availability, Command, CommandKind, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
     Online,
@@ -20,19 +23,21 @@ pub enum ConnectionState {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct ConnectionView {
     pub state: ConnectionState,
     /// Offline since (epoch ms).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<i64>,
     /// When the data shown was last confirmed by the server (epoch ms).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<i64>,
     /// Actions waiting to be sent.
     pub pending: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct MeView {
     #[serde(flatten)]
     pub staff: StaffInfo,
@@ -41,6 +46,7 @@ pub struct MeView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct PendingView {
     pub action_id: String,
     pub command: String,
@@ -49,6 +55,7 @@ pub struct PendingView {
 
 /// One line of a queue, request list or session list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueueRow {
     pub visit_id: VisitId,
     pub room_id: RoomId,
@@ -56,31 +63,36 @@ pub struct QueueRow {
     pub status: Status,
     pub priority: frontdesk_domain::Priority,
     pub patient_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrived_at: Option<i64>,
     /// When the current stretch in the waiting area began: the UI counts from it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_since: Option<i64>,
     pub in_call: Vec<StaffRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_provider: Option<StaffRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_provider: Option<StaffRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage_note: Option<String>,
     pub version: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<i64>,
     pub pending: Vec<PendingView>,
     pub intake_finished: bool,
     pub after_hours: bool,
+    /// What I may do to this visit now, as the domain answers it, in the order to offer them.
+    pub allowed: Vec<CommandKind>,
+    /// A booked session I may take as mine (assign to myself).
+    pub takes_session: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct View {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub me: Option<MeView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clinic: Option<Clinic>,
     pub connection: ConnectionView,
     pub rooms: Vec<RoomInfo>,
@@ -126,8 +138,25 @@ pub fn build(
             .map(|s| s.name.clone())
             .unwrap_or_else(|| "someone".into()),
     };
+    let actor = state.me.as_ref().map(|m| Actor::Staff {
+        id: m.id,
+        roles: m.roles,
+    });
     let row = |v: &Visit| {
         let figures = wait_figures(v, now);
+        let allowed = actor
+            .map(|a| frontdesk_domain::allowed(v, &a))
+            .unwrap_or_default();
+        let takes_session = match (&actor, &state.me) {
+            (Some(a), Some(m)) if v.status == Status::Scheduled => {
+                let take = Command::Assign {
+                    provider: m.id,
+                    note: None,
+                };
+                frontdesk_domain::permits(v, a, &take).is_ok()
+            }
+            _ => false,
+        };
         QueueRow {
             visit_id: v.id,
             room_id: v.room_id,
@@ -162,12 +191,11 @@ pub fn build(
                 .collect(),
             intake_finished: v.intake_finished,
             after_hours: v.after_hours,
+            allowed,
+            takes_session,
         }
     };
     let rooms = my_rooms(state);
-    let me = state.me.as_ref();
-    let answers_any_request =
-        me.is_some_and(|m| m.roles.has(Role::Admin) || m.roles.has(Role::Receptionist));
     let mut queue: Vec<&Visit> = state
         .visits
         .values()
@@ -179,7 +207,7 @@ pub fn build(
         .values()
         .filter(|v| {
             v.status == Status::Requested
-                && (answers_any_request || me.is_some_and(|m| v.requested_provider == Some(m.id)))
+                && actor.is_some_and(|a| frontdesk_domain::sees_request(v, &a))
         })
         .collect();
     requests.sort_by_key(|v| (v.created_at, v.id));

@@ -69,6 +69,7 @@ pub struct Context {
 
 /// Everything that can be done to an existing visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     // The patient's own.
@@ -89,11 +90,13 @@ pub enum Command {
     Transfer {
         to: TransferTarget,
         #[serde(default)]
+        #[cfg_attr(feature = "typescript", ts(optional = nullable))]
         note: Option<Note>,
     },
     Assign {
         provider: StaffId,
         #[serde(default)]
+        #[cfg_attr(feature = "typescript", ts(optional = nullable))]
         note: Option<Note>,
     },
     Decline {
@@ -105,12 +108,14 @@ pub enum Command {
     SetPriority {
         priority: Priority,
         #[serde(default)]
+        #[cfg_attr(feature = "typescript", ts(optional = nullable))]
         note: Option<Note>,
     },
     Accept,
     AcceptAndEnter,
     Cancel {
         #[serde(default)]
+        #[cfg_attr(feature = "typescript", ts(optional = nullable))]
         note: Option<Note>,
     },
     MarkNoShow,
@@ -163,6 +168,7 @@ impl Command {
 
 /// The kinds of [`Command`], without their payloads: what a console offers as buttons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CommandKind {
     Claim,
@@ -232,6 +238,7 @@ impl CommandKind {
 
 /// How a visit begins.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Opening {
     /// A patient comes through a room's front door (or staff add a walk-in). With intake
@@ -719,6 +726,19 @@ fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change
         Command::MarkNoShow => vec![Change::MarkedNoShow],
     };
     Ok(changes)
+}
+
+/// Who is shown a session request: the provider it was made to, and the admins and reception
+/// who watch over every request (to message, triage or cancel it).
+pub fn sees_request(visit: &Visit, actor: &Actor) -> bool {
+    match actor {
+        Actor::Staff { id, roles } => {
+            visit.requested_provider == Some(*id)
+                || roles.has(Role::Admin)
+                || roles.has(Role::Receptionist)
+        }
+        Actor::Patient | Actor::System => false,
+    }
 }
 
 /// A request is answered by the provider it was made to (or an admin, on their behalf).

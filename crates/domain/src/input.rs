@@ -58,6 +58,7 @@ macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr, $newlines:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -112,6 +113,7 @@ text_type!(
 /// A phone number, kept as `+` and digits (E.164 shape: 7 to 15 digits). Spaces, dashes, dots
 /// and brackets people type are dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Phone(String);
 
@@ -153,6 +155,7 @@ impl<'de> Deserialize<'de> for Phone {
 /// An email address: one `@`, a non-empty local part, a dotted domain, no spaces; at most 254
 /// characters. Stored lower-cased in the domain part only, as mail systems do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Email(String);
 
@@ -192,6 +195,7 @@ impl<'de> Deserialize<'de> for Email {
 
 /// How to reach a patient or guest: at least one of phone and email.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<Phone>,

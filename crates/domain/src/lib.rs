@@ -16,7 +16,7 @@ pub mod visit;
 
 pub use command::{
     Actor, Command, CommandKind, Context, DomainError, Opening, Outcome, allowed, apply, open,
-    permits,
+    permits, sees_request,
 };
 pub use ids::{ClinicId, RoomId, StaffId, VisitId};
 pub use input::{

@@ -8,6 +8,7 @@ use std::fmt;
 /// What a member of staff does in the clinic. One person may hold several roles (a provider who
 /// is also the clinic's admin).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the clinic: may do everything staff can do, and manage rooms and staff.
@@ -46,6 +47,7 @@ impl fmt::Display for Role {
 
 /// The set of roles one person holds.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(as = "Vec<Role>"))]
 pub struct Roles(u8);
 
 impl Roles {
@@ -94,6 +96,7 @@ impl<'de> Deserialize<'de> for Roles {
 
 /// Whether a member of staff can take patients now. Providers set it from the console header.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     /// At the desk and taking patients.
@@ -134,6 +137,7 @@ impl Availability {
 
 /// A member of staff as the rest of the clinic sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Staff {
     pub id: StaffId,
     pub clinic_id: ClinicId,
@@ -144,6 +148,7 @@ pub struct Staff {
 
 /// A room is a shared waiting area (Reception) or a provider's own room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RoomKind {
     Shared,
@@ -151,6 +156,7 @@ pub enum RoomKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Room {
     pub id: RoomId,
     pub clinic_id: ClinicId,

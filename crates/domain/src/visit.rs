@@ -13,6 +13,7 @@ use std::fmt;
 
 /// Where a visit stands. See the architecture doc's table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// A future session booked with guests who have no account.
@@ -108,6 +109,7 @@ impl fmt::Display for Status {
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     #[default]
@@ -118,6 +120,7 @@ pub enum Priority {
 
 /// Who the visit is for: the patient, or for a scheduled session the first guest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Patient {
     pub name: PersonName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +129,7 @@ pub struct Patient {
 
 /// A guest of a scheduled session: no account, reached by email or SMS.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Guest {
     pub name: PersonName,
     pub contact: Contact,
@@ -135,6 +139,7 @@ pub struct Guest {
 
 /// What was booked for a scheduled session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Booking {
     pub provider: StaffId,
     pub starts_at: Timestamp,
@@ -150,6 +155,7 @@ pub struct Booking {
 
 /// A message from staff, shown on the patient's waiting screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct StaffMessage {
     pub at: Timestamp,
     pub from: StaffId,
@@ -158,6 +164,7 @@ pub struct StaffMessage {
 
 /// Who did something, as the audit trail records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActorRef {
     Staff {
@@ -170,6 +177,7 @@ pub enum ActorRef {
 
 /// Where a transfer sends the patient.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TransferTarget {
     /// Another room's waiting area (for example from Reception to Nurse triage).
@@ -188,6 +196,7 @@ impl TransferTarget {
 
 /// How a visit came to be: the first entry of every history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Opened {
     pub clinic_id: ClinicId,
     pub room_id: RoomId,
@@ -207,6 +216,7 @@ pub struct Opened {
 /// One recorded change to a visit. Together with who and when, this is a history entry and an
 /// event on the clinic's stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     Opened(Box<Opened>),
@@ -296,6 +306,7 @@ impl Change {
 /// One line of a visit's audit trail: the version the visit reached, when, who, what, and the
 /// status after it. One command may record several entries that share a version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct HistoryEntry {
     pub version: u64,
     pub at: Timestamp,
@@ -307,6 +318,7 @@ pub struct HistoryEntry {
 /// One patient encounter. Built only by replaying its history (see [`Visit::replay`]) or by
 /// the commands in [`crate::command`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Visit {
     pub id: VisitId,
     pub clinic_id: ClinicId,

@@ -1,0 +1,311 @@
+// Generated from the Rust types by tests/tests/ui_types.rs: do not edit by hand.
+// Regenerate: FRONTDESK_WRITE_UI_TYPES=1 cargo test -p frontdesk-tests --test ui_types
+
+/**
+ * Who did something, as the audit trail records it.
+ */
+export type ActorRef = { "kind": "staff", id: StaffId, } | { "kind": "patient" } | { "kind": "system" };
+
+/**
+ * What the front door does outside office hours.
+ */
+export type AfterHours = "refuse" | "accept";
+
+/**
+ * Whether a member of staff can take patients now. Providers set it from the console header.
+ */
+export type Availability = "available" | "on_call" | "busy" | "away" | "unavailable";
+
+/**
+ * What was booked for a scheduled session.
+ */
+export type Booking = { provider: StaffId, starts_at: Timestamp, guests: Array<Guest>, service_type?: Label | null, location?: Label | null, 
+/**
+ * Other staff taking part ("include me" adds the scheduler).
+ */
+staff: Array<StaffId>, };
+
+/**
+ * One recorded change to a visit. Together with who and when, this is a history entry and an
+ * event on the clinic's stream.
+ */
+export type Change = { "type": "opened" } & Opened | { "type": "intake_updated", answers: { [key in Label]: IntakeAnswer }, } | { "type": "intake_finished" } | { "type": "guest_arrived", guest: number, } | { "type": "patient_left" } | { "type": "claimed", staff: StaffId, } | { "type": "joined", staff: StaffId, } | { "type": "left_call", staff: StaffId, } | { "type": "put_on_hold" } | { "type": "call_ended" } | { "type": "transferred", from_room: RoomId, to: TransferTarget, note?: Note | null, } | { "type": "assigned", provider: StaffId, note?: Note | null, } | { "type": "declined", note: Note, 
+/**
+ * Declined by the clinic at once because the provider was unavailable.
+ */
+automatic: boolean, } | { "type": "messaged", text: MessageText, } | { "type": "priority_changed", priority: Priority, note?: Note | null, } | { "type": "request_accepted", provider: StaffId, 
+/**
+ * Accepted and went straight into the call.
+ */
+enter: boolean, } | { "type": "cancelled", note?: Note | null, } | { "type": "marked_no_show" };
+
+export type Clinic = { id: ClinicId, 
+/**
+ * The short name in the clinic's front-door links and at sign-in.
+ */
+slug: string, name: string, 
+/**
+ * The clinic's IANA time zone ("Australia/Sydney"): office hours are read in it.
+ */
+time_zone: string, 
+/**
+ * How a call's join link is made, e.g. `https://video.example/{clinic}/{visit}`; the
+ * placeholders `{clinic}`, `{room}` and `{visit}` are filled in. None: no link is shown.
+ */
+video_link_template?: string | null, };
+
+/**
+ * A clinic: the tenant. Nothing crosses from one clinic to another.
+ */
+export type ClinicId = string;
+
+/**
+ * Everything that can be done to an existing visit.
+ */
+export type Command = { "command": "update_intake", answers: { [key in Label]: IntakeAnswer }, } | { "command": "finish_intake" } | { "command": "leave" } | { "command": "guest_arrive", guest: number, } | { "command": "claim" } | { "command": "join" } | { "command": "leave_call" } | { "command": "end_call" } | { "command": "transfer", to: TransferTarget, note?: Note | null, } | { "command": "assign", provider: StaffId, note?: Note | null, } | { "command": "decline", note: Note, } | { "command": "message", text: MessageText, } | { "command": "set_priority", priority: Priority, note?: Note | null, } | { "command": "accept" } | { "command": "accept_and_enter" } | { "command": "cancel", note?: Note | null, } | { "command": "mark_no_show" };
+
+/**
+ * The kinds of [`Command`], without their payloads: what a console offers as buttons.
+ */
+export type CommandKind = "claim" | "join" | "leave_call" | "accept" | "accept_and_enter" | "message" | "set_priority" | "transfer" | "assign" | "decline" | "end_call" | "cancel" | "mark_no_show" | "update_intake" | "finish_intake" | "leave" | "guest_arrive";
+
+export type ConnectionState = "online" | "connecting" | "offline" | "resyncing" | "signed_out";
+
+export type ConnectionView = { state: ConnectionState, 
+/**
+ * Offline since (epoch ms).
+ */
+since?: number | null, 
+/**
+ * When the data shown was last confirmed by the server (epoch ms).
+ */
+as_of?: number | null, 
+/**
+ * Actions waiting to be sent.
+ */
+pending: number, };
+
+/**
+ * How to reach a patient or guest: at least one of phone and email.
+ */
+export type Contact = { phone?: Phone | null, email?: Email | null, };
+
+/**
+ * An email address: one `@`, a non-empty local part, a dotted domain, no spaces; at most 254
+ * characters. Stored lower-cased in the domain part only, as mail systems do.
+ */
+export type Email = string;
+
+/**
+ * A guest of a scheduled session: no account, reached by email or SMS.
+ */
+export type Guest = { name: PersonName, contact: Contact, arrived: boolean, };
+
+/**
+ * One line of a visit's audit trail: the version the visit reached, when, who, what, and the
+ * status after it. One command may record several entries that share a version.
+ */
+export type HistoryEntry = { version: number, at: Timestamp, actor: ActorRef, change: Change, status: Status, };
+
+/**
+ * One answer on an intake form.
+ */
+export type IntakeAnswer = string;
+
+/**
+ * One intake question. A plain text question is written as just its label, so
+ * `["Reason for visit"]` is a valid list.
+ */
+export type IntakeQuestion = string | { label: string, kind: QuestionKind, options?: Array<string> };
+
+/**
+ * A name staff give a room, a service type, a location.
+ */
+export type Label = string;
+
+export type MeView = { 
+/**
+ * The availability just asked for is not confirmed yet.
+ */
+availability_pending: boolean, id: StaffId, clinic_id: ClinicId, name: string, email: string, 
+/**
+ * For SMS alerts, when given.
+ */
+phone?: string | null, roles: Roles, availability: Availability, 
+/**
+ * Rooms this person works in: their queue "across my rooms".
+ */
+rooms: Array<RoomId>, };
+
+/**
+ * A message from staff shown on the patient's waiting screen.
+ */
+export type MessageText = string;
+
+/**
+ * A note: on a transfer, an assignment, a decline (which the patient sees) or a triage.
+ */
+export type Note = string;
+
+/**
+ * Opening hours for one weekday (0 = Monday), local clinic time as "HH:MM".
+ */
+export type OfficeHours = { day: number, opens: string, closes: string, };
+
+/**
+ * How a visit came to be: the first entry of every history.
+ */
+export type Opened = { clinic_id: ClinicId, room_id: RoomId, patient: Patient, status: Status, priority: Priority, requested_provider?: StaffId | null, booking?: Booking | null, 
+/**
+ * Came in outside the room's office hours (the room accepts after-hours patients).
+ */
+after_hours: boolean, };
+
+/**
+ * A rejected action, kept until the person who made it has seen it.
+ */
+export type Outcome = { action_id: string, visit_id?: VisitId | null, command: string, code: string, message: string, held_by?: Array<StaffRef> | null, };
+
+/**
+ * Who the visit is for: the patient, or for a scheduled session the first guest.
+ */
+export type Patient = { name: PersonName, contact?: Contact | null, };
+
+export type PendingView = { action_id: string, command: string, since: number, };
+
+/**
+ * The name a patient or guest gives at the front door ("Ana P.").
+ */
+export type PersonName = string;
+
+/**
+ * A phone number, kept as `+` and digits (E.164 shape: 7 to 15 digits). Spaces, dashes, dots
+ * and brackets people type are dropped.
+ */
+export type Phone = string;
+
+/**
+ * Triage priority. Orders the queue before wait time does.
+ */
+export type Priority = "routine" | "urgent" | "emergency";
+
+/**
+ * What kind of answer an intake question takes.
+ */
+export type QuestionKind = "text" | "choice" | "yes_no";
+
+/**
+ * One line of a queue, request list or session list.
+ */
+export type QueueRow = { visit_id: VisitId, room_id: RoomId, room_name: string, status: Status, priority: Priority, patient_name: string, arrived_at?: number | null, 
+/**
+ * When the current stretch in the waiting area began: the UI counts from it.
+ */
+waiting_since?: number | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
+/**
+ * What I may do to this visit now, as the domain answers it, in the order to offer them.
+ */
+allowed: Array<CommandKind>, 
+/**
+ * A booked session I may take as mine (assign to myself).
+ */
+takes_session: boolean, };
+
+/**
+ * The set of roles one person holds.
+ */
+export type Roles = Array<"admin" | "receptionist" | "provider" | "scheduler">;
+
+/**
+ * A room: a shared waiting area such as Reception, or a provider's own room.
+ */
+export type RoomId = string;
+
+export type RoomInfo = { id: RoomId, clinic_id: ClinicId, name: string, 
+/**
+ * Set for a provider's own room; absent for a shared room such as Reception.
+ */
+provider?: StaffId | null, office_hours: Array<OfficeHours>, emergency_info?: string | null, waiting_message?: string | null, 
+/**
+ * Questions the front door asks; with none, patients go straight to `waiting`.
+ */
+intake_questions: Array<IntakeQuestion>, 
+/**
+ * Outside office hours: refuse patients, or take them in marked after-hours.
+ */
+after_hours?: AfterHours, 
+/**
+ * Show waiting patients their place in line (and, with `minutes_per_patient`, an
+ * estimated wait).
+ */
+show_place_in_line?: boolean, 
+/**
+ * Typical minutes a patient takes, for the estimated wait.
+ */
+minutes_per_patient?: number | null, };
+
+/**
+ * A member of staff (receptionist, provider, scheduler, admin).
+ */
+export type StaffId = string;
+
+export type StaffInfo = { id: StaffId, clinic_id: ClinicId, name: string, email: string, 
+/**
+ * For SMS alerts, when given.
+ */
+phone?: string | null, roles: Roles, availability: Availability, 
+/**
+ * Rooms this person works in: their queue "across my rooms".
+ */
+rooms: Array<RoomId>, };
+
+/**
+ * A message from staff, shown on the patient's waiting screen.
+ */
+export type StaffMessage = { at: Timestamp, from: StaffId, text: MessageText, };
+
+export type StaffRef = { id: StaffId, name: string, };
+
+/**
+ * Where a visit stands. See the architecture doc's table.
+ */
+export type Status = "scheduled" | "requested" | "intake" | "waiting" | "in_call" | "on_hold" | "completed" | "declined" | "left" | "no_show" | "cancelled";
+
+/**
+ * A point in time, in milliseconds since 1970-01-01T00:00:00Z.
+ */
+export type Timestamp = number;
+
+/**
+ * Where a transfer sends the patient.
+ */
+export type TransferTarget = { "kind": "room", room: RoomId, } | { "kind": "provider", provider: StaffId, room: RoomId, };
+
+export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+
+/**
+ * One patient encounter. Built only by replaying its history (see [`Visit::replay`]) or by
+ * the commands in [`crate::command`].
+ */
+export type Visit = { id: VisitId, clinic_id: ClinicId, room_id: RoomId, status: Status, priority: Priority, triage_note?: Note | null, patient: Patient, 
+/**
+ * Intake answers (case info), by question key.
+ */
+intake: { [key in Label]: IntakeAnswer }, intake_finished: boolean, created_at: Timestamp, 
+/**
+ * When the patient first reached a waiting area (None until they arrive).
+ */
+arrived_at?: Timestamp | null, requested_provider?: StaffId | null, assigned_provider?: StaffId | null, 
+/**
+ * Staff in the call, in the order they joined. Non-empty exactly when `status` is `in_call`.
+ */
+in_call: Array<StaffId>, booking?: Booking | null, messages: Array<StaffMessage>, decline_note?: Note | null, after_hours: boolean, 
+/**
+ * Grows by one with every accepted command; used for optimistic concurrency.
+ */
+version: number, history: Array<HistoryEntry>, };
+
+/**
+ * One patient encounter.
+ */
+export type VisitId = string;
