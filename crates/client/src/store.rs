@@ -94,6 +94,25 @@ pub struct Store {
     conn: Connection,
 }
 
+/// Writes the cached JSON body of each changed directory entry (a room, a member of staff).
+fn upsert_bodies<K: Ord + std::fmt::Display, V: Serialize>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    changed: &std::collections::BTreeSet<K>,
+    all: &std::collections::BTreeMap<K, V>,
+) -> Result<(), ClientError> {
+    let mut upsert = tx.prepare_cached(&format!(
+        "INSERT INTO {table} (id, body) VALUES (?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET body = excluded.body"
+    ))?;
+    for id in changed {
+        if let Some(body) = all.get(id) {
+            upsert.execute(params![id.to_string(), json(body)?])?;
+        }
+    }
+    Ok(())
+}
+
 fn json<T: Serialize>(value: &T) -> Result<String, ClientError> {
     serde_json::to_string(value).map_err(|e| ClientError::Corrupt(e.to_string()))
 }
@@ -198,24 +217,8 @@ impl Store {
     ) -> Result<(), ClientError> {
         let tx = self.conn.transaction()?;
         {
-            let mut room = tx.prepare_cached(
-                "INSERT INTO rooms (id, body) VALUES (?1, ?2)
-                 ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-            )?;
-            for id in &changed.rooms {
-                if let Some(r) = state.rooms.get(id) {
-                    room.execute(params![id.to_string(), json(r)?])?;
-                }
-            }
-            let mut staff = tx.prepare_cached(
-                "INSERT INTO staff (id, body) VALUES (?1, ?2)
-                 ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-            )?;
-            for id in &changed.staff {
-                if let Some(s) = state.staff.get(id) {
-                    staff.execute(params![id.to_string(), json(s)?])?;
-                }
-            }
+            upsert_bodies(&tx, "rooms", &changed.rooms, &state.rooms)?;
+            upsert_bodies(&tx, "staff", &changed.staff, &state.staff)?;
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO visits (id, version, body) VALUES (?1, ?2, ?3)
                  ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",

@@ -1,0 +1,319 @@
+//! The engine: owns the cache, the outbox, the live stream and the alert decisions, and hands
+//! the console a [`View`] to draw and [`Notice`]s to show. Two tasks run while it lives: one
+//! keeps the cache in step with the server (catch-up, stream, resync), one drains the outbox in
+//! order.
+
+mod alerts;
+mod outbox;
+mod sync;
+
+use outbox::outbox_task;
+use sync::sync_task;
+
+use crate::api::ApiClient;
+use crate::error::ClientError;
+use crate::state::ClinicState;
+use crate::store::{Action, ActionKind, Store};
+use crate::view::{self, ConnectionState, ConnectionView, View};
+use frontdesk_domain::alerts::Notice;
+use frontdesk_domain::{Availability, Command, RoomId, Timestamp, VisitId};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Where the engine gets the bearer token: the app keeps it in the OS keyring, tests in memory.
+pub trait TokenProvider: Send + Sync + 'static {
+    fn token(&self) -> Option<String>;
+}
+
+impl TokenProvider for String {
+    fn token(&self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub server_url: String,
+    pub cache_path: PathBuf,
+    /// No frame (event or heartbeat) for this long means the connection is dead.
+    pub dead_after: Duration,
+    /// Events fetched per page when catching up.
+    pub page_size: u32,
+    /// Only the first patient in a room's queue alerts; later ones only show.
+    pub first_in_queue_only: bool,
+    /// Rooms to raise arrival alerts for; None means "my rooms".
+    pub alert_rooms: Option<Vec<RoomId>>,
+    /// Minutes east of UTC of the clinic's local time, for "today's sessions".
+    pub utc_offset_minutes: i32,
+}
+
+impl EngineConfig {
+    pub fn new(server_url: &str, cache_path: PathBuf) -> Self {
+        EngineConfig {
+            server_url: server_url.to_string(),
+            cache_path,
+            dead_after: Duration::from_secs(15),
+            page_size: 1_000,
+            first_in_queue_only: false,
+            alert_rooms: None,
+            utc_offset_minutes: 0,
+        }
+    }
+}
+
+/// The wall clock, as the domain counts time.
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Timestamp::from_millis(ms)
+}
+
+#[derive(Debug)]
+struct Link {
+    state: ConnectionState,
+    offline_since: Option<Timestamp>,
+}
+
+struct Inner {
+    config: Mutex<EngineConfig>,
+    api: ApiClient,
+    tokens: Arc<dyn TokenProvider>,
+    store: Mutex<Store>,
+    state: Mutex<ClinicState>,
+    link: Mutex<Link>,
+    /// Bumped after every change the view should show.
+    changes: watch::Sender<u64>,
+    notices: mpsc::UnboundedSender<Notice>,
+    outbox_wake: Notify,
+    stop: watch::Sender<bool>,
+    resyncs: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("api", &self.api).finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves data we still trust more than nothing.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running engine. Dropping it stops its tasks.
+#[derive(Debug)]
+pub struct Engine {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.inner.stop.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Engine {
+    /// Opens the cache and starts syncing. The cached queue is available from
+    /// [`Engine::view`] at once, before the server has answered.
+    pub fn start(
+        config: EngineConfig,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Result<(Engine, mpsc::UnboundedReceiver<Notice>), ClientError> {
+        let store = Store::open(&config.cache_path)?;
+        let state = store.load()?;
+        let api = ApiClient::new(&config.server_url)?;
+        let (notices, notices_rx) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            config: Mutex::new(config),
+            api,
+            tokens,
+            store: Mutex::new(store),
+            state: Mutex::new(state),
+            link: Mutex::new(Link {
+                state: ConnectionState::Connecting,
+                offline_since: None,
+            }),
+            changes: watch::channel(0).0,
+            notices,
+            outbox_wake: Notify::new(),
+            stop: watch::channel(false).0,
+            resyncs: std::sync::atomic::AtomicU64::new(0),
+        });
+        let tasks = vec![
+            tokio::spawn(sync_task(inner.clone())),
+            tokio::spawn(outbox_task(inner.clone())),
+        ];
+        Ok((Engine { inner, tasks }, notices_rx))
+    }
+
+    /// Subscribes to "something changed": read [`Engine::view`] when it fires.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    pub fn api(&self) -> &ApiClient {
+        &self.inner.api
+    }
+
+    /// What the console should show now.
+    pub fn view(&self) -> View {
+        let inner = &self.inner;
+        let now = now();
+        let (pending, outcomes) = {
+            let store = lock(&inner.store);
+            (
+                store.pending().unwrap_or_default(),
+                store.outcomes().unwrap_or_default(),
+            )
+        };
+        let offset = lock(&inner.config).utc_offset_minutes;
+        let state = lock(&inner.state);
+        let connection = {
+            let link = lock(&inner.link);
+            ConnectionView {
+                state: link.state,
+                since: link.offline_since.map(Timestamp::as_millis),
+                as_of: state.as_of.map(Timestamp::as_millis),
+                pending: pending.len(),
+            }
+        };
+        view::build(
+            &state,
+            &pending,
+            outcomes,
+            connection,
+            now,
+            local_day(now, offset),
+        )
+    }
+
+    /// How many times the engine replaced its state with a snapshot (first sync included).
+    pub fn resyncs(&self) -> u64 {
+        self.inner
+            .resyncs
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The confirmed state (for tests and diagnostics).
+    pub fn confirmed(&self) -> ClinicState {
+        lock(&self.inner.state).clone()
+    }
+
+    /// A visit as last confirmed, with its whole history (for the details panel).
+    pub fn visit(&self, id: VisitId) -> Option<frontdesk_domain::Visit> {
+        lock(&self.inner.state).visits.get(&id).cloned()
+    }
+
+    /// Queues a staff action on a visit. It is durable when this returns; the server's answer
+    /// arrives later through the view (confirmed state, or an outcome if refused).
+    pub fn act(&self, visit_id: VisitId, command: Command) -> Result<String, ClientError> {
+        let expected_version = if !command.needs_version() {
+            None
+        } else {
+            let ahead = lock(&self.inner.store)
+                .pending()?
+                .iter()
+                .filter(
+                    |a| matches!(&a.kind, ActionKind::Visit { visit_id: v, .. } if *v == visit_id),
+                )
+                .count() as u64;
+            let state = lock(&self.inner.state);
+            // Each of my earlier actions on this visit will add one version when it lands.
+            state.visits.get(&visit_id).map(|v| v.version + ahead)
+        };
+        self.enqueue(ActionKind::Visit {
+            visit_id,
+            command,
+            expected_version,
+        })
+    }
+
+    /// Queues a change of my availability; the view shows it at once, marked pending.
+    pub fn set_availability(&self, availability: Availability) -> Result<String, ClientError> {
+        self.enqueue(ActionKind::Availability { availability })
+    }
+
+    fn enqueue(&self, kind: ActionKind) -> Result<String, ClientError> {
+        let action = Action {
+            action_id: uuid::Uuid::new_v4().to_string(),
+            at: now(),
+            kind,
+        };
+        lock(&self.inner.store).enqueue(&action)?;
+        self.inner.bump();
+        self.inner.outbox_wake.notify_one();
+        Ok(action.action_id)
+    }
+
+    pub fn dismiss_outcome(&self, action_id: &str) -> Result<(), ClientError> {
+        lock(&self.inner.store).dismiss(action_id)?;
+        self.inner.bump();
+        Ok(())
+    }
+
+    /// Changes alert preferences while running.
+    pub fn set_alert_options(&self, first_in_queue_only: bool, alert_rooms: Option<Vec<RoomId>>) {
+        let mut config = lock(&self.inner.config);
+        config.first_in_queue_only = first_in_queue_only;
+        config.alert_rooms = alert_rooms;
+    }
+
+    /// Asks the sync task to reconnect now (after sleep, or a network change).
+    pub fn reconnect_now(&self) {
+        self.inner.outbox_wake.notify_one();
+        let _ = self.inner.stop.send(false);
+    }
+}
+
+/// The span of the local day containing `now`.
+fn local_day(now: Timestamp, offset_minutes: i32) -> (Timestamp, Timestamp) {
+    const DAY: i64 = 86_400_000;
+    let offset = i64::from(offset_minutes) * 60_000;
+    let local = now.as_millis() + offset;
+    let start = local - local.rem_euclid(DAY) - offset;
+    (
+        Timestamp::from_millis(start),
+        Timestamp::from_millis(start + DAY),
+    )
+}
+
+impl Inner {
+    fn bump(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    fn token(&self) -> Result<String, ClientError> {
+        self.tokens.token().ok_or(ClientError::SignedOut)
+    }
+
+    fn set_link(&self, state: ConnectionState) {
+        {
+            let mut link = lock(&self.link);
+            if link.state == state {
+                return;
+            }
+            match state {
+                ConnectionState::Offline | ConnectionState::SignedOut => {
+                    link.offline_since.get_or_insert_with(now);
+                }
+                ConnectionState::Online => link.offline_since = None,
+                _ => {}
+            }
+            link.state = state;
+        }
+        self.bump();
+    }
+
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+}

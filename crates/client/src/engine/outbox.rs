@@ -1,0 +1,176 @@
+//! Draining the outbox: each queued staff action is sent in order, with its idempotency key,
+//! until the server answers; refusals become outcomes for the person who acted.
+
+use super::sync::backoff;
+use super::{Inner, lock, now};
+use crate::error::ClientError;
+use crate::state::Changed;
+use crate::store::{ActionKind, Outcome};
+use frontdesk_domain::{Command, VisitId};
+use std::sync::Arc;
+
+/// Sends queued actions, oldest first, for as long as the engine lives.
+pub(super) async fn outbox_task(inner: Arc<Inner>) {
+    let mut delays = backoff();
+    let mut stop = inner.stop.subscribe();
+    while !inner.stopped() {
+        let wait = match drain(&inner).await {
+            Ok(()) => {
+                delays = backoff();
+                None
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "outbox waiting to retry");
+                delays.next()
+            }
+        };
+        let wake = inner.outbox_wake.notified();
+        match wait {
+            Some(delay) => tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = wake => {}
+                _ = stop.changed() => {}
+            },
+            None => tokio::select! {
+                _ = wake => {}
+                _ = stop.changed() => {}
+            },
+        }
+    }
+}
+
+/// Sends one visit command. A command that cannot conflict with others' work (a message, a
+/// priority) carries no version of its own: it is sent against the latest confirmed version,
+/// and if the visit moved on meanwhile it is sent again against the version the server names.
+async fn send_command(
+    inner: &Arc<Inner>,
+    token: &str,
+    visit_id: VisitId,
+    command: &Command,
+    expected_version: Option<u64>,
+    key: &str,
+) -> Result<frontdesk_domain::Visit, ClientError> {
+    if let Some(expected) = expected_version {
+        return inner
+            .api
+            .command(token, visit_id, command, Some(expected), key)
+            .await
+            .map(|r| r.visit);
+    }
+    let mut version = lock(&inner.state).visits.get(&visit_id).map(|v| v.version);
+    for _ in 0..5 {
+        match inner
+            .api
+            .command(token, visit_id, command, version, key)
+            .await
+        {
+            Err(ClientError::Api {
+                code,
+                visit: Some(current),
+                ..
+            }) if code == "version_conflict" && Some(current.version) != version => {
+                version = Some(current.version);
+                lay_and_save(inner, &current)?;
+            }
+            other => return other.map(|r| r.visit),
+        }
+    }
+    Err(ClientError::Network(
+        "the visit keeps changing; will try again".into(),
+    ))
+}
+
+/// Takes a visit the server answered with into confirmed state and the cache.
+fn lay_and_save(inner: &Arc<Inner>, visit: &frontdesk_domain::Visit) -> Result<(), ClientError> {
+    // Lock order, everywhere: state, then store.
+    let mut state = lock(&inner.state);
+    let mut store = lock(&inner.store);
+    if state.lay_visit(visit) {
+        let changed = Changed {
+            visits: [visit.id].into(),
+            ..Changed::default()
+        };
+        store.save_changes(&state, &changed)?;
+    }
+    Ok(())
+}
+
+/// Sends every pending action in order. Stops at the first one that may succeed later.
+async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
+    loop {
+        let next = lock(&inner.store).pending()?.into_iter().next();
+        let Some(action) = next else {
+            return Ok(());
+        };
+        let token = inner.token()?;
+        let result = match &action.kind {
+            ActionKind::Visit {
+                visit_id,
+                command,
+                expected_version,
+            } => send_command(
+                inner,
+                &token,
+                *visit_id,
+                command,
+                *expected_version,
+                &action.action_id,
+            )
+            .await
+            .map(Some),
+            ActionKind::Availability { availability } => inner
+                .api
+                .set_availability(&token, *availability, &action.action_id)
+                .await
+                .map(|_| None),
+        };
+        match result {
+            Ok(visit) => {
+                lock(&inner.store).confirm(&action.action_id)?;
+                if let Some(visit) = visit {
+                    lay_and_save(inner, &visit)?;
+                }
+                inner.bump();
+            }
+            Err(e) if e.is_retryable() => {
+                lock(&inner.store).note_attempt(&action.action_id, &e.to_string())?;
+                return Err(e);
+            }
+            Err(e) => {
+                let (held_by, visit) = match &e {
+                    ClientError::Api { held_by, visit, .. } => (held_by.clone(), visit.clone()),
+                    _ => (None, None),
+                };
+                let (visit_id, command) = match &action.kind {
+                    ActionKind::Visit {
+                        visit_id, command, ..
+                    } => (Some(*visit_id), command.name().to_string()),
+                    ActionKind::Availability { .. } => (None, "set_availability".to_string()),
+                };
+                let message = match (&held_by, e.code()) {
+                    (Some(who), "already_claimed") if !who.is_empty() => format!(
+                        "Already claimed by {}",
+                        who.iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ => e.to_string(),
+                };
+                let outcome = Outcome {
+                    action_id: action.action_id.clone(),
+                    visit_id,
+                    command,
+                    code: e.code().to_string(),
+                    message,
+                    held_by,
+                };
+                lock(&inner.store).reject(&outcome, now())?;
+                if let Some(visit) = visit {
+                    lay_and_save(inner, &visit)?;
+                }
+                inner.bump();
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Keeping confirmed state in step with the server: catch up by event pages, follow the live
+//! stream, and take a snapshot when a gap or the server says so.
+
+use super::{Inner, lock, now};
+use crate::error::ClientError;
+use crate::state::{Changed, ClinicState};
+use crate::view::ConnectionState;
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use frontdesk_api::Frame;
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+impl Inner {
+    /// Replaces confirmed state with a fresh snapshot, alerting for what happened meanwhile.
+    pub(super) async fn resync(&self) -> Result<(), ClientError> {
+        self.set_link(ConnectionState::Resyncing);
+        let snapshot = self.api.snapshot(&self.token()?).await?;
+        let first_time = {
+            let state = lock(&self.state);
+            state.seq == 0 && state.visits.is_empty()
+        };
+        let (next, changed) = {
+            let previous = lock(&self.state);
+            ClinicState::from_snapshot(snapshot, &previous, now())
+        };
+        lock(&self.store).replace_all(&next)?;
+        *lock(&self.state) = next;
+        self.resyncs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // On the very first sync the queue itself says who is waiting: no flood of alerts.
+        if !first_time {
+            self.raise_alerts(&changed)?;
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// Lays a batch of events on and persists it. Returns what changed (for alerts) and
+    /// whether the batch ran into a gap.
+    pub(super) fn take_events(
+        &self,
+        events: Vec<frontdesk_api::Event>,
+    ) -> Result<(Changed, bool), ClientError> {
+        let (changed, gap) = {
+            let mut state = lock(&self.state);
+            let (changed, gap) = state.apply_events(events, now());
+            lock(&self.store).save_changes(&state, &changed)?;
+            (changed, gap)
+        };
+        if !changed.is_empty() {
+            self.bump();
+        }
+        if let Some(gap) = gap {
+            tracing::info!(
+                expected = gap.expected,
+                got = gap.got,
+                "gap in events; resyncing"
+            );
+        }
+        Ok((changed, gap.is_none()))
+    }
+}
+
+pub(super) fn backoff() -> ExponentialBackoff {
+    ExponentialBuilder::default()
+        .with_jitter()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(20))
+        .with_max_times(usize::MAX)
+        .build()
+}
+
+/// Keeps confirmed state in step with the server for as long as the engine lives.
+pub(super) async fn sync_task(inner: Arc<Inner>) {
+    let mut delays = backoff();
+    let mut stop = inner.stop.subscribe();
+    while !inner.stopped() {
+        match sync_once(&inner, &mut delays).await {
+            Ok(()) => {}
+            Err(ClientError::SignedOut) => inner.set_link(ConnectionState::SignedOut),
+            Err(e) => {
+                tracing::debug!(error = %e, "sync interrupted");
+                inner.set_link(ConnectionState::Offline);
+            }
+        }
+        let delay = delays.next().unwrap_or(Duration::from_secs(20));
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One connection's life: catch up, then follow the live stream until it breaks.
+async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Result<(), ClientError> {
+    let token = inner.token()?;
+    if lock(&inner.state).seq == 0 {
+        inner.resync().await?;
+    }
+    // Catch up page by page; alerts wait until the end, so someone who arrived and left while
+    // we were away is not announced.
+    let page = lock(&inner.config).page_size;
+    let mut caught_up = Changed::default();
+    loop {
+        let after = lock(&inner.state).seq;
+        let events = inner.api.events(&token, after, page).await?;
+        let full_page = events.len() >= page as usize;
+        let (changed, in_order) = inner.take_events(events)?;
+        caught_up.merge(changed);
+        if !in_order {
+            inner.raise_alerts(&caught_up)?;
+            caught_up = Changed::default();
+            inner.resync().await?;
+            continue;
+        }
+        if !full_page {
+            break;
+        }
+    }
+    inner.raise_alerts(&caught_up)?;
+    let after = lock(&inner.state).seq;
+    let mut request = inner
+        .api
+        .stream_url(after)
+        .into_client_request()
+        .map_err(|e| ClientError::Network(e.to_string()))?;
+    let bearer = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| ClientError::SignedOut)?;
+    request.headers_mut().insert("Authorization", bearer);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status() == 401 => {
+                ClientError::SignedOut
+            }
+            e => ClientError::Network(e.to_string()),
+        })?;
+    inner.set_link(ConnectionState::Online);
+    *delays = backoff();
+    // Anything queued while offline can go now.
+    inner.outbox_wake.notify_one();
+    let dead_after = lock(&inner.config).dead_after;
+    let mut stop = inner.stop.subscribe();
+    loop {
+        let frame = tokio::select! {
+            frame = tokio::time::timeout(dead_after, ws.next()) => frame,
+            _ = stop.changed() => return Ok(()),
+        };
+        let message = match frame {
+            Err(_) => return Err(ClientError::Network("no heartbeat from the server".into())),
+            Ok(None) => return Err(ClientError::Network("stream closed".into())),
+            Ok(Some(Err(e))) => return Err(ClientError::Network(e.to_string())),
+            Ok(Some(Ok(m))) => m,
+        };
+        let text = match message {
+            Message::Text(t) => t,
+            Message::Ping(p) => {
+                let _ = ws.send(Message::Pong(p)).await;
+                continue;
+            }
+            Message::Close(_) => return Err(ClientError::Network("stream closed".into())),
+            _ => continue,
+        };
+        match serde_json::from_str::<Frame>(&text) {
+            Ok(Frame::Event { event }) => {
+                let (changed, in_order) = inner.take_events(vec![event])?;
+                inner.raise_alerts(&changed)?;
+                if !in_order {
+                    inner.resync().await?;
+                    return Ok(());
+                }
+            }
+            Ok(Frame::Heartbeat { .. }) => {}
+            Ok(Frame::Resync { .. }) => {
+                inner.resync().await?;
+                return Ok(());
+            }
+            Err(e) => tracing::warn!(error = %e, "unreadable frame"),
+        }
+    }
+}
