@@ -357,6 +357,13 @@ fn role_hint(actor: &Actor) -> &'static str {
 
 /// Most intake answers one update may carry, and one visit may hold.
 pub const MAX_INTAKE_ANSWERS: usize = 100;
+/// Most characters all of a visit's intake answers may hold together: a long form, well
+/// filled in, is a few thousand.
+pub const MAX_INTAKE_CHARS: usize = 20_000;
+/// Most intake updates one visit takes: a form saved as the patient goes, many times over.
+pub const MAX_INTAKE_UPDATES: u32 = 200;
+/// Most staff messages one visit takes: each stays on the patient's screen and in the visit.
+pub const MAX_MESSAGES: usize = 200;
 
 /// Opens a new visit. `id` and `clinic` are minted and checked by the caller.
 pub fn open(
@@ -552,7 +559,18 @@ fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainErr
             if visit.intake_finished {
                 return Err(invalid());
             }
-            open_to(&[Intake, InCall, OnHold])
+            open_to(&[Intake, InCall, OnHold])?;
+            if kind == K::UpdateIntake && visit.intake_updates >= MAX_INTAKE_UPDATES {
+                return Err(InputError::new(
+                    "answers",
+                    format!(
+                        "the form has been saved {MAX_INTAKE_UPDATES} times; \
+                         please tell the clinic the rest when you are seen"
+                    ),
+                )
+                .into());
+            }
+            Ok(())
         }
         K::Leave => open_to(&[Requested, Intake, Waiting, InCall, OnHold]),
         K::GuestArrive => {
@@ -604,7 +622,17 @@ fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainErr
             Intake | Waiting | OnHold => Ok(()),
             _ => Err(invalid()),
         },
-        K::Message | K::SetPriority => open_to(&[Requested, Intake, Waiting, InCall, OnHold]),
+        K::Message | K::SetPriority => {
+            open_to(&[Requested, Intake, Waiting, InCall, OnHold])?;
+            if kind == K::Message && visit.messages.len() >= MAX_MESSAGES {
+                return Err(InputError::new(
+                    "text",
+                    format!("a visit holds at most {MAX_MESSAGES} messages"),
+                )
+                .into());
+            }
+            Ok(())
+        }
         K::Accept | K::AcceptAndEnter => {
             open_to(&[Requested])?;
             answering_own_request(visit, actor, kind).map(|_| ())
@@ -632,6 +660,22 @@ fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change
                 return Err(InputError::new(
                     "answers",
                     format!("at most {MAX_INTAKE_ANSWERS} answers"),
+                )
+                .into());
+            }
+            let chars: usize = visit
+                .intake
+                .iter()
+                .filter(|(label, _)| !answers.contains_key(*label))
+                .chain(answers.iter())
+                .map(|(label, answer)| {
+                    label.as_str().chars().count() + answer.as_str().chars().count()
+                })
+                .sum();
+            if chars > MAX_INTAKE_CHARS {
+                return Err(InputError::new(
+                    "answers",
+                    format!("the answers may hold at most {MAX_INTAKE_CHARS} characters in all"),
                 )
                 .into());
             }

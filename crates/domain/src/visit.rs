@@ -333,6 +333,9 @@ pub struct Visit {
     pub intake: BTreeMap<Label, IntakeAnswer>,
     #[serde(default)]
     pub intake_finished: bool,
+    /// How many intake updates the patient has sent (each is capped, and so is their number).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub intake_updates: u32,
     pub created_at: Timestamp,
     /// When the patient first reached a waiting area (None until they arrive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,6 +360,10 @@ pub struct Visit {
     pub history: Vec<HistoryEntry>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// Why a history could not be replayed into a visit.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReplayError {
@@ -364,6 +371,8 @@ pub enum ReplayError {
     NotOpened,
     #[error("entry {0} opens a visit that is already open")]
     OpenedTwice(usize),
+    #[error("the entries are for version {got}, but the visit is at version {held}")]
+    NotNext { held: u64, got: u64 },
     #[error("entry {index} says status {recorded} but replaying gives {replayed}")]
     StatusMismatch {
         index: usize,
@@ -393,6 +402,35 @@ impl Visit {
         Ok(visit)
     }
 
+    /// Lays one command's entries (all of the next version) onto the visit: how a console
+    /// keeps its copy in step with events that carry the change rather than the visit. On
+    /// error the visit is unchanged, and the caller fetches the visit whole.
+    pub fn continue_with(&mut self, entries: &[HistoryEntry]) -> Result<(), ReplayError> {
+        let next = self.version + 1;
+        if let Some(e) = entries.iter().find(|e| e.version != next) {
+            return Err(ReplayError::NotNext {
+                held: self.version,
+                got: e.version,
+            });
+        }
+        let mut after = self.clone();
+        for (i, entry) in entries.iter().enumerate() {
+            if matches!(entry.change, Change::Opened(_)) {
+                return Err(ReplayError::OpenedTwice(i));
+            }
+            after.evolve(entry);
+            if after.status != entry.status {
+                return Err(ReplayError::StatusMismatch {
+                    index: i,
+                    recorded: entry.status,
+                    replayed: after.status,
+                });
+            }
+        }
+        *self = after;
+        Ok(())
+    }
+
     /// The visit as its opening entry makes it, or None if the entry is not an opening.
     pub(crate) fn opened(id: VisitId, entry: &HistoryEntry) -> Option<Visit> {
         let Change::Opened(o) = &entry.change else {
@@ -409,6 +447,7 @@ impl Visit {
             patient: o.patient.clone(),
             intake: BTreeMap::new(),
             intake_finished: o.status != Status::Intake,
+            intake_updates: 0,
             created_at: entry.at,
             arrived_at: arrived.then_some(entry.at),
             requested_provider: o.requested_provider,
@@ -460,6 +499,7 @@ impl Visit {
             Change::IntakeUpdated { answers } => {
                 self.intake
                     .extend(answers.iter().map(|(k, v)| (k.clone(), v.clone())));
+                self.intake_updates = self.intake_updates.saturating_add(1);
             }
             Change::IntakeFinished => {
                 self.intake_finished = true;

@@ -291,7 +291,11 @@ export type Visit = { id: VisitId, clinic_id: ClinicId, room_id: RoomId, status:
 /**
  * Intake answers (case info), by question key.
  */
-intake: { [key in Label]: IntakeAnswer }, intake_finished: boolean, created_at: Timestamp, 
+intake: { [key in Label]: IntakeAnswer }, intake_finished: boolean, 
+/**
+ * How many intake updates the patient has sent (each is capped, and so is their number).
+ */
+intake_updates?: number, created_at: Timestamp, 
 /**
  * When the patient first reached a waiting area (None until they arrive).
  */
