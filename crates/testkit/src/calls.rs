@@ -9,19 +9,19 @@ use frontdesk_server::model::RoomInfo;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A demo account's (email, password).
-pub type Login = (&'static str, &'static str);
+/// A sign-in: (email, password).
+pub type Login<'a> = (&'a str, &'a str);
 
 /// The demo clinic's receptionist, Rita.
-pub const RECEPTION: Login = ("reception@demo.clinic", "demo-reception");
+pub const RECEPTION: Login<'static> = ("reception@demo.clinic", "demo-reception");
 /// Dr. Priya Shah, a provider.
-pub const PRIYA: Login = ("priya@demo.clinic", "demo-provider");
+pub const PRIYA: Login<'static> = ("priya@demo.clinic", "demo-provider");
 /// Dr. Omar Haddad, a provider.
-pub const OMAR: Login = ("omar@demo.clinic", "demo-provider");
+pub const OMAR: Login<'static> = ("omar@demo.clinic", "demo-provider");
 /// The demo clinic's admin.
-pub const ADMIN: Login = ("admin@demo.clinic", "demo-admin");
+pub const ADMIN: Login<'static> = ("admin@demo.clinic", "demo-admin");
 /// The demo clinic's scheduler.
-pub const SCHEDULER: Login = ("scheduler@demo.clinic", "demo-scheduler");
+pub const SCHEDULER: Login<'static> = ("scheduler@demo.clinic", "demo-scheduler");
 
 /// What the server answered: status and JSON body (`Null` if empty, a JSON string if the
 /// body is not JSON).
@@ -132,8 +132,9 @@ impl TestServer {
             .await
     }
 
-    /// Signs a demo account in to the demo clinic; gives the bearer token.
-    pub async fn sign_in(&self, (email, password): Login) -> String {
+    /// Signs in to the demo clinic (as a demo account, or staff a test added); gives the
+    /// bearer token.
+    pub async fn sign_in(&self, (email, password): Login<'_>) -> String {
         self.sign_in_at(DEMO_SLUG, email, password).await
     }
 

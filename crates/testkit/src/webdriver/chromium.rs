@@ -123,7 +123,7 @@ impl WebDriver {
         let held = Held {
             _service: Some(service),
             scratch: None,
-            x11_screenshots: false,
+            webkit_under_xvfb: false,
         };
         let capabilities = launch.capabilities(profile.path());
         let mut driver = WebDriver::open(&url, capabilities, held).await?;

@@ -74,13 +74,17 @@ impl<'d> Element<'d> {
         self.post("clear", json!({})).await.map(|_| ())
     }
 
-    /// The rendered text (`innerText`). Read through a script: in the Tauri app under Xvfb,
-    /// WebKitWebDriver's own Get Element Text answers "" for visible elements.
+    /// The rendered text, as W3C Get Element Text gives it (empty for a hidden element).
+    /// In the app under Xvfb that call answers "" for visible elements too, so there it is
+    /// `innerText`, read through a script.
     pub async fn text(&self) -> Result<String> {
-        let v = self
-            .driver
-            .execute("return arguments[0].innerText;", vec![self.as_arg()])
-            .await?;
+        let v = if self.driver.held.webkit_under_xvfb {
+            self.driver
+                .execute("return arguments[0].innerText;", vec![self.as_arg()])
+                .await?
+        } else {
+            self.get("text").await?
+        };
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 

@@ -92,8 +92,10 @@ struct Held {
     _service: Option<chromium::DriverService>,
     /// A browser profile or the app's env wrapper script.
     scratch: Option<tempfile::TempDir>,
-    /// Whether a failed screenshot falls back to capturing the whole X screen.
-    x11_screenshots: bool,
+    /// The session is the app in WebKitGTK under Xvfb, whose WebDriver has two gaps worked
+    /// around here: its screenshot call can hang (the X screen is captured instead) and its
+    /// Get Element Text answers "" for visible elements (`innerText` is read instead).
+    webkit_under_xvfb: bool,
 }
 
 /// One WebDriver session: one running instance of the app or the browser.
@@ -375,9 +377,9 @@ impl WebDriver {
 
     /// Saves a PNG of the window to `path` (parent dirs are created).
     ///
-    /// In the app, WebDriver's screenshot call has been seen to hang forever under Xvfb (it
-    /// works against MiniBrowser), so there it gets 15 s; after that, or on an error, the
-    /// whole X screen is captured instead with ImageMagick (`import -window root`).
+    /// The call gets 15 s. In the app it has been seen to hang forever under Xvfb (it works
+    /// against MiniBrowser), so there, after that or on an error, the whole X screen is
+    /// captured instead with ImageMagick (`import -window root`).
     pub async fn screenshot(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let webdriver = tokio::time::timeout(Duration::from_secs(15), async {
@@ -387,7 +389,7 @@ impl WebDriver {
         .await;
         match webdriver {
             Ok(Ok(())) => Ok(()),
-            _ if self.held.x11_screenshots => screenshot_x11(path).await,
+            _ if self.held.webkit_under_xvfb => screenshot_x11(path).await,
             Ok(Err(e)) => Err(e),
             Err(_) => Err(WebDriverError::Timeout("a screenshot (after 15s)".into())),
         }

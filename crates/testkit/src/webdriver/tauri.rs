@@ -97,7 +97,7 @@ impl WebDriver {
         });
         let held = Held {
             scratch,
-            x11_screenshots: true,
+            webkit_under_xvfb: true,
             ..Held::default()
         };
         WebDriver::open(webdriver_url, capabilities, held).await
