@@ -939,17 +939,8 @@ async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_
     let room = a.body["id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     for name in ["Ida First", "Jo Second"] {
-        let a = app
-            .send(
-                Method::POST,
-                &format!("/v1/join/demo/{room}"),
-                None,
-                Some(json!({"name": name, "phone": "+61 400 000 002"})),
-                &[],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-        tokens.push(a.body["patient_token"].as_str().unwrap().to_owned());
+        let (_, token, _) = app.arrive(&room, name).await;
+        tokens.push(token);
     }
     let second = &tokens[1];
     let a = app
@@ -1170,23 +1161,11 @@ async fn a_choice_question_takes_only_its_choices_and_the_wait_is_estimated() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("is not one of the choices"), "{}", p.body);
     let a = app
-        .patient(
-            second,
-            Method::PUT,
-            "/v1/patient/visit/intake",
-            Some(json!({"answers": {"How do you feel?": "Terrible"}})),
-        )
+        .answer_intake(second, json!({"How do you feel?": "Terrible"}))
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(a.code(), "validation");
-    let a = app
-        .patient(
-            second,
-            Method::PUT,
-            "/v1/patient/visit/intake",
-            Some(json!({"answers": {"Shoe size": "44"}})),
-        )
-        .await;
+    let a = app.answer_intake(second, json!({"Shoe size": "44"})).await;
     assert_eq!(
         a.status,
         StatusCode::UNPROCESSABLE_ENTITY,

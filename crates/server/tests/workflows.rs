@@ -332,12 +332,7 @@ async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
     assert_eq!(a.body["visit"]["intake_finished"], false);
     // The patient can still answer during the call.
     let p = app
-        .patient(
-            &patient,
-            Method::PUT,
-            "/v1/patient/visit/intake",
-            Some(json!({"answers": {"Date of birth": "1990-02-03"}})),
-        )
+        .answer_intake(&patient, json!({"Date of birth": "1990-02-03"}))
         .await;
     assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
 
@@ -529,14 +524,7 @@ async fn staff_choose_which_rooms_alert_them_and_how() {
 async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side() {
     let app = TestServer::with_demo().await;
     let (_, token, _) = app.waiting_patient("Zoe W.").await;
-    let a = app
-        .patient(
-            &token,
-            Method::POST,
-            "/v1/patient/visit/finish-intake",
-            None,
-        )
-        .await;
+    let a = app.finish_intake(&token).await;
     assert_eq!(
         (a.status, a.code()),
         (StatusCode::CONFLICT, "invalid_transition"),

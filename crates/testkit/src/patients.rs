@@ -2,6 +2,7 @@
 //! pages and a clinic's own website do, and (for the server's suites) fills in the intake and
 //! waits. One way for every suite to make a patient arrive.
 
+use crate::calls::Answer;
 use crate::server::TestServer;
 use frontdesk_server::demo::DEMO_SLUG;
 use reqwest::{Method, StatusCode};
@@ -56,27 +57,27 @@ impl TestServer {
         (a.visit_id, a.patient_token, a.version)
     }
 
+    /// The patient saves intake answers (`{"question": "answer", ...}`) from the form.
+    pub async fn answer_intake(&self, token: &str, answers: Value) -> Answer {
+        let body = json!({ "answers": answers });
+        self.patient(token, Method::PUT, "/v1/patient/visit/intake", Some(body))
+            .await
+    }
+
+    /// The patient says the intake form is done.
+    pub async fn finish_intake(&self, token: &str) -> Answer {
+        self.patient(token, Method::POST, "/v1/patient/visit/finish-intake", None)
+            .await
+    }
+
     /// A patient arrives at Reception and finishes the intake: waiting, ready to be seen.
     /// Returns (visit id, patient token, version).
     pub async fn waiting_patient(&self, name: &str) -> (String, String, u64) {
         let (id, token, _) = self.arrive(&self.room_id("Reception"), name).await;
-        let a = self
-            .patient(
-                &token,
-                Method::PUT,
-                "/v1/patient/visit/intake",
-                Some(json!({"answers": {"Reason for visit": "Sore throat"}})),
-            )
-            .await;
+        let answers = json!({"Reason for visit": "Sore throat"});
+        let a = self.answer_intake(&token, answers).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        let a = self
-            .patient(
-                &token,
-                Method::POST,
-                "/v1/patient/visit/finish-intake",
-                None,
-            )
-            .await;
+        let a = self.finish_intake(&token).await;
         assert_eq!(a.body["status"], "waiting");
         let version = a.body["version"].as_u64().expect("a version");
         (id, token, version)
