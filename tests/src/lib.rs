@@ -24,7 +24,7 @@ use tokio::sync::{Notify, mpsc};
 /// The demo clinic on a server in this process (the test kit's rig), staffed and tuned for
 /// consoles: the receptionist is available, heartbeats come often, sign-ins are not rate
 /// limited (a test signs in many consoles from one address).
-#[allow(missing_debug_implementations)]
+#[derive(Debug)]
 pub struct TestClinic {
     rig: TestServer,
 }
