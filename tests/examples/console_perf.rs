@@ -228,7 +228,7 @@ async fn main() {
     let base = clinic.url();
     std::fs::write(
         data.path().join("settings.json"),
-        serde_json::json!({"server": format!("{base}/{}", clinic.demo.clinic.slug), "email": RITA, "remember": true})
+        serde_json::json!({"server": format!("{base}/{}", clinic.demo().clinic.slug), "email": RITA, "remember": true})
             .to_string(),
     )
     .expect("settings");
@@ -288,12 +288,7 @@ async fn main() {
 
     // Every event the server publishes, with when: published right after its commit.
     let commits: Arc<Mutex<Vec<(u128, String)>>> = Arc::default();
-    let mut published = clinic
-        .server
-        .as_ref()
-        .expect("server running")
-        .store()
-        .subscribe(clinic.demo.clinic.id);
+    let mut published = clinic.server().store().subscribe(clinic.demo().clinic.id);
     let log = commits.clone();
     tokio::spawn(async move {
         loop {

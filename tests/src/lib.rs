@@ -1,17 +1,18 @@
-//! Shared pieces for the whole-system tests in `tests/tests/`: a real clinic server on
-//! loopback with the demo clinic seeded, simulated patients who arrive over HTTP, console
-//! engines signed in as demo staff, and a TCP proxy that can cut every connection at will.
+//! What only the whole-system tests in `tests/tests/` need, on top of the test kit's server
+//! rig and patients: the demo clinic staffed for consoles, console engines signed in as demo
+//! staff, a TCP proxy that can cut every connection at will, and the desktop alerts the app
+//! raised.
 #![forbid(unsafe_code)]
 
-pub mod e2e;
+pub mod notifications;
 
 use frontdesk_api::{RoomInfo, Snapshot};
 use frontdesk_client::api::ApiClient;
 use frontdesk_client::{Engine, EngineConfig};
 use frontdesk_domain::alerts::Notice;
-use frontdesk_server::demo::{DemoClinic, seed_demo};
-use frontdesk_server::{HashCost, RunningServer, Settings};
-use serde_json::{Value, json};
+use frontdesk_server::demo::DemoClinic;
+use frontdesk_server::{RunningServer, Settings};
+use frontdesk_testkit::TestServer;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,14 +21,12 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
-/// A clinic server running in this process on 127.0.0.1, with the demo clinic seeded.
-#[allow(missing_debug_implementations)]
+/// The demo clinic on a server in this process (the test kit's rig), staffed and tuned for
+/// consoles: the receptionist is available, heartbeats come often, sign-ins are not rate
+/// limited (a test signs in many consoles from one address).
+#[derive(Debug)]
 pub struct TestClinic {
-    pub server: Option<RunningServer>,
-    pub demo: DemoClinic,
-    pub addr: SocketAddr,
-    pub dir: tempfile::TempDir,
-    http: reqwest::Client,
+    rig: TestServer,
 }
 
 impl TestClinic {
@@ -36,20 +35,20 @@ impl TestClinic {
     }
 
     /// A clinic whose server runs with adjusted settings (a tiny stream buffer, say).
-    pub async fn start_with(adjust: impl Fn(&mut Settings)) -> TestClinic {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let mut settings = Self::settings(dir.path());
-        adjust(&mut settings);
-        let server = RunningServer::start(settings, listener)
-            .await
-            .expect("server starts");
-        let demo = seed_demo(server.store(), HashCost::Fast)
-            .await
-            .expect("demo seeds");
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestClinic {
+        let rig = TestServer::builder()
+            .demo_clinic()
+            .settings(|s| {
+                s.heartbeat = Duration::from_secs(2);
+                s.sign_in_failures_per_ip_per_minute = 10_000;
+                adjust(s);
+            })
+            .start()
+            .await;
         // The front desk is staffed: the receptionist is available (and so gets alerts).
+        let demo = rig.demo();
         if let Some(rita) = demo.staff_by_email("reception@demo.clinic") {
+            let server = rig.server();
             server
                 .store()
                 .set_availability(
@@ -61,77 +60,54 @@ impl TestClinic {
                 .await
                 .expect("availability");
         }
-        TestClinic {
-            server: Some(server),
-            demo,
-            addr,
-            dir,
-            http: reqwest::Client::new(),
-        }
+        TestClinic { rig }
     }
 
-    fn settings(dir: &Path) -> Settings {
-        let mut settings = Settings::new(dir.join("clinic.db"));
-        settings.hash_cost = HashCost::Fast;
-        settings.heartbeat = Duration::from_secs(2);
-        settings.sign_in_failures_per_ip_per_minute = 10_000;
-        settings
-    }
-
+    /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.rig.base_url()
+    }
+
+    /// The server's address; it stays the same across restarts.
+    pub fn addr(&self) -> SocketAddr {
+        self.rig.addr()
+    }
+
+    /// The server's temp dir, where consoles' caches go too.
+    pub fn dir(&self) -> &Path {
+        self.rig.dir()
+    }
+
+    pub fn demo(&self) -> &DemoClinic {
+        self.rig.demo()
+    }
+
+    /// The running server. Panics while stopped.
+    pub fn server(&self) -> &RunningServer {
+        self.rig.server()
     }
 
     /// Stops the server (connections drop; the database stays).
     pub async fn stop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.stop().await;
-        }
+        self.rig.stop().await;
     }
 
     /// Starts the server again on the same address and database.
     pub async fn restart(&mut self) {
-        self.stop().await;
-        let listener = loop {
-            match TcpListener::bind(self.addr).await {
-                Ok(l) => break l,
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        };
-        self.server = Some(
-            RunningServer::start(Self::settings(self.dir.path()), listener)
-                .await
-                .expect("server restarts"),
-        );
+        self.rig.restart().await;
     }
 
     pub fn room(&self, name: &str) -> RoomInfo {
-        self.demo
-            .rooms
-            .iter()
-            .chain(std::iter::once(&self.demo.reception))
-            .find(|r| r.name == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no room {name}"))
+        self.rig.room(name).clone()
     }
 
     /// A patient comes through the room's front door. Returns the visit id.
     pub async fn arrive(&self, room: &RoomInfo, name: &str) -> String {
-        let resp = self
-            .http
-            .post(format!(
-                "{}/v1/join/{}/{}",
-                self.url(),
-                self.demo.clinic.slug,
-                room.id
-            ))
-            .json(&json!({ "name": name, "phone": "+61 400 000 001" }))
-            .send()
+        let slug = &self.demo().clinic.slug;
+        let room = room.id.to_string();
+        frontdesk_testkit::arrive(&self.rig.http, &self.url(), slug, &room, name)
             .await
-            .expect("arrive request");
-        assert!(resp.status().is_success(), "arrive: {}", resp.status());
-        let body: Value = resp.json().await.expect("arrive body");
-        body["visit"]["id"].as_str().expect("visit id").to_string()
+            .visit_id
     }
 
     /// Signs a demo account in over HTTP and returns its token.
@@ -142,7 +118,7 @@ impl TestClinic {
             .expect("demo account");
         ApiClient::new(&self.url())
             .expect("client")
-            .sign_in(&self.demo.clinic.slug, email, account.password)
+            .sign_in(&self.demo().clinic.slug, email, account.password)
             .await
             .expect("sign in")
             .token

@@ -66,7 +66,7 @@ async fn converged(clinic: &TestClinic, c: &Console) {
 async fn an_arrival_shows_in_the_queue_and_alerts_exactly_once() {
     let clinic = TestClinic::start().await;
     let token = clinic.sign_in(RITA).await;
-    let cache = clinic.dir.path().join("rita.db");
+    let cache = clinic.dir().join("rita.db");
     let mut rita = Console::start(&clinic.url(), cache.clone(), &token);
     eventually(&rita.engine, LONG, "online", || online(&rita)).await;
 
@@ -122,8 +122,8 @@ async fn two_consoles_claim_the_same_patient_and_one_is_told_who_won() {
     let clinic = TestClinic::start().await;
     let rita_token = clinic.sign_in(RITA).await;
     let priya_token = clinic.sign_in(PRIYA).await;
-    let rita = Console::start(&clinic.url(), clinic.dir.path().join("r.db"), &rita_token);
-    let priya = Console::start(&clinic.url(), clinic.dir.path().join("p.db"), &priya_token);
+    let rita = Console::start(&clinic.url(), clinic.dir().join("r.db"), &rita_token);
+    let priya = Console::start(&clinic.url(), clinic.dir().join("p.db"), &priya_token);
     let id = visit_id(&clinic.arrive(&clinic.room("Reception"), "Cai Lin").await);
     for c in [&rita, &priya] {
         eventually(&c.engine, LONG, "patient visible", || {
@@ -167,9 +167,9 @@ async fn two_consoles_claim_the_same_patient_and_one_is_told_who_won() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_action_taken_offline_survives_a_restart_and_is_applied_once() {
     let mut clinic = TestClinic::start().await;
-    let proxy = CuttingProxy::start(clinic.addr).await;
+    let proxy = CuttingProxy::start(clinic.addr()).await;
     let token = clinic.sign_in(RITA).await;
-    let cache = clinic.dir.path().join("rita.db");
+    let cache = clinic.dir().join("rita.db");
     let rita = Console::start(&proxy.url(), cache.clone(), &token);
     let id = visit_id(&clinic.arrive(&clinic.room("Reception"), "Dee Ahmed").await);
     eventually(&rita.engine, LONG, "patient visible", || {
@@ -237,9 +237,9 @@ async fn an_action_taken_offline_survives_a_restart_and_is_applied_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_sent_while_connections_keep_dropping_are_applied_exactly_once() {
     let mut clinic = TestClinic::start().await;
-    let proxy = CuttingProxy::start(clinic.addr).await;
+    let proxy = CuttingProxy::start(clinic.addr()).await;
     let token = clinic.sign_in(RITA).await;
-    let rita = Console::start(&proxy.url(), clinic.dir.path().join("rita.db"), &token);
+    let rita = Console::start(&proxy.url(), clinic.dir().join("rita.db"), &token);
     let id = visit_id(&clinic.arrive(&clinic.room("Reception"), "Eli Novak").await);
     eventually(&rita.engine, LONG, "patient visible", || {
         rita.engine.visit(id).is_some()
@@ -286,7 +286,7 @@ async fn actions_sent_while_connections_keep_dropping_are_applied_exactly_once()
 async fn catching_up_after_ten_thousand_events_offline() {
     let clinic = TestClinic::start().await;
     let token = clinic.sign_in(RITA).await;
-    let cache = clinic.dir.path().join("rita.db");
+    let cache = clinic.dir().join("rita.db");
     let rita = Console::start(&clinic.url(), cache.clone(), &token);
     eventually(&rita.engine, LONG, "online", || online(&rita)).await;
     let seq_before = rita.engine.confirmed().seq;
@@ -296,26 +296,23 @@ async fn catching_up_after_ten_thousand_events_offline() {
     let reception = clinic.room("Reception");
     let http = reqwest::Client::new();
     let url = clinic.url();
-    let slug = clinic.demo.clinic.slug.clone();
+    let slug = clinic.demo().clinic.slug.clone();
     let mut workers = Vec::new();
     for w in 0..8 {
-        let (http, url, slug, room) = (http.clone(), url.clone(), slug.clone(), reception.id);
+        let (http, url, slug, room) = (
+            http.clone(),
+            url.clone(),
+            slug.clone(),
+            reception.id.to_string(),
+        );
         workers.push(tokio::spawn(async move {
             for i in 0..750 {
-                let body: serde_json::Value = http
-                    .post(format!("{url}/v1/join/{slug}/{room}"))
-                    .json(&serde_json::json!({"name": format!("Patient {w}-{i}"), "email": "p@example.org"}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let name = format!("Patient {w}-{i}");
+                let arrival = frontdesk_testkit::arrive(&http, &url, &slug, &room, &name).await;
                 if i % 3 != 0 {
-                    let token = body["patient_token"].as_str().unwrap();
                     let resp = http
                         .post(format!("{url}/v1/patient/visit/leave"))
-                        .bearer_auth(token)
+                        .bearer_auth(&arrival.patient_token)
                         .send()
                         .await
                         .unwrap();
@@ -363,9 +360,9 @@ async fn catching_up_after_ten_thousand_events_offline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stream_cut_every_few_seconds_for_a_minute_misses_nothing() {
     let clinic = TestClinic::start().await;
-    let proxy = CuttingProxy::start(clinic.addr).await;
+    let proxy = CuttingProxy::start(clinic.addr()).await;
     let token = clinic.sign_in(RITA).await;
-    let mut rita = Console::start(&proxy.url(), clinic.dir.path().join("rita.db"), &token);
+    let mut rita = Console::start(&proxy.url(), clinic.dir().join("rita.db"), &token);
     eventually(&rita.engine, LONG, "online", || online(&rita)).await;
 
     let reception = clinic.room("Reception");
@@ -443,7 +440,7 @@ async fn a_console_that_falls_behind_the_stream_resyncs_and_misses_nothing() {
     // server tells it to resync rather than skip events.
     let clinic = TestClinic::start_with(|s| s.stream_buffer = 1).await;
     let token = clinic.sign_in(RITA).await;
-    let mut rita = Console::start(&clinic.url(), clinic.dir.path().join("rita.db"), &token);
+    let mut rita = Console::start(&clinic.url(), clinic.dir().join("rita.db"), &token);
     eventually(&rita.engine, LONG, "online", || online(&rita)).await;
     let first = rita.engine.resyncs();
     let reception = clinic.room("Reception");

@@ -7,7 +7,8 @@
 //! message a patient, lose the server, act offline, get it back, lock the screen.
 
 use frontdesk_client::api::ApiClient;
-use frontdesk_tests::e2e::{NotificationLog, WebDriver, poll_until, testid};
+use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
+use frontdesk_tests::notifications::NotificationLog;
 use frontdesk_tests::{CuttingProxy, TestClinic};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -147,7 +148,7 @@ static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn a_front_desk_shift_in_the_real_app() {
     let _one = ONE_APP.lock().await;
     let mut clinic = TestClinic::start().await;
-    let proxy = CuttingProxy::start(clinic.addr).await;
+    let proxy = CuttingProxy::start(clinic.addr()).await;
     let admin = clinic.sign_in("admin@demo.clinic").await;
     let notices = NotificationLog::from_env().expect("run under tests/e2e/env.sh");
     let data = tempfile::tempdir().unwrap();
@@ -157,7 +158,7 @@ async fn a_front_desk_shift_in_the_real_app() {
         .expect("app session");
 
     // Sign in, with "keep me signed in": the token lands in the keyring.
-    let address = format!("{}/{}", proxy.url(), clinic.demo.clinic.slug);
+    let address = format!("{}/{}", proxy.url(), clinic.demo().clinic.slug);
     wd.wait_for(&testid("signin-server"), WAIT).await.unwrap();
     let field = wd.find(&testid("signin-server")).await.unwrap();
     field.clear().await.unwrap();
@@ -268,7 +269,7 @@ async fn a_front_desk_shift_in_the_real_app() {
 
     // Transfer to Dr. Shah's queue with a note.
     let priya = clinic
-        .demo
+        .demo()
         .staff_by_email("priya@demo.clinic")
         .unwrap()
         .id
@@ -328,7 +329,7 @@ async fn a_front_desk_shift_in_the_real_app() {
         .select_value("unavailable")
         .await
         .unwrap();
-    let rita_id = clinic.demo.staff_by_email(RITA).unwrap().id;
+    let rita_id = clinic.demo().staff_by_email(RITA).unwrap().id;
     poll_until(WAIT, "unavailable on the server", || async {
         let snap = clinic.snapshot(&admin).await;
         Ok(snap

@@ -1,7 +1,5 @@
 //! The admin CLI sets up a clinic from nothing; `serve` then lets its staff in.
 
-mod common;
-
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -110,13 +108,15 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
         .unwrap();
     assert!(!refused.status.success(), "an unknown role is refused");
 
-    let (mut child, url) = common::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), &db, &[]);
+    let (mut child, url) =
+        frontdesk_testkit::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), &db, &[]);
     let http = reqwest::Client::new();
     let token =
-        common::sign_in_to(&http, &url, "north", "nora@north.clinic", "a-long-password").await;
-    let me: Value = common::get_json(&http, &format!("{url}/v1/me"), &token).await;
+        frontdesk_testkit::sign_in_to(&http, &url, "north", "nora@north.clinic", "a-long-password")
+            .await;
+    let me: Value = frontdesk_testkit::get_json(&http, &format!("{url}/v1/me"), &token).await;
     assert_eq!(me["roles"], json!(["receptionist"]));
-    let rooms: Value = common::get_json(&http, &format!("{url}/v1/rooms"), &token).await;
+    let rooms: Value = frontdesk_testkit::get_json(&http, &format!("{url}/v1/rooms"), &token).await;
     assert_eq!(
         rooms[0]["intake_questions"],
         json!([
@@ -135,7 +135,8 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
     assert_eq!(rooms[0]["show_place_in_line"], true);
     assert_eq!(rooms[0]["minutes_per_patient"], 15);
     assert_eq!(me["phone"], "+447700900123");
-    let clinic: Value = common::get_json(&http, &format!("{url}/v1/clinic"), &token).await;
+    let clinic: Value =
+        frontdesk_testkit::get_json(&http, &format!("{url}/v1/clinic"), &token).await;
     assert_eq!(clinic["time_zone"], "Europe/London");
     assert_eq!(
         clinic["video_link_template"],
@@ -189,7 +190,7 @@ async fn the_demo_prints_accounts_and_front_doors_that_work() {
     );
 
     let http = reqwest::Client::new();
-    let reception = common::sign_in_to(
+    let reception = frontdesk_testkit::sign_in_to(
         &http,
         &url,
         "demo",
@@ -208,10 +209,10 @@ async fn the_demo_prints_accounts_and_front_doors_that_work() {
         assert!(html.contains(&room), "{link} is the page of {room}");
     }
     // The simulator has patients arrive on its own.
-    common::eventually(30, "a simulated patient in the queue", || {
+    frontdesk_testkit::eventually(30, "a simulated patient in the queue", || {
         let (http, url, reception) = (&http, &url, &reception);
         async move {
-            let q = common::get_json(http, &format!("{url}/v1/queue"), reception).await;
+            let q = frontdesk_testkit::get_json(http, &format!("{url}/v1/queue"), reception).await;
             (!q.as_array().unwrap().is_empty()).then_some(())
         }
     })

@@ -1,24 +1,22 @@
 //! Races and retries: two staff reaching for one patient, and a command sent twice.
 
-mod common;
-
-use common::*;
 use frontdesk_domain::Role;
 use frontdesk_server::HashCost;
 use frontdesk_server::admin::{NewStaff, create_staff};
+use frontdesk_testkit::{PRIYA, RECEPTION, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
 async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let (id, _, version) = app.waiting_patient("Mia T.").await;
     let mut tokens = Vec::new();
     for i in 0..50 {
         let email = format!("desk{i}@demo.clinic");
         create_staff(
-            app.server.store(),
-            app.demo.clinic.id,
+            app.server().store(),
+            app.demo().clinic.id,
             NewStaff {
                 name: format!("Desk {i}"),
                 email: email.clone(),
@@ -30,7 +28,7 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
                 phone: None,
             },
             HashCost::Fast,
-            app.server.state.now(),
+            app.server().state.now(),
         )
         .await
         .unwrap();
@@ -80,7 +78,7 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
 
 #[tokio::test]
 async fn a_command_sent_twice_with_one_key_is_applied_once_and_answered_the_same() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, patient, v) = app.waiting_patient("Noah W.").await;
     let send = |key: &'static str, text: &'static str| {
@@ -131,7 +129,7 @@ async fn a_command_sent_twice_with_one_key_is_applied_once_and_answered_the_same
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_with_the_current_visit_and_changes_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let (id, _, v) = app.waiting_patient("Olive L.").await;

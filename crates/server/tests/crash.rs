@@ -1,7 +1,7 @@
 //! Durability: kill the server process outright in the middle of a stream of commands,
 //! start it again on the same file, and every command it had answered 2xx is still there.
 
-mod common;
+mod sinks;
 
 use frontdesk_server::{HashCost, SqliteStore, demo};
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Mutex;
 
 fn serve(db: &Path) -> (Child, String) {
-    common::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), db, &[])
+    frontdesk_testkit::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), db, &[])
 }
 
 async fn sign_in(http: &reqwest::Client, url: &str) -> String {
@@ -21,7 +21,7 @@ async fn sign_in(http: &reqwest::Client, url: &str) -> String {
 
 #[tokio::test]
 async fn every_command_answered_before_a_sigkill_survives_the_restart() {
-    common::init_tracing();
+    frontdesk_testkit::init_tracing();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("frontdesk.db");
     let reception = {
@@ -116,8 +116,9 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
             "visit {id} lost its version {version}"
         );
     }
-    let snapshot: Value = common::get_json(&http, &format!("{url}/v1/snapshot"), &token).await;
-    let events: Value = common::get_json(
+    let snapshot: Value =
+        frontdesk_testkit::get_json(&http, &format!("{url}/v1/snapshot"), &token).await;
+    let events: Value = frontdesk_testkit::get_json(
         &http,
         &format!("{url}/v1/events?after=0&limit=1000"),
         &token,
@@ -140,11 +141,12 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
 }
 
 async fn sign_in_as(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
-    common::sign_in_to(http, url, "demo", email, password).await
+    frontdesk_testkit::sign_in_to(http, url, "demo", email, password).await
 }
 
 async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value> {
-    let res: Value = common::get_json(http, &format!("{url}/v1/deliveries"), admin).await;
+    let res: Value =
+        frontdesk_testkit::get_json(http, &format!("{url}/v1/deliveries"), admin).await;
     res.as_array().unwrap().clone()
 }
 
@@ -168,8 +170,8 @@ async fn seed_with_priyas_room(
 /// the restart it goes out, and every message of the booking arrives exactly once.
 #[tokio::test]
 async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart() {
-    use common::sinks::{SmtpMode, SmtpSink};
-    common::init_tracing();
+    use sinks::{SmtpMode, SmtpSink};
+    frontdesk_testkit::init_tracing();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("frontdesk.db");
     let (provider, room) = seed_with_priyas_room(&db).await;
@@ -178,7 +180,7 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
     let smtp_url = smtp.url();
     let args = ["--smtp-url", &smtp_url, "--background-tick-ms", "50"];
     let bin = env!("CARGO_BIN_EXE_frontdesk-server");
-    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
     let http = reqwest::Client::new();
     let scheduler = sign_in_as(&http, &url, "scheduler@demo.clinic", "demo-scheduler").await;
     let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
@@ -198,7 +200,7 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
         .await
         .unwrap();
     assert_eq!(booked.status(), 201);
-    common::eventually(10, "a message stuck mid-send", || async {
+    frontdesk_testkit::eventually(10, "a message stuck mid-send", || async {
         let d = deliveries(&http, &url, &admin).await;
         (d.len() == 3 && d.iter().any(|m| m["state"] == "sending")).then_some(())
     })
@@ -208,8 +210,8 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
     child.wait().unwrap();
 
     smtp.set_mode(SmtpMode::Accept);
-    let (mut child, url) = common::serve_binary(bin, &db, &args);
-    common::eventually(15, "every message sent after the restart", || async {
+    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    frontdesk_testkit::eventually(15, "every message sent after the restart", || async {
         let d = deliveries(&http, &url, &admin).await;
         d.iter().all(|m| m["state"] == "sent").then_some(())
     })
@@ -236,9 +238,9 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
 /// `Idempotency-Key`), so the receiver can drop the copy.
 #[tokio::test]
 async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id() {
-    use common::sinks::{SmsSink, SmtpMode, SmtpSink};
+    use sinks::{SmsSink, SmtpMode, SmtpSink};
     use std::collections::HashMap;
-    common::init_tracing();
+    frontdesk_testkit::init_tracing();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("frontdesk.db");
     let (provider, room) = seed_with_priyas_room(&db).await;
@@ -282,7 +284,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
         let http = http.clone();
         async move {
             let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
-            common::eventually(15, "every message sent after the restart", || async {
+            frontdesk_testkit::eventually(15, "every message sent after the restart", || async {
                 let d = deliveries(&http, &url, &admin).await;
                 d.iter().all(|m| m["state"] == "sent").then_some(())
             })
@@ -295,13 +297,13 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
 
     // Email: the relay takes the first message in full and the server is killed before the
     // relay's answer.
-    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
     book(
         url,
         json!({"name": "Gia Guest", "contact": {"email": "gia@example.org"}}),
     )
     .await;
-    common::eventually(10, "the relay holding a message", || async {
+    frontdesk_testkit::eventually(10, "the relay holding a message", || async {
         (!smtp.received().is_empty()).then_some(())
     })
     .await;
@@ -309,7 +311,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
     let taken = smtp.received()[0].clone();
     smtp.set_mode(SmtpMode::Accept);
-    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
     let queued = all_sent(url).await;
     let mail = smtp.received();
     let mut by_id: HashMap<String, Vec<_>> = HashMap::new();
@@ -333,13 +335,13 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
 
     // SMS: the same with the gateway.
-    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
     book(
         url,
         json!({"name": "Hal Guest", "contact": {"phone": "+61 400 333 444"}}),
     )
     .await;
-    common::eventually(10, "the gateway holding a text", || async {
+    frontdesk_testkit::eventually(10, "the gateway holding a text", || async {
         (!sms.received().is_empty()).then_some(())
     })
     .await;
@@ -347,7 +349,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
     let taken = sms.received()[0].clone();
     sms.set_take_then_hang(false);
-    let (mut child, url) = common::serve_binary(bin, &db, &args);
+    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
     all_sent(url).await;
     let texts = sms.received();
     let mut by_key: HashMap<String, Vec<_>> = HashMap::new();

@@ -1,25 +1,24 @@
 //! The demo clinic the console's demo mode starts: seeded once, and alive with simulated
 //! patients arriving, being seen, put on hold, seen again and leaving.
 
-mod common;
-
-use common::*;
 use frontdesk_server::demo;
+use frontdesk_testkit::{RECEPTION, TestServer};
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 #[tokio::test]
 async fn the_demo_clinic_is_seeded_once_and_the_simulator_keeps_it_busy() {
-    let app = TestApp::spawn().await;
-    let again = demo::seed_demo(app.server.store(), frontdesk_server::HashCost::Fast)
+    let app = TestServer::with_demo().await;
+    let again = demo::seed_demo(app.server().store(), frontdesk_server::HashCost::Fast)
         .await
         .unwrap();
     assert_eq!(
-        again.clinic, app.demo.clinic,
+        again.clinic,
+        app.demo().clinic,
         "seeding twice finds the same clinic"
     );
-    let names: BTreeSet<&str> = app.demo.rooms.iter().map(|r| r.name.as_str()).collect();
+    let names: BTreeSet<&str> = app.demo().rooms.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
         BTreeSet::from(["Reception", "Dr. Haddad's room", "Dr. Shah's room"])
@@ -30,9 +29,9 @@ async fn the_demo_clinic_is_seeded_once_and_the_simulator_keeps_it_busy() {
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let sim = tokio::spawn(demo::simulate(
-        app.server.state.store.clone(),
-        app.server.state.settings.clock.clone(),
-        app.demo.clone(),
+        app.server().state.store.clone(),
+        app.server().state.settings.clock.clone(),
+        app.demo().clone(),
         Duration::from_millis(5),
         async {
             let _ = stopped.await;

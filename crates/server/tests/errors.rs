@@ -1,14 +1,12 @@
 //! Bad input gets a clean 4xx in one shape and changes nothing.
 
-mod common;
-
-use common::*;
+use frontdesk_testkit::{RECEPTION, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
 async fn malformed_oversize_and_unknown_requests_are_clean_4xx_and_change_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, _, v) = app.waiting_patient("Sofia B.").await;
     let seq = app.last_seq(&reception).await;
@@ -86,7 +84,7 @@ async fn malformed_oversize_and_unknown_requests_are_clean_4xx_and_change_nothin
         (Method::POST, format!("/v1/join/demo/{unknown}")),
         (
             Method::POST,
-            format!("/v1/join/nowhere/{}", app.room("Reception")),
+            format!("/v1/join/nowhere/{}", app.room_id("Reception")),
         ),
         (Method::GET, "/v1/no-such-thing".to_owned()),
     ] {
@@ -199,7 +197,7 @@ fn route_table() -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_operation() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let res = app
         .http
         .get(app.url("/v1/openapi.json"))
@@ -261,8 +259,11 @@ async fn the_openapi_document_describes_every_operation() {
 #[tokio::test]
 async fn health_answers_and_a_request_that_stalls_is_cut_off_with_the_error_shape() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app =
-        TestApp::spawn_with(|s| s.request_timeout = std::time::Duration::from_millis(300)).await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.request_timeout = std::time::Duration::from_millis(300))
+        .start()
+        .await;
     let health = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.text().await.unwrap(), "ok");
@@ -270,7 +271,7 @@ async fn health_answers_and_a_request_that_stalls_is_cut_off_with_the_error_shap
     // A client that promises a body and stops sending halfway (a dropped Wi-Fi, say).
     let reception = app.sign_in(RECEPTION).await;
     let seq = app.last_seq(&reception).await;
-    let mut conn = tokio::net::TcpStream::connect(app.server.addr)
+    let mut conn = tokio::net::TcpStream::connect(app.server().addr)
         .await
         .unwrap();
     let head = format!(

@@ -1,12 +1,10 @@
 //! Tenancy, roles and sign-in: another clinic's things do not exist for you; a role may only
 //! do its own work; tokens end when they should.
 
-mod common;
-
-use common::*;
 use frontdesk_domain::Role;
 use frontdesk_server::HashCost;
 use frontdesk_server::admin::{self, NewRoom, NewStaff};
+use frontdesk_testkit::{ADMIN, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -18,8 +16,8 @@ struct OtherClinic {
     token: String,
 }
 
-async fn other_clinic(app: &TestApp) -> OtherClinic {
-    let store = app.server.store();
+async fn other_clinic(app: &TestServer) -> OtherClinic {
+    let store = app.server().store();
     let clinic = admin::create_clinic(store, "other", "Other Clinic")
         .await
         .unwrap();
@@ -31,7 +29,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             show_place_in_line: true,
             ..NewRoom::default()
         },
-        app.server.state.now(),
+        app.server().state.now(),
     )
     .await
     .unwrap();
@@ -49,7 +47,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
             phone: None,
         },
         HashCost::Fast,
-        app.server.state.now(),
+        app.server().state.now(),
     )
     .await
     .unwrap();
@@ -76,7 +74,7 @@ async fn other_clinic(app: &TestApp) -> OtherClinic {
 
 #[tokio::test]
 async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let b = other_clinic(&app).await;
     let b_seq = app.last_seq(&b.token).await;
     let tokens = [
@@ -138,7 +136,7 @@ async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
         );
         // B's room and staff cannot be changed, nor a session booked in B's room; an admin
         // (who may make such changes in A) is told they do not exist.
-        let starts_at = app.server.state.now().as_millis() + 3_600_000;
+        let starts_at = app.server().state.now().as_millis() + 3_600_000;
         let writes = [
             (
                 Method::PUT,
@@ -231,7 +229,7 @@ async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
 
 #[tokio::test]
 async fn each_role_does_only_its_own_work() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let admin = app.sign_in(ADMIN).await;
@@ -317,7 +315,7 @@ async fn each_role_does_only_its_own_work() {
 
 #[tokio::test]
 async fn sign_out_revokes_and_repeated_failures_are_rate_limited() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let token = app.sign_in(RECEPTION).await;
     assert_eq!(app.get("/v1/me", &token).await.body["email"], RECEPTION.0);
     let a = app
@@ -353,7 +351,11 @@ async fn sign_out_revokes_and_repeated_failures_are_rate_limited() {
 
 #[tokio::test]
 async fn one_address_guessing_many_accounts_is_slowed_down() {
-    let app = TestApp::spawn_with(|s| s.sign_in_failures_per_ip_per_minute = 5).await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.sign_in_failures_per_ip_per_minute = 5)
+        .start()
+        .await;
     // A different email each time, so no one account's limit is reached: the address's is.
     for i in 0..5 {
         let a = app
@@ -388,7 +390,11 @@ async fn one_address_guessing_many_accounts_is_slowed_down() {
 #[tokio::test]
 async fn staff_switch_on_a_clinic_station_with_their_pin() {
     // Every request reads its session afresh, so what another clinic did shows at once.
-    let app = TestApp::spawn_with(|s| s.session_cache_ttl = std::time::Duration::ZERO).await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.session_cache_ttl = std::time::Duration::ZERO)
+        .start()
+        .await;
     let admin = app.sign_in(ADMIN).await;
     let a = app
         .send(

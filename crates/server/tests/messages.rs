@@ -2,21 +2,21 @@
 //! what the server sends, and the server's clock is moved (not slept) to the times reminders
 //! fall due.
 
-mod common;
+mod sinks;
 
-use common::sinks::{SmsSink, SmtpMode, SmtpSink};
-use common::{ADMIN, PRIYA, RECEPTION, SCHEDULER, TestApp, eventually};
 use frontdesk_domain::Timestamp;
 use frontdesk_server::Clock;
 use frontdesk_server::messages::transport::{Mailer, SmsHook};
+use frontdesk_testkit::{ADMIN, PRIYA, RECEPTION, SCHEDULER, TestServer, eventually};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use sinks::{SmsSink, SmtpMode, SmtpSink};
 use std::time::Duration;
 
 const HOUR: i64 = 3_600_000;
 
 struct Rig {
-    app: TestApp,
+    app: TestServer,
     clock: Clock,
     smtp: SmtpSink,
     sms: SmsSink,
@@ -27,16 +27,19 @@ async fn rig(smtp_mode: SmtpMode, with_sms: bool) -> Rig {
     let sms = SmsSink::start().await;
     let clock = Clock::system();
     let (c, smtp_url, sms_url) = (clock.clone(), smtp.url(), sms.url.clone());
-    let app = TestApp::spawn_with(move |s| {
-        s.clock = c;
-        s.background_tick = Duration::from_millis(50);
-        s.transports.email =
-            Some(Mailer::new(&smtp_url, "Demo Clinic <desk@demo.clinic>").unwrap());
-        if with_sms {
-            s.transports.sms = Some(SmsHook::new(&sms_url).unwrap());
-        }
-    })
-    .await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(move |s| {
+            s.clock = c;
+            s.background_tick = Duration::from_millis(50);
+            s.transports.email =
+                Some(Mailer::new(&smtp_url, "Demo Clinic <desk@demo.clinic>").unwrap());
+            if with_sms {
+                s.transports.sms = Some(SmsHook::new(&sms_url).unwrap());
+            }
+        })
+        .start()
+        .await;
     Rig {
         app,
         clock,
@@ -50,8 +53,8 @@ fn at(ms: i64) -> Timestamp {
 }
 
 /// Books a session in Dr. Shah's room.
-async fn book(app: &TestApp, scheduler: &str, booking: Value) -> common::Answer {
-    let room = app.room("Dr. Shah's room");
+async fn book(app: &TestServer, scheduler: &str, booking: Value) -> frontdesk_testkit::Answer {
+    let room = app.room_id("Dr. Shah's room");
     let booked = app
         .send(
             Method::POST,
@@ -252,7 +255,7 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
 async fn staff_subscribed_by_email_and_sms_hear_of_arrivals_and_a_declined_patient_gets_the_note() {
     let Rig { app, smtp, sms, .. } = rig(SmtpMode::Accept, true).await;
     let admin = app.sign_in(ADMIN).await;
-    let reception_room = app.room("Reception");
+    let reception_room = app.room_id("Reception");
     let nina = app
         .send(
             Method::POST,
@@ -343,7 +346,7 @@ async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_t
     } = rig(SmtpMode::TryLater, false).await;
     let admin = app.sign_in(ADMIN).await;
     let reception = app.sign_in(RECEPTION).await;
-    let room = app.room("Reception");
+    let room = app.room_id("Reception");
     let arrived = app
         .send(
             Method::POST,
@@ -439,7 +442,7 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
     let booked = book(&app, &scheduler, booking).await;
     let id = booked.body["visit"]["id"].as_str().unwrap().to_owned();
     // The guest link (made the same way the reminder makes it) shows the name as text.
-    let store = app.server.store();
+    let store = app.server().store();
     let token = frontdesk_server::service::guest_token(&store.secret(), id.parse().unwrap(), 0);
     let page = reqwest::get(app.url(&format!("/wait/{token}")))
         .await
@@ -558,8 +561,8 @@ async fn the_provider_is_emailed_a_booked_session_finds_it_as_hers_and_a_colleag
     );
 
     // Dr. Haddad covers: he finds it and takes it.
-    let omar_id = app.staff_id(common::OMAR.0);
-    let omar = app.sign_in(common::OMAR).await;
+    let omar_id = app.staff_id(frontdesk_testkit::OMAR.0);
+    let omar = app.sign_in(frontdesk_testkit::OMAR).await;
     let listed = session_in(app.get("/v1/snapshot", &omar).await.body);
     let taken = app
         .command(

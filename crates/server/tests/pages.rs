@@ -1,13 +1,11 @@
 //! The patient pages over HTTP (front door, waiting screen, intake, leave, bad input, guessed
 //! links) and in a real browser: headless Chromium driven over W3C WebDriver.
 
-mod common;
-
-use common::{RECEPTION, TestApp};
+use frontdesk_testkit::webdriver::{ChromiumLaunch, WebDriver, WebDriverError};
+use frontdesk_testkit::{RECEPTION, TestServer};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use std::os::unix::process::CommandExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const SCRIPT_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
@@ -26,7 +24,7 @@ struct Html {
     body: String,
 }
 
-async fn get_page(app: &TestApp, path: &str) -> Html {
+async fn get_page(app: &TestServer, path: &str) -> Html {
     let res = browserless().get(app.url(path)).send().await.unwrap();
     Html {
         status: res.status(),
@@ -35,7 +33,7 @@ async fn get_page(app: &TestApp, path: &str) -> Html {
     }
 }
 
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Html {
+async fn post_form(app: &TestServer, path: &str, form: &[(&str, &str)]) -> Html {
     let res = browserless()
         .post(app.url(path))
         .form(form)
@@ -55,25 +53,23 @@ fn is_html(p: &Html) -> bool {
         .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"))
 }
 
-fn door(app: &TestApp) -> String {
-    format!("/join/demo/{}", app.room("Reception"))
+fn door(app: &TestServer) -> String {
+    format!("/join/demo/{}", app.room_id("Reception"))
 }
 
-/// Joins through the front door; returns the waiting screen's path and the patient token.
 /// A server on a clock the test moves, doing its timed work (departures, reminders) often.
-async fn app_with_a_clock_to_move() -> (TestApp, frontdesk_server::Clock) {
-    let clock = frontdesk_server::Clock::system();
-    let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| {
-        s.clock = c;
-        s.background_tick = Duration::from_millis(50);
-    })
-    .await;
+async fn app_with_a_clock_to_move() -> (TestServer, frontdesk_server::Clock) {
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.background_tick = Duration::from_millis(50))
+        .start()
+        .await;
+    let clock = app.clock();
     (app, clock)
 }
 
 /// What the waiting screen sends as it goes away (`path` is its `/wait/...` address).
-async fn close_the_page(app: &TestApp, path: &str) {
+async fn close_the_page(app: &TestServer, path: &str) {
     let res = browserless()
         .post(app.url(&format!("{path}/closed")))
         .send()
@@ -82,7 +78,8 @@ async fn close_the_page(app: &TestApp, path: &str) {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
-async fn join(app: &TestApp, name: &str) -> (String, String) {
+/// Joins through the front door; returns the waiting screen's path and the patient token.
+async fn join(app: &TestServer, name: &str) -> (String, String) {
     let p = post_form(
         app,
         &door(app),
@@ -99,12 +96,12 @@ async fn join(app: &TestApp, name: &str) -> (String, String) {
     (to, token)
 }
 
-async fn open_visits(app: &TestApp, staff: &str) -> Vec<Value> {
+async fn open_visits(app: &TestServer, staff: &str) -> Vec<Value> {
     let a = app.get("/v1/snapshot", staff).await;
     a.body["visits"].as_array().unwrap().clone()
 }
 
-async fn queue_item(app: &TestApp, staff: &str, name: &str) -> Value {
+async fn queue_item(app: &TestServer, staff: &str, name: &str) -> Value {
     let a = app.get("/v1/queue", staff).await;
     a.body
         .as_array()
@@ -117,7 +114,7 @@ async fn queue_item(app: &TestApp, staff: &str, name: &str) -> Value {
 
 #[tokio::test]
 async fn the_front_door_shows_the_room_and_an_accessible_form() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let p = get_page(&app, &door(&app)).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(is_html(&p));
@@ -144,7 +141,7 @@ async fn the_front_door_shows_the_room_and_an_accessible_form() {
 
 #[tokio::test]
 async fn posting_the_front_door_opens_a_visit_and_redirects_to_the_waiting_screen() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
     let (wait, _) = join(&app, "Ana Door").await;
     let item = queue_item(&app, &staff, "Ana Door").await;
@@ -173,7 +170,7 @@ async fn posting_the_front_door_opens_a_visit_and_redirects_to_the_waiting_scree
 
 #[tokio::test]
 async fn the_intake_form_saves_answers_and_done_finishes_it() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
     let (wait, _) = join(&app, "Ben Intake").await;
 
@@ -243,7 +240,7 @@ async fn the_intake_form_saves_answers_and_done_finishes_it() {
 
 #[tokio::test]
 async fn the_leave_button_marks_the_visit_left() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
     let (wait, _) = join(&app, "Cy Leaver").await;
     let id = queue_item(&app, &staff, "Cy Leaver").await["visit_id"]
@@ -272,7 +269,11 @@ async fn the_leave_button_marks_the_visit_left() {
 async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
     let clock = frontdesk_server::Clock::system();
     let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| s.clock = c).await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(move |s| s.clock = c)
+        .start()
+        .await;
     let staff = app.sign_in(RECEPTION).await;
     let (wait, token) = join(&app, "Eli Expired").await;
     let (still_waiting, waiting_token) = join(&app, "Noa Patient").await;
@@ -286,15 +287,15 @@ async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
     assert_eq!(ended["status"], "left");
 
     // A scheduled session's guest, whose session is cancelled.
-    let scheduler = app.sign_in(common::SCHEDULER).await;
+    let scheduler = app.sign_in(frontdesk_testkit::SCHEDULER).await;
     let starts = clock.now().as_millis() + 2 * 3_600_000;
     let booked = app
         .send(
             Method::POST,
-            &format!("/v1/rooms/{}/scheduled", app.room("Dr. Shah's room")),
+            &format!("/v1/rooms/{}/scheduled", app.room_id("Dr. Shah's room")),
             Some(&scheduler),
             Some(json!({"booking": {
-                "provider": app.staff_id(common::PRIYA.0),
+                "provider": app.staff_id(frontdesk_testkit::PRIYA.0),
                 "starts_at": starts,
                 "guests": [{"name": "Gil Guest", "contact": {"email": "gil@example.org"}}]
             }})),
@@ -313,7 +314,7 @@ async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
         cancelled.body
     );
     let guest_token = frontdesk_server::service::guest_token(
-        &app.server.store().secret(),
+        &app.server().store().secret(),
         session.parse().unwrap(),
         0,
     );
@@ -394,7 +395,7 @@ async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
 
 #[tokio::test]
 async fn script_in_a_name_a_message_and_a_note_is_shown_as_text() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
 
     // Refused input is echoed back into the form, escaped.
@@ -467,7 +468,7 @@ async fn script_in_a_name_a_message_and_a_note_is_shown_as_text() {
 
 #[tokio::test]
 async fn bad_front_door_input_is_explained_and_creates_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
     let long_name = "N".repeat(500);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
@@ -557,7 +558,7 @@ async fn bad_front_door_input_is_explained_and_creates_nothing() {
 
 #[tokio::test]
 async fn guessed_or_unknown_links_get_a_clear_page_and_no_data() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
     join(&app, "Fay Real").await;
     let guessed = format!("fdp_{}", "0".repeat(64));
@@ -585,7 +586,7 @@ async fn guessed_or_unknown_links_get_a_clear_page_and_no_data() {
     }
     // Unknown clinic or room in a front-door link.
     for path in [
-        format!("/join/nope/{}", app.room("Reception")),
+        format!("/join/nope/{}", app.room_id("Reception")),
         format!("/join/demo/{}", uuid_like()),
         "/join/demo/not-a-room".to_owned(),
     ] {
@@ -599,7 +600,7 @@ async fn guessed_or_unknown_links_get_a_clear_page_and_no_data() {
 
 #[tokio::test]
 async fn the_embeddable_button_links_to_the_front_door() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let res = browserless()
         .get(app.url(&format!("{}/button.js", door(&app))))
         .send()
@@ -625,351 +626,53 @@ fn uuid_like() -> &'static str {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The real browser.
+// The real browser: headless Chromium on a phone-sized screen, over W3C WebDriver.
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long a page gets to show what a test waits for.
+const SHOWN_WITHIN: Duration = Duration::from_secs(15);
 
-/// chromedriver on a free loopback port, in a process group of its own (the browser it starts
-/// joins it). Dropped, even by a failing test, it ends its session (closing the browser), then
-/// stops the whole group, so no browser outlives the test.
-struct Driver {
-    child: std::process::Child,
-    url: String,
-    port: u16,
-    session: Option<String>,
+/// A fresh headless Chromium with a phone's screen, as a patient meets the pages.
+async fn phone_browser() -> Result<WebDriver, WebDriverError> {
+    WebDriver::start_chromium(ChromiumLaunch::from_env().phone_screen(390, 844)).await
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(session) = self.session.take() {
-            delete_session_blocking(self.port, &session);
-        }
-        let group = format!("-{}", self.child.id());
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// No `alert()` is open: no script a patient or staff member typed has run.
+async fn assert_no_alert_open(browser: &WebDriver) -> Result<(), WebDriverError> {
+    let alert = browser.alert_text().await?;
+    assert_eq!(alert, None, "a script ran: an alert is open");
+    Ok(())
 }
 
-/// `DELETE /session/{id}` without a runtime (from `Drop`), waiting for the answer.
-fn delete_session_blocking(port: u16, session: &str) {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let req = format!(
-        "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+/// The page as a patient on a phone meets it: nothing wider than the screen (no sideways
+/// scrolling), and every field has a label a screen reader reads out.
+async fn assert_fits_the_phone_and_fields_are_labelled(
+    browser: &WebDriver,
+    what: &str,
+) -> Result<(), WebDriverError> {
+    let script = "const wide = document.documentElement.scrollWidth - window.innerWidth;
+        const unlabelled = [...document.querySelectorAll('input:not([type=hidden]),textarea,select')]
+          .filter(e => e.offsetParent !== null && e.labels.length === 0 && !e.getAttribute('aria-label'))
+          .map(e => e.id || e.name);
+        return {wide, width: window.innerWidth, unlabelled};";
+    let got = browser.execute(script, vec![]).await?;
+    assert_eq!(got["width"], 390, "{what}: a phone-sized screen");
+    assert!(
+        got["wide"].as_i64().unwrap() <= 0,
+        "{what} scrolls sideways: {got}"
     );
-    if s.write_all(req.as_bytes()).is_ok() {
-        // The answer comes once the browser has closed; its first bytes are enough.
-        let _ = s.read(&mut [0u8; 1024]);
-    }
-}
-
-struct Browser {
-    http: reqwest::Client,
-    session: String,
-    _driver: Driver,
-    _profile: tempfile::TempDir,
-}
-
-fn path_from_env(var: &str, default: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| default.to_owned())
-}
-
-impl Browser {
-    async fn start() -> Self {
-        let chromium = path_from_env("FRONTDESK_CHROMIUM", CHROMIUM);
-        let chromedriver = path_from_env("FRONTDESK_CHROMEDRIVER", CHROMEDRIVER);
-        for (path, package) in [(&chromium, "chromium"), (&chromedriver, "chromium-driver")] {
-            assert!(
-                std::path::Path::new(path).exists(),
-                "{path} is missing: this test needs headless Chromium and its WebDriver. \
-                 Install the Debian packages `chromium` and `chromium-driver` \
-                 (bash tests/e2e/install.sh does), or point FRONTDESK_CHROMIUM / \
-                 FRONTDESK_CHROMEDRIVER at them ({package})."
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .process_group(0)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {chromedriver}: {e}"));
-        let mut driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            session: None,
-        };
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let ready = http.get(format!("{}/status", driver.url)).send().await;
-            if let Ok(r) = ready {
-                let v: Value = r.json().await.unwrap_or_default();
-                if v["value"]["ready"] == true {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=390,844",
-            &format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": args,
-                // A phone-sized viewport (headless windows have a minimum width).
-                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
-            },
-        }}});
-        let res = http
-            .post(format!("{}/session", driver.url))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap();
-        let v: Value = res.json().await.unwrap();
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
-            .to_owned();
-        driver.session = Some(session.clone());
-        Self {
-            http,
-            session,
-            _driver: driver,
-            _profile: profile,
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{path}", self._driver.url, self.session);
-        let mut req = self.http.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let v: Value = res.json().await.unwrap_or_default();
-        assert!(status.is_success(), "webdriver {path}: {status} {v}");
-        v["value"].clone()
-    }
-
-    async fn try_find(&self, css: &str) -> Option<String> {
-        let url = format!("{}/session/{}/element", self._driver.url, self.session);
-        let res = self
-            .http
-            .post(url)
-            .json(&json!({"using": "css selector", "value": css}))
-            .send()
-            .await
-            .unwrap();
-        let ok = res.status().is_success();
-        let v: Value = res.json().await.unwrap_or_default();
-        ok.then(|| {
-            v["value"][ELEMENT]
-                .as_str()
-                .unwrap_or_else(|| panic!("finding {css}: {v}"))
-                .to_owned()
-        })
-    }
-
-    async fn find(&self, css: &str) -> String {
-        self.try_find(css)
-            .await
-            .unwrap_or_else(|| panic!("no element {css}"))
-    }
-
-    async fn goto(&self, url: &str) {
-        self.call(Method::POST, "/url", Some(json!({"url": url})))
-            .await;
-    }
-
-    async fn url(&self) -> String {
-        self.call(Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Clicks into a field, as a person would, and types.
-    async fn type_into(&self, css: &str, text: &str) {
-        self.click(css).await;
-        let e = self.find(css).await;
-        self.call(
-            Method::POST,
-            &format!("/element/{e}/value"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    }
-
-    async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.call(
-            Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    /// A read that may race a page load: None if the element went away meanwhile.
-    async fn try_get(&self, path: &str) -> Option<Value> {
-        let url = format!("{}/session/{}{path}", self._driver.url, self.session);
-        let res = self.http.get(url).send().await.ok()?;
-        let ok = res.status().is_success();
-        let v: Value = res.json().await.ok()?;
-        ok.then(|| v["value"].clone())
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let Some(e) = self.try_find(css).await else {
-            return String::new();
-        };
-        self.try_get(&format!("/element/{e}/text"))
-            .await
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
-    async fn displayed(&self, css: &str) -> bool {
-        let Some(e) = self.try_find(css).await else {
-            return false;
-        };
-        self.try_get(&format!("/element/{e}/displayed"))
-            .await
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
-    }
-
-    /// Waits (up to 15 s) until the element's text contains `want`.
-    async fn wait_for_text(&self, css: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let now = self.text(css).await;
-            if now.contains(want) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed {want:?}; it shows {now:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn no_alert_open(&self) {
-        let url = format!("{}/session/{}/alert/text", self._driver.url, self.session);
-        let res = self.http.get(url).send().await.unwrap();
-        assert_eq!(
-            res.status(),
-            StatusCode::NOT_FOUND,
-            "a script ran: an alert is open"
-        );
-    }
-
-    async fn screenshot(&self, to: &str) {
-        let b64 = self.call(Method::GET, "/screenshot", None).await;
-        let png = base64_decode(b64.as_str().unwrap());
-        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-        std::fs::write(to, png).unwrap();
-    }
-
-    /// The page as a patient on a phone meets it: nothing wider than the screen (no sideways
-    /// scrolling), and every field has a label a screen reader reads out.
-    async fn assert_fits_the_phone_and_fields_are_labelled(&self, what: &str) {
-        let script = "const wide = document.documentElement.scrollWidth - window.innerWidth;
-            const unlabelled = [...document.querySelectorAll('input:not([type=hidden]),textarea,select')]
-              .filter(e => e.offsetParent !== null && e.labels.length === 0 && !e.getAttribute('aria-label'))
-              .map(e => e.id || e.name);
-            return {wide, width: window.innerWidth, unlabelled};";
-        let got = self
-            .call(
-                Method::POST,
-                "/execute/sync",
-                Some(json!({"script": script, "args": []})),
-            )
-            .await;
-        assert_eq!(got["width"], 390, "{what}: a phone-sized screen");
-        assert!(
-            got["wide"].as_i64().unwrap() <= 0,
-            "{what} scrolls sideways: {got}"
-        );
-        assert_eq!(
-            got["unlabelled"],
-            json!([]),
-            "{what}: fields without a label"
-        );
-    }
-
-    /// Ends the session and stops chromedriver (dropping does the same).
-    fn quit(self) {
-        drop(self);
-    }
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let bytes: Vec<u8> = s
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= u32::from(val(*c)) << (18 - 6 * i);
-        }
-        for i in 0..chunk.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    out
+    assert_eq!(
+        got["unlabelled"],
+        json!([]),
+        "{what}: fields without a label"
+    );
+    Ok(())
 }
 
 #[tokio::test]
-async fn a_patient_waits_in_a_real_browser_while_staff_act() {
-    let app = TestApp::spawn().await;
+async fn a_patient_waits_in_a_real_browser_while_staff_act() -> Result<(), WebDriverError> {
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
-    let browser = Browser::start().await;
+    let browser = phone_browser().await?;
 
     // A clinic's website (another origin) with the embeddable button; it leads to the front door.
     let site = format!(
@@ -983,62 +686,68 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
         axum::routing::get(move || async move { axum::response::Html(site) }),
     );
     tokio::spawn(async move { axum::serve(listener, website).await });
-    browser.goto(&site_url).await;
+    browser.navigate(&site_url).await?;
     browser
-        .wait_for_text("a[data-frontdesk-button]", "Join the waiting room")
-        .await;
-    browser.click("a[data-frontdesk-button]").await;
+        .wait_for_text(
+            "a[data-frontdesk-button]",
+            "Join the waiting room",
+            SHOWN_WITHIN,
+        )
+        .await?;
+    browser.click("a[data-frontdesk-button]").await?;
 
     // The front door.
-    browser.wait_for_text("h1", "Reception").await;
-    assert!(browser.url().await.ends_with(&door(&app)));
-    browser.wait_for_text("h1", "Reception").await;
-    browser.screenshot("/tmp/patient-door.png").await;
     browser
-        .assert_fits_the_phone_and_fields_are_labelled("the front door")
-        .await;
-    browser.type_into("#name", "Gia Browser").await;
-    browser.type_into("#phone", "+61 400 123 456").await;
-    browser.click("form button[type=submit]").await;
+        .wait_for_text("h1", "Reception", SHOWN_WITHIN)
+        .await?;
+    assert!(browser.url().await?.ends_with(&door(&app)));
     browser
-        .wait_for_text("#status", "You are in the queue")
-        .await;
-    assert!(browser.url().await.contains("/wait/fdp_"));
+        .wait_for_text("h1", "Reception", SHOWN_WITHIN)
+        .await?;
+    browser.screenshot("/tmp/patient-door.png").await?;
+    assert_fits_the_phone_and_fields_are_labelled(&browser, "the front door").await?;
+    browser.type_into("#name", "Gia Browser").await?;
+    browser.type_into("#phone", "+61 400 123 456").await?;
+    browser.click("form button[type=submit]").await?;
+    browser
+        .wait_for_text("#status", "You are in the queue", SHOWN_WITHIN)
+        .await?;
+    assert!(browser.url().await?.contains("/wait/fdp_"));
     let item = queue_item(&app, &staff, "Gia Browser").await;
     assert_eq!(item["status"], "intake");
     let id = item["visit_id"].as_str().unwrap().to_owned();
 
     // Intake: an answer is saved as the patient leaves the field, before Done.
-    browser.screenshot("/tmp/patient-intake.png").await;
+    browser.screenshot("/tmp/patient-intake.png").await?;
+    assert_fits_the_phone_and_fields_are_labelled(&browser, "the intake form").await?;
+    browser.type_into("#q0", "Sore throat").await?;
+    browser.click("#q1").await?;
     browser
-        .assert_fits_the_phone_and_fields_are_labelled("the intake form")
-        .await;
-    browser.type_into("#q0", "Sore throat").await;
-    browser.click("#q1").await;
-    browser
-        .wait_for_text("#intake-saved", "Answer saved.")
-        .await;
+        .wait_for_text("#intake-saved", "Answer saved.", SHOWN_WITHIN)
+        .await?;
     let item = queue_item(&app, &staff, "Gia Browser").await;
     assert_eq!(item["intake"]["Reason for visit"], "Sore throat");
-    browser.type_into("#q1", "2 March 1990").await;
+    browser.type_into("#q1", "2 March 1990").await?;
     // A yes/no question is a pair of radio buttons, saved when chosen.
-    browser.click("#q2-0").await;
+    browser.click("#q2-0").await?;
     browser
-        .wait_for_text("#intake-saved", "Answer saved.")
-        .await;
-    browser.click("#intake-done").await;
+        .wait_for_text("#intake-saved", "Answer saved.", SHOWN_WITHIN)
+        .await?;
+    browser.click("#intake-done").await?;
     browser
-        .wait_for_text("#status", "You are in the waiting room")
-        .await;
-    assert!(!browser.displayed("#intake").await);
+        .wait_for_text("#status", "You are in the waiting room", SHOWN_WITHIN)
+        .await?;
+    assert!(!browser.is_shown("#intake").await?);
     let visit = app.visit(&staff, &id).await;
     assert_eq!(visit["status"], "waiting");
     assert_eq!(visit["intake"]["Date of birth"], "2 March 1990");
     assert_eq!(visit["intake"]["First visit to the clinic?"], "Yes");
     let mut version = visit["version"].as_u64().unwrap();
     // Reception shows place in line and an estimated wait.
-    browser.wait_for_text("#place", "in line").await;
-    assert!(!browser.displayed("#call").await);
+    browser
+        .wait_for_text("#place", "in line", SHOWN_WITHIN)
+        .await?;
+    assert!(!browser.is_shown("#call").await?);
 
     // A staff message appears live, as text.
     let text = format!("{SCRIPT} Dr. Shah is running 5 minutes late.");
@@ -1048,51 +757,47 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     version = a.version();
     browser
-        .wait_for_text("#messages", "running 5 minutes late")
-        .await;
-    assert_eq!(browser.text("#messages li").await, text);
-    assert!(!browser.displayed("#no-messages").await);
-    browser.no_alert_open().await;
-    browser.screenshot("/tmp/patient-wait.png").await;
-    browser
-        .assert_fits_the_phone_and_fields_are_labelled("the waiting screen")
-        .await;
+        .wait_for_text("#messages", "running 5 minutes late", SHOWN_WITHIN)
+        .await?;
+    assert_eq!(browser.find("#messages li").await?.text().await?, text);
+    assert!(!browser.is_shown("#no-messages").await?);
+    assert_no_alert_open(&browser).await?;
+    browser.screenshot("/tmp/patient-wait.png").await?;
+    assert_fits_the_phone_and_fields_are_labelled(&browser, "the waiting screen").await?;
 
     // Claimed: being seen.
     let a = app.command(&staff, &id, "claim", version, None).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     version = a.version();
-    browser.wait_for_text("#status", "You are being seen").await;
+    browser
+        .wait_for_text("#status", "You are being seen", SHOWN_WITHIN)
+        .await?;
     // The call's link, from the clinic's template, appears while being seen.
-    browser.wait_for_text("#call-link", "Join the call").await;
+    browser
+        .wait_for_text("#call-link", "Join the call", SHOWN_WITHIN)
+        .await?;
     let href = browser
-        .call(
-            Method::POST,
-            "/execute/sync",
-            Some(
-                json!({"script": "return document.getElementById('call-link').href;", "args": []}),
-            ),
-        )
-        .await;
+        .execute("return document.getElementById('call-link').href;", vec![])
+        .await?;
     assert_eq!(
         href,
         json!(format!("https://meet.jit.si/frontdesk-demo-{id}"))
     );
-    assert!(!browser.displayed("#place").await);
-    browser.screenshot("/tmp/patient-in-call.png").await;
-    browser
-        .assert_fits_the_phone_and_fields_are_labelled("the screen in a call")
-        .await;
+    assert!(!browser.is_shown("#place").await?);
+    browser.screenshot("/tmp/patient-in-call.png").await?;
+    assert_fits_the_phone_and_fields_are_labelled(&browser, "the screen in a call").await?;
 
     // The last one out of the call: on hold.
     let a = app.command(&staff, &id, "leave-call", version, None).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     version = a.version();
-    browser.wait_for_text("#status", "You are on hold").await;
-    assert!(!browser.displayed("#call").await, "no call link on hold");
     browser
-        .wait_for_text("#status-detail", "You'll be seen shortly")
-        .await;
+        .wait_for_text("#status", "You are on hold", SHOWN_WITHIN)
+        .await?;
+    assert!(!browser.is_shown("#call").await?, "no call link on hold");
+    browser
+        .wait_for_text("#status-detail", "You'll be seen shortly", SHOWN_WITHIN)
+        .await?;
 
     // Declined with a note the patient reads.
     let note = "Please book a regular appointment for this.";
@@ -1101,24 +806,31 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() {
         .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     browser
-        .wait_for_text("#status", "The clinic could not see you this time")
-        .await;
-    browser.wait_for_text("#decline-note", note).await;
-    assert!(browser.displayed("#decline").await);
-    assert!(!browser.displayed("#welcome").await);
+        .wait_for_text(
+            "#status",
+            "The clinic could not see you this time",
+            SHOWN_WITHIN,
+        )
+        .await?;
+    browser
+        .wait_for_text("#decline-note", note, SHOWN_WITHIN)
+        .await?;
+    assert!(browser.is_shown("#decline").await?);
+    assert!(!browser.is_shown("#welcome").await?);
     assert!(
-        !browser.displayed("#leave").await,
+        !browser.is_shown("#leave").await?,
         "nothing to leave any more"
     );
-    browser.screenshot("/tmp/patient-declined.png").await;
-    browser.no_alert_open().await;
-    browser.quit();
+    browser.screenshot("/tmp/patient-declined.png").await?;
+    assert_no_alert_open(&browser).await?;
+    browser.delete_session().await
 }
 
 /// Closing the waiting page counts as leaving once it stays closed past the grace time; a
 /// reload does not.
 #[tokio::test]
-async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
+async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not()
+-> Result<(), WebDriverError> {
     let (app, clock) = app_with_a_clock_to_move().await;
     let staff = app.sign_in(RECEPTION).await;
     let (path, _) = join(&app, "Lou Leaving").await;
@@ -1126,25 +838,25 @@ async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
         .as_str()
         .unwrap()
         .to_owned();
-    let browser = Browser::start().await;
+    let browser = phone_browser().await?;
     let page = app.url(&path);
-    browser.goto(&page).await;
+    browser.navigate(&page).await?;
     browser
-        .wait_for_text("#status", "You are in the queue")
-        .await;
+        .wait_for_text("#status", "You are in the queue", SHOWN_WITHIN)
+        .await?;
 
     // A reload: the page goes away and comes straight back.
-    browser.goto(&page).await;
+    browser.navigate(&page).await?;
     browser
-        .wait_for_text("#status", "You are in the queue")
-        .await;
+        .wait_for_text("#status", "You are in the queue", SHOWN_WITHIN)
+        .await?;
     tokio::time::sleep(Duration::from_millis(2_500)).await; // at least one poll
     clock.advance(frontdesk_domain::Span::from_secs(60));
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.visit(&staff, &id).await["status"], "intake");
 
     // Closed for good (the browser goes elsewhere): after the grace time, the patient left.
-    browser.goto("about:blank").await;
+    browser.navigate("about:blank").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         app.visit(&staff, &id).await["status"],
@@ -1152,11 +864,11 @@ async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
         "not before the grace time"
     );
     clock.advance(frontdesk_domain::Span::from_secs(46));
-    common::eventually(10, "the visit marked left", || async {
+    frontdesk_testkit::eventually(10, "the visit marked left", || async {
         (app.visit(&staff, &id).await["status"] == "left").then_some(())
     })
     .await;
-    browser.quit();
+    browser.delete_session().await
 }
 
 /// A closed waiting page's departure is kept in the database: the server restarting inside
@@ -1164,7 +876,7 @@ async fn closing_the_waiting_page_marks_the_visit_left_but_a_reload_does_not() {
 /// restart stays cancelled after it.
 #[tokio::test]
 async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_grace_time() {
-    let (app, clock) = app_with_a_clock_to_move().await;
+    let (mut app, clock) = app_with_a_clock_to_move().await;
     let staff = app.sign_in(RECEPTION).await;
     let (gone_path, _) = join(&app, "Rae Restart").await;
     let (back_path, back_token) = join(&app, "Bo Back").await;
@@ -1189,24 +901,7 @@ async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_
 
     // The server stops ten seconds in and starts again on the same database.
     clock.advance(frontdesk_domain::Span::from_secs(10));
-    let TestApp {
-        server,
-        demo,
-        http,
-        dir,
-    } = app;
-    let settings = (*server.state.settings).clone();
-    server.stop().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = frontdesk_server::RunningServer::start(settings, listener)
-        .await
-        .unwrap();
-    let app = TestApp {
-        server,
-        demo,
-        http,
-        dir,
-    };
+    app.restart().await;
     let staff = app.sign_in(RECEPTION).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -1216,7 +911,7 @@ async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_
     );
 
     clock.advance(frontdesk_domain::Span::from_secs(36));
-    common::eventually(10, "the closed page's visit marked left", || async {
+    frontdesk_testkit::eventually(10, "the closed page's visit marked left", || async {
         (app.visit(&staff, &gone).await["status"] == "left").then_some(())
     })
     .await;
@@ -1228,8 +923,8 @@ async fn a_closed_page_is_still_marked_left_when_the_server_restarts_within_the_
 /// the waiting screen or in the patient's API; switching the setting on shows both.
 #[tokio::test]
 async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_off() {
-    let app = TestApp::spawn().await;
-    let admin = app.sign_in(common::ADMIN).await;
+    let app = TestServer::with_demo().await;
+    let admin = app.sign_in(frontdesk_testkit::ADMIN).await;
     let settings = |show: bool| json!({"name": "Quiet room", "show_place_in_line": show, "minutes_per_patient": 12});
     let a = app
         .send(
@@ -1244,17 +939,8 @@ async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_
     let room = a.body["id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     for name in ["Ida First", "Jo Second"] {
-        let a = app
-            .send(
-                Method::POST,
-                &format!("/v1/join/demo/{room}"),
-                None,
-                Some(json!({"name": name, "phone": "+61 400 000 002"})),
-                &[],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-        tokens.push(a.body["patient_token"].as_str().unwrap().to_owned());
+        let (_, token, _) = app.arrive(&room, name).await;
+        tokens.push(token);
     }
     let second = &tokens[1];
     let a = app
@@ -1285,7 +971,7 @@ async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    common::eventually(5, "the place in line shown", || async {
+    frontdesk_testkit::eventually(5, "the place in line shown", || async {
         let a = app
             .patient(second, Method::GET, "/v1/patient/visit", None)
             .await;
@@ -1308,8 +994,8 @@ async fn place_in_line_and_estimated_wait_stay_hidden_while_the_room_setting_is_
 
 /// An admin's settings for a room: office hours in the clinic's zone, what happens outside
 /// them, a typed question and the estimated wait.
-async fn room_with_hours(app: &TestApp, after_hours: &str) -> String {
-    let admin = app.sign_in(common::ADMIN).await;
+async fn room_with_hours(app: &TestServer, after_hours: &str) -> String {
+    let admin = app.sign_in(frontdesk_testkit::ADMIN).await;
     let a = app
         .send(
             Method::PUT,
@@ -1352,11 +1038,13 @@ async fn room_with_hours(app: &TestApp, after_hours: &str) -> String {
 const SUNDAY_AFTERNOON_SYDNEY: i64 = 1_795_316_400_000;
 const MONDAY_MORNING_SYDNEY: i64 = 1_795_392_000_000;
 
-async fn app_at(at: i64) -> (TestApp, frontdesk_server::Clock) {
-    let clock = frontdesk_server::Clock::system();
-    clock.set(frontdesk_domain::Timestamp::from_millis(at));
-    let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| s.clock = c).await;
+async fn app_at(at: i64) -> (TestServer, frontdesk_server::Clock) {
+    let app = TestServer::builder()
+        .demo_clinic()
+        .clock_at(frontdesk_domain::Timestamp::from_millis(at))
+        .start()
+        .await;
+    let clock = app.clock();
     (app, clock)
 }
 
@@ -1364,7 +1052,7 @@ async fn app_at(at: i64) -> (TestApp, frontdesk_server::Clock) {
 async fn outside_office_hours_the_front_door_says_closed_and_takes_no_one() {
     let (app, clock) = app_at(SUNDAY_AFTERNOON_SYDNEY).await;
     let room = room_with_hours(&app, "refuse").await;
-    let staff = app.sign_in(common::ADMIN).await;
+    let staff = app.sign_in(frontdesk_testkit::ADMIN).await;
     let before = open_visits(&app, &staff).await.len();
     let door = format!("/join/demo/{room}");
     let p = get_page(&app, &door).await;
@@ -1421,7 +1109,7 @@ async fn outside_office_hours_the_front_door_says_closed_and_takes_no_one() {
 async fn a_room_that_takes_after_hours_patients_marks_them_and_says_so() {
     let (app, _clock) = app_at(SUNDAY_AFTERNOON_SYDNEY).await;
     let room = room_with_hours(&app, "accept").await;
-    let staff = app.sign_in(common::ADMIN).await;
+    let staff = app.sign_in(frontdesk_testkit::ADMIN).await;
     let door = format!("/join/demo/{room}");
     let p = get_page(&app, &door).await;
     assert!(p.body.contains("The clinic is closed now"), "{}", p.body);
@@ -1473,23 +1161,11 @@ async fn a_choice_question_takes_only_its_choices_and_the_wait_is_estimated() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("is not one of the choices"), "{}", p.body);
     let a = app
-        .patient(
-            second,
-            Method::PUT,
-            "/v1/patient/visit/intake",
-            Some(json!({"answers": {"How do you feel?": "Terrible"}})),
-        )
+        .answer_intake(second, json!({"How do you feel?": "Terrible"}))
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(a.code(), "validation");
-    let a = app
-        .patient(
-            second,
-            Method::PUT,
-            "/v1/patient/visit/intake",
-            Some(json!({"answers": {"Shoe size": "44"}})),
-        )
-        .await;
+    let a = app.answer_intake(second, json!({"Shoe size": "44"})).await;
     assert_eq!(
         a.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1520,9 +1196,9 @@ async fn a_choice_question_takes_only_its_choices_and_the_wait_is_estimated() {
 
 #[tokio::test]
 async fn a_retried_arrival_opens_one_visit_and_gets_the_same_link() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
-    let path = format!("/v1/join/demo/{}", app.room("Reception"));
+    let path = format!("/v1/join/demo/{}", app.room_id("Reception"));
     let send = || {
         app.send(
             Method::POST,
@@ -1592,7 +1268,7 @@ async fn closing_the_waiting_screen_during_a_call_does_not_end_the_visit() {
     }
     clock.advance(frontdesk_domain::Span::from_secs(46));
     let waiting_id = waiting["visit_id"].as_str().unwrap().to_owned();
-    common::eventually(10, "the waiting patient marked left", || async {
+    frontdesk_testkit::eventually(10, "the waiting patient marked left", || async {
         (app.visit(&staff, &waiting_id).await["status"] == "left").then_some(())
     })
     .await;

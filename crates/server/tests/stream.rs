@@ -1,9 +1,7 @@
 //! The live stream: resume from the last seq without gaps or repeats, heartbeats, and a slow
 //! subscriber told to resync rather than silently skipped.
 
-mod common;
-
-use common::*;
+use frontdesk_testkit::{RECEPTION, TestServer, get_json};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -14,8 +12,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: &str, after: u64, use_header: bool) -> Ws {
-    let base = app.server.url().replace("http://", "ws://");
+async fn connect(app: &TestServer, token: &str, after: u64, use_header: bool) -> Ws {
+    let base = app.server().url().replace("http://", "ws://");
     let url = if use_header {
         format!("{base}/v1/stream?after={after}")
     } else {
@@ -53,7 +51,7 @@ async fn next_event(ws: &mut Ws) -> Value {
     }
 }
 
-async fn message(app: &TestApp, token: &str, id: &str, text: &str) {
+async fn message(app: &TestServer, token: &str, id: &str, text: &str) {
     let v = app.visit(token, id).await["version"].as_u64().unwrap();
     let a = app
         .command(token, id, "message", v, Some(json!({"text": text})))
@@ -63,7 +61,7 @@ async fn message(app: &TestApp, token: &str, id: &str, text: &str) {
 
 #[tokio::test]
 async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_nothing_twice() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, _, _) = app.waiting_patient("Tom R.").await;
     let start = app.last_seq(&reception).await;
@@ -82,7 +80,7 @@ async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_not
     let mut ws = connect(&app, &reception, last, false).await;
     // Commands keep landing while the backlog is being sent.
     let writer = {
-        let (app_url, token, id) = (app.server.url(), reception.clone(), id.clone());
+        let (app_url, token, id) = (app.server().url(), reception.clone(), id.clone());
         let http = app.http.clone();
         tokio::spawn(async move {
             for i in 0..20 {
@@ -118,7 +116,11 @@ async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_not
 
 #[tokio::test]
 async fn an_idle_stream_sends_heartbeats_with_the_last_seq() {
-    let app = TestApp::spawn_with(|s| s.heartbeat = Duration::from_millis(50)).await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.heartbeat = Duration::from_millis(50))
+        .start()
+        .await;
     let reception = app.sign_in(RECEPTION).await;
     let seq = app.last_seq(&reception).await;
     let mut ws = connect(&app, &reception, seq, true).await;
@@ -128,11 +130,14 @@ async fn an_idle_stream_sends_heartbeats_with_the_last_seq() {
 
 #[tokio::test]
 async fn signing_out_ends_the_stream_of_that_session_only() {
-    let app = TestApp::spawn_with(|s| {
-        s.heartbeat = Duration::from_millis(50);
-        s.session_cache_ttl = Duration::ZERO;
-    })
-    .await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| {
+            s.heartbeat = Duration::from_millis(50);
+            s.session_cache_ttl = Duration::ZERO;
+        })
+        .start()
+        .await;
     let leaving = app.sign_in(RECEPTION).await;
     let staying = app.sign_in(RECEPTION).await;
     let seq = app.last_seq(&leaving).await;
@@ -167,7 +172,11 @@ async fn signing_out_ends_the_stream_of_that_session_only() {
 
 #[tokio::test]
 async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
-    let app = TestApp::spawn_with(|s| s.stream_buffer = 4).await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.stream_buffer = 4)
+        .start()
+        .await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, _, _) = app.waiting_patient("Uma W.").await;
     let start = app.last_seq(&reception).await;

@@ -1,8 +1,6 @@
 //! The seeds' workflows end to end over HTTP, as the front desk and providers live them.
 
-mod common;
-
-use common::*;
+use frontdesk_testkit::{ADMIN, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -17,7 +15,7 @@ fn entry_kinds(visit: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_takes_over() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let (id, patient, v) = app.waiting_patient("Ana P.").await;
@@ -51,7 +49,10 @@ async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_tak
     assert_eq!(kinds, ["left_call", "put_on_hold"]);
 
     let queue = app
-        .get(&format!("/v1/queue?room={}", app.room("Reception")), &priya)
+        .get(
+            &format!("/v1/queue?room={}", app.room_id("Reception")),
+            &priya,
+        )
         .await
         .body;
     let item = queue
@@ -94,11 +95,11 @@ async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_tak
 
 #[tokio::test]
 async fn doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let omar = app.sign_in(OMAR).await;
     let (id, _, v) = app.waiting_patient("Ben K.").await;
-    let haddad_room = app.room("Dr. Haddad's room");
+    let haddad_room = app.room_id("Dr. Haddad's room");
 
     let a = app
         .command(
@@ -137,7 +138,7 @@ async fn doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider() {
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(
         a.body["visit"]["room_id"],
-        app.room("Dr. Shah's room").as_str()
+        app.room_id("Dr. Shah's room").as_str()
     );
     assert_eq!(
         a.body["visit"]["assigned_provider"],
@@ -183,8 +184,8 @@ async fn doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider() {
     assert_eq!(a.code(), "validation");
 }
 
-async fn request(app: &TestApp, token: &str, provider: &str, name: &str) -> (String, Value) {
-    let room = app.room("Dr. Shah's room");
+async fn request(app: &TestServer, token: &str, provider: &str, name: &str) -> (String, Value) {
+    let room = app.room_id("Dr. Shah's room");
     let a = app
         .send(
             Method::POST,
@@ -205,7 +206,7 @@ async fn request(app: &TestApp, token: &str, provider: &str, name: &str) -> (Str
 
 #[tokio::test]
 async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let omar = app.sign_in(OMAR).await;
@@ -261,7 +262,7 @@ async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once(
         )
         .await;
     assert_eq!(a.body["availability"], "unavailable");
-    let room = app.room("Dr. Shah's room");
+    let room = app.room_id("Dr. Shah's room");
     let a = app
         .send(
             Method::POST,
@@ -308,10 +309,10 @@ async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once(
 
 #[tokio::test]
 async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let omar_id = app.staff_id(OMAR.0);
-    let (id, patient, v) = app.arrive(&app.room("Reception"), "Grace N.").await;
+    let (id, patient, v) = app.arrive(&app.room_id("Reception"), "Grace N.").await;
     assert_eq!(v, 1);
     let queue = app.get("/v1/queue", &reception).await.body;
     let item = queue
@@ -331,12 +332,7 @@ async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
     assert_eq!(a.body["visit"]["intake_finished"], false);
     // The patient can still answer during the call.
     let p = app
-        .patient(
-            &patient,
-            Method::PUT,
-            "/v1/patient/visit/intake",
-            Some(json!({"answers": {"Date of birth": "1990-02-03"}})),
-        )
+        .answer_intake(&patient, json!({"Date of birth": "1990-02-03"}))
         .await;
     assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
 
@@ -354,7 +350,7 @@ async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
     assert_eq!(a.body["visit"]["assigned_provider"], omar_id.as_str());
 
     // Another patient is declined with a note they see.
-    let (other, other_token, v) = app.arrive(&app.room("Reception"), "Hiro L.").await;
+    let (other, other_token, v) = app.arrive(&app.room_id("Reception"), "Hiro L.").await;
     let a = app
         .command(
             &reception,
@@ -375,7 +371,7 @@ async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
 
 #[tokio::test]
 async fn the_queue_puts_emergencies_first_and_patients_see_messages() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let (first, _, _) = app.waiting_patient("Isla S.").await;
     let (second, second_token, v) = app.waiting_patient("Jack B.").await;
@@ -435,11 +431,11 @@ async fn the_queue_puts_emergencies_first_and_patients_see_messages() {
 
 #[tokio::test]
 async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let reception = app.sign_in(RECEPTION).await;
-    let room = app.room("Dr. Shah's room");
-    let starts_at = app.server.state.now().as_millis() + 3_600_000;
+    let room = app.room_id("Dr. Shah's room");
+    let starts_at = app.server().state.now().as_millis() + 3_600_000;
     let booking = |name: &str| json!({"booking": {"provider": app.staff_id(PRIYA.0), "starts_at": starts_at, "guests": [{"name": name, "contact": {"email": "guest@example.org"}}], "service_type": "Follow-up"}});
     let a = app
         .send(
@@ -483,12 +479,12 @@ async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show() {
 
 #[tokio::test]
 async fn staff_choose_which_rooms_alert_them_and_how() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let priya = app.sign_in(PRIYA).await;
     assert_eq!(app.get("/v1/me/alerts", &priya).await.body, json!([]));
     let mine = json!([
-        {"room_id": app.room("Reception"), "desktop": true, "email": false, "sms": false},
-        {"room_id": app.room("Dr. Shah's room"), "desktop": true, "email": true, "sms": true},
+        {"room_id": app.room_id("Reception"), "desktop": true, "email": false, "sms": false},
+        {"room_id": app.room_id("Dr. Shah's room"), "desktop": true, "email": true, "sms": true},
     ]);
     let a = app
         .send(
@@ -526,16 +522,9 @@ async fn staff_choose_which_rooms_alert_them_and_how() {
 
 #[tokio::test]
 async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let (_, token, _) = app.waiting_patient("Zoe W.").await;
-    let a = app
-        .patient(
-            &token,
-            Method::POST,
-            "/v1/patient/visit/finish-intake",
-            None,
-        )
-        .await;
+    let a = app.finish_intake(&token).await;
     assert_eq!(
         (a.status, a.code()),
         (StatusCode::CONFLICT, "invalid_transition"),
@@ -551,11 +540,11 @@ async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side() {
 
 #[tokio::test]
 async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let admin = app.sign_in(ADMIN).await;
     let omar = app.sign_in(OMAR).await;
     let scheduler = app.sign_in(SCHEDULER).await;
-    let reception = app.room("Reception");
+    let reception = app.room_id("Reception");
     let (ana, _, v) = app.arrive(&reception, "Ana P.").await;
     let in_my_queue = |token: String| {
         let app = &app;
@@ -575,7 +564,7 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
 
     // Omar is taken off the front desk, then put back: his queue follows at once.
     let omar_id = app.staff_id(OMAR.0);
-    let own_room = app.room("Dr. Haddad's room");
+    let own_room = app.room_id("Dr. Haddad's room");
     let set_rooms = |rooms: Value| {
         let (app, admin, omar_id) = (&app, admin.clone(), omar_id.clone());
         async move {
@@ -711,13 +700,16 @@ async fn a_server_on_a_moved_clock_stamps_setup_and_sweeps_by_that_clock() {
     let day = 86_400_000;
     let clock = frontdesk_server::Clock::offset(-3 * day);
     let c = clock.clone();
-    let app = TestApp::spawn_with(move |s| {
-        s.clock = c;
-        s.background_tick = std::time::Duration::from_millis(20);
-        s.sweep_every = std::time::Duration::from_millis(20);
-        s.session_cache_ttl = std::time::Duration::ZERO;
-    })
-    .await;
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(move |s| {
+            s.clock = c;
+            s.background_tick = std::time::Duration::from_millis(20);
+            s.sweep_every = std::time::Duration::from_millis(20);
+            s.session_cache_ttl = std::time::Duration::ZERO;
+        })
+        .start()
+        .await;
     let admin = app.sign_in(ADMIN).await;
     let a = app
         .send(

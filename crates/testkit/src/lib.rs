@@ -1,0 +1,28 @@
+//! Test support for every suite in the workspace (the server's own tests, the whole-system
+//! tests in `tests/`, the desktop shell's tests): one way to start the real clinic server on
+//! loopback, to make a patient arrive, to call the API, to wait for background work and to
+//! drive a page over W3C WebDriver. Suites keep only what is theirs alone.
+//!
+//! - [`server`]: [`TestServer`], the real server in this process on 127.0.0.1:0 with a temp
+//!   SQLite file, settings adjustable, the demo clinic seeded when asked, stop and restart.
+//! - [`process`]: the `frontdesk-server` binary as a child process on a free port.
+//! - [`calls`]: the API as the console and the pages call it, and the demo clinic's sign-ins.
+//! - [`patients`]: a patient comes through a room's front door.
+//! - [`wait`]: poll until something holds.
+//! - [`webdriver`]: a W3C WebDriver client for the app (tauri-driver) and headless Chromium.
+//! - [`base64`]: decoding, for screenshots.
+#![forbid(unsafe_code)]
+
+pub mod base64;
+pub mod calls;
+pub mod patients;
+pub mod process;
+pub mod server;
+pub mod wait;
+pub mod webdriver;
+
+pub use calls::{ADMIN, Answer, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to};
+pub use patients::{Arrival, arrive};
+pub use process::serve_binary;
+pub use server::{ServerBuilder, TestServer, init_tracing};
+pub use wait::eventually;
