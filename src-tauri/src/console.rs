@@ -117,6 +117,10 @@ fn token_key(base: &str, email: &str) -> String {
     format!("token|{base}|{}", email.to_lowercase())
 }
 
+fn cache_key_name(base: &str, email: &str) -> String {
+    format!("cache-key|{base}|{}", email.to_lowercase())
+}
+
 fn station_key(base: &str) -> String {
     format!("station|{base}")
 }
@@ -261,9 +265,10 @@ impl Console {
 
     fn start_session(&self, base: &str, email: &str, token: &str) -> Result<(), UiError> {
         let cell = Arc::new(TokenCell(Mutex::new(Some(token.to_string()))));
-        let cache_name = frontdesk_client::store::cache_file_name(base, email);
+        let cache_path = self.cache_path(base, email);
+        let cache_key = self.cache_key(base, email, &cache_path)?;
         let settings = self.settings();
-        let mut config = EngineConfig::new(base, self.data_dir.join(cache_name));
+        let mut config = EngineConfig::new(base, cache_path, cache_key);
         config.first_in_queue_only = settings.first_in_queue_only;
         config.utc_offset_minutes = local_utc_offset_minutes();
         let (engine, mut engine_notices) = Engine::start(config, cell.clone())?;
@@ -305,17 +310,62 @@ impl Console {
         let Some(session) = lock(&self.session).take() else {
             return;
         };
+        let (base, email) = (session.base.clone(), session.email.clone());
         if forget {
             if let Some(token) = session.token.token() {
                 let _ = session.engine.api().sign_out(&token).await;
             }
-            let _ = self
-                .secrets
-                .delete(&token_key(&session.base, &session.email));
+            let _ = self.secrets.delete(&token_key(&base, &email));
             lock(&self.prefs).remember = false;
             let _ = self.save_prefs();
         }
+        // The engine stops with the session; only then may its cache go.
         drop(session);
+        if forget {
+            self.forget_cache(&base, &email);
+        }
+    }
+
+    fn cache_path(&self, base: &str, email: &str) -> std::path::PathBuf {
+        self.data_dir
+            .join(frontdesk_client::store::cache_file_name(base, email))
+    }
+
+    /// The key that seals this person's cache, from the keyring; a new one (and a new cache)
+    /// when there is none or the cache was sealed with a key the keyring no longer has.
+    fn cache_key(
+        &self,
+        base: &str,
+        email: &str,
+        path: &std::path::Path,
+    ) -> Result<frontdesk_client::CacheKey, UiError> {
+        let name = cache_key_name(base, email);
+        let kept = self
+            .secrets
+            .get(&name)
+            .map_err(|e| UiError::new("keyring", format!("The keyring cannot be read: {e}")))?
+            .and_then(|hex| frontdesk_client::CacheKey::from_hex(&hex));
+        if let Some(key) = kept {
+            match frontdesk_client::store::Store::open(path, &key) {
+                Ok(_) => return Ok(key),
+                Err(ClientError::CacheKey) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let _ = frontdesk_client::store::Store::destroy(path);
+        let key = frontdesk_client::CacheKey::generate()?;
+        self.secrets
+            .set(&name, &key.to_hex())
+            .map_err(|e| UiError::new("keyring", format!("The keyring cannot be written: {e}")))?;
+        Ok(key)
+    }
+
+    /// Deletes a person's cache file and its key: nothing of the clinic stays on this PC.
+    fn forget_cache(&self, base: &str, email: &str) {
+        if let Err(e) = frontdesk_client::store::Store::destroy(&self.cache_path(base, email)) {
+            tracing::warn!("cache not deleted: {e}");
+        }
+        let _ = self.secrets.delete(&cache_key_name(base, email));
     }
 
     fn with_engine<T>(&self, f: impl FnOnce(&Engine) -> T) -> Result<T, UiError> {

@@ -237,7 +237,8 @@ async fn main() {
         &ClinicState::default(),
         frontdesk_client::engine::now(),
     );
-    Store::open(&data.path().join(cache_file_name(&base, RITA)))
+    let cache_key = frontdesk_client::CacheKey::generate().expect("cache key");
+    Store::open(&data.path().join(cache_file_name(&base, RITA)), &cache_key)
         .expect("cache")
         .replace_all(&state)
         .expect("cache written");
@@ -261,6 +262,7 @@ async fn main() {
         .write_all(token.as_bytes())
         .expect("token");
     assert!(store.wait().expect("secret-tool").success());
+    keyring_put(&format!("cache-key|{base}|{RITA}"), &cache_key.to_hex());
 
     let runs = std::env::var("FRONTDESK_PERF_RUNS")
         .ok()
@@ -375,4 +377,27 @@ async fn main() {
             summary(arrivals, |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
         );
     }
+}
+
+/// Puts one entry in the desktop keyring where the console looks for it.
+fn keyring_put(name: &str, value: &str) {
+    let mut put = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=frontdesk",
+            "service",
+            "frontdesk",
+            "username",
+        ])
+        .arg(name)
+        .args(["application", "rust-keyring", "target", "default"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("secret-tool (run under tests/e2e/env.sh)");
+    put.stdin
+        .take()
+        .expect("stdin")
+        .write_all(value.as_bytes())
+        .expect("keyring entry");
+    assert!(put.wait().expect("secret-tool").success());
 }

@@ -145,7 +145,8 @@ pub struct Console {
 
 impl Console {
     pub fn start(server_url: &str, cache: PathBuf, token: &str) -> Console {
-        let mut config = EngineConfig::new(server_url, cache.clone());
+        // One key per cache file, as the console keeps one per person in the keyring.
+        let mut config = EngineConfig::new(server_url, cache.clone(), cache_key_for(&cache));
         config.dead_after = Duration::from_secs(6);
         let (engine, notices) =
             Engine::start(config, Arc::new(token.to_string())).expect("engine starts");
@@ -243,4 +244,14 @@ impl CuttingProxy {
             self.cut();
         }
     }
+}
+
+/// A fixed key for a cache file: a console restarted on the same file opens it again.
+pub fn cache_key_for(cache: &Path) -> frontdesk_client::CacheKey {
+    let name = cache.to_string_lossy();
+    let mut key = [0u8; 32];
+    for (i, b) in name.bytes().enumerate() {
+        key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(b);
+    }
+    frontdesk_client::CacheKey::from_bytes(key)
 }

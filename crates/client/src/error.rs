@@ -23,6 +23,10 @@ pub enum ClientError {
     Store(#[from] rusqlite::Error),
     #[error("unexpected data: {0}")]
     Corrupt(String),
+    /// The cache was sealed with another key (the keyring lost it, or the file came from
+    /// elsewhere): nothing in it can be read, so it is to be deleted and fetched again.
+    #[error("the local cache cannot be opened with this computer's key")]
+    CacheKey,
 }
 
 impl ClientError {
@@ -32,7 +36,7 @@ impl ClientError {
             ClientError::Network(_) => true,
             ClientError::Api { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             ClientError::SignedOut => true,
-            ClientError::Store(_) | ClientError::Corrupt(_) => false,
+            ClientError::Store(_) | ClientError::Corrupt(_) | ClientError::CacheKey => false,
         }
     }
 
@@ -44,6 +48,7 @@ impl ClientError {
             ClientError::SignedOut => "unauthorized",
             ClientError::Store(_) => "cache",
             ClientError::Corrupt(_) => "corrupt",
+            ClientError::CacheKey => "cache_key",
         }
     }
 }

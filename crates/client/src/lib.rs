@@ -12,9 +12,11 @@
 pub mod api;
 pub mod engine;
 pub mod error;
+pub mod seal;
 pub mod state;
 pub mod store;
 pub mod view;
 
 pub use engine::{Engine, EngineConfig, TokenProvider};
 pub use error::ClientError;
+pub use seal::CacheKey;

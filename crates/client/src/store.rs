@@ -4,8 +4,13 @@
 //!
 //! The engine keeps the clinic in memory ([`crate::state::ClinicState`]) and writes through to
 //! this file; each batch of events, and each outbox step, is one transaction.
+//!
+//! Every body is sealed with the console's cache key ([`crate::seal`]): ids, versions and
+//! times are readable, nothing a patient said or is called is. The file is created readable by
+//! its owner only, and is deleted with its key when the person signs out.
 
 use crate::error::ClientError;
+use crate::seal::{CacheKey, Sealer};
 use crate::state::ClinicState;
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo};
 use frontdesk_domain::{Command, Timestamp, Visit, VisitId};
@@ -92,11 +97,16 @@ pub fn cache_file_name(base: &str, email: &str) -> String {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    sealer: Sealer,
 }
+
+/// What the key check seals: a cache whose check opens was sealed with this key.
+const KEY_CHECK: &[u8] = b"frontdesk cache";
 
 /// Writes the cached JSON body of each changed directory entry (a room, a member of staff).
 fn upsert_bodies<K: Ord + std::fmt::Display, V: Serialize>(
     tx: &rusqlite::Transaction<'_>,
+    sealer: &Sealer,
     table: &str,
     changed: &std::collections::BTreeSet<K>,
     all: &std::collections::BTreeMap<K, V>,
@@ -107,32 +117,71 @@ fn upsert_bodies<K: Ord + std::fmt::Display, V: Serialize>(
     ))?;
     for id in changed {
         if let Some(body) = all.get(id) {
-            upsert.execute(params![id.to_string(), json(body)?])?;
+            let id = id.to_string();
+            let sealed = sealer.seal(&format!("{table}:{id}"), &json(body)?)?;
+            upsert.execute(params![id, sealed])?;
         }
     }
     Ok(())
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, ClientError> {
-    serde_json::to_string(value).map_err(|e| ClientError::Corrupt(e.to_string()))
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, ClientError> {
+    serde_json::to_vec(value).map_err(|e| ClientError::Corrupt(e.to_string()))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ClientError> {
-    serde_json::from_str(text).map_err(|e| ClientError::Corrupt(e.to_string()))
+fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ClientError> {
+    serde_json::from_slice(bytes).map_err(|e| ClientError::Corrupt(e.to_string()))
+}
+
+/// Creates the cache file readable and writable by its owner only (SQLite gives its journal
+/// files the same mode), before SQLite opens it.
+fn create_private(path: &Path) -> Result<(), ClientError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|e| ClientError::Corrupt(format!("cannot create {}: {e}", path.display())))
 }
 
 impl Store {
-    /// Opens (creating if needed) the cache file and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, ClientError> {
+    /// Opens (creating if needed) the cache file sealed with `key` and brings its schema up
+    /// to date. A cache sealed with another key answers [`ClientError::CacheKey`].
+    pub fn open(path: &Path, key: &CacheKey) -> Result<Store, ClientError> {
+        create_private(path)?;
         let conn = Connection::open(path)?;
-        Self::prepare(conn)
+        Self::prepare(conn, key)
     }
 
-    pub fn open_in_memory() -> Result<Store, ClientError> {
-        Self::prepare(Connection::open_in_memory()?)
+    pub fn open_in_memory(key: &CacheKey) -> Result<Store, ClientError> {
+        Self::prepare(Connection::open_in_memory()?, key)
     }
 
-    fn prepare(mut conn: Connection) -> Result<Store, ClientError> {
+    /// Deletes a cache file and its journal: what sign-out leaves of a person's cache.
+    pub fn destroy(path: &Path) -> Result<(), ClientError> {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ClientError::Corrupt(format!(
+                        "cannot delete {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn prepare(mut conn: Connection, key: &CacheKey) -> Result<Store, ClientError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // A crash may lose the last moment of cache (it is re-fetched), never the outbox's
         // order or an acknowledged removal: NORMAL in WAL keeps each commit atomic.
@@ -141,45 +190,123 @@ impl Store {
         Migrations::from_slice(MIGRATIONS)
             .to_latest(&mut conn)
             .map_err(|e| ClientError::Corrupt(format!("cache migration: {e}")))?;
-        Ok(Store { conn })
+        let mut store = Store {
+            conn,
+            sealer: Sealer::new(key),
+        };
+        store.check_key()?;
+        Ok(store)
     }
 
-    fn meta(&self, key: &str) -> Result<Option<String>, ClientError> {
+    /// Proves the key opens this cache, sealing a new (or older, unsealed) cache on the way.
+    fn check_key(&mut self) -> Result<(), ClientError> {
+        let check: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match check {
+            Some(sealed) => self.sealer.open("meta:key_check", &sealed).map(drop),
+            None => self.seal_unsealed(),
+        }
+    }
+
+    /// A cache written before bodies were sealed keeps only its outbox (the actions not yet
+    /// sent), sealed now; the clinic is fetched again from the server.
+    fn seal_unsealed(&mut self) -> Result<(), ClientError> {
+        let plain: Vec<(String, String, i64)> = self
+            .conn
+            .prepare("SELECT action_id, CAST(body AS TEXT), created_at FROM outbox ORDER BY pos")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let check = self.sealer.seal("meta:key_check", KEY_CHECK)?;
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM meta;
+             DELETE FROM outbox; DELETE FROM outcomes;",
+        )?;
+        for (action_id, body, at) in plain {
+            let sealed = self
+                .sealer
+                .seal(&format!("outbox:{action_id}"), body.as_bytes())?;
+            tx.execute(
+                "INSERT INTO outbox (action_id, body, created_at) VALUES (?1, ?2, ?3)",
+                params![action_id, sealed, at],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
+            [check],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn meta_plain(&self, key: &str) -> Result<Option<String>, ClientError> {
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
+    fn meta_sealed<T: for<'de> Deserialize<'de>>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, ClientError> {
+        let sealed: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        sealed
+            .map(|s| parse(&self.sealer.open(&format!("meta:{key}"), &s)?))
+            .transpose()
+    }
+
+    /// Every sealed body of a table, opened, in the order of `order`.
+    fn bodies<T: for<'de> Deserialize<'de>>(
+        &self,
+        table: &str,
+        key_column: &str,
+        order: &str,
+    ) -> Result<Vec<T>, ClientError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {key_column}, body FROM {table} ORDER BY {order}"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, sealed) = row?;
+            parse(&self.sealer.open(&format!("{table}:{id}"), &sealed)?)
+        })
+        .collect()
+    }
+
+    fn seal(&self, table: &str, id: &str, body: &impl Serialize) -> Result<Vec<u8>, ClientError> {
+        self.sealer.seal(&format!("{table}:{id}"), &json(body)?)
+    }
+
     /// Loads the cached clinic as it was last confirmed.
     pub fn load(&self) -> Result<ClinicState, ClientError> {
         let mut state = ClinicState::default();
-        state.seq = self.meta("seq")?.and_then(|s| s.parse().ok()).unwrap_or(0);
-        state.clinic = self
-            .meta("clinic")?
-            .map(|s| parse::<Clinic>(&s))
-            .transpose()?;
-        state.me = self
-            .meta("me")?
-            .map(|s| parse::<StaffInfo>(&s))
-            .transpose()?;
+        state.seq = self
+            .meta_plain("seq")?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        state.clinic = self.meta_sealed::<Clinic>("clinic")?;
+        state.me = self.meta_sealed::<StaffInfo>("me")?;
         state.as_of = self
-            .meta("as_of")?
+            .meta_plain("as_of")?
             .and_then(|s| s.parse().ok())
             .map(Timestamp::from_millis);
-        let mut rooms = self.conn.prepare("SELECT body FROM rooms")?;
-        for body in rooms.query_map([], |r| r.get::<_, String>(0))? {
-            let room: RoomInfo = parse(&body?)?;
+        for room in self.bodies::<RoomInfo>("rooms", "id", "id")? {
             state.rooms.insert(room.id, room);
         }
-        let mut staff = self.conn.prepare("SELECT body FROM staff")?;
-        for body in staff.query_map([], |r| r.get::<_, String>(0))? {
-            let s: StaffInfo = parse(&body?)?;
+        for s in self.bodies::<StaffInfo>("staff", "id", "id")? {
             state.staff.insert(s.id, s);
         }
-        let mut visits = self.conn.prepare("SELECT body FROM visits")?;
-        for body in visits.query_map([], |r| r.get::<_, String>(0))? {
-            let v: Visit = parse(&body?)?;
+        for v in self.bodies::<Visit>("visits", "id", "id")? {
             state.visits.insert(v.id, v);
         }
         Ok(state)
@@ -190,21 +317,19 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute_batch("DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits;")?;
         {
-            let mut room = tx.prepare("INSERT INTO rooms (id, body) VALUES (?1, ?2)")?;
-            for r in state.rooms.values() {
-                room.execute(params![r.id.to_string(), json(r)?])?;
-            }
-            let mut staff = tx.prepare("INSERT INTO staff (id, body) VALUES (?1, ?2)")?;
-            for s in state.staff.values() {
-                staff.execute(params![s.id.to_string(), json(s)?])?;
-            }
+            let all_rooms = state.rooms.keys().copied().collect();
+            upsert_bodies(&tx, &self.sealer, "rooms", &all_rooms, &state.rooms)?;
+            let all_staff = state.staff.keys().copied().collect();
+            upsert_bodies(&tx, &self.sealer, "staff", &all_staff, &state.staff)?;
             let mut visit =
                 tx.prepare("INSERT INTO visits (id, version, body) VALUES (?1, ?2, ?3)")?;
             for v in state.visits.values() {
-                visit.execute(params![v.id.to_string(), v.version as i64, json(v)?])?;
+                let id = v.id.to_string();
+                let sealed = self.sealer.seal(&format!("visits:{id}"), &json(v)?)?;
+                visit.execute(params![id, v.version as i64, sealed])?;
             }
         }
-        write_meta(&tx, state)?;
+        write_meta(&tx, &self.sealer, state)?;
         tx.commit()?;
         Ok(())
     }
@@ -217,8 +342,8 @@ impl Store {
     ) -> Result<(), ClientError> {
         let tx = self.conn.transaction()?;
         {
-            upsert_bodies(&tx, "rooms", &changed.rooms, &state.rooms)?;
-            upsert_bodies(&tx, "staff", &changed.staff, &state.staff)?;
+            upsert_bodies(&tx, &self.sealer, "rooms", &changed.rooms, &state.rooms)?;
+            upsert_bodies(&tx, &self.sealer, "staff", &changed.staff, &state.staff)?;
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO visits (id, version, body) VALUES (?1, ?2, ?3)
                  ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
@@ -227,7 +352,9 @@ impl Store {
             for id in &changed.visits {
                 match state.visits.get(id) {
                     Some(v) => {
-                        upsert.execute(params![id.to_string(), v.version as i64, json(v)?])?;
+                        let id = id.to_string();
+                        let sealed = self.sealer.seal(&format!("visits:{id}"), &json(v)?)?;
+                        upsert.execute(params![id, v.version as i64, sealed])?;
                     }
                     None => {
                         delete.execute([id.to_string()])?;
@@ -235,7 +362,7 @@ impl Store {
                 }
             }
         }
-        write_meta(&tx, state)?;
+        write_meta(&tx, &self.sealer, state)?;
         tx.commit()?;
         Ok(())
     }
@@ -243,7 +370,8 @@ impl Store {
     /// Forgets the signed-in clinic entirely (sign-out, or another person signs in).
     pub fn clear(&mut self) -> Result<(), ClientError> {
         self.conn.execute_batch(
-            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM meta;
+            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits;
+             DELETE FROM meta WHERE key <> 'key_check';
              DELETE FROM outbox; DELETE FROM outcomes; DELETE FROM alerted;",
         )?;
         Ok(())
@@ -255,16 +383,18 @@ impl Store {
     pub fn enqueue(&mut self, action: &Action) -> Result<(), ClientError> {
         self.conn.execute(
             "INSERT INTO outbox (action_id, body, created_at) VALUES (?1, ?2, ?3)",
-            params![action.action_id, json(action)?, action.at.as_millis()],
+            params![
+                action.action_id,
+                self.seal("outbox", &action.action_id, action)?,
+                action.at.as_millis()
+            ],
         )?;
         Ok(())
     }
 
     /// The actions still to send, oldest first.
     pub fn pending(&self) -> Result<Vec<Action>, ClientError> {
-        let mut stmt = self.conn.prepare("SELECT body FROM outbox ORDER BY pos")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|body| parse(&body?)).collect()
+        self.bodies("outbox", "action_id", "pos")
     }
 
     /// The server confirmed the action: it leaves the outbox.
@@ -276,6 +406,7 @@ impl Store {
 
     /// The server refused the action: it leaves the outbox and its outcome is kept to show.
     pub fn reject(&mut self, outcome: &Outcome, at: Timestamp) -> Result<(), ClientError> {
+        let sealed = self.seal("outcomes", &outcome.action_id, outcome)?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "DELETE FROM outbox WHERE action_id = ?1",
@@ -283,7 +414,7 @@ impl Store {
         )?;
         tx.execute(
             "INSERT OR REPLACE INTO outcomes (action_id, body, created_at) VALUES (?1, ?2, ?3)",
-            params![outcome.action_id, json(outcome)?, at.as_millis()],
+            params![outcome.action_id, sealed, at.as_millis()],
         )?;
         tx.commit()?;
         Ok(())
@@ -299,11 +430,7 @@ impl Store {
     }
 
     pub fn outcomes(&self) -> Result<Vec<Outcome>, ClientError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT body FROM outcomes ORDER BY created_at, action_id")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|body| parse(&body?)).collect()
+        self.bodies("outcomes", "action_id", "created_at, action_id")
     }
 
     pub fn dismiss(&mut self, action_id: &str) -> Result<(), ClientError> {
@@ -341,17 +468,21 @@ impl Store {
     }
 }
 
-fn write_meta(tx: &rusqlite::Transaction<'_>, state: &ClinicState) -> Result<(), ClientError> {
+fn write_meta(
+    tx: &rusqlite::Transaction<'_>,
+    sealer: &Sealer,
+    state: &ClinicState,
+) -> Result<(), ClientError> {
     let mut put = tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     )?;
     put.execute(params!["seq", state.seq.to_string()])?;
     if let Some(c) = &state.clinic {
-        put.execute(params!["clinic", json(c)?])?;
+        put.execute(params!["clinic", sealer.seal("meta:clinic", &json(c)?)?])?;
     }
     if let Some(me) = &state.me {
-        put.execute(params!["me", json(me)?])?;
+        put.execute(params!["me", sealer.seal("meta:me", &json(me)?)?])?;
     }
     if let Some(at) = state.as_of {
         put.execute(params!["as_of", at.as_millis().to_string()])?;

@@ -2,6 +2,7 @@
 //! and how events are laid on (in order, each once, gaps reported).
 
 use frontdesk_api::{Clinic, Event, EventBody, RoomInfo, StaffInfo};
+use frontdesk_client::CacheKey;
 use frontdesk_client::state::ClinicState;
 use frontdesk_client::store::{Action, ActionKind, Outcome, Store};
 use frontdesk_domain::*;
@@ -10,6 +11,11 @@ const CLINIC: ClinicId = ClinicId::from_u128(1);
 const RECEPTION: RoomId = RoomId::from_u128(10);
 const RITA: StaffId = StaffId::from_u128(100);
 const T0: Timestamp = Timestamp::from_millis(1_790_000_000_000);
+
+/// The key this console keeps in its keyring.
+fn key() -> CacheKey {
+    CacheKey::from_bytes([7; 32])
+}
 
 fn arrival(n: u128) -> Visit {
     open(
@@ -154,11 +160,11 @@ fn the_cache_survives_a_restart() {
         T0,
     );
     {
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open(&path, &key()).unwrap();
         store.replace_all(&state).unwrap();
         store.save_changes(&state, &changed).unwrap();
     }
-    let reopened = Store::open(&path).unwrap().load().unwrap();
+    let reopened = Store::open(&path, &key()).unwrap().load().unwrap();
     assert_eq!(reopened.seq, 3);
     assert_eq!(reopened.visits.len(), 2);
     assert_eq!(reopened.visits[&a.id], a);
@@ -180,11 +186,11 @@ fn the_cache_survives_a_restart() {
     .unwrap()
     .visit;
     let (changed, _) = state.apply_events([event(4, &done)], T0);
-    Store::open(&path)
+    Store::open(&path, &key())
         .unwrap()
         .save_changes(&state, &changed)
         .unwrap();
-    let reopened = Store::open(&path).unwrap().load().unwrap();
+    let reopened = Store::open(&path, &key()).unwrap().load().unwrap();
     assert_eq!(reopened.visits.keys().collect::<Vec<_>>(), vec![&b.id]);
 }
 
@@ -206,7 +212,7 @@ fn the_outbox_keeps_its_order_across_restarts_and_rejections_become_outcomes() {
     let path = dir.path().join("cache.db");
     let v = VisitId::from_u128(7);
     {
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open(&path, &key()).unwrap();
         store.enqueue(&action(1, v, Command::Claim)).unwrap();
         store.enqueue(&action(2, v, Command::LeaveCall)).unwrap();
         store
@@ -222,7 +228,7 @@ fn the_outbox_keeps_its_order_across_restarts_and_rejections_become_outcomes() {
             .note_attempt("action-1", "connection refused")
             .unwrap();
     }
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(&path, &key()).unwrap();
     let ids: Vec<String> = store
         .pending()
         .unwrap()
@@ -250,7 +256,7 @@ fn the_outbox_keeps_its_order_across_restarts_and_rejections_become_outcomes() {
         )
         .unwrap();
     drop(store);
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(&path, &key()).unwrap();
     let ids: Vec<String> = store
         .pending()
         .unwrap()
@@ -271,13 +277,158 @@ fn an_alert_key_is_new_only_once() {
     let path = dir.path().join("cache.db");
     let keys = vec!["v1:arrived:1".to_string(), "v2:arrived:1".to_string()];
     assert_eq!(
-        Store::open(&path).unwrap().first_time(&keys, T0).unwrap(),
+        Store::open(&path, &key())
+            .unwrap()
+            .first_time(&keys, T0)
+            .unwrap(),
         keys
     );
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(&path, &key()).unwrap();
     let again = vec!["v2:arrived:1".to_string(), "v3:arrived:1".to_string()];
     assert_eq!(
         store.first_time(&again, T0).unwrap(),
         vec!["v3:arrived:1".to_string()]
     );
+}
+
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut all = std::fs::read(path).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        all.extend(std::fs::read(p).unwrap_or_default());
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn the_cache_file_holds_no_patient_name_message_or_answer_and_only_its_owner_may_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let mut state = ClinicState::default();
+    let visits: Vec<Visit> = (1..=50).map(arrival).collect();
+    let events: Vec<Event> = visits
+        .iter()
+        .enumerate()
+        .map(|(i, v)| event(i as u64 + 1, v))
+        .collect();
+    let (changed, _) = state.apply_events(events, T0);
+    let mut store = Store::open(&path, &key()).unwrap();
+    store.save_changes(&state, &changed).unwrap();
+    store
+        .enqueue(&action(
+            1,
+            visits[0].id,
+            Command::Message {
+                text: MessageText::parse("Ella, we are running late").unwrap(),
+            },
+        ))
+        .unwrap();
+    drop(store);
+    let bytes = file_bytes(&path);
+    for n in [1, 17, 50] {
+        assert!(
+            !contains(&bytes, &format!("Patient {n}")),
+            "patient {n}'s name is in the file"
+        );
+    }
+    assert!(
+        !contains(&bytes, "running late"),
+        "a queued message is in the file"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the cache file is for its owner only");
+    }
+    // With the key it all comes back.
+    let reopened = Store::open(&path, &key()).unwrap();
+    assert_eq!(reopened.load().unwrap().visits.len(), 50);
+    assert_eq!(reopened.pending().unwrap().len(), 1);
+}
+
+#[test]
+fn a_cache_opened_with_another_key_is_refused_and_can_be_destroyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let mut state = ClinicState::default();
+    let (changed, _) = state.apply_events([event(1, &arrival(1))], T0);
+    Store::open(&path, &key())
+        .unwrap()
+        .save_changes(&state, &changed)
+        .unwrap();
+    let err = Store::open(&path, &CacheKey::from_bytes([8; 32])).unwrap_err();
+    assert_eq!(err.code(), "cache_key");
+    Store::destroy(&path).unwrap();
+    assert!(!path.exists());
+    let fresh = Store::open(&path, &CacheKey::from_bytes([8; 32])).unwrap();
+    assert!(fresh.load().unwrap().visits.is_empty());
+}
+
+#[test]
+fn a_cache_written_before_sealing_keeps_its_outbox_sealed_and_forgets_the_clinic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    {
+        // The schema and rows as an earlier console left them: bodies in clear.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE rooms (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+             CREATE TABLE staff (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+             CREATE TABLE visits (id TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE outbox (pos INTEGER PRIMARY KEY AUTOINCREMENT, action_id TEXT NOT NULL UNIQUE,
+                 body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                 last_error TEXT);
+             CREATE TABLE outcomes (action_id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+             CREATE TABLE alerted (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let queued = action(
+            1,
+            VisitId::from_u128(1),
+            Command::Message {
+                text: MessageText::parse("Back in five minutes").unwrap(),
+            },
+        );
+        conn.execute(
+            "INSERT INTO outbox (action_id, body, created_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![queued.action_id, serde_json::to_string(&queued).unwrap(), 1],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO visits (id, version, body) VALUES ('x', 1, '{\"name\":\"Patient 9\"}')",
+            [],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('seq', '40')", [])
+            .unwrap();
+    }
+    let store = Store::open(&path, &key()).unwrap();
+    let pending = store.pending().unwrap();
+    assert_eq!(pending.len(), 1, "the unsent action is kept");
+    assert_eq!(pending[0].action_id, "action-1");
+    let state = store.load().unwrap();
+    assert_eq!(state.seq, 0, "the clinic is fetched again");
+    assert!(state.visits.is_empty());
+    drop(store);
+    // VACUUM-free check: the clear text is gone from the live rows (SQLite may keep freed
+    // pages until they are reused, which is why the body was never written in clear since).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let clear: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE CAST(body AS TEXT) LIKE '%Back in five%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(clear, 0);
 }

@@ -12,6 +12,7 @@ use sync::sync_task;
 
 use crate::api::ApiClient;
 use crate::error::ClientError;
+use crate::seal::CacheKey;
 use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Store};
 use crate::view::{self, ConnectionState, ConnectionView, View};
@@ -38,6 +39,8 @@ impl TokenProvider for String {
 pub struct EngineConfig {
     pub server_url: String,
     pub cache_path: PathBuf,
+    /// Seals the cache; the console keeps it in the OS keyring.
+    pub cache_key: CacheKey,
     /// No frame (event or heartbeat) for this long means the connection is dead.
     pub dead_after: Duration,
     /// Events fetched per page when catching up.
@@ -51,10 +54,11 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    pub fn new(server_url: &str, cache_path: PathBuf) -> Self {
+    pub fn new(server_url: &str, cache_path: PathBuf, cache_key: CacheKey) -> Self {
         EngineConfig {
             server_url: server_url.to_string(),
             cache_path,
+            cache_key,
             dead_after: Duration::from_secs(15),
             page_size: 1_000,
             first_in_queue_only: false,
@@ -128,7 +132,7 @@ impl Engine {
         config: EngineConfig,
         tokens: Arc<dyn TokenProvider>,
     ) -> Result<(Engine, mpsc::UnboundedReceiver<Notice>), ClientError> {
-        let store = Store::open(&config.cache_path)?;
+        let store = Store::open(&config.cache_path, &config.cache_key)?;
         let state = store.load()?;
         let api = ApiClient::new(&config.server_url)?;
         let (notices, notices_rx) = mpsc::unbounded_channel();
