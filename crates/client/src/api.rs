@@ -61,8 +61,27 @@ fn command_route(command: &Command) -> (&'static str, Value) {
 }
 
 impl ApiClient {
-    /// `base` is the clinic server's URL, e.g. `https://clinic.example.org`.
+    /// `base` is the clinic server's URL, e.g. `https://clinic.example.org`. Patient data only
+    /// travels encrypted: plain `http://` is refused except to this computer (the demo, tests).
     pub fn new(base: &str) -> Result<ApiClient, ClientError> {
+        let url = reqwest::Url::parse(base)
+            .map_err(|_| ClientError::InsecureServer(format!("{base} is not a web address")))?;
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(ClientError::InsecureServer(format!(
+                    "{base} is not encrypted: use the clinic's https:// address"
+                )));
+            }
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
@@ -295,5 +314,31 @@ impl ApiClient {
             .request(Method::POST, "/v1/stations", Some(token))
             .json(&json!({ "name": name }));
         Ok(Self::send::<Registered>(req).await?.device_token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_data_goes_to_the_clinic_only_over_https_or_to_this_computer() {
+        for ok in [
+            "https://clinic.example.org",
+            "http://127.0.0.1:8080",
+            "http://localhost:8080/",
+            "http://[::1]:9000",
+        ] {
+            assert!(ApiClient::new(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://clinic.example.org",
+            "http://10.0.0.5:8080",
+            "ftp://clinic.example.org",
+            "clinic.example.org",
+        ] {
+            let err = ApiClient::new(refused).expect_err(refused);
+            assert_eq!(err.code(), "insecure_server", "{refused}");
+        }
     }
 }

@@ -27,6 +27,9 @@ pub enum ClientError {
     /// elsewhere): nothing in it can be read, so it is to be deleted and fetched again.
     #[error("the local cache cannot be opened with this computer's key")]
     CacheKey,
+    /// The server address would carry patient data unencrypted, or is not an address.
+    #[error("{0}")]
+    InsecureServer(String),
 }
 
 impl ClientError {
@@ -36,7 +39,10 @@ impl ClientError {
             ClientError::Network(_) => true,
             ClientError::Api { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             ClientError::SignedOut => true,
-            ClientError::Store(_) | ClientError::Corrupt(_) | ClientError::CacheKey => false,
+            ClientError::Store(_)
+            | ClientError::Corrupt(_)
+            | ClientError::CacheKey
+            | ClientError::InsecureServer(_) => false,
         }
     }
 
@@ -49,6 +55,7 @@ impl ClientError {
             ClientError::Store(_) => "cache",
             ClientError::Corrupt(_) => "corrupt",
             ClientError::CacheKey => "cache_key",
+            ClientError::InsecureServer(_) => "insecure_server",
         }
     }
 }
