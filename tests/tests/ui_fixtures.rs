@@ -9,11 +9,13 @@
 //! - `visits`: visit key → the domain's `Visit` as it stands at `now`;
 //! - `people`: person key → `{ view, answers }`, where `view` is the engine's `View` for that
 //!   person and `answers[visit key]` lists, for every action the view offers on that visit
-//!   (with a valid payload), `{ command, from_version, result }`: either
+//!   (with a valid payload), `{ command, from_version, result }` (`from_version`: the version
+//!   the person acted on), where `result` is either
 //!   `{ accepted: { list, row, entries } }` (the list the visit now shows in for that person,
 //!   `null` once it has left their lists; its row as the view builds it; the history entries
 //!   the command added, as the event carries them) or `{ refused: { code, message, held_by } }`;
-//! - `refusals`: a few attempts the domain refuses, named, in the same shape.
+//! - `refusals`: a few attempts the domain refuses, named, in the same shape, with the person
+//!   and the key of the visit they saw (someone else may have changed it since).
 
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
 use frontdesk_client::state::ClinicState;
@@ -498,7 +500,7 @@ fn answer(
         }
         Err(e) => json!({ "refused": refusal(c, visit, &e) }),
     };
-    json!({ "command": command, "from_version": visit.version, "result": result })
+    json!({ "command": command, "from_version": version, "result": result })
 }
 
 /// A refusal as the server answers it: its stable code, its message, and on a conflict the
@@ -554,10 +556,13 @@ fn answers_for(c: &SmallClinic, person: &Person, view: &View) -> Value {
 /// Attempts the domain refuses, named for the UI tests that show them.
 fn refusals(c: &SmallClinic) -> Value {
     let lee = c.person("provider");
-    let attempt = |name: &str, who: &str, visit: &Visit, command: Command, version: u64| {
-        let mut a = answer(c, c.person(who), visit, command, version);
+    // `visit` is the recorded visit the person saw; `now` the visit as the server holds it.
+    let attempt = |name: &str, who: &str, visit: &str, now: &Visit, command: Command| {
+        let seen = c.visit(visit).version;
+        let mut a = answer(c, c.person(who), now, command, seen);
         a["name"] = json!(name);
         a["person"] = json!(who);
+        a["visit"] = json!(visit);
         a
     };
     // Dr Lee claimed Maria a moment before reception did.
@@ -573,43 +578,57 @@ fn refusals(c: &SmallClinic) -> Value {
     )
     .expect("Dr Lee claims")
     .visit;
+    // Someone messaged Tom after reception last looked, and reception transfers him.
     let tom = c.visit("on_hold");
+    let messaged = apply(
+        tom,
+        &Context {
+            actor: lee.actor(),
+            at: Timestamp(NOW - 1_000),
+            expected_version: None,
+        },
+        &Command::Message {
+            text: MessageText::parse("Back in a moment").expect("text"),
+        },
+    )
+    .expect("Dr Lee messages")
+    .visit;
     json!([
         attempt(
             "lost_race",
             "receptionist",
+            "waiting",
             &claimed,
-            Command::Claim,
-            maria.version
+            Command::Claim
         ),
         attempt(
             "scheduler_assigns_waiting",
             "scheduler",
+            "waiting",
             maria,
             Command::Assign {
                 provider: lee.info.id,
                 note: None
             },
-            maria.version,
         ),
         attempt(
             "accept_for_a_colleague",
             "second_provider",
+            "requested",
             c.visit("requested"),
             Command::Accept,
-            c.visit("requested").version,
         ),
         attempt(
             "stale_transfer",
             "receptionist",
-            tom,
+            "on_hold",
+            &messaged,
             Command::Transfer {
                 to: TransferTarget::Room {
                     room: c.room("lee_room")
                 },
                 note: None
             },
-            tom.version - 1,
         ),
     ])
 }
