@@ -206,9 +206,10 @@ export function createMockBackend(
     },
     async visitDetails(visitId) {
       record('visit_details', { visitId });
+      if (rowsOf(visitId).length === 0) return reject('not_found', 'That visit is no longer in your queue.');
       const known = details[visitId];
-      if (known && rowsOf(visitId).length > 0) return clone(known);
-      return reject('not_found', 'That visit is no longer in your queue.');
+      if (!known) return reject('not_recorded', 'The mock has no recorded visit for this row.');
+      return clone(known);
     },
     async act(visitId, command) {
       record('act', { visitId, command });
