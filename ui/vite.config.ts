@@ -5,7 +5,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 
 export default defineConfig({
-  plugins: [svelte(), svelteTesting()],
+  plugins: [svelte(), svelteTesting({ autoCleanup: false })],
   // Tauri's dev window loads devUrl; keep the port fixed so the shell can point at it.
   clearScreen: false,
   server: { port: 1420, strictPort: true },

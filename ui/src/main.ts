@@ -1,16 +1,23 @@
-// Starts the console. Inside Tauri it talks to src-tauri; in a plain browser (`npm run dev`,
-// `vite preview`, or any URL with `?mock`) it runs on the in-memory mock with sample patients.
+// Starts the console. Inside Tauri it talks to src-tauri. During development, in a plain
+// browser (`npm run dev`) or with `?mock` in the URL, it runs on the in-memory mock with a
+// sample clinic; neither the mock nor the sample is in a production build (`import.meta.env.DEV`
+// is false there, so the dynamic import below is dropped with its branch).
 import { mount } from 'svelte';
 import App from './App.svelte';
-import { createMockBackend, inTauri, tauriBackend, type Backend } from './lib/backend';
+import { inTauri, tauriBackend, type Backend } from './lib/backend';
 import './styles.css';
 
 async function pickBackend(): Promise<{ backend: Backend; select?: string }> {
   const params = new URLSearchParams(window.location.search);
-  if (inTauri() && !params.has('mock')) return { backend: tauriBackend };
-  const { sampleClinic } = await import('./lib/sample');
-  const { state, options } = sampleClinic(params.get('mock') ?? '');
-  return { backend: createMockBackend(state, options), select: params.get('select') ?? undefined };
+  if (import.meta.env.DEV && (!inTauri() || params.has('mock'))) {
+    const [{ createMockBackend }, { sampleClinic }] = await Promise.all([
+      import('./lib/mock'),
+      import('./lib/sample'),
+    ]);
+    const { state, options } = sampleClinic(params.get('mock') ?? '');
+    return { backend: createMockBackend(state, options), select: params.get('select') ?? undefined };
+  }
+  return { backend: tauriBackend };
 }
 
 /** Browser dev only: `?click=action-transfer,transfer-kind-provider` clicks those test ids in turn

@@ -1,6 +1,6 @@
 // The one door between the UI and the console engine. Every screen talks to a `Backend`:
-// `tauriBackend` speaks Tauri IPC to src-tauri (invoke + events); `createMockBackend` keeps an
-// in-memory clinic for UI tests and for looking at the UI in a plain browser (`npm run dev`).
+// `tauriBackend` speaks Tauri IPC to src-tauri (invoke + events); the mock (./mock.ts, imported
+// only by tests and by development builds) answers as the engine did in recorded fixtures.
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
@@ -16,8 +16,6 @@ import type {
 } from './types';
 
 export type * from './types';
-export { createMockBackend } from './mock';
-export type { MockBackend, MockOptions } from './mock';
 
 export interface Backend {
   /** `app_state` → the whole console state (used once at start; then `onState` pushes). */
@@ -31,7 +29,7 @@ export interface Backend {
   /** `act {visitId, command}` → the outbox's action id; progress shows in AppState. */
   act(visitId: string, command: Command): Promise<{ action_id: string }>;
   /** `set_availability {availability}`. */
-  setAvailability(availability: Availability | string): Promise<AppState>;
+  setAvailability(availability: Availability): Promise<AppState>;
   /** `dismiss_outcome {actionId}`. */
   dismissOutcome(actionId: string): Promise<AppState>;
   /** `lock`. */

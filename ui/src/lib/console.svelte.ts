@@ -4,8 +4,8 @@
 
 import { getContext, setContext } from 'svelte';
 import { toBackendError, type Backend } from './backend';
-import { actionsFor, canClaim, type ActionKey } from './actions';
-import type { AppState, Command, QueueRow } from './types';
+import { claimKey, type ButtonKey } from './actions';
+import type { AppState, Availability, Command, QueueRow } from './types';
 
 export type Tab = 'queue' | 'requests' | 'sessions';
 
@@ -225,14 +225,14 @@ export class ConsoleModel {
     }
   }
 
-  /** A button (or key) for one of the actions in `actionsFor`. */
-  perform(key: ActionKey, row: QueueRow): void {
+  /** A button (or key) for one of the actions the row allows. */
+  perform(key: ButtonKey, row: QueueRow): void {
     const me = this.state?.me;
     switch (key) {
       case 'claim':
         void this.send(row.visit_id, { command: 'claim' });
         return;
-      case 'session_claim':
+      case 'take_session':
         if (me) void this.send(row.visit_id, { command: 'assign', provider: me.id });
         return;
       case 'join':
@@ -274,8 +274,8 @@ export class ConsoleModel {
   claimSelected(): void {
     const row = this.selectedRow;
     if (!row) return;
-    if (canClaim(row)) this.perform('claim', row);
-    else if (actionsFor(row, this.state?.me).includes('session_claim')) this.perform('session_claim', row);
+    const key = claimKey(row);
+    if (key) this.perform(key, row);
   }
 
   async dismissOutcome(actionId: string): Promise<void> {
@@ -286,7 +286,7 @@ export class ConsoleModel {
     }
   }
 
-  async setAvailability(availability: string): Promise<void> {
+  async setAvailability(availability: Availability): Promise<void> {
     try {
       this.apply(await this.backend.setAvailability(availability));
     } catch (err) {

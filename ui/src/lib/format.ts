@@ -159,6 +159,11 @@ export function connectionText(c: Connection): string | null {
         : 'Back online — catching up with changes…';
     case 'online':
       return c.pending > 0 ? `Sending ${actions(c.pending)}…` : null;
+    case 'signed_out':
+      // The server stopped accepting this console's sign-in; the shell asks for it again.
+      return c.pending > 0
+        ? `Signed out by the clinic server — sign in again, ${actions(c.pending)} waiting to send`
+        : 'Signed out by the clinic server — sign in again';
   }
 }
 
@@ -213,7 +218,7 @@ function by(entry: HistoryEntry, dir: Directory): string {
   }
 }
 
-const withNote = (text: string, note?: string) => (note ? `${text} — “${note}”` : text);
+const withNote = (text: string, note?: string | null) => (note ? `${text} — “${note}”` : text);
 
 /** One history entry as a sentence without its time: "Claimed by Rosa (Reception)". */
 export function historyText(entry: HistoryEntry, dir: Directory): string {

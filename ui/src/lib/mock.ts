@@ -1,31 +1,29 @@
-// An in-memory stand-in for src-tauri and the console engine. UI tests drive it and read back
-// the calls the UI made (named as the Tauri commands are); `npm run dev` in a plain browser uses
-// it with sample patients. It behaves like the engine where the UI can tell: an action shows as
-// pending first and only changes the row once "confirmed"; a rejection arrives as an Outcome.
+// An in-memory stand-in for src-tauri and the console engine, for UI tests and for looking at
+// the UI in a plain browser during development (never in the app's bundle: see main.ts). UI
+// tests drive it and read back the calls the UI made (named as the Tauri commands are).
+//
+// It keeps no rules of its own. What a visit offers is on its rows (`allowed`, from the domain);
+// what a confirmed action does is the engine's recorded answer to that command on that version
+// of the visit (src/fixtures/engine.json): the visit's new row, or the refusal as an Outcome.
+// Like the engine, it shows an action as pending first and changes nothing before it is
+// "confirmed". A command it has no recorded answer for is refused with code `not_recorded`.
+// Free text (a note, a message) does not pick the answer: the recorded one shows instead.
 
 import type { Backend } from './backend';
-import type {
-  AppState,
-  BackendError,
-  Command,
-  HistoryEntry,
-  NamedRef,
-  Outcome,
-  PrecallReport,
-  QueueRow,
-  Settings,
-  Visit,
-} from './types';
+import type { EngineAnswer } from '../fixtures/engine';
+import type { AppState, BackendError, Command, Me, Outcome, PrecallReport, QueueRow, Settings, Visit } from './types';
 
 export interface MockOptions {
   /** Confirm queued actions after this many ms; leave undefined to keep them pending forever. */
   confirmAfterMs?: number;
-  /** Visits returned by visit_details (others are made up from their queue row). */
+  /** Visits returned by visit_details, by id. */
   details?: Record<string, Visit>;
-  /** Actions on these visits are rejected with this outcome when they are confirmed. */
-  rejections?: Record<string, Omit<Outcome, 'action_id' | 'visit_id' | 'command'>>;
+  /** The engine's recorded answers, by visit id. */
+  answers?: Record<string, EngineAnswer[]>;
   /** The PIN that unlocks the station (default "1234"). */
   pin?: string;
+  /** Who signing in makes me, when the state has no one (default: a receptionist named after the email). */
+  signsInAs?: Me;
   /** Makes act() itself reject (the shell could not queue it). */
   actError?: BackendError;
   precall?: PrecallReport;
@@ -71,6 +69,7 @@ export function emptyState(): AppState {
     sessions: [],
     outcomes: [],
     settings: structuredClone(DEFAULT_SETTINGS),
+    station: false,
     now: Date.now(),
   };
 }
@@ -111,144 +110,57 @@ export function createMockBackend(
   const rowsOf = (visitId: string): QueueRow[] =>
     [...state.queue, ...state.requests, ...state.sessions].filter((r) => r.visit_id === visitId);
 
-  const meRef = (): NamedRef | undefined => (state.me ? { id: state.me.id, name: state.me.name } : undefined);
+  const lists = ['queue', 'requests', 'sessions'] as const;
 
-  const staffRef = (id: string): NamedRef => ({
-    id,
-    name: state.staff.find((s) => s.id === id)?.name ?? 'a colleague',
-  });
-
-  const removeRow = (visitId: string) => {
-    state.queue = state.queue.filter((r) => r.visit_id !== visitId);
-    state.requests = state.requests.filter((r) => r.visit_id !== visitId);
-    state.sessions = state.sessions.filter((r) => r.visit_id !== visitId);
+  /** The recorded answer to `command` on the visit as the row shows it now, if any. */
+  const recorded = (visitId: string, row: QueueRow, command: Command): EngineAnswer | undefined => {
+    const candidates = (options.answers?.[visitId] ?? []).filter((a) => a.from_version === row.version);
+    return (
+      candidates.find((a) => sameCommand(a.command, command, false)) ??
+      candidates.find((a) => sameCommand(a.command, command, true))
+    );
   };
 
-  const history = (visitId: string, entry: Omit<HistoryEntry, 'version' | 'at' | 'actor'>) => {
-    const visit = details[visitId];
-    if (!visit) return;
-    visit.version += 1;
-    visit.status = entry.status;
-    visit.history.push({
-      version: visit.version,
-      at: Date.now(),
-      actor: state.me ? { kind: 'staff', id: state.me.id } : { kind: 'system' },
-      ...entry,
-    } as HistoryEntry);
-  };
-
-  /** What the engine would show once the server accepted the command. */
-  const confirm = (visitId: string, command: Command) => {
+  /** Shows the engine's answer: the visit's new row where the engine lists it, or the refusal. */
+  const confirm = (visitId: string, actionId: string, command: Command) => {
     const row = rowsOf(visitId)[0];
-    if (!row) return;
-    const me = meRef();
-    const now = Date.now();
-    const bump = (r: QueueRow) => {
-      r.version += 1;
+    const answer = row && recorded(visitId, row, command);
+    const refuse = (o: Omit<Outcome, 'action_id' | 'visit_id' | 'command'>) => {
+      state.outcomes = [...state.outcomes, { action_id: actionId, visit_id: visitId, command: command.command, ...o }];
     };
-    switch (command.command) {
-      case 'claim':
-        row.status = 'in_call';
-        row.in_call = me ? [me] : [];
-        row.waiting_since = undefined;
-        history(visitId, { change: { type: 'claimed', staff: me?.id ?? '' }, status: 'in_call' });
-        break;
-      case 'join':
-        if (me) row.in_call = [...row.in_call, me];
-        history(visitId, { change: { type: 'joined', staff: me?.id ?? '' }, status: 'in_call' });
-        break;
-      case 'leave_call':
-        row.in_call = row.in_call.filter((p) => p.id !== me?.id);
-        if (row.in_call.length === 0) {
-          row.status = 'on_hold';
-          row.waiting_since = now;
-        }
-        history(visitId, { change: { type: 'left_call', staff: me?.id ?? '' }, status: row.status });
-        break;
-      case 'end_call':
-        removeRow(visitId);
-        history(visitId, { change: { type: 'call_ended' }, status: 'completed' });
-        return;
-      case 'transfer': {
-        const room = state.rooms.find((r) => r.id === command.to.room);
-        row.room_id = command.to.room;
-        row.room_name = room?.name ?? row.room_name;
-        if (command.to.kind === 'provider') row.assigned_provider = staffRef(command.to.provider);
-        if (row.status === 'in_call') {
-          row.status = 'waiting';
-          row.in_call = [];
-          row.waiting_since = now;
-        }
-        history(visitId, {
-          change: { type: 'transferred', from_room: row.room_id, to: command.to, note: command.note },
-          status: row.status,
-        });
-        break;
-      }
-      case 'assign':
-        for (const r of rowsOf(visitId)) r.assigned_provider = staffRef(command.provider);
-        history(visitId, {
-          change: { type: 'assigned', provider: command.provider, note: command.note },
-          status: row.status,
-        });
-        break;
-      case 'decline':
-        removeRow(visitId);
-        history(visitId, { change: { type: 'declined', note: command.note }, status: 'declined' });
-        return;
-      case 'message':
-        if (details[visitId] && me) {
-          details[visitId].messages.push({ at: now, from: me.id, text: command.text });
-        }
-        history(visitId, { change: { type: 'messaged', text: command.text }, status: row.status });
-        break;
-      case 'set_priority':
-        row.priority = command.priority;
-        if (command.note) row.triage_note = command.note;
-        history(visitId, {
-          change: { type: 'priority_changed', priority: command.priority, note: command.note },
-          status: row.status,
-        });
-        break;
-      case 'accept':
-      case 'accept_and_enter': {
-        const enter = command.command === 'accept_and_enter';
-        state.requests = state.requests.filter((r) => r.visit_id !== visitId);
-        row.status = enter ? 'in_call' : 'waiting';
-        row.assigned_provider = me;
-        row.in_call = enter && me ? [me] : [];
-        row.waiting_since = enter ? undefined : now;
-        state.queue = [...state.queue, row];
-        history(visitId, {
-          change: { type: 'request_accepted', provider: me?.id ?? '', enter },
-          status: row.status,
-        });
-        break;
-      }
-      case 'cancel':
-        removeRow(visitId);
-        history(visitId, { change: { type: 'cancelled', note: command.note }, status: 'cancelled' });
-        return;
-      case 'mark_no_show':
-        removeRow(visitId);
-        history(visitId, { change: { type: 'marked_no_show' }, status: 'no_show' });
-        return;
+    if (!answer) {
+      refuse({ code: 'not_recorded', message: `The mock has no recorded engine answer for ${command.command} here` });
+      return;
     }
-    for (const r of rowsOf(visitId)) bump(r);
+    if ('refused' in answer.result) {
+      const { code, message, held_by } = answer.result.refused;
+      refuse({ code, message, held_by });
+      return;
+    }
+    const { list, row: next, entries } = clone(answer.result.accepted);
+    // My other actions on this visit are still on their way.
+    const stillPending = row.pending;
+    for (const name of lists) {
+      const at = state[name].findIndex((r) => r.visit_id === visitId);
+      if (at === -1) continue;
+      state[name] = state[name].filter((r) => r.visit_id !== visitId);
+      if (name === list && next) state[name].splice(at, 0, { ...next, pending: stillPending });
+    }
+    if (list && next && !state[list].some((r) => r.visit_id === visitId)) {
+      state[list] = [...state[list], { ...next, pending: stillPending }];
+    }
+    // The details gain the recorded history entries, as an event brings them.
+    const visit = details[visitId];
+    if (visit && entries.length > 0) {
+      visit.history = [...visit.history, ...entries];
+      visit.version = entries[entries.length - 1].version;
+    }
   };
 
   const settle = (visitId: string, actionId: string, command: Command) => {
     for (const r of rowsOf(visitId)) r.pending = r.pending.filter((p) => p.action_id !== actionId);
     state.connection.pending = Math.max(0, state.connection.pending - 1);
-    const rejection = options.rejections?.[visitId];
-    if (rejection) {
-      state.outcomes = [
-        ...state.outcomes,
-        { action_id: actionId, visit_id: visitId, command: command.command, ...clone(rejection) },
-      ];
-    } else {
-      confirm(visitId, command);
-    }
+    confirm(visitId, actionId, command);
     emit();
   };
 
@@ -281,14 +193,7 @@ export function createMockBackend(
       }
       state.screen = 'queue';
       state.server_url = request.server;
-      state.me ??= {
-        id: 'staff-me',
-        name: request.email.split('@')[0],
-        email: request.email,
-        roles: ['receptionist'],
-        availability: 'available',
-        rooms: state.rooms.map((r) => r.id),
-      };
+      state.me ??= options.signsInAs ? clone(options.signsInAs) : someone(request.email, state);
       emit();
       return snapshot();
     },
@@ -301,11 +206,10 @@ export function createMockBackend(
     },
     async visitDetails(visitId) {
       record('visit_details', { visitId });
+      if (rowsOf(visitId).length === 0) return reject('not_found', 'That visit is no longer in your queue.');
       const known = details[visitId];
-      if (known) return clone(known);
-      const row = rowsOf(visitId)[0];
-      if (!row) return reject('not_found', 'That visit is no longer in your queue.');
-      return visitFromRow(row, state.clinic?.id ?? 'clinic');
+      if (!known) return reject('not_recorded', 'The mock has no recorded visit for this row.');
+      return clone(known);
     },
     async act(visitId, command) {
       record('act', { visitId, command });
@@ -399,42 +303,30 @@ export function createMockBackend(
   return backend;
 }
 
-/** A plausible Visit for a row the test or sample did not describe in full. */
-function visitFromRow(row: QueueRow, clinicId: string): Visit {
-  const arrived = row.arrived_at ?? row.waiting_since ?? row.starts_at ?? Date.now();
-  const history: HistoryEntry[] = [
-    {
-      version: 1,
-      at: arrived,
-      actor: { kind: 'patient' },
-      change: {
-        type: 'opened',
-        clinic_id: clinicId,
-        room_id: row.room_id,
-        patient: { name: row.patient_name },
-        status: row.status === 'in_call' || row.status === 'on_hold' ? 'waiting' : row.status,
-      },
-      status: row.status === 'in_call' || row.status === 'on_hold' ? 'waiting' : row.status,
-    },
-  ];
+/** Two commands the same, or (`looseText`) the same but for their free text. */
+function sameCommand(recorded: Command, sent: Command, looseText: boolean): boolean {
+  const shape = (c: Command) =>
+    JSON.stringify(c, (key, value) => {
+      if (value === null || value === undefined) return undefined;
+      if (looseText && (key === 'note' || key === 'text')) return undefined;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+      }
+      return value;
+    });
+  return shape(recorded) === shape(sent);
+}
+
+/** A receptionist named after their email, for a sign-in the test did not set up. */
+function someone(email: string, state: AppState): Me {
   return {
-    id: row.visit_id,
-    clinic_id: clinicId,
-    room_id: row.room_id,
-    status: row.status,
-    priority: row.priority,
-    triage_note: row.triage_note,
-    patient: { name: row.patient_name },
-    intake: {},
-    intake_finished: row.intake_finished,
-    created_at: arrived,
-    arrived_at: row.arrived_at,
-    requested_provider: row.requested_provider?.id,
-    assigned_provider: row.assigned_provider?.id,
-    in_call: row.in_call.map((p) => p.id),
-    messages: [],
-    after_hours: row.after_hours,
-    version: row.version,
-    history,
+    id: `staff-${email}`,
+    clinic_id: state.clinic?.id ?? 'clinic',
+    name: email.split('@')[0],
+    email,
+    roles: ['receptionist'],
+    availability: 'available',
+    availability_pending: false,
+    rooms: [],
   };
 }

@@ -5,7 +5,7 @@ import { emit } from '@tauri-apps/api/event';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { inTauri, tauriBackend } from '../lib/backend';
 import type { AppState } from '../lib/types';
-import { clinicState } from './fixtures';
+import { clinicState } from './helpers';
 
 afterEach(() => {
   clearMocks();

@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { actionsFor, type ActionKey } from '../lib/actions';
 import { clock, connectionText, historyLine, outcomeText, statusText, waitText } from '../lib/format';
-import type { HistoryEntry, Me, QueueRow, Status } from '../lib/types';
-import { LEE, ROSA, row } from './fixtures';
+import { consoleOf, roomId } from '../fixtures/engine';
+import type { HistoryEntry } from '../lib/types';
+
+const ROSA = { id: 's-rosa', name: 'Rosa Martinez' };
+const LEE = { id: 's-lee', name: 'Dr Lee' };
 
 const at = (h: number, m: number) => new Date(2026, 10, 21, h, m).getTime();
 
@@ -46,51 +48,21 @@ describe('words and numbers', () => {
   });
 
   test('history lines have a time, what happened and who did it', () => {
-    const dir = {
-      staff: [{ ...ROSA, roles: ['receptionist'], availability: 'available' }],
-      rooms: [{ id: 'r-1', name: 'Nurse triage' }],
-    };
+    const { staff, rooms } = consoleOf('receptionist');
+    const rosa = staff.find((s) => s.name === ROSA.name)!;
+    const dir = { staff, rooms };
     const entry = (change: HistoryEntry['change']): HistoryEntry => ({
       version: 2,
       at: at(10, 42),
-      actor: { kind: 'staff', id: ROSA.id },
+      actor: { kind: 'staff', id: rosa.id },
       change,
       status: 'in_call',
     });
-    expect(historyLine(entry({ type: 'claimed', staff: ROSA.id }), dir)).toBe('10:42 Claimed by Rosa Martinez (Reception)');
-    expect(historyLine(entry({ type: 'transferred', from_room: 'r-0', to: { kind: 'room', room: 'r-1' }, note: 'BP check' }), dir)).toBe(
-      '10:42 Transferred to Nurse triage by Rosa Martinez (Reception) — “BP check”',
+    expect(historyLine(entry({ type: 'claimed', staff: rosa.id }), dir)).toBe('10:42 Claimed by Rosa Martinez (Reception)');
+    const to = { kind: 'room' as const, room: roomId('lee_room') };
+    expect(historyLine(entry({ type: 'transferred', from_room: roomId('reception'), to, note: 'BP check' }), dir)).toBe(
+      "10:42 Transferred to Dr Lee's room by Rosa Martinez (Reception) — “BP check”",
     );
     expect(clock(at(7, 3))).toBe('07:03');
-  });
-});
-
-describe('actions that fit the status', () => {
-  const receptionist: Me = { id: ROSA.id, name: ROSA.name, email: 'r@c', roles: ['receptionist'], availability: 'available', rooms: [] };
-  const lee: Me = { id: LEE.id, name: LEE.name, email: 'l@c', roles: ['provider'], availability: 'available', rooms: [] };
-
-  const cases: Array<[string, Partial<QueueRow> & { status: Status }, Me, ActionKey[], ActionKey[]]> = [
-    ['intake', { status: 'intake' }, receptionist, ['claim', 'message', 'priority', 'transfer', 'assign', 'decline'], ['join', 'end_call']],
-    ['waiting', { status: 'waiting' }, receptionist, ['claim', 'message', 'priority', 'transfer', 'assign', 'decline'], ['join', 'leave_call']],
-    ['on_hold', { status: 'on_hold' }, receptionist, ['claim', 'end_call', 'transfer', 'assign', 'decline'], ['join']],
-    ['in_call, not me', { status: 'in_call', in_call: [LEE] }, receptionist, ['join', 'end_call', 'transfer', 'message'], ['claim', 'leave_call', 'decline']],
-    ['in_call, me', { status: 'in_call', in_call: [ROSA] }, receptionist, ['leave_call', 'end_call'], ['claim', 'join']],
-    ['requested of me', { status: 'requested', requested_provider: LEE }, lee, ['accept', 'accept_and_enter', 'request_decline'], ['claim']],
-    ['requested of someone else', { status: 'requested', requested_provider: LEE }, receptionist, ['message', 'cancel'], ['accept', 'claim']],
-    ['scheduled', { status: 'scheduled', assigned_provider: LEE }, lee, ['assign', 'no_show'], ['session_claim', 'claim']],
-    ['scheduled for someone else', { status: 'scheduled' }, receptionist, ['session_claim', 'cancel'], ['claim']],
-    ['completed', { status: 'completed' }, receptionist, [], ['claim', 'message']],
-    ['declined', { status: 'declined' }, receptionist, [], ['claim']],
-  ];
-
-  test.each(cases)('%s', (_name, over, me, shown, hidden) => {
-    const actions = actionsFor(row({ visit_id: 'v', patient_name: 'P', ...over }), me);
-    for (const a of shown) expect(actions).toContain(a);
-    for (const a of hidden) expect(actions).not.toContain(a);
-  });
-
-  test('a scheduler only books', () => {
-    const scheduler: Me = { ...receptionist, roles: ['scheduler'] };
-    expect(actionsFor(row({ visit_id: 'v', patient_name: 'P' }), scheduler)).toEqual(['assign']);
   });
 });

@@ -1,3 +1,16 @@
+import { act, cleanup, setup } from '@testing-library/svelte';
+import { beforeEach } from 'vitest';
+
+// Unmount what each test rendered, once Svelte has settled. Done here rather than by the
+// testing library's plugin, which adds its own setup file by its real path: a worktree whose
+// node_modules links to another checkout cannot load that.
+beforeEach(async () => {
+  await setup();
+  return async () => {
+    await act();
+    cleanup();
+  };
+});
 // jsdom lacks a few things the console uses; keep the tests honest about the rest.
 if (!Element.prototype.scrollIntoView) {
   Element.prototype.scrollIntoView = function () {};
