@@ -275,6 +275,8 @@ pub enum DomainError {
         command: &'static str,
         status: Status,
     },
+    #[error("only the provider this request was made to, or an admin, may {command} it")]
+    NotYourRequest { command: &'static str },
     #[error("already claimed by someone else")]
     AlreadyClaimed { by: Vec<StaffId> },
     #[error("you are already in this call")]
@@ -291,7 +293,7 @@ impl DomainError {
     /// The stable code clients switch on.
     pub fn code(&self) -> &'static str {
         match self {
-            DomainError::Forbidden { .. } => "forbidden",
+            DomainError::Forbidden { .. } | DomainError::NotYourRequest { .. } => "forbidden",
             DomainError::InvalidTransition { .. }
             | DomainError::AlreadyInCall
             | DomainError::NotInCall => "invalid_transition",
@@ -801,9 +803,8 @@ fn answering_own_request(
     match actor {
         Actor::Staff { id, .. } if *id == requested => Ok(requested),
         Actor::Staff { roles, .. } if roles.has(Role::Admin) => Ok(requested),
-        _ => Err(DomainError::Forbidden {
+        _ => Err(DomainError::NotYourRequest {
             command: kind.name(),
-            role_hint: "only the provider asked",
         }),
     }
 }

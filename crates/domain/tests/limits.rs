@@ -111,7 +111,10 @@ fn entries_that_do_not_follow_on_are_refused_and_change_nothing() {
     let mut copy = visit.clone();
     // Version 3's entries on a copy at version 1: a version was missed.
     let err = copy.continue_with(&v3.entries).unwrap_err();
-    assert!(matches!(err, visit::ReplayError::NotNext { held: 1, got: 3 }));
+    assert!(matches!(
+        err,
+        visit::ReplayError::NotNext { held: 1, got: 3 }
+    ));
     assert_eq!(copy, visit);
     // A forged status is caught too.
     let mut forged = v2.entries.clone();
