@@ -11,7 +11,9 @@
 pub mod host;
 mod webkit;
 
-use frontdesk_console::{AppState, Console, Notices, PrecallReport, Secrets, Settings, UiError};
+use frontdesk_console::{
+    AppState, Console, Notices, PrecallReport, Queued, Secrets, Settings, UiError,
+};
 use frontdesk_domain::{Availability, Command, VisitId};
 use host::DesktopHost;
 use std::path::PathBuf;
@@ -59,15 +61,9 @@ async fn visit_details(
     console.visit_details(self::visit_id(&visit_id)?).await
 }
 
-#[derive(serde::Serialize)]
-struct Queued {
-    action_id: String,
-}
-
 #[tauri::command]
 fn act(console: Shared<'_>, visit_id: String, command: Command) -> Result<Queued, UiError> {
-    let action_id = console.act(self::visit_id(&visit_id)?, command)?;
-    Ok(Queued { action_id })
+    console.act(self::visit_id(&visit_id)?, command)
 }
 
 #[tauri::command]

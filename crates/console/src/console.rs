@@ -39,6 +39,12 @@ struct Session {
     engine: Engine,
 }
 
+/// A staff action in the outbox: the UI follows it by this id in the states that follow.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Queued {
+    pub action_id: String,
+}
+
 /// The console application.
 pub struct Console {
     data_dir: PathBuf,
@@ -375,12 +381,12 @@ impl Console {
         Ok(api.visit(&token, id).await?)
     }
 
-    /// Queues a staff action; its result shows in the state that follows. Returns the
-    /// action's id in the outbox.
-    pub fn act(&self, id: VisitId, command: Command) -> Result<String, UiError> {
+    /// Queues a staff action; its result shows in the state that follows.
+    pub fn act(&self, id: VisitId, command: Command) -> Result<Queued, UiError> {
         self.ensure_unlocked()?;
         self.touch();
-        Ok(self.with_engine(|e| e.act(id, command))??)
+        let action_id = self.with_engine(|e| e.act(id, command))??;
+        Ok(Queued { action_id })
     }
 
     pub fn set_availability(&self, availability: Availability) -> Result<AppState, UiError> {

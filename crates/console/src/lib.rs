@@ -16,12 +16,12 @@ mod secrets;
 mod settings;
 mod state;
 
-pub use console::Console;
 pub use console::precall::{Check, PrecallReport};
+pub use console::{Console, Queued};
 pub use error::UiError;
 pub use host::{Host, MediaDevices};
 pub use secrets::{InMemory, Secrets, usable_or_in_memory};
-pub use settings::{Prefs, Settings, split_clinic_address};
+pub use settings::Settings;
 pub use state::{AppState, Screen};
 
 /// Desktop alerts the console raises, in the order they come (see [`Console::deliver_alerts`]).
