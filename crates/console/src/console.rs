@@ -1,5 +1,5 @@
 //! The console as an application: who is signed in, the running engine, settings, and the
-//! state the UI draws; the lock is in [`lock`], the pre-call check in [`precall`]. The desktop
+//! state the UI draws; the lock is in `lock`, the pre-call check in `precall`. The desktop
 //! app's Tauri commands are one-line calls into these methods.
 
 mod lock;
