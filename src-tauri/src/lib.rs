@@ -1,27 +1,27 @@
-//! The Frontdesk desktop app: a thin Tauri shell over the console engine.
+//! The Frontdesk desktop app: the Tauri shell over the console (`frontdesk-console`).
 //!
-//! - [`console`]: the application without Tauri (sign-in, engine, lock, settings, state);
-//! - this file: Tauri commands (one line each), events to the UI, desktop notifications, the
-//!   tray, the idle lock, and demo mode;
-//! - [`secrets`]: the OS keyring; [`settings`]: preferences on disk; [`precall`]: checks.
+//! - this file: the Tauri commands (one line each) and `run()`, a few named setup steps
+//!   (plugins, start-up, tray, window state, desktop alerts, idle lock);
+//! - [`host`]: the computer under the console (keyring, notifications, autostart, devices);
+//! - `webkit`: the webview's settings on Linux.
+//!
+//! Built with the `demo` feature, `--demo` serves a seeded demo clinic from inside the app.
 #![forbid(unsafe_code)]
 
-pub mod console;
-pub mod demo;
-pub mod precall;
-pub mod secrets;
-pub mod settings;
+pub mod host;
 mod webkit;
 
-use console::{AppState, Console, UiError};
-use frontdesk_domain::alerts::Notice;
+use frontdesk_console::{
+    AppState, Console, Notices, PrecallReport, Queued, Secrets, Settings, UiError,
+};
 use frontdesk_domain::{Availability, Command, VisitId};
-use settings::Settings;
-use std::sync::Arc;
-use std::time::Duration;
+use host::DesktopHost;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime, State, WindowEvent};
+use tauri::{App, AppHandle, Emitter, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 use tokio::sync::watch;
 
@@ -61,15 +61,9 @@ async fn visit_details(
     console.visit_details(self::visit_id(&visit_id)?).await
 }
 
-#[derive(serde::Serialize)]
-struct Queued {
-    action_id: String,
-}
-
 #[tauri::command]
 fn act(console: Shared<'_>, visit_id: String, command: Command) -> Result<Queued, UiError> {
-    let action_id = console.act(self::visit_id(&visit_id)?, command)?;
-    Ok(Queued { action_id })
+    console.act(self::visit_id(&visit_id)?, command)
 }
 
 #[tauri::command]
@@ -97,19 +91,13 @@ async fn unlock(
 }
 
 #[tauri::command]
-fn save_settings<R: Runtime>(
-    app: AppHandle<R>,
-    console: Shared<'_>,
-    settings: Settings,
-) -> Result<AppState, UiError> {
-    let state = console.save_settings(settings.clone())?;
-    apply_autostart(&app, settings.autostart);
-    Ok(state)
+fn save_settings(console: Shared<'_>, settings: Settings) -> Result<AppState, UiError> {
+    console.save_settings(settings)
 }
 
 #[tauri::command]
-async fn precall_check(console: Shared<'_>) -> Result<precall::PrecallReport, UiError> {
-    Ok(precall::run(&console).await)
+async fn precall_check(console: Shared<'_>) -> Result<PrecallReport, UiError> {
+    Ok(console.precall_check().await)
 }
 
 #[tauri::command]
@@ -118,7 +106,7 @@ fn activity(console: Shared<'_>) {
 }
 
 /// When the process started, for start-up timing.
-static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+static STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// The UI has the queue on screen for the first time: say how long start-up took.
 #[tauri::command]
@@ -143,9 +131,9 @@ fn rows_painted(visit_ids: Vec<String>) {
     }
 }
 
-/// Every command the UI may call.
-fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![
+/// Every command the UI may call, on any runtime (the mock one in tests).
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
         app_state,
         sign_in,
         sign_out,
@@ -160,15 +148,21 @@ fn commands<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Syn
         activity,
         first_paint,
         rows_painted
-    ]
+    ])
 }
 
-/// The app's commands and state on any runtime (the mock one in tests).
-pub fn with_console<R: Runtime>(
-    builder: tauri::Builder<R>,
-    console: Arc<Console>,
-) -> tauri::Builder<R> {
-    builder.manage(console).invoke_handler(commands())
+/// The console on this app's desktop, keeping its files in `data_dir` and its secrets in
+/// `secrets`; the commands reach it from now on. The receiver yields its desktop alerts.
+pub fn attach_console<R: Runtime>(
+    app: &AppHandle<R>,
+    data_dir: PathBuf,
+    secrets: Box<dyn Secrets>,
+) -> (Arc<Console>, Notices) {
+    let host = DesktopHost::new(app.clone(), secrets);
+    let (console, notices) = Console::new(data_dir, Arc::new(host));
+    let console = Arc::new(console);
+    app.manage(console.clone());
+    (console, notices)
 }
 
 /// Starting with the desktop session (the settings' "start at login"): an XDG autostart entry
@@ -177,83 +171,17 @@ pub fn autostart_plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None)
 }
 
-fn apply_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) {
-    // Absent when the plugin is not loaded (the mock runtime in tests).
-    let Some(launcher) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() else {
-        return;
+/// Sends every change to the UI as one `state` event, and the number waiting to `show_count`
+/// (the tray) each time it changes. Runs as long as the console does.
+pub async fn forward_changes<R: Runtime>(
+    app: AppHandle<R>,
+    console: Arc<Console>,
+    show_count: impl FnMut(usize) + Send + 'static,
+) {
+    let send = move |state: &AppState| {
+        let _ = app.emit("state", state);
     };
-    let result = if on {
-        launcher.enable()
-    } else {
-        launcher.disable()
-    };
-    if let Err(e) = result {
-        log::warn!("autostart: {e}");
-    }
-}
-
-/// Where the app keeps its files: `FRONTDESK_DATA_DIR` if set (tests), else the OS's.
-fn data_dir<R: Runtime>(app: &AppHandle<R>) -> std::path::PathBuf {
-    std::env::var_os("FRONTDESK_DATA_DIR")
-        .map(Into::into)
-        .or_else(|| app.path().app_data_dir().ok())
-        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk"))
-}
-
-/// The keyring when it works, else memory (nothing is kept; the person signs in each time).
-fn secrets() -> Arc<dyn secrets::Secrets> {
-    let keyring = secrets::Keyring;
-    let probe = "startup-probe";
-    let works = secrets::Secrets::set(&keyring, probe, "ok")
-        .and_then(|_| secrets::Secrets::delete(&keyring, probe))
-        .is_ok();
-    if works {
-        Arc::new(keyring)
-    } else {
-        log::warn!("no usable keyring: sign-in will not be remembered");
-        Arc::new(secrets::InMemory::default())
-    }
-}
-
-fn show_main<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
-    }
-}
-
-/// The sound an alert asks the desktop to play (a freedesktop sound theme name).
-pub const ALERT_SOUND: &str = "message-new-instant";
-
-/// The desktop notification for a notice: with the alert sound when the setting is on.
-pub fn desktop_alert(notice: &Notice, sound: bool) -> notify_rust::Notification {
-    let mut n = notify_rust::Notification::new();
-    n.appname("Frontdesk")
-        .summary(&notice.summary)
-        .body(&notice.body)
-        .action("default", "Open")
-        .hint(notify_rust::Hint::Category("presence.online".into()));
-    if sound {
-        n.sound_name(ALERT_SOUND);
-    }
-    n
-}
-
-/// Shows one desktop notification; clicking it brings the console forward on that visit.
-fn notify<R: Runtime>(app: &AppHandle<R>, notice: Notice, sound: bool) {
-    let n = desktop_alert(&notice, sound);
-    let app = app.clone();
-    let visit = notice.visit_id.to_string();
-    std::thread::spawn(move || match n.show() {
-        Ok(handle) => handle.wait_for_action(|action| {
-            if action == "default" {
-                show_main(&app);
-                let _ = app.emit("focus_visit", serde_json::json!({ "visit_id": visit }));
-            }
-        }),
-        Err(e) => log::warn!("desktop notification failed: {e}"),
-    });
+    console.forward_changes(send, show_count).await;
 }
 
 /// What the tray says: how many patients wait.
@@ -261,45 +189,89 @@ pub fn tray_text(waiting: usize) -> String {
     format!("{waiting} waiting")
 }
 
-/// Sends every change to the UI as one `state` event, and the number waiting to `show_count`
-/// (the tray) each time it changes. Runs as long as the console does.
-pub async fn forward_changes<R: Runtime>(
-    app: AppHandle<R>,
-    console: Arc<Console>,
-    mut show_count: impl FnMut(usize) + Send + 'static,
-) {
-    let mut changes = console.changes();
-    let mut last_count = usize::MAX;
-    loop {
-        let state = console.app_state();
-        let _ = app.emit("state", &state);
-        // Counted from the state just sent (empty while locked), not built again.
-        let count = state
-            .view
-            .queue
-            .iter()
-            .filter(|r| r.status.is_waiting())
-            .count();
-        if count != last_count {
-            show_count(count);
-            last_count = count;
-        }
-        // A change after a quiet spell is sent at once; the rest of a burst of events waits
-        // for the next 30 ms tick and goes as one repaint.
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        if changes.changed().await.is_err() {
-            break;
-        }
-        changes.borrow_and_update();
+pub(crate) fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
     }
+}
+
+/// How this run opens.
+#[derive(Clone, Copy, Debug)]
+enum Opening {
+    /// Where the last run left off (signed in if the keyring still has the token).
+    LastSession,
+    /// A demo clinic served from inside the app.
+    #[cfg(feature = "demo")]
+    Demo,
+}
+
+impl Opening {
+    fn from_command_line() -> Opening {
+        let demo = std::env::args().any(|a| a == "--demo")
+            || std::env::var_os("FRONTDESK_DEMO").is_some_and(|v| v == "1");
+        if demo {
+            demo_opening()
+        } else {
+            Opening::LastSession
+        }
+    }
+}
+
+#[cfg(feature = "demo")]
+fn demo_opening() -> Opening {
+    Opening::Demo
+}
+
+/// The shipped console carries no clinic server: asking it for the demo is a mistake to say
+/// plainly, not a console that opens on an empty sign-in screen.
+#[cfg(not(feature = "demo"))]
+fn demo_opening() -> Opening {
+    eprintln!(
+        "frontdesk: this build has no demo (it carries no clinic server). \
+         Run the demo with: bash src-tauri/demo.sh"
+    );
+    std::process::exit(2)
+}
+
+/// Where the app keeps its files: `FRONTDESK_DATA_DIR` if set (tests), else the OS's.
+fn data_dir<R: Runtime>(app: &AppHandle<R>) -> PathBuf {
+    std::env::var_os("FRONTDESK_DATA_DIR")
+        .map(Into::into)
+        .or_else(|| app.path().app_data_dir().ok())
+        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk"))
 }
 
 /// Starts the desktop app.
 pub fn run() {
-    STARTED.get_or_init(std::time::Instant::now);
-    let demo_mode = std::env::args().any(|a| a == "--demo")
-        || std::env::var_os("FRONTDESK_DEMO").is_some_and(|v| v == "1");
-    let builder = tauri::Builder::default()
+    STARTED.get_or_init(Instant::now);
+    let opening = Opening::from_command_line();
+    let result = with_commands(plugins(tauri::Builder::default()))
+        .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                webkit::tune(&window);
+            }
+            let handle = app.handle();
+            let keyring = frontdesk_console::usable_or_in_memory(host::Keyring);
+            let (console, notices) = attach_console(handle, data_dir(handle), keyring);
+            open(handle, console.clone(), opening);
+            tray(app, console.clone())?;
+            keep_window_state(app);
+            desktop_alerts(console.clone(), notices);
+            idle_lock(console);
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("frontdesk: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// One window per desktop session, the log, the window's place, and starting at login.
+fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main(app);
         }))
@@ -314,107 +286,95 @@ pub fn run() {
         )
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
-        .plugin(autostart_plugin());
-    let result = builder.setup(move |app| {
-        let handle = app.handle().clone();
-        if let Some(window) = app.get_webview_window("main") {
-            webkit::tune(&window);
-        }
-        let dir = data_dir(&handle);
-        let (console, mut notices) = Console::new(dir.clone(), secrets());
-        let console = Arc::new(console);
-        app.manage(console.clone());
-        // The keyring, the cache and (in demo mode) the clinic server start beside WebKit
-        // rather than before it: nothing here holds up the window's page.
-        console.starting();
-        let (c, h) = (console.clone(), handle.clone());
-        tauri::async_runtime::spawn(async move {
-            if demo_mode {
-                match demo::start(&c, &dir.join("demo")).await {
-                    Ok(server) => {
-                        h.manage(server);
-                    }
-                    Err(e) => log::error!("demo mode: {e}"),
-                }
-            } else {
-                let resumer = c.clone();
-                match tauri::async_runtime::spawn_blocking(move || resumer.resume()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => log::warn!("could not resume the last session: {}", e.message),
-                    Err(e) => log::error!("resuming the last session failed: {e}"),
-                }
-            }
-            c.started();
-        });
+        .plugin(autostart_plugin())
+}
 
-        // The tray: how many wait, and a way back to the window.
-        let show = MenuItem::with_id(app, "show", "Show Frontdesk", true, None::<&str>)?;
-        let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-        let menu = Menu::with_items(app, &[&show, &quit])?;
-        let mut tray = TrayIconBuilder::with_id("main")
-            .tooltip("Frontdesk")
-            .menu(&menu)
-            .on_menu_event(|app, event| match event.id.as_ref() {
-                "show" => show_main(app),
-                "quit" => app.exit(0),
-                _ => {}
-            });
-        if let Some(icon) = app.default_window_icon() {
-            tray = tray.icon(icon.clone());
-        }
-        let tray = tray.build(app)?;
-
-        // Every change reaches the UI as one `state` event, and the tray's count.
-        tauri::async_runtime::spawn(forward_changes(handle.clone(), console.clone(), move |n| {
-            let text = tray_text(n);
-            let _ = tray.set_tooltip(Some(&text));
-            let _ = tray.set_title(Some(n.to_string()));
-        }));
-
-        // The window's size and place are kept as soon as they settle, not only at a clean
-        // exit: a front-desk PC's session usually ends by logging out or shutting down.
-        if let Some(window) = app.get_webview_window("main") {
-            let (moved_tx, mut moved) = watch::channel(());
-            window.on_window_event(move |e| {
-                if matches!(e, WindowEvent::Moved(_) | WindowEvent::Resized(_)) {
-                    let _ = moved_tx.send(());
-                }
-            });
-            let h = handle.clone();
+/// Picks up the last session (or starts the demo) beside WebKit rather than before it:
+/// nothing here holds up the window's page, and the UI waits for it before drawing.
+// Only the demo needs the app (to keep its server alive as long as the app).
+#[cfg_attr(not(feature = "demo"), allow(unused_variables))]
+fn open<R: Runtime>(app: &AppHandle<R>, console: Arc<Console>, opening: Opening) {
+    console.starting();
+    match opening {
+        Opening::LastSession => {
             tauri::async_runtime::spawn(async move {
-                while moved.changed().await.is_ok() {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    moved.borrow_and_update();
-                    if let Err(e) = h.save_window_state(StateFlags::all()) {
-                        log::warn!("window state: {e}");
-                    }
-                }
+                console.clone().resume_last_session().await;
+                console.started();
             });
         }
-
-        // Desktop alerts.
-        let (c, h) = (console.clone(), handle.clone());
-        tauri::async_runtime::spawn(async move {
-            while let Some(notice) = notices.recv().await {
-                notify(&h, notice, c.settings().sound);
-            }
-        });
-
-        // The idle lock, and the live wait times' clock.
-        let c = console.clone();
-        tauri::async_runtime::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                c.lock_if_idle();
-            }
-        });
-        Ok(())
-    });
-    if let Err(e) = result
-        .invoke_handler(commands())
-        .run(tauri::generate_context!())
-    {
-        eprintln!("frontdesk: {e}");
-        std::process::exit(1);
+        #[cfg(feature = "demo")]
+        Opening::Demo => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let dir = console.data_dir().join("demo");
+                match frontdesk_console::demo::start(&console, &dir).await {
+                    Ok(server) => {
+                        app.manage(server);
+                    }
+                    Err(e) => log::error!("demo mode: {}", e.message),
+                }
+                console.started();
+            });
+        }
     }
+}
+
+/// The tray: how many wait, and a way back to the window. Every change reaches the UI as one
+/// `state` event, and the tray's count.
+fn tray<R: Runtime>(app: &App<R>, console: Arc<Console>) -> tauri::Result<()> {
+    let show = MenuItem::with_id(app, "show", "Show Frontdesk", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&show, &quit])?;
+    let mut tray = TrayIconBuilder::with_id("main")
+        .tooltip("Frontdesk")
+        .menu(&menu)
+        .on_menu_event(|app, event| match event.id.as_ref() {
+            "show" => show_main(app),
+            "quit" => app.exit(0),
+            _ => {}
+        });
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    let tray = tray.build(app)?;
+    let show_count = move |n| {
+        let _ = tray.set_tooltip(Some(tray_text(n)));
+        let _ = tray.set_title(Some(n.to_string()));
+    };
+    tauri::async_runtime::spawn(forward_changes(app.handle().clone(), console, show_count));
+    Ok(())
+}
+
+/// The window's size and place are kept as soon as they settle, not only at a clean exit: a
+/// front-desk PC's session usually ends by logging out or shutting down.
+fn keep_window_state<R: Runtime>(app: &App<R>) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let (moved_tx, mut moved) = watch::channel(());
+    window.on_window_event(move |e| {
+        if matches!(e, WindowEvent::Moved(_) | WindowEvent::Resized(_)) {
+            let _ = moved_tx.send(());
+        }
+    });
+    let app = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        while moved.changed().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            moved.borrow_and_update();
+            if let Err(e) = app.save_window_state(StateFlags::all()) {
+                log::warn!("window state: {e}");
+            }
+        }
+    });
+}
+
+/// Desktop alerts, as long as the app runs.
+fn desktop_alerts(console: Arc<Console>, notices: Notices) {
+    tauri::async_runtime::spawn(async move { console.deliver_alerts(notices).await });
+}
+
+/// The idle lock, as long as the app runs.
+fn idle_lock(console: Arc<Console>) {
+    tauri::async_runtime::spawn(async move { console.lock_when_idle().await });
 }

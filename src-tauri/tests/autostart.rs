@@ -5,12 +5,9 @@
 //! says), and a test cannot safely change its own process's environment, so the test runs
 //! itself again with HOME set to a temporary folder and checks the entry from outside too.
 
-use frontdesk::console::Console;
-use frontdesk::secrets::InMemory;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use tauri::test::mock_builder;
 
 mod common;
@@ -44,24 +41,23 @@ fn start_at_login_writes_and_removes_the_autostart_entry() {
     };
 
     let data = tempfile::tempdir().unwrap();
-    let (console, _notices) = Console::new(data.path().into(), Arc::new(InMemory::default()));
-    let app = frontdesk::with_console(
+    let app = common::mock_app(
         mock_builder().plugin(frontdesk::autostart_plugin()),
-        Arc::new(console),
-    )
-    .build(tauri::generate_context!())
-    .unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    let state = common::invoke(&webview, "app_state", json!({})).unwrap();
+        data.path(),
+    );
+    let webview = &app.webview;
+    let state = common::invoke(webview, "app_state", json!({})).unwrap();
     assert_eq!(state["settings"]["autostart"], false, "off by default");
     assert!(!entry(&home).exists());
 
     let mut settings = state["settings"].clone();
     settings["autostart"] = json!(true);
-    let saved = common::invoke(&webview, "save_settings", json!({"settings": settings})).unwrap();
+    let saved = common::invoke(webview, "save_settings", json!({"settings": settings})).unwrap();
     assert_eq!(saved["settings"]["autostart"], true);
+    assert!(
+        app.console.settings().autostart,
+        "the console keeps the setting"
+    );
     let desktop = std::fs::read_to_string(entry(&home)).expect("the autostart entry is written");
     let exe = std::env::current_exe().unwrap();
     assert!(desktop.contains("[Desktop Entry]"), "{desktop}");
@@ -72,6 +68,6 @@ fn start_at_login_writes_and_removes_the_autostart_entry() {
     );
 
     settings["autostart"] = json!(false);
-    common::invoke(&webview, "save_settings", json!({"settings": settings})).unwrap();
+    common::invoke(webview, "save_settings", json!({"settings": settings})).unwrap();
     assert!(!entry(&home).exists(), "turning it off removes the entry");
 }

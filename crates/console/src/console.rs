@@ -1,75 +1,27 @@
-//! The console as an application, without Tauri: who is signed in, the running engine, the
-//! lock, settings, and the state the UI draws. Tauri commands in `lib.rs` are one-line
-//! adapters over these methods, so this is tested directly.
+//! The console as an application: who is signed in, the running engine, settings, and the
+//! state the UI draws; the lock is in `lock`, the pre-call check in `precall`. The desktop
+//! app's Tauri commands are one-line calls into these methods.
 
-use crate::secrets::Secrets;
+mod lock;
+pub(crate) mod precall;
+
+use crate::Notices;
+use crate::error::UiError;
+use crate::host::Host;
 use crate::settings::{Prefs, Settings, split_clinic_address};
+use crate::state::{AppState, Screen, signed_out_view};
 use frontdesk_client::api::ApiClient;
-use frontdesk_client::engine::now;
-use frontdesk_client::view::{ConnectionState, ConnectionView, View};
+use frontdesk_client::view::ConnectionState;
 use frontdesk_client::{ClientError, Engine, EngineConfig, TokenProvider};
-use frontdesk_domain::alerts::Notice;
 use frontdesk_domain::{Availability, Command, VisitId};
-use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
-/// An error as the UI shows it: a stable code and a sentence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct UiError {
-    pub code: String,
-    pub message: String,
-}
-
-impl UiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        UiError {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<ClientError> for UiError {
-    fn from(e: ClientError) -> Self {
-        let message = match &e {
-            ClientError::Network(_) => {
-                "Cannot reach the clinic server. Check the address and the network.".to_string()
-            }
-            _ => e.to_string(),
-        };
-        UiError::new(e.code(), message)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Screen {
-    SignIn,
-    Queue,
-    Locked,
-}
-
-/// Everything the UI draws, pushed on every change.
-#[derive(Clone, Debug, Serialize)]
-pub struct AppState {
-    pub screen: Screen,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    pub settings: Settings,
-    /// This computer is a registered clinic station (staff switch on with a PIN).
-    pub station: bool,
-    #[serde(flatten)]
-    pub view: View,
-}
-
 /// The token the engine sends; replaced when another person switches on at a station.
 #[derive(Debug, Default)]
-pub struct TokenCell(Mutex<Option<String>>);
+struct TokenCell(Mutex<Option<String>>);
 
 impl TokenProvider for TokenCell {
     fn token(&self) -> Option<String> {
@@ -87,16 +39,22 @@ struct Session {
     engine: Engine,
 }
 
+/// A staff action in the outbox: the UI follows it by this id in the states that follow.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Queued {
+    pub action_id: String,
+}
+
 /// The console application.
 pub struct Console {
     data_dir: PathBuf,
-    secrets: Arc<dyn Secrets>,
+    host: Arc<dyn Host>,
     prefs: Mutex<Prefs>,
     session: Mutex<Option<Session>>,
     locked: Mutex<bool>,
     last_activity: Mutex<Instant>,
     changes: watch::Sender<u64>,
-    notices: mpsc::UnboundedSender<Notice>,
+    notices: mpsc::UnboundedSender<frontdesk_domain::alerts::Notice>,
     /// False while the app is still picking up the last session (see [`Console::starting`]).
     started: watch::Sender<bool>,
 }
@@ -126,17 +84,15 @@ fn station_key(base: &str) -> String {
 }
 
 impl Console {
-    /// A console keeping its files in `data_dir`. The receiver yields desktop notices.
-    pub fn new(
-        data_dir: PathBuf,
-        secrets: Arc<dyn Secrets>,
-    ) -> (Console, mpsc::UnboundedReceiver<Notice>) {
+    /// A console keeping its files in `data_dir` on `host`. The receiver yields the desktop
+    /// alerts to raise; hand it to [`Console::deliver_alerts`].
+    pub fn new(data_dir: PathBuf, host: Arc<dyn Host>) -> (Console, Notices) {
         let _ = std::fs::create_dir_all(&data_dir);
         let prefs = Prefs::load(&data_dir.join("settings.json"));
         let (notices, rx) = mpsc::unbounded_channel();
         let console = Console {
             data_dir,
-            secrets,
+            host,
             prefs: Mutex::new(prefs),
             session: Mutex::new(None),
             locked: Mutex::new(false),
@@ -146,6 +102,11 @@ impl Console {
             started: watch::channel(true).0,
         };
         (console, rx)
+    }
+
+    /// The folder the console keeps its files in.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     /// The app is picking up the last session beside the window's start rather than before
@@ -177,6 +138,42 @@ impl Console {
         self.changes.send_modify(|n| *n += 1);
     }
 
+    /// Hands every change to `send` as the state the UI draws, and the number of patients
+    /// waiting to `show_count` (the tray) each time that number changes. Runs as long as the
+    /// console does.
+    pub async fn forward_changes(
+        &self,
+        mut send: impl FnMut(&AppState),
+        mut show_count: impl FnMut(usize),
+    ) {
+        let mut changes = self.changes();
+        let mut last_count = usize::MAX;
+        loop {
+            let state = self.app_state();
+            send(&state);
+            let count = state.waiting();
+            if count != last_count {
+                show_count(count);
+                last_count = count;
+            }
+            // A change after a quiet spell is sent at once; the rest of a burst of events waits
+            // for the next 30 ms tick and goes as one repaint.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            if changes.changed().await.is_err() {
+                break;
+            }
+            changes.borrow_and_update();
+        }
+    }
+
+    /// Raises each notice as a desktop alert, with the sound as the settings say at that
+    /// moment. Runs until the console is gone.
+    pub async fn deliver_alerts(&self, mut notices: Notices) {
+        while let Some(notice) = notices.recv().await {
+            self.host.alert(&notice, self.settings().sound);
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         lock(&self.prefs).settings.clone()
     }
@@ -196,7 +193,8 @@ impl Console {
         };
         let (base, _) = split_clinic_address(&server).map_err(|e| UiError::new("validation", e))?;
         let token = self
-            .secrets
+            .host
+            .secrets()
             .get(&token_key(&base, &email))
             .map_err(|e| UiError::new("keyring", e))?;
         match token {
@@ -205,6 +203,17 @@ impl Console {
                 Ok(true)
             }
             None => Ok(false),
+        }
+    }
+
+    /// [`Console::resume`] at start-up: off the async threads (the keyring and the cache
+    /// block), and a failure only means the sign-in screen.
+    pub async fn resume_last_session(self: Arc<Self>) {
+        let console = self.clone();
+        match tokio::task::spawn_blocking(move || console.resume()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => log::warn!("could not resume the last session: {}", e.message),
+            Err(e) => log::error!("resuming the last session failed: {e}"),
         }
     }
 
@@ -226,7 +235,8 @@ impl Console {
         let signed_in = api.sign_in(&clinic, email, password).await?;
         self.end_session(false).await;
         if remember {
-            self.secrets
+            self.host
+                .secrets()
                 .set(&token_key(&base, email), &signed_in.token)
                 .map_err(|e| UiError::new("keyring", format!("Could not use the keyring: {e}")))?;
         }
@@ -287,7 +297,7 @@ impl Console {
                 }
             }
         });
-        let station = matches!(self.secrets.get(&station_key(base)), Ok(Some(_)));
+        let station = matches!(self.host.secrets().get(&station_key(base)), Ok(Some(_)));
         *lock(&self.session) = Some(Session {
             base: base.to_string(),
             station,
@@ -315,7 +325,7 @@ impl Console {
             if let Some(token) = session.token.token() {
                 let _ = session.engine.api().sign_out(&token).await;
             }
-            let _ = self.secrets.delete(&token_key(&base, &email));
+            let _ = self.host.secrets().delete(&token_key(&base, &email));
             lock(&self.prefs).remember = false;
             let _ = self.save_prefs();
         }
@@ -341,7 +351,8 @@ impl Console {
     ) -> Result<frontdesk_client::CacheKey, UiError> {
         let name = cache_key_name(base, email);
         let kept = self
-            .secrets
+            .host
+            .secrets()
             .get(&name)
             .map_err(|e| UiError::new("keyring", format!("The keyring cannot be read: {e}")))?
             .and_then(|hex| frontdesk_client::CacheKey::from_hex(&hex));
@@ -354,7 +365,8 @@ impl Console {
         }
         let _ = frontdesk_client::store::Store::destroy(path);
         let key = frontdesk_client::CacheKey::generate()?;
-        self.secrets
+        self.host
+            .secrets()
             .set(&name, &key.to_hex())
             .map_err(|e| UiError::new("keyring", format!("The keyring cannot be written: {e}")))?;
         Ok(key)
@@ -363,25 +375,15 @@ impl Console {
     /// Deletes a person's cache file and its key: nothing of the clinic stays on this PC.
     fn forget_cache(&self, base: &str, email: &str) {
         if let Err(e) = frontdesk_client::store::Store::destroy(&self.cache_path(base, email)) {
-            tracing::warn!("cache not deleted: {e}");
+            log::warn!("cache not deleted: {e}");
         }
-        let _ = self.secrets.delete(&cache_key_name(base, email));
+        let _ = self.host.secrets().delete(&cache_key_name(base, email));
     }
 
     fn with_engine<T>(&self, f: impl FnOnce(&Engine) -> T) -> Result<T, UiError> {
         let session = lock(&self.session);
-        let s = session
-            .as_ref()
-            .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+        let s = session.as_ref().ok_or_else(UiError::signed_out)?;
         Ok(f(&s.engine))
-    }
-
-    fn ensure_unlocked(&self) -> Result<(), UiError> {
-        if *lock(&self.locked) {
-            Err(UiError::new("locked", "The console is locked."))
-        } else {
-            Ok(())
-        }
     }
 
     /// What the UI draws. While locked, no patient detail leaves this function.
@@ -391,7 +393,7 @@ impl Console {
         let session = lock(&self.session);
         let station = session.as_ref().is_some_and(|s| s.station);
         let (screen, view) = match session.as_ref() {
-            None => (Screen::SignIn, empty_view()),
+            None => (Screen::SignIn, signed_out_view()),
             Some(s) => {
                 let mut view = s.engine.view();
                 if locked {
@@ -420,23 +422,22 @@ impl Console {
         self.ensure_unlocked()?;
         let (cached, api, token) = {
             let session = lock(&self.session);
-            let s = session
-                .as_ref()
-                .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+            let s = session.as_ref().ok_or_else(UiError::signed_out)?;
             (s.engine.visit(id), s.engine.api().clone(), s.token.token())
         };
         if let Some(v) = cached {
             return Ok(v);
         }
-        let token = token.ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
+        let token = token.ok_or_else(UiError::signed_out)?;
         Ok(api.visit(&token, id).await?)
     }
 
     /// Queues a staff action; its result shows in the state that follows.
-    pub fn act(&self, id: VisitId, command: Command) -> Result<String, UiError> {
+    pub fn act(&self, id: VisitId, command: Command) -> Result<Queued, UiError> {
         self.ensure_unlocked()?;
         self.touch();
-        Ok(self.with_engine(|e| e.act(id, command))??)
+        let action_id = self.with_engine(|e| e.act(id, command))??;
+        Ok(Queued { action_id })
     }
 
     pub fn set_availability(&self, availability: Availability) -> Result<AppState, UiError> {
@@ -450,6 +451,7 @@ impl Console {
         Ok(self.app_state())
     }
 
+    /// Saves the settings dialog, and starts with the desktop session or not as it says.
     pub fn save_settings(&self, settings: Settings) -> Result<AppState, UiError> {
         if settings
             .quick_messages
@@ -470,126 +472,16 @@ impl Console {
         lock(&self.prefs).settings = settings.clone();
         self.save_prefs()?;
         let _ = self.with_engine(|e| e.set_alert_options(settings.first_in_queue_only, None));
+        // The setting is kept either way; the desktop's own entry is best effort.
+        if let Err(e) = self.host.set_autostart(settings.autostart) {
+            log::warn!("autostart: {e}");
+        }
         self.bump();
         Ok(self.app_state())
     }
 
-    // ---- the lock
-
-    /// Someone used the console: the idle clock starts again.
-    pub fn touch(&self) {
-        *lock(&self.last_activity) = Instant::now();
-    }
-
-    pub fn lock_now(&self) -> AppState {
-        if lock(&self.session).is_some() {
-            *lock(&self.locked) = true;
-            self.bump();
-        }
-        self.app_state()
-    }
-
-    /// Locks the console if it has been idle longer than the setting. Returns whether it did.
-    pub fn lock_if_idle(&self) -> bool {
-        let minutes = self.settings().lock_after_minutes;
-        if minutes == 0 || *lock(&self.locked) || lock(&self.session).is_none() {
-            return false;
-        }
-        if lock(&self.last_activity).elapsed() >= Duration::from_secs(u64::from(minutes) * 60) {
-            self.lock_now();
-            return true;
-        }
-        false
-    }
-
-    /// Unlocks with a PIN. On a clinic station the PIN is checked by the server and may switch
-    /// to another person (`staff_email`); elsewhere the signed-in person's password unlocks.
-    pub async fn unlock(&self, pin: &str, staff_email: Option<&str>) -> Result<AppState, UiError> {
-        let (base, current_email, api) = {
-            let session = lock(&self.session);
-            let s = session
-                .as_ref()
-                .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
-            (s.base.clone(), s.email.clone(), s.engine.api().clone())
-        };
-        let email = staff_email
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .unwrap_or(&current_email)
-            .to_string();
-        let device = self
-            .secrets
-            .get(&station_key(&base))
-            .map_err(|e| UiError::new("keyring", e))?;
-        let signed_in = match device {
-            Some(device) => match api.switch_on_station(&device, &email, pin).await {
-                Err(e) if e.code() == "station_unknown" => {
-                    // An admin ended this station: forget it, and ask for the password.
-                    self.forget_station(&base)?;
-                    return Err(UiError::new(
-                        "station_unknown",
-                        "This computer is no longer a clinic station (an admin ended it). \
-                         Unlock with your password.",
-                    ));
-                }
-                other => other?,
-            },
-            None => {
-                if email.to_lowercase() != current_email.to_lowercase() {
-                    return Err(UiError::new(
-                        "forbidden",
-                        "Switching user needs a clinic station; sign out instead.",
-                    ));
-                }
-                let server = lock(&self.prefs).server.clone().unwrap_or_default();
-                let (_, clinic) =
-                    split_clinic_address(&server).map_err(|e| UiError::new("validation", e))?;
-                api.sign_in(&clinic, &email, pin).await?
-            }
-        };
-        if email.to_lowercase() == current_email.to_lowercase() {
-            if let Some(s) = lock(&self.session).as_ref() {
-                *lock(&s.token.0) = Some(signed_in.token.clone());
-            }
-        } else {
-            // Another person takes the station: their own cache, outbox and alerts.
-            self.end_session(false).await;
-            self.start_session(&base, &email, &signed_in.token)?;
-        }
-        *lock(&self.locked) = false;
-        self.touch();
-        self.bump();
-        Ok(self.app_state())
-    }
-
-    fn forget_station(&self, base: &str) -> Result<(), UiError> {
-        self.secrets
-            .delete(&station_key(base))
-            .map_err(|e| UiError::new("keyring", e))?;
-        if let Some(s) = lock(&self.session).as_mut() {
-            s.station = false;
-        }
-        self.bump();
-        Ok(())
-    }
-
-    /// Registers this computer as a clinic station (its device token goes to the keyring).
-    pub fn make_station(&self, device_token: &str) -> Result<(), UiError> {
-        let mut session = lock(&self.session);
-        let s = session
-            .as_mut()
-            .ok_or_else(|| UiError::new("unauthorized", "Sign in first."))?;
-        self.secrets
-            .set(&station_key(&s.base), device_token)
-            .map_err(|e| UiError::new("keyring", e))?;
-        s.station = true;
-        drop(session);
-        self.bump();
-        Ok(())
-    }
-
-    /// The running engine's API and token, for checks.
-    pub fn api_and_token(&self) -> Option<(ApiClient, Option<String>, ConnectionState)> {
+    /// The running engine's API, token and connection, for checks.
+    fn api_and_token(&self) -> Option<(ApiClient, Option<String>, ConnectionState)> {
         lock(&self.session).as_ref().map(|s| {
             (
                 s.engine.api().clone(),
@@ -597,30 +489,6 @@ impl Console {
                 s.engine.view().connection.state,
             )
         })
-    }
-
-    pub fn secrets(&self) -> &Arc<dyn Secrets> {
-        &self.secrets
-    }
-}
-
-fn empty_view() -> View {
-    View {
-        me: None,
-        clinic: None,
-        connection: ConnectionView {
-            state: ConnectionState::SignedOut,
-            since: None,
-            as_of: None,
-            pending: 0,
-        },
-        rooms: vec![],
-        staff: vec![],
-        queue: vec![],
-        requests: vec![],
-        sessions: vec![],
-        outcomes: vec![],
-        now: now().as_millis(),
     }
 }
 

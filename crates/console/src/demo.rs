@@ -1,38 +1,46 @@
-//! Demo mode: a clinic server in this process on loopback, with the demo clinic seeded and its
-//! simulated patients, and the console signed in as the demo receptionist on a registered
-//! station (PIN 2222 unlocks).
+//! Demo mode (the `demo` feature): a clinic server in this process on loopback, with the demo
+//! clinic seeded and its simulated patients, and the console signed in as the demo
+//! receptionist on a registered station (PIN 2222 unlocks). A console built without the
+//! feature carries no server.
 
 use crate::console::Console;
+use crate::error::UiError;
 use frontdesk_server::demo::{ACCOUNTS, DEMO_SLUG, seed_demo, simulate};
 use frontdesk_server::{HashCost, RunningServer, Settings};
 use std::path::Path;
 use std::time::Duration;
 
+/// The account the demo signs in as: the front desk.
 pub const DEMO_DESK: &str = "reception@demo.clinic";
 
 /// Keeps the demo server alive as long as the app.
 #[derive(Debug)]
 pub struct DemoServer(pub RunningServer);
 
-fn password(email: &str) -> Result<&'static str, String> {
+fn failed(e: impl std::fmt::Display) -> UiError {
+    UiError::new("demo", format!("The demo clinic did not start: {e}"))
+}
+
+fn password(email: &str) -> Result<&'static str, UiError> {
     ACCOUNTS
         .iter()
         .find(|a| a.email == email)
         .map(|a| a.password)
-        .ok_or_else(|| format!("no demo account {email}"))
+        .ok_or_else(|| failed(format!("no demo account {email}")))
 }
 
-pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+/// Starts the demo clinic with its files in `dir` and signs `console` in to it.
+pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, UiError> {
+    std::fs::create_dir_all(dir).map_err(failed)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(failed)?;
     let server = RunningServer::start(Settings::new(dir.join("clinic.db")), listener)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(failed)?;
     let demo = seed_demo(server.store(), HashCost::Standard)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(failed)?;
     // The front desk is staffed: the receptionist takes patients (and gets alerts).
     if let Some(desk) = demo.staff_by_email(DEMO_DESK) {
         server
@@ -44,7 +52,7 @@ pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, String> 
                 server.state.now(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
     }
     let store = server.state.store.clone();
     tokio::spawn(simulate(
@@ -56,24 +64,21 @@ pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, String> 
     ));
     let address = format!("{}/{DEMO_SLUG}", server.url());
     // Register this computer as a clinic station, as the clinic's admin would.
-    let api = frontdesk_client::api::ApiClient::new(&server.url()).map_err(|e| e.to_string())?;
+    let api = frontdesk_client::api::ApiClient::new(&server.url())?;
     let admin = api
         .sign_in(
             DEMO_SLUG,
             "admin@demo.clinic",
             password("admin@demo.clinic")?,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let station = api
         .register_station(&admin.token, "Front desk (demo)")
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     console
         .sign_in(&address, DEMO_DESK, password(DEMO_DESK)?, false)
-        .await
-        .map_err(|e| e.message)?;
-    console.make_station(&station).map_err(|e| e.message)?;
+        .await?;
+    console.make_station(&station)?;
     eprintln!("Frontdesk demo: clinic server at {address}");
     for a in ACCOUNTS {
         eprintln!(

@@ -36,24 +36,24 @@ impl Default for Settings {
 /// Everything remembered between runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Prefs {
+pub(crate) struct Prefs {
     /// The clinic address as typed at sign-in, e.g. `https://api.example.org/harbour`.
-    pub server: Option<String>,
-    pub email: Option<String>,
+    pub(crate) server: Option<String>,
+    pub(crate) email: Option<String>,
     /// Keep me signed in on this computer (the token is in the keyring).
-    pub remember: bool,
-    pub settings: Settings,
+    pub(crate) remember: bool,
+    pub(crate) settings: Settings,
 }
 
 impl Prefs {
-    pub fn load(path: &Path) -> Prefs {
+    pub(crate) fn load(path: &Path) -> Prefs {
         std::fs::read_to_string(path)
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default()
     }
 
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub(crate) fn save(&self, path: &Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
@@ -64,7 +64,7 @@ impl Prefs {
 /// A clinic address splits into the API's base URL and the clinic's short name: the last path
 /// segment names the clinic (`https://api.example.org/harbour` → base `https://api.example.org`,
 /// clinic `harbour`).
-pub fn split_clinic_address(address: &str) -> Result<(String, String), String> {
+pub(crate) fn split_clinic_address(address: &str) -> Result<(String, String), String> {
     let address = address.trim().trim_end_matches('/');
     let rest = address
         .strip_prefix("https://")

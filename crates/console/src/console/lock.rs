@@ -1,0 +1,141 @@
+//! The console's lock: it locks itself after the idle minutes the settings give, and hides
+//! every patient while locked. The signed-in person's password opens it; on a registered
+//! clinic station a PIN does, and may switch the station to another person.
+
+use super::{Console, lock, station_key};
+use crate::error::UiError;
+use crate::settings::split_clinic_address;
+use crate::state::AppState;
+use std::time::{Duration, Instant};
+
+/// How often the idle clock is read. The lock may come this much later than the setting says.
+const IDLE_CHECK: Duration = Duration::from_secs(5);
+
+impl Console {
+    pub(super) fn ensure_unlocked(&self) -> Result<(), UiError> {
+        if *lock(&self.locked) {
+            Err(UiError::new("locked", "The console is locked."))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Someone used the console: the idle clock starts again.
+    pub fn touch(&self) {
+        *lock(&self.last_activity) = Instant::now();
+    }
+
+    pub fn lock_now(&self) -> AppState {
+        if lock(&self.session).is_some() {
+            *lock(&self.locked) = true;
+            self.bump();
+        }
+        self.app_state()
+    }
+
+    /// Locks the console if it has been idle longer than the setting. Returns whether it did.
+    pub fn lock_if_idle(&self) -> bool {
+        let minutes = self.settings().lock_after_minutes;
+        if minutes == 0 || *lock(&self.locked) || lock(&self.session).is_none() {
+            return false;
+        }
+        if lock(&self.last_activity).elapsed() >= Duration::from_secs(u64::from(minutes) * 60) {
+            self.lock_now();
+            return true;
+        }
+        false
+    }
+
+    /// The idle lock: reads the idle clock every few seconds, as long as the console runs.
+    pub async fn lock_when_idle(&self) {
+        loop {
+            tokio::time::sleep(IDLE_CHECK).await;
+            self.lock_if_idle();
+        }
+    }
+
+    /// Unlocks with a PIN. On a clinic station the PIN is checked by the server and may switch
+    /// to another person (`staff_email`); elsewhere the signed-in person's password unlocks.
+    pub async fn unlock(&self, pin: &str, staff_email: Option<&str>) -> Result<AppState, UiError> {
+        let (base, current_email, api) = {
+            let session = lock(&self.session);
+            let s = session.as_ref().ok_or_else(UiError::signed_out)?;
+            (s.base.clone(), s.email.clone(), s.engine.api().clone())
+        };
+        let email = staff_email
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .unwrap_or(&current_email)
+            .to_string();
+        let device = self
+            .host
+            .secrets()
+            .get(&station_key(&base))
+            .map_err(|e| UiError::new("keyring", e))?;
+        let signed_in = match device {
+            Some(device) => match api.switch_on_station(&device, &email, pin).await {
+                Err(e) if e.code() == "station_unknown" => {
+                    // An admin ended this station: forget it, and ask for the password.
+                    self.forget_station(&base)?;
+                    return Err(UiError::new(
+                        "station_unknown",
+                        "This computer is no longer a clinic station (an admin ended it). \
+                         Unlock with your password.",
+                    ));
+                }
+                other => other?,
+            },
+            None => {
+                if email.to_lowercase() != current_email.to_lowercase() {
+                    return Err(UiError::new(
+                        "forbidden",
+                        "Switching user needs a clinic station; sign out instead.",
+                    ));
+                }
+                let server = lock(&self.prefs).server.clone().unwrap_or_default();
+                let (_, clinic) =
+                    split_clinic_address(&server).map_err(|e| UiError::new("validation", e))?;
+                api.sign_in(&clinic, &email, pin).await?
+            }
+        };
+        if email.to_lowercase() == current_email.to_lowercase() {
+            if let Some(s) = lock(&self.session).as_ref() {
+                *lock(&s.token.0) = Some(signed_in.token.clone());
+            }
+        } else {
+            // Another person takes the station: their own cache, outbox and alerts.
+            self.end_session(false).await;
+            self.start_session(&base, &email, &signed_in.token)?;
+        }
+        *lock(&self.locked) = false;
+        self.touch();
+        self.bump();
+        Ok(self.app_state())
+    }
+
+    fn forget_station(&self, base: &str) -> Result<(), UiError> {
+        self.host
+            .secrets()
+            .delete(&station_key(base))
+            .map_err(|e| UiError::new("keyring", e))?;
+        if let Some(s) = lock(&self.session).as_mut() {
+            s.station = false;
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// Registers this computer as a clinic station (its device token goes to the keyring).
+    pub fn make_station(&self, device_token: &str) -> Result<(), UiError> {
+        let mut session = lock(&self.session);
+        let s = session.as_mut().ok_or_else(UiError::signed_out)?;
+        self.host
+            .secrets()
+            .set(&station_key(&s.base), device_token)
+            .map_err(|e| UiError::new("keyring", e))?;
+        s.station = true;
+        drop(session);
+        self.bump();
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! What the UI draws: the screen it is on, who is signed in where, the settings, and the
+//! engine's view of the clinic. Sent whole on every change.
+
+use crate::settings::Settings;
+use frontdesk_client::engine::now;
+use frontdesk_client::view::{ConnectionState, ConnectionView, View};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Screen {
+    SignIn,
+    Queue,
+    Locked,
+}
+
+/// Everything the UI draws, pushed on every change.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppState {
+    pub screen: Screen,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub settings: Settings,
+    /// This computer is a registered clinic station (staff switch on with a PIN).
+    pub station: bool,
+    #[serde(flatten)]
+    pub view: View,
+}
+
+impl AppState {
+    /// Patients waiting to be seen in what this state shows (none while locked): the tray's
+    /// count, taken from the state the UI was sent rather than worked out again.
+    pub fn waiting(&self) -> usize {
+        self.view
+            .queue
+            .iter()
+            .filter(|r| r.status.is_waiting())
+            .count()
+    }
+}
+
+/// The view before anyone signs in.
+pub(crate) fn signed_out_view() -> View {
+    View {
+        me: None,
+        clinic: None,
+        connection: ConnectionView {
+            state: ConnectionState::SignedOut,
+            since: None,
+            as_of: None,
+            pending: 0,
+        },
+        rooms: vec![],
+        staff: vec![],
+        queue: vec![],
+        requests: vec![],
+        sessions: vec![],
+        outcomes: vec![],
+        now: now().as_millis(),
+    }
+}

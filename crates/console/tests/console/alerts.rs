@@ -1,0 +1,144 @@
+//! What the console tells staff without being asked: every change to the UI, the number
+//! waiting to the tray, and desktop alerts with or without the sound.
+
+use crate::rig::{in_queue, rig};
+use frontdesk_console::AppState;
+use frontdesk_domain::Availability;
+use serde_json::Value;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+/// Patients the tray counts as waiting in a state sent to the UI: arrived and not yet being
+/// seen (still on the intake form, waiting, or back on hold).
+fn waiting_in(state: &Value) -> usize {
+    state["queue"].as_array().map_or(0, |q| {
+        q.iter()
+            .filter(|r| matches!(r["status"].as_str(), Some("intake" | "waiting" | "on_hold")))
+            .count()
+    })
+}
+
+/// The last count the tray was given within `quiet` of silence.
+fn latest(counts: &Receiver<usize>, quiet: Duration) -> Option<usize> {
+    let mut last = None;
+    while let Ok(n) = counts.recv_timeout(quiet) {
+        last = Some(n);
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_says_how_many_wait_and_an_arrival_adds_one() {
+    let rig = rig().await;
+    let (sent_tx, sent) = channel::<Value>();
+    let (count_tx, counts) = channel::<usize>();
+    let console = rig.console.clone();
+    tokio::spawn(async move {
+        let send = move |state: &AppState| {
+            let _ = sent_tx.send(serde_json::to_value(state).unwrap());
+        };
+        let show_count = move |n| {
+            let _ = count_tx.send(n);
+        };
+        console.forward_changes(send, show_count).await;
+    });
+    // The receivers block: read them off the runtime's threads.
+    let (counts, first) = tokio::task::spawn_blocking(move || {
+        let first = counts.recv_timeout(Duration::from_secs(10));
+        (counts, first)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first, Ok(0), "signed out, nobody waits");
+
+    rig.sign_in_as_reception().await;
+    let state = rig
+        .state_until("the queue synced", |s| {
+            s["connection"]["state"] == "online" && s["me"]["email"] == "reception@demo.clinic"
+        })
+        .await;
+    let (counts, before) = tokio::task::spawn_blocking(move || {
+        let before = latest(&counts, Duration::from_millis(500)).unwrap_or(0);
+        (counts, before)
+    })
+    .await
+    .unwrap();
+    assert_eq!(before, waiting_in(&state), "the tray counts the queue");
+
+    let id = rig.arrive("Noor Haddad").await;
+    let (counts, sent, pushed) = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut shown = before;
+        while shown != before + 1 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            shown = counts
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("the tray never showed {} (still {shown})", before + 1));
+        }
+        // The same change reached the UI as a state with the new patient in it.
+        let pushed = std::iter::from_fn(|| sent.recv_timeout(Duration::from_secs(5)).ok())
+            .find(|s| in_queue(s, &id))
+            .expect("a state sent with the arrival");
+        (counts, sent, pushed)
+    })
+    .await
+    .unwrap();
+    assert_eq!(waiting_in(&pushed), before + 1);
+
+    // Locked, the console shows no patients, and the tray no count of them.
+    rig.console.lock_now();
+    let last = tokio::task::spawn_blocking(move || {
+        let _keep = sent;
+        latest(&counts, Duration::from_millis(500))
+    })
+    .await
+    .unwrap();
+    assert_eq!(last, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arrival_raises_one_desktop_alert_and_the_sound_setting_decides_its_sound() {
+    let mut rig = rig().await;
+    let notices = rig.notices.take().unwrap();
+    let console = rig.console.clone();
+    tokio::spawn(async move { console.deliver_alerts(notices).await });
+    let mut settings = rig.console.settings();
+    settings.sound = false;
+    rig.console.save_settings(settings).unwrap();
+    rig.sign_in_as_reception().await;
+    // At the desk: someone unavailable gets no alerts.
+    rig.console
+        .set_availability(Availability::Available)
+        .unwrap();
+    rig.state_until("online and at the desk", |s| {
+        s["connection"]["state"] == "online"
+            && s["me"]["availability"] == "available"
+            && s["me"]["availability_pending"] == false
+    })
+    .await;
+
+    rig.arrive("Noor Haddad").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alerts = loop {
+        let alerts = rig.host.alerts.lock().unwrap().clone();
+        if !alerts.is_empty() {
+            break alerts;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no desktop alert for the arrival"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Anything else would have come with the first one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let alerts_now = rig.host.alerts.lock().unwrap().clone();
+    assert_eq!(
+        alerts_now.len(),
+        1,
+        "one arrival, one alert: {alerts_now:?}"
+    );
+    let (notice, sound) = &alerts[0];
+    assert!(notice.summary.contains("Noor Haddad"), "{notice:?}");
+    assert!(!sound, "the sound is off in the settings");
+}

@@ -1,0 +1,134 @@
+//! The lock: no patient is shown while locked; the password, or on a clinic station a PIN,
+//! opens it.
+
+use crate::rig::{in_queue, json, rig};
+use frontdesk_domain::Command;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_hides_every_patient_and_the_password_unlocks() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    let id = rig.arrive("Hana Sato").await;
+    let state = rig
+        .state_until("the patient in the queue", |s| in_queue(s, &id))
+        .await;
+    assert!(state.to_string().contains("Hana Sato"));
+
+    let locked = json(&rig.console.lock_now());
+    assert_eq!(locked["screen"], "locked");
+    assert!(
+        !locked.to_string().contains("Hana Sato"),
+        "no patient detail while locked"
+    );
+    let visit = id.parse().unwrap();
+    let refused = rig.console.visit_details(visit).await.unwrap_err();
+    assert_eq!(refused.code, "locked");
+    let refused = rig.console.act(visit, Command::Claim).unwrap_err();
+    assert_eq!(refused.code, "locked");
+
+    let wrong = rig.console.unlock("0000", None).await.unwrap_err();
+    assert_eq!(wrong.code, "unauthorized");
+    let open = json(&rig.console.unlock("demo-reception", None).await.unwrap());
+    assert_eq!(open["screen"], "queue");
+    assert!(open.to_string().contains("Hana Sato"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_console_locks_itself_after_the_minutes_set_and_never_at_zero() {
+    let rig = rig().await;
+    assert!(
+        !rig.console.lock_if_idle(),
+        "nobody signed in: nothing to lock"
+    );
+    rig.sign_in_as_reception().await;
+    assert!(!rig.console.lock_if_idle(), "just used");
+
+    let mut settings = rig.console.settings();
+    settings.lock_after_minutes = 0;
+    rig.console.save_settings(settings).unwrap();
+    assert!(!rig.console.lock_if_idle(), "0 never locks");
+    assert_eq!(json(&rig.console.app_state())["screen"], "queue");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    // The clinic's admin registers this computer as a station.
+    let (api, admin) = rig.admin().await;
+    let device = api.register_station(&admin, "Front desk 1").await.unwrap();
+    rig.console.make_station(&device).unwrap();
+    let locked = json(&rig.console.lock_now());
+    assert_eq!(
+        (locked["screen"].as_str(), locked["station"].as_bool()),
+        (Some("locked"), Some(true))
+    );
+
+    let wrong = rig.console.unlock("9999", None).await.unwrap_err();
+    assert_eq!(wrong.code, "unauthorized");
+    let open = json(&rig.console.unlock("2222", None).await.unwrap());
+    assert_eq!(open["screen"], "queue");
+    assert_eq!(open["me"]["email"], "reception@demo.clinic");
+
+    // Dr. Shah switches on at the same station with her own PIN: her own session.
+    rig.console.lock_now();
+    rig.console
+        .unlock("3333", Some("priya@demo.clinic"))
+        .await
+        .unwrap();
+    let state = rig
+        .state_until("Dr. Shah signed in", |s| {
+            s["me"]["email"] == "priya@demo.clinic"
+        })
+        .await;
+    assert_eq!(state["screen"], "queue");
+
+    // The PC goes missing and the admin ends the station. A PIN no longer opens it; the
+    // console says why, forgets the device token and asks for the password instead.
+    rig.console.lock_now();
+    let http = reqwest::Client::new();
+    let stations: Value = http
+        .get(format!("{}/v1/stations", rig.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = stations[0]["id"].as_str().unwrap();
+    let ended = http
+        .delete(format!("{}/v1/stations/{id}", rig.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+    let refused = rig.console.unlock("3333", None).await.unwrap_err();
+    assert_eq!(refused.code, "station_unknown", "{refused:?}");
+    assert!(refused.message.contains("password"), "{refused:?}");
+    let state = json(&rig.console.app_state());
+    assert_eq!(
+        (state["screen"].as_str(), state["station"].as_bool()),
+        (Some("locked"), Some(false)),
+        "still locked, now asking for a password"
+    );
+    let open = json(&rig.console.unlock("demo-provider", None).await.unwrap());
+    assert_eq!(open["screen"], "queue");
+    assert_eq!(open["me"]["email"], "priya@demo.clinic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_user_without_a_station_is_refused() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    rig.console.lock_now();
+    let refused = rig
+        .console
+        .unlock("demo-provider", Some("priya@demo.clinic"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "forbidden");
+    assert_eq!(json(&rig.console.app_state())["screen"], "locked");
+}
