@@ -34,7 +34,12 @@ fn generated() -> String {
         seen: HashSet::new(),
         by_name: BTreeMap::new(),
     };
-    // The roots: what the engine shows, what the UI sends, what the details panel reads.
+    // The roots: what the shell sends (the engine's view inside it), what the UI sends, what
+    // the details panel reads, and how a command refuses.
+    all.visit::<frontdesk_console::AppState>();
+    all.visit::<frontdesk_console::PrecallReport>();
+    all.visit::<frontdesk_console::UiError>();
+    all.visit::<frontdesk_console::Queued>();
     all.visit::<frontdesk_client::view::View>();
     all.visit::<frontdesk_domain::Command>();
     all.visit::<frontdesk_domain::Visit>();

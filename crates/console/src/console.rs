@@ -41,6 +41,7 @@ struct Session {
 
 /// A staff action in the outbox: the UI follows it by this id in the states that follow.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Queued {
     pub action_id: String,
 }

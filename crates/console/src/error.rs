@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// An error as the UI shows it: a stable code it can switch on, and a sentence for the person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct UiError {
     pub code: String,
     pub message: String,

@@ -6,6 +6,7 @@ use std::path::Path;
 
 /// What staff can change in the settings dialog.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Settings {
     pub sound: bool,

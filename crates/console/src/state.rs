@@ -7,6 +7,7 @@ use frontdesk_client::view::{ConnectionState, ConnectionView, View};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Screen {
     SignIn,
@@ -16,11 +17,12 @@ pub enum Screen {
 
 /// Everything the UI draws, pushed on every change.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AppState {
     pub screen: Screen,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub settings: Settings,
     /// This computer is a registered clinic station (staff switch on with a PIN).

@@ -1,9 +1,10 @@
-// The shapes that cross the Tauri bridge. What the domain, the clinic API and the console's
-// engine define is generated from their Rust types (./generated/wire.ts, by
-// tests/tests/ui_types.rs) and only re-exported here, under the names the screens use. The
-// shell's own types are still written by hand, in the one marked section below.
+// The shapes that cross the Tauri bridge, generated from the Rust types of the domain, the
+// clinic API, the console's engine and the console itself (./generated/wire.ts, by
+// tests/tests/ui_types.rs) and only re-exported here, under the names the screens use. Only
+// the sign-in form's own argument bundle is written here.
 
 import type {
+  Check,
   ConnectionView,
   MeView,
   PendingView,
@@ -11,7 +12,7 @@ import type {
   RoomInfo,
   StaffInfo,
   StaffRef,
-  View,
+  UiError,
 } from './generated/wire';
 
 export type * from './generated/wire';
@@ -29,48 +30,13 @@ export const PRIORITIES = ['routine', 'urgent', 'emergency'] as const satisfies 
 const everyPriority: Record<Priority, true> = { routine: true, urgent: true, emergency: true };
 void everyPriority;
 
-// ---- The shell's own types (src-tauri/src/console.rs, settings.rs, precall.rs) ----
-// Written by hand until the shell's types are generated like the rest.
+// ---- The shell's own names ----
 
-export type Screen = 'sign_in' | 'queue' | 'locked';
-
-export interface Settings {
-  sound: boolean;
-  /** 0 = never. */
-  lock_after_minutes: number;
-  quick_messages: string[];
-  first_in_queue_only: boolean;
-  autostart: boolean;
-}
-
-/** Everything the console shows: the engine's view, and the shell's screen and settings. */
-export interface AppState extends View {
-  screen: Screen;
-  server_url?: string;
-  /** Who is signed in (or was, on the lock screen). */
-  email?: string;
-  settings: Settings;
-  /** This computer is a registered clinic station: staff unlock and switch with a PIN.
-   * Elsewhere the signed-in person's password unlocks. */
-  station: boolean;
-}
-
-export interface PrecallCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface PrecallReport {
-  checks: PrecallCheck[];
-}
-
+export type PrecallCheck = Check;
 /** How a Tauri command refuses: the UI switches on `code` and shows `message`. */
-export interface BackendError {
-  code: string;
-  message: string;
-}
+export type BackendError = UiError;
 
+/** What the sign-in form hands the backend (the `sign_in` command's arguments). */
 export interface SignInRequest {
   server: string;
   email: string;

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 /// One line of the check: what was looked at, whether it is fine, and what was found.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Check {
     pub name: String,
     pub ok: bool,
@@ -15,6 +16,7 @@ pub struct Check {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct PrecallReport {
     pub checks: Vec<Check>,
 }

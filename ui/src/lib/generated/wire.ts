@@ -12,6 +12,15 @@ export type ActorRef = { "kind": "staff", id: StaffId, } | { "kind": "patient" }
 export type AfterHours = "refuse" | "accept";
 
 /**
+ * Everything the UI draws, pushed on every change.
+ */
+export type AppState = { screen: Screen, server_url?: string | null, email?: string | null, settings: Settings, 
+/**
+ * This computer is a registered clinic station (staff switch on with a PIN).
+ */
+station: boolean, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+
+/**
  * Whether a member of staff can take patients now. Providers set it from the console header.
  */
 export type Availability = "available" | "on_call" | "busy" | "away" | "unavailable";
@@ -38,6 +47,11 @@ automatic: boolean, } | { "type": "messaged", text: MessageText, } | { "type": "
  * Accepted and went straight into the call.
  */
 enter: boolean, } | { "type": "cancelled", note?: Note | null, } | { "type": "marked_no_show" };
+
+/**
+ * One line of the check: what was looked at, whether it is fine, and what was found.
+ */
+export type Check = { name: string, ok: boolean, detail: string, };
 
 export type Clinic = { id: ClinicId, 
 /**
@@ -184,6 +198,8 @@ export type PersonName = string;
  */
 export type Phone = string;
 
+export type PrecallReport = { checks: Array<Check>, };
+
 /**
  * Triage priority. Orders the queue before wait time does.
  */
@@ -210,6 +226,11 @@ allowed: Array<CommandKind>,
  * A booked session I may take as mine (assign to myself).
  */
 takes_session: boolean, };
+
+/**
+ * A staff action in the outbox: the UI follows it by this id in the states that follow.
+ */
+export type Queued = { action_id: string, };
 
 /**
  * The set of roles one person holds.
@@ -243,6 +264,21 @@ show_place_in_line?: boolean,
  * Typical minutes a patient takes, for the estimated wait.
  */
 minutes_per_patient?: number | null, };
+
+export type Screen = "sign_in" | "queue" | "locked";
+
+/**
+ * What staff can change in the settings dialog.
+ */
+export type Settings = { sound: boolean, 
+/**
+ * Lock the console after this many idle minutes; 0 never locks.
+ */
+lock_after_minutes: number, quick_messages: Array<string>, 
+/**
+ * Only the first patient in a room's queue raises a desktop alert.
+ */
+first_in_queue_only: boolean, autostart: boolean, };
 
 /**
  * A member of staff (receptionist, provider, scheduler, admin).
@@ -280,6 +316,11 @@ export type Timestamp = number;
  * Where a transfer sends the patient.
  */
 export type TransferTarget = { "kind": "room", room: RoomId, } | { "kind": "provider", provider: StaffId, room: RoomId, };
+
+/**
+ * An error as the UI shows it: a stable code it can switch on, and a sentence for the person.
+ */
+export type UiError = { code: string, message: string, };
 
 export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
 
