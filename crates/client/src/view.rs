@@ -43,6 +43,8 @@ pub struct MeView {
     pub staff: StaffInfo,
     /// The availability just asked for is not confirmed yet.
     pub availability_pending: bool,
+    /// What this person may set their availability to, as the domain answers it.
+    pub availability_choices: Vec<Availability>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,6 +233,7 @@ pub fn build(
                 .any(|a| matches!(a.kind, ActionKind::Availability { .. }));
         staff.availability = effective;
         MeView {
+            availability_choices: Availability::choices_for(staff.roles).to_vec(),
             staff,
             availability_pending,
         }

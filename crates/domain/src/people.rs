@@ -124,6 +124,22 @@ impl Availability {
         !matches!(self, Availability::Unavailable)
     }
 
+    /// The states a person may set themselves to: providers say more about where they are
+    /// (on call, busy, away); everyone else is at the desk or not.
+    pub fn choices_for(roles: Roles) -> &'static [Availability] {
+        if roles.has(Role::Provider) {
+            &[
+                Availability::Available,
+                Availability::OnCall,
+                Availability::Busy,
+                Availability::Away,
+                Availability::Unavailable,
+            ]
+        } else {
+            &[Availability::Available, Availability::Unavailable]
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Availability::Available => "available",

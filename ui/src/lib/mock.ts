@@ -10,7 +10,7 @@
 // Free text (a note, a message) does not pick the answer: the recorded one shows instead.
 
 import type { Backend } from './backend';
-import type { EngineAnswer } from '../fixtures/engine';
+import { engine, type EngineAnswer } from '../fixtures/engine';
 import type { AppState, BackendError, Command, Me, Outcome, PrecallReport, QueueRow, Settings, Visit } from './types';
 
 export interface MockOptions {
@@ -317,16 +317,15 @@ function sameCommand(recorded: Command, sent: Command, looseText: boolean): bool
   return shape(recorded) === shape(sent);
 }
 
-/** A receptionist named after their email, for a sign-in the test did not set up. */
+/** The recorded receptionist under another email, for a sign-in the test did not set up. */
 function someone(email: string, state: AppState): Me {
+  const receptionist = engine.people.receptionist.view.me!;
   return {
+    ...structuredClone(receptionist),
     id: `staff-${email}`,
-    clinic_id: state.clinic?.id ?? 'clinic',
+    clinic_id: state.clinic?.id ?? receptionist.clinic_id,
     name: email.split('@')[0],
     email,
-    roles: ['receptionist'],
-    availability: 'available',
-    availability_pending: false,
     rooms: [],
   };
 }

@@ -141,7 +141,11 @@ export type MeView = {
 /**
  * The availability just asked for is not confirmed yet.
  */
-availability_pending: boolean, id: StaffId, clinic_id: ClinicId, name: string, email: string, 
+availability_pending: boolean, 
+/**
+ * What this person may set their availability to, as the domain answers it.
+ */
+availability_choices: Array<Availability>, id: StaffId, clinic_id: ClinicId, name: string, email: string, 
 /**
  * For SMS alerts, when given.
  */
