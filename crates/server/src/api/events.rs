@@ -3,10 +3,10 @@
 //! each once; a subscriber that falls behind the live buffer is told to resync and closed.
 
 use super::ApiQuery;
-use crate::app::AppState;
 use crate::auth::{StaffAuth, bearer};
 use crate::error::{AppError, ErrorBody};
 use crate::events::{Event, Frame};
+use crate::state::AppState;
 use crate::store::Store;
 use axum::Json;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};

@@ -8,8 +8,8 @@ pub mod patient;
 pub mod staff;
 pub mod visits;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::store::Committed;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

@@ -3,10 +3,10 @@
 
 use super::{ApiJson, IdempotencyKey, path_id};
 use crate::api::visits::PatientBody;
-use crate::app::AppState;
 use crate::auth::PatientAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::service::{self, Opened, PatientView};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

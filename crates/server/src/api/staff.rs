@@ -3,12 +3,12 @@
 
 use super::{ApiJson, ApiQuery};
 use crate::admin::{self, ClinicSettings, NewRoom, NewStaff, StaffChange};
-use crate::app::AppState;
 use crate::auth::{StaffAuth, hash_secret};
 use crate::error::{AppError, ErrorBody};
 use crate::events::EventBody;
 use crate::model::{AlertSubscription, Clinic, QueueItem, RoomInfo, Snapshot, StaffInfo};
 use crate::service;
+use crate::state::AppState;
 use crate::store::{Delivery, DeliveryState};
 use axum::Json;
 use axum::extract::{Path, State};

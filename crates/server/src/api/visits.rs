@@ -2,11 +2,11 @@
 //! Every command takes `If-Match: <version>` and may take an `Idempotency-Key`.
 
 use super::{ApiJson, CommandHeaders, IdempotencyKey, path_id};
-use crate::app::AppState;
 use crate::auth::StaffAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::model::CommandReply;
 use crate::service::{self, Opened};
+use crate::state::AppState;
 use crate::store::Committed;
 use axum::Json;
 use axum::extract::{Path, State};

@@ -11,12 +11,12 @@
 pub mod render;
 
 use crate::api::path_id;
-use crate::app::AppState;
 use crate::auth::PatientAuth;
 use crate::error::AppError;
 use crate::hours::openness;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
+use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
