@@ -1,5 +1,8 @@
-//! Staff commands on visits, one operation each, and opening requests and scheduled sessions.
-//! Every command takes `If-Match: <version>` and may take an `Idempotency-Key`.
+//! Staff commands on visits, and opening requests and scheduled sessions. A command comes
+//! whole to `/v1/visits/{id}/commands` (the domain's `Command` as JSON), or through a route of
+//! its own that builds it; both end in [`run`]. A command takes `If-Match: <version>` unless
+//! the domain says it does not depend on the version (a message, a new priority), and may
+//! take an `Idempotency-Key`.
 
 use super::{ApiJson, CommandHeaders, IdempotencyKey, path_id};
 use crate::auth::StaffAuth;
@@ -27,6 +30,7 @@ async fn visible(state: &AppState, who: &StaffAuth, id: &str) -> Result<(), AppE
         .ok_or(AppError::NotFound("visit"))
 }
 
+/// Every staff command on a visit ends here, whichever route it came by.
 async fn run(
     state: &AppState,
     who: &StaffAuth,
@@ -34,16 +38,54 @@ async fn run(
     command: Command,
     h: CommandHeaders,
 ) -> Result<Committed, AppError> {
+    let expected_version = h.version_for(&command)?;
     service::staff_command(
         state.store.as_ref(),
         state.now(),
         &who.session,
         path_id(id, "visit")?,
         command,
-        Some(h.expected_version),
+        expected_version,
         h.idempotency_key,
     )
     .await
+}
+
+/// Any staff command, as the domain's `Command` in JSON (tagged by `"command"`). The patient's
+/// own commands are refused (`forbidden`), as on every staff route.
+#[utoipa::path(post, path = "/v1/visits/{id}/commands", tag = "visits", security(("bearer" = [])),
+    request_body(content = Object, description = "a command, tagged by `command`: `{\"command\":\"claim\"}`, `{\"command\":\"message\",\"text\":\"...\"}`, `{\"command\":\"transfer\",\"to\":{\"kind\":\"room\",\"room\":\"...\"},\"note\":\"...\"}`, ..."),
+    params(
+        ("id" = String, Path, description = "visit id"),
+        ("If-Match" = Option<String>, Header, description = "the visit version acted on; required unless the command is message or set_priority"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once"),
+    ),
+    responses(
+        (status = 200, body = CommandReply),
+        (status = 400, description = "If-Match missing where the command needs it", body = ErrorBody),
+        (status = 403, description = "not a command this person may issue", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "stale version, lost race or invalid transition; carries the visit and who holds it", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn command(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(id): Path<String>,
+    h: CommandHeaders,
+    ApiJson(command): ApiJson<Command>,
+) -> Result<Committed, AppError> {
+    // A missing version is told before anything is looked up, as on the per-action routes.
+    h.version_for(&command)?;
+    let clinic = who.session.staff.clinic_id;
+    service::check_references(
+        state.store.as_ref(),
+        clinic,
+        path_id(&id, "visit")?,
+        &command,
+    )
+    .await?;
+    run(&state, &who, &id, command, h).await
 }
 
 #[utoipa::path(get, path = "/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
@@ -89,13 +131,14 @@ macro_rules! bare_command {
 }
 
 /// Commands with a JSON body.
+/// `$if_match` is `Option<String>` where the command does not depend on the version.
 macro_rules! body_command {
-    ($name:ident, $path:literal, $body:ty, $doc:literal, |$s:ident, $who:ident, $b:ident, $id:ident| $make:expr) => {
+    ($name:ident, $path:literal, $body:ty, $if_match:ty, $doc:literal, |$s:ident, $who:ident, $b:ident, $id:ident| $make:expr) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "visits", security(("bearer" = [])), request_body = $body,
             params(
                 ("id" = String, Path, description = "visit id"),
-                ("If-Match" = String, Header, description = "the visit version acted on"),
+                ("If-Match" = $if_match, Header, description = "the visit version acted on"),
                 ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once"),
             ),
             responses(
@@ -176,6 +219,7 @@ body_command!(
     transfer,
     "/v1/visits/{id}/transfer",
     TransferBody,
+    String,
     "Send the patient to another room or a provider's queue, with a note.",
     |state, who, body, id| {
         visible(&state, &who, &id).await?;
@@ -204,19 +248,22 @@ body_command!(
     assign,
     "/v1/visits/{id}/assign",
     AssignBody,
+    String,
     "Assign the patient to a provider, who is alerted and claims.",
     |state, who, body, id| {
-        visible(&state, &who, &id).await?;
-        service::provider_in_clinic(
-            state.store.as_ref(),
-            who.session.staff.clinic_id,
-            body.provider,
-        )
-        .await?;
-        Command::Assign {
+        let command = Command::Assign {
             provider: body.provider,
             note: body.note,
-        }
+        };
+        let clinic = who.session.staff.clinic_id;
+        service::check_references(
+            state.store.as_ref(),
+            clinic,
+            path_id(&id, "visit")?,
+            &command,
+        )
+        .await?;
+        command
     }
 );
 
@@ -231,6 +278,7 @@ body_command!(
     decline,
     "/v1/visits/{id}/decline",
     NoteBody,
+    String,
     "Decline a patient or a request, with a note the patient sees.",
     |_state, _who, body, id| Command::Decline { note: body.note }
 );
@@ -245,6 +293,7 @@ body_command!(
     message,
     "/v1/visits/{id}/message",
     MessageBody,
+    Option<String>,
     "Show a message on the patient's waiting screen.",
     |_state, _who, body, id| Command::Message { text: body.text }
 );
@@ -261,6 +310,7 @@ body_command!(
     set_priority,
     "/v1/visits/{id}/priority",
     PriorityBody,
+    Option<String>,
     "Set triage priority (routine, urgent, emergency) with a triage note.",
     |_state, _who, body, id| Command::SetPriority {
         priority: body.priority,
@@ -279,6 +329,7 @@ body_command!(
     cancel,
     "/v1/visits/{id}/cancel",
     CancelBody,
+    String,
     "Cancel a scheduled session or an open request.",
     |_state, _who, body, id| Command::Cancel { note: body.note }
 );

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::model::{Clinic, CommandReply, RoomInfo, Session, StaffInfo, StaffRef};
 use crate::store::{Committed, Idempotency, Store, WriteRefused};
 use frontdesk_domain::{
-    Actor, ClinicId, DomainError, Role, RoomId, StaffId, TransferTarget, Visit, VisitId,
+    Actor, ClinicId, Command, DomainError, Role, RoomId, StaffId, TransferTarget, Visit, VisitId,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -95,21 +95,14 @@ pub async fn transfer_target(
     provider: Option<StaffId>,
 ) -> Result<TransferTarget, AppError> {
     let rooms = store.rooms(clinic).await?;
-    let known_room = |id: RoomId| {
-        rooms
-            .iter()
-            .any(|r| r.id == id)
-            .then_some(id)
-            .ok_or_else(|| AppError::Validation("room: no such room in this clinic".into()))
-    };
     match (room, provider) {
         (Some(room), None) => Ok(TransferTarget::Room {
-            room: known_room(room)?,
+            room: known_room(&rooms, room)?,
         }),
         (room, Some(provider)) => {
             provider_in_clinic(store, clinic, provider).await?;
             let room = match room {
-                Some(r) => known_room(r)?,
+                Some(r) => known_room(&rooms, r)?,
                 None => rooms
                     .iter()
                     .find(|r| r.provider == Some(provider))
@@ -124,6 +117,49 @@ pub async fn transfer_target(
             "to: give a room, a provider, or both".into(),
         )),
     }
+}
+
+/// A room a command names, if it is one of the clinic's.
+fn known_room(rooms: &[RoomInfo], id: RoomId) -> Result<RoomId, AppError> {
+    rooms
+        .iter()
+        .any(|r| r.id == id)
+        .then_some(id)
+        .ok_or_else(|| AppError::Validation("room: no such room in this clinic".into()))
+}
+
+/// Holds a command sent whole to what the per-action routes check while building it: the
+/// rooms and providers it names are the caller's clinic's. The visit is looked up first, so
+/// another clinic's visit is "not found" whatever the command names.
+pub async fn check_references(
+    store: &dyn Store,
+    clinic: ClinicId,
+    visit: VisitId,
+    command: &Command,
+) -> Result<(), AppError> {
+    let (room, provider) = match command {
+        Command::Transfer {
+            to: TransferTarget::Room { room },
+            ..
+        } => (Some(*room), None),
+        Command::Transfer {
+            to: TransferTarget::Provider { provider, room },
+            ..
+        } => (Some(*room), Some(*provider)),
+        Command::Assign { provider, .. } => (None, Some(*provider)),
+        _ => return Ok(()),
+    };
+    store
+        .visit(clinic, visit)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    if let Some(provider) = provider {
+        provider_in_clinic(store, clinic, provider).await?;
+    }
+    if let Some(room) = room {
+        known_room(&store.rooms(clinic).await?, room)?;
+    }
+    Ok(())
 }
 
 /// A provider of this clinic, with their current availability.
