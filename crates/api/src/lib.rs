@@ -3,6 +3,17 @@
 //! `tests/` lock the JSON.
 #![forbid(unsafe_code)]
 
+pub mod events;
+pub mod patient;
+pub mod requests;
+
+pub use events::EventPage;
+pub use patient::{IntakeBody, Opened, PatientBody, PatientRequestBody, PatientView};
+pub use requests::{
+    AssignBody, AvailabilityBody, CancelBody, MessageBody, NoteBody, PinBody, PriorityBody,
+    RequestBody, ScheduleBody, TransferBody,
+};
+
 use frontdesk_domain::{
     Availability, ClinicId, Contact, HistoryEntry, Priority, Roles, RoomId, StaffId, Status,
     Timestamp, Visit, VisitId,

@@ -217,10 +217,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
 }
 
 /// A new visit: 201 with the visit and its token (marked when it answers a retry).
-impl IntoResponse for crate::service::Opened {
+#[derive(Debug)]
+pub struct NewVisit(pub crate::service::Opened);
+
+impl IntoResponse for NewVisit {
     fn into_response(self) -> Response {
-        let replayed = self.replayed;
-        let mut res = (StatusCode::CREATED, Json(self)).into_response();
+        let replayed = self.0.replayed;
+        let mut res = (StatusCode::CREATED, Json(self.0)).into_response();
         if replayed {
             res.headers_mut()
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));

@@ -4,7 +4,7 @@
 //! the domain says it does not depend on the version (a message, a new priority), and may
 //! take an `Idempotency-Key`.
 
-use super::{ApiJson, CommandHeaders, IdempotencyKey, path_id};
+use super::{ApiJson, CommandHeaders, IdempotencyKey, NewVisit, path_id};
 use crate::auth::StaffAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::model::CommandReply;
@@ -13,11 +13,12 @@ use crate::state::AppState;
 use crate::store::Committed;
 use axum::Json;
 use axum::extract::{Path, State};
-use frontdesk_domain::{
-    Booking, Command, Contact, MessageText, Note, Patient, PersonName, Priority, RoomId, StaffId,
-    Visit,
+use frontdesk_api::{
+    AssignBody, CancelBody, MessageBody, NoteBody, PriorityBody, RequestBody, ScheduleBody,
+    TransferBody,
 };
-use serde::{Deserialize, Serialize};
+use frontdesk_domain::{Command, Visit};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Another clinic's visit is a 404 whatever a body names: checked before resolving references.
@@ -203,18 +204,6 @@ bare_command!(
     "Mark a scheduled session as a no-show."
 );
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct TransferBody {
-    /// A room's waiting area.
-    #[schema(value_type = Option<String>)]
-    pub room: Option<RoomId>,
-    /// A provider's queue (their own room unless `room` is given).
-    #[schema(value_type = Option<String>)]
-    pub provider: Option<StaffId>,
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
-
 body_command!(
     transfer,
     "/v1/visits/{id}/transfer",
@@ -235,14 +224,6 @@ body_command!(
         }
     }
 );
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AssignBody {
-    #[schema(value_type = String)]
-    pub provider: StaffId,
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
 
 body_command!(
     assign,
@@ -267,13 +248,6 @@ body_command!(
     }
 );
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NoteBody {
-    /// The patient sees this note.
-    #[schema(value_type = String)]
-    pub note: Note,
-}
-
 body_command!(
     decline,
     "/v1/visits/{id}/decline",
@@ -283,12 +257,6 @@ body_command!(
     |_state, _who, body, id| Command::Decline { note: body.note }
 );
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MessageBody {
-    #[schema(value_type = String)]
-    pub text: MessageText,
-}
-
 body_command!(
     message,
     "/v1/visits/{id}/message",
@@ -297,14 +265,6 @@ body_command!(
     "Show a message on the patient's waiting screen.",
     |_state, _who, body, id| Command::Message { text: body.text }
 );
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PriorityBody {
-    #[schema(value_type = String)]
-    pub priority: Priority,
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
 
 body_command!(
     set_priority,
@@ -318,13 +278,6 @@ body_command!(
     }
 );
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct CancelBody {
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
-
 body_command!(
     cancel,
     "/v1/visits/{id}/cancel",
@@ -333,39 +286,6 @@ body_command!(
     "Cancel a scheduled session or an open request.",
     |_state, _who, body, id| Command::Cancel { note: body.note }
 );
-
-/// The patient a request or walk-in is for.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-pub struct PatientBody {
-    #[schema(value_type = String)]
-    pub name: PersonName,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-impl PatientBody {
-    pub fn into_patient(self) -> Result<Patient, AppError> {
-        let has_any = [&self.phone, &self.email]
-            .iter()
-            .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
-        let contact = has_any
-            .then(|| Contact::parse(self.phone.as_deref(), self.email.as_deref()))
-            .transpose()?;
-        Ok(Patient {
-            name: self.name,
-            contact,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RequestBody {
-    pub patient: PatientBody,
-    #[schema(value_type = String)]
-    pub provider: StaffId,
-}
 
 #[utoipa::path(post, path = "/v1/rooms/{room}/requests", tag = "visits", security(("bearer" = [])),
     request_body = RequestBody,
@@ -378,7 +298,7 @@ pub async fn request_session(
     Path(room): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<RequestBody>,
-) -> Result<Opened, AppError> {
+) -> Result<NewVisit, AppError> {
     let room = path_id(&room, "room")?;
     let opened = service::request_session(
         state.store.as_ref(),
@@ -392,23 +312,7 @@ pub async fn request_session(
         body.provider,
     )
     .await?;
-    Ok(opened)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ScheduleBody {
-    #[schema(value_type = Object)]
-    pub booking: Booking,
-    /// Book the same session weekly: this many sessions in all (default 1).
-    #[serde(default = "one")]
-    pub repeat_weeks: u32,
-    /// Add me (the scheduler) to the session's staff.
-    #[serde(default)]
-    pub include_me: bool,
-}
-
-fn one() -> u32 {
-    1
+    Ok(NewVisit(opened))
 }
 
 /// The first session booked, and the weekly repeats after it.

@@ -14,8 +14,9 @@ mod views;
 pub use commands::{
     left_by_closing_the_page, patient_command, save_intake, staff_command, system_command,
 };
-pub use openings::{Opened, Repeat, Requester, arrive, request_session, schedule};
-pub use views::{PatientView, patient_view, queue_for, snapshot};
+pub use frontdesk_api::{Opened, PatientView};
+pub use openings::{Repeat, Requester, arrive, request_session, schedule};
+pub use views::{patient_view, queue_for, snapshot};
 
 use crate::auth::{PATIENT_TOKEN_PREFIX, derived_token};
 use crate::error::AppError;

@@ -10,26 +10,11 @@ use crate::error::AppError;
 use crate::hours::{Openness, openness};
 use crate::model::{AfterHours, Session};
 use crate::store::{Idempotency, Store, VisitWrite, WriteAction};
+use frontdesk_api::Opened;
 use frontdesk_domain::{
     Actor, Booking, ClinicId, Context, DomainError, Opening, Patient, RoomId, StaffId, Timestamp,
-    Visit, VisitId, open,
+    VisitId, open,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// A newly opened visit, with the token the patient acts through. A request retried with
-/// its idempotency key gets the same token again.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Opened {
-    pub seq: u64,
-    #[schema(value_type = Object)]
-    pub visit: Visit,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub patient_token: Option<String>,
-    /// A retry answered from the first time (told by the `Idempotent-Replayed` header).
-    #[serde(skip)]
-    pub replayed: bool,
-}
 
 async fn open_visit(
     store: &dyn Store,

@@ -3,13 +3,12 @@
 
 use super::room_in_clinic;
 use crate::error::AppError;
-use crate::model::{Clinic, IntakeQuestion, QueueItem, Session, Snapshot, StaffRef};
+use crate::model::{Clinic, QueueItem, Session, Snapshot, StaffRef};
 use crate::store::Store;
+use frontdesk_api::PatientView;
 use frontdesk_domain::queue::{queue, wait_figures};
-use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit, VisitId};
-use serde::{Deserialize, Serialize};
+use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit};
 use std::collections::{BTreeSet, HashMap};
-use utoipa::ToSchema;
 
 /// The queue of one room, or of all the rooms I work in (all rooms if I belong to none).
 pub async fn queue_for(
@@ -90,44 +89,6 @@ pub async fn snapshot(store: &dyn Store, who: &Session) -> Result<Snapshot, AppE
         staff: data.staff,
         visits: data.open_visits,
     })
-}
-
-/// What the patient's own screen shows.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct PatientView {
-    #[schema(value_type = String)]
-    pub visit_id: VisitId,
-    #[schema(value_type = String)]
-    pub status: Status,
-    pub version: u64,
-    pub clinic: String,
-    pub room: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiting_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emergency_info: Option<String>,
-    pub intake_questions: Vec<IntakeQuestion>,
-    pub intake: HashMap<String, String>,
-    pub intake_finished: bool,
-    /// Messages from staff, oldest first.
-    pub messages: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decline_note: Option<String>,
-    /// 1 for next in line; absent when not waiting or the room does not show it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<usize>,
-    /// Minutes until the patient is likely seen, when the room gives minutes per patient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub estimated_wait_minutes: Option<u32>,
-    /// The call's join link, while staff are in the call with the patient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_link: Option<String>,
-    /// Came in outside office hours.
-    #[serde(default)]
-    pub after_hours: bool,
-    /// A scheduled session's start, in the clinic's time and words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub starts: Option<String>,
 }
 
 pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientView, AppError> {
