@@ -25,8 +25,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use frontdesk_domain::{
-    ClinicId, Command, Contact, InputError, Patient, PersonName, Span, Status, Timestamp, Visit,
-    VisitId,
+    ClinicId, Command, Contact, InputError, Patient, PersonName, Span, Timestamp, Visit, VisitId,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -509,10 +508,4 @@ async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> Sta
         Ok(_) => StatusCode::NO_CONTENT,
         Err(e) => e.status(),
     }
-}
-
-/// Whether a visit in this status may still take intake answers (the domain decides; this
-/// only chooses whether to show the form).
-fn intake_open(status: Status) -> bool {
-    matches!(status, Status::Intake | Status::InCall | Status::OnHold)
 }

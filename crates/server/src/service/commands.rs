@@ -5,7 +5,7 @@ use super::{actor_of, fingerprint, refusal, room_in_clinic};
 use crate::error::AppError;
 use crate::model::Session;
 use crate::store::{Committed, Idempotency, Store, VisitWrite, WriteAction};
-use frontdesk_domain::{Actor, Command, Context, Timestamp, Visit, VisitId, apply};
+use frontdesk_domain::{Actor, Command, Context, Timestamp, Visit, VisitId, apply, intake_answers};
 
 /// One staff command on one visit.
 pub async fn staff_command(
@@ -125,27 +125,12 @@ pub async fn save_intake(
     finish: bool,
 ) -> Result<Visit, AppError> {
     let room = room_in_clinic(store, visit.clinic_id, visit.room_id).await?;
-    let mut parsed = std::collections::BTreeMap::new();
-    for (question, answer) in answers.iter().filter(|(_, a)| !a.trim().is_empty()) {
-        let asked = room.intake_questions.iter().find(|q| &q.label == question);
-        match asked {
-            None => {
-                return Err(AppError::Validation(format!(
-                    "answers: {question:?} is not a question of this room"
-                )));
-            }
-            Some(q) if !q.accepts(answer.trim()) => {
-                return Err(AppError::Validation(format!(
-                    "answer: {answer:?} is not one of the choices for {question:?}"
-                )));
-            }
-            Some(_) => {}
-        }
-        parsed.insert(
-            frontdesk_domain::Label::parse(question)?,
-            frontdesk_domain::IntakeAnswer::parse(answer)?,
-        );
-    }
+    let questions: Vec<_> = room
+        .intake_questions
+        .iter()
+        .map(|q| (q.label.as_str(), q.answer_rule()))
+        .collect();
+    let parsed = intake_answers(&questions, answers)?;
     if parsed.is_empty() && !finish {
         return Err(AppError::Validation(
             "answers: answer at least one question, or press Done".into(),

@@ -7,7 +7,7 @@ use crate::model::{Clinic, QueueItem, Session, Snapshot, StaffRef};
 use crate::store::Store;
 use frontdesk_api::PatientView;
 use frontdesk_domain::queue::{queue, wait_figures};
-use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit};
+use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit, place_in_line, queue_rooms};
 use std::collections::{BTreeSet, HashMap};
 
 /// The queue of one room, or of all the rooms I work in (all rooms if I belong to none).
@@ -26,8 +26,9 @@ pub async fn queue_for(
             }
             BTreeSet::from([r])
         }
-        None if who.staff.rooms.is_empty() => rooms.iter().map(|r| r.id).collect(),
-        None => who.staff.rooms.iter().copied().collect(),
+        None => queue_rooms(&who.staff.rooms, rooms.iter().map(|r| r.id))
+            .into_iter()
+            .collect(),
     };
     let visits = store.open_visits(clinic).await?;
     let staff: HashMap<StaffId, String> = store
@@ -99,13 +100,10 @@ pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientVie
     let room = room_in_clinic(store, visit.clinic_id, visit.room_id).await?;
     let position = if visit.status.is_waiting() && room.show_place_in_line {
         let open = store.open_visits(visit.clinic_id).await?;
-        queue(
-            open.iter()
-                .filter(|v| v.room_id == visit.room_id && v.status.is_waiting()),
-        )
-        .iter()
-        .position(|v| v.id == visit.id)
-        .map(|p| p + 1)
+        // As the clinic has it now, not as this request first read it.
+        open.iter()
+            .find(|v| v.id == visit.id && v.room_id == visit.room_id)
+            .and_then(|me| place_in_line(me, &open))
     } else {
         None
     };
