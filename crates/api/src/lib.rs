@@ -3,6 +3,17 @@
 //! `tests/` lock the JSON.
 #![forbid(unsafe_code)]
 
+pub mod events;
+pub mod patient;
+pub mod requests;
+
+pub use events::EventPage;
+pub use patient::{IntakeBody, Opened, PatientBody, PatientRequestBody, PatientView};
+pub use requests::{
+    AssignBody, AvailabilityBody, CancelBody, MessageBody, NoteBody, PinBody, PriorityBody,
+    RequestBody, ScheduleBody, TransferBody,
+};
+
 use frontdesk_domain::{
     Availability, ClinicId, Contact, HistoryEntry, Priority, Roles, RoomId, StaffId, Status,
     Timestamp, Visit, VisitId,
@@ -145,10 +156,16 @@ impl IntakeQuestion {
 
     /// The answers this question accepts: any for text, its options, or Yes / No.
     pub fn accepts(&self, answer: &str) -> bool {
+        self.answer_rule().accepts(answer)
+    }
+
+    /// The domain's rule for this question's answers.
+    pub fn answer_rule(&self) -> frontdesk_domain::AnswerRule<'_> {
+        use frontdesk_domain::AnswerRule;
         match self.kind {
-            QuestionKind::Text => true,
-            QuestionKind::Choice => self.options.iter().any(|o| o == answer),
-            QuestionKind::YesNo => answer == "Yes" || answer == "No",
+            QuestionKind::Text => AnswerRule::AnyText,
+            QuestionKind::Choice => AnswerRule::OneOf(&self.options),
+            QuestionKind::YesNo => AnswerRule::YesNo,
         }
     }
 }

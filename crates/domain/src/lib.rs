@@ -11,6 +11,7 @@ pub mod ids;
 pub mod input;
 pub mod people;
 pub mod queue;
+pub mod rules;
 pub mod time;
 pub mod visit;
 
@@ -23,6 +24,9 @@ pub use input::{
     Contact, Email, InputError, IntakeAnswer, Label, MessageText, Note, PersonName, Phone,
 };
 pub use people::{Availability, Role, Roles, Room, RoomKind, Staff};
+pub use rules::{
+    AnswerRule, intake_answers, intake_open, place_in_line, queue_rooms, waiting_ahead,
+};
 pub use time::{Span, Timestamp};
 pub use visit::{
     ActorRef, Booking, Change, Guest, HistoryEntry, Patient, Priority, Status, TransferTarget,

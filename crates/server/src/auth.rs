@@ -2,9 +2,9 @@
 //! argon2id for passwords and station PINs, a sign-in rate limiter, and the extractors that
 //! turn a request into a signed-in staff member or a patient's own visit.
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::model::Session;
+use crate::state::AppState;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::FromRequestParts;

@@ -17,11 +17,13 @@ pub mod model;
 pub mod openapi;
 pub mod pages;
 pub mod service;
+pub mod state;
 pub mod store;
 
-pub use app::{AppState, RunningServer, Settings, launch, router};
+pub use app::{RunningServer, launch, router};
 pub use auth::HashCost;
 pub use clock::Clock;
 pub use error::{AppError, ErrorBody};
+pub use state::{AppState, Settings};
 pub use store::Store;
 pub use store::sqlite::SqliteStore;

@@ -2,13 +2,13 @@
 //! their PIN).
 
 use super::ApiJson;
-use crate::app::AppState;
 use crate::auth::{
     STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, StaffAuth, new_token, token_hash,
     verify_secret_blocking,
 };
 use crate::error::{AppError, ErrorBody};
 use crate::model::{StaffInfo, Station};
+use crate::state::AppState;
 use crate::store::NewSession;
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};

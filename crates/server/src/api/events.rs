@@ -3,31 +3,24 @@
 //! each once; a subscriber that falls behind the live buffer is told to resync and closed.
 
 use super::ApiQuery;
-use crate::app::AppState;
 use crate::auth::{StaffAuth, bearer};
 use crate::error::{AppError, ErrorBody};
 use crate::events::{Event, Frame};
+use crate::state::AppState;
 use crate::store::Store;
 use axum::Json;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::Response;
+use frontdesk_api::EventPage;
 use frontdesk_domain::ClinicId;
 use futures_util::{SinkExt, StreamExt};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::staff::PageQuery;
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventPage {
-    pub events: Vec<Event>,
-    /// Pass as `after` for the next page.
-    pub next_after: u64,
-    pub more: bool,
-}
 
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = EventPage), (status = 401, body = ErrorBody)))]

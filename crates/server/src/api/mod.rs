@@ -8,8 +8,8 @@ pub mod patient;
 pub mod staff;
 pub mod visits;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::store::Committed;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -17,6 +17,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use frontdesk_domain::Command;
 use serde::de::DeserializeOwned;
 use std::str::FromStr;
 
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/rooms/{room}/requests", post(v::request_session))
         .route("/v1/rooms/{room}/scheduled", post(v::schedule))
         .route("/v1/visits/{id}", get(v::visit))
+        .route("/v1/visits/{id}/commands", post(v::command))
         .route("/v1/visits/{id}/claim", post(v::claim))
         .route("/v1/visits/{id}/join", post(v::join))
         .route("/v1/visits/{id}/leave-call", post(v::leave_call))
@@ -136,11 +138,29 @@ pub fn path_id<T: FromStr>(raw: &str, what: &'static str) -> Result<T, AppError>
 }
 
 /// `If-Match: <version>` (the visit version the command was decided on) and an optional
-/// `Idempotency-Key`.
+/// `Idempotency-Key`. The version may be left out only where the command does not depend on
+/// it (see [`CommandHeaders::version_for`]).
 #[derive(Clone, Debug)]
 pub struct CommandHeaders {
-    pub expected_version: u64,
+    pub expected_version: Option<u64>,
     pub idempotency_key: Option<String>,
+}
+
+impl CommandHeaders {
+    /// The version `command` is decided on: required when the domain says the command
+    /// depends on what its sender saw, otherwise whatever the sender gave.
+    pub fn version_for(&self, command: &Command) -> Result<Option<u64>, AppError> {
+        match self.expected_version {
+            None if command.needs_version() => Err(if_match_missing()),
+            given => Ok(given),
+        }
+    }
+}
+
+fn if_match_missing() -> AppError {
+    AppError::BadRequest(
+        "If-Match: give the visit version you acted on, e.g. If-Match: \"3\"".into(),
+    )
 }
 
 /// `Idempotency-Key` alone, for commands that open a visit.
@@ -174,23 +194,21 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let missing = || {
-            AppError::BadRequest(
-                "If-Match: give the visit version you acted on, e.g. If-Match: \"3\"".into(),
-            )
+        let expected_version = match parts.headers.get(axum::http::header::IF_MATCH) {
+            None => None,
+            Some(raw) => Some(
+                raw.to_str()
+                    .ok()
+                    .and_then(|raw| {
+                        raw.trim()
+                            .trim_start_matches("W/")
+                            .trim_matches('"')
+                            .parse()
+                            .ok()
+                    })
+                    .ok_or_else(if_match_missing)?,
+            ),
         };
-        let raw = parts
-            .headers
-            .get(axum::http::header::IF_MATCH)
-            .ok_or_else(missing)?
-            .to_str()
-            .map_err(|_| missing())?;
-        let expected_version = raw
-            .trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .map_err(|_| missing())?;
         Ok(Self {
             expected_version,
             idempotency_key: idempotency_key(parts)?,
@@ -199,10 +217,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
 }
 
 /// A new visit: 201 with the visit and its token (marked when it answers a retry).
-impl IntoResponse for crate::service::Opened {
+#[derive(Debug)]
+pub struct NewVisit(pub crate::service::Opened);
+
+impl IntoResponse for NewVisit {
     fn into_response(self) -> Response {
-        let replayed = self.replayed;
-        let mut res = (StatusCode::CREATED, Json(self)).into_response();
+        let replayed = self.0.replayed;
+        let mut res = (StatusCode::CREATED, Json(self.0)).into_response();
         if replayed {
             res.headers_mut()
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));

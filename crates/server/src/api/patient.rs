@@ -1,19 +1,16 @@
 //! The patient's side: arrive through a room's front door (or ask for a named provider), fill
 //! the intake, see their own visit, leave. A patient acts only through the token arrive gave.
 
-use super::{ApiJson, IdempotencyKey, path_id};
-use crate::api::visits::PatientBody;
-use crate::app::AppState;
+use super::{ApiJson, IdempotencyKey, NewVisit, path_id};
 use crate::auth::PatientAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::service::{self, Opened, PatientView};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use frontdesk_domain::{Command, IntakeAnswer, Label, StaffId};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use frontdesk_api::{IntakeBody, PatientBody, PatientRequestBody};
+use frontdesk_domain::Command;
 
 #[utoipa::path(post, path = "/v1/join/{clinic}/{room}", tag = "patient", request_body = PatientBody,
     params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id"),
@@ -26,7 +23,7 @@ pub async fn arrive(
     Path((clinic, room)): Path<(String, String)>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<PatientBody>,
-) -> Result<Opened, AppError> {
+) -> Result<NewVisit, AppError> {
     let room = path_id(&room, "room")?;
     let patient = body.into_patient()?;
     service::arrive(
@@ -38,14 +35,7 @@ pub async fn arrive(
         key,
     )
     .await
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PatientRequestBody {
-    #[serde(flatten)]
-    pub patient: PatientBody,
-    #[schema(value_type = String)]
-    pub provider: StaffId,
+    .map(NewVisit)
 }
 
 #[utoipa::path(post, path = "/v1/join/{clinic}/{room}/request", tag = "patient", request_body = PatientRequestBody,
@@ -102,13 +92,6 @@ async fn act(
     Ok(Json(
         service::patient_view(state.store.as_ref(), &done.reply.visit).await?,
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct IntakeBody {
-    /// Answers by question.
-    #[schema(value_type = Object)]
-    pub answers: BTreeMap<Label, IntakeAnswer>,
 }
 
 #[utoipa::path(put, path = "/v1/patient/visit/intake", tag = "patient", security(("patient" = [])),

@@ -3,17 +3,18 @@
 
 use super::{ApiJson, ApiQuery};
 use crate::admin::{self, ClinicSettings, NewRoom, NewStaff, StaffChange};
-use crate::app::AppState;
 use crate::auth::{StaffAuth, hash_secret};
 use crate::error::{AppError, ErrorBody};
 use crate::events::EventBody;
 use crate::model::{AlertSubscription, Clinic, QueueItem, RoomInfo, Snapshot, StaffInfo};
 use crate::service;
+use crate::state::AppState;
 use crate::store::{Delivery, DeliveryState};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use frontdesk_domain::{ActorRef, Availability, Change, Role, RoomId, Status, Timestamp, VisitId};
+use frontdesk_api::{AvailabilityBody, PinBody};
+use frontdesk_domain::{ActorRef, Change, Role, RoomId, Status, Timestamp, VisitId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -21,12 +22,6 @@ use utoipa::{IntoParams, ToSchema};
     responses((status = 200, body = StaffInfo), (status = 401, body = ErrorBody)))]
 pub async fn me(who: StaffAuth) -> Json<StaffInfo> {
     Json(who.session.staff)
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AvailabilityBody {
-    #[schema(value_type = String)]
-    pub availability: Availability,
 }
 
 #[utoipa::path(get, path = "/v1/me/availability", tag = "staff", security(("bearer" = [])),
@@ -52,17 +47,6 @@ pub async fn set_availability(
         .ok_or(AppError::Unauthorized)?;
     state.sessions.forget_staff(staff.id);
     Ok(Json(info))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PinBody {
-    pub pin: String,
-}
-
-impl std::fmt::Debug for PinBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PinBody(..)")
-    }
 }
 
 #[utoipa::path(put, path = "/v1/me/pin", tag = "staff", security(("bearer" = [])),

@@ -1,20 +1,24 @@
-//! Staff commands on visits, one operation each, and opening requests and scheduled sessions.
-//! Every command takes `If-Match: <version>` and may take an `Idempotency-Key`.
+//! Staff commands on visits, and opening requests and scheduled sessions. A command comes
+//! whole to `/v1/visits/{id}/commands` (the domain's `Command` as JSON), or through a route of
+//! its own that builds it; both end in [`run`]. A command takes `If-Match: <version>` unless
+//! the domain says it does not depend on the version (a message, a new priority), and may
+//! take an `Idempotency-Key`.
 
-use super::{ApiJson, CommandHeaders, IdempotencyKey, path_id};
-use crate::app::AppState;
+use super::{ApiJson, CommandHeaders, IdempotencyKey, NewVisit, path_id};
 use crate::auth::StaffAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::model::CommandReply;
 use crate::service::{self, Opened};
+use crate::state::AppState;
 use crate::store::Committed;
 use axum::Json;
 use axum::extract::{Path, State};
-use frontdesk_domain::{
-    Booking, Command, Contact, MessageText, Note, Patient, PersonName, Priority, RoomId, StaffId,
-    Visit,
+use frontdesk_api::{
+    AssignBody, CancelBody, MessageBody, NoteBody, PriorityBody, RequestBody, ScheduleBody,
+    TransferBody,
 };
-use serde::{Deserialize, Serialize};
+use frontdesk_domain::{Command, Visit};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Another clinic's visit is a 404 whatever a body names: checked before resolving references.
@@ -27,6 +31,7 @@ async fn visible(state: &AppState, who: &StaffAuth, id: &str) -> Result<(), AppE
         .ok_or(AppError::NotFound("visit"))
 }
 
+/// Every staff command on a visit ends here, whichever route it came by.
 async fn run(
     state: &AppState,
     who: &StaffAuth,
@@ -34,16 +39,54 @@ async fn run(
     command: Command,
     h: CommandHeaders,
 ) -> Result<Committed, AppError> {
+    let expected_version = h.version_for(&command)?;
     service::staff_command(
         state.store.as_ref(),
         state.now(),
         &who.session,
         path_id(id, "visit")?,
         command,
-        Some(h.expected_version),
+        expected_version,
         h.idempotency_key,
     )
     .await
+}
+
+/// Any staff command, as the domain's `Command` in JSON (tagged by `"command"`). The patient's
+/// own commands are refused (`forbidden`), as on every staff route.
+#[utoipa::path(post, path = "/v1/visits/{id}/commands", tag = "visits", security(("bearer" = [])),
+    request_body(content = Object, description = "a command, tagged by `command`: `{\"command\":\"claim\"}`, `{\"command\":\"message\",\"text\":\"...\"}`, `{\"command\":\"transfer\",\"to\":{\"kind\":\"room\",\"room\":\"...\"},\"note\":\"...\"}`, ..."),
+    params(
+        ("id" = String, Path, description = "visit id"),
+        ("If-Match" = Option<String>, Header, description = "the visit version acted on; required unless the command is message or set_priority"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once"),
+    ),
+    responses(
+        (status = 200, body = CommandReply),
+        (status = 400, description = "If-Match missing where the command needs it", body = ErrorBody),
+        (status = 403, description = "not a command this person may issue", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "stale version, lost race or invalid transition; carries the visit and who holds it", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn command(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(id): Path<String>,
+    h: CommandHeaders,
+    ApiJson(command): ApiJson<Command>,
+) -> Result<Committed, AppError> {
+    // A missing version is told before anything is looked up, as on the per-action routes.
+    h.version_for(&command)?;
+    let clinic = who.session.staff.clinic_id;
+    service::check_references(
+        state.store.as_ref(),
+        clinic,
+        path_id(&id, "visit")?,
+        &command,
+    )
+    .await?;
+    run(&state, &who, &id, command, h).await
 }
 
 #[utoipa::path(get, path = "/v1/visits/{id}", tag = "visits", security(("bearer" = [])),
@@ -89,13 +132,14 @@ macro_rules! bare_command {
 }
 
 /// Commands with a JSON body.
+/// `$if_match` is `Option<String>` where the command does not depend on the version.
 macro_rules! body_command {
-    ($name:ident, $path:literal, $body:ty, $doc:literal, |$s:ident, $who:ident, $b:ident, $id:ident| $make:expr) => {
+    ($name:ident, $path:literal, $body:ty, $if_match:ty, $doc:literal, |$s:ident, $who:ident, $b:ident, $id:ident| $make:expr) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "visits", security(("bearer" = [])), request_body = $body,
             params(
                 ("id" = String, Path, description = "visit id"),
-                ("If-Match" = String, Header, description = "the visit version acted on"),
+                ("If-Match" = $if_match, Header, description = "the visit version acted on"),
                 ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key are applied once"),
             ),
             responses(
@@ -160,22 +204,11 @@ bare_command!(
     "Mark a scheduled session as a no-show."
 );
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct TransferBody {
-    /// A room's waiting area.
-    #[schema(value_type = Option<String>)]
-    pub room: Option<RoomId>,
-    /// A provider's queue (their own room unless `room` is given).
-    #[schema(value_type = Option<String>)]
-    pub provider: Option<StaffId>,
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
-
 body_command!(
     transfer,
     "/v1/visits/{id}/transfer",
     TransferBody,
+    String,
     "Send the patient to another room or a provider's queue, with a note.",
     |state, who, body, id| {
         visible(&state, &who, &id).await?;
@@ -192,75 +225,52 @@ body_command!(
     }
 );
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AssignBody {
-    #[schema(value_type = String)]
-    pub provider: StaffId,
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
-
 body_command!(
     assign,
     "/v1/visits/{id}/assign",
     AssignBody,
+    String,
     "Assign the patient to a provider, who is alerted and claims.",
     |state, who, body, id| {
-        visible(&state, &who, &id).await?;
-        service::provider_in_clinic(
-            state.store.as_ref(),
-            who.session.staff.clinic_id,
-            body.provider,
-        )
-        .await?;
-        Command::Assign {
+        let command = Command::Assign {
             provider: body.provider,
             note: body.note,
-        }
+        };
+        let clinic = who.session.staff.clinic_id;
+        service::check_references(
+            state.store.as_ref(),
+            clinic,
+            path_id(&id, "visit")?,
+            &command,
+        )
+        .await?;
+        command
     }
 );
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NoteBody {
-    /// The patient sees this note.
-    #[schema(value_type = String)]
-    pub note: Note,
-}
 
 body_command!(
     decline,
     "/v1/visits/{id}/decline",
     NoteBody,
+    String,
     "Decline a patient or a request, with a note the patient sees.",
     |_state, _who, body, id| Command::Decline { note: body.note }
 );
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MessageBody {
-    #[schema(value_type = String)]
-    pub text: MessageText,
-}
 
 body_command!(
     message,
     "/v1/visits/{id}/message",
     MessageBody,
+    Option<String>,
     "Show a message on the patient's waiting screen.",
     |_state, _who, body, id| Command::Message { text: body.text }
 );
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PriorityBody {
-    #[schema(value_type = String)]
-    pub priority: Priority,
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
 
 body_command!(
     set_priority,
     "/v1/visits/{id}/priority",
     PriorityBody,
+    Option<String>,
     "Set triage priority (routine, urgent, emergency) with a triage note.",
     |_state, _who, body, id| Command::SetPriority {
         priority: body.priority,
@@ -268,53 +278,14 @@ body_command!(
     }
 );
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct CancelBody {
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub note: Option<Note>,
-}
-
 body_command!(
     cancel,
     "/v1/visits/{id}/cancel",
     CancelBody,
+    String,
     "Cancel a scheduled session or an open request.",
     |_state, _who, body, id| Command::Cancel { note: body.note }
 );
-
-/// The patient a request or walk-in is for.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-pub struct PatientBody {
-    #[schema(value_type = String)]
-    pub name: PersonName,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-impl PatientBody {
-    pub fn into_patient(self) -> Result<Patient, AppError> {
-        let has_any = [&self.phone, &self.email]
-            .iter()
-            .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
-        let contact = has_any
-            .then(|| Contact::parse(self.phone.as_deref(), self.email.as_deref()))
-            .transpose()?;
-        Ok(Patient {
-            name: self.name,
-            contact,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RequestBody {
-    pub patient: PatientBody,
-    #[schema(value_type = String)]
-    pub provider: StaffId,
-}
 
 #[utoipa::path(post, path = "/v1/rooms/{room}/requests", tag = "visits", security(("bearer" = [])),
     request_body = RequestBody,
@@ -327,7 +298,7 @@ pub async fn request_session(
     Path(room): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<RequestBody>,
-) -> Result<Opened, AppError> {
+) -> Result<NewVisit, AppError> {
     let room = path_id(&room, "room")?;
     let opened = service::request_session(
         state.store.as_ref(),
@@ -341,23 +312,7 @@ pub async fn request_session(
         body.provider,
     )
     .await?;
-    Ok(opened)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ScheduleBody {
-    #[schema(value_type = Object)]
-    pub booking: Booking,
-    /// Book the same session weekly: this many sessions in all (default 1).
-    #[serde(default = "one")]
-    pub repeat_weeks: u32,
-    /// Add me (the scheduler) to the session's staff.
-    #[serde(default)]
-    pub include_me: bool,
-}
-
-fn one() -> u32 {
-    1
+    Ok(NewVisit(opened))
 }
 
 /// The first session booked, and the weekly repeats after it.

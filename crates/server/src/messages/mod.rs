@@ -19,9 +19,9 @@
 pub mod compose;
 pub mod transport;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::service;
+use crate::state::AppState;
 use crate::store::{Attempt, Channel, Delivery};
 use frontdesk_domain::{Command, Span};
 use std::collections::HashMap;

@@ -11,12 +11,12 @@
 pub mod render;
 
 use crate::api::path_id;
-use crate::app::AppState;
 use crate::auth::PatientAuth;
 use crate::error::AppError;
 use crate::hours::openness;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
+use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -25,8 +25,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use frontdesk_domain::{
-    ClinicId, Command, Contact, InputError, Patient, PersonName, Span, Status, Timestamp, Visit,
-    VisitId,
+    ClinicId, Command, Contact, InputError, Patient, PersonName, Span, Timestamp, Visit, VisitId,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -509,10 +508,4 @@ async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> Sta
         Ok(_) => StatusCode::NO_CONTENT,
         Err(e) => e.status(),
     }
-}
-
-/// Whether a visit in this status may still take intake answers (the domain decides; this
-/// only chooses whether to show the form).
-fn intake_open(status: Status) -> bool {
-    matches!(status, Status::Intake | Status::InCall | Status::OnHold)
 }

@@ -1,11 +1,12 @@
 //! The HTML of the patient pages, built as strings. Whatever came from a person (names,
 //! answers, staff messages, notes, room texts) goes through [`esc`]; everything else is ours.
 
-use super::{JoinForm, intake_open};
+use super::JoinForm;
 use crate::hours::{Openness, day_name};
 use crate::model::{AfterHours, Clinic, OfficeHours, QuestionKind, RoomInfo};
 use crate::service::PatientView;
 use frontdesk_domain::Status;
+use frontdesk_domain::intake_open;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::sync::LazyLock;

@@ -1,0 +1,87 @@
+//! The smaller rules each side asks the domain: the intake form, answers to its questions,
+//! whose queue a member of staff sees, a patient's place in line.
+
+mod common;
+use common::*;
+use frontdesk_domain::*;
+
+#[test]
+fn the_intake_form_is_open_exactly_when_the_patient_may_still_answer() {
+    for status in Status::ALL {
+        let mut visit = visit_in(status);
+        visit.intake_finished = false;
+        let may_answer = allowed(&visit, &Actor::Patient).contains(&CommandKind::UpdateIntake);
+        assert_eq!(intake_open(status), may_answer, "{status}");
+    }
+}
+
+fn submitted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(q, a)| (q.to_string(), a.to_string()))
+        .collect()
+}
+
+#[test]
+fn intake_answers_are_to_the_rooms_questions_and_among_their_choices() {
+    let kinds = ["Video".to_owned(), "Phone".to_owned()];
+    let questions = [
+        ("Reason for visit", AnswerRule::AnyText),
+        ("How would you like to be seen?", AnswerRule::OneOf(&kinds)),
+        ("First visit?", AnswerRule::YesNo),
+    ];
+    let ok = intake_answers(
+        &questions,
+        &submitted(&[
+            ("Reason for visit", "Sore throat"),
+            ("How would you like to be seen?", "Video"),
+            ("First visit?", " Yes "),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(ok.len(), 3);
+
+    // A blank answer is no answer, whatever the question.
+    let blank = intake_answers(&questions, &submitted(&[("Not asked", "  ")])).unwrap();
+    assert!(blank.is_empty());
+
+    let e = intake_answers(&questions, &submitted(&[("Not asked", "x")])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "answers: \"Not asked\" is not a question of this room"
+    );
+    let e = intake_answers(&questions, &submitted(&[("First visit?", "Maybe")])).unwrap_err();
+    assert_eq!(e.field, "answer");
+    let e = intake_answers(
+        &questions,
+        &submitted(&[("How would you like to be seen?", "Carrier pigeon")]),
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "answer");
+}
+
+#[test]
+fn staff_see_the_queues_of_their_rooms_or_of_every_room_when_they_have_none() {
+    let clinic = [RECEPTION, DR_LEE_ROOM, DR_OKAFOR_ROOM];
+    assert_eq!(queue_rooms(&[DR_LEE_ROOM], clinic), vec![DR_LEE_ROOM]);
+    assert_eq!(queue_rooms(&[], clinic), clinic.to_vec());
+}
+
+#[test]
+fn an_urgent_patient_goes_ahead_and_other_rooms_do_not_count() {
+    let first = arrive(1, 0, false);
+    let second = arrive(2, 5, false);
+    let mut urgent = arrive(3, 10, false);
+    urgent.priority = Priority::Urgent;
+    let mut elsewhere = arrive(4, 0, false);
+    elsewhere.room_id = DR_LEE_ROOM;
+    let seen = ok(&arrive(5, 0, false), reception(), 1, Command::Claim);
+    let all = [&first, &second, &urgent, &elsewhere, &seen];
+
+    assert_eq!(place_in_line(&urgent, all), Some(1));
+    assert_eq!(place_in_line(&first, all), Some(2));
+    assert_eq!(place_in_line(&second, all), Some(3));
+    assert_eq!(place_in_line(&elsewhere, all), Some(1));
+    assert_eq!(waiting_ahead(&second, all), 2);
+    assert_eq!(place_in_line(&seen, all), None, "in a call, not in line");
+}

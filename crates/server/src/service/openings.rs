@@ -1,0 +1,203 @@
+//! What opens a visit: a patient at the front door, a request for a named provider, a session
+//! booked ahead. Each is decided by the domain's `open` and written with the patient's link.
+
+use super::{
+    actor_of, fingerprint, guest_token, provider_in_clinic, refusal, room_in_clinic,
+    staff_idempotency,
+};
+use crate::auth::{PATIENT_TOKEN_PREFIX, derived_token, new_token, token_hash};
+use crate::error::AppError;
+use crate::hours::{Openness, openness};
+use crate::model::{AfterHours, Session};
+use crate::store::{Idempotency, Store, VisitWrite, WriteAction};
+use frontdesk_api::Opened;
+use frontdesk_domain::{
+    Actor, Booking, ClinicId, Context, DomainError, Opening, Patient, RoomId, StaffId, Timestamp,
+    VisitId, open,
+};
+
+async fn open_visit(
+    store: &dyn Store,
+    at: Timestamp,
+    clinic: ClinicId,
+    actor: Actor,
+    opening: Opening,
+    idempotency: Option<Idempotency>,
+) -> Result<Opened, AppError> {
+    let visit_id = VisitId::from_uuid(uuid::Uuid::new_v4());
+    let ctx = Context {
+        actor,
+        at,
+        expected_version: None,
+    };
+    let outcome = open(visit_id, clinic, &ctx, opening).map_err(|e| match e {
+        DomainError::Forbidden { .. } => AppError::Forbidden(e.to_string()),
+        other => AppError::Validation(other.to_string()),
+    })?;
+    // A retried request must get the same link back: derive it from the key.
+    let token = match &idempotency {
+        Some(i) => derived_token(
+            &store.secret(),
+            PATIENT_TOKEN_PREFIX,
+            &["visit", &clinic.to_string(), &i.scope, &i.key],
+        ),
+        None => new_token(PATIENT_TOKEN_PREFIX)?,
+    };
+    let guests = outcome.visit.booking.as_ref().map_or(0, |b| b.guests.len());
+    let guest_token_hashes = (0..guests)
+        .map(|g| token_hash(&guest_token(&store.secret(), visit_id, g)))
+        .collect();
+    let write = VisitWrite {
+        clinic,
+        visit_id,
+        at,
+        idempotency,
+        action: WriteAction::Open {
+            outcome: Box::new(outcome),
+            patient_token_hash: Some(token_hash(&token)),
+            guest_token_hashes,
+        },
+    };
+    match store.write_visit(write).await {
+        Ok(c) => Ok(Opened {
+            seq: c.reply.seq,
+            visit: c.reply.visit,
+            patient_token: Some(token),
+            replayed: c.replayed,
+        }),
+        Err(r) => Err(refusal(store, clinic, r).await),
+    }
+}
+
+/// A patient comes through a room's front door.
+pub async fn arrive(
+    store: &dyn Store,
+    at: Timestamp,
+    clinic_slug: &str,
+    room: RoomId,
+    patient: Patient,
+    idempotency_key: Option<String>,
+) -> Result<Opened, AppError> {
+    let clinic = store
+        .clinic_by_slug(clinic_slug)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let room = room_in_clinic(store, clinic.id, room).await?;
+    let after_hours = match openness(&clinic.time_zone, &room.office_hours, at) {
+        Openness::Open => false,
+        Openness::Closed { .. } if room.after_hours == AfterHours::Accept => true,
+        Openness::Closed { reopens } => return Err(AppError::Closed { reopens }),
+    };
+    let opening = Opening::Arrive {
+        room: room.id,
+        patient,
+        has_intake: !room.intake_questions.is_empty(),
+        after_hours,
+    };
+    // Keyed per room: a patient's retry of the same arrival gets the same visit back.
+    let idempotency = idempotency_key.map(|key| Idempotency {
+        scope: format!("arrive:{}", room.id),
+        fingerprint: fingerprint(&[&serde_json::to_string(&opening).unwrap_or_default()]),
+        key,
+    });
+    open_visit(store, at, clinic.id, Actor::Patient, opening, idempotency).await
+}
+
+/// Who asks for a session: the front desk (retries keyed), or the patient of a clinic.
+#[derive(Debug)]
+pub enum Requester<'a> {
+    Staff {
+        who: &'a Session,
+        idempotency_key: Option<String>,
+    },
+    Patient {
+        clinic: ClinicId,
+    },
+}
+
+/// A request for a session with a named provider, by the patient or the front desk. The
+/// provider's availability now decides whether it is declined at once.
+pub async fn request_session(
+    store: &dyn Store,
+    at: Timestamp,
+    by: Requester<'_>,
+    room: RoomId,
+    patient: Patient,
+    provider: StaffId,
+) -> Result<Opened, AppError> {
+    let clinic = match &by {
+        Requester::Staff { who, .. } => who.staff.clinic_id,
+        Requester::Patient { clinic } => *clinic,
+    };
+    room_in_clinic(store, clinic, room).await?;
+    let provider = provider_in_clinic(store, clinic, provider).await?;
+    let opening = Opening::Request {
+        room,
+        patient,
+        provider: provider.id,
+        provider_availability: provider.availability,
+    };
+    let (actor, idempotency) = match by {
+        Requester::Staff {
+            who,
+            idempotency_key,
+        } => {
+            let body = serde_json::to_string(&opening).unwrap_or_default();
+            let key = staff_idempotency(who, idempotency_key, &["request", &body]);
+            (actor_of(&who.staff), key)
+        }
+        Requester::Patient { .. } => (Actor::Patient, None),
+    };
+    open_visit(store, at, clinic, actor, opening, idempotency).await
+}
+
+/// How a session is booked: once, or weekly for a number of weeks.
+#[derive(Clone, Debug)]
+pub struct Repeat {
+    /// How many sessions in all, a week apart (1: just the one).
+    pub weeks: u32,
+    /// "Include me": the scheduler takes part too.
+    pub include_me: bool,
+}
+
+const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
+/// A session booked ahead for guests, repeated weekly when asked: one visit per week, each
+/// with its own links. With an idempotency key, a retry books nothing twice.
+pub async fn schedule(
+    store: &dyn Store,
+    at: Timestamp,
+    who: &Session,
+    room: RoomId,
+    mut booking: Booking,
+    repeat: Repeat,
+    idempotency_key: Option<String>,
+) -> Result<Vec<Opened>, AppError> {
+    let clinic = who.staff.clinic_id;
+    if !(1..=52).contains(&repeat.weeks) {
+        return Err(AppError::Validation(
+            "repeat_weeks: from 1 to 52 sessions".into(),
+        ));
+    }
+    room_in_clinic(store, clinic, room).await?;
+    provider_in_clinic(store, clinic, booking.provider).await?;
+    if repeat.include_me && !booking.staff.contains(&who.staff.id) {
+        booking.staff.push(who.staff.id);
+    }
+    let first = booking.starts_at;
+    let mut opened = Vec::with_capacity(repeat.weeks as usize);
+    for week in 0..repeat.weeks {
+        let mut this = booking.clone();
+        this.starts_at = Timestamp::from_millis(first.as_millis() + i64::from(week) * WEEK_MS);
+        let opening = Opening::Schedule {
+            room,
+            booking: this,
+        };
+        let body = serde_json::to_string(&opening).unwrap_or_default();
+        let key = idempotency_key.as_ref().map(|k| format!("{k}#{week}"));
+        let idempotency = staff_idempotency(who, key, &["schedule", &body]);
+        let actor = actor_of(&who.staff);
+        opened.push(open_visit(store, at, clinic, actor, opening, idempotency).await?);
+    }
+    Ok(opened)
+}

@@ -1,0 +1,140 @@
+//! What people see: a room's queue for staff, the clinic's snapshot for a console, and the
+//! patient's own screen.
+
+use super::room_in_clinic;
+use crate::error::AppError;
+use crate::model::{Clinic, QueueItem, Session, Snapshot, StaffRef};
+use crate::store::Store;
+use frontdesk_api::PatientView;
+use frontdesk_domain::queue::{queue, wait_figures};
+use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit, place_in_line, queue_rooms};
+use std::collections::{BTreeSet, HashMap};
+
+/// The queue of one room, or of all the rooms I work in (all rooms if I belong to none).
+pub async fn queue_for(
+    store: &dyn Store,
+    at: Timestamp,
+    who: &Session,
+    room: Option<RoomId>,
+) -> Result<Vec<QueueItem>, AppError> {
+    let clinic = who.staff.clinic_id;
+    let rooms = store.rooms(clinic).await?;
+    let wanted: BTreeSet<RoomId> = match room {
+        Some(r) => {
+            if !rooms.iter().any(|x| x.id == r) {
+                return Err(AppError::NotFound("room"));
+            }
+            BTreeSet::from([r])
+        }
+        None => queue_rooms(&who.staff.rooms, rooms.iter().map(|r| r.id))
+            .into_iter()
+            .collect(),
+    };
+    let visits = store.open_visits(clinic).await?;
+    let staff: HashMap<StaffId, String> = store
+        .staff(clinic)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let sref = |id: &StaffId| StaffRef {
+        id: *id,
+        name: staff.get(id).cloned().unwrap_or_default(),
+    };
+    Ok(queue(visits.iter().filter(|v| wanted.contains(&v.room_id)))
+        .into_iter()
+        .map(|v| {
+            let figures = wait_figures(v, at);
+            QueueItem {
+                visit_id: v.id,
+                room_id: v.room_id,
+                status: v.status,
+                priority: v.priority,
+                version: v.version,
+                patient_name: v.patient.name.to_string(),
+                contact: v.patient.contact.clone(),
+                intake: v
+                    .intake
+                    .iter()
+                    .map(|(k, a)| (k.to_string(), a.to_string()))
+                    .collect(),
+                intake_finished: v.intake_finished,
+                triage_note: v.triage_note.as_ref().map(ToString::to_string),
+                assigned_provider: v.assigned_provider.as_ref().map(sref),
+                in_call: v.in_call.iter().map(sref).collect(),
+                arrived_at: v.arrived_at,
+                waiting_now_ms: figures.waiting_now.map(|s| s.as_millis()),
+                total_waiting_ms: figures.total_waiting.as_millis(),
+                wait: figures.waiting_now.map(|s| s.to_string()),
+            }
+        })
+        .collect())
+}
+
+pub async fn snapshot(store: &dyn Store, who: &Session) -> Result<Snapshot, AppError> {
+    let data = store
+        .snapshot(who.staff.clinic_id)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let me = data
+        .staff
+        .iter()
+        .find(|s| s.id == who.staff.id)
+        .cloned()
+        .unwrap_or_else(|| who.staff.clone());
+    Ok(Snapshot {
+        seq: data.seq,
+        clinic: data.clinic,
+        me,
+        rooms: data.rooms,
+        staff: data.staff,
+        visits: data.open_visits,
+    })
+}
+
+pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientView, AppError> {
+    let clinic: Clinic = store
+        .clinic(visit.clinic_id)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let room = room_in_clinic(store, visit.clinic_id, visit.room_id).await?;
+    let position = if visit.status.is_waiting() && room.show_place_in_line {
+        let open = store.open_visits(visit.clinic_id).await?;
+        // As the clinic has it now, not as this request first read it.
+        open.iter()
+            .find(|v| v.id == visit.id && v.room_id == visit.room_id)
+            .and_then(|me| place_in_line(me, &open))
+    } else {
+        None
+    };
+    Ok(PatientView {
+        visit_id: visit.id,
+        status: visit.status,
+        version: visit.version,
+        clinic: clinic.name.clone(),
+        room: room.name,
+        waiting_message: room.waiting_message,
+        emergency_info: room.emergency_info,
+        intake_questions: room.intake_questions,
+        intake: visit
+            .intake
+            .iter()
+            .map(|(k, a)| (k.to_string(), a.to_string()))
+            .collect(),
+        intake_finished: visit.intake_finished,
+        messages: visit.messages.iter().map(|m| m.text.to_string()).collect(),
+        decline_note: visit.decline_note.as_ref().map(ToString::to_string),
+        estimated_wait_minutes: position
+            .zip(room.minutes_per_patient)
+            .map(|(p, m)| (p as u32 - 1) * m),
+        position,
+        video_link: (visit.status == Status::InCall)
+            .then(|| clinic.video_link(visit.room_id, visit.id))
+            .flatten(),
+        after_hours: visit.after_hours,
+        starts: visit
+            .booking
+            .as_ref()
+            .map(|b| crate::hours::local_words(&clinic.time_zone, b.starts_at)),
+    })
+}

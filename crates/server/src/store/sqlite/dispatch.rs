@@ -1,0 +1,303 @@
+//! The [`Store`] trait for the SQLite store: each method sends the work of its job's module
+//! to the reader pool or to the writer, and keeps the directory's cache in step with writes.
+
+use super::writer::Job;
+use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits};
+use crate::events::{Event, Published};
+use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
+use crate::store::{
+    Attempt, Committed, Delivery, DeliveryState, NewMessage, NewSession, SnapshotData, StaffEdit,
+    StaffSecrets, Store, StoreError, VisitWrite, WriteRefused,
+};
+use async_trait::async_trait;
+use frontdesk_domain::{Availability, ClinicId, StaffId, Timestamp, Visit, VisitId};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
+        self.write(move |conn, _| directory::create_clinic(conn, &clinic))
+            .await
+    }
+
+    async fn clinic(&self, id: ClinicId) -> Result<Option<Clinic>, StoreError> {
+        self.clinic_cached(id).await
+    }
+
+    async fn clinic_by_slug(&self, slug: &str) -> Result<Option<Clinic>, StoreError> {
+        self.clinic_by_slug_cached(slug).await
+    }
+
+    async fn put_room(&self, room: RoomInfo, at: Timestamp) -> Result<u64, StoreError> {
+        let clinic = room.clinic_id;
+        let written = self
+            .write(move |conn, hub| directory::put_room(conn, hub, room, at))
+            .await;
+        self.forget_rooms(clinic);
+        written
+    }
+
+    async fn rooms(&self, clinic: ClinicId) -> Result<Vec<RoomInfo>, StoreError> {
+        self.rooms_cached(clinic).await
+    }
+
+    async fn create_staff(
+        &self,
+        staff: StaffInfo,
+        secrets: StaffSecrets,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write(move |conn, hub| staff::create_staff(conn, hub, staff, &secrets, at))
+            .await
+    }
+
+    async fn staff(&self, clinic: ClinicId) -> Result<Vec<StaffInfo>, StoreError> {
+        self.read(move |c| staff::load_staff(c, clinic)).await
+    }
+
+    async fn staff_with_secrets(
+        &self,
+        clinic: ClinicId,
+        email: &str,
+    ) -> Result<Option<(StaffInfo, StaffSecrets)>, StoreError> {
+        let email = email.to_owned();
+        self.read(move |c| staff::staff_with_secrets(c, clinic, email))
+            .await
+    }
+
+    async fn sweep(&self, now: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |conn, _| sessions::sweep(conn, now)).await
+    }
+
+    async fn set_pin(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        pin_hash: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| staff::set_pin(conn, clinic, staff, pin_hash))
+            .await
+    }
+
+    async fn update_staff(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        edit: StaffEdit,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+        self.write(move |conn, hub| staff::update_staff(conn, hub, clinic, staff, edit, at))
+            .await
+    }
+
+    async fn set_availability(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        availability: Availability,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+        self.write(move |conn, hub| {
+            staff::set_availability(conn, hub, clinic, staff, availability, at)
+        })
+        .await
+    }
+
+    async fn alert_subscriptions(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+    ) -> Result<Vec<AlertSubscription>, StoreError> {
+        self.read(move |c| staff::alert_subscriptions(c, clinic, staff))
+            .await
+    }
+
+    async fn set_alert_subscriptions(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        subscriptions: Vec<AlertSubscription>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| {
+            staff::set_alert_subscriptions(conn, clinic, staff, subscriptions)
+        })
+        .await
+    }
+
+    async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
+        self.write(move |conn, _| sessions::create_session(conn, &s))
+            .await
+    }
+
+    async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| sessions::session(c, &token_hash, now))
+            .await
+    }
+
+    async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn, _| sessions::revoke_session(conn, &token_hash, now))
+            .await
+    }
+
+    async fn create_station(&self, station: Station, token_hash: String) -> Result<(), StoreError> {
+        self.write(move |conn, _| sessions::create_station(conn, &station, &token_hash))
+            .await
+    }
+
+    async fn station_by_token(&self, token_hash: &str) -> Result<Option<Station>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| sessions::station_by_token(c, &token_hash))
+            .await
+    }
+
+    async fn stations(&self, clinic: ClinicId) -> Result<Vec<Station>, StoreError> {
+        self.read(move |c| sessions::stations(c, clinic)).await
+    }
+
+    async fn revoke_station(
+        &self,
+        clinic: ClinicId,
+        station: uuid::Uuid,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(move |conn, _| sessions::revoke_station(conn, clinic, station, now))
+            .await
+    }
+
+    async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let stopped = || WriteRefused::Store(db("the writer has stopped"));
+        self.inner
+            .jobs
+            .send(Job::Visit(write, tx))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError> {
+        self.read(move |c| visits::load_visit(c, clinic, id)).await
+    }
+
+    async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError> {
+        self.read(move |c| visits::load_open_visits(c, clinic))
+            .await
+    }
+
+    async fn events_after(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.read(move |c| event_log::events_after(c, clinic, after, limit))
+            .await
+    }
+
+    async fn snapshot(&self, clinic: ClinicId) -> Result<Option<SnapshotData>, StoreError> {
+        self.read(move |c| event_log::snapshot(c, clinic)).await
+    }
+
+    fn subscribe(&self, clinic: ClinicId) -> broadcast::Receiver<Arc<Published>> {
+        self.inner.hub.sender(clinic).subscribe()
+    }
+
+    fn secret(&self) -> [u8; 32] {
+        self.inner.secret
+    }
+
+    async fn visit_for_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Visit, Option<usize>)>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| messages::visit_for_token(c, &token_hash))
+            .await
+    }
+
+    async fn clinic_subscriptions(
+        &self,
+        clinic: ClinicId,
+    ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
+        self.read(move |c| messages::clinic_subscriptions(c, clinic))
+            .await
+    }
+
+    async fn unnotified(&self) -> Result<Vec<(ClinicId, u64)>, StoreError> {
+        self.read(messages::unnotified).await
+    }
+
+    async fn queue_messages(
+        &self,
+        clinic: ClinicId,
+        through: u64,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| messages::queue(conn, clinic, through, &messages, now))
+            .await
+    }
+
+    async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        self.read(move |c| messages::due(c, now, limit)).await
+    }
+
+    async fn requeue_interrupted(&self) -> Result<usize, StoreError> {
+        self.write(|conn, _| messages::requeue_interrupted(conn))
+            .await
+    }
+
+    async fn record_attempt(
+        &self,
+        id: i64,
+        attempt: Attempt,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| messages::record_attempt(conn, id, &attempt, now))
+            .await
+    }
+
+    async fn deliveries(
+        &self,
+        clinic: ClinicId,
+        state: Option<DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.read(move |c| messages::deliveries(c, clinic, state, limit))
+            .await
+    }
+
+    async fn depart_at(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+        leave_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| visits::depart_at(conn, clinic, visit, leave_at))
+            .await
+    }
+
+    async fn cancel_departure(&self, visit: VisitId) -> Result<(), StoreError> {
+        self.write(move |conn, _| visits::cancel_departure(conn, visit))
+            .await
+    }
+
+    async fn departures(&self) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
+        self.read(visits::departures).await
+    }
+
+    async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError> {
+        self.read(visits::scheduled_visits).await
+    }
+
+    async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
+        let id = clinic.id;
+        let written = self
+            .write(move |conn, _| directory::update_clinic(conn, &clinic))
+            .await;
+        self.forget_clinic(id);
+        written
+    }
+}

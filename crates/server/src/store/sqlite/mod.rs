@@ -1,0 +1,225 @@
+//! The embedded store: one SQLite file in WAL mode. All writes go through one writer thread
+//! that owns the only writing connection (SQLite has one writer anyway). Visit commands that
+//! queue up while it works are committed together (group commit): each command applies whole
+//! or not at all (see [`writer`]), and nobody is answered before the commit that holds
+//! their command. Reads use a pool of their own connections on tokio's blocking threads,
+//! so they never wait on writes.
+//!
+//! This module owns the handle, opening the file and the two ways in (the reader pool and
+//! the writer's queue); the work itself is split by job: [`schema`], [`writer`],
+//! [`checkpoint`], [`event_log`], [`visits`], [`directory`] (clinics and rooms), [`staff`],
+//! [`sessions`], [`messages`], and [`dispatch`], where each [`Store`] method is sent to
+//! one of the two ways in.
+
+use crate::store::{StoreError, WriteRefused};
+use checkpoint::WAL_KEPT_BYTES;
+use directory::Directory;
+use event_log::Hub;
+use frontdesk_domain::Availability;
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use writer::Job;
+
+mod checkpoint;
+mod directory;
+mod dispatch;
+mod event_log;
+mod messages;
+mod schema;
+mod sessions;
+mod staff;
+mod visits;
+mod writer;
+
+/// Read connections (reads beyond this many wait their turn).
+const READERS: usize = 8;
+
+struct Inner {
+    path: PathBuf,
+    jobs: std::sync::mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    /// At most this many reads at once, so at most this many read connections.
+    read_slots: Arc<tokio::sync::Semaphore>,
+    hub: Arc<Hub>,
+    secret: [u8; 32],
+    directory: Mutex<Directory>,
+    /// Dropped with the store, which ends the checkpointer.
+    _checkpoints: std::sync::mpsc::Sender<()>,
+}
+
+/// The SQLite store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a connection leaves it usable: SQLite rolled the transaction back.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn db(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e
+            && f.code == rusqlite::ErrorCode::ConstraintViolation
+        {
+            return StoreError::Duplicate(msg.clone().unwrap_or_else(|| "record".into()));
+        }
+        db(e)
+    }
+}
+
+impl From<rusqlite::Error> for WriteRefused {
+    fn from(e: rusqlite::Error) -> Self {
+        WriteRefused::Store(e.into())
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(db)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(db)?;
+    Ok(conn)
+}
+
+fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(|_| corrupt(format!("bad id {s:?}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(corrupt)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(corrupt)
+}
+
+fn availability_str(a: Availability) -> &'static str {
+    a.as_str()
+}
+
+fn parse_availability(s: &str) -> Result<Availability, StoreError> {
+    from_json(&format!("\"{s}\""))
+}
+
+fn text_columns<const N: usize>(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; N]> {
+    let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = r.get(i)?;
+    }
+    Ok(out)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>, stream_buffer: usize) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = connect(&path)?;
+        schema::migrate(&mut writer)?;
+        let hub = Arc::new(Hub {
+            capacity: stream_buffer.max(1),
+            senders: Mutex::new(HashMap::new()),
+        });
+        writer
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
+            ))
+            .map_err(db)?;
+        let secret = messages::server_secret(&writer)?;
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        let checkpoint_path = path.clone();
+        // Its clone of `jobs` goes when the store drops `checkpoints`, so the writer still ends.
+        let sweeps = jobs.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint::run_checkpointer(&checkpoint_path, &stop, &sweeps))
+            .map_err(db)?;
+        let writer_hub = hub.clone();
+        // The thread ends when the store (every sender) is dropped.
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer::run_writer(writer, &writer_hub, &queue))
+            .map_err(db)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                jobs,
+                readers: Mutex::new(Vec::new()),
+                directory: Mutex::new(Directory::default()),
+                read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
+                hub,
+                secret,
+                _checkpoints: checkpoints,
+            }),
+        })
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Hub) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = Job::Other(Box::new(move |conn, hub| {
+            let _ = tx.send(f(conn, hub));
+        }));
+        self.inner
+            .jobs
+            .send(job)
+            .map_err(|_| db("the writer has stopped"))?;
+        rx.await.map_err(|_| db("the writer has stopped"))?
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        // Waiting here, not on a blocking thread, keeps a burst (a thousand consoles
+        // reconnecting) from opening a connection each.
+        let permit = self
+            .inner
+            .read_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(db)?;
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = match lock(&inner.readers).pop() {
+                Some(c) => c,
+                None => connect(&inner.path)?,
+            };
+            let out = f(&conn);
+            lock(&inner.readers).push(conn);
+            out
+        })
+        .await
+        .map_err(db)?
+    }
+}

@@ -1,0 +1,155 @@
+//! Sign-ins and stations: sessions (revocable, expiring), the stations a clinic left logged in,
+//! and the sweep of old sessions and idempotency records.
+
+use super::parse_id;
+use super::staff::load_one_staff;
+use crate::model::{Session, Station};
+use crate::store::{NewSession, StoreError};
+use frontdesk_domain::{ClinicId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Forgets idempotency records and sessions that ended more than a day before `now`; how
+/// many went.
+pub(super) fn sweep(conn: &Connection, now: Timestamp) -> Result<usize, StoreError> {
+    let day_ago = now.as_millis() - 86_400_000;
+    let idempotency = conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])?;
+    let sessions = conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [day_ago])?;
+    Ok(idempotency + sessions)
+}
+
+pub(super) fn create_session(conn: &Connection, s: &NewSession) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sessions (token_hash, clinic_id, staff_id, station_id, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            s.token_hash,
+            s.clinic.to_string(),
+            s.staff.to_string(),
+            s.station.map(|x| x.to_string()),
+            s.created_at,
+            s.expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn session(
+    c: &Connection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<Session>, StoreError> {
+    let row: Option<(String, String, Option<String>, i64)> = c
+        .prepare_cached(
+            "SELECT clinic_id, staff_id, station_id, expires_at FROM sessions
+             WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+        )?
+        .query_row(params![token_hash, now], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((clinic, staff, station, expires_at)) = row else {
+        return Ok(None);
+    };
+    let Some(staff) = load_one_staff(c, parse_id(&clinic)?, parse_id(&staff)?)? else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        staff,
+        station: station.as_deref().map(parse_id).transpose()?,
+        expires_at,
+    }))
+}
+
+pub(super) fn revoke_session(
+    conn: &Connection,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+        params![token_hash, now],
+    )?;
+    Ok(())
+}
+
+pub(super) fn create_station(
+    conn: &Connection,
+    station: &Station,
+    token_hash: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO stations (id, clinic_id, name, token_hash) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            station.id.to_string(),
+            station.clinic_id.to_string(),
+            station.name,
+            token_hash
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn station_by_token(
+    c: &Connection,
+    token_hash: &str,
+) -> Result<Option<Station>, StoreError> {
+    let row: Option<(String, String, String)> = c
+        .query_row(
+            "SELECT id, clinic_id, name FROM stations WHERE token_hash = ?1 AND revoked_at IS NULL",
+            [token_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(id, clinic, name)| {
+        Ok(Station {
+            id: parse_id(&id)?,
+            clinic_id: parse_id(&clinic)?,
+            name,
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn stations(c: &Connection, clinic: ClinicId) -> Result<Vec<Station>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, name FROM stations
+         WHERE clinic_id = ?1 AND revoked_at IS NULL ORDER BY name, id",
+    )?;
+    let rows = stmt.query_map([clinic.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    rows.map(|r| {
+        let (id, name) = r?;
+        Ok(Station {
+            id: parse_id(&id)?,
+            clinic_id: clinic,
+            name,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn revoke_station(
+    conn: &mut Connection,
+    clinic: ClinicId,
+    station: uuid::Uuid,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let tx = conn.transaction()?;
+    let (id, clinic) = (station.to_string(), clinic.to_string());
+    let n = tx.execute(
+        "UPDATE stations SET revoked_at = ?3
+         WHERE id = ?1 AND clinic_id = ?2 AND revoked_at IS NULL",
+        params![id, clinic, now],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE sessions SET revoked_at = ?3
+         WHERE station_id = ?1 AND clinic_id = ?2 AND revoked_at IS NULL",
+        params![id, clinic, now],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}

@@ -1,0 +1,312 @@
+//! Members of staff: how they are stored (with their rooms and secrets), each change with its
+//! staff event, and their alert subscriptions.
+
+use super::event_log::{Hub, record_event};
+use super::{
+    availability_str, corrupt, from_json, parse_availability, parse_id, text_columns, to_json,
+};
+use crate::events::EventBody;
+use crate::model::{AlertSubscription, StaffInfo};
+use crate::store::{StaffEdit, StaffSecrets, StoreError};
+use frontdesk_domain::{Availability, ClinicId, Roles, RoomId, StaffId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+
+const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.availability, \
+     (SELECT group_concat(room_id) FROM room_members m WHERE m.staff_id = s.id), \
+     s.password_hash, s.pin_hash, s.phone";
+
+pub(super) fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 10]> {
+    text_columns(r)
+}
+
+pub(super) fn staff_from_cols(
+    c: [Option<String>; 10],
+) -> Result<(StaffInfo, StaffSecrets), StoreError> {
+    let [
+        id,
+        clinic,
+        name,
+        email,
+        roles,
+        availability,
+        rooms,
+        password,
+        pin,
+        phone,
+    ] = c;
+    let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing staff column"));
+    let mut rooms: Vec<RoomId> = rooms
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(parse_id)
+        .collect::<Result<_, _>>()?;
+    rooms.sort();
+    Ok((
+        StaffInfo {
+            id: parse_id(&need(id)?)?,
+            clinic_id: parse_id(&need(clinic)?)?,
+            name: need(name)?,
+            email: need(email)?,
+            phone,
+            roles: from_json::<Roles>(&need(roles)?)?,
+            availability: parse_availability(&need(availability)?)?,
+            rooms,
+        },
+        StaffSecrets {
+            password_hash: need(password)?,
+            pin_hash: pin,
+        },
+    ))
+}
+
+pub(super) fn load_staff(
+    conn: &Connection,
+    clinic: ClinicId,
+) -> Result<Vec<StaffInfo>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.clinic_id = ?1 ORDER BY s.name"
+    ))?;
+    let rows = stmt.query_map([clinic.to_string()], staff_from_row)?;
+    rows.map(|r| staff_from_cols(r?).map(|(s, _)| s)).collect()
+}
+
+/// Reads the member of staff as just changed in `tx`, records their staff event, commits and
+/// tells the live subscribers.
+pub(super) fn commit_staff_change(
+    tx: rusqlite::Transaction<'_>,
+    hub: &Hub,
+    clinic: ClinicId,
+    staff: StaffId,
+    at: Timestamp,
+) -> Result<(StaffInfo, u64), StoreError> {
+    let info = load_one_staff(&tx, clinic, staff)?.ok_or_else(|| corrupt("staff vanished"))?;
+    let published = record_event(
+        &tx,
+        clinic,
+        at,
+        EventBody::Staff {
+            staff: info.clone(),
+        },
+    )?;
+    tx.commit()?;
+    let seq = published.seq;
+    hub.publish(clinic, published);
+    Ok((info, seq))
+}
+
+pub(super) fn load_one_staff(
+    conn: &Connection,
+    clinic: ClinicId,
+    id: StaffId,
+) -> Result<Option<StaffInfo>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.clinic_id = ?1 AND s.id = ?2"
+    ))?;
+    let row = stmt
+        .query_row([clinic.to_string(), id.to_string()], staff_from_row)
+        .optional()?;
+    row.map(|c| staff_from_cols(c).map(|(s, _)| s)).transpose()
+}
+
+pub(super) fn create_staff(
+    conn: &mut Connection,
+    hub: &Hub,
+    staff: StaffInfo,
+    secrets: &StaffSecrets,
+    at: Timestamp,
+) -> Result<u64, StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash, pin_hash, phone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            staff.id.to_string(),
+            staff.clinic_id.to_string(),
+            staff.name,
+            staff.email,
+            to_json(&staff.roles)?,
+            availability_str(staff.availability),
+            secrets.password_hash,
+            secrets.pin_hash,
+            staff.phone
+        ],
+    )?;
+    for room in &staff.rooms {
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO room_members (room_id, staff_id)
+             SELECT id, ?2 FROM rooms WHERE id = ?1 AND clinic_id = ?3",
+            [
+                room.to_string(),
+                staff.id.to_string(),
+                staff.clinic_id.to_string(),
+            ],
+        )?;
+        if n == 0 {
+            return Err(corrupt(format!("no room {room} in this clinic")));
+        }
+    }
+    let clinic = staff.clinic_id;
+    let published = record_event(&tx, clinic, at, EventBody::Staff { staff })?;
+    tx.commit()?;
+    let seq = published.seq;
+    hub.publish(clinic, published);
+    Ok(seq)
+}
+
+pub(super) fn staff_with_secrets(
+    c: &Connection,
+    clinic: ClinicId,
+    email: String,
+) -> Result<Option<(StaffInfo, StaffSecrets)>, StoreError> {
+    let row = c
+        .prepare_cached(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.clinic_id = ?1 AND s.email = ?2"
+        ))?
+        .query_row([clinic.to_string(), email], staff_from_row)
+        .optional()?;
+    row.map(staff_from_cols).transpose()
+}
+
+pub(super) fn set_pin(
+    conn: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+    pin_hash: String,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff SET pin_hash = ?3 WHERE id = ?1 AND clinic_id = ?2",
+        [staff.to_string(), clinic.to_string(), pin_hash],
+    )?;
+    Ok(())
+}
+
+pub(super) fn update_staff(
+    conn: &mut Connection,
+    hub: &Hub,
+    clinic: ClinicId,
+    staff: StaffId,
+    edit: StaffEdit,
+    at: Timestamp,
+) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+    let tx = conn.transaction()?;
+    let (id, clinic_id) = (staff.to_string(), clinic.to_string());
+    let roles = edit.roles.as_ref().map(to_json).transpose()?;
+    let n = tx.execute(
+        "UPDATE staff SET name = COALESCE(?3, name), roles = COALESCE(?4, roles),
+             phone = CASE WHEN ?5 THEN ?6 ELSE phone END
+         WHERE id = ?1 AND clinic_id = ?2",
+        params![
+            id,
+            clinic_id,
+            edit.name,
+            roles,
+            edit.phone.is_some(),
+            edit.phone.flatten()
+        ],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if let Some(rooms) = &edit.rooms {
+        tx.execute("DELETE FROM room_members WHERE staff_id = ?1", [&id])?;
+        for room in rooms {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO room_members (room_id, staff_id)
+                 SELECT id, ?2 FROM rooms WHERE id = ?1 AND clinic_id = ?3",
+                [room.to_string(), id.clone(), clinic_id.clone()],
+            )?;
+            if n == 0 {
+                return Err(corrupt(format!("no room {room} in this clinic")));
+            }
+        }
+    }
+    commit_staff_change(tx, hub, clinic, staff, at).map(Some)
+}
+
+pub(super) fn set_availability(
+    conn: &mut Connection,
+    hub: &Hub,
+    clinic: ClinicId,
+    staff: StaffId,
+    availability: Availability,
+    at: Timestamp,
+) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "UPDATE staff SET availability = ?3 WHERE id = ?1 AND clinic_id = ?2",
+        [
+            staff.to_string(),
+            clinic.to_string(),
+            availability_str(availability).to_owned(),
+        ],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    commit_staff_change(tx, hub, clinic, staff, at).map(Some)
+}
+
+pub(super) fn alert_subscriptions(
+    c: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+) -> Result<Vec<AlertSubscription>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
+         JOIN staff s ON s.id = a.staff_id
+         WHERE a.staff_id = ?1 AND s.clinic_id = ?2 ORDER BY a.room_id",
+    )?;
+    let rows = stmt.query_map([staff.to_string(), clinic.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, bool>(1)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, bool>(3)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (room, desktop, email, sms) = r?;
+        Ok(AlertSubscription {
+            room_id: parse_id(&room)?,
+            desktop,
+            email,
+            sms,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn set_alert_subscriptions(
+    conn: &mut Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+    subscriptions: Vec<AlertSubscription>,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "DELETE FROM alert_subscriptions WHERE staff_id = ?1
+         AND staff_id IN (SELECT id FROM staff WHERE clinic_id = ?2)",
+        [staff.to_string(), clinic.to_string()],
+    )?;
+    for s in subscriptions {
+        let n = tx.execute(
+            "INSERT INTO alert_subscriptions (staff_id, room_id, desktop, email, sms)
+             SELECT ?1, r.id, ?3, ?4, ?5 FROM rooms r JOIN staff s ON s.id = ?1
+             WHERE r.id = ?2 AND r.clinic_id = ?6 AND s.clinic_id = ?6",
+            params![
+                staff.to_string(),
+                s.room_id.to_string(),
+                s.desktop,
+                s.email,
+                s.sms,
+                clinic.to_string()
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Corrupt(format!("no room {}", s.room_id)));
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Visits in the database: reading them, writing one command's change with its event and
+//! idempotency record, answering a retried command as it was first answered, and the
+//! departures of patients who closed their waiting page.
+
+use super::event_log::{insert_event, next_seq, visit_event_json};
+use super::schema::OPEN_STATUSES;
+use super::{corrupt, from_json, parse_id, to_json};
+use crate::events::Published;
+use crate::model::CommandReply;
+use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
+use frontdesk_domain::{ClinicId, Timestamp, Visit, VisitId};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub(super) fn load_visit(
+    conn: &Connection,
+    clinic: ClinicId,
+    id: VisitId,
+) -> Result<Option<Visit>, StoreError> {
+    let data: Option<String> = conn
+        .prepare_cached("SELECT data FROM visits WHERE id = ?1 AND clinic_id = ?2")?
+        .query_row([id.to_string(), clinic.to_string()], |r| r.get(0))
+        .optional()?;
+    data.map(|d| from_json(&d)).transpose()
+}
+
+pub(super) fn load_open_visits(
+    conn: &Connection,
+    clinic: ClinicId,
+) -> Result<Vec<Visit>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT data FROM visits WHERE clinic_id = ?1 AND status IN {OPEN_STATUSES}"
+    ))?;
+    let rows = stmt.query_map([clinic.to_string()], |r| r.get::<_, String>(0))?;
+    rows.map(|r| from_json(&r?)).collect()
+}
+
+/// One visit command inside the caller's transaction. Returns the answer and, unless it was
+/// a replay, the event to publish once committed.
+pub(super) fn write_visit_in(
+    tx: &Connection,
+    known: Option<&Visit>,
+    w: &VisitWrite,
+) -> Result<(Committed, Option<Published>), WriteRefused> {
+    let clinic = w.clinic.to_string();
+    if let Some(idem) = &w.idempotency
+        && let Some(saved) = saved_response(tx, &clinic, idem)?
+    {
+        return Ok((saved, None));
+    }
+    let (outcome, status, token_hash, guest_tokens) = match &w.action {
+        WriteAction::Open {
+            outcome,
+            patient_token_hash,
+            guest_token_hashes,
+        } => {
+            if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
+                return Err(
+                    StoreError::Corrupt("opened visit does not match the write".into()).into(),
+                );
+            }
+            (
+                outcome.as_ref().clone(),
+                201u16,
+                patient_token_hash.as_deref(),
+                guest_token_hashes.as_slice(),
+            )
+        }
+        WriteAction::Change(decide) => {
+            let loaded;
+            let current = match known {
+                // Another clinic's visit does not exist for this one.
+                Some(v) if v.clinic_id != w.clinic => return Err(WriteRefused::NotFound),
+                Some(v) => v,
+                None => {
+                    loaded = load_visit(tx, w.clinic, w.visit_id)?.ok_or(WriteRefused::NotFound)?;
+                    &loaded
+                }
+            };
+            let outcome = decide(current).map_err(|error| WriteRefused::Domain {
+                error,
+                visit: Box::new(current.clone()),
+            })?;
+            (outcome, 200u16, None, &[][..])
+        }
+    };
+    let visit = outcome.visit;
+    let data = to_json(&visit)?;
+    if status == 201 {
+        tx.prepare_cached(
+            "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            visit.id.to_string(),
+            clinic,
+            visit.room_id.to_string(),
+            visit.status.as_str(),
+            visit.version as i64,
+            token_hash,
+            data
+        ])?;
+        for (guest, hash) in guest_tokens.iter().enumerate() {
+            tx.prepare_cached(
+                "INSERT INTO visit_tokens (token_hash, visit_id, guest) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![hash, visit.id.to_string(), guest as i64])?;
+        }
+    } else {
+        tx.prepare_cached(
+            "UPDATE visits SET room_id = ?3, status = ?4, version = ?5, data = ?6
+             WHERE id = ?1 AND clinic_id = ?2",
+        )?
+        .execute(params![
+            visit.id.to_string(),
+            clinic,
+            visit.room_id.to_string(),
+            visit.status.as_str(),
+            visit.version as i64,
+            data
+        ])?;
+    }
+    let seq = next_seq(tx, w.clinic)?;
+    let reply_json = format!(r#"{{"seq":{seq},"visit":{data}}}"#);
+    let payload = visit_event_json(seq, w.clinic, w.at, visit.id, &outcome.entries, &data)?;
+    let published = insert_event(
+        tx,
+        w.clinic,
+        seq,
+        w.at,
+        "visit",
+        Some(visit.id.to_string()),
+        payload,
+    )?;
+    if let Some(idem) = &w.idempotency {
+        tx.prepare_cached(
+            "INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, response, created_at, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7)",
+        )?
+        .execute(params![
+            clinic,
+            idem.scope,
+            idem.key,
+            idem.fingerprint,
+            status,
+            w.at.as_millis(),
+            seq as i64
+        ])?;
+    }
+    let reply = CommandReply { seq, visit };
+    Ok((
+        Committed {
+            status,
+            reply,
+            reply_json,
+            replayed: false,
+        },
+        Some(published),
+    ))
+}
+
+/// The reply to a command as it was first answered, from the event it recorded.
+fn answered_from_event(tx: &Connection, clinic: &str, seq: i64) -> Result<String, StoreError> {
+    let payload: String = tx
+        .prepare_cached("SELECT payload FROM events WHERE clinic_id = ?1 AND seq = ?2")?
+        .query_row(params![clinic, seq], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| corrupt(format!("no event {seq} for an idempotency record")))?;
+    /// The visit exactly as written into the event (and so into the first reply).
+    #[derive(serde::Deserialize)]
+    struct Answered<'a> {
+        #[serde(borrow)]
+        visit: &'a serde_json::value::RawValue,
+    }
+    let event: Answered<'_> = serde_json::from_str(&payload).map_err(corrupt)?;
+    Ok(format!(r#"{{"seq":{seq},"visit":{}}}"#, event.visit.get()))
+}
+
+fn saved_response(
+    tx: &Connection,
+    clinic: &str,
+    idem: &Idempotency,
+) -> Result<Option<Committed>, WriteRefused> {
+    let row: Option<(String, u16, String, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT fingerprint, status, response, seq FROM idempotency
+             WHERE clinic_id = ?1 AND scope = ?2 AND key = ?3",
+        )?
+        .query_row(params![clinic, idem.scope, idem.key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((fingerprint, status, response, seq)) = row else {
+        return Ok(None);
+    };
+    if fingerprint != idem.fingerprint {
+        return Err(WriteRefused::KeyReused);
+    }
+    // Records written before the seq column carry the reply itself.
+    let response = match seq {
+        Some(seq) => answered_from_event(tx, clinic, seq)?,
+        None => response,
+    };
+    Ok(Some(Committed {
+        status,
+        reply: from_json(&response)?,
+        reply_json: response,
+        replayed: true,
+    }))
+}
+
+pub(super) fn scheduled_visits(c: &Connection) -> Result<Vec<Visit>, StoreError> {
+    let mut stmt = c.prepare_cached("SELECT data FROM visits WHERE status = 'scheduled'")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    rows.map(|r| from_json(&r?)).collect()
+}
+
+pub(super) fn depart_at(
+    conn: &Connection,
+    clinic: ClinicId,
+    visit: VisitId,
+    leave_at: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO departures (visit_id, clinic_id, leave_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (visit_id) DO UPDATE SET leave_at = excluded.leave_at",
+        params![visit.to_string(), clinic.to_string(), leave_at.as_millis()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn cancel_departure(conn: &Connection, visit: VisitId) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM departures WHERE visit_id = ?1",
+        [visit.to_string()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn departures(
+    c: &Connection,
+) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
+    let mut stmt =
+        c.prepare_cached("SELECT clinic_id, visit_id, leave_at FROM departures ORDER BY leave_at")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (clinic, visit, at) = r?;
+        Ok((
+            parse_id(&clinic)?,
+            parse_id(&visit)?,
+            Timestamp::from_millis(at),
+        ))
+    })
+    .collect()
+}
