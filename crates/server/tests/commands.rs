@@ -1,56 +1,50 @@
 //! One route for every staff command: the console sends the domain's `Command` whole to
 //! `/v1/visits/{id}/commands`, and the domain decides it exactly as on the per-action routes.
 
-mod common;
-
-use common::*;
+use frontdesk_testkit::{Answer, PRIYA, RECEPTION, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-impl TestApp {
-    /// A command sent whole, with `If-Match` when a version is given.
-    async fn send_command(
-        &self,
-        token: &str,
-        visit: &str,
-        version: Option<u64>,
-        command: Value,
-    ) -> Answer {
-        let v = version.map(|v| v.to_string());
-        let headers: Vec<(&str, &str)> = v.iter().map(|v| ("if-match", v.as_str())).collect();
-        self.send(
-            Method::POST,
-            &format!("/v1/visits/{visit}/commands"),
-            Some(token),
-            Some(command),
-            &headers,
-        )
-        .await
-    }
+/// A command sent whole, with `If-Match` when a version is given.
+async fn send_command(
+    app: &TestServer,
+    token: &str,
+    visit: &str,
+    version: Option<u64>,
+    command: Value,
+) -> Answer {
+    let v = version.map(|v| v.to_string());
+    let headers: Vec<(&str, &str)> = v.iter().map(|v| ("if-match", v.as_str())).collect();
+    app.send(
+        Method::POST,
+        &format!("/v1/visits/{visit}/commands"),
+        Some(token),
+        Some(command),
+        &headers,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn reception_claims_messages_and_transfers_to_a_provider_who_ends_the_call() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let (id, patient, v) = app.waiting_patient("Ines R.").await;
 
-    let a = app
-        .send_command(&reception, &id, Some(v), json!({"command": "claim"}))
-        .await;
+    let a = send_command(&app, &reception, &id, Some(v), json!({"command": "claim"})).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(a.status_of_visit(), "in_call");
 
     // A message means the same whatever happened meanwhile: no version needed.
-    let a = app
-        .send_command(
-            &reception,
-            &id,
-            None,
-            json!({"command": "message", "text": "The doctor will see you next"}),
-        )
-        .await;
+    let a = send_command(
+        &app,
+        &reception,
+        &id,
+        None,
+        json!({"command": "message", "text": "The doctor will see you next"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     let me = app
         .patient(&patient, Method::GET, "/v1/patient/visit", None)
@@ -58,35 +52,40 @@ async fn reception_claims_messages_and_transfers_to_a_provider_who_ends_the_call
     assert_eq!(me.body["messages"], json!(["The doctor will see you next"]));
 
     let priya_id = app.staff_id(PRIYA.0);
-    let shah_room = app.room("Dr. Shah's room");
-    let a = app
-        .send_command(
-            &reception,
-            &id,
-            Some(a.version()),
-            json!({
-                "command": "transfer",
-                "to": {"kind": "provider", "provider": priya_id, "room": shah_room},
-                "note": "Script renewal",
-            }),
-        )
-        .await;
+    let shah_room = app.room_id("Dr. Shah's room");
+    let a = send_command(
+        &app,
+        &reception,
+        &id,
+        Some(a.version()),
+        json!({
+            "command": "transfer",
+            "to": {"kind": "provider", "provider": priya_id, "room": shah_room},
+            "note": "Script renewal",
+        }),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(a.body["visit"]["room_id"], shah_room.as_str());
     assert_eq!(a.body["visit"]["assigned_provider"], priya_id.as_str());
 
-    let a = app
-        .send_command(&priya, &id, Some(a.version()), json!({"command": "claim"}))
-        .await;
+    let a = send_command(
+        &app,
+        &priya,
+        &id,
+        Some(a.version()),
+        json!({"command": "claim"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    let a = app
-        .send_command(
-            &priya,
-            &id,
-            Some(a.version()),
-            json!({"command": "end_call"}),
-        )
-        .await;
+    let a = send_command(
+        &app,
+        &priya,
+        &id,
+        Some(a.version()),
+        json!({"command": "end_call"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(a.status_of_visit(), "completed");
 
@@ -103,16 +102,21 @@ async fn reception_claims_messages_and_transfers_to_a_provider_who_ends_the_call
 
 #[tokio::test]
 async fn a_refused_command_gets_the_stable_error_body_and_changes_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, _, v) = app.waiting_patient("Joel T.").await;
     let seq = app.last_seq(&reception).await;
     let before = app.visit(&reception, &id).await;
 
     // Nobody is in the call, so there is no call to end.
-    let a = app
-        .send_command(&reception, &id, Some(v), json!({"command": "leave_call"}))
-        .await;
+    let a = send_command(
+        &app,
+        &reception,
+        &id,
+        Some(v),
+        json!({"command": "leave_call"}),
+    )
+    .await;
     assert_eq!(
         (a.status, a.code()),
         (StatusCode::CONFLICT, "invalid_transition"),
@@ -128,9 +132,7 @@ async fn a_refused_command_gets_the_stable_error_body_and_changes_nothing() {
         json!({"command": "finish_intake"}),
         json!({"command": "update_intake", "answers": {"Reason for visit": "Cough"}}),
     ] {
-        let a = app
-            .send_command(&reception, &id, Some(v), command.clone())
-            .await;
+        let a = send_command(&app, &reception, &id, Some(v), command.clone()).await;
         assert_eq!(
             (a.status, a.code()),
             (StatusCode::FORBIDDEN, "forbidden"),
@@ -140,33 +142,29 @@ async fn a_refused_command_gets_the_stable_error_body_and_changes_nothing() {
     }
 
     // A command decided on a version needs one.
-    let a = app
-        .send_command(&reception, &id, None, json!({"command": "claim"}))
-        .await;
+    let a = send_command(&app, &reception, &id, None, json!({"command": "claim"})).await;
     assert_eq!(
         (a.status, a.code()),
         (StatusCode::BAD_REQUEST, "bad_request")
     );
 
     // What a command names must be this clinic's.
-    let a = app
-        .send_command(
-            &reception,
-            &id,
-            Some(v),
-            json!({
-                "command": "transfer",
-                "to": {"kind": "room", "room": "00000000-0000-4000-8000-000000000000"},
-            }),
-        )
-        .await;
+    let a = send_command(
+        &app,
+        &reception,
+        &id,
+        Some(v),
+        json!({
+            "command": "transfer",
+            "to": {"kind": "room", "room": "00000000-0000-4000-8000-000000000000"},
+        }),
+    )
+    .await;
     assert_eq!(
         (a.status, a.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "validation")
     );
-    let a = app
-        .send_command(&reception, &id, Some(v), json!({"command": "dance"}))
-        .await;
+    let a = send_command(&app, &reception, &id, Some(v), json!({"command": "dance"})).await;
     assert!(a.status.is_client_error(), "{:?}", a.body);
 
     assert_eq!(app.last_seq(&reception).await, seq, "no event was recorded");
@@ -179,7 +177,7 @@ async fn a_refused_command_gets_the_stable_error_body_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_message_or_a_new_priority_through_their_own_routes_needs_no_version() {
-    let app = TestApp::spawn().await;
+    let app = TestServer::with_demo().await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, _, _) = app.waiting_patient("Kemal O.").await;
 
