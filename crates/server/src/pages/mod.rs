@@ -1,8 +1,9 @@
 //! The pages patients see, rendered here with a little plain JavaScript on top: a room's front
 //! door (`/join/{clinic}/{room}`), and the waiting screen with the intake form
 //! (`/wait/{token}`). Handlers parse, call the same service functions as the JSON API, and
-//! render; the rules stay in the domain and the service. Every value a person typed is escaped
-//! by [`render::esc`] on its way into the HTML, and the live updates write text nodes only.
+//! render; the rules stay in the domain and the service. The HTML comes from templates that
+//! escape every value by default (through [`render::esc`]), and the live updates write text
+//! nodes only.
 //!
 //! The waiting screen's link carries the patient token (256 random bits), so it is served with
 //! `Referrer-Policy: no-referrer` and `Cache-Control: no-store`, and pages allow only their own
