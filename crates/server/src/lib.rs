@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod demo;
+pub mod departures;
 pub mod error;
 pub mod events;
 pub mod hours;

@@ -2,7 +2,8 @@
 //! from them (the store, the sign-in limiters, the session cache, pending departures). It sits
 //! below the router so handlers reach it without importing the module that assembles them.
 
-use crate::auth::{HashCost, RateLimiter, SessionCache};
+use crate::auth::limits::{RateLimiter, SessionCache};
+use crate::auth::secrets::HashCost;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::messages::transport::Transports;
@@ -84,7 +85,7 @@ pub struct AppState {
     pub email_limiter: Arc<RateLimiter>,
     pub ip_limiter: Arc<RateLimiter>,
     pub sessions: Arc<SessionCache>,
-    pub departures: Arc<crate::pages::Departures>,
+    pub departures: Arc<crate::departures::Departures>,
 }
 
 impl std::fmt::Debug for AppState {

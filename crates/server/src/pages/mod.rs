@@ -1,8 +1,9 @@
 //! The pages patients see, rendered here with a little plain JavaScript on top: a room's front
 //! door (`/join/{clinic}/{room}`), and the waiting screen with the intake form
 //! (`/wait/{token}`). Handlers parse, call the same service functions as the JSON API, and
-//! render; the rules stay in the domain and the service. Every value a person typed is escaped
-//! by [`render::esc`] on its way into the HTML, and the live updates write text nodes only.
+//! render; the rules stay in the domain and the service. The HTML comes from templates that
+//! escape every value by default (through [`render::esc`]), and the live updates write text
+//! nodes only.
 //!
 //! The waiting screen's link carries the patient token (256 random bits), so it is served with
 //! `Referrer-Policy: no-referrer` and `Cache-Control: no-store`, and pages allow only their own
@@ -17,19 +18,16 @@ use crate::hours::openness;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
 use crate::state::AppState;
-use crate::store::{Store, StoreError};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use frontdesk_domain::{
-    ClinicId, Command, Contact, InputError, Patient, PersonName, Span, Timestamp, Visit, VisitId,
-};
+use frontdesk_domain::{Command, Contact, InputError, Patient, PersonName};
 use serde::Deserialize;
-use std::collections::HashMap;
 
+pub use crate::departures::Departures;
 pub use render::esc;
 
 pub fn routes() -> Router<AppState> {
@@ -41,76 +39,6 @@ pub fn routes() -> Router<AppState> {
         .route("/wait/{token}/leave", post(leave))
         .route("/wait/{token}/arrive", post(guest_arrive))
         .route("/wait/{token}/closed", post(closed))
-}
-
-/// Patients whose waiting screen was closed: unless the page comes back (a reload, a phone
-/// waking up) within the grace time, the visit is marked `left`. Each pending departure is
-/// written to the store, so a restart inside the grace time still marks the patient, and
-/// mirrored here, so the waiting screen's poll costs no write unless one is pending and the
-/// timer reads no table. [`Departures::load`] fills the mirror at start-up.
-#[derive(Debug, Default)]
-pub struct Departures {
-    closing: std::sync::Mutex<HashMap<VisitId, (ClinicId, Timestamp)>>,
-}
-
-impl Departures {
-    /// How long a closed page may come back before the patient counts as gone.
-    pub const GRACE: Span = Span::from_secs(45);
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<VisitId, (ClinicId, Timestamp)>> {
-        self.closing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Re-arms what a stopped server left pending. Returns how many.
-    pub async fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
-        let pending = store.departures().await?;
-        let mut map = self.lock();
-        for (clinic, visit, until) in pending {
-            map.insert(visit, (clinic, until));
-        }
-        Ok(map.len())
-    }
-
-    /// The page closed at `at`.
-    pub async fn closed(
-        &self,
-        store: &dyn Store,
-        visit: &Visit,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let until = at + Self::GRACE;
-        store.depart_at(visit.clinic_id, visit.id, until).await?;
-        self.lock().insert(visit.id, (visit.clinic_id, until));
-        Ok(())
-    }
-
-    /// The page is open again.
-    pub async fn back(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
-        if self.lock().contains_key(&visit) {
-            // The stored one first: should that fail, the next poll tries again.
-            store.cancel_departure(visit).await?;
-            self.lock().remove(&visit);
-        }
-        Ok(())
-    }
-
-    /// Those whose grace ran out by `now`: (clinic, visit). They stay pending until
-    /// [`Departures::done`], so a crash before the visit is marked leaves them for the restart.
-    pub fn gone(&self, now: Timestamp) -> Vec<(ClinicId, VisitId)> {
-        self.lock()
-            .iter()
-            .filter(|(_, (_, until))| *until <= now)
-            .map(|(visit, (clinic, _))| (*clinic, *visit))
-            .collect()
-    }
-
-    /// The visit was marked `left` (or had moved on).
-    pub async fn done(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
-        self.lock().remove(&visit);
-        store.cancel_departure(visit).await
-    }
 }
 
 /// An HTML page with the headers every patient page carries.

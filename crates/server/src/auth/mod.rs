@@ -1,0 +1,151 @@
+//! Who is asking: opaque bearer tokens (random, stored only as SHA-256, expiring, revocable),
+//! argon2id for passwords and station PINs, a sign-in rate limiter, and the extractors that
+//! turn a request into a signed-in staff member or a patient's own visit.
+//!
+//! Split by job: [`secrets`] (tokens and hashing), [`limits`] (the sign-in limiter and the
+//! session cache), and here the extractors, which need the server's state.
+
+pub mod limits;
+pub mod secrets;
+
+pub use limits::{RateLimiter, SessionCache};
+pub use secrets::{
+    HashCost, PATIENT_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, derived_token,
+    hash_secret, hex, new_token, token_hash, verify_secret, verify_secret_blocking,
+};
+
+use crate::error::AppError;
+use crate::model::Session;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use frontdesk_domain::{Span, Timestamp, Visit};
+
+/// The bearer token of a request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// A signed-in member of staff. Rejects with 401 otherwise.
+#[derive(Clone, Debug)]
+pub struct StaffAuth {
+    pub session: Session,
+    pub token_hash: String,
+}
+
+impl StaffAuth {
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Self, AppError> {
+        if !token.starts_with(STAFF_TOKEN_PREFIX) {
+            return Err(AppError::Unauthorized);
+        }
+        let token_hash = token_hash(token);
+        let now = state.now().as_millis();
+        if let Some(session) = state.sessions.get(&token_hash, now) {
+            return Ok(Self {
+                session,
+                token_hash,
+            });
+        }
+        let session = state
+            .store
+            .session(&token_hash, now)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        state.sessions.put(token_hash.clone(), session.clone());
+        Ok(Self {
+            session,
+            token_hash,
+        })
+    }
+
+    pub fn require(&self, role: frontdesk_domain::Role) -> Result<(), AppError> {
+        if self.session.staff.roles.has(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "only {role} staff may do this"
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for StaffAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        Self::from_token(state, token).await
+    }
+}
+
+/// The patient acting through their own visit's token (bearer, or `X-Patient-Token`).
+#[derive(Clone, Debug)]
+pub struct PatientAuth {
+    pub visit: Visit,
+    pub token_hash: String,
+    /// Set when the token is a scheduled session's guest link: which guest.
+    pub guest: Option<usize>,
+}
+
+impl FromRequestParts<AppState> for PatientAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get("x-patient-token")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| bearer(parts))
+            .ok_or(AppError::Unauthorized)?;
+        Self::from_token(state.store.as_ref(), token, state.now())
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// How long a patient's or guest's link keeps working after its visit ended (any terminal
+/// status: completed, declined, left, no-show, cancelled), by the server's clock: long enough
+/// to read the last word on the waiting screen again, short enough that an old link in a text
+/// message or a browser's history no longer opens anyone's visit. Past it, the pages show
+/// "This link has expired" and the API answers 410 with code `link_expired`.
+pub const LINK_LIFETIME_AFTER_END: Span = Span::from_secs(24 * 3600);
+
+/// When a visit ended: the time of its last history entry, once its status is terminal.
+pub fn ended_at(visit: &Visit) -> Option<Timestamp> {
+    if !visit.status.is_terminal() {
+        return None;
+    }
+    visit.history.last().map(|h| h.at)
+}
+
+impl PatientAuth {
+    /// The visit a patient token opens at `now`; None for anything that is not a patient
+    /// token we know, [`AppError::LinkExpired`] for one whose visit ended too long ago.
+    pub async fn from_token(
+        store: &dyn crate::store::Store,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<Self>, AppError> {
+        if !token.starts_with(PATIENT_TOKEN_PREFIX) || token.len() > 200 {
+            return Ok(None);
+        }
+        let token_hash = token_hash(token);
+        let Some((visit, guest)) = store.visit_for_token(&token_hash).await? else {
+            return Ok(None);
+        };
+        if ended_at(&visit).is_some_and(|end| end + LINK_LIFETIME_AFTER_END <= now) {
+            return Err(AppError::LinkExpired);
+        }
+        Ok(Some(Self {
+            visit,
+            token_hash,
+            guest,
+        }))
+    }
+}

@@ -1,0 +1,77 @@
+//! Patients who closed their waiting screen, on their way out: the pages record a closed page,
+//! its poll cancels the departure when the page comes back, and the background work marks
+//! the patient `left` once the grace time runs out.
+
+use crate::store::{Store, StoreError};
+use frontdesk_domain::{ClinicId, Span, Timestamp, Visit, VisitId};
+use std::collections::HashMap;
+
+/// Patients whose waiting screen was closed: unless the page comes back (a reload, a phone
+/// waking up) within the grace time, the visit is marked `left`. Each pending departure is
+/// written to the store, so a restart inside the grace time still marks the patient, and
+/// mirrored here, so the waiting screen's poll costs no write unless one is pending and the
+/// timer reads no table. [`Departures::load`] fills the mirror at start-up.
+#[derive(Debug, Default)]
+pub struct Departures {
+    closing: std::sync::Mutex<HashMap<VisitId, (ClinicId, Timestamp)>>,
+}
+
+impl Departures {
+    /// How long a closed page may come back before the patient counts as gone.
+    pub const GRACE: Span = Span::from_secs(45);
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<VisitId, (ClinicId, Timestamp)>> {
+        self.closing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Re-arms what a stopped server left pending. Returns how many.
+    pub async fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let pending = store.departures().await?;
+        let mut map = self.lock();
+        for (clinic, visit, until) in pending {
+            map.insert(visit, (clinic, until));
+        }
+        Ok(map.len())
+    }
+
+    /// The page closed at `at`.
+    pub async fn closed(
+        &self,
+        store: &dyn Store,
+        visit: &Visit,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let until = at + Self::GRACE;
+        store.depart_at(visit.clinic_id, visit.id, until).await?;
+        self.lock().insert(visit.id, (visit.clinic_id, until));
+        Ok(())
+    }
+
+    /// The page is open again.
+    pub async fn back(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
+        if self.lock().contains_key(&visit) {
+            // The stored one first: should that fail, the next poll tries again.
+            store.cancel_departure(visit).await?;
+            self.lock().remove(&visit);
+        }
+        Ok(())
+    }
+
+    /// Those whose grace ran out by `now`: (clinic, visit). They stay pending until
+    /// [`Departures::done`], so a crash before the visit is marked leaves them for the restart.
+    pub fn gone(&self, now: Timestamp) -> Vec<(ClinicId, VisitId)> {
+        self.lock()
+            .iter()
+            .filter(|(_, (_, until))| *until <= now)
+            .map(|(visit, (clinic, _))| (*clinic, *visit))
+            .collect()
+    }
+
+    /// The visit was marked `left` (or had moved on).
+    pub async fn done(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
+        self.lock().remove(&visit);
+        store.cancel_departure(visit).await
+    }
+}
