@@ -3,6 +3,7 @@
 //! `tests/` lock the JSON.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod events;
 pub mod patient;
 pub mod requests;

@@ -39,9 +39,8 @@ pub(super) async fn outbox_task(inner: Arc<Inner>) {
     }
 }
 
-/// Sends one visit command. A command that cannot conflict with others' work (a message, a
-/// priority) carries no version of its own: it is sent against the latest confirmed version,
-/// and if the visit moved on meanwhile it is sent again against the version the server names.
+/// Sends one visit command, against the version it was decided on when the command needs
+/// one (a message or a new priority does not: the server lays it on the visit as it is).
 async fn send_command(
     inner: &Arc<Inner>,
     token: &str,
@@ -50,34 +49,11 @@ async fn send_command(
     expected_version: Option<u64>,
     key: &str,
 ) -> Result<frontdesk_domain::Visit, ClientError> {
-    if let Some(expected) = expected_version {
-        return inner
-            .api
-            .command(token, visit_id, command, Some(expected), key)
-            .await
-            .map(|r| r.visit);
-    }
-    let mut version = lock(&inner.state).visits.get(&visit_id).map(|v| v.version);
-    for _ in 0..5 {
-        match inner
-            .api
-            .command(token, visit_id, command, version, key)
-            .await
-        {
-            Err(ClientError::Api {
-                code,
-                visit: Some(current),
-                ..
-            }) if code == "version_conflict" && Some(current.version) != version => {
-                version = Some(current.version);
-                lay_and_save(inner, &current)?;
-            }
-            other => return other.map(|r| r.visit),
-        }
-    }
-    Err(ClientError::Network(
-        "the visit keeps changing; will try again".into(),
-    ))
+    inner
+        .api
+        .command(token, visit_id, command, expected_version, key)
+        .await
+        .map(|r| r.visit)
 }
 
 /// Takes a visit the server answered with into confirmed state and the cache.
