@@ -274,7 +274,111 @@ fn visit_without_history(visit: &mut Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use frontdesk_domain::Status;
+    use frontdesk_domain::{
+        Actor, Command, Context, Opening, Patient, PersonName, Status, Timestamp, Visit, VisitId,
+        apply, open,
+    };
+    use serde_json::json;
+
+    #[test]
+    fn a_database_from_before_history_moved_keeps_every_visit_and_event() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // The schema as the previous release left it, with a visit stored whole.
+        Migrations::new(MIGRATIONS.iter().map(|m| M::up(m)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        let clinic = frontdesk_domain::ClinicId::from_u128(1);
+        let ctx = |at: i64, actor| Context {
+            actor,
+            at: Timestamp::from_millis(at),
+            expected_version: None,
+        };
+        let opened = open(
+            VisitId::from_u128(7),
+            clinic,
+            &ctx(1_000, Actor::Patient),
+            Opening::Arrive {
+                room: frontdesk_domain::RoomId::from_u128(2),
+                patient: Patient {
+                    name: PersonName::parse("Ada L.").unwrap(),
+                    contact: None,
+                },
+                has_intake: false,
+                after_hours: false,
+            },
+        )
+        .unwrap();
+        let desk = Actor::staff(
+            frontdesk_domain::StaffId::from_u128(3),
+            &[frontdesk_domain::Role::Receptionist],
+        );
+        let claimed = apply(&opened.visit, &ctx(2_000, desk), &Command::Claim).unwrap();
+        // Stored as the previous release did: whole, without `updated_at`.
+        let mut old = serde_json::to_value(&claimed.visit).unwrap();
+        old.as_object_mut().unwrap().remove("updated_at");
+        conn.execute(
+            "INSERT INTO clinics (id, slug, name, seq) VALUES (?1, 'c', 'C', 2)",
+            [clinic.to_string()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO visits (id, clinic_id, room_id, status, version, data)
+             VALUES (?1, ?2, 'r', 'in_call', 2, ?3)",
+            params![
+                claimed.visit.id.to_string(),
+                clinic.to_string(),
+                old.to_string()
+            ],
+        )
+        .unwrap();
+        let old_event = json!({"seq": 2, "clinic_id": clinic, "at": 2_000, "kind": "visit",
+            "visit_id": claimed.visit.id, "entries": claimed.entries, "visit": old});
+        conn.execute(
+            "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload)
+             VALUES (?1, 2, 2000, 'visit', ?2, ?3)",
+            params![
+                clinic.to_string(),
+                claimed.visit.id.to_string(),
+                old_event.to_string()
+            ],
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let rows: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM visit_history WHERE visit_id = ?1",
+                [claimed.visit.id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 2, "both entries moved beside the visit");
+        let data: String = conn
+            .query_row("SELECT data FROM visits", [], |r| r.get(0))
+            .unwrap();
+        let state: Visit = serde_json::from_str(&data).unwrap();
+        assert!(state.history.is_empty(), "the row keeps the state only");
+        assert_eq!(state.updated_at, Timestamp::from_millis(2_000));
+        let mut whole = state;
+        whole.history = claimed.visit.history.clone();
+        assert_eq!(
+            whole, claimed.visit,
+            "state and history make the same visit"
+        );
+        let payload: String = conn
+            .query_row("SELECT payload FROM events WHERE seq = 2", [], |r| r.get(0))
+            .unwrap();
+        let event: frontdesk_api::Event = serde_json::from_str(&payload).unwrap();
+        assert_eq!(
+            event.body,
+            frontdesk_api::EventBody::Visit {
+                visit_id: claimed.visit.id,
+                version: 2,
+                entries: claimed.entries.clone(),
+            }
+        );
+    }
 
     #[test]
     fn open_statuses_are_the_non_terminal_ones() {
