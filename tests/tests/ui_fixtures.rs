@@ -131,7 +131,7 @@ fn answer(
     let result = match apply(visit, &ctx, &command) {
         Ok(outcome) => {
             let mut state = c.state_for(person);
-            state.lay_visit(&outcome.visit);
+            state.lay_answer(outcome.visit.id, outcome.visit.version, &outcome.entries);
             let (list, row) = shown(&view_of(&state), visit.id);
             json!({ "accepted": { "list": list, "row": row, "entries": outcome.entries } })
         }
@@ -145,7 +145,7 @@ fn answer(
 fn refusal(c: &SmallClinic, visit: &Visit, e: &DomainError) -> Value {
     let holders: Vec<StaffId> = match e {
         DomainError::AlreadyClaimed { by } => by.clone(),
-        DomainError::Forbidden { .. } | DomainError::Invalid(_) => Vec::new(),
+        e if e.code() == "forbidden" || e.code() == "validation" => Vec::new(),
         _ => visit.in_call.clone(),
     };
     let held_by: Vec<StaffRef> = holders

@@ -92,6 +92,7 @@ fn a_visit_and_its_history_serialize_as_documented() {
             "messages": [],
             "after_hours": false,
             "version": 2,
+            "updated_at": 1_790_000_120_000_i64,
             "history": [
                 {
                     "version": 1,
@@ -121,6 +122,36 @@ fn a_visit_and_its_history_serialize_as_documented() {
     // And it reads back to the same visit.
     let back: Visit = serde_json::from_value(value).unwrap();
     assert_eq!(back, claimed.visit);
+
+    // The event of the claim carries the change, not the visit.
+    let event = frontdesk_api::Event {
+        seq: 12,
+        clinic_id: CLINIC,
+        at: at(2),
+        body: frontdesk_api::EventBody::Visit {
+            visit_id: claimed.visit.id,
+            version: claimed.visit.version,
+            entries: claimed.entries.clone(),
+        },
+    };
+    assert_eq!(
+        serde_json::to_value(&event).unwrap(),
+        json!({
+            "seq": 12,
+            "clinic_id": "00000000-0000-0000-0000-000000000001",
+            "at": 1_790_000_120_000_i64,
+            "kind": "visit",
+            "visit_id": "00000000-0000-0000-0000-000000000abc",
+            "version": 2,
+            "entries": [{
+                "version": 2,
+                "at": 1_790_000_120_000_i64,
+                "actor": {"kind": "staff", "id": "00000000-0000-0000-0000-000000000101"},
+                "change": {"type": "claimed", "staff": "00000000-0000-0000-0000-000000000101"},
+                "status": "in_call"
+            }]
+        })
+    );
 }
 
 #[test]

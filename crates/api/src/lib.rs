@@ -3,6 +3,7 @@
 //! `tests/` lock the JSON.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod events;
 pub mod patient;
 pub mod requests;
@@ -262,13 +263,18 @@ pub struct AlertSubscription {
     pub sms: bool,
 }
 
-/// The answer to every accepted visit command: the visit as it now stands and the event's seq.
+/// The answer to every accepted visit command: the event's seq, the visit as it now stands
+/// (without its history: `GET /v1/visits/{id}` has it whole), and the history entries this
+/// command added, which a copy one version behind lays on to catch up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct CommandReply {
     pub seq: u64,
     #[schema(value_type = Object)]
     pub visit: Visit,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<HistoryEntry>,
 }
 
 /// One line of a room's queue, with what the front desk needs at a glance.
@@ -358,14 +364,16 @@ pub struct Event {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody {
-    /// A visit was opened or changed; `entries` are the history lines this change added.
+    /// A visit was opened or changed: the version it reached and the history lines this
+    /// change added (all of that version). The change, not the visit: its size does not grow
+    /// with the visit's age. A copy at `version - 1` lays the entries on
+    /// (`Visit::continue_with`); one further behind takes the visit whole.
     Visit {
         #[schema(value_type = String)]
         visit_id: VisitId,
+        version: u64,
         #[schema(value_type = Vec<Object>)]
         entries: Vec<HistoryEntry>,
-        #[schema(value_type = Object)]
-        visit: Box<Visit>,
     },
     /// A member of staff was added or changed (availability included).
     Staff { staff: StaffInfo },

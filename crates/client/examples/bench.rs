@@ -49,10 +49,16 @@ fn event(seq: u64, visit: &Visit) -> Event {
         seq,
         clinic_id: CLINIC,
         at: T0,
+        // The change that brought the visit to its version: that version's entries.
         body: EventBody::Visit {
             visit_id: visit.id,
-            entries: visit.history.clone(),
-            visit: Box::new(visit.clone()),
+            version: visit.version,
+            entries: visit
+                .history
+                .iter()
+                .filter(|e| e.version == visit.version)
+                .cloned()
+                .collect(),
         },
     }
 }

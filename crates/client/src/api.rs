@@ -2,62 +2,22 @@
 //! [`ClientError`], which says whether trying again can help.
 
 use crate::error::ClientError;
-use frontdesk_api::{CommandReply, ErrorBody, Event, Snapshot, StaffInfo};
-use frontdesk_domain::{Availability, Command, TransferTarget, VisitId};
+use frontdesk_api::auth::{NewStation, SignIn, StationRegistered, SwitchOn, Token};
+use frontdesk_api::{AvailabilityBody, CommandReply, ErrorBody, Event, Snapshot};
+use frontdesk_domain::{Availability, Command, VisitId};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
-/// An answer to a successful sign-in.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SignedIn {
-    pub token: String,
-    pub expires_at: i64,
-    pub staff: StaffInfo,
-}
+/// An answer to a successful sign-in: the wire's session token.
+pub type SignedIn = Token;
 
 #[derive(Clone, Debug)]
 pub struct ApiClient {
     base: String,
     http: reqwest::Client,
-}
-
-/// The path segment and JSON body for a visit command.
-fn command_route(command: &Command) -> (&'static str, Value) {
-    match command {
-        Command::Claim => ("claim", json!({})),
-        Command::Join => ("join", json!({})),
-        Command::LeaveCall => ("leave-call", json!({})),
-        Command::EndCall => ("end-call", json!({})),
-        Command::Accept => ("accept", json!({})),
-        Command::AcceptAndEnter => ("accept-and-enter", json!({})),
-        Command::MarkNoShow => ("no-show", json!({})),
-        Command::Transfer { to, note } => {
-            let body = match to {
-                TransferTarget::Room { room } => json!({ "room": room, "note": note }),
-                TransferTarget::Provider { provider, room } => {
-                    json!({ "provider": provider, "room": room, "note": note })
-                }
-            };
-            ("transfer", body)
-        }
-        Command::Assign { provider, note } => {
-            ("assign", json!({ "provider": provider, "note": note }))
-        }
-        Command::Decline { note } => ("decline", json!({ "note": note })),
-        Command::Message { text } => ("message", json!({ "text": text })),
-        Command::SetPriority { priority, note } => {
-            ("priority", json!({ "priority": priority, "note": note }))
-        }
-        Command::Cancel { note } => ("cancel", json!({ "note": note })),
-        // The patient's own commands are not the console's to send.
-        Command::UpdateIntake { .. }
-        | Command::FinishIntake
-        | Command::Leave
-        | Command::GuestArrive { .. } => ("patient-only", json!({})),
-    }
 }
 
 impl ApiClient {
@@ -150,7 +110,11 @@ impl ApiClient {
     ) -> Result<SignedIn, ClientError> {
         let req = self
             .request(Method::POST, "/v1/auth/sign-in", None)
-            .json(&json!({ "clinic": clinic, "email": email, "password": password }));
+            .json(&SignIn {
+                clinic: clinic.to_owned(),
+                email: email.to_owned(),
+                password: password.to_owned(),
+            });
         match Self::send(req).await {
             // At sign-in a 401 is an answer about the credentials, not a lost session.
             Err(ClientError::SignedOut) => Err(ClientError::Api {
@@ -213,7 +177,9 @@ impl ApiClient {
         })
     }
 
-    /// Sends one staff command. `key` makes a resend apply once.
+    /// Sends one staff command, the domain's `Command` whole. `key` makes a resend apply once;
+    /// `expected_version` is the visit version it was decided on (None for commands that do
+    /// not need one).
     pub async fn command(
         &self,
         token: &str,
@@ -222,15 +188,14 @@ impl ApiClient {
         expected_version: Option<u64>,
         key: &str,
     ) -> Result<CommandReply, ClientError> {
-        let (op, body) = command_route(command);
         let mut req = self
             .request(
                 Method::POST,
-                &format!("/v1/visits/{visit}/{op}"),
+                &format!("/v1/visits/{visit}/commands"),
                 Some(token),
             )
             .header("Idempotency-Key", key)
-            .json(&body);
+            .json(command);
         if let Some(v) = expected_version {
             req = req.header("If-Match", v.to_string());
         }
@@ -246,7 +211,7 @@ impl ApiClient {
         let req = self
             .request(Method::PUT, "/v1/me/availability", Some(token))
             .header("Idempotency-Key", key)
-            .json(&json!({ "availability": availability }));
+            .json(&AvailabilityBody { availability });
         Self::send(req).await
     }
 
@@ -273,7 +238,11 @@ impl ApiClient {
     ) -> Result<SignedIn, ClientError> {
         let req = self
             .request(Method::POST, "/v1/stations/switch", None)
-            .json(&json!({ "device_token": device_token, "email": email, "pin": pin }));
+            .json(&SwitchOn {
+                device_token: device_token.to_owned(),
+                email: email.to_owned(),
+                pin: pin.to_owned(),
+            });
         let resp = req.send().await?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Self::read(resp).await;
@@ -306,14 +275,12 @@ impl ApiClient {
 impl ApiClient {
     /// An admin registers this computer as a clinic station; returns its device token.
     pub async fn register_station(&self, token: &str, name: &str) -> Result<String, ClientError> {
-        #[derive(Deserialize)]
-        struct Registered {
-            device_token: String,
-        }
         let req = self
             .request(Method::POST, "/v1/stations", Some(token))
-            .json(&json!({ "name": name }));
-        Ok(Self::send::<Registered>(req).await?.device_token)
+            .json(&NewStation {
+                name: name.to_owned(),
+            });
+        Ok(Self::send::<StationRegistered>(req).await?.device_token)
     }
 }
 

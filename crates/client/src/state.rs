@@ -1,5 +1,9 @@
 //! The clinic as this console knows it: confirmed by the server up to `seq`. Events are laid on
 //! in order, each at most once; a gap is reported so the engine can take a snapshot.
+//!
+//! A visit event carries the change (the entries one command added), and the console evolves
+//! its copy by laying them on through the domain; an event it cannot lay on (a copy too far
+//! behind, a visit never seen) is a gap like a missing `seq`.
 
 use frontdesk_api::{Clinic, Event, EventBody, RoomInfo, Snapshot, StaffInfo};
 use frontdesk_domain::{HistoryEntry, RoomId, StaffId, Timestamp, Visit, VisitId};
@@ -60,11 +64,24 @@ impl Changed {
     }
 }
 
-/// The batch stopped at a missing `seq`: the engine must take a snapshot.
+/// The batch stopped at a missing `seq`, or at a visit event whose base this console does not
+/// hold: the engine must take a snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Gap {
     pub expected: u64,
     pub got: u64,
+    /// Set when the seq was next but the visit's copy could not take the change.
+    pub visit: Option<VisitId>,
+}
+
+/// What laying one visit change on did.
+enum Laid {
+    /// The copy took the entries (or the visit is new, or just finished).
+    Changed(Vec<HistoryEntry>),
+    /// The copy already had this version.
+    Known,
+    /// The copy is missing or too far behind to take these entries.
+    Missing,
 }
 
 impl ClinicState {
@@ -132,22 +149,44 @@ impl ClinicState {
                     Some(Gap {
                         expected: self.seq + 1,
                         got: event.seq,
+                        visit: None,
                     }),
                 );
+            }
+            if let EventBody::Visit {
+                visit_id,
+                version,
+                entries,
+            } = event.body
+            {
+                match self.lay_change(visit_id, version, entries) {
+                    Laid::Changed(new_entries) => {
+                        changed.visits.insert(visit_id);
+                        changed.visit_changes.push(VisitChange {
+                            visit_id,
+                            new_entries,
+                        });
+                    }
+                    Laid::Known => {}
+                    Laid::Missing => {
+                        return (
+                            changed,
+                            Some(Gap {
+                                expected: event.seq,
+                                got: event.seq,
+                                visit: Some(visit_id),
+                            }),
+                        );
+                    }
+                }
+                self.seq = event.seq;
+                self.as_of = Some(at);
+                continue;
             }
             self.seq = event.seq;
             self.as_of = Some(at);
             match event.body {
-                EventBody::Visit { visit, entries, .. } => {
-                    let id = visit.id;
-                    if self.take_visit(*visit) {
-                        changed.visits.insert(id);
-                        changed.visit_changes.push(VisitChange {
-                            visit_id: id,
-                            new_entries: entries,
-                        });
-                    }
-                }
+                EventBody::Visit { .. } => {}
                 EventBody::Staff { staff } => {
                     if self.me.as_ref().is_some_and(|me| me.id == staff.id) {
                         self.me = Some(staff.clone());
@@ -164,31 +203,47 @@ impl ClinicState {
         (changed, None)
     }
 
-    /// Takes a visit as the server now has it (from a command's answer), unless what we hold
-    /// is newer. Returns whether anything changed.
-    pub fn lay_visit(&mut self, visit: &Visit) -> bool {
-        self.is_newer(visit) && self.take_visit(visit.clone())
+    /// Lays on the change a command's answer carries (the server answers before its event
+    /// reaches the stream), when this console's copy is the version just before it. Returns
+    /// whether anything changed; a copy further behind waits for the events.
+    pub fn lay_answer(
+        &mut self,
+        visit_id: VisitId,
+        version: u64,
+        entries: &[HistoryEntry],
+    ) -> bool {
+        matches!(
+            self.lay_change(visit_id, version, entries.to_vec()),
+            Laid::Changed(_)
+        )
     }
 
-    fn is_newer(&self, visit: &Visit) -> bool {
-        let held = self
-            .visits
-            .get(&visit.id)
-            .map(|v| v.version)
-            .or_else(|| self.finished.get(&visit.id).copied());
-        held.is_none_or(|h| visit.version > h)
-    }
-
-    fn take_visit(&mut self, visit: Visit) -> bool {
-        if !self.is_newer(&visit) {
-            return false;
+    /// Lays one command's entries (all of `version`) onto the visit's copy.
+    fn lay_change(&mut self, id: VisitId, version: u64, entries: Vec<HistoryEntry>) -> Laid {
+        if let Some(done) = self.finished.get(&id) {
+            return if version <= *done {
+                Laid::Known
+            } else {
+                Laid::Missing
+            };
         }
+        let visit = match self.visits.get_mut(&id) {
+            Some(held) if version <= held.version => return Laid::Known,
+            Some(held) => match held.continue_with(&entries) {
+                Ok(()) => held,
+                Err(_) => return Laid::Missing,
+            },
+            None => match Visit::replay(id, &entries) {
+                // A visit this console has never seen can only be one just opened.
+                Ok(opened) => self.visits.entry(id).or_insert(opened),
+                Err(_) => return Laid::Missing,
+            },
+        };
         if visit.status.is_terminal() {
-            self.visits.remove(&visit.id);
-            self.finished.insert(visit.id, visit.version);
-        } else {
-            self.visits.insert(visit.id, visit);
+            let version = visit.version;
+            self.visits.remove(&id);
+            self.finished.insert(id, version);
         }
-        true
+        Laid::Changed(entries)
     }
 }

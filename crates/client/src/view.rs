@@ -115,12 +115,14 @@ pub fn effective_availability(state: &ClinicState, pending: &[Action]) -> Option
     asked.or(state.me.as_ref().map(|m| m.availability))
 }
 
-/// The rooms whose queue this person sees: their own rooms, or every room if they have none.
+/// The rooms whose queue this person sees, as the domain answers it.
 pub fn my_rooms(state: &ClinicState) -> Vec<RoomId> {
-    match &state.me {
-        Some(me) if !me.rooms.is_empty() => me.rooms.clone(),
-        _ => state.rooms.keys().copied().collect(),
-    }
+    let mine = state
+        .me
+        .as_ref()
+        .map(|m| m.rooms.as_slice())
+        .unwrap_or_default();
+    frontdesk_domain::queue_rooms(mine, state.rooms.keys().copied())
 }
 
 /// Builds the whole view. `day` is today's span in the clinic's local time, for sessions.

@@ -59,10 +59,16 @@ fn event(seq: u64, visit: &Visit) -> Event {
         seq,
         clinic_id: CLINIC,
         at: T0,
+        // The change that brought the visit to its version: that version's entries.
         body: EventBody::Visit {
             visit_id: visit.id,
-            entries: visit.history.clone(),
-            visit: Box::new(visit.clone()),
+            version: visit.version,
+            entries: visit
+                .history
+                .iter()
+                .filter(|e| e.version == visit.version)
+                .cloned()
+                .collect(),
         },
     }
 }
@@ -112,14 +118,71 @@ fn an_older_copy_of_a_visit_never_replaces_a_newer_one() {
     let mut state = ClinicState::default();
     let a = arrival(1);
     let a2 = claimed(&a);
-    assert!(state.lay_visit(&a2), "the command's answer arrives first");
     let (changed, _) = state.apply_events([event(1, &a)], T0);
+    assert_eq!(changed.visits.len(), 1);
+    let claim = entries_of(&a2);
     assert!(
-        changed.visits.is_empty(),
-        "the older event is not laid over it"
+        state.lay_answer(a2.id, a2.version, &claim),
+        "the command's answer arrives first"
+    );
+    assert_eq!(
+        state.visits[&a.id], a2,
+        "laid on, the copy is the server's visit"
+    );
+    let (changed, gap) = state.apply_events([event(2, &a2)], T0);
+    assert!(
+        changed.visits.is_empty() && gap.is_none(),
+        "the same change from the stream is not laid on twice"
     );
     assert_eq!(state.visits[&a.id].version, 2);
-    assert_eq!(state.seq, 1, "but its seq counts as seen");
+    assert_eq!(state.seq, 2, "but its seq counts as seen");
+    assert!(
+        !state.lay_answer(a2.id, a2.version, &claim),
+        "nor from an answer"
+    );
+}
+
+fn entries_of(visit: &Visit) -> Vec<HistoryEntry> {
+    visit
+        .history
+        .iter()
+        .filter(|e| e.version == visit.version)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_change_whose_visit_this_console_does_not_hold_is_a_gap_to_resync() {
+    let mut state = ClinicState::default();
+    let a = arrival(1);
+    let a3 = claimed(&claimed_then_left(&a));
+    // Version 3's change for a visit never seen: the console cannot build it from that.
+    let (changed, gap) = state.apply_events([event(1, &a3)], T0);
+    assert!(changed.is_empty());
+    let gap = gap.expect("a gap");
+    assert_eq!((gap.expected, gap.got, gap.visit), (1, 1, Some(a.id)));
+    assert_eq!(state.seq, 0, "the event is not counted as seen");
+    // Held one version too far behind: the same.
+    let (_, gap) = state.apply_events([event(1, &a)], T0);
+    assert!(gap.is_none());
+    let (_, gap) = state.apply_events([event(2, &a3)], T0);
+    assert_eq!(gap.map(|g| g.visit), Some(Some(a.id)));
+    assert_eq!(state.visits[&a.id], a, "the copy is left as it was");
+}
+
+fn claimed_then_left(v: &Visit) -> Visit {
+    let claimed = claimed(v);
+    apply(
+        &claimed,
+        &Context {
+            actor: Actor::staff(RITA, &[Role::Receptionist]),
+            at: T0 + Span::from_mins(2),
+            expected_version: Some(claimed.version),
+        },
+        &Command::LeaveCall,
+    )
+    .unwrap()
+    .visit
 }
 
 #[test]
@@ -174,8 +237,9 @@ fn the_cache_survives_a_restart() {
 
     // A visit that ends leaves the cache.
     let mut state = reopened;
+    let in_call = claimed(&a);
     let done = apply(
-        &claimed(&a),
+        &in_call,
         &Context {
             actor: Actor::staff(RITA, &[Role::Receptionist]),
             at: T0 + Span::from_mins(5),
@@ -185,7 +249,8 @@ fn the_cache_survives_a_restart() {
     )
     .unwrap()
     .visit;
-    let (changed, _) = state.apply_events([event(4, &done)], T0);
+    let (changed, gap) = state.apply_events([event(4, &in_call), event(5, &done)], T0);
+    assert_eq!(gap, None);
     Store::open(&path, &key())
         .unwrap()
         .save_changes(&state, &changed)

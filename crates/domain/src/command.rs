@@ -365,7 +365,9 @@ pub const MAX_INTAKE_CHARS: usize = 20_000;
 /// Most intake updates one visit takes: a form saved as the patient goes, many times over.
 pub const MAX_INTAKE_UPDATES: u32 = 200;
 /// Most staff messages one visit takes: each stays on the patient's screen and in the visit.
-pub const MAX_MESSAGES: usize = 200;
+pub const MAX_MESSAGES: usize = 100;
+/// Most characters all of a visit's staff messages may hold together.
+pub const MAX_MESSAGE_CHARS: usize = 20_000;
 
 /// Opens a new visit. `id` and `clinic` are minted and checked by the caller.
 pub fn open(
@@ -751,7 +753,21 @@ fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change
             note: note.clone(),
             automatic: false,
         }],
-        Command::Message { text } => vec![Change::Messaged { text: text.clone() }],
+        Command::Message { text } => {
+            let held: usize = visit
+                .messages
+                .iter()
+                .map(|m| m.text.as_str().chars().count())
+                .sum();
+            if held + text.as_str().chars().count() > MAX_MESSAGE_CHARS {
+                return Err(InputError::new(
+                    "text",
+                    format!("a visit's messages may hold at most {MAX_MESSAGE_CHARS} characters"),
+                )
+                .into());
+            }
+            vec![Change::Messaged { text: text.clone() }]
+        }
         Command::SetPriority { priority, note } => {
             if *priority == visit.priority && note.is_none() {
                 return Err(InputError::new("priority", "the priority is already that").into());

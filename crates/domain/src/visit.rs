@@ -357,6 +357,12 @@ pub struct Visit {
     pub after_hours: bool,
     /// Grows by one with every accepted command; used for optimistic concurrency.
     pub version: u64,
+    /// When the last change was recorded (for a finished visit, when it ended).
+    pub updated_at: Timestamp,
+    /// The audit trail. Whole in a snapshot and a visit read on its own; a working copy that
+    /// follows events (or a stored row) may hold only what it needs, since every figure the
+    /// screens show is kept on the visit itself.
+    #[serde(default)]
     pub history: Vec<HistoryEntry>,
 }
 
@@ -413,22 +419,35 @@ impl Visit {
                 got: e.version,
             });
         }
-        let mut after = self.clone();
+        // Set the history aside so the copy kept for a refusal costs the same at any age.
+        let history = std::mem::take(&mut self.history);
+        let before = self.clone();
+        let mut laid = Ok(());
         for (i, entry) in entries.iter().enumerate() {
             if matches!(entry.change, Change::Opened(_)) {
-                return Err(ReplayError::OpenedTwice(i));
+                laid = Err(ReplayError::OpenedTwice(i));
+                break;
             }
-            after.evolve(entry);
-            if after.status != entry.status {
-                return Err(ReplayError::StatusMismatch {
+            self.lay(entry.at, entry.actor, &entry.change);
+            if self.status != entry.status {
+                laid = Err(ReplayError::StatusMismatch {
                     index: i,
                     recorded: entry.status,
-                    replayed: after.status,
+                    replayed: self.status,
                 });
+                break;
             }
+            self.version = entry.version;
+            self.updated_at = entry.at;
         }
-        *self = after;
-        Ok(())
+        if laid.is_err() {
+            *self = before;
+        }
+        self.history = history;
+        if laid.is_ok() {
+            self.history.extend_from_slice(entries);
+        }
+        laid
     }
 
     /// The visit as its opening entry makes it, or None if the entry is not an opening.
@@ -458,6 +477,7 @@ impl Visit {
             decline_note: None,
             after_hours: o.after_hours,
             version: entry.version,
+            updated_at: entry.at,
             history: vec![entry.clone()],
         })
     }
@@ -466,6 +486,7 @@ impl Visit {
     pub(crate) fn evolve(&mut self, entry: &HistoryEntry) {
         self.lay(entry.at, entry.actor, &entry.change);
         self.version = entry.version;
+        self.updated_at = entry.at;
         self.history.push(entry.clone());
     }
 
@@ -487,6 +508,7 @@ impl Visit {
             status: self.status,
         };
         self.version = version;
+        self.updated_at = at;
         self.history.push(entry.clone());
         entry
     }

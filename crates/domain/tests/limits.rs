@@ -122,3 +122,30 @@ fn entries_that_do_not_follow_on_are_refused_and_change_nothing() {
     assert!(copy.continue_with(&forged).is_err());
     assert_eq!(copy, visit);
 }
+
+#[test]
+fn long_messages_stop_at_the_character_cap_before_the_count_cap() {
+    let mut visit = arrive(1, 0, false);
+    let long = MessageText::parse(&"a".repeat(MessageText::MAX_CHARS)).unwrap();
+    let fits = frontdesk_domain::command::MAX_MESSAGE_CHARS / MessageText::MAX_CHARS;
+    for _ in 0..fits {
+        visit = ok(
+            &visit,
+            reception(),
+            1,
+            Command::Message { text: long.clone() },
+        );
+    }
+    let err = apply(
+        &visit,
+        &ctx(reception(), 2),
+        &Command::Message { text: long },
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "validation");
+    assert!(err.to_string().contains("characters"), "{err}");
+    assert!(
+        visit.messages.len() < MAX_MESSAGES,
+        "the characters ran out first"
+    );
+}

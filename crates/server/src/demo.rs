@@ -355,7 +355,7 @@ pub async fn simulate(
 }
 
 fn idle_for(v: &Visit, now: Timestamp) -> Duration {
-    let last = v.history.last().map_or(v.created_at, |h| h.at);
+    let last = v.updated_at;
     Duration::from_millis(now.since(last).as_millis().max(0) as u64)
 }
 

@@ -168,24 +168,38 @@ async fn every_change_gets_the_next_seq_and_its_event() {
     let events = f.store.events_after(f.clinic, 0, 100).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
     assert_eq!(kinds, ["room", "staff", "visit", "visit"]);
-    let EventBody::Visit { visit, entries, .. } = &events[3].body else {
+    let EventBody::Visit {
+        visit_id,
+        version,
+        entries,
+    } = &events[3].body
+    else {
         panic!()
     };
-    assert_eq!(**visit, claimed.reply.visit);
+    assert_eq!(*visit_id, claimed.reply.visit.id);
+    assert_eq!(*version, claimed.reply.visit.version);
+    assert_eq!(entries, &claimed.reply.entries);
     assert_eq!(entries.len(), 1);
     assert_eq!(
         f.store.events_after(f.clinic, 2, 1).await.unwrap()[0].seq,
         3,
         "paged"
     );
+    // Read on its own, a visit comes whole: its state as answered, and its history.
+    let whole = f
+        .store
+        .visit(f.clinic, VisitId::from_u128(101))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(whole.history.len(), 2);
     assert_eq!(
-        f.store
-            .visit(f.clinic, VisitId::from_u128(101))
-            .await
-            .unwrap()
-            .unwrap(),
-        claimed.reply.visit
+        frontdesk_domain::Visit::replay(whole.id, &whole.history).unwrap(),
+        whole
     );
+    let mut state = whole.clone();
+    state.history.clear();
+    assert_eq!(state, claimed.reply.visit);
     assert_eq!(
         f.store
             .visit_for_token("token-1")

@@ -181,6 +181,7 @@ describe('around the queue', () => {
       messages: [{ at: t, from: ROSA.id, text: 'We are running 5 minutes late' }],
       after_hours: false,
       version: 2,
+      updated_at: t,
       history: [
         { version: 2, at: t, actor: { kind: 'staff' as const, id: ROSA.id }, change: { type: 'claimed' as const, staff: ROSA.id }, status: 'in_call' as const },
       ],

@@ -6,7 +6,6 @@ use crate::error::ClientError;
 use crate::state::Changed;
 use crate::view;
 use frontdesk_domain::alerts::{Recipient, alerts_for, coalesce};
-use frontdesk_domain::queue::queue_order;
 use frontdesk_domain::{Role, RoomId};
 
 impl Inner {
@@ -37,16 +36,7 @@ impl Inner {
             let Some(visit) = state.visits.get(&change.visit_id) else {
                 continue;
             };
-            let ahead = state
-                .visits
-                .values()
-                .filter(|v| {
-                    v.id != visit.id
-                        && v.room_id == visit.room_id
-                        && v.status.is_waiting()
-                        && queue_order(v, visit).is_lt()
-                })
-                .count();
+            let ahead = frontdesk_domain::waiting_ahead(visit, state.visits.values());
             alerts.extend(alerts_for(&recipient, visit, &change.new_entries, ahead));
         }
         if alerts.is_empty() {

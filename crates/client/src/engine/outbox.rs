@@ -6,6 +6,7 @@ use super::{Inner, lock, now};
 use crate::error::ClientError;
 use crate::state::Changed;
 use crate::store::{ActionKind, Outcome};
+use frontdesk_api::CommandReply;
 use frontdesk_domain::{Command, VisitId};
 use std::sync::Arc;
 
@@ -39,9 +40,8 @@ pub(super) async fn outbox_task(inner: Arc<Inner>) {
     }
 }
 
-/// Sends one visit command. A command that cannot conflict with others' work (a message, a
-/// priority) carries no version of its own: it is sent against the latest confirmed version,
-/// and if the visit moved on meanwhile it is sent again against the version the server names.
+/// Sends one visit command, against the version it was decided on when the command needs
+/// one (a message or a new priority does not: the server lays it on the visit as it is).
 async fn send_command(
     inner: &Arc<Inner>,
     token: &str,
@@ -49,45 +49,22 @@ async fn send_command(
     command: &Command,
     expected_version: Option<u64>,
     key: &str,
-) -> Result<frontdesk_domain::Visit, ClientError> {
-    if let Some(expected) = expected_version {
-        return inner
-            .api
-            .command(token, visit_id, command, Some(expected), key)
-            .await
-            .map(|r| r.visit);
-    }
-    let mut version = lock(&inner.state).visits.get(&visit_id).map(|v| v.version);
-    for _ in 0..5 {
-        match inner
-            .api
-            .command(token, visit_id, command, version, key)
-            .await
-        {
-            Err(ClientError::Api {
-                code,
-                visit: Some(current),
-                ..
-            }) if code == "version_conflict" && Some(current.version) != version => {
-                version = Some(current.version);
-                lay_and_save(inner, &current)?;
-            }
-            other => return other.map(|r| r.visit),
-        }
-    }
-    Err(ClientError::Network(
-        "the visit keeps changing; will try again".into(),
-    ))
+) -> Result<CommandReply, ClientError> {
+    inner
+        .api
+        .command(token, visit_id, command, expected_version, key)
+        .await
 }
 
-/// Takes a visit the server answered with into confirmed state and the cache.
-fn lay_and_save(inner: &Arc<Inner>, visit: &frontdesk_domain::Visit) -> Result<(), ClientError> {
+/// Lays the change a command's answer carries onto confirmed state and the cache.
+fn lay_and_save(inner: &Arc<Inner>, reply: &CommandReply) -> Result<(), ClientError> {
     // Lock order, everywhere: state, then store.
     let mut state = lock(&inner.state);
     let mut store = lock(&inner.store);
-    if state.lay_visit(visit) {
+    let id = reply.visit.id;
+    if state.lay_answer(id, reply.visit.version, &reply.entries) {
         let changed = Changed {
-            visits: [visit.id].into(),
+            visits: [id].into(),
             ..Changed::default()
         };
         store.save_changes(&state, &changed)?;
@@ -125,10 +102,10 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
                 .map(|_| None),
         };
         match result {
-            Ok(visit) => {
+            Ok(reply) => {
                 lock(&inner.store).confirm(&action.action_id)?;
-                if let Some(visit) = visit {
-                    lay_and_save(inner, &visit)?;
+                if let Some(reply) = reply {
+                    lay_and_save(inner, &reply)?;
                 }
                 inner.bump();
             }
@@ -137,9 +114,11 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
                 return Err(e);
             }
             Err(e) => {
-                let (held_by, visit) = match &e {
-                    ClientError::Api { held_by, visit, .. } => (held_by.clone(), visit.clone()),
-                    _ => (None, None),
+                // The refusal's visit is its state without history: the stream brings the
+                // change itself, so it is not laid on here.
+                let held_by = match &e {
+                    ClientError::Api { held_by, .. } => held_by.clone(),
+                    _ => None,
                 };
                 let (visit_id, command) = match &action.kind {
                     ActionKind::Visit {
@@ -166,9 +145,6 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
                     held_by,
                 };
                 lock(&inner.store).reject(&outcome, now())?;
-                if let Some(visit) = visit {
-                    lay_and_save(inner, &visit)?;
-                }
                 inner.bump();
             }
         }

@@ -14,11 +14,10 @@ use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use frontdesk_api::auth::{NewStation, SignIn, StationRegistered, SwitchOn, Token};
 use frontdesk_domain::{Email, Role};
-use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
-use utoipa::ToSchema;
 
 /// The client's address, when the server knows it (rate limiting keys on it).
 #[derive(Clone, Debug)]
@@ -34,32 +33,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
         Ok(Self(ip))
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SignIn {
-    /// The clinic's slug, as in its front-door link.
-    pub clinic: String,
-    pub email: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for SignIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignIn")
-            .field("clinic", &self.clinic)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Token {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    /// Milliseconds since the epoch.
-    pub expires_at: i64,
-    pub staff: StaffInfo,
 }
 
 async fn issue(
@@ -152,18 +125,6 @@ pub async fn sign_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewStation {
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct StationRegistered {
-    pub station: Station,
-    /// Kept on the station; shown once.
-    pub device_token: String,
-}
-
 #[utoipa::path(post, path = "/v1/stations", tag = "auth", request_body = NewStation, security(("bearer" = [])),
     responses((status = 201, body = StationRegistered), (status = 403, body = ErrorBody)))]
 pub async fn register_station(
@@ -223,21 +184,6 @@ pub async fn revoke_station(
     }
     state.sessions.forget_station(station);
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SwitchOn {
-    pub device_token: String,
-    pub email: String,
-    pub pin: String,
-}
-
-impl std::fmt::Debug for SwitchOn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SwitchOn")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
 }
 
 #[utoipa::path(post, path = "/v1/stations/switch", tag = "auth", request_body = SwitchOn,

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/rooms/{room}/requests", post(v::request_session))
         .route("/v1/rooms/{room}/scheduled", post(v::schedule))
         .route("/v1/visits/{id}", get(v::visit))
+        .route("/v1/visits/{id}/history", get(v::history))
         .route("/v1/visits/{id}/commands", post(v::command))
         .route("/v1/visits/{id}/claim", post(v::claim))
         .route("/v1/visits/{id}/join", post(v::join))

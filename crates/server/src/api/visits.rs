@@ -4,7 +4,8 @@
 //! the domain says it does not depend on the version (a message, a new priority), and may
 //! take an `Idempotency-Key`.
 
-use super::{ApiJson, CommandHeaders, IdempotencyKey, NewVisit, path_id};
+use super::staff::PageQuery;
+use super::{ApiJson, ApiQuery, CommandHeaders, IdempotencyKey, NewVisit, path_id};
 use crate::auth::StaffAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::model::CommandReply;
@@ -18,7 +19,7 @@ use frontdesk_api::{
     TransferBody,
 };
 use frontdesk_domain::{Command, Visit};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Another clinic's visit is a 404 whatever a body names: checked before resolving references.
@@ -103,6 +104,58 @@ pub async fn visit(
         .await?
         .ok_or(AppError::NotFound("visit"))?;
     Ok(Json(visit))
+}
+
+/// A visit's history, a page at a time, oldest first.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryPage {
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<frontdesk_domain::HistoryEntry>,
+    /// Pass as `after` for the next page: the last version given.
+    pub next_after: u64,
+    pub more: bool,
+}
+
+#[utoipa::path(get, path = "/v1/visits/{id}/history", tag = "visits", security(("bearer" = [])),
+    params(("id" = String, Path, description = "visit id"), PageQuery),
+    responses((status = 200, body = HistoryPage), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<HistoryPage>, AppError> {
+    let clinic = who.session.staff.clinic_id;
+    let id = path_id(&id, "visit")?;
+    // Whole versions only: a page never ends halfway through one command's entries.
+    let limit = q.limit();
+    let mut entries = state
+        .store
+        .visit_history(clinic, id, q.after, limit + 1)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    let more = entries.len() > limit as usize;
+    if more {
+        let cut = entries[limit as usize].version;
+        entries.retain(|e| e.version < cut);
+        if entries.is_empty() {
+            // One command with more entries than a page: give it whole.
+            entries = state
+                .store
+                .visit_history(clinic, id, q.after, u32::MAX)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.version == cut)
+                .collect();
+        }
+    }
+    let next_after = entries.last().map_or(q.after, |e| e.version);
+    Ok(Json(HistoryPage {
+        entries,
+        next_after,
+        more,
+    }))
 }
 
 /// Commands with no body.

@@ -116,12 +116,9 @@ impl FromRequestParts<AppState> for PatientAuth {
 /// "This link has expired" and the API answers 410 with code `link_expired`.
 pub const LINK_LIFETIME_AFTER_END: Span = Span::from_secs(24 * 3600);
 
-/// When a visit ended: the time of its last history entry, once its status is terminal.
+/// When a visit ended: the time of its last change, once its status is terminal.
 pub fn ended_at(visit: &Visit) -> Option<Timestamp> {
-    if !visit.status.is_terminal() {
-        return None;
-    }
-    visit.history.last().map(|h| h.at)
+    visit.status.is_terminal().then_some(visit.updated_at)
 }
 
 impl PatientAuth {

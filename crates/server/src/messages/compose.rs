@@ -121,9 +121,9 @@ impl Clinicwide<'_> {
         self.staff.iter().find(|s| s.id == id)
     }
 
-    /// Every message one event calls for.
-    pub fn messages_for(&self, event: &Event) -> Vec<NewMessage> {
-        let EventBody::Visit { entries, visit, .. } = &event.body else {
+    /// Every message one visit event calls for, given the visit as that event left it.
+    pub fn messages_for(&self, event: &Event, visit: &Visit) -> Vec<NewMessage> {
+        let EventBody::Visit { entries, .. } = &event.body else {
             return Vec::new();
         };
         entries

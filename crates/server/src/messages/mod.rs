@@ -20,10 +20,11 @@ pub mod compose;
 pub mod transport;
 
 use crate::error::AppError;
+use crate::events::EventBody;
 use crate::service;
 use crate::state::AppState;
 use crate::store::{Attempt, Channel, Delivery};
-use frontdesk_domain::{Command, Span};
+use frontdesk_domain::{Command, Span, Visit, VisitId};
 use std::collections::HashMap;
 use transport::SendError;
 
@@ -67,6 +68,12 @@ pub async fn run(state: AppState, base_url: String) {
     }
 }
 
+/// A visit as it stood at `version`, replayed from its history.
+fn visit_as_of(visit: &Visit, version: u64) -> Option<Visit> {
+    let upto = visit.history.partition_point(|e| e.version <= version);
+    Visit::replay(visit.id, &visit.history[..upto]).ok()
+}
+
 /// Events read per clinic per round.
 const PAGE: u32 = 500;
 
@@ -92,7 +99,26 @@ async fn notify(state: &AppState, base_url: &str) -> Result<(), AppError> {
             base_url,
             secret: &secret,
         };
-        let messages = events.iter().flat_map(|e| wide.messages_for(e)).collect();
+        let mut whole: HashMap<VisitId, Visit> = HashMap::new();
+        let mut messages = Vec::new();
+        for event in &events {
+            let EventBody::Visit {
+                visit_id, version, ..
+            } = &event.body
+            else {
+                continue;
+            };
+            if !whole.contains_key(visit_id)
+                && let Some(v) = store.visit(clinic_id, *visit_id).await?
+            {
+                whole.insert(*visit_id, v);
+            }
+            // The visit as this event left it, whatever came after.
+            let Some(as_of) = whole.get(visit_id).and_then(|v| visit_as_of(v, *version)) else {
+                continue;
+            };
+            messages.extend(wide.messages_for(event, &as_of));
+        }
         store
             .queue_messages(clinic_id, through, messages, state.now())
             .await?;

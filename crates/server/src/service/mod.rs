@@ -68,8 +68,9 @@ pub async fn refusal(store: &dyn Store, clinic: ClinicId, r: WriteRefused) -> Ap
         WriteRefused::Store(e) => e.into(),
         WriteRefused::Domain { error, visit } => {
             let message = error.to_string();
+            // The domain's code decides the answer, whichever variant carries it.
             match error {
-                DomainError::Forbidden { .. } => AppError::Forbidden(message),
+                e if e.code() == "forbidden" => AppError::Forbidden(message),
                 DomainError::Invalid(e) => AppError::Validation(e.to_string()),
                 other => {
                     let holders = match &other {

@@ -12,8 +12,7 @@ use crate::model::{AfterHours, Session};
 use crate::store::{Idempotency, Store, VisitWrite, WriteAction};
 use frontdesk_api::Opened;
 use frontdesk_domain::{
-    Actor, Booking, ClinicId, Context, DomainError, Opening, Patient, RoomId, StaffId, Timestamp,
-    VisitId, open,
+    Actor, Booking, ClinicId, Context, Opening, Patient, RoomId, StaffId, Timestamp, VisitId, open,
 };
 
 async fn open_visit(
@@ -31,7 +30,7 @@ async fn open_visit(
         expected_version: None,
     };
     let outcome = open(visit_id, clinic, &ctx, opening).map_err(|e| match e {
-        DomainError::Forbidden { .. } => AppError::Forbidden(e.to_string()),
+        e if e.code() == "forbidden" => AppError::Forbidden(e.to_string()),
         other => AppError::Validation(other.to_string()),
     })?;
     // A retried request must get the same link back: derive it from the key.
@@ -59,12 +58,7 @@ async fn open_visit(
         },
     };
     match store.write_visit(write).await {
-        Ok(c) => Ok(Opened {
-            seq: c.reply.seq,
-            visit: c.reply.visit,
-            patient_token: Some(token),
-            replayed: c.replayed,
-        }),
+        Ok(c) => Ok(opened(c, Some(token))),
         Err(r) => Err(refusal(store, clinic, r).await),
     }
 }
@@ -200,4 +194,16 @@ pub async fn schedule(
         opened.push(open_visit(store, at, clinic, actor, opening, idempotency).await?);
     }
     Ok(opened)
+}
+
+/// A new visit's answer: its history is the entries the opening made, so it comes whole.
+fn opened(c: crate::store::Committed, patient_token: Option<String>) -> Opened {
+    let mut visit = c.reply.visit;
+    visit.history = c.reply.entries;
+    Opened {
+        seq: c.reply.seq,
+        visit,
+        patient_token,
+        replayed: c.replayed,
+    }
 }

@@ -320,7 +320,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies one visit command as one transaction (see the module doc).
     async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused>;
+    /// A visit whole, with its history.
     async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError>;
+    /// Up to `limit` history entries of a visit after version `after`, oldest first; None
+    /// when the clinic has no such visit.
+    async fn visit_history(
+        &self,
+        clinic: ClinicId,
+        id: VisitId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Option<Vec<frontdesk_domain::HistoryEntry>>, StoreError>;
     /// Every visit of the clinic not in a terminal status.
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError>;
 

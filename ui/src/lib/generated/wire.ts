@@ -352,7 +352,17 @@ in_call: Array<StaffId>, booking?: Booking | null, messages: Array<StaffMessage>
 /**
  * Grows by one with every accepted command; used for optimistic concurrency.
  */
-version: number, history: Array<HistoryEntry>, };
+version: number, 
+/**
+ * When the last change was recorded (for a finished visit, when it ended).
+ */
+updated_at: Timestamp, 
+/**
+ * The audit trail. Whole in a snapshot and a visit read on its own; a working copy that
+ * follows events (or a stored row) may hold only what it needs, since every figure the
+ * screens show is kept on the visit itself.
+ */
+history: Array<HistoryEntry>, };
 
 /**
  * One patient encounter.

@@ -181,6 +181,22 @@ impl Store for SqliteStore {
         self.read(move |c| visits::load_visit(c, clinic, id)).await
     }
 
+    async fn visit_history(
+        &self,
+        clinic: ClinicId,
+        id: VisitId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Option<Vec<frontdesk_domain::HistoryEntry>>, StoreError> {
+        self.read(move |c| {
+            if visits::load_visit_state(c, clinic, id)?.is_none() {
+                return Ok(None);
+            }
+            visits::history_page(c, clinic, id, after, limit).map(Some)
+        })
+        .await
+    }
+
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError> {
         self.read(move |c| visits::load_open_visits(c, clinic))
             .await

@@ -81,21 +81,20 @@ pub(super) fn insert_event(
     Ok(Published::new(seq, &payload))
 }
 
-/// A visit event's JSON, in the field order `Event` serializes to, around the visit JSON
-/// already made for the visits table (a visit is the bulk of the event; make it once).
+/// A visit event's JSON, in the field order `Event` serializes to, around the entries' JSON
+/// already made for the reply (make it once).
 pub(super) fn visit_event_json(
     seq: u64,
     clinic: ClinicId,
     at: Timestamp,
     visit_id: VisitId,
-    entries: &[frontdesk_domain::HistoryEntry],
-    visit_json: &str,
-) -> Result<String, StoreError> {
-    Ok(format!(
-        r#"{{"seq":{seq},"clinic_id":"{clinic}","at":{},"kind":"visit","visit_id":"{visit_id}","entries":{},"visit":{visit_json}}}"#,
+    version: u64,
+    entries_json: &str,
+) -> String {
+    format!(
+        r#"{{"seq":{seq},"clinic_id":"{clinic}","at":{},"kind":"visit","visit_id":"{visit_id}","version":{version},"entries":{entries_json}}}"#,
         at.as_millis(),
-        to_json(&entries)?
-    ))
+    )
 }
 
 pub(super) fn events_after(
@@ -166,8 +165,8 @@ mod tests {
             at: ctx.at,
             body: EventBody::Visit {
                 visit_id: outcome.visit.id,
+                version: outcome.visit.version,
                 entries: outcome.entries.clone(),
-                visit: Box::new(outcome.visit.clone()),
             },
         };
         let built = visit_event_json(
@@ -175,10 +174,9 @@ mod tests {
             clinic,
             ctx.at,
             outcome.visit.id,
-            &outcome.entries,
-            &to_json(&outcome.visit).unwrap(),
-        )
-        .unwrap();
+            outcome.visit.version,
+            &to_json(&outcome.entries).unwrap(),
+        );
         assert_eq!(built, to_json(&typed).unwrap());
         assert_eq!(from_json::<Event>(&built).unwrap(), typed);
     }

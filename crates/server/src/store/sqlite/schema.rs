@@ -4,8 +4,9 @@
 
 use super::db;
 use crate::store::StoreError;
-use rusqlite::Connection;
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{Connection, Transaction, params};
+use rusqlite_migration::{HookError, HookResult, M, Migrations};
+use serde_json::Value;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -156,20 +157,228 @@ CREATE TABLE departures (
 "#,
 ];
 
+/// A visit's history beside it rather than inside it: each command adds its entries as rows,
+/// and neither the visit's row nor its event grows with the visit's age.
+const HISTORY_BESIDE_VISITS: &str = r#"
+CREATE TABLE visit_history (
+    visit_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    clinic_id TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (visit_id, version, position)
+) WITHOUT ROWID;
+"#;
+
 pub(super) const OPEN_STATUSES: &str =
     "('scheduled','requested','intake','waiting','in_call','on_hold')";
 
 /// Brings the database's schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    Migrations::new(MIGRATIONS.iter().map(|m| M::up(m)).collect())
-        .to_latest(conn)
-        .map_err(db)
+    let mut steps: Vec<M<'static>> = MIGRATIONS.iter().map(|m| M::up(m)).collect();
+    steps.push(M::up_with_hook(
+        HISTORY_BESIDE_VISITS,
+        move_history_beside_visits,
+    ));
+    Migrations::new(steps).to_latest(conn).map_err(db)
+}
+
+/// Moves each stored visit's history into `visit_history`, and rewrites what still carries a
+/// whole visit (visit events, early idempotency replies) in today's shapes. Works on JSON
+/// values, so it does not depend on the Rust types of any one release.
+fn move_history_beside_visits(tx: &Transaction<'_>) -> HookResult {
+    let bad = |what: &str, e: &dyn std::fmt::Display| HookError::Hook(format!("{what}: {e}"));
+    let visits: Vec<(String, String, String)> = tx
+        .prepare("SELECT id, clinic_id, data FROM visits")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, clinic, data) in visits {
+        let mut visit: Value = serde_json::from_str(&data).map_err(|e| bad("a visit", &e))?;
+        let history = visit_without_history(&mut visit);
+        for (position, entry) in history.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO visit_history (visit_id, version, position, clinic_id, entry)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id,
+                    entry["version"].as_i64().unwrap_or_default(),
+                    position as i64,
+                    clinic,
+                    entry.to_string()
+                ],
+            )?;
+        }
+        tx.execute(
+            "UPDATE visits SET data = ?2 WHERE id = ?1",
+            params![id, visit.to_string()],
+        )?;
+    }
+    let events: Vec<(String, i64, String)> = tx
+        .prepare("SELECT clinic_id, seq, payload FROM events WHERE kind = 'visit'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (clinic, seq, payload) in events {
+        let mut event: Value = serde_json::from_str(&payload).map_err(|e| bad("an event", &e))?;
+        let version = event["visit"]["version"].clone();
+        if let Some(fields) = event.as_object_mut() {
+            fields.remove("visit");
+            fields.insert("version".into(), version);
+        }
+        tx.execute(
+            "UPDATE events SET payload = ?3 WHERE clinic_id = ?1 AND seq = ?2",
+            params![clinic, seq, event.to_string()],
+        )?;
+    }
+    let replies: Vec<(String, String, String, String)> = tx
+        .prepare("SELECT clinic_id, scope, key, response FROM idempotency WHERE response <> ''")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    for (clinic, scope, key, response) in replies {
+        let mut reply: Value =
+            serde_json::from_str(&response).map_err(|e| bad("a saved reply", &e))?;
+        let history = visit_without_history(&mut reply["visit"]);
+        let version = reply["visit"]["version"].as_u64();
+        let entries: Vec<Value> = history
+            .into_iter()
+            .filter(|e| e["version"].as_u64() == version)
+            .collect();
+        reply["entries"] = Value::Array(entries);
+        tx.execute(
+            "UPDATE idempotency SET response = ?4 WHERE clinic_id = ?1 AND scope = ?2 AND key = ?3",
+            params![clinic, scope, key, reply.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Takes the history out of a stored visit's JSON, noting when it last changed.
+fn visit_without_history(visit: &mut Value) -> Vec<Value> {
+    let history = match visit.get_mut("history").map(Value::take) {
+        Some(Value::Array(entries)) => entries,
+        _ => Vec::new(),
+    };
+    if let Some(fields) = visit.as_object_mut() {
+        fields.remove("history");
+        if !fields.contains_key("updated_at") {
+            let last = history
+                .last()
+                .map(|e| e["at"].clone())
+                .or_else(|| fields.get("created_at").cloned())
+                .unwrap_or(Value::Null);
+            fields.insert("updated_at".into(), last);
+        }
+    }
+    history
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use frontdesk_domain::Status;
+    use frontdesk_domain::{
+        Actor, Command, Context, Opening, Patient, PersonName, Status, Timestamp, Visit, VisitId,
+        apply, open,
+    };
+    use serde_json::json;
+
+    #[test]
+    fn a_database_from_before_history_moved_keeps_every_visit_and_event() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // The schema as the previous release left it, with a visit stored whole.
+        Migrations::new(MIGRATIONS.iter().map(|m| M::up(m)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        let clinic = frontdesk_domain::ClinicId::from_u128(1);
+        let ctx = |at: i64, actor| Context {
+            actor,
+            at: Timestamp::from_millis(at),
+            expected_version: None,
+        };
+        let opened = open(
+            VisitId::from_u128(7),
+            clinic,
+            &ctx(1_000, Actor::Patient),
+            Opening::Arrive {
+                room: frontdesk_domain::RoomId::from_u128(2),
+                patient: Patient {
+                    name: PersonName::parse("Ada L.").unwrap(),
+                    contact: None,
+                },
+                has_intake: false,
+                after_hours: false,
+            },
+        )
+        .unwrap();
+        let desk = Actor::staff(
+            frontdesk_domain::StaffId::from_u128(3),
+            &[frontdesk_domain::Role::Receptionist],
+        );
+        let claimed = apply(&opened.visit, &ctx(2_000, desk), &Command::Claim).unwrap();
+        // Stored as the previous release did: whole, without `updated_at`.
+        let mut old = serde_json::to_value(&claimed.visit).unwrap();
+        old.as_object_mut().unwrap().remove("updated_at");
+        conn.execute(
+            "INSERT INTO clinics (id, slug, name, seq) VALUES (?1, 'c', 'C', 2)",
+            [clinic.to_string()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO visits (id, clinic_id, room_id, status, version, data)
+             VALUES (?1, ?2, 'r', 'in_call', 2, ?3)",
+            params![
+                claimed.visit.id.to_string(),
+                clinic.to_string(),
+                old.to_string()
+            ],
+        )
+        .unwrap();
+        let old_event = json!({"seq": 2, "clinic_id": clinic, "at": 2_000, "kind": "visit",
+            "visit_id": claimed.visit.id, "entries": claimed.entries, "visit": old});
+        conn.execute(
+            "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload)
+             VALUES (?1, 2, 2000, 'visit', ?2, ?3)",
+            params![
+                clinic.to_string(),
+                claimed.visit.id.to_string(),
+                old_event.to_string()
+            ],
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let rows: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM visit_history WHERE visit_id = ?1",
+                [claimed.visit.id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 2, "both entries moved beside the visit");
+        let data: String = conn
+            .query_row("SELECT data FROM visits", [], |r| r.get(0))
+            .unwrap();
+        let state: Visit = serde_json::from_str(&data).unwrap();
+        assert!(state.history.is_empty(), "the row keeps the state only");
+        assert_eq!(state.updated_at, Timestamp::from_millis(2_000));
+        let mut whole = state;
+        whole.history = claimed.visit.history.clone();
+        assert_eq!(
+            whole, claimed.visit,
+            "state and history make the same visit"
+        );
+        let payload: String = conn
+            .query_row("SELECT payload FROM events WHERE seq = 2", [], |r| r.get(0))
+            .unwrap();
+        let event: frontdesk_api::Event = serde_json::from_str(&payload).unwrap();
+        assert_eq!(
+            event.body,
+            frontdesk_api::EventBody::Visit {
+                visit_id: claimed.visit.id,
+                version: 2,
+                entries: claimed.entries.clone(),
+            }
+        );
+    }
 
     #[test]
     fn open_statuses_are_the_non_terminal_ones() {

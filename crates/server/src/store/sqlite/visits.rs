@@ -1,6 +1,10 @@
 //! Visits in the database: reading them, writing one command's change with its event and
 //! idempotency record, answering a retried command as it was first answered, and the
 //! departures of patients who closed their waiting page.
+//!
+//! A visit's row holds its state without its history; each command adds its history entries
+//! as rows of `visit_history` and an event that carries just those entries. What a command
+//! writes is the same size on the first day of a visit as on its last.
 
 use super::event_log::{insert_event, next_seq, visit_event_json};
 use super::schema::OPEN_STATUSES;
@@ -8,10 +12,12 @@ use super::{corrupt, from_json, parse_id, to_json};
 use crate::events::Published;
 use crate::model::CommandReply;
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
-use frontdesk_domain::{ClinicId, Timestamp, Visit, VisitId};
+use frontdesk_domain::{ClinicId, HistoryEntry, Timestamp, Visit, VisitId};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 
-pub(super) fn load_visit(
+/// A visit's state as its row holds it: everything but the history (what commands decide on).
+pub(super) fn load_visit_state(
     conn: &Connection,
     clinic: ClinicId,
     id: VisitId,
@@ -23,6 +29,44 @@ pub(super) fn load_visit(
     data.map(|d| from_json(&d)).transpose()
 }
 
+/// A visit whole, with its history.
+pub(super) fn load_visit(
+    conn: &Connection,
+    clinic: ClinicId,
+    id: VisitId,
+) -> Result<Option<Visit>, StoreError> {
+    let Some(mut visit) = load_visit_state(conn, clinic, id)? else {
+        return Ok(None);
+    };
+    visit.history = history_page(conn, clinic, id, 0, u32::MAX)?;
+    Ok(Some(visit))
+}
+
+/// Up to `limit` of a visit's history entries of versions after `after`, in order.
+pub(super) fn history_page(
+    conn: &Connection,
+    clinic: ClinicId,
+    id: VisitId,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT entry FROM visit_history WHERE visit_id = ?1 AND clinic_id = ?2 AND version > ?3
+         ORDER BY version, position LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            id.to_string(),
+            clinic.to_string(),
+            after.min(i64::MAX as u64) as i64,
+            limit
+        ],
+        |r| r.get::<_, String>(0),
+    )?;
+    rows.map(|r| from_json(&r?)).collect()
+}
+
+/// The clinic's open visits, whole: each with its history (a snapshot, the queue's figures).
 pub(super) fn load_open_visits(
     conn: &Connection,
     clinic: ClinicId,
@@ -31,7 +75,67 @@ pub(super) fn load_open_visits(
         "SELECT data FROM visits WHERE clinic_id = ?1 AND status IN {OPEN_STATUSES}"
     ))?;
     let rows = stmt.query_map([clinic.to_string()], |r| r.get::<_, String>(0))?;
-    rows.map(|r| from_json(&r?)).collect()
+    let mut visits: Vec<Visit> = rows.map(|r| from_json(&r?)).collect::<Result<_, _>>()?;
+    let mut histories: HashMap<VisitId, Vec<HistoryEntry>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT h.visit_id, h.entry FROM visit_history h JOIN visits v ON v.id = h.visit_id
+         WHERE v.clinic_id = ?1 AND v.status IN {OPEN_STATUSES}
+         ORDER BY h.visit_id, h.version, h.position"
+    ))?;
+    let rows = stmt.query_map([clinic.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (id, entry) = row?;
+        histories
+            .entry(parse_id(&id)?)
+            .or_default()
+            .push(from_json(&entry)?);
+    }
+    for visit in &mut visits {
+        visit.history = histories.remove(&visit.id).unwrap_or_default();
+    }
+    Ok(visits)
+}
+
+/// Adds one command's history entries beside the visit.
+fn record_history(
+    tx: &Connection,
+    clinic: &str,
+    entries: &[HistoryEntry],
+    visit: VisitId,
+) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO visit_history (visit_id, version, position, clinic_id, entry)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    // Entries of one command share a version; an opening's follow-up shares the first's.
+    let mut position = 0i64;
+    let mut last_version = None;
+    for entry in entries {
+        if last_version != Some(entry.version) {
+            position = next_position(tx, visit, entry.version)?;
+            last_version = Some(entry.version);
+        }
+        insert.execute(params![
+            visit.to_string(),
+            entry.version as i64,
+            position,
+            clinic,
+            to_json(entry)?
+        ])?;
+        position += 1;
+    }
+    Ok(())
+}
+
+fn next_position(tx: &Connection, visit: VisitId, version: u64) -> Result<i64, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM visit_history
+             WHERE visit_id = ?1 AND version = ?2",
+        )?
+        .query_row(params![visit.to_string(), version as i64], |r| r.get(0))?)
 }
 
 /// One visit command inside the caller's transaction. Returns the answer and, unless it was
@@ -72,7 +176,8 @@ pub(super) fn write_visit_in(
                 Some(v) if v.clinic_id != w.clinic => return Err(WriteRefused::NotFound),
                 Some(v) => v,
                 None => {
-                    loaded = load_visit(tx, w.clinic, w.visit_id)?.ok_or(WriteRefused::NotFound)?;
+                    loaded = load_visit_state(tx, w.clinic, w.visit_id)?
+                        .ok_or(WriteRefused::NotFound)?;
                     &loaded
                 }
             };
@@ -83,7 +188,10 @@ pub(super) fn write_visit_in(
             (outcome, 200u16, None, &[][..])
         }
     };
-    let visit = outcome.visit;
+    // The row keeps the state; the entries go beside it, and into the event and the reply.
+    let mut visit = outcome.visit;
+    visit.history.clear();
+    let entries = outcome.entries;
     let data = to_json(&visit)?;
     if status == 201 {
         tx.prepare_cached(
@@ -119,9 +227,11 @@ pub(super) fn write_visit_in(
             data
         ])?;
     }
+    record_history(tx, &clinic, &entries, visit.id)?;
     let seq = next_seq(tx, w.clinic)?;
-    let reply_json = format!(r#"{{"seq":{seq},"visit":{data}}}"#);
-    let payload = visit_event_json(seq, w.clinic, w.at, visit.id, &outcome.entries, &data)?;
+    let entries_json = to_json(&entries)?;
+    let reply_json = format!(r#"{{"seq":{seq},"visit":{data},"entries":{entries_json}}}"#);
+    let payload = visit_event_json(seq, w.clinic, w.at, visit.id, visit.version, &entries_json);
     let published = insert_event(
         tx,
         w.clinic,
@@ -146,7 +256,11 @@ pub(super) fn write_visit_in(
             seq as i64
         ])?;
     }
-    let reply = CommandReply { seq, visit };
+    let reply = CommandReply {
+        seq,
+        visit,
+        entries,
+    };
     Ok((
         Committed {
             status,
@@ -158,21 +272,42 @@ pub(super) fn write_visit_in(
     ))
 }
 
-/// The reply to a command as it was first answered, from the event it recorded.
+/// The reply to a command as it was first answered: the visit at the version its event
+/// recorded, rebuilt from the history up to that version, and that version's entries.
 fn answered_from_event(tx: &Connection, clinic: &str, seq: i64) -> Result<String, StoreError> {
     let payload: String = tx
         .prepare_cached("SELECT payload FROM events WHERE clinic_id = ?1 AND seq = ?2")?
         .query_row(params![clinic, seq], |r| r.get(0))
         .optional()?
         .ok_or_else(|| corrupt(format!("no event {seq} for an idempotency record")))?;
-    /// The visit exactly as written into the event (and so into the first reply).
     #[derive(serde::Deserialize)]
-    struct Answered<'a> {
-        #[serde(borrow)]
-        visit: &'a serde_json::value::RawValue,
+    struct Answered {
+        visit_id: VisitId,
+        version: u64,
     }
-    let event: Answered<'_> = serde_json::from_str(&payload).map_err(corrupt)?;
-    Ok(format!(r#"{{"seq":{seq},"visit":{}}}"#, event.visit.get()))
+    let event: Answered = serde_json::from_str(&payload).map_err(corrupt)?;
+    let history: Vec<HistoryEntry> = tx
+        .prepare_cached(
+            "SELECT entry FROM visit_history WHERE visit_id = ?1 AND version <= ?2
+             ORDER BY version, position",
+        )?
+        .query_map(
+            params![event.visit_id.to_string(), event.version as i64],
+            |r| r.get::<_, String>(0),
+        )?
+        .map(|r| from_json(&r?))
+        .collect::<Result<_, _>>()?;
+    let mut visit = Visit::replay(event.visit_id, &history).map_err(corrupt)?;
+    visit.history.clear();
+    let entries: Vec<&HistoryEntry> = history
+        .iter()
+        .filter(|e| e.version == event.version)
+        .collect();
+    Ok(format!(
+        r#"{{"seq":{seq},"visit":{},"entries":{}}}"#,
+        to_json(&visit)?,
+        to_json(&entries)?
+    ))
 }
 
 fn saved_response(
