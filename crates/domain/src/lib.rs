@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod command;
+pub mod decide;
 pub mod fhir;
 pub mod ids;
 pub mod input;
@@ -15,10 +16,8 @@ pub mod rules;
 pub mod time;
 pub mod visit;
 
-pub use command::{
-    Actor, Command, CommandKind, Context, DomainError, Opening, Outcome, allowed, apply, open,
-    permits, sees_request,
-};
+pub use command::{Actor, Command, CommandKind, Context, DomainError, Opening, Outcome};
+pub use decide::{allowed, apply, open, permits, sees_request};
 pub use ids::{ClinicId, RoomId, StaffId, VisitId};
 pub use input::{
     Contact, Email, InputError, IntakeAnswer, Label, MessageText, Note, PersonName, Phone,
