@@ -171,6 +171,12 @@ impl Console {
     /// moment. Runs until the console is gone.
     pub async fn deliver_alerts(&self, mut notices: Notices) {
         while let Some(notice) = notices.recv().await {
+            // A locked station is a screen anyone at the desk may read: no names on it.
+            let notice = if *lock(&self.locked) {
+                notice.without_names()
+            } else {
+                notice
+            };
             self.host.alert(&notice, self.settings().sound);
         }
     }

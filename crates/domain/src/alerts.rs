@@ -170,9 +170,27 @@ fn still_true(reason: Reason, r: &Recipient<'_>, visit: &Visit) -> bool {
 pub struct Notice {
     pub summary: String,
     pub body: String,
+    /// The same notice without any patient's name, for a screen others may see (a locked
+    /// clinic station): "A patient is waiting", "3 patients arrived in Reception".
+    pub private_summary: String,
+    pub private_body: String,
     /// The visit to bring forward when the notice is clicked (the first one for a group).
     pub visit_id: VisitId,
     pub alerts: Vec<Alert>,
+}
+
+impl Notice {
+    /// The notice as a screen others may see shows it: no patient's name.
+    pub fn without_names(mut self) -> Notice {
+        self.summary = std::mem::take(&mut self.private_summary);
+        self.body = std::mem::take(&mut self.private_body);
+        self.private_summary = self.summary.clone();
+        self.private_body = self.body.clone();
+        for alert in &mut self.alerts {
+            alert.patient_name.clear();
+        }
+        self
+    }
 }
 
 /// Folds a burst of alerts: arrivals in one room become one notice ("4 patients arrived in
@@ -200,8 +218,11 @@ pub fn coalesce(alerts: Vec<Alert>, room_name: impl Fn(RoomId) -> String) -> Vec
         // The most pressing first: it is the one a click opens.
         group.sort_by_key(|a| std::cmp::Reverse(a.priority));
         let names: Vec<&str> = group.iter().map(|a| a.patient_name.as_str()).collect();
+        let summary = format!("{} patients arrived in {}", group.len(), room_name(room));
         notices.push(Notice {
-            summary: format!("{} patients arrived in {}", group.len(), room_name(room)),
+            private_summary: summary.clone(),
+            private_body: "Open Frontdesk to see them".to_string(),
+            summary,
             body: names.join(", "),
             visit_id: group[0].visit_id,
             alerts: group,
@@ -217,26 +238,33 @@ fn single(alert: Alert, room_name: &impl Fn(RoomId) -> String) -> Notice {
         Priority::Urgent => "Urgent: ",
         Priority::Emergency => "EMERGENCY: ",
     };
-    let (summary, body) = match alert.reason {
+    let name = &alert.patient_name;
+    let (summary, private_summary, body) = match alert.reason {
         Reason::Arrived => (
-            format!("{flag}{} is waiting", alert.patient_name),
+            format!("{flag}{name} is waiting"),
+            format!("{flag}A patient is waiting"),
             format!("Arrived in {room}"),
         ),
         Reason::RequestToMe => (
-            format!("{flag}Session request from {}", alert.patient_name),
+            format!("{flag}Session request from {name}"),
+            format!("{flag}A session request for you"),
             "Accept or decline in Frontdesk".to_string(),
         ),
         Reason::AssignedToMe => (
-            format!("{flag}{} was assigned to you", alert.patient_name),
+            format!("{flag}{name} was assigned to you"),
+            format!("{flag}A patient was assigned to you"),
             format!("Waiting in {room}"),
         ),
         Reason::ReadyForProvider => (
-            format!("{flag}{} is ready for a provider", alert.patient_name),
+            format!("{flag}{name} is ready for a provider"),
+            format!("{flag}A patient is ready for a provider"),
             format!("On hold in {room}"),
         ),
     };
     Notice {
         summary,
+        private_summary,
+        private_body: body.clone(),
         body,
         visit_id: alert.visit_id,
         alerts: vec![alert],

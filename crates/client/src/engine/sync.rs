@@ -68,7 +68,9 @@ pub(super) fn backoff() -> ExponentialBackoff {
     ExponentialBuilder::default()
         .with_jitter()
         .with_min_delay(Duration::from_millis(250))
-        .with_max_delay(Duration::from_secs(20))
+        // A front desk wants the queue back within seconds of the network: retry often, with
+        // jitter so a clinic's consoles do not all knock at once.
+        .with_max_delay(Duration::from_secs(3))
         .with_max_times(usize::MAX)
         .build()
 }

@@ -142,3 +142,42 @@ async fn an_arrival_raises_one_desktop_alert_and_the_sound_setting_decides_its_s
     assert!(notice.summary.contains("Noor Haddad"), "{notice:?}");
     assert!(!sound, "the sound is off in the settings");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_station_announces_an_arrival_without_the_patients_name() {
+    let mut rig = rig().await;
+    let notices = rig.notices.take().unwrap();
+    let console = rig.console.clone();
+    tokio::spawn(async move { console.deliver_alerts(notices).await });
+    rig.sign_in_as_reception().await;
+    rig.console
+        .set_availability(Availability::Available)
+        .unwrap();
+    rig.state_until("online and at the desk", |s| {
+        s["connection"]["state"] == "online"
+            && s["me"]["availability"] == "available"
+            && s["me"]["availability_pending"] == false
+    })
+    .await;
+    // The receptionist steps away; the station locks.
+    rig.console.lock_now();
+    rig.arrive("Noor Haddad").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (notice, _) = loop {
+        if let Some(first) = rig.host.alerts.lock().unwrap().first().cloned() {
+            break first;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no desktop alert for the arrival"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(notice.summary, "A patient is waiting", "{notice:?}");
+    assert_eq!(notice.body, "Arrived in Reception");
+    let shown = format!("{notice:?}");
+    assert!(
+        !shown.contains("Noor"),
+        "the name is nowhere in the alert: {shown}"
+    );
+}
