@@ -149,6 +149,8 @@ fn the_sound_setting_decides_the_alert_sound() {
     let notice = frontdesk_domain::alerts::Notice {
         summary: "Noor Haddad is waiting".into(),
         body: "Arrived in Reception".into(),
+        private_summary: "A patient is waiting".into(),
+        private_body: "Arrived in Reception".into(),
         visit_id: frontdesk_domain::VisitId::from_u128(7),
         alerts: vec![],
     };
