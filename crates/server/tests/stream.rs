@@ -186,16 +186,16 @@ async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
         .await;
     let reception = app.sign_in(RECEPTION).await;
     let mut patients = Vec::new();
-    for n in 0..20 {
+    for n in 0..150 {
         patients.push(app.waiting_patient(&format!("Uma W{n}.")).await.0);
     }
     let start = app.last_seq(&reception).await;
     let mut ws = connect(&app, &reception, start, true).await;
     // Events are small now (the change, not the visit): it takes a few megabytes of them to
     // fill every socket buffer on the way, so that the server's sender stalls while the
-    // clinic carries on. A message needs no version.
+    // clinic carries on. A message needs no version; each visit holds 20,000 characters of them.
     let long = "x".repeat(1_000);
-    for _ in 0..150 {
+    for _ in 0..20 {
         for id in &patients {
             let a = app
                 .send(
