@@ -320,6 +320,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies one visit command as one transaction (see the module doc).
     async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused>;
+    /// Opens several visits in one transaction (the sessions of a weekly booking): all are
+    /// written, or none is. Openings only.
+    async fn write_openings(&self, writes: Vec<VisitWrite>)
+    -> Result<Vec<Committed>, WriteRefused>;
     /// A visit whole, with its history.
     async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError>;
     /// Up to `limit` history entries of a visit after version `after`, oldest first; None

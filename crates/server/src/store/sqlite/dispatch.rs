@@ -2,7 +2,7 @@
 //! to the reader pool or to the writer, and keeps the directory's cache in step with writes.
 
 use super::writer::Job;
-use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits};
+use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits, writer};
 use crate::events::{Event, Published};
 use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
 use crate::store::{
@@ -174,6 +174,19 @@ impl Store for SqliteStore {
             .jobs
             .send(Job::Visit(write, tx))
             .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    async fn write_openings(
+        &self,
+        writes: Vec<VisitWrite>,
+    ) -> Result<Vec<Committed>, WriteRefused> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let stopped = || WriteRefused::Store(db("the writer has stopped"));
+        let job = Job::Other(Box::new(move |conn, hub| {
+            let _ = tx.send(writer::write_openings(conn, hub, &writes));
+        }));
+        self.inner.jobs.send(job).map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
