@@ -10,7 +10,7 @@ use crate::store::{
     StaffSecrets, Store, StoreError, VisitWrite, WriteRefused,
 };
 use async_trait::async_trait;
-use frontdesk_domain::{Availability, ClinicId, StaffId, Timestamp, Visit, VisitId};
+use frontdesk_domain::{Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -188,6 +188,16 @@ impl Store for SqliteStore {
         }));
         self.inner.jobs.send(job).map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
+    }
+
+    async fn place_in_line(
+        &self,
+        clinic: ClinicId,
+        room: RoomId,
+        visit: VisitId,
+    ) -> Result<Option<usize>, StoreError> {
+        self.read(move |c| visits::place_in_line(c, clinic, room, visit))
+            .await
     }
 
     async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError> {
