@@ -23,6 +23,21 @@ fi
 # tauri-driver.
 bash tests/e2e/install.sh
 
+# Schemathesis (OpenAPI fuzzing, for crates/server/tests/contract.rs) in a virtual environment of
+# its own under the cache dir, never system-wide; the test finds it there or at $SCHEMATHESIS.
+SCHEMATHESIS_VERSION=4.32.5
+schemathesis_env="${FRONTDESK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/frontdesk}/schemathesis"
+if ! "$schemathesis_env/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+  fi
+  rm -rf "$schemathesis_env"
+  python3 -m venv "$schemathesis_env"
+  "$schemathesis_env/bin/pip" install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 # The console's front end.
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)

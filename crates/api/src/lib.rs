@@ -131,7 +131,7 @@ pub enum QuestionKind {
 
 /// One intake question. A plain text question is written as just its label, so
 /// `["Reason for visit"]` is a valid list.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(
     feature = "typescript",
     derive(ts_rs::TS),
@@ -140,7 +140,6 @@ pub enum QuestionKind {
 #[serde(from = "QuestionRepr")]
 pub struct IntakeQuestion {
     pub label: String,
-    #[schema(value_type = String)]
     pub kind: QuestionKind,
     /// The choices of a `choice` question.
     pub options: Vec<String>,
@@ -170,6 +169,34 @@ impl IntakeQuestion {
         }
     }
 }
+
+/// The schema says what the wire carries: a text question as its label alone, any other as
+/// an object (see the `Serialize` below).
+impl utoipa::PartialSchema for IntakeQuestion {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        OneOfBuilder::new()
+            .description(Some(
+                "a question: its label alone (free text), or an object",
+            ))
+            .item(text().description(Some("the label of a free-text question")))
+            .item(
+                ObjectBuilder::new()
+                    .property("label", text())
+                    .required("label")
+                    .property(
+                        "kind",
+                        text().enum_values(Some(["text", "choice", "yes_no"])),
+                    )
+                    .property("options", ArrayBuilder::new().items(text()))
+                    .description(Some("a question with its kind (and a choice's options)")),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for IntakeQuestion {}
 
 impl From<&str> for IntakeQuestion {
     fn from(label: &str) -> Self {

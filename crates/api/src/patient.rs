@@ -22,6 +22,16 @@ pub struct PatientBody {
 }
 
 impl PatientBody {
+    /// The patient coming through a front door, who must give a way to reach them (the
+    /// domain's [`frontdesk_domain::front_door_patient`]).
+    pub fn into_arriving_patient(self) -> Result<Patient, InputError> {
+        frontdesk_domain::front_door_patient(
+            self.name,
+            self.phone.as_deref(),
+            self.email.as_deref(),
+        )
+    }
+
     /// The patient, with their contact when either way of reaching them is given.
     pub fn into_patient(self) -> Result<Patient, InputError> {
         let has_any = [&self.phone, &self.email]

@@ -80,9 +80,7 @@ pub fn open(
             if booking.guests.len() > 20 {
                 return Err(InputError::new("guests", "at most 20 guests").into());
             }
-            if booking.starts_at < ctx.at {
-                return Err(InputError::new("starts_at", "must be in the future").into());
-            }
+            crate::booking::check_start(booking.starts_at, ctx.at)?;
             let patient = Patient {
                 name: first.name.clone(),
                 contact: Some(first.contact.clone()),

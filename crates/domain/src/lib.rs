@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod booking;
 pub mod command;
 pub mod decide;
 pub mod fhir;
@@ -24,7 +25,8 @@ pub use input::{
 };
 pub use people::{Availability, Role, Roles, Room, RoomKind, Staff};
 pub use rules::{
-    AnswerRule, intake_answers, intake_open, place_in_line, queue_rooms, waiting_ahead,
+    AnswerRule, front_door_patient, intake_answers, intake_open, place_in_line, queue_rooms,
+    waiting_ahead,
 };
 pub use time::{Span, Timestamp};
 pub use visit::{

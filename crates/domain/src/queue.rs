@@ -18,11 +18,15 @@ fn queue_key(
     Timestamp,
     crate::ids::VisitId,
 ) {
-    (
-        Reverse(v.priority),
-        v.arrived_at.unwrap_or(v.created_at),
-        v.id,
-    )
+    let (priority, since) = line_position(v);
+    (Reverse(priority), since, v.id)
+}
+
+/// Where a visit stands in its room's line: its priority (higher first), then since when it
+/// has been in line (earlier first); the id settles a tie. What a store indexes to count who
+/// is ahead without reading every visit.
+pub fn line_position(v: &Visit) -> (crate::visit::Priority, Timestamp) {
+    (v.priority, v.arrived_at.unwrap_or(v.created_at))
 }
 
 /// Sorts visits into queue order, keeping only those that belong in a queue.

@@ -1,11 +1,12 @@
 //! The clinic's smaller rules that the server, the patient pages and the console each need:
-//! when the intake form is open, which answers an intake question takes, whose queue a member
-//! of staff sees, and a patient's place in line. One answer each, asked rather than copied.
+//! when the intake form is open, which answers an intake question takes, who may come through
+//! the front door, whose queue a member of staff sees, and a patient's place in line. One
+//! answer each, asked rather than copied.
 
 use crate::ids::RoomId;
-use crate::input::{InputError, IntakeAnswer, Label};
+use crate::input::{Contact, InputError, IntakeAnswer, Label, PersonName};
 use crate::queue::queue_order;
-use crate::visit::{Status, Visit};
+use crate::visit::{Patient, Status, Visit};
 use std::collections::BTreeMap;
 
 /// Whether a visit in `status` still takes the patient's intake answers (until they finish
@@ -60,6 +61,19 @@ pub fn intake_answers(
         answers.insert(Label::parse(question)?, IntakeAnswer::parse(answer)?);
     }
     Ok(answers)
+}
+
+/// A patient coming through a room's front door, by its form or by JSON alike: a name, and
+/// a phone number or an email (at least one) so the clinic can reach them if the call drops.
+pub fn front_door_patient(
+    name: PersonName,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<Patient, InputError> {
+    Ok(Patient {
+        name,
+        contact: Some(Contact::parse(phone, email)?),
+    })
 }
 
 /// The rooms whose queue a member of staff sees: the rooms they work in, or every room of the

@@ -85,3 +85,37 @@ fn an_urgent_patient_goes_ahead_and_other_rooms_do_not_count() {
     assert_eq!(waiting_ahead(&second, all), 2);
     assert_eq!(place_in_line(&seen, all), None, "in a call, not in line");
 }
+
+#[test]
+fn a_weekly_booking_is_checked_week_by_week_against_the_horizon() {
+    use frontdesk_domain::booking::{BOOKING_HORIZON, weekly};
+    use frontdesk_domain::{Booking, StaffId, Timestamp};
+    let now = Timestamp::from_millis(1_000_000);
+    let week = 7 * 24 * 3_600_000;
+    let at = |starts_at: i64| Booking {
+        provider: StaffId::from_u128(1),
+        starts_at: Timestamp::from_millis(starts_at),
+        guests: Vec::new(),
+        service_type: None,
+        location: None,
+        staff: Vec::new(),
+    };
+    let series = weekly(&at(now.as_millis() + 60_000), 3, now).unwrap();
+    let starts: Vec<i64> = series.iter().map(|b| b.starts_at.as_millis()).collect();
+    let first = now.as_millis() + 60_000;
+    assert_eq!(starts, [first, first + week, first + 2 * week]);
+    let edge = now.as_millis() + BOOKING_HORIZON.as_millis() - week;
+    assert_eq!(weekly(&at(edge), 3, now).unwrap_err().field, "starts_at");
+    assert_eq!(
+        weekly(&at(i64::MAX), 52, now).unwrap_err().field,
+        "starts_at"
+    );
+    assert_eq!(
+        weekly(&at(first), 0, now).unwrap_err().field,
+        "repeat_weeks"
+    );
+    assert_eq!(
+        weekly(&at(first), 53, now).unwrap_err().field,
+        "repeat_weeks"
+    );
+}

@@ -270,7 +270,8 @@ impl Phase<'_> {
                 let mut headers = String::new();
                 while Instant::now() < deadline {
                     n += 1;
-                    let body = format!(r#"{{"name":"Load patient {c}-{n}"}}"#);
+                    let body =
+                        format!(r#"{{"name":"Load patient {c}-{n}","phone":"0400 000 000"}}"#);
                     let visit = match conn.post(&join, "", &body).await {
                         Ok((201, reply)) => serde_json::from_slice::<Reply>(reply).ok(),
                         Ok(_) => None,
@@ -531,7 +532,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .collect();
     drop(warm_tx);
     http.post(format!("{base}/v1/join/demo/{room}"))
-        .json(&json!({"name": "Warm-up patient"}))
+        .json(&json!({"name": "Warm-up patient", "phone": "0400 000 000"}))
         .send()
         .await?;
     for _ in 0..args.subscribers {
@@ -539,7 +540,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     for n in 0..args.arrivals {
         http.post(format!("{base}/v1/join/demo/{room}"))
-            .json(&json!({"name": format!("Fan-out patient {n}")}))
+            .json(&json!({"name": format!("Fan-out patient {n}"), "phone": "0400 000 000"}))
             .send()
             .await?;
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1,8 +1,13 @@
 //! The OpenAPI 3 document served at `/v1/openapi.json`, built from the handlers' annotations.
+//! The answers every handler of a kind can give (401 without a token, 400/415/422 from the
+//! JSON body, 404 for an unknown id in the path) are added here once, from what each operation
+//! declares, so no annotation can forget one.
 
 use crate::api;
 use std::sync::OnceLock;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 struct SecuritySchemes;
@@ -21,10 +26,83 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The error answers the server's extractors give, added to each operation that can meet them.
+struct CommonErrors;
+
+impl CommonErrors {
+    fn add(op: &mut Operation) {
+        let params = op.parameters.as_deref().unwrap_or_default();
+        let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+        let mut answers = Vec::new();
+        if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            answers.push((
+                "401",
+                "sign in first: the token is missing, unknown, expired or revoked",
+            ));
+        }
+        if op.request_body.is_some() {
+            answers.extend([
+                (
+                    "400",
+                    "the body is not well-formed JSON, or a header is malformed",
+                ),
+                ("413", "the body is too large"),
+                ("415", "the body is not sent as application/json"),
+                (
+                    "422",
+                    "the body does not have the fields and values asked for",
+                ),
+            ]);
+        }
+        if has(ParameterIn::Query) || has(ParameterIn::Header) {
+            answers.push(("400", "a query parameter or header is malformed"));
+        }
+        if has(ParameterIn::Path) {
+            answers.push(("404", "no such thing in this clinic (or a malformed id)"));
+        }
+        for (status, description) in answers {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| error_answer(description));
+        }
+    }
+}
+
+fn error_answer(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                Self::add(op);
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Frontdesk clinic API", description = "The hosted clinic API the staff console syncs with. Every error answers {code, message}."),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &CommonErrors),
     paths(
         api::healthz, api::openapi,
         api::auth::sign_in, api::auth::sign_out, api::auth::register_station, api::auth::stations, api::auth::revoke_station, api::auth::switch_on_station,

@@ -52,7 +52,7 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
             for i in 0.. {
                 let Ok(res) = http
                     .post(format!("{url}/v1/join/demo/{reception}"))
-                    .json(&json!({"name": format!("Patient {w}-{i}")}))
+                    .json(&json!({"name": format!("Patient {w}-{i}"), "phone": "0400 000 001"}))
                     .send()
                     .await
                 else {

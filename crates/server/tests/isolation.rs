@@ -56,7 +56,7 @@ async fn other_clinic(app: &TestServer) -> OtherClinic {
             Method::POST,
             &format!("/v1/join/other/{}", room.id),
             None,
-            Some(json!({"name": "Pat Other"})),
+            Some(json!({"name": "Pat Other", "phone": "0400 000 003"})),
             &[],
         )
         .await;

@@ -58,8 +58,9 @@ impl std::fmt::Debug for StreamQuery {
     }
 }
 
-#[utoipa::path(get, path = "/v1/stream", tag = "sync", params(StreamQuery),
+#[utoipa::path(get, path = "/v1/stream", tag = "sync", params(StreamQuery), security(("bearer" = [])),
     responses((status = 101, description = "WebSocket of frames: {type: event, event}, {type: heartbeat, seq}, {type: resync, seq}"),
+        (status = 400, description = "not a WebSocket upgrade request (code `bad_request`)", body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
     let (mut parts, _) = req.into_parts();

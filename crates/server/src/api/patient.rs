@@ -17,7 +17,7 @@ use frontdesk_domain::Command;
         ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the same visit and token")),
     responses((status = 201, description = "the visit and the patient's token", body = Opened),
         (status = 409, description = "the room is closed now (code `closed`)", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, description = "a bad name, or neither a phone number nor an email", body = ErrorBody)))]
 pub async fn arrive(
     State(state): State<AppState>,
     Path((clinic, room)): Path<(String, String)>,
@@ -25,7 +25,9 @@ pub async fn arrive(
     ApiJson(body): ApiJson<PatientBody>,
 ) -> Result<NewVisit, AppError> {
     let room = path_id(&room, "room")?;
-    let patient = body.into_patient()?;
+    // An unknown front door is "not found" whatever the body holds.
+    service::front_door(state.store.as_ref(), &clinic, room).await?;
+    let patient = body.into_arriving_patient()?;
     service::arrive(
         state.store.as_ref(),
         state.now(),

@@ -24,7 +24,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use frontdesk_domain::{Command, Contact, InputError, Patient, PersonName};
+use frontdesk_domain::{Command, InputError, Patient, PersonName};
 use serde::Deserialize;
 
 pub use crate::departures::Departures;
@@ -192,10 +192,11 @@ pub struct JoinForm {
 impl JoinForm {
     /// The front door asks for a name and at least one of phone and email.
     fn to_patient(&self) -> Result<Patient, InputError> {
-        Ok(Patient {
-            name: PersonName::parse(&self.name)?,
-            contact: Some(Contact::parse(Some(&self.phone), Some(&self.email))?),
-        })
+        frontdesk_domain::front_door_patient(
+            PersonName::parse(&self.name)?,
+            Some(&self.phone),
+            Some(&self.email),
+        )
     }
 }
 

@@ -12,17 +12,24 @@ use crate::model::{AfterHours, Session};
 use crate::store::{Idempotency, Store, VisitWrite, WriteAction};
 use frontdesk_api::Opened;
 use frontdesk_domain::{
-    Actor, Booking, ClinicId, Context, Opening, Patient, RoomId, StaffId, Timestamp, VisitId, open,
+    Actor, Booking, ClinicId, Context, Opening, Patient, RoomId, StaffId, Timestamp, VisitId,
+    booking, open,
 };
 
-async fn open_visit(
+/// A new visit the domain has decided on, ready to be written, with the patient's link.
+struct Decided {
+    write: VisitWrite,
+    token: String,
+}
+
+fn decide_opening(
     store: &dyn Store,
     at: Timestamp,
     clinic: ClinicId,
     actor: Actor,
     opening: Opening,
     idempotency: Option<Idempotency>,
-) -> Result<Opened, AppError> {
+) -> Result<Decided, AppError> {
     let visit_id = VisitId::from_uuid(uuid::Uuid::new_v4());
     let ctx = Context {
         actor,
@@ -57,6 +64,18 @@ async fn open_visit(
             guest_token_hashes,
         },
     };
+    Ok(Decided { write, token })
+}
+
+async fn open_visit(
+    store: &dyn Store,
+    at: Timestamp,
+    clinic: ClinicId,
+    actor: Actor,
+    opening: Opening,
+    idempotency: Option<Idempotency>,
+) -> Result<Opened, AppError> {
+    let Decided { write, token } = decide_opening(store, at, clinic, actor, opening, idempotency)?;
     match store.write_visit(write).await {
         Ok(c) => Ok(opened(c, Some(token))),
         Err(r) => Err(refusal(store, clinic, r).await),
@@ -154,10 +173,10 @@ pub struct Repeat {
     pub include_me: bool,
 }
 
-const WEEK_MS: i64 = 7 * 24 * 3_600_000;
-
 /// A session booked ahead for guests, repeated weekly when asked: one visit per week, each
-/// with its own links. With an idempotency key, a retry books nothing twice.
+/// with its own links. Every week is decided before any is written, and all are written in
+/// one transaction: a series is booked whole or not at all. With an idempotency key, a retry
+/// books nothing twice.
 pub async fn schedule(
     store: &dyn Store,
     at: Timestamp,
@@ -168,21 +187,17 @@ pub async fn schedule(
     idempotency_key: Option<String>,
 ) -> Result<Vec<Opened>, AppError> {
     let clinic = who.staff.clinic_id;
-    if !(1..=52).contains(&repeat.weeks) {
-        return Err(AppError::Validation(
-            "repeat_weeks: from 1 to 52 sessions".into(),
-        ));
-    }
     room_in_clinic(store, clinic, room).await?;
     provider_in_clinic(store, clinic, booking.provider).await?;
+    staff_in_clinic(store, clinic, &booking.staff).await?;
     if repeat.include_me && !booking.staff.contains(&who.staff.id) {
         booking.staff.push(who.staff.id);
     }
-    let first = booking.starts_at;
-    let mut opened = Vec::with_capacity(repeat.weeks as usize);
-    for week in 0..repeat.weeks {
-        let mut this = booking.clone();
-        this.starts_at = Timestamp::from_millis(first.as_millis() + i64::from(week) * WEEK_MS);
+    let mut decided = Vec::with_capacity(repeat.weeks as usize);
+    for (week, this) in booking::weekly(&booking, repeat.weeks, at)?
+        .into_iter()
+        .enumerate()
+    {
         let opening = Opening::Schedule {
             room,
             booking: this,
@@ -191,9 +206,41 @@ pub async fn schedule(
         let key = idempotency_key.as_ref().map(|k| format!("{k}#{week}"));
         let idempotency = staff_idempotency(who, key, &["schedule", &body]);
         let actor = actor_of(&who.staff);
-        opened.push(open_visit(store, at, clinic, actor, opening, idempotency).await?);
+        decided.push(decide_opening(
+            store,
+            at,
+            clinic,
+            actor,
+            opening,
+            idempotency,
+        )?);
     }
-    Ok(opened)
+    let (writes, tokens): (Vec<VisitWrite>, Vec<String>) =
+        decided.into_iter().map(|d| (d.write, d.token)).unzip();
+    match store.write_openings(writes).await {
+        Ok(committed) => Ok(committed
+            .into_iter()
+            .zip(tokens)
+            .map(|(c, token)| opened(c, Some(token)))
+            .collect()),
+        Err(r) => Err(refusal(store, clinic, r).await),
+    }
+}
+
+/// Every member of staff a booking names is one of this clinic's (a nil or another clinic's
+/// id names no one here).
+async fn staff_in_clinic(
+    store: &dyn Store,
+    clinic: ClinicId,
+    named: &[StaffId],
+) -> Result<(), AppError> {
+    let staff = store.staff(clinic).await?;
+    match named.iter().find(|id| !staff.iter().any(|s| s.id == **id)) {
+        Some(id) => Err(AppError::Validation(format!(
+            "staff: {id} is not a member of staff of this clinic"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A new visit's answer: its history is the entries the opening made, so it comes whole.

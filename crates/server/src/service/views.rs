@@ -7,7 +7,7 @@ use crate::model::{Clinic, QueueItem, Session, Snapshot, StaffRef};
 use crate::store::Store;
 use frontdesk_api::PatientView;
 use frontdesk_domain::queue::{queue, wait_figures};
-use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit, place_in_line, queue_rooms};
+use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit, queue_rooms};
 use std::collections::{BTreeSet, HashMap};
 
 /// The queue of one room, or of all the rooms I work in (all rooms if I belong to none).
@@ -99,11 +99,11 @@ pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientVie
         .ok_or(AppError::NotFound("clinic"))?;
     let room = room_in_clinic(store, visit.clinic_id, visit.room_id).await?;
     let position = if visit.status.is_waiting() && room.show_place_in_line {
-        let open = store.open_visits(visit.clinic_id).await?;
-        // As the clinic has it now, not as this request first read it.
-        open.iter()
-            .find(|v| v.id == visit.id && v.room_id == visit.room_id)
-            .and_then(|me| place_in_line(me, &open))
+        // As the clinic has it now, not as this request first read it; counted by the store
+        // as the domain's `place_in_line` orders the line (a test holds the two together).
+        store
+            .place_in_line(visit.clinic_id, visit.room_id, visit.id)
+            .await?
     } else {
         None
     };

@@ -12,7 +12,7 @@ use crate::model::{
 };
 use async_trait::async_trait;
 use frontdesk_domain::{
-    Availability, ClinicId, DomainError, Outcome, StaffId, Timestamp, Visit, VisitId,
+    Availability, ClinicId, DomainError, Outcome, RoomId, StaffId, Timestamp, Visit, VisitId,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -320,6 +320,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies one visit command as one transaction (see the module doc).
     async fn write_visit(&self, write: VisitWrite) -> Result<Committed, WriteRefused>;
+    /// Opens several visits in one transaction (the sessions of a weekly booking): all are
+    /// written, or none is. Openings only.
+    async fn write_openings(&self, writes: Vec<VisitWrite>)
+    -> Result<Vec<Committed>, WriteRefused>;
     /// A visit whole, with its history.
     async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError>;
     /// Up to `limit` history entries of a visit after version `after`, oldest first; None
@@ -331,6 +335,15 @@ pub trait Store: Send + Sync + 'static {
         after: u64,
         limit: u32,
     ) -> Result<Option<Vec<frontdesk_domain::HistoryEntry>>, StoreError>;
+    /// A waiting patient's place in line in `room` (1: next), as the domain's
+    /// `place_in_line` counts it, without reading the room's other visits; None when the
+    /// visit is not waiting there (or not the clinic's).
+    async fn place_in_line(
+        &self,
+        clinic: ClinicId,
+        room: RoomId,
+        visit: VisitId,
+    ) -> Result<Option<usize>, StoreError>;
     /// Every visit of the clinic not in a terminal status.
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError>;
 

@@ -2,7 +2,7 @@
 //! to the reader pool or to the writer, and keeps the directory's cache in step with writes.
 
 use super::writer::Job;
-use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits};
+use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits, writer};
 use crate::events::{Event, Published};
 use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
 use crate::store::{
@@ -10,7 +10,7 @@ use crate::store::{
     StaffSecrets, Store, StoreError, VisitWrite, WriteRefused,
 };
 use async_trait::async_trait;
-use frontdesk_domain::{Availability, ClinicId, StaffId, Timestamp, Visit, VisitId};
+use frontdesk_domain::{Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -175,6 +175,29 @@ impl Store for SqliteStore {
             .send(Job::Visit(write, tx))
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
+    }
+
+    async fn write_openings(
+        &self,
+        writes: Vec<VisitWrite>,
+    ) -> Result<Vec<Committed>, WriteRefused> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let stopped = || WriteRefused::Store(db("the writer has stopped"));
+        let job = Job::Other(Box::new(move |conn, hub| {
+            let _ = tx.send(writer::write_openings(conn, hub, &writes));
+        }));
+        self.inner.jobs.send(job).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    async fn place_in_line(
+        &self,
+        clinic: ClinicId,
+        room: RoomId,
+        visit: VisitId,
+    ) -> Result<Option<usize>, StoreError> {
+        self.read(move |c| visits::place_in_line(c, clinic, room, visit))
+            .await
     }
 
     async fn visit(&self, clinic: ClinicId, id: VisitId) -> Result<Option<Visit>, StoreError> {

@@ -170,6 +170,24 @@ CREATE TABLE visit_history (
 ) WITHOUT ROWID;
 "#;
 
+/// Each visit's place in its room's line as columns (the domain's `line_position`: priority
+/// as 0 routine, 1 urgent, 2 emergency, and since when it waits), indexed over the visits in
+/// a waiting area, so a patient's place in line is a count rather than a read of every visit.
+const LINE_COLUMNS: &str = r#"
+ALTER TABLE visits ADD COLUMN line_priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visits ADD COLUMN line_since INTEGER NOT NULL DEFAULT 0;
+UPDATE visits SET
+    line_priority = CASE json_extract(data, '$.priority')
+        WHEN 'emergency' THEN 2 WHEN 'urgent' THEN 1 ELSE 0 END,
+    line_since = COALESCE(json_extract(data, '$.arrived_at'), json_extract(data, '$.created_at'), 0);
+CREATE INDEX visits_in_line ON visits(room_id, line_priority, line_since, id)
+    WHERE status IN ('intake','waiting','on_hold');
+"#;
+
+/// The statuses of a patient in a waiting area (the domain's `Status::is_waiting`); the
+/// `visits_in_line` index is over exactly these.
+pub(super) const WAITING_STATUSES: &str = "('intake','waiting','on_hold')";
+
 pub(super) const OPEN_STATUSES: &str =
     "('scheduled','requested','intake','waiting','in_call','on_hold')";
 
@@ -180,6 +198,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         HISTORY_BESIDE_VISITS,
         move_history_beside_visits,
     ));
+    steps.push(M::up(LINE_COLUMNS));
     Migrations::new(steps).to_latest(conn).map_err(db)
 }
 
@@ -378,6 +397,15 @@ mod tests {
                 entries: claimed.entries.clone(),
             }
         );
+    }
+
+    #[test]
+    fn waiting_statuses_are_the_domains_and_the_line_index_uses_them() {
+        for s in Status::ALL {
+            let listed = WAITING_STATUSES.contains(&format!("'{}'", s.as_str()));
+            assert_eq!(listed, s.is_waiting(), "{s}");
+        }
+        assert!(LINE_COLUMNS.contains(&format!("WHERE status IN {WAITING_STATUSES}")));
     }
 
     #[test]

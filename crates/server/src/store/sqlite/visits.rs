@@ -7,12 +7,13 @@
 //! writes is the same size on the first day of a visit as on its last.
 
 use super::event_log::{insert_event, next_seq, visit_event_json};
-use super::schema::OPEN_STATUSES;
+use super::schema::{OPEN_STATUSES, WAITING_STATUSES};
 use super::{corrupt, from_json, parse_id, to_json};
 use crate::events::Published;
 use crate::model::CommandReply;
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
-use frontdesk_domain::{ClinicId, HistoryEntry, Timestamp, Visit, VisitId};
+use frontdesk_domain::queue::line_position;
+use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
@@ -96,6 +97,35 @@ pub(super) fn load_open_visits(
         visit.history = histories.remove(&visit.id).unwrap_or_default();
     }
     Ok(visits)
+}
+
+/// A waiting patient's place in line in `room` (1: next), counted by the `visits_in_line`
+/// index as the domain's `place_in_line` orders the line; None when not waiting there.
+pub(super) fn place_in_line(
+    conn: &Connection,
+    clinic: ClinicId,
+    room: RoomId,
+    visit: VisitId,
+) -> Result<Option<usize>, StoreError> {
+    let ahead: Option<i64> = conn
+        .prepare_cached(&format!(
+            "SELECT (SELECT COUNT(*) FROM visits v
+                     WHERE v.room_id = me.room_id AND v.clinic_id = me.clinic_id
+                       AND v.status IN {WAITING_STATUSES} AND v.id <> me.id
+                       AND (v.line_priority > me.line_priority
+                            OR (v.line_priority = me.line_priority
+                                AND (v.line_since < me.line_since
+                                     OR (v.line_since = me.line_since AND v.id < me.id)))))
+             FROM visits me
+             WHERE me.id = ?1 AND me.clinic_id = ?2 AND me.room_id = ?3
+               AND me.status IN {WAITING_STATUSES}"
+        ))?
+        .query_row(
+            params![visit.to_string(), clinic.to_string(), room.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(ahead.map(|n| 1 + n as usize))
 }
 
 /// Adds one command's history entries beside the visit.
@@ -193,10 +223,12 @@ pub(super) fn write_visit_in(
     visit.history.clear();
     let entries = outcome.entries;
     let data = to_json(&visit)?;
+    let (line_priority, line_since) = line_position(&visit);
     if status == 201 {
         tx.prepare_cached(
-            "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash, data,
+                line_priority, line_since)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             visit.id.to_string(),
@@ -205,7 +237,9 @@ pub(super) fn write_visit_in(
             visit.status.as_str(),
             visit.version as i64,
             token_hash,
-            data
+            data,
+            line_priority as i64,
+            line_since.as_millis()
         ])?;
         for (guest, hash) in guest_tokens.iter().enumerate() {
             tx.prepare_cached(
@@ -215,7 +249,8 @@ pub(super) fn write_visit_in(
         }
     } else {
         tx.prepare_cached(
-            "UPDATE visits SET room_id = ?3, status = ?4, version = ?5, data = ?6
+            "UPDATE visits SET room_id = ?3, status = ?4, version = ?5, data = ?6,
+                line_priority = ?7, line_since = ?8
              WHERE id = ?1 AND clinic_id = ?2",
         )?
         .execute(params![
@@ -224,7 +259,9 @@ pub(super) fn write_visit_in(
             visit.room_id.to_string(),
             visit.status.as_str(),
             visit.version as i64,
-            data
+            data,
+            line_priority as i64,
+            line_since.as_millis()
         ])?;
     }
     record_history(tx, &clinic, &entries, visit.id)?;

@@ -6,7 +6,7 @@ use super::db;
 use super::event_log::Hub;
 use super::visits::write_visit_in;
 use crate::events::Published;
-use crate::store::{Committed, VisitWrite, WriteRefused};
+use crate::store::{Committed, StoreError, VisitWrite, WriteAction, WriteRefused};
 use frontdesk_domain::{Visit, VisitId};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -162,4 +162,36 @@ fn commit_group(
         };
         let _ = reply.send(answer);
     }
+}
+
+/// Several new visits in one transaction (a weekly booking): all commit, or none does, and
+/// their events go out only after the commit. Openings only: they touch no visit the writer
+/// keeps in memory, so running them outside a group leaves that copy true.
+pub(super) fn write_openings(
+    conn: &mut Connection,
+    hub: &Hub,
+    writes: &[VisitWrite],
+) -> Result<Vec<Committed>, WriteRefused> {
+    if writes
+        .iter()
+        .any(|w| !matches!(w.action, WriteAction::Open { .. }))
+    {
+        return Err(StoreError::Corrupt("only openings are written together".into()).into());
+    }
+    let tx = conn.transaction()?;
+    let mut done = Vec::with_capacity(writes.len());
+    for w in writes {
+        done.push(write_visit_in(&tx, None, w)?);
+    }
+    tx.commit()?;
+    Ok(writes
+        .iter()
+        .zip(done)
+        .map(|(w, (committed, published))| {
+            if let Some(p) = published {
+                hub.publish(w.clinic, p);
+            }
+            committed
+        })
+        .collect())
 }
