@@ -13,6 +13,7 @@ pub mod departures;
 pub mod error;
 pub mod events;
 pub mod hours;
+pub mod links;
 pub mod messages;
 pub mod model;
 pub mod openapi;
