@@ -18,6 +18,7 @@ pub mod messages;
 pub mod model;
 pub mod openapi;
 pub mod pages;
+pub mod privacy;
 pub mod service;
 pub mod state;
 pub mod store;

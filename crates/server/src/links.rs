@@ -84,13 +84,13 @@ pub fn link_expired(visit: &Visit, now: Timestamp, settings: &Settings) -> bool 
     from + lifetime <= now
 }
 
-/// Cookies are marked `Secure` when patients reach the server over https.
+/// Cookies are marked `Secure` when patients reach the server over https (its public URL, as
+/// a TLS proxy in front of it serves it).
 pub fn secure_cookies(settings: &Settings) -> bool {
-    settings.tls
-        || settings.public_url.as_deref().is_some_and(|u| {
-            u.get(..8)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        })
+    settings.public_url.as_deref().is_some_and(|u| {
+        u.get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    })
 }
 
 /// A `Set-Cookie` value only this site's own pages send back, and no script reads.
@@ -182,9 +182,6 @@ mod tests {
             "fd_patient=fdp_x; Path=/; HttpOnly; SameSite=Strict"
         );
         s.public_url = Some("HTTPS://clinic.example".into());
-        assert!(value(&s).to_str().unwrap().ends_with("; Secure"));
-        s.public_url = None;
-        s.tls = true;
         assert!(value(&s).to_str().unwrap().ends_with("; Secure"));
     }
 }

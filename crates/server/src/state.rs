@@ -57,8 +57,6 @@ pub struct Settings {
     /// The secret links are derived from (guests' links, retried arrivals' answers), given
     /// from outside; without it, the one kept in the database.
     pub link_secret: Option<crate::links::LinkSecret>,
-    /// The server itself speaks TLS (cookies are then `Secure`, answers carry HSTS).
-    pub tls: bool,
 }
 
 impl Settings {
@@ -83,7 +81,6 @@ impl Settings {
             sweep_every: Duration::from_secs(60),
             open_link_lifetime: Duration::from_secs(12 * 3600),
             link_secret: None,
-            tls: false,
         }
     }
 }
