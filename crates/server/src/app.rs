@@ -62,8 +62,9 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         // Outside the limit and the timeout, so their plain-text answers get our shape too.
         .layer(axum::middleware::map_response(errors_in_shape))
+        .layer(axum::middleware::from_fn(crate::privacy::no_store))
         .merge(pages)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::privacy::request_span))
 }
 
 /// Serves on `listener` until `shutdown` completes.

@@ -32,8 +32,7 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// A patient's or guest's link whose visit ended more than
-    /// [`crate::auth::LINK_LIFETIME_AFTER_END`] ago.
+    /// A patient's or guest's link past its time (see [`crate::links::link_expired`]).
     #[error("this link has expired")]
     LinkExpired,
     /// A state conflict on a visit: lost race, stale version or a transition the status forbids.

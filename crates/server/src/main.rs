@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use frontdesk_domain::{Availability, Role};
 use frontdesk_server::admin::{self, NewRoom, NewStaff};
+use frontdesk_server::links::LinkSecret;
 use frontdesk_server::messages::transport::{Mailer, SmsHook};
 use frontdesk_server::model::{AfterHours, IntakeQuestion, OfficeHours, QuestionKind};
 use frontdesk_server::store::Store;
@@ -90,6 +91,25 @@ struct Outbound {
     /// How often background work (messages, timers) runs, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     background_tick_ms: u64,
+    /// A file holding the secret guests' links are derived from (at least 32 characters;
+    /// `openssl rand -hex 32 > link.key; chmod 600 link.key`). Kept apart from the database,
+    /// a copy of the database alone cannot make links. Without it (or
+    /// FRONTDESK_LINK_SECRET), a secret kept in the database is used. Changing it stops the
+    /// links already sent for booked sessions from working.
+    #[arg(long, value_name = "PATH")]
+    link_secret_file: Option<PathBuf>,
+    /// The link secret itself, from the environment (see --link-secret-file, which wins).
+    #[arg(
+        long = "link-secret",
+        env = "FRONTDESK_LINK_SECRET",
+        hide = true,
+        hide_env_values = true
+    )]
+    link_secret: Option<String>,
+    /// How long a patient's link works while the visit is open, in hours from when it opened
+    /// (a booked session: from its start).
+    #[arg(long, default_value_t = 12)]
+    open_link_hours: u64,
 }
 
 impl Outbound {
@@ -97,6 +117,12 @@ impl Outbound {
         settings.public_url = self.public_url;
         settings.clock = Clock::offset(self.clock_offset_ms);
         settings.background_tick = Duration::from_millis(self.background_tick_ms.max(10));
+        settings.open_link_lifetime = Duration::from_secs(self.open_link_hours.max(1) * 3600);
+        settings.link_secret = match (&self.link_secret_file, &self.link_secret) {
+            (Some(path), _) => Some(LinkSecret::from_file(path).map_err(anyhow::Error::msg)?),
+            (None, Some(text)) => Some(LinkSecret::from_text(text).map_err(anyhow::Error::msg)?),
+            (None, None) => None,
+        };
         if let Some(url) = &self.smtp_url {
             settings.transports.email =
                 Some(Mailer::new(url, &self.mail_from).map_err(anyhow::Error::msg)?);

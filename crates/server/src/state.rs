@@ -51,6 +51,12 @@ pub struct Settings {
     pub no_show_after: Duration,
     /// How often old idempotency records and sessions are swept (see [`crate::store::Store::sweep`]).
     pub sweep_every: Duration,
+    /// How long a patient's link works while its visit is open, from when the visit opened
+    /// (a booked session: from its start); past it the page says the link has expired.
+    pub open_link_lifetime: Duration,
+    /// The secret links are derived from (guests' links, retried arrivals' answers), given
+    /// from outside; without it, the one kept in the database.
+    pub link_secret: Option<crate::links::LinkSecret>,
 }
 
 impl Settings {
@@ -73,6 +79,8 @@ impl Settings {
             background_tick: Duration::from_secs(1),
             no_show_after: Duration::from_secs(30 * 60),
             sweep_every: Duration::from_secs(60),
+            open_link_lifetime: Duration::from_secs(12 * 3600),
+            link_secret: None,
         }
     }
 }
@@ -122,7 +130,11 @@ impl AppState {
 
     /// Opens the SQLite store the settings name (running its migrations).
     pub fn open(settings: Settings) -> Result<Self, AppError> {
-        let store = SqliteStore::open(&settings.db_path, settings.stream_buffer)?;
+        let store = SqliteStore::open_with_secret(
+            &settings.db_path,
+            settings.stream_buffer,
+            settings.link_secret.as_ref().map(|s| *s.bytes()),
+        )?;
         Ok(Self::new(Arc::new(store), settings))
     }
 }

@@ -7,7 +7,7 @@ mod sinks;
 use frontdesk_domain::Timestamp;
 use frontdesk_server::Clock;
 use frontdesk_server::messages::transport::{Mailer, SmsHook};
-use frontdesk_testkit::{ADMIN, PRIYA, RECEPTION, SCHEDULER, TestServer, eventually};
+use frontdesk_testkit::{ADMIN, PRIYA, RECEPTION, SCHEDULER, TestServer, eventually, open_link};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sinks::{SmsSink, SmtpMode, SmtpSink};
@@ -171,20 +171,11 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
     assert_ne!(ana_link, ben_link, "each guest has their own link");
 
     // Ana opens her link, confirms it is her and joins: she waits in Dr. Shah's queue.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = http.get(&ana_link).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("Join your session"), "{html}");
-    assert!(html.contains("Ana Guest"));
-    let joined = http
-        .post(format!("{ana_link}/arrive"))
-        .send()
-        .await
-        .unwrap();
+    let ana = open_link(&ana_link).await;
+    assert_eq!(ana.status, StatusCode::SEE_OTHER);
+    assert!(ana.html.contains("Join your session"), "{}", ana.html);
+    assert!(ana.html.contains("Ana Guest"));
+    let joined = ana.press("arrive").await;
     assert_eq!(joined.status(), StatusCode::SEE_OTHER);
     // Days later by the clock: sessions signed in earlier have expired.
     let priya = app.sign_in(PRIYA).await;
@@ -193,14 +184,7 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
     assert_eq!(visit["status"], "waiting");
     assert_eq!(visit["booking"]["guests"][0]["arrived"], true);
     assert_eq!(visit["booking"]["guests"][1]["arrived"], false);
-    let html = http
-        .get(&ana_link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = ana.reload().await;
     assert!(html.contains("You are in the waiting room"), "{html}");
 
     // The second week is cancelled: its guests and provider hear, its reminders never go.
@@ -444,12 +428,7 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
     // The guest link (made the same way the reminder makes it) shows the name as text.
     let store = app.server().store();
     let token = frontdesk_server::service::guest_token(&store.secret(), id.parse().unwrap(), 0);
-    let page = reqwest::get(app.url(&format!("/wait/{token}")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = open_link(&app.url(&format!("/wait/{token}"))).await.html;
     assert!(
         page.contains("&lt;script&gt;alert(1)&lt;/script&gt; Zed"),
         "{page}"

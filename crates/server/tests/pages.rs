@@ -24,27 +24,77 @@ struct Html {
     body: String,
 }
 
-async fn get_page(app: &TestServer, path: &str) -> Html {
-    let res = browserless().get(app.url(path)).send().await.unwrap();
-    Html {
-        status: res.status(),
-        headers: res.headers().clone(),
-        body: res.text().await.unwrap(),
+impl Html {
+    async fn of(res: reqwest::Response) -> Html {
+        Html {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    /// The cookie named `name` this answer sets, if any.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.strip_prefix(&format!("{name}=")))
+            .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+            .next()
     }
 }
 
-async fn post_form(app: &TestServer, path: &str, form: &[(&str, &str)]) -> Html {
-    let res = browserless()
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    Html {
-        status: res.status(),
-        headers: res.headers().clone(),
-        body: res.text().await.unwrap(),
+/// A patient's link (`/wait/{token}`, as texts and emails carry it) and what a browser that
+/// opened it does on the waiting screen (`/wait/{token}/leave` stands for "the Leave button on
+/// that screen"): the screen's own address, and the token the browser holds in its cookie.
+fn on_screen(path: &str) -> Option<(String, String)> {
+    let rest = path.strip_prefix("/wait/")?;
+    let (token, action) = rest.split_once('/').unwrap_or((rest, ""));
+    let screen = if action.is_empty() {
+        "/wait".to_owned()
+    } else {
+        format!("/wait/{action}")
+    };
+    Some((screen, token.to_owned()))
+}
+
+fn with_link_cookie(req: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    req.header(header::COOKIE, format!("fd_patient={token}"))
+}
+
+/// Opens `path` as a browser does; a patient's link is traded for the cookie first, and the
+/// waiting screen it leads to is what comes back.
+async fn get_page(app: &TestServer, path: &str) -> Html {
+    let first = Html::of(browserless().get(app.url(path)).send().await.unwrap()).await;
+    let Some((screen, _)) = on_screen(path) else {
+        return first;
+    };
+    if first.status != StatusCode::SEE_OTHER {
+        return first;
     }
+    assert_eq!(first.headers[header::LOCATION], screen);
+    let token = first
+        .cookie("fd_patient")
+        .expect("the link sets the cookie");
+    let req = with_link_cookie(browserless().get(app.url(&screen)), &token);
+    Html::of(req.send().await.unwrap()).await
+}
+
+async fn post_form(app: &TestServer, path: &str, form: &[(&str, &str)]) -> Html {
+    let req = match on_screen(path) {
+        Some((screen, token)) => with_link_cookie(browserless().post(app.url(&screen)), &token),
+        None => browserless().post(app.url(path)),
+    };
+    Html::of(req.form(form).send().await.unwrap()).await
+}
+
+/// The link of the waiting screen a joined patient was sent to, from the cookie that holds it.
+fn link_of(p: &Html) -> String {
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.headers[header::LOCATION], "/wait");
+    let token = p.cookie("fd_patient").expect("the patient's cookie");
+    assert!(token.starts_with("fdp_") && token.len() == 68, "{token}");
+    format!("/wait/{token}")
 }
 
 fn is_html(p: &Html) -> bool {
@@ -68,17 +118,13 @@ async fn app_with_a_clock_to_move() -> (TestServer, frontdesk_server::Clock) {
     (app, clock)
 }
 
-/// What the waiting screen sends as it goes away (`path` is its `/wait/...` address).
+/// What the waiting screen sends as it goes away (`path` is its link, `/wait/{token}`).
 async fn close_the_page(app: &TestServer, path: &str) {
-    let res = browserless()
-        .post(app.url(&format!("{path}/closed")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let p = post_form(app, &format!("{path}/closed"), &[]).await;
+    assert_eq!(p.status, StatusCode::NO_CONTENT);
 }
 
-/// Joins through the front door; returns the waiting screen's path and the patient token.
+/// Joins through the front door; returns the patient's link and token.
 async fn join(app: &TestServer, name: &str) -> (String, String) {
     let p = post_form(
         app,
@@ -86,14 +132,9 @@ async fn join(app: &TestServer, name: &str) -> (String, String) {
         &[("name", name), ("phone", "+61 400 000 001")],
     )
     .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let to = p.headers[header::LOCATION].to_str().unwrap().to_owned();
-    let token = to
-        .strip_prefix("/wait/")
-        .expect("a waiting-screen link")
-        .to_owned();
-    assert!(token.starts_with("fdp_") && token.len() == 68, "{token}");
-    (to, token)
+    let link = link_of(&p);
+    let token = link.strip_prefix("/wait/").unwrap().to_owned();
+    (link, token)
 }
 
 async fn open_visits(app: &TestServer, staff: &str) -> Vec<Value> {
@@ -264,14 +305,18 @@ async fn the_leave_button_marks_the_visit_left() {
 
 /// A patient's or guest's link keeps working for a day after its visit ended (to read the last
 /// word again), then only says it has expired: no data, nothing changed, and the JSON API
-/// answers 410 `link_expired`. A visit still open keeps its link however long it waits.
+/// answers 410 `link_expired`. A visit still open keeps its link while the clinic's limit for
+/// open visits lasts (here two days; the limit itself is tested in `links.rs`).
 #[tokio::test]
 async fn a_link_expires_a_day_after_its_visit_ended_and_then_shows_nothing() {
     let clock = frontdesk_server::Clock::system();
     let c = clock.clone();
     let app = TestServer::builder()
         .demo_clinic()
-        .settings(move |s| s.clock = c)
+        .settings(move |s| {
+            s.clock = c;
+            s.open_link_lifetime = Duration::from_secs(48 * 3600);
+        })
         .start()
         .await;
     let staff = app.sign_in(RECEPTION).await;
@@ -413,9 +458,7 @@ async fn script_in_a_name_a_message_and_a_note_is_shown_as_text() {
         ],
     )
     .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let wait = p.headers[header::LOCATION].to_str().unwrap().to_owned();
-    let page = get_page(&app, &wait).await;
+    let page = get_page(&app, &link_of(&p)).await;
     assert!(!page.body.contains("<img src=x"), "{}", page.body);
     assert!(
         page.body
@@ -712,7 +755,12 @@ async fn a_patient_waits_in_a_real_browser_while_staff_act() -> Result<(), WebDr
     browser
         .wait_for_text("#status", "You are in the queue", SHOWN_WITHIN)
         .await?;
-    assert!(browser.url().await?.contains("/wait/fdp_"));
+    // The token went into the cookie: the address bar shows none.
+    let address = browser.url().await?;
+    assert!(
+        address.ends_with("/wait") && !address.contains("fdp_"),
+        "{address}"
+    );
     let item = queue_item(&app, &staff, "Gia Browser").await;
     assert_eq!(item["status"], "intake");
     let id = item["visit_id"].as_str().unwrap().to_owned();
@@ -1121,9 +1169,7 @@ async fn a_room_that_takes_after_hours_patients_marks_them_and_says_so() {
         &[("name", "Ava After"), ("phone", "0400 000 004")],
     )
     .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let to = p.headers[header::LOCATION].to_str().unwrap().to_owned();
-    let wait = get_page(&app, &to).await;
+    let wait = get_page(&app, &link_of(&p)).await;
     assert!(
         wait.body.contains("You joined outside office hours"),
         "{}",
@@ -1145,9 +1191,7 @@ async fn a_choice_question_takes_only_its_choices_and_the_wait_is_estimated() {
     let mut tokens = Vec::new();
     for name in ["First Patient", "Second Patient"] {
         let p = post_form(&app, &door, &[("name", name), ("phone", "0400 000 005")]).await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-        let to = p.headers[header::LOCATION].to_str().unwrap().to_owned();
-        tokens.push(to.strip_prefix("/wait/").unwrap().to_owned());
+        tokens.push(link_of(&p).strip_prefix("/wait/").unwrap().to_owned());
     }
     let second = &tokens[1];
     let page = get_page(&app, &format!("/wait/{second}")).await;
@@ -1194,27 +1238,53 @@ async fn a_choice_question_takes_only_its_choices_and_the_wait_is_estimated() {
     );
 }
 
+/// A retried arrival opens one visit; the retry gets the patient's link back only from the
+/// client that sent the first (it holds the cookie the first answer set). Someone else who
+/// knows the key, the name and the phone gets the visit's answer without the link.
 #[tokio::test]
-async fn a_retried_arrival_opens_one_visit_and_gets_the_same_link() {
+async fn a_retried_arrival_opens_one_visit_and_only_its_sender_gets_the_same_link() {
     let app = TestServer::with_demo().await;
     let staff = app.sign_in(RECEPTION).await;
     let path = format!("/v1/join/demo/{}", app.room_id("Reception"));
-    let send = || {
-        app.send(
-            Method::POST,
-            &path,
-            None,
-            Some(json!({"name": "Rita Retry", "phone": "0400 000 006"})),
-            &[("idempotency-key", "tap-1")],
-        )
+    let send = |cookie: Option<String>| {
+        let mut req = browserless()
+            .post(app.url(&path))
+            .header("idempotency-key", "tap-1")
+            .json(&json!({"name": "Rita Retry", "phone": "0400 000 006"}));
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("fd_arrival={c}"));
+        }
+        async move {
+            let res = Html::of(req.send().await.unwrap()).await;
+            let body: Value = serde_json::from_str(&res.body).unwrap();
+            (res, body)
+        }
     };
-    let (a, b) = (send().await, send().await);
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-    assert_eq!(b.status, StatusCode::CREATED, "{:?}", b.body);
-    assert!(b.replayed);
-    assert_eq!(a.body["visit"]["id"], b.body["visit"]["id"]);
-    assert_eq!(a.body["patient_token"], b.body["patient_token"]);
-    // The form's own key: a double-submitted front door opens one visit.
+    let (first, a) = send(None).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{a}");
+    let proof = first
+        .cookie("fd_arrival")
+        .expect("the first answer's cookie");
+    let (mine, b) = send(Some(proof.clone())).await;
+    let (theirs, c) = send(None).await;
+    let (forged, d) = send(Some(format!("{proof}0"))).await;
+    for (res, body) in [(&mine, &b), (&theirs, &c), (&forged, &d)] {
+        assert_eq!(res.status, StatusCode::CREATED, "{body}");
+        assert!(res.headers.contains_key("idempotent-replayed"));
+        assert_eq!(a["visit"]["id"], body["visit"]["id"]);
+    }
+    assert!(
+        a["patient_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("fdp_"))
+    );
+    assert_eq!(a["patient_token"], b["patient_token"]);
+    for body in [&c, &d] {
+        assert!(body.get("patient_token").is_none(), "{body}");
+    }
+
+    // The form's own key: a double-submitted front door opens one visit, and sends the same
+    // browser (it holds the cookie the front door set with the form) to the same screen.
     let page = get_page(&app, &door(&app)).await;
     let nonce = page
         .body
@@ -1223,16 +1293,30 @@ async fn a_retried_arrival_opens_one_visit_and_gets_the_same_link() {
         .and_then(|s| s.split('"').next())
         .unwrap()
         .to_owned();
+    let door_proof = page.cookie("fd_arrival").expect("the front door's cookie");
     let form = [
         ("name", "Dee Double"),
         ("phone", "0400 000 007"),
         ("nonce", nonce.as_str()),
     ];
-    let (x, y) = (
-        post_form(&app, &door(&app), &form).await,
-        post_form(&app, &door(&app), &form).await,
+    let submit = |cookie: Option<&str>| {
+        let mut req = browserless().post(app.url(&door(&app))).form(&form);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("fd_arrival={c}"));
+        }
+        async move { Html::of(req.send().await.unwrap()).await }
+    };
+    let x = submit(Some(&door_proof)).await;
+    let y = submit(Some(&door_proof)).await;
+    let z = submit(None).await;
+    assert_eq!(link_of(&x), link_of(&y));
+    assert_eq!(z.status, StatusCode::SEE_OTHER);
+    assert_eq!(z.headers[header::LOCATION], "/wait");
+    assert_eq!(
+        z.cookie("fd_patient"),
+        None,
+        "a stranger's replay gets no link"
     );
-    assert_eq!(x.headers[header::LOCATION], y.headers[header::LOCATION]);
     let names: Vec<Value> = open_visits(&app, &staff)
         .await
         .into_iter()

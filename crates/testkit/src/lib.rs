@@ -7,7 +7,7 @@
 //!   SQLite file, settings adjustable, the demo clinic seeded when asked, stop and restart.
 //! - [`process`]: the `frontdesk-server` binary as a child process on a free port.
 //! - [`calls`]: the API as the console and the pages call it, and the demo clinic's sign-ins.
-//! - [`patients`]: a patient comes through a room's front door.
+//! - [`patients`]: a patient comes through a room's front door, or opens their link.
 //! - [`wait`]: poll until something holds.
 //! - [`webdriver`]: a W3C WebDriver client for the app (tauri-driver) and headless Chromium.
 //! - [`base64`]: decoding, for screenshots.
@@ -22,7 +22,7 @@ pub mod wait;
 pub mod webdriver;
 
 pub use calls::{ADMIN, Answer, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to};
-pub use patients::{Arrival, arrive};
+pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use process::serve_binary;
 pub use server::{ServerBuilder, TestServer, init_tracing};
 pub use wait::eventually;

@@ -83,3 +83,84 @@ impl TestServer {
         (id, token, version)
     }
 }
+
+/// A patient's browser opening their link (as a text or an email carries it,
+/// `http://HOST/wait/TOKEN`): the link answers with the patient's cookie and a redirect to
+/// the waiting screen, which the browser then opens with that cookie.
+#[derive(Debug, Clone)]
+pub struct LinkOpened {
+    /// `http://HOST`
+    pub base_url: String,
+    /// The `Cookie` header the browser sends on the waiting screen from now on.
+    pub cookie: String,
+    /// What the link itself answered (303 when it opened the screen, an error page otherwise).
+    pub status: StatusCode,
+    /// The waiting screen (or the error page the link answered with).
+    pub html: String,
+}
+
+/// Opens `link` as a browser would (see [`LinkOpened`]).
+pub async fn open_link(link: &str) -> LinkOpened {
+    let http = no_redirects();
+    let (base_url, _) = link.split_once("/wait/").expect("a patient's link");
+    let res = http.get(link).send().await.expect("the link answers");
+    let status = res.status();
+    let cookie = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find(|c| c.starts_with("fd_patient="))
+        .unwrap_or_default()
+        .to_owned();
+    let html = if status == StatusCode::SEE_OTHER {
+        http.get(format!("{base_url}/wait"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .expect("the waiting screen answers")
+            .text()
+            .await
+            .expect("the waiting screen")
+    } else {
+        res.text().await.expect("the link's page")
+    };
+    LinkOpened {
+        base_url: base_url.to_owned(),
+        cookie,
+        status,
+        html,
+    }
+}
+
+impl LinkOpened {
+    /// Presses a button on the waiting screen: posts its form (`/wait/arrive`, `/wait/leave`).
+    pub async fn press(&self, action: &str) -> reqwest::Response {
+        no_redirects()
+            .post(format!("{}/wait/{action}", self.base_url))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .send()
+            .await
+            .expect("the waiting screen's form answers")
+    }
+
+    /// Opens the waiting screen again, as a reload does.
+    pub async fn reload(&self) -> String {
+        no_redirects()
+            .get(format!("{}/wait", self.base_url))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .send()
+            .await
+            .expect("the waiting screen answers")
+            .text()
+            .await
+            .expect("the waiting screen")
+    }
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}

@@ -4,17 +4,19 @@
 use super::{ApiJson, IdempotencyKey, NewVisit, path_id};
 use crate::auth::PatientAuth;
 use crate::error::{AppError, ErrorBody};
+use crate::links::{self, ARRIVAL_COOKIE};
 use crate::service::{self, Opened, PatientView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use frontdesk_api::{IntakeBody, PatientBody, PatientRequestBody};
 use frontdesk_domain::Command;
 
 #[utoipa::path(post, path = "/v1/join/{clinic}/{room}", tag = "patient", request_body = PatientBody,
     params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the same visit and token")),
+        ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the same visit, and its token when it sends back the `fd_arrival` cookie of the first answer")),
     responses((status = 201, description = "the visit and the patient's token", body = Opened),
         (status = 409, description = "the room is closed now (code `closed`)", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, description = "a bad name, or neither a phone number nor an email", body = ErrorBody)))]
@@ -22,22 +24,34 @@ pub async fn arrive(
     State(state): State<AppState>,
     Path((clinic, room)): Path<(String, String)>,
     IdempotencyKey(key): IdempotencyKey,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PatientBody>,
-) -> Result<NewVisit, AppError> {
+) -> Result<Response, AppError> {
     let room = path_id(&room, "room")?;
     // An unknown front door is "not found" whatever the body holds.
     service::front_door(state.store.as_ref(), &clinic, room).await?;
     let patient = body.into_arriving_patient()?;
-    service::arrive(
+    let mut opened = service::arrive(
         state.store.as_ref(),
         state.now(),
         &clinic,
         room,
         patient,
-        key,
+        key.clone(),
     )
-    .await
-    .map(NewVisit)
+    .await?;
+    links::withhold_token_from_strangers(&state, &headers, room, key.as_deref(), &mut opened);
+    let first_time = !opened.replayed;
+    let mut res = NewVisit(opened).into_response();
+    if let Some(key) = key.filter(|_| first_time) {
+        // What a retry of this arrival shows to be from the same client.
+        let proof = links::arrival_proof(&state.store.secret(), room, &key);
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            links::set_cookie(&state.settings, ARRIVAL_COOKIE, &proof),
+        );
+    }
+    Ok(res)
 }
 
 #[utoipa::path(post, path = "/v1/join/{clinic}/{room}/request", tag = "patient", request_body = PatientRequestBody,

@@ -19,7 +19,7 @@ use crate::model::Session;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use frontdesk_domain::{Span, Timestamp, Visit};
+use frontdesk_domain::Visit;
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
@@ -84,7 +84,8 @@ impl FromRequestParts<AppState> for StaffAuth {
     }
 }
 
-/// The patient acting through their own visit's token (bearer, or `X-Patient-Token`).
+/// The patient acting through their own visit's token (bearer, `X-Patient-Token`, or the
+/// waiting screen's cookie).
 #[derive(Clone, Debug)]
 pub struct PatientAuth {
     pub visit: Visit,
@@ -102,41 +103,26 @@ impl FromRequestParts<AppState> for PatientAuth {
             .get("x-patient-token")
             .and_then(|v| v.to_str().ok())
             .or_else(|| bearer(parts))
+            .or_else(|| crate::links::cookie(&parts.headers, crate::links::PATIENT_COOKIE))
             .ok_or(AppError::Unauthorized)?;
-        Self::from_token(state.store.as_ref(), token, state.now())
+        Self::from_token(state, token)
             .await?
             .ok_or(AppError::Unauthorized)
     }
 }
 
-/// How long a patient's or guest's link keeps working after its visit ended (any terminal
-/// status: completed, declined, left, no-show, cancelled), by the server's clock: long enough
-/// to read the last word on the waiting screen again, short enough that an old link in a text
-/// message or a browser's history no longer opens anyone's visit. Past it, the pages show
-/// "This link has expired" and the API answers 410 with code `link_expired`.
-pub const LINK_LIFETIME_AFTER_END: Span = Span::from_secs(24 * 3600);
-
-/// When a visit ended: the time of its last change, once its status is terminal.
-pub fn ended_at(visit: &Visit) -> Option<Timestamp> {
-    visit.status.is_terminal().then_some(visit.updated_at)
-}
-
 impl PatientAuth {
-    /// The visit a patient token opens at `now`; None for anything that is not a patient
-    /// token we know, [`AppError::LinkExpired`] for one whose visit ended too long ago.
-    pub async fn from_token(
-        store: &dyn crate::store::Store,
-        token: &str,
-        now: Timestamp,
-    ) -> Result<Option<Self>, AppError> {
+    /// The visit a patient token opens now; None for anything that is not a patient token we
+    /// know, [`AppError::LinkExpired`] for one past its time (see [`crate::links::link_expired`]).
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Option<Self>, AppError> {
         if !token.starts_with(PATIENT_TOKEN_PREFIX) || token.len() > 200 {
             return Ok(None);
         }
         let token_hash = token_hash(token);
-        let Some((visit, guest)) = store.visit_for_token(&token_hash).await? else {
+        let Some((visit, guest)) = state.store.visit_for_token(&token_hash).await? else {
             return Ok(None);
         };
-        if ended_at(&visit).is_some_and(|end| end + LINK_LIFETIME_AFTER_END <= now) {
+        if crate::links::link_expired(&visit, state.now(), &state.settings) {
             return Err(AppError::LinkExpired);
         }
         Ok(Some(Self {

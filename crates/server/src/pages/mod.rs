@@ -1,12 +1,13 @@
 //! The pages patients see, rendered here with a little plain JavaScript on top: a room's front
-//! door (`/join/{clinic}/{room}`), and the waiting screen with the intake form
-//! (`/wait/{token}`). Handlers parse, call the same service functions as the JSON API, and
-//! render; the rules stay in the domain and the service. The HTML comes from templates that
-//! escape every value by default (through [`render::esc`]), and the live updates write text
-//! nodes only.
+//! door (`/join/{clinic}/{room}`), and the waiting screen with the intake form (`/wait`).
+//! Handlers parse, call the same service functions as the JSON API, and render; the rules stay
+//! in the domain and the service. The HTML comes from templates that escape every value by
+//! default (through [`render::esc`]), and the live updates write text nodes only.
 //!
-//! The waiting screen's link carries the patient token (256 random bits), so it is served with
-//! `Referrer-Policy: no-referrer` and `Cache-Control: no-store`, and pages allow only their own
+//! A patient's link (`/wait/{token}`) carries the patient token (256 random bits): opening it
+//! puts the token in a cookie and sends the browser on to `/wait` (see [`crate::links`]), so
+//! no page, script or address after that holds it. Pages are served with
+//! `Referrer-Policy: no-referrer` and `Cache-Control: no-store`, and allow only their own
 //! inline style and script (by hash) under a strict Content-Security-Policy.
 
 pub mod render;
@@ -15,13 +16,14 @@ use crate::api::path_id;
 use crate::auth::PatientAuth;
 use crate::error::AppError;
 use crate::hours::openness;
+use crate::links::{self, ARRIVAL_COOKIE, PATIENT_COOKIE, WAITING_SCREEN};
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use frontdesk_domain::{Command, InputError, Patient, PersonName};
@@ -34,11 +36,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/join/{clinic}/{room}", get(front_door).post(join))
         .route("/join/{clinic}/{room}/button.js", get(button_js))
-        .route("/wait/{token}", get(wait))
-        .route("/wait/{token}/intake", post(intake))
-        .route("/wait/{token}/leave", post(leave))
-        .route("/wait/{token}/arrive", post(guest_arrive))
-        .route("/wait/{token}/closed", post(closed))
+        .route("/wait/{token}", get(open_link))
+        .route(WAITING_SCREEN, get(wait))
+        .route("/wait/intake", post(intake))
+        .route("/wait/leave", post(leave))
+        .route("/wait/arrive", post(guest_arrive))
+        .route("/wait/closed", post(closed))
 }
 
 /// An HTML page with the headers every patient page carries.
@@ -93,13 +96,23 @@ fn see_other(to: &str) -> Response {
     res
 }
 
+/// 303 to the waiting screen, leaving the patient token in this browser's cookie.
+fn to_waiting_screen(state: &AppState, token: &str) -> Response {
+    let mut res = see_other(WAITING_SCREEN);
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        links::set_cookie(&state.settings, PATIENT_COOKIE, token),
+    );
+    res
+}
+
 /// An error as a page a patient can read: no codes, no internals, no data.
 fn error_page(e: AppError) -> Response {
     let status = e.status();
     let (title, text) = match &e {
         AppError::LinkExpired => (
             "This link has expired",
-            "The visit this link was for is over. If you still need to be seen, open the clinic's link again.",
+            "Links to a waiting room work for a limited time. If you still need to be seen, open the clinic's link again.",
         ),
         AppError::NotFound(_) | AppError::Unauthorized => (
             "This link is no longer valid",
@@ -216,11 +229,19 @@ async fn front_door(
                 nonce: crate::auth::new_token("").unwrap_or_default(),
                 ..JoinForm::default()
             };
-            Page::new(
+            let mut res = Page::new(
                 StatusCode::OK,
                 render::front_door(&clinic, &room, &open, &form, None),
             )
-            .into_response()
+            .into_response();
+            // A double-submitted form is answered with the patient's link only if it comes
+            // from this browser.
+            let proof = links::arrival_proof(&state.store.secret(), room.id, &form.nonce);
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                links::set_cookie(&state.settings, ARRIVAL_COOKIE, &proof),
+            );
+            res
         }
         Err(e) => error_page(e),
     }
@@ -229,6 +250,7 @@ async fn front_door(
 async fn join(
     State(state): State<AppState>,
     Path((clinic, room)): Path<(String, String)>,
+    headers: HeaderMap,
     form: Result<Form<JoinForm>, FormRejection>,
 ) -> Response {
     let (clinic, room) = match door(&state, &clinic, &room).await {
@@ -257,11 +279,22 @@ async fn join(
     };
     let key = Some(form.nonce.clone()).filter(|n| !n.is_empty() && n.len() <= 100);
     let store = state.store.as_ref();
-    match service::arrive(store, at, &clinic.slug, room.id, patient, key).await {
-        Ok(opened) => match opened.patient_token {
-            Some(token) => see_other(&format!("/wait/{token}")),
-            None => error_page(AppError::internal("a new visit came without its token")),
-        },
+    match service::arrive(store, at, &clinic.slug, room.id, patient, key.clone()).await {
+        Ok(mut opened) => {
+            links::withhold_token_from_strangers(
+                &state,
+                &headers,
+                room.id,
+                key.as_deref(),
+                &mut opened,
+            );
+            match opened.patient_token {
+                Some(token) => to_waiting_screen(&state, &token),
+                // A replay from another browser: whoever joined has their screen already.
+                None if opened.replayed => see_other(WAITING_SCREEN),
+                None => error_page(AppError::internal("a new visit came without its token")),
+            }
+        }
         Err(AppError::Validation(m)) => {
             again(StatusCode::UNPROCESSABLE_ENTITY, &form, &human_message(&m))
         }
@@ -294,7 +327,6 @@ async fn button_js(
 /// The waiting screen, optionally re-shown after a refused intake with what was typed.
 async fn waiting_screen(
     state: &AppState,
-    token: &str,
     me: &PatientAuth,
     refused: Option<(&str, &[(String, String)])>,
 ) -> Response {
@@ -319,22 +351,49 @@ async fn waiting_screen(
     let joining = guest.is_some_and(|g| !g.arrived) && !me.visit.status.is_terminal();
     Page::new(
         status,
-        render::waiting(token, name, &view, &room.office_hours, joining, refused),
+        render::waiting(name, &view, &room.office_hours, joining, refused),
     )
     .into_response()
 }
 
-async fn patient(state: &AppState, token: &str) -> Result<PatientAuth, Response> {
-    match PatientAuth::from_token(state.store.as_ref(), token, state.now()).await {
+/// The patient whose link this browser opened (their token is in its cookie).
+async fn patient(state: &AppState, headers: &HeaderMap) -> Result<PatientAuth, Response> {
+    let token = links::cookie(headers, PATIENT_COOKIE).unwrap_or_default();
+    patient_by_token(state, token).await
+}
+
+async fn patient_by_token(state: &AppState, token: &str) -> Result<PatientAuth, Response> {
+    match PatientAuth::from_token(state, token).await {
         Ok(Some(me)) => Ok(me),
         Ok(None) => Err(error_page(AppError::NotFound("visit"))),
         Err(e) => Err(error_page(e)),
     }
 }
 
-async fn wait(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match patient(&state, &token).await {
-        Ok(me) => waiting_screen(&state, &token, &me, None).await,
+/// The link from a text, an email or the front door: its token goes into this browser's
+/// cookie and the browser on to `/wait`, so the token stays out of the address bar, the
+/// history and every log of addresses from here on.
+async fn open_link(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match patient_by_token(&state, &token).await {
+        Ok(_) => to_waiting_screen(&state, &token),
+        Err(res) => res,
+    }
+}
+
+/// Whether the browser says another site started this request: it then holds back our
+/// `SameSite=Strict` cookie, even right after a link of ours set it.
+fn started_elsewhere(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v != "same-origin" && v != "none")
+}
+
+async fn wait(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if links::cookie(&headers, PATIENT_COOKIE).is_none() && started_elsewhere(&headers) {
+        return Page::new(StatusCode::OK, render::continue_page()).into_response();
+    }
+    match patient(&state, &headers).await {
+        Ok(me) => waiting_screen(&state, &me, None).await,
         Err(res) => res,
     }
 }
@@ -342,16 +401,16 @@ async fn wait(State(state): State<AppState>, Path(token): Path<String>) -> Respo
 /// Intake fields are named `q:<question>`; the button pressed is `action` (`save` or `done`).
 async fn intake(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let me = match patient(&state, &token).await {
+    let me = match patient(&state, &headers).await {
         Ok(me) => me,
         Err(res) => return res,
     };
     let Ok(Form(fields)) = form else {
         let text = "We could not read your answers. Please try again.";
-        return waiting_screen(&state, &token, &me, Some((text, &[]))).await;
+        return waiting_screen(&state, &me, Some((text, &[]))).await;
     };
     let finish = fields.iter().any(|(k, v)| k == "action" && v == "done");
     let answers: Vec<(String, String)> = fields
@@ -367,7 +426,7 @@ async fn intake(
     )
     .await
     {
-        Ok(_) => see_other(&format!("/wait/{token}")),
+        Ok(_) => see_other(WAITING_SCREEN),
         Err(e) => {
             let text = match &e {
                 AppError::Validation(m) => human_message(m),
@@ -376,13 +435,13 @@ async fn intake(
                 }
                 _ => return error_page(e),
             };
-            waiting_screen(&state, &token, &me, Some((&text, &answers))).await
+            waiting_screen(&state, &me, Some((&text, &answers))).await
         }
     }
 }
 
-async fn leave(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let me = match patient(&state, &token).await {
+async fn leave(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let me = match patient(&state, &headers).await {
         Ok(me) => me,
         Err(res) => return res,
     };
@@ -391,19 +450,19 @@ async fn leave(State(state): State<AppState>, Path(token): Path<String>) -> Resp
             .await;
     match left {
         // Already over (ended, declined, left): the screen says so.
-        Ok(_) | Err(AppError::PatientConflict { .. }) => see_other(&format!("/wait/{token}")),
+        Ok(_) | Err(AppError::PatientConflict { .. }) => see_other(WAITING_SCREEN),
         Err(e) => error_page(e),
     }
 }
 
 /// A scheduled session's guest confirms it is them and joins the provider's queue.
-async fn guest_arrive(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let me = match patient(&state, &token).await {
+async fn guest_arrive(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let me = match patient(&state, &headers).await {
         Ok(me) => me,
         Err(res) => return res,
     };
     let Some(guest) = me.guest else {
-        return see_other(&format!("/wait/{token}"));
+        return see_other(WAITING_SCREEN);
     };
     let store = state.store.as_ref();
     let joined = service::patient_command(
@@ -416,15 +475,16 @@ async fn guest_arrive(State(state): State<AppState>, Path(token): Path<String>) 
     match joined {
         // Already joined, or the session is over: the screen says where things stand.
         Ok(_) | Err(AppError::PatientConflict { .. }) | Err(AppError::Validation(_)) => {
-            see_other(&format!("/wait/{token}"))
+            see_other(WAITING_SCREEN)
         }
         Err(e) => error_page(e),
     }
 }
 
 /// The waiting screen was closed (sent by the page as it goes away).
-async fn closed(State(state): State<AppState>, Path(token): Path<String>) -> StatusCode {
-    match PatientAuth::from_token(state.store.as_ref(), &token, state.now()).await {
+async fn closed(State(state): State<AppState>, headers: HeaderMap) -> StatusCode {
+    let token = links::cookie(&headers, PATIENT_COOKIE).unwrap_or_default();
+    match PatientAuth::from_token(&state, token).await {
         Ok(Some(me))
             if me.visit.status.left_by_closing_the_waiting_screen() && me.guest.is_none() =>
         {

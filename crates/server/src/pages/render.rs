@@ -59,6 +59,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("page.html", include_str!("templates/page.html")),
         ("parts.html", include_str!("templates/parts.html")),
         ("message.html", include_str!("templates/message.html")),
+        ("continue.html", include_str!("templates/continue.html")),
         ("front_door.html", include_str!("templates/front_door.html")),
         ("guest.html", include_str!("templates/guest.html")),
         ("intake.html", include_str!("templates/intake.html")),
@@ -138,6 +139,13 @@ pub fn content_security_policy() -> String {
 pub fn message_page(title: &str, text: &str) -> String {
     let (style, script) = assets(false);
     render("message.html", context! { title, text, style, script })
+}
+
+/// A page that moves on to the waiting screen by itself (see `continue.html`).
+pub fn continue_page() -> String {
+    let (style, script) = assets(false);
+    let title = "Opening your waiting screen";
+    render("continue.html", context! { title, style, script })
 }
 
 /// Text a person wrote for the page, unless there is nothing in it.
@@ -388,7 +396,6 @@ pub fn place_words(position: Option<usize>, minutes: Option<u32>) -> String {
 /// The waiting screen. `joining` is set for a scheduled session's guest who has not joined
 /// yet: they confirm who they are first.
 pub fn waiting(
-    token: &str,
     patient_name: &str,
     view: &PatientView,
     hours: &[OfficeHours],
@@ -408,7 +415,6 @@ pub fn waiting(
                 room => &view.room,
                 starts => &view.starts,
                 name => patient_name,
-                token,
                 emergency => written(view.emergency_info.as_deref()),
             },
         );
@@ -421,7 +427,6 @@ pub fn waiting(
             title => format!("{title} \u{2013} {}", view.room),
             style,
             script,
-            token,
             clinic => &view.clinic,
             room => &view.room,
             name => patient_name,
@@ -462,7 +467,9 @@ mod tests {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(TEMPLATES.templates().count(), 8);
+        assert_eq!(TEMPLATES.templates().count(), 9);
+        let moving_on = continue_page();
+        assert!(moving_on.contains("url=/wait\">"), "{moving_on}");
         let page = message_page("<b>Closed</b>", "Tom & 'Jerry' </script>");
         assert!(
             page.contains("<h1>&lt;b&gt;Closed&lt;/b&gt;</h1>"),

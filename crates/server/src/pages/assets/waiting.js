@@ -1,11 +1,11 @@
 // Keeps the waiting screen current: polls the patient's own visit every 2 s and writes the
 // status, the staff note and the messages as text nodes; saves each intake answer as the
-// patient leaves its field.
+// patient leaves its field. The patient's token rides in the page's own cookie, which this
+// script cannot read: it never appears in the page.
 (function () {
   "use strict";
   var root = document.getElementById("wait");
   if (!root) { return; }
-  var token = root.getAttribute("data-token");
   var words = JSON.parse(document.getElementById("status-words").textContent);
   var box = document.getElementById("status-box");
   var title = document.getElementById("status");
@@ -77,7 +77,7 @@
 
   function poll() {
     if (stopped) { return; }
-    fetch("/v1/patient/visit", { headers: { "X-Patient-Token": token }, cache: "no-store", credentials: "omit" })
+    fetch("/v1/patient/visit", { cache: "no-store", credentials: "same-origin" })
       .then(function (r) {
         if (r.status === 401 || r.status === 404 || r.status === 410) { gone(r.status === 410); return null; }
         return r.ok ? r.json() : null;
@@ -98,9 +98,9 @@
         setText(saved, "Saving your answer\u2026");
         fetch("/v1/patient/visit/intake", {
           method: "PUT",
-          headers: { "X-Patient-Token": token, "Content-Type": "application/json" },
+          headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ answers: answers }),
-          credentials: "omit"
+          credentials: "same-origin"
         }).then(function (r) {
           setText(saved, r.ok ? "Answer saved." : "That answer could not be saved. Press Save answers to try again.");
         }).catch(function () {
@@ -117,7 +117,7 @@
   });
   window.addEventListener("pagehide", function () {
     if (ownForm || stopped || !navigator.sendBeacon) { return; }
-    navigator.sendBeacon("/wait/" + encodeURIComponent(token) + "/closed");
+    navigator.sendBeacon("/wait/closed");
   });
 
   if (!words[box.getAttribute("data-status")].terminal) { setTimeout(poll, 2000); }

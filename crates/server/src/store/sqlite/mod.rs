@@ -93,6 +93,42 @@ impl From<rusqlite::Error> for WriteRefused {
     }
 }
 
+/// Creates a missing database file readable by this user only, before SQLite opens it:
+/// SQLite gives the `-wal` and `-shm` files it makes the database file's permissions.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_if_others_can_read(path);
+            Ok(())
+        }
+        Err(e) => Err(db(format!("cannot create {}: {e}", path.display()))),
+    }
+}
+
+/// An existing database is left as its owner set it up, but said to be open to others.
+fn warn_if_others_can_read(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "the database holds patient data and other users can open it; chmod 600 it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db)?;
     conn.execute_batch(
@@ -136,7 +172,18 @@ fn text_columns<const N: usize>(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Opti
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>, stream_buffer: usize) -> Result<Self, StoreError> {
+        Self::open_with_secret(path, stream_buffer, None)
+    }
+
+    /// [`SqliteStore::open`], deriving links from `link_secret` when given instead of the
+    /// secret kept in the database.
+    pub fn open_with_secret(
+        path: impl AsRef<Path>,
+        stream_buffer: usize,
+        link_secret: Option<[u8; 32]>,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        create_private(&path)?;
         let mut writer = connect(&path)?;
         schema::migrate(&mut writer)?;
         let hub = Arc::new(Hub {
@@ -148,7 +195,10 @@ impl SqliteStore {
                 "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
             ))
             .map_err(db)?;
-        let secret = messages::server_secret(&writer)?;
+        let secret = match link_secret {
+            Some(given) => given,
+            None => messages::server_secret(&writer)?,
+        };
         let (jobs, queue) = std::sync::mpsc::channel();
         let (checkpoints, stop) = std::sync::mpsc::channel();
         let checkpoint_path = path.clone();
