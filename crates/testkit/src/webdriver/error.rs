@@ -28,9 +28,13 @@ impl WebDriverError {
         self.is_w3c("no such element")
     }
 
-    /// True for `stale element reference` (the element left the DOM).
+    /// True for `stale element reference` (the element left the DOM). Chromium says the same
+    /// thing as an "unknown error" when the page was replaced between finding an element and
+    /// using it (a form that redirects, a page that reloads itself).
     pub fn is_stale(&self) -> bool {
         self.is_w3c("stale element reference")
+            || matches!(self, WebDriverError::Command { message, .. }
+                if message.contains("does not belong to the document"))
     }
 
     /// True for `no such alert` (no `alert()`, `confirm()` or `prompt()` is open).
