@@ -1,6 +1,6 @@
 //! The clinic's event stream on the wire: what each committed change looks like to the console,
-//! and the frames of the WebSocket. A visit event carries the whole new visit so a client can
-//! replace what it holds without replaying entries.
+//! and the frames of the WebSocket. A visit event carries the change (the visit id, its new
+//! version and the entries the command added); a client lays the entries on its copy.
 
 pub use frontdesk_api::{Event, EventBody, Frame};
 
