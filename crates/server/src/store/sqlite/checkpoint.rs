@@ -19,7 +19,7 @@ use std::time::Duration;
 /// would grow without end. So past [`WAL_RESTART_BYTES`] the checkpointer catches up, flushes
 /// what it copied, and leaves the writer to copy the little written meanwhile, between two
 /// groups: a stall of a copy and two small flushes (5–20 ms on the shared 2-core machine,
-/// where a command writes some 19 KB of WAL: at 5,000 commands/s a few such stalls a second,
+/// where a command writes 10–13 KB of WAL: at 5,000 commands/s a few such stalls a second,
 /// at full speed many more, which is what this costs in p99 there). The WAL file is cut back
 /// to [`WAL_KEPT_BYTES`] when it starts again, and emptied once the writer has been idle for
 /// a while.
