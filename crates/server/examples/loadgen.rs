@@ -1,7 +1,9 @@
 //! Load generator for the embedded server: staff commands per second from many concurrent
 //! clients with their latency percentiles (first as fast as answered, then paced at a fixed
 //! rate), then patient arrivals fanned out to many WebSocket subscribers with the delay from
-//! commit to delivery. Starts the real server on 127.0.0.1:0 with a fresh SQLite file (in this
+//! commit to delivery, beside the same frames fanned out to as many subscribers by a bare
+//! WebSocket broadcaster (no database, no auth) in this process, the floor to read it against.
+//! Starts the real server on 127.0.0.1:0 with a fresh SQLite file (in this
 //! process, or as its own process with `--server-bin`); loopback traffic only, bounded in time.
 //! It reports the CPU the server and the generator used, since the two share the machine.
 //!
@@ -157,6 +159,211 @@ fn event_at(frame: &str) -> Option<i64> {
     at[..at.find(|c: char| !c.is_ascii_digit())?].parse().ok()
 }
 
+/// The size of the database's write-ahead log, the `-wal` file beside it.
+fn wal_size(db: &std::path::Path) -> String {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    match std::fs::metadata(&wal) {
+        Ok(m) => format!("{:.1} MB", m.len() as f64 / 1e6),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent (0 MB)".to_owned(),
+        Err(e) => format!("unreadable ({e})"),
+    }
+}
+
+/// What the subscribers of one fan-out saw: each delivery's delay from the event's `at`.
+struct FanOut {
+    delays: Vec<f64>,
+    /// Subscribers that did not get every event.
+    short: usize,
+    /// The length of the frames delivered (the last one seen).
+    frame_len: usize,
+}
+
+impl FanOut {
+    fn p99(&self) -> f64 {
+        percentile(&self.delays, 99.0)
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} deliveries of {} B frames; commit-to-delivery ms p50 {:.0} p99 {:.0} max {:.0}; subscribers short of events {}",
+            self.delays.len(),
+            self.frame_len,
+            percentile(&self.delays, 50.0),
+            self.p99(),
+            percentile(&self.delays, 100.0),
+            self.short
+        )
+    }
+}
+
+/// The subscribers' reading tasks, each timing the frames it gets. The first frame is a
+/// warm-up: every subscriber has it before the measured ones are sent.
+struct Readers(Vec<tokio::task::JoinHandle<(Vec<f64>, usize)>>);
+
+/// Told once by each subscriber when its warm-up frame has come.
+struct Warm(tokio::sync::mpsc::Receiver<()>);
+
+impl Warm {
+    async fn wait(&mut self, subscribers: usize) {
+        for _ in 0..subscribers {
+            self.0.recv().await;
+        }
+    }
+}
+
+impl Readers {
+    async fn connect(
+        urls: impl Iterator<Item = String>,
+        arrivals: usize,
+    ) -> anyhow::Result<(Readers, Warm)> {
+        let expected = arrivals + 1;
+        let mut subs = Vec::new();
+        for url in urls {
+            subs.push(tokio_tungstenite::connect_async(url).await?.0);
+        }
+        let (warm_tx, warm_rx) = tokio::sync::mpsc::channel::<()>(subs.len().max(1));
+        let readers = subs
+            .into_iter()
+            .map(|mut ws| {
+                let warm_tx = warm_tx.clone();
+                tokio::spawn(async move {
+                    let mut delays = Vec::with_capacity(expected);
+                    let mut frame_len = 0;
+                    while delays.len() < expected {
+                        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+                            Ok(Some(Ok(Message::Text(t)))) => {
+                                let received = now_ms();
+                                if let Some(at) = event_at(t.as_str()) {
+                                    delays.push((received - at) as f64);
+                                    frame_len = t.len();
+                                    if delays.len() == 1 {
+                                        let _ = warm_tx.send(()).await;
+                                    }
+                                }
+                            }
+                            Ok(Some(Ok(_))) => {}
+                            _ => break,
+                        }
+                    }
+                    (delays.split_off(1.min(delays.len())), frame_len)
+                })
+            })
+            .collect();
+        Ok((Readers(readers), Warm(warm_rx)))
+    }
+
+    async fn collect(self, arrivals: usize) -> anyhow::Result<FanOut> {
+        let mut out = FanOut {
+            delays: Vec::new(),
+            short: 0,
+            frame_len: 0,
+        };
+        for r in self.0 {
+            let (d, len) = r.await?;
+            if d.len() < arrivals {
+                out.short += 1;
+            }
+            out.delays.extend(d);
+            out.frame_len = out.frame_len.max(len);
+        }
+        out.delays.sort_by(f64::total_cmp);
+        Ok(out)
+    }
+}
+
+/// The floor for the fan-out: a minimal axum WebSocket broadcaster on its own runtime (as the
+/// server has its own), no database and no auth. Each frame is put on a broadcast channel
+/// once and sent as is to every subscriber, as the server does with a committed event.
+struct BareBroadcaster {
+    addr: std::net::SocketAddr,
+    frames: tokio::sync::broadcast::Sender<axum::extract::ws::Utf8Bytes>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BareBroadcaster {
+    fn start() -> anyhow::Result<Self> {
+        use axum::extract::State;
+        use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocketUpgrade};
+        use tokio::sync::broadcast;
+
+        async fn stream(
+            ws: WebSocketUpgrade,
+            State(frames): State<broadcast::Sender<Utf8Bytes>>,
+        ) -> axum::response::Response {
+            // Subscribed before the upgrade is answered, so a connected reader misses nothing.
+            let mut rx = frames.subscribe();
+            ws.on_upgrade(move |mut socket| async move {
+                while let Ok(frame) = rx.recv().await {
+                    if socket.send(WsMessage::Text(frame)).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        }
+
+        let (frames, _) = broadcast::channel(4096);
+        let app = axum::Router::new()
+            .route("/stream", axum::routing::get(stream))
+            .with_state(frames.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, addr) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("bare-broadcaster".into())
+            .spawn(move || {
+                let served = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|runtime| {
+                        let listener =
+                            runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+                        let _ = bound.send(listener.local_addr());
+                        runtime.spawn(async move {
+                            if let Err(e) = axum::serve(listener, app).await {
+                                say(&format!("bare broadcaster: {e}"));
+                            }
+                        });
+                        let _ = runtime.block_on(stopped);
+                        // Its connections' tasks end with the runtime.
+                        runtime.shutdown_background();
+                        Ok(())
+                    });
+                if let Err(e) = served {
+                    let _ = bound.send(Err(e));
+                }
+            })?;
+        let addr = addr.recv()??;
+        Ok(Self {
+            addr,
+            frames,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends one event-shaped frame of `len` bytes stamped now, to every subscriber.
+    fn send(&self, seq: u64, len: usize) {
+        let head = format!(
+            r#"{{"type":"event","event":{{"seq":{seq},"at":{},"pad":""#,
+            now_ms()
+        );
+        let tail = r#""}}"#;
+        let pad = len.saturating_sub(head.len() + tail.len());
+        let frame = format!("{head}{}{tail}", "x".repeat(pad));
+        let _ = self.frames.send(frame.into());
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The name and CPU seconds (user + system) so far of a process or thread, from its `/proc`
 /// stat file (Linux; None elsewhere).
 fn stat_cpu(path: &str) -> Option<(String, f64)> {
@@ -190,7 +397,18 @@ fn cpu_by_thread(pid: &str) -> std::collections::BTreeMap<String, f64> {
 
 enum Server {
     InProcess(RunningServer),
-    Child(std::process::Child),
+    Child(ChildServer),
+}
+
+/// The server's process, killed when dropped, so a load generator that fails half-way does
+/// not leave it running.
+struct ChildServer(std::process::Child);
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 async fn start(
@@ -213,7 +431,7 @@ async fn start(
             let mut line = String::new();
             BufReader::new(out).read_line(&mut line)?;
             let url = line.trim().trim_start_matches("listening on ").to_owned();
-            (Server::Child(c), url)
+            (Server::Child(ChildServer(c)), url)
         }
         None => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -358,8 +576,7 @@ impl Phase<'_> {
             "  slowest answer (ms) in each second: {}",
             worst.join(" ")
         ));
-        let wal = std::fs::metadata(self.db.with_extension("db-wal")).map_or(0, |m| m.len());
-        say(&format!("  WAL file now {:.0} MB", wal as f64 / 1e6));
+        say(&format!("  WAL file now {}", wal_size(self.db)));
         let share = |before: Option<f64>, after: Option<f64>| {
             before.zip(after).map_or("n/a".to_owned(), |(b, a)| {
                 format!("{:.2}", (a - b) / elapsed)
@@ -460,7 +677,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let server_pid = match &server {
-        Server::Child(c) => c.id().to_string(),
+        Server::Child(c) => c.0.id().to_string(),
         Server::InProcess(_) => "self".to_owned(),
     };
     let full = Phase {
@@ -482,7 +699,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await?;
     }
 
-    // Phase 2: each arrival fanned out to every subscriber.
+    // Phase 2: each arrival fanned out to every subscriber, then the same frames through a
+    // bare broadcaster for the floor.
     say(&format!(
         "fan-out: {} subscribers, {} arrivals",
         args.subscribers, args.arrivals
@@ -496,48 +714,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await?;
     let after = snap["seq"].as_u64().unwrap_or(0);
     let ws_base = base.replace("http://", "ws://");
-    // One warm-up arrival first: every subscriber has it before the measured ones are sent.
-    let expected = args.arrivals + 1;
-    let mut subs = Vec::new();
-    for i in 0..args.subscribers {
+    let urls = (0..args.subscribers).map(|i| {
         let token = &tokens[i % tokens.len()];
-        let url = format!("{ws_base}/v1/stream?after={after}&token={token}");
-        subs.push(tokio_tungstenite::connect_async(url).await?.0);
-    }
-    let (warm_tx, mut warm_rx) = tokio::sync::mpsc::channel::<()>(args.subscribers.max(1));
-    let readers: Vec<_> = subs
-        .into_iter()
-        .map(|mut ws| {
-            let warm_tx = warm_tx.clone();
-            tokio::spawn(async move {
-                let mut delays = Vec::with_capacity(expected);
-                while delays.len() < expected {
-                    match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
-                        Ok(Some(Ok(Message::Text(t)))) => {
-                            let received = now_ms();
-                            if let Some(at) = event_at(t.as_str()) {
-                                delays.push((received - at) as f64);
-                                if delays.len() == 1 {
-                                    let _ = warm_tx.send(()).await;
-                                }
-                            }
-                        }
-                        Ok(Some(Ok(_))) => {}
-                        _ => break,
-                    }
-                }
-                delays.split_off(1.min(delays.len()))
-            })
-        })
-        .collect();
-    drop(warm_tx);
+        format!("{ws_base}/v1/stream?after={after}&token={token}")
+    });
+    let (readers, mut warm) = Readers::connect(urls, args.arrivals).await?;
     http.post(format!("{base}/v1/join/demo/{room}"))
         .json(&json!({"name": "Warm-up patient", "phone": "0400 000 000"}))
         .send()
         .await?;
-    for _ in 0..args.subscribers {
-        warm_rx.recv().await;
-    }
+    warm.wait(args.subscribers).await;
     for n in 0..args.arrivals {
         http.post(format!("{base}/v1/join/demo/{room}"))
             .json(&json!({"name": format!("Fan-out patient {n}"), "phone": "0400 000 000"}))
@@ -545,30 +731,32 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .await?;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut delays = Vec::new();
-    let mut short = 0;
-    for r in readers {
-        let d = r.await?;
-        if d.len() < args.arrivals {
-            short += 1;
-        }
-        delays.extend(d);
+    let server_fanout = readers.collect(args.arrivals).await?;
+    say(&format!("  server: {}", server_fanout.line()));
+
+    let bare = BareBroadcaster::start()?;
+    let urls = (0..args.subscribers).map(|_| format!("ws://{}/stream", bare.addr));
+    let (readers, mut warm) = Readers::connect(urls, args.arrivals).await?;
+    bare.send(0, server_fanout.frame_len);
+    warm.wait(args.subscribers).await;
+    for n in 0..args.arrivals {
+        bare.send(n as u64 + 1, server_fanout.frame_len);
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    delays.sort_by(f64::total_cmp);
+    let bare_fanout = readers.collect(args.arrivals).await?;
+    bare.stop();
     say(&format!(
-        "  {} deliveries; commit-to-delivery ms p50 {:.0} p99 {:.0} max {:.0}; subscribers short of events {}",
-        delays.len(),
-        percentile(&delays, 50.0),
-        percentile(&delays, 99.0),
-        percentile(&delays, 100.0),
-        short
+        "  bare broadcaster (no database, no auth), same frames: {}",
+        bare_fanout.line()
     ));
+    say(&format!(
+        "  fan-out p99 server / bare = {:.2}",
+        server_fanout.p99() / bare_fanout.p99().max(1.0)
+    ));
+    say(&format!("WAL file at the end: {}", wal_size(&db)));
     match server {
         Server::InProcess(s) => s.stop().await,
-        Server::Child(mut c) => {
-            c.kill()?;
-            c.wait()?;
-        }
+        Server::Child(c) => drop(c),
     }
     Ok(())
 }

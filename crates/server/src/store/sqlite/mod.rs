@@ -129,15 +129,18 @@ fn warn_if_others_can_read(path: &Path) {
     let _ = path;
 }
 
+/// How long a connection waits for a lock before it gives up.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;",
+         PRAGMA foreign_keys = ON;",
     )
     .map_err(db)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
     Ok(conn)
 }
 
