@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -500,8 +501,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut subs = Vec::new();
     for i in 0..args.subscribers {
         let token = &tokens[i % tokens.len()];
-        let url = format!("{ws_base}/v1/stream?after={after}&token={token}");
-        subs.push(tokio_tungstenite::connect_async(url).await?.0);
+        let mut request = format!("{ws_base}/v1/stream?after={after}").into_client_request()?;
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        subs.push(tokio_tungstenite::connect_async(request).await?.0);
     }
     let (warm_tx, mut warm_rx) = tokio::sync::mpsc::channel::<()>(args.subscribers.max(1));
     let readers: Vec<_> = subs

@@ -11,6 +11,7 @@
 //! [`sessions`], [`messages`], and [`dispatch`], where each [`Store`] method is sent to
 //! one of the two ways in.
 
+use crate::events::LiveBudget;
 use crate::store::{StoreError, WriteRefused};
 use checkpoint::WAL_KEPT_BYTES;
 use directory::Directory;
@@ -135,13 +136,15 @@ fn text_columns<const N: usize>(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Opti
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: impl AsRef<Path>, stream_buffer: usize) -> Result<Self, StoreError> {
+    /// `live` is how far a live subscriber may fall behind (a count of events alone keeps the
+    /// default byte budget).
+    pub fn open(path: impl AsRef<Path>, live: impl Into<LiveBudget>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = connect(&path)?;
         schema::migrate(&mut writer)?;
         let hub = Arc::new(Hub {
-            capacity: stream_buffer.max(1),
-            senders: Mutex::new(HashMap::new()),
+            budget: live.into(),
+            feeds: Mutex::new(HashMap::new()),
         });
         writer
             .execute_batch(&format!(
