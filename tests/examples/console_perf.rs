@@ -301,8 +301,8 @@ async fn main() {
                         .expect("log")
                         .push((at, p.frame.as_str().to_owned()));
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => break,
+                // Fell further behind than a stream may: nothing more comes.
+                Err(frontdesk_server::events::Lagged) => break,
             }
         }
     });

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -213,14 +214,21 @@ impl Warm {
 }
 
 impl Readers {
+    /// Opens a stream per URL, with its bearer token in the header when it has one.
     async fn connect(
-        urls: impl Iterator<Item = String>,
+        urls: impl Iterator<Item = (String, Option<String>)>,
         arrivals: usize,
     ) -> anyhow::Result<(Readers, Warm)> {
         let expected = arrivals + 1;
         let mut subs = Vec::new();
-        for url in urls {
-            subs.push(tokio_tungstenite::connect_async(url).await?.0);
+        for (url, token) in urls {
+            let mut request = url.into_client_request()?;
+            if let Some(token) = token {
+                request
+                    .headers_mut()
+                    .insert("authorization", format!("Bearer {token}").parse()?);
+            }
+            subs.push(tokio_tungstenite::connect_async(request).await?.0);
         }
         let (warm_tx, warm_rx) = tokio::sync::mpsc::channel::<()>(subs.len().max(1));
         let readers = subs
@@ -716,7 +724,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let ws_base = base.replace("http://", "ws://");
     let urls = (0..args.subscribers).map(|i| {
         let token = &tokens[i % tokens.len()];
-        format!("{ws_base}/v1/stream?after={after}&token={token}")
+        (
+            format!("{ws_base}/v1/stream?after={after}"),
+            Some(token.clone()),
+        )
     });
     let (readers, mut warm) = Readers::connect(urls, args.arrivals).await?;
     http.post(format!("{base}/v1/join/demo/{room}"))
@@ -735,7 +746,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     say(&format!("  server: {}", server_fanout.line()));
 
     let bare = BareBroadcaster::start()?;
-    let urls = (0..args.subscribers).map(|_| format!("ws://{}/stream", bare.addr));
+    let urls = (0..args.subscribers).map(|_| (format!("ws://{}/stream", bare.addr), None));
     let (readers, mut warm) = Readers::connect(urls, args.arrivals).await?;
     bare.send(0, server_fanout.frame_len);
     warm.wait(args.subscribers).await;

@@ -6,6 +6,7 @@ use crate::auth::limits::{RateLimiter, SessionCache};
 use crate::auth::secrets::HashCost;
 use crate::clock::Clock;
 use crate::error::AppError;
+use crate::events::LiveBudget;
 use crate::messages::transport::Transports;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -28,8 +29,14 @@ pub struct Settings {
     pub station_session_ttl: Duration,
     /// Idle time before the stream sends a heartbeat.
     pub heartbeat: Duration,
-    /// Live events buffered per clinic; a subscriber further behind is told to resync.
+    /// Live events a stream may fall behind by; one further behind is told to resync.
     pub stream_buffer: usize,
+    /// Bytes of live events a stream may fall behind by; one further behind is told to resync.
+    /// All of a clinic's streams together hold no more than this (see [`crate::events`]).
+    pub stream_buffer_bytes: usize,
+    /// A stream whose frame has not gone out within this long is closed: the console is gone
+    /// or cannot keep up, and it catches up by pages when it comes back.
+    pub stream_write_timeout: Duration,
     /// Failed sign-ins allowed per email (and per station) per minute.
     pub sign_in_failures_per_minute: usize,
     /// Failed sign-ins allowed per client address per minute.
@@ -69,6 +76,8 @@ impl Settings {
             station_session_ttl: Duration::from_secs(8 * 3600),
             heartbeat: Duration::from_secs(10),
             stream_buffer: 4096,
+            stream_buffer_bytes: LiveBudget::DEFAULT_BYTES,
+            stream_write_timeout: Duration::from_secs(5),
             sign_in_failures_per_minute: 10,
             sign_in_failures_per_ip_per_minute: 100,
             hash_cost: HashCost::Standard,
@@ -130,9 +139,13 @@ impl AppState {
 
     /// Opens the SQLite store the settings name (running its migrations).
     pub fn open(settings: Settings) -> Result<Self, AppError> {
+        let live = LiveBudget {
+            events: settings.stream_buffer,
+            bytes: settings.stream_buffer_bytes,
+        };
         let store = SqliteStore::open_with_secret(
             &settings.db_path,
-            settings.stream_buffer,
+            live,
             settings.link_secret.as_ref().map(|s| *s.bytes()),
         )?;
         Ok(Self::new(Arc::new(store), settings))

@@ -121,7 +121,7 @@ pub async fn sign_out(
         .store
         .revoke_session(&who.token_hash, state.now().as_millis())
         .await?;
-    state.sessions.forget(&who.token_hash);
+    state.sessions.end(&who.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,7 +182,7 @@ pub async fn revoke_station(
     {
         return Err(AppError::NotFound("station"));
     }
-    state.sessions.forget_station(station);
+    state.sessions.end_station(station);
     Ok(StatusCode::NO_CONTENT)
 }
 

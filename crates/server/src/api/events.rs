@@ -1,26 +1,33 @@
 //! The clinic's events: paged (`/v1/events`) and live over a WebSocket (`/v1/stream`). The
-//! stream sends the backlog after the client's last seq, then live events, in seq order and
-//! each once; a subscriber that falls behind the live buffer is told to resync and closed.
+//! stream sends the backlog after the client's last seq a page at a time, then live events, in
+//! seq order and each once. It ends when the console falls further behind than its budget
+//! (told to resync first), when a frame cannot go out in time, and as soon as its session ends.
 
 use super::ApiQuery;
-use crate::auth::{StaffAuth, bearer};
+use crate::auth::{SessionEnded, StaffAuth, bearer};
 use crate::error::{AppError, ErrorBody};
-use crate::events::{Event, Frame};
+use crate::events::{Frame, Lagged};
 use crate::state::AppState;
 use crate::store::Store;
 use axum::Json;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::Response;
 use frontdesk_api::EventPage;
 use frontdesk_domain::ClinicId;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use std::sync::Arc;
-use tokio::sync::broadcast::error::RecvError;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::time::MissedTickBehavior;
 use utoipa::IntoParams;
 
 use super::staff::PageQuery;
+
+/// Events read from the store at once while a stream catches up: all a stream holds of its
+/// backlog at any moment.
+const BACKLOG_PAGE: u32 = 500;
 
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = EventPage), (status = 401, body = ErrorBody)))]
@@ -41,72 +48,161 @@ pub async fn events(
     }))
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct StreamQuery {
     /// The last seq the client has; the stream starts after it.
     #[serde(default)]
     pub after: u64,
-    /// The staff token, for clients that cannot set headers on a WebSocket.
-    pub token: Option<String>,
 }
 
-impl std::fmt::Debug for StreamQuery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamQuery")
-            .field("after", &self.after)
-            .finish_non_exhaustive()
-    }
-}
-
-#[utoipa::path(get, path = "/v1/stream", tag = "sync", params(StreamQuery), security(("bearer" = [])),
+/// The token comes only in the `Authorization` header of the upgrade request: a token in the
+/// URL would end up in proxies' and servers' access logs.
+#[utoipa::path(get, path = "/v1/stream", tag = "sync", security(("bearer" = [])), params(StreamQuery),
     responses((status = 101, description = "WebSocket of frames: {type: event, event}, {type: heartbeat, seq}, {type: resync, seq}"),
         (status = 400, description = "not a WebSocket upgrade request (code `bad_request`)", body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
     let (mut parts, _) = req.into_parts();
     let ApiQuery(q) = ApiQuery::<StreamQuery>::from_request_parts(&mut parts, &state).await?;
-    let token = bearer(&parts)
-        .map(str::to_owned)
-        .or(q.token)
-        .ok_or(AppError::Unauthorized)?;
+    // Listen before checking the token: a sign-out landing in between is then heard.
+    let ended = state.sessions.ended();
+    let token = bearer(&parts).ok_or(AppError::Unauthorized)?.to_owned();
     let who = StaffAuth::from_token(&state, &token).await?;
     let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
         .await
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let clinic = who.session.staff.clinic_id;
+    let session = Session { token, who, ended };
     Ok(ws.on_upgrade(move |socket| async move {
-        if let Err(e) = run(socket, state, clinic, q.after, token).await {
+        if let Err(e) = run(socket, state, session, q.after).await {
             tracing::debug!(error = %e, "stream ended");
         }
     }))
 }
 
-fn frame(f: &Frame) -> Result<Message, AppError> {
-    serde_json::to_string(f)
-        .map(|s| Message::Text(s.into()))
-        .map_err(AppError::internal)
+/// The session a stream serves, and the notices that would end it.
+struct Session {
+    token: String,
+    who: StaffAuth,
+    ended: broadcast::Receiver<SessionEnded>,
 }
 
-async fn backlog(
-    store: &Arc<dyn Store>,
-    clinic: ClinicId,
-    after: u64,
-    up_to: Option<u64>,
-) -> Result<Vec<Event>, AppError> {
-    let mut out = Vec::new();
-    let mut last = after;
-    loop {
-        let page = store.events_after(clinic, last, 500).await?;
-        let full = page.len() == 500;
-        for e in page {
-            if up_to.is_some_and(|u| e.seq > u) {
-                return Ok(out);
+impl Session {
+    fn clinic(&self) -> ClinicId {
+        self.who.session.staff.clinic_id
+    }
+
+    /// Reads the session again (it expired, or ended in another server process).
+    async fn still_valid(&self, state: &AppState) -> bool {
+        !matches!(
+            StaffAuth::from_token(state, &self.token).await,
+            Err(AppError::Unauthorized)
+        )
+    }
+
+    /// Waits until a notice ends this session. Safe to cancel.
+    async fn ends(&mut self, state: &AppState) {
+        loop {
+            match self.ended.recv().await {
+                Ok(notice) if notice.ends(&self.who.token_hash, &self.who.session) => return,
+                Ok(_) => {}
+                // Notices were missed: ask the store instead.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !self.still_valid(state).await {
+                        return;
+                    }
+                }
+                // The server is going away.
+                Err(broadcast::error::RecvError::Closed) => return,
             }
-            last = e.seq;
-            out.push(e);
+        }
+    }
+
+    /// Whether a notice that came meanwhile ends this session, without waiting.
+    async fn ended_meanwhile(&mut self, state: &AppState) -> bool {
+        use broadcast::error::TryRecvError;
+        loop {
+            match self.ended.try_recv() {
+                Ok(notice) if notice.ends(&self.who.token_hash, &self.who.session) => return true,
+                Ok(_) => {}
+                Err(TryRecvError::Lagged(_)) => return !self.still_valid(state).await,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return false,
+            }
+        }
+    }
+}
+
+/// The sending half of the socket: every frame must go out within the write timeout.
+struct Line {
+    tx: SplitSink<WebSocket, Message>,
+    write_timeout: Duration,
+}
+
+impl Line {
+    async fn send(&mut self, message: Message) -> Result<(), AppError> {
+        match tokio::time::timeout(self.write_timeout, self.tx.send(message)).await {
+            Ok(sent) => sent.map_err(|e| AppError::Internal(e.to_string())),
+            Err(_) => Err(AppError::Internal(format!(
+                "a frame did not go out within {:?}",
+                self.write_timeout
+            ))),
+        }
+    }
+
+    async fn send_frame(&mut self, f: &Frame) -> Result<(), AppError> {
+        let text = serde_json::to_string(f).map_err(AppError::internal)?;
+        self.send(Message::Text(text.into())).await
+    }
+
+    /// Says why, if the line still takes it, then ends it.
+    async fn close(mut self, code: u16, reason: &'static str) {
+        let _ = self
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+}
+
+/// Why a stream was closed, as its close frame says.
+const RESYNC: &str = "resync";
+const SIGNED_OUT: &str = "signed out";
+
+/// How the backlog ended.
+enum Backlog {
+    Sent,
+    SessionEnded,
+}
+
+/// Sends the clinic's events after `*last` (up to `through`, if given) a page at a time,
+/// moving `*last` on with each one sent.
+async fn send_backlog(
+    line: &mut Line,
+    state: &AppState,
+    session: &mut Session,
+    last: &mut u64,
+    through: Option<u64>,
+) -> Result<Backlog, AppError> {
+    let store: &dyn Store = state.store.as_ref();
+    loop {
+        let page = store
+            .events_after(session.clinic(), *last, BACKLOG_PAGE)
+            .await?;
+        let full = page.len() == BACKLOG_PAGE as usize;
+        for event in page {
+            if through.is_some_and(|t| event.seq > t) {
+                return Ok(Backlog::Sent);
+            }
+            let seq = event.seq;
+            line.send_frame(&Frame::Event { event }).await?;
+            *last = seq;
         }
         if !full {
-            return Ok(out);
+            return Ok(Backlog::Sent);
+        }
+        // A long catch-up must not outlive its session.
+        if session.ended_meanwhile(state).await {
+            return Ok(Backlog::SessionEnded);
         }
     }
 }
@@ -114,26 +210,31 @@ async fn backlog(
 async fn run(
     socket: WebSocket,
     state: AppState,
-    clinic: ClinicId,
+    mut session: Session,
     after: u64,
-    token: String,
 ) -> Result<(), AppError> {
-    let (mut tx, mut rx_client) = socket.split();
-    let send_err = |e: axum::Error| AppError::Internal(e.to_string());
+    let (tx, mut rx_client) = socket.split();
+    let mut line = Line {
+        tx,
+        write_timeout: state.settings.stream_write_timeout,
+    };
     // Subscribe before reading the backlog: whatever commits in between is in both, and the
     // seq check below drops the copy.
-    let mut live = state.store.subscribe(clinic);
+    let mut live = state.store.subscribe(session.clinic());
     let mut last = after;
-    for event in backlog(&state.store, clinic, last, None).await? {
-        last = event.seq;
-        tx.send(frame(&Frame::Event { event })?)
-            .await
-            .map_err(send_err)?;
+    if let Backlog::SessionEnded =
+        send_backlog(&mut line, &state, &mut session, &mut last, None).await?
+    {
+        line.close(close_code::POLICY, SIGNED_OUT).await;
+        return Ok(());
     }
     let mut heartbeat = tokio::time::interval(state.settings.heartbeat);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     heartbeat.reset();
-    // A session ended meanwhile (signed out, expired, its station ended) ends its stream too.
+    // Sign-outs and revoked stations in this process are heard at once (`session.ends`); this
+    // catches sessions that expired or ended in another server process.
     let mut recheck = tokio::time::interval(state.settings.heartbeat);
+    recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
     recheck.reset();
     loop {
         tokio::select! {
@@ -144,28 +245,35 @@ async fn run(
                     }
                     if published.seq > last + 1 {
                         // Never expected (commits publish in order), but a gap must not pass.
-                        for event in backlog(&state.store, clinic, last, Some(published.seq - 1)).await? {
-                            tx.send(frame(&Frame::Event { event })?).await.map_err(send_err)?;
+                        let through = Some(published.seq - 1);
+                        if let Backlog::SessionEnded =
+                            send_backlog(&mut line, &state, &mut session, &mut last, through).await?
+                        {
+                            line.close(close_code::POLICY, SIGNED_OUT).await;
+                            return Ok(());
                         }
                     }
-                    tx.send(Message::Text(published.frame.clone())).await.map_err(send_err)?;
+                    line.send(Message::Text(published.frame.clone())).await?;
                     last = published.seq;
                     // A heartbeat is for a quiet line: the event just sent says as much.
                     heartbeat.reset();
                 }
-                Err(RecvError::Lagged(_)) => {
-                    tx.send(frame(&Frame::Resync { seq: last })?).await.map_err(send_err)?;
-                    let _ = tx.send(Message::Close(None)).await;
+                Err(Lagged) => {
+                    line.send_frame(&Frame::Resync { seq: last }).await?;
+                    line.close(close_code::AGAIN, RESYNC).await;
                     return Ok(());
                 }
-                Err(RecvError::Closed) => return Ok(()),
             },
             _ = heartbeat.tick() => {
-                tx.send(frame(&Frame::Heartbeat { seq: last })?).await.map_err(send_err)?;
+                line.send_frame(&Frame::Heartbeat { seq: last }).await?;
+            }
+            () = session.ends(&state) => {
+                line.close(close_code::POLICY, SIGNED_OUT).await;
+                return Ok(());
             }
             _ = recheck.tick() => {
-                if let Err(AppError::Unauthorized) = StaffAuth::from_token(&state, &token).await {
-                    let _ = tx.send(Message::Close(None)).await;
+                if !session.still_valid(&state).await {
+                    line.close(close_code::POLICY, SIGNED_OUT).await;
                     return Ok(());
                 }
             }

@@ -70,17 +70,45 @@ impl RateLimiter {
 /// Recently resolved sessions, so a busy console does not cost a database read per request.
 /// Entries live for a short while: sign-out in this process forgets at once; a revocation
 /// elsewhere (another server process) takes effect within the entry's lifetime.
+///
+/// It also tells the open streams in this process when a session ends here, so each can close
+/// at once without reading its session again.
 #[derive(Debug)]
 pub struct SessionCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, (Session, Instant)>>,
+    ended: tokio::sync::broadcast::Sender<SessionEnded>,
 }
+
+/// A session ended in this process (its streams close).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionEnded {
+    /// Signed out: the session with this token hash.
+    Session(String),
+    /// A station was revoked: every session started on it.
+    Station(uuid::Uuid),
+}
+
+impl SessionEnded {
+    /// Whether this ends the session of `token_hash`.
+    pub fn ends(&self, token_hash: &str, session: &Session) -> bool {
+        match self {
+            SessionEnded::Session(hash) => hash == token_hash,
+            SessionEnded::Station(station) => session.station == Some(*station),
+        }
+    }
+}
+
+/// Notices of ended sessions held for streams that have not looked yet; one that misses some
+/// reads its session again instead.
+const ENDED_NOTICES_KEPT: usize = 64;
 
 impl SessionCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            ended: tokio::sync::broadcast::channel(ENDED_NOTICES_KEPT).0,
         }
     }
 
@@ -111,13 +139,25 @@ impl SessionCache {
         });
     }
 
-    pub fn forget(&self, token_hash: &str) {
+    /// After a sign-out: the session is forgotten and its streams are told.
+    pub fn end(&self, token_hash: &str) {
         self.with(|m| m.remove(token_hash));
+        // No stream open is fine.
+        let _ = self
+            .ended
+            .send(SessionEnded::Session(token_hash.to_owned()));
     }
 
-    /// After a station is revoked, the sessions on it are read afresh (and found ended).
-    pub fn forget_station(&self, station: uuid::Uuid) {
+    /// After a station is revoked, the sessions on it are read afresh (and found ended), and
+    /// their streams are told.
+    pub fn end_station(&self, station: uuid::Uuid) {
         self.with(|m| m.retain(|_, (s, _)| s.station != Some(station)));
+        let _ = self.ended.send(SessionEnded::Station(station));
+    }
+
+    /// Sessions ending from now on.
+    pub fn ended(&self) -> tokio::sync::broadcast::Receiver<SessionEnded> {
+        self.ended.subscribe()
     }
 
     /// After a change to the person (availability, roles), their sessions are read afresh.

@@ -8,7 +8,7 @@
 pub mod limits;
 pub mod secrets;
 
-pub use limits::{RateLimiter, SessionCache};
+pub use limits::{RateLimiter, SessionCache, SessionEnded};
 pub use secrets::{
     HashCost, PATIENT_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, derived_token,
     hash_secret, hex, new_token, token_hash, verify_secret, verify_secret_blocking,

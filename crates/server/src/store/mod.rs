@@ -6,7 +6,7 @@
 
 pub mod sqlite;
 
-use crate::events::{Event, Published};
+use crate::events::{Event, Subscription};
 use crate::model::{
     AlertSubscription, Clinic, CommandReply, RoomInfo, Session, StaffInfo, Station,
 };
@@ -15,8 +15,6 @@ use frontdesk_domain::{
     Availability, ClinicId, DomainError, Outcome, RoomId, StaffId, Timestamp, Visit, VisitId,
 };
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
@@ -354,8 +352,9 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Event>, StoreError>;
     async fn snapshot(&self, clinic: ClinicId) -> Result<Option<SnapshotData>, StoreError>;
-    /// Live events of the clinic from now on, in seq order.
-    fn subscribe(&self, clinic: ClinicId) -> broadcast::Receiver<Arc<Published>>;
+    /// Live events of the clinic from now on, in seq order, for as long as the subscriber
+    /// keeps within its budget.
+    fn subscribe(&self, clinic: ClinicId) -> Subscription;
 
     /// A secret of this server's, made once and kept with the data: links it derives (a
     /// guest's, a retried arrival's) stay the same across restarts.

@@ -3,7 +3,7 @@
 
 use super::writer::Job;
 use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits, writer};
-use crate::events::{Event, Published};
+use crate::events::{Event, Subscription};
 use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
 use crate::store::{
     Attempt, Committed, Delivery, DeliveryState, NewMessage, NewSession, SnapshotData, StaffEdit,
@@ -11,8 +11,6 @@ use crate::store::{
 };
 use async_trait::async_trait;
 use frontdesk_domain::{Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId};
-use std::sync::Arc;
-use tokio::sync::broadcast;
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -239,8 +237,8 @@ impl Store for SqliteStore {
         self.read(move |c| event_log::snapshot(c, clinic)).await
     }
 
-    fn subscribe(&self, clinic: ClinicId) -> broadcast::Receiver<Arc<Published>> {
-        self.inner.hub.sender(clinic).subscribe()
+    fn subscribe(&self, clinic: ClinicId) -> Subscription {
+        self.inner.hub.feed(clinic).subscribe()
     }
 
     fn secret(&self) -> [u8; 32] {

@@ -5,31 +5,30 @@ use super::directory::{load_clinic, load_rooms};
 use super::staff::load_staff;
 use super::visits::load_open_visits;
 use super::{corrupt, from_json, lock, to_json};
-use crate::events::{Event, EventBody, Published};
+use crate::events::{ClinicFeed, Event, EventBody, LiveBudget, Published};
 use crate::store::{SnapshotData, StoreError};
 use frontdesk_domain::{ClinicId, Timestamp, VisitId};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::broadcast;
 
-/// Live subscribers per clinic.
+/// Live subscribers per clinic (see [`ClinicFeed`] for how far each may fall behind).
 pub(super) struct Hub {
-    pub(super) capacity: usize,
-    pub(super) senders: Mutex<HashMap<ClinicId, broadcast::Sender<Arc<Published>>>>,
+    pub(super) budget: LiveBudget,
+    pub(super) feeds: Mutex<HashMap<ClinicId, Arc<ClinicFeed>>>,
 }
 
 impl Hub {
-    pub(super) fn sender(&self, clinic: ClinicId) -> broadcast::Sender<Arc<Published>> {
-        lock(&self.senders)
+    pub(super) fn feed(&self, clinic: ClinicId) -> Arc<ClinicFeed> {
+        lock(&self.feeds)
             .entry(clinic)
-            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .or_insert_with(|| ClinicFeed::new(self.budget))
             .clone()
     }
 
     pub(super) fn publish(&self, clinic: ClinicId, published: Published) {
         // No subscriber is fine: the event is in the table for whoever comes later.
-        let _ = self.sender(clinic).send(Arc::new(published));
+        self.feed(clinic).publish(published);
     }
 }
 

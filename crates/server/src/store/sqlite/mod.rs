@@ -11,6 +11,7 @@
 //! [`sessions`], [`messages`], and [`dispatch`], where each [`Store`] method is sent to
 //! one of the two ways in.
 
+use crate::events::LiveBudget;
 use crate::store::{StoreError, WriteRefused};
 use checkpoint::WAL_KEPT_BYTES;
 use directory::Directory;
@@ -174,15 +175,17 @@ fn text_columns<const N: usize>(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Opti
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: impl AsRef<Path>, stream_buffer: usize) -> Result<Self, StoreError> {
-        Self::open_with_secret(path, stream_buffer, None)
+    /// `live` is how far a live subscriber may fall behind (a count of events alone keeps the
+    /// default byte budget).
+    pub fn open(path: impl AsRef<Path>, live: impl Into<LiveBudget>) -> Result<Self, StoreError> {
+        Self::open_with_secret(path, live, None)
     }
 
     /// [`SqliteStore::open`], deriving links from `link_secret` when given instead of the
     /// secret kept in the database.
     pub fn open_with_secret(
         path: impl AsRef<Path>,
-        stream_buffer: usize,
+        live: impl Into<LiveBudget>,
         link_secret: Option<[u8; 32]>,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
@@ -190,8 +193,8 @@ impl SqliteStore {
         let mut writer = connect(&path)?;
         schema::migrate(&mut writer)?;
         let hub = Arc::new(Hub {
-            capacity: stream_buffer.max(1),
-            senders: Mutex::new(HashMap::new()),
+            budget: live.into(),
+            feeds: Mutex::new(HashMap::new()),
         });
         writer
             .execute_batch(&format!(

@@ -1,5 +1,8 @@
-//! The live stream: resume from the last seq without gaps or repeats, heartbeats, and a slow
-//! subscriber told to resync rather than silently skipped.
+//! The live stream: resume from the last seq without gaps or repeats, heartbeats, a slow
+//! subscriber told to resync rather than silently skipped, the token only in the header, and a
+//! stream closed as soon as its session ends. What streams cost in memory is in [`memory`].
+
+mod memory;
 
 use frontdesk_testkit::{RECEPTION, TestServer, get_json};
 use futures_util::StreamExt;
@@ -8,23 +11,27 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestServer, token: &str, after: u64, use_header: bool) -> Ws {
+/// The upgrade request for the stream after `after`, the token in the `Authorization` header.
+fn stream_request(app: &TestServer, token: &str, after: u64) -> Request {
     let base = app.server().url().replace("http://", "ws://");
-    let url = if use_header {
-        format!("{base}/v1/stream?after={after}")
-    } else {
-        format!("{base}/v1/stream?after={after}&token={token}")
-    };
-    let mut req = url.into_client_request().unwrap();
-    if use_header {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req).await.unwrap().0
+    let mut req = format!("{base}/v1/stream?after={after}")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req
+}
+
+async fn connect(app: &TestServer, token: &str, after: u64) -> Ws {
+    tokio_tungstenite::connect_async(stream_request(app, token, after))
+        .await
+        .unwrap()
+        .0
 }
 
 /// The next frame; a guard stops a broken server from hanging the test.
@@ -67,7 +74,7 @@ async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_not
     let start = app.last_seq(&reception).await;
     let mut seen = Vec::new();
 
-    let mut ws = connect(&app, &reception, start, true).await;
+    let mut ws = connect(&app, &reception, start).await;
     for i in 0..3 {
         message(&app, &reception, &id, &format!("live {i}")).await;
         seen.push(next_event(&mut ws).await);
@@ -77,7 +84,7 @@ async fn a_subscriber_that_resumes_from_its_last_seq_misses_nothing_and_sees_not
         message(&app, &reception, &id, &format!("while away {i}")).await;
     }
     let last = seen.last().unwrap()["seq"].as_u64().unwrap();
-    let mut ws = connect(&app, &reception, last, false).await;
+    let mut ws = connect(&app, &reception, last).await;
     // Commands keep landing while the backlog is being sent.
     let writer = {
         let (app_url, token, id) = (app.server().url(), reception.clone(), id.clone());
@@ -130,7 +137,7 @@ async fn an_idle_stream_sends_heartbeats_with_the_last_seq() {
         .await;
     let reception = app.sign_in(RECEPTION).await;
     let seq = app.last_seq(&reception).await;
-    let mut ws = connect(&app, &reception, seq, true).await;
+    let mut ws = connect(&app, &reception, seq).await;
     let f = next_frame(&mut ws).await.unwrap();
     assert_eq!(f, json!({"type": "heartbeat", "seq": seq}));
 }
@@ -148,8 +155,8 @@ async fn signing_out_ends_the_stream_of_that_session_only() {
     let leaving = app.sign_in(RECEPTION).await;
     let staying = app.sign_in(RECEPTION).await;
     let seq = app.last_seq(&leaving).await;
-    let mut gone = connect(&app, &leaving, seq, true).await;
-    let mut kept = connect(&app, &staying, seq, true).await;
+    let mut gone = connect(&app, &leaving, seq).await;
+    let mut kept = connect(&app, &staying, seq).await;
     assert!(next_frame(&mut gone).await.is_some(), "streaming");
     let a = app
         .send(
@@ -181,7 +188,11 @@ async fn signing_out_ends_the_stream_of_that_session_only() {
 async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
     let app = TestServer::builder()
         .demo_clinic()
-        .settings(|s| s.stream_buffer = 4)
+        .settings(|s| {
+            s.stream_buffer = 4;
+            // This is about the budget: the stalled line must not time out first.
+            s.stream_write_timeout = Duration::from_secs(300);
+        })
         .start()
         .await;
     let reception = app.sign_in(RECEPTION).await;
@@ -190,7 +201,7 @@ async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
         patients.push(app.waiting_patient(&format!("Uma W{n}.")).await.0);
     }
     let start = app.last_seq(&reception).await;
-    let mut ws = connect(&app, &reception, start, true).await;
+    let mut ws = connect(&app, &reception, start).await;
     // Events are small now (the change, not the visit): it takes a few megabytes of them to
     // fill every socket buffer on the way, so that the server's sender stalls while the
     // clinic carries on. A message needs no version; each visit holds 20,000 characters of them.
@@ -232,4 +243,136 @@ async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
         next_frame(&mut ws).await.is_none(),
         "then the socket closes"
     );
+}
+
+/// Prints a figure a test measured, for whoever runs it (`-- --nocapture`).
+#[allow(clippy::print_stdout)]
+fn report(figure: std::fmt::Arguments<'_>) {
+    println!("{figure}");
+}
+
+/// The reason the server gave when it closed the stream, reading past any frames still on the
+/// way (None: the line ended without a close frame).
+async fn close_reason(ws: &mut Ws) -> Option<String> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("not closed within 30 s");
+        match msg {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| f.reason.to_string()),
+            None | Some(Err(_)) => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_in_the_url_is_not_accepted_only_the_authorization_header() {
+    let app = TestServer::with_demo().await;
+    let reception = app.sign_in(RECEPTION).await;
+    let base = app.server().url().replace("http://", "ws://");
+    let url = format!("{base}/v1/stream?after=0&token={reception}");
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        Err(e) => panic!("expected 401, got {e}"),
+        Ok(_) => panic!("a token in the URL opened the stream"),
+    }
+    let mut ws = connect(&app, &reception, 0).await;
+    assert!(next_frame(&mut ws).await.is_some(), "the header opens it");
+    let doc = get_json(&app.http, &app.url("/v1/openapi.json"), &reception).await;
+    let params = &doc["paths"]["/v1/stream"]["get"]["parameters"];
+    let names: Vec<&str> = params
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["after"], "no token parameter is offered");
+}
+
+#[tokio::test]
+async fn a_signed_out_sessions_stream_closes_within_two_seconds() {
+    // Default heartbeat and session cache: no periodic check would catch it in time.
+    let app = TestServer::with_demo().await;
+    let reception = app.sign_in(RECEPTION).await;
+    let seq = app.last_seq(&reception).await;
+    let mut ws = connect(&app, &reception, seq).await;
+    // The stream is open once the server answered a command's event on it.
+    let (id, _, _) = app.waiting_patient("Ida K.").await;
+    assert_eq!(next_event(&mut ws).await["visit_id"], id.as_str());
+    while next_event_now(&mut ws).await {}
+    let signed_out = std::time::Instant::now();
+    let a = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/auth/sign-out",
+            Some(&reception),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    let reason = close_reason(&mut ws).await;
+    let took = signed_out.elapsed();
+    report(format_args!(
+        "signed-out stream closed {took:?} after the sign-out was sent"
+    ));
+    assert_eq!(reason.as_deref(), Some("signed out"));
+    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+}
+
+/// Takes the next frame if one is already on its way: whether there was one.
+async fn next_event_now(ws: &mut Ws) -> bool {
+    tokio::time::timeout(Duration::from_millis(200), ws.next())
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn revoking_a_station_closes_the_streams_of_sessions_on_it() {
+    let app = TestServer::with_demo().await;
+    let admin = app.sign_in(frontdesk_testkit::ADMIN).await;
+    let a = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/stations",
+            Some(&admin),
+            Some(json!({"name": "Front desk 1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    let station = a.body["station"]["id"].as_str().unwrap().to_owned();
+    let switched = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/stations/switch",
+            None,
+            Some(json!({"device_token": a.body["device_token"], "email": RECEPTION.0, "pin": "2222"})),
+            &[],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::OK, "{:?}", switched.body);
+    let on_station = switched.body["token"].as_str().unwrap().to_owned();
+    let seq = app.last_seq(&admin).await;
+    let mut on_desk = connect(&app, &on_station, seq).await;
+    let mut admins = connect(&app, &admin, seq).await;
+    let gone = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/stations/{station}"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{:?}", gone.body);
+    assert_eq!(
+        close_reason(&mut on_desk).await.as_deref(),
+        Some("signed out")
+    );
+    let (id, _, _) = app.waiting_patient("Lea M.").await;
+    assert_eq!(next_event(&mut admins).await["visit_id"], id.as_str());
 }
