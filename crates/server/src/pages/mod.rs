@@ -14,6 +14,7 @@ use crate::api::path_id;
 use crate::auth::PatientAuth;
 use crate::error::AppError;
 use crate::hours::openness;
+use crate::limits::ClientAddr;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
 use crate::state::AppState;
@@ -181,6 +182,10 @@ fn error_page(e: AppError) -> Response {
             "Something went wrong",
             "Please try again in a moment. If this keeps happening, contact the clinic.",
         ),
+        AppError::RateLimited { .. } | AppError::Busy { .. } => (
+            "Please wait a moment",
+            "Too many requests came from here just now. Please go back and try again in a minute.",
+        ),
         _ => ("We could not do that", ""),
     };
     if let AppError::Internal(detail) = &e {
@@ -191,7 +196,9 @@ fn error_page(e: AppError) -> Response {
     } else {
         text.to_owned()
     };
-    Page::new(status, render::message_page(title, &text)).into_response()
+    let mut res = Page::new(status, render::message_page(title, &text)).into_response();
+    crate::error::set_retry_after(&mut res, e.retry_after());
+    res
 }
 
 /// Errors that come from the layers (body too large, timeout, wrong method) as readable pages.
@@ -299,6 +306,7 @@ async fn front_door(
 
 async fn join(
     State(state): State<AppState>,
+    from: ClientAddr,
     Path((clinic, room)): Path<(String, String)>,
     form: Result<Form<JoinForm>, FormRejection>,
 ) -> Response {
@@ -307,6 +315,9 @@ async fn join(
         Err(e) => return error_page(e),
     };
     let at = state.now();
+    if let Err(e) = state.limits.arrival(&from, room.id, at).await {
+        return error_page(e);
+    }
     let open = openness(&clinic.time_zone, &room.office_hours, at);
     let again = |status: StatusCode, form: &JoinForm, error: &str| {
         Page::new(
@@ -413,6 +424,7 @@ async fn wait(State(state): State<AppState>, Path(token): Path<String>) -> Respo
 /// Intake fields are named `q:<question>`; the button pressed is `action` (`save` or `done`).
 async fn intake(
     State(state): State<AppState>,
+    from: ClientAddr,
     Path(token): Path<String>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
@@ -420,6 +432,10 @@ async fn intake(
         Ok(me) => me,
         Err(res) => return res,
     };
+    let limited = state.limits.intake_update(&from, me.visit.id, state.now());
+    if let Err(e) = limited.await {
+        return error_page(e);
+    }
     let Ok(Form(fields)) = form else {
         let text = "We could not read your answers. Please try again.";
         return waiting_screen(&state, &token, &me, Some((text, &[]))).await;
