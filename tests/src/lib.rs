@@ -22,8 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
 /// The demo clinic on a server in this process (the test kit's rig), staffed and tuned for
-/// consoles: the receptionist is available, heartbeats come often, sign-ins are not rate
-/// limited (a test signs in many consoles from one address).
+/// consoles: the receptionist is available, heartbeats come often, sign-ins and arrivals are
+/// not rate limited (a test signs in many consoles and arrives many patients from one address).
 #[derive(Debug)]
 pub struct TestClinic {
     rig: TestServer,
@@ -41,6 +41,10 @@ impl TestClinic {
             .settings(|s| {
                 s.heartbeat = Duration::from_secs(2);
                 s.sign_in_failures_per_ip_per_minute = 10_000;
+                // Every simulated patient comes from this one address too.
+                s.arrivals_per_address_per_minute = 100_000;
+                s.arrivals_per_room_per_minute = 100_000;
+                s.intake_updates_per_address_per_minute = 100_000;
                 adjust(s);
             })
             .start()

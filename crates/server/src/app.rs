@@ -85,10 +85,8 @@ pub async fn launch(
         Err(e) => tracing::warn!(error = %e, "cannot read pending departures"),
     }
     let background = tokio::spawn(crate::messages::run(state.clone(), base_url));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let settings = state.settings.clone();
+    let served = crate::connections::serve(listener, router(state), &settings, shutdown).await;
     background.abort();
     served
 }

@@ -2,8 +2,8 @@
 //! reminders, retries. It is the system clock shifted by an offset, so time keeps flowing in
 //! tests too, but a test (or `serve --clock-offset-ms`) can move it to "24 hours before the
 //! session" without sleeping. Nothing in the server reads the system's time any other way
-//! (only rate limits and caches use the monotonic `Instant`, which no clinic time is
-//! compared with).
+//! (only caches and connection timeouts use the monotonic `Instant`, which no clinic time is
+//! compared with; the budgets of attempts read this clock, so a test can move past a lockout).
 
 use frontdesk_domain::{Span, Timestamp};
 use std::sync::Arc;

@@ -5,9 +5,10 @@
 use crate::model::StaffRef;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use frontdesk_domain::Visit;
+use std::time::Duration;
 
 pub use frontdesk_api::ErrorBody;
 
@@ -53,8 +54,15 @@ pub enum AppError {
     /// The room is outside its office hours and takes no one now.
     #[error("the clinic is closed now{}", reopens.as_ref().map(|r| format!("; it opens {r}")).unwrap_or_default())]
     Closed { reopens: Option<String> },
-    #[error("too many attempts; wait a minute and try again")]
-    RateLimited,
+    /// A budget of attempts is spent (see [`crate::limits`]); try again after `retry_after`.
+    #[error("too many {what}; try again in {} seconds", retry_after.as_secs().max(1))]
+    RateLimited {
+        what: &'static str,
+        retry_after: Duration,
+    },
+    /// Every password check is taken; nothing was checked or counted.
+    #[error("the server is busy checking other sign-ins; try again in a moment")]
+    Busy { retry_after: Duration },
     #[error("the request body is too large")]
     PayloadTooLarge,
     #[error("internal error")]
@@ -77,7 +85,8 @@ impl AppError {
             AppError::Duplicate(_) => "duplicate",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::Closed { .. } => "closed",
-            AppError::RateLimited => "rate_limited",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Busy { .. } => "busy",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal",
         }
@@ -100,7 +109,8 @@ impl AppError {
             | AppError::PatientConflict { .. }
             | AppError::Duplicate(_)
             | AppError::Closed { .. } => StatusCode::CONFLICT,
-            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,6 +118,27 @@ impl AppError {
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
         AppError::Internal(e.to_string())
+    }
+
+    /// When asking again may succeed, for refusals that know it.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AppError::RateLimited { retry_after, .. } | AppError::Busy { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Sets `Retry-After` (whole seconds) when a refusal knows when to ask again: the JSON answer
+/// and the patient's page both carry it.
+pub fn set_retry_after(res: &mut Response, after: Option<Duration>) {
+    if let Some(after) = after {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(after.as_secs().max(1)),
+        );
     }
 }
 
@@ -120,6 +151,7 @@ impl IntoResponse for AppError {
         }
         let code = self.code().to_owned();
         let message = self.to_string();
+        let retry_after = self.retry_after();
         let (visit, held_by) = match self {
             AppError::Conflict { visit, held_by, .. } => (Some(visit), Some(held_by)),
             _ => (None, None),
@@ -130,7 +162,9 @@ impl IntoResponse for AppError {
             visit,
             held_by,
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        set_retry_after(&mut res, retry_after);
+        res
     }
 }
 

@@ -35,6 +35,8 @@ enum Cmd {
         listen: String,
         #[command(flatten)]
         outbound: Outbound,
+        #[command(flatten)]
+        bounds: Bounds,
     },
     /// Serve a seeded demo clinic with simulated patients coming and going.
     Demo {
@@ -47,6 +49,8 @@ enum Cmd {
         tick_ms: u64,
         #[command(flatten)]
         outbound: Outbound,
+        #[command(flatten)]
+        bounds: Bounds,
     },
     /// Clinics.
     Clinic {
@@ -63,6 +67,55 @@ enum Cmd {
         #[command(subcommand)]
         action: StaffCmd,
     },
+}
+
+/// How much work one client may ask for; each left out keeps the server's default.
+#[derive(clap::Args, Debug)]
+struct Bounds {
+    /// Patients arriving per client address per minute.
+    #[arg(long, env = "FRONTDESK_ARRIVALS_PER_ADDRESS_PER_MINUTE")]
+    arrivals_per_address_per_minute: Option<usize>,
+    /// Patients arriving in one room per minute.
+    #[arg(long, env = "FRONTDESK_ARRIVALS_PER_ROOM_PER_MINUTE")]
+    arrivals_per_room_per_minute: Option<usize>,
+    /// Intake saves per client address per minute.
+    #[arg(long)]
+    intake_updates_per_address_per_minute: Option<usize>,
+    /// Password and PIN checks run at once.
+    #[arg(long)]
+    secret_checks_at_once: Option<usize>,
+    /// Time a client gets to send a request's line and headers, in milliseconds.
+    #[arg(long)]
+    request_head_timeout_ms: Option<u64>,
+    /// A connection quiet both ways this long is closed, in milliseconds.
+    #[arg(long)]
+    idle_connection_timeout_ms: Option<u64>,
+}
+
+impl Bounds {
+    fn apply(self, s: &mut Settings) {
+        let ms = Duration::from_millis;
+        let or = |given: Option<usize>, default: &mut usize| *default = given.unwrap_or(*default);
+        or(
+            self.arrivals_per_address_per_minute,
+            &mut s.arrivals_per_address_per_minute,
+        );
+        or(
+            self.arrivals_per_room_per_minute,
+            &mut s.arrivals_per_room_per_minute,
+        );
+        or(
+            self.intake_updates_per_address_per_minute,
+            &mut s.intake_updates_per_address_per_minute,
+        );
+        or(self.secret_checks_at_once, &mut s.secret_checks_at_once);
+        s.request_head_timeout = self
+            .request_head_timeout_ms
+            .map_or(s.request_head_timeout, ms);
+        s.idle_connection_timeout = self
+            .idle_connection_timeout_ms
+            .map_or(s.idle_connection_timeout, ms);
+    }
 }
 
 /// Links in messages, and how email and SMS go out.
@@ -334,9 +387,11 @@ async fn main() -> Result<()> {
             db,
             listen,
             outbound,
+            bounds,
         } => {
             let mut settings = Settings::new(db);
             outbound.apply(&mut settings)?;
+            bounds.apply(&mut settings);
             let state = AppState::open(settings)?;
             let listener = bind(&listen).await?;
             launch(state, listener, shutdown_signal()).await?;
@@ -346,9 +401,11 @@ async fn main() -> Result<()> {
             listen,
             tick_ms,
             outbound,
+            bounds,
         } => {
             let mut settings = Settings::new(db);
             outbound.apply(&mut settings)?;
+            bounds.apply(&mut settings);
             let state = AppState::open(settings)?;
             let seeded = demo::seed_demo_at(
                 state.store.as_ref(),

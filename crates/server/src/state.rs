@@ -1,12 +1,13 @@
 //! What every handler shares: the settings the server was started with and the state built
-//! from them (the store, the sign-in limiters, the session cache, pending departures). It sits
-//! below the router so handlers reach it without importing the module that assembles them.
+//! from them (the store, the budgets of attempts, the password checks, the session cache,
+//! pending departures). It sits below the router so handlers reach it without importing the
+//! module that assembles them.
 
-use crate::auth::limits::{RateLimiter, SessionCache};
-use crate::auth::secrets::HashCost;
+use crate::auth::{HashCost, SecretChecks, SessionCache};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::events::LiveBudget;
+use crate::limits::{Limits, MemoryBudgets};
 use crate::messages::transport::Transports;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -37,10 +38,31 @@ pub struct Settings {
     /// A stream whose frame has not gone out within this long is closed: the console is gone
     /// or cannot keep up, and it catches up by pages when it comes back.
     pub stream_write_timeout: Duration,
-    /// Failed sign-ins allowed per email (and per station) per minute.
+    /// Failed sign-ins allowed per email (and per station) per minute. Each attempt counts as
+    /// failed from before its check until it proves right, so concurrent guesses cannot
+    /// overdraw it.
     pub sign_in_failures_per_minute: usize,
     /// Failed sign-ins allowed per client address per minute.
     pub sign_in_failures_per_ip_per_minute: usize,
+    /// Password and PIN checks (argon2) run at once; the rest wait their turn.
+    pub secret_checks_at_once: usize,
+    /// How long a sign-in waits for its turn before it is answered 503 `busy`.
+    pub secret_check_wait: Duration,
+    /// Patients arriving (front door, API, requests to a provider) per client address per minute.
+    pub arrivals_per_address_per_minute: usize,
+    /// Patients arriving in one room per minute, from anywhere.
+    pub arrivals_per_room_per_minute: usize,
+    /// Intake saves per client address per minute.
+    pub intake_updates_per_address_per_minute: usize,
+    /// Intake saves for one visit per minute.
+    pub intake_updates_per_visit_per_minute: usize,
+    /// A client must send a request's line and headers within this. On HTTP/1 it is counted
+    /// from when the connection is ready for its next request, so a silent, dribbling or idle
+    /// kept-alive connection is closed after it.
+    pub request_head_timeout: Duration,
+    /// A connection with nothing read or written for this long is closed (HTTP/2 and live
+    /// streams included). Keep it above `heartbeat` and `request_timeout`.
+    pub idle_connection_timeout: Duration,
     /// Cost of hashing passwords created through the API.
     pub hash_cost: HashCost,
     /// How long a resolved session is trusted before it is read again (zero: every request).
@@ -80,6 +102,14 @@ impl Settings {
             stream_write_timeout: Duration::from_secs(5),
             sign_in_failures_per_minute: 10,
             sign_in_failures_per_ip_per_minute: 100,
+            secret_checks_at_once: 4,
+            secret_check_wait: Duration::from_secs(2),
+            arrivals_per_address_per_minute: 20,
+            arrivals_per_room_per_minute: 120,
+            intake_updates_per_address_per_minute: 60,
+            intake_updates_per_visit_per_minute: 30,
+            request_head_timeout: Duration::from_secs(10),
+            idle_connection_timeout: Duration::from_secs(60),
             hash_cost: HashCost::Standard,
             session_cache_ttl: Duration::from_secs(2),
             clock: Clock::system(),
@@ -99,8 +129,8 @@ impl Settings {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
-    pub email_limiter: Arc<RateLimiter>,
-    pub ip_limiter: Arc<RateLimiter>,
+    pub limits: Arc<Limits>,
+    pub secret_checks: Arc<SecretChecks>,
     pub sessions: Arc<SessionCache>,
     pub departures: Arc<crate::departures::Departures>,
 }
@@ -115,15 +145,12 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        let minute = Duration::from_secs(60);
         Self {
-            email_limiter: Arc::new(RateLimiter::new(
-                settings.sign_in_failures_per_minute,
-                minute,
-            )),
-            ip_limiter: Arc::new(RateLimiter::new(
-                settings.sign_in_failures_per_ip_per_minute,
-                minute,
+            limits: Arc::new(Limits::new(Arc::new(MemoryBudgets::default()), &settings)),
+            secret_checks: Arc::new(SecretChecks::new(
+                settings.secret_checks_at_once,
+                settings.secret_check_wait,
+                settings.hash_cost,
             )),
             sessions: Arc::new(SessionCache::new(settings.session_cache_ttl)),
             departures: Arc::default(),

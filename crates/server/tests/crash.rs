@@ -12,7 +12,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Mutex;
 
 fn serve(db: &Path) -> (Child, String) {
-    frontdesk_testkit::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), db, &[])
+    // Four workers arrive patients from one address as fast as they can.
+    let unbounded = "100000";
+    let flags = [
+        "--arrivals-per-address-per-minute",
+        unbounded,
+        "--arrivals-per-room-per-minute",
+        unbounded,
+    ];
+    frontdesk_testkit::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), db, &flags)
 }
 
 async fn sign_in(http: &reqwest::Client, url: &str) -> String {

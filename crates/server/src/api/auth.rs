@@ -2,38 +2,18 @@
 //! their PIN).
 
 use super::ApiJson;
-use crate::auth::{
-    STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, StaffAuth, new_token, token_hash,
-    verify_secret_blocking,
-};
+use crate::auth::{STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, StaffAuth, new_token, token_hash};
 use crate::error::{AppError, ErrorBody};
+use crate::limits::ClientAddr;
 use crate::model::{StaffInfo, Station};
 use crate::state::AppState;
 use crate::store::NewSession;
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use frontdesk_api::auth::{NewStation, SignIn, StationRegistered, SwitchOn, Token};
 use frontdesk_domain::{Email, Role};
-use std::net::SocketAddr;
 use std::time::Duration;
-
-/// The client's address, when the server knows it (rate limiting keys on it).
-#[derive(Clone, Debug)]
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        Ok(Self(ip))
-    }
-}
 
 async fn issue(
     state: &AppState,
@@ -62,49 +42,57 @@ async fn issue(
     })
 }
 
-/// Checks a secret under the rate limits; counts a failure against every key.
+/// Who a secret was for, if there is such a person, with the hash it must match (none: no PIN).
+type Found<T> = Option<(T, Option<String>)>;
+
+/// Checks a secret under the sign-in budgets. The attempt is taken from the account's and the
+/// address's budgets before anything is looked up or checked, and given back only when the
+/// secret is right (or the server could not check it), so concurrent guesses cannot get more
+/// checks than the budget allows. Unknown accounts cost the same check as known ones.
 async fn guarded<T>(
     state: &AppState,
-    email_key: String,
-    ip_key: String,
-    attempt: impl Future<Output = Result<Option<T>, AppError>>,
+    account: String,
+    from: &ClientAddr,
+    secret: String,
+    lookup: impl Future<Output = Result<Found<T>, AppError>>,
 ) -> Result<T, AppError> {
-    let email_keys = [email_key];
-    let ip_keys = [ip_key];
-    if !state.email_limiter.allows(&email_keys) || !state.ip_limiter.allows(&ip_keys) {
-        return Err(AppError::RateLimited);
+    let reservation = state.limits.sign_in(account, from, state.now()).await?;
+    let outcome = async {
+        let (who, hash) = lookup.await?.map_or((None, None), |(w, h)| (Some(w), h));
+        let right = state.secret_checks.check(secret, hash).await?;
+        Ok(who.filter(|_| right))
     }
-    match attempt.await? {
-        Some(v) => Ok(v),
-        None => {
-            state.email_limiter.record_failure(&email_keys);
-            state.ip_limiter.record_failure(&ip_keys);
-            Err(AppError::BadCredentials)
+    .await;
+    match outcome {
+        Ok(None) => Err(AppError::BadCredentials),
+        Ok(Some(who)) => {
+            state.limits.release(reservation).await;
+            Ok(who)
+        }
+        Err(e) => {
+            state.limits.release(reservation).await;
+            Err(e)
         }
     }
 }
 
 #[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn,
-    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
-    ClientAddr(ip): ClientAddr,
+    from: ClientAddr,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<Json<Token>, AppError> {
     let email = Email::parse(&body.email)
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
-    let email_key = format!("email:{}/{}", body.clinic, email.to_lowercase());
-    let store = state.store.clone();
-    let staff = guarded(&state, email_key, format!("ip:{ip}"), async move {
+    let account = format!("{}/{}", body.clinic, email.to_lowercase());
+    let store = state.store.as_ref();
+    let staff = guarded(&state, account, &from, body.password, async {
         let Some(clinic) = store.clinic_by_slug(&body.clinic).await? else {
             return Ok(None);
         };
-        let Some((staff, secrets)) = store.staff_with_secrets(clinic.id, &email).await? else {
-            return Ok(None);
-        };
-        Ok(verify_secret_blocking(body.password, secrets.password_hash)
-            .await
-            .then_some(staff))
+        let found = store.staff_with_secrets(clinic.id, &email).await?;
+        Ok(found.map(|(staff, secrets)| (staff, Some(secrets.password_hash))))
     })
     .await?;
     let ttl = state.settings.session_ttl;
@@ -187,10 +175,10 @@ pub async fn revoke_station(
 }
 
 #[utoipa::path(post, path = "/v1/stations/switch", tag = "auth", request_body = SwitchOn,
-    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn switch_on_station(
     State(state): State<AppState>,
-    ClientAddr(ip): ClientAddr,
+    from: ClientAddr,
     ApiJson(body): ApiJson<SwitchOn>,
 ) -> Result<Json<Token>, AppError> {
     let station = state
@@ -200,19 +188,11 @@ pub async fn switch_on_station(
         .ok_or(AppError::UnknownStation)?;
     let email = Email::parse(&body.email)
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
-    let key = format!("station:{}/{}", station.id, email.to_lowercase());
-    let store = state.store.clone();
-    let clinic = station.clinic_id;
-    let staff = guarded(&state, key, format!("ip:{ip}"), async move {
-        let Some((staff, secrets)) = store.staff_with_secrets(clinic, &email).await? else {
-            return Ok(None);
-        };
-        let Some(pin_hash) = secrets.pin_hash else {
-            return Ok(None);
-        };
-        Ok(verify_secret_blocking(body.pin, pin_hash)
-            .await
-            .then_some(staff))
+    let account = format!("station:{}/{}", station.id, email.to_lowercase());
+    let store = state.store.as_ref();
+    let staff = guarded(&state, account, &from, body.pin, async {
+        let found = store.staff_with_secrets(station.clinic_id, &email).await?;
+        Ok(found.map(|(staff, secrets)| (staff, secrets.pin_hash)))
     })
     .await?;
     let ttl = state.settings.station_session_ttl;

@@ -5,6 +5,7 @@ use super::{ApiJson, IdempotencyKey, NewVisit, path_id};
 use crate::auth::PatientAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::links::{self, ARRIVAL_COOKIE};
+use crate::limits::ClientAddr;
 use crate::service::{self, Opened, PatientView};
 use crate::state::AppState;
 use axum::Json;
@@ -19,9 +20,11 @@ use frontdesk_domain::Command;
         ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the same visit, and its token when it sends back the `fd_arrival` cookie of the first answer")),
     responses((status = 201, description = "the visit and the patient's token", body = Opened),
         (status = 409, description = "the room is closed now (code `closed`)", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, description = "a bad name, or neither a phone number nor an email", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, description = "a bad name, or neither a phone number nor an email", body = ErrorBody),
+        (status = 429, description = "too many arrivals from this address or in this room (code `rate_limited`, with `Retry-After`)", body = ErrorBody)))]
 pub async fn arrive(
     State(state): State<AppState>,
+    from: ClientAddr,
     Path((clinic, room)): Path<(String, String)>,
     IdempotencyKey(key): IdempotencyKey,
     headers: HeaderMap,
@@ -30,6 +33,7 @@ pub async fn arrive(
     let room = path_id(&room, "room")?;
     // An unknown front door is "not found" whatever the body holds.
     service::front_door(state.store.as_ref(), &clinic, room).await?;
+    state.limits.arrival(&from, room, state.now()).await?;
     let patient = body.into_arriving_patient()?;
     let mut opened = service::arrive(
         state.store.as_ref(),
@@ -57,13 +61,15 @@ pub async fn arrive(
 #[utoipa::path(post, path = "/v1/join/{clinic}/{room}/request", tag = "patient", request_body = PatientRequestBody,
     params(("clinic" = String, Path, description = "clinic slug"), ("room" = String, Path, description = "room id")),
     responses((status = 201, description = "the request (declined at once if the provider is unavailable)", body = Opened),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn request_session(
     State(state): State<AppState>,
+    from: ClientAddr,
     Path((clinic, room)): Path<(String, String)>,
     ApiJson(body): ApiJson<PatientRequestBody>,
 ) -> Result<(StatusCode, Json<Opened>), AppError> {
     let room = path_id(&room, "room")?;
+    state.limits.arrival(&from, room, state.now()).await?;
     let clinic = state
         .store
         .clinic_by_slug(&clinic)
@@ -112,12 +118,17 @@ async fn act(
 
 #[utoipa::path(put, path = "/v1/patient/visit/intake", tag = "patient", security(("patient" = [])),
     request_body = IntakeBody,
-    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PatientView), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn update_intake(
     State(state): State<AppState>,
+    from: ClientAddr,
     me: PatientAuth,
     ApiJson(body): ApiJson<IntakeBody>,
 ) -> Result<Json<PatientView>, AppError> {
+    state
+        .limits
+        .intake_update(&from, me.visit.id, state.now())
+        .await?;
     let answers: Vec<(String, String)> = body
         .answers
         .iter()

@@ -1,18 +1,20 @@
 //! Who is asking: opaque bearer tokens (random, stored only as SHA-256, expiring, revocable),
-//! argon2id for passwords and station PINs, a sign-in rate limiter, and the extractors that
-//! turn a request into a signed-in staff member or a patient's own visit.
+//! argon2id for passwords and station PINs, and the extractors that turn a request into a
+//! signed-in staff member or a patient's own visit. How many sign-in attempts an account or an
+//! address gets is [`crate::limits`]' job.
 //!
-//! Split by job: [`secrets`] (tokens and hashing), [`limits`] (the sign-in limiter and the
-//! session cache), and here the extractors, which need the server's state.
+//! Split by job: [`secrets`] (tokens, hashing and the bounded checks), [`sessions`] (the
+//! session cache and the notices of ended sessions), and here the extractors, which need the
+//! server's state.
 
-pub mod limits;
 pub mod secrets;
+pub mod sessions;
 
-pub use limits::{RateLimiter, SessionCache, SessionEnded};
 pub use secrets::{
-    HashCost, PATIENT_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, derived_token,
-    hash_secret, hex, new_token, token_hash, verify_secret, verify_secret_blocking,
+    HashCost, PATIENT_TOKEN_PREFIX, SecretChecks, STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX,
+    derived_token, hash_secret, hex, new_token, token_hash, verify_secret,
 };
+pub use sessions::{SessionCache, SessionEnded};
 
 use crate::error::AppError;
 use crate::model::Session;

@@ -1,10 +1,14 @@
 //! Tokens and secrets: opaque bearer tokens (random, stored only as SHA-256), tokens derived
-//! from the server's secret, and argon2id for passwords and station PINs.
+//! from the server's secret, and argon2id for passwords and station PINs, checked on a few
+//! threads of their own so that a burst of sign-ins cannot take the server's memory.
 
 use crate::error::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 /// Prefixes say what a token is for, so a misplaced one is recognised at a glance in logs.
 pub const STAFF_TOKEN_PREFIX: &str = "fds_";
@@ -76,18 +80,172 @@ pub fn hash_secret(secret: &str, cost: HashCost) -> Result<String, AppError> {
 
 /// Checks a secret against its stored hash (the hash carries its own parameters).
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &h)
-            .is_ok()
-    })
+    verify_in(secret, hash, &mut Vec::new())
 }
 
-/// Verifying is deliberately slow; keep it off the async workers.
-pub async fn verify_secret_blocking(secret: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .unwrap_or(false)
+/// The most memory a stored hash may ask a check for, in argon2 blocks of 1 KiB: far above
+/// what [`HashCost::Standard`] uses (19 MiB), and a hash asking for more is not ours.
+const MAX_CHECK_BLOCKS: usize = 256 * 1024;
+
+/// [`verify_secret`] with argon2's working memory in `memory`, grown as needed and kept for
+/// the next check. A checking thread reuses one block of memory for all its checks, instead
+/// of allocating and freeing tens of MiB each time, which the allocator keeps hold of.
+fn verify_in(secret: &str, hash: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) =
+        (Algorithm::try_from(hash.algorithm), Params::try_from(&hash))
+    else {
+        return false;
+    };
+    let Ok(version) = hash
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+    else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_CHECK_BLOCKS {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(secret.as_bytes(), salt, &mut computed, &mut memory[..blocks])
+        .is_ok()
+        // `Output` compares in constant time.
+        && Output::new(&computed).is_ok_and(|c| c == expected)
+}
+
+/// Where password and PIN checks run. Argon2 is slow and memory-hungry on purpose, so checks
+/// run on a few threads of their own, one at a time each; a sign-in that finds them all taken
+/// waits a short while, then is told the server is busy. Keeping the threads few also keeps
+/// the memory the allocator holds on to after each check to a few checks' worth. A sign-in
+/// for an email with no account (or no PIN) is checked against a decoy hash of the same cost,
+/// so it takes as long as one for a real account and the answer's timing does not tell which
+/// emails exist.
+pub struct SecretChecks {
+    permits: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+    jobs: std::sync::mpsc::Sender<Check>,
+    run: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SecretChecks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretChecks")
+            .field("free", &self.permits.available_permits())
+            .field("wait", &self.wait)
+            .field("run", &self.run())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One check handed to the threads; its permit is let go when the check is done, so a
+/// sign-in whose client hung up does not free a turn that is still being used.
+struct Check {
+    secret: String,
+    hash: Option<String>,
+    answer: tokio::sync::oneshot::Sender<bool>,
+    _turn: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl SecretChecks {
+    /// `at_once` threads checking (at least one); a sign-in waits up to `wait` for its turn.
+    /// The threads end when this is dropped.
+    pub fn new(at_once: usize, wait: Duration, cost: HashCost) -> Self {
+        let at_once = at_once.max(1);
+        let (jobs, queue) = std::sync::mpsc::channel::<Check>();
+        let queue = Arc::new(Mutex::new(queue));
+        let decoy = Arc::new(OnceLock::<String>::new());
+        let run = Arc::new(AtomicU64::new(0));
+        for i in 0..at_once {
+            let (queue, decoy, run) = (queue.clone(), decoy.clone(), run.clone());
+            let checker = move || {
+                let mut memory = Vec::new();
+                loop {
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .recv();
+                    let Ok(check) = next else { return };
+                    run.fetch_add(1, Ordering::Relaxed);
+                    let right = match &check.hash {
+                        Some(hash) => verify_in(&check.secret, hash, &mut memory),
+                        None => {
+                            let decoy = decoy.get_or_init(|| decoy_hash(cost));
+                            verify_in(&check.secret, decoy, &mut memory);
+                            false
+                        }
+                    };
+                    let _ = check.answer.send(right);
+                }
+            };
+            let spawned = std::thread::Builder::new()
+                .name(format!("secret-check-{i}"))
+                .spawn(checker);
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password-check thread");
+            }
+        }
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(at_once)),
+            wait,
+            jobs,
+            run,
+        }
+    }
+
+    /// How many checks have run since the server started (decoys included).
+    pub fn run(&self) -> u64 {
+        self.run.load(Ordering::Relaxed)
+    }
+
+    /// Whether `secret` matches `hash`; with no hash, the decoy is checked and the answer is
+    /// no. [`AppError::Busy`] when no check freed up in time.
+    pub async fn check(&self, secret: String, hash: Option<String>) -> Result<bool, AppError> {
+        let turn = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Busy {
+                retry_after: Duration::from_secs(1),
+            })?
+            .map_err(AppError::internal)?;
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Check {
+                secret,
+                hash,
+                answer,
+                _turn: turn,
+            })
+            .map_err(|_| AppError::internal("no password-check thread is running"))?;
+        answered
+            .await
+            .map_err(|_| AppError::internal("a password check ended without an answer"))
+    }
+}
+
+/// A hash of nothing anyone knows, at the cost new hashes get. Its salt is fixed because only
+/// its cost matters, and so making it needs no randomness that could fail.
+fn decoy_hash(cost: HashCost) -> String {
+    let salt = SaltString::encode_b64(b"frontdesk decoy!").expect("16 bytes is a valid salt");
+    hasher(cost)
+        .and_then(|h| {
+            h.hash_password(b"no account has this secret", &salt)
+                .map_err(AppError::internal)
+        })
+        .map(|h| h.to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -111,5 +269,16 @@ mod tests {
         assert!(verify_secret("correct horse", &h));
         assert!(!verify_secret("wrong horse", &h));
         assert!(!verify_secret("correct horse", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_costs_a_check_and_is_never_right() {
+        let checks = SecretChecks::new(1, Duration::from_secs(5), HashCost::Fast);
+        let decoy = decoy_hash(HashCost::Fast);
+        assert!(decoy.starts_with("$argon2id$"));
+        assert!(!checks.check("anything".into(), None).await.unwrap());
+        let real = hash_secret("1234", HashCost::Fast).unwrap();
+        assert!(checks.check("1234".into(), Some(real)).await.unwrap());
+        assert_eq!(checks.run(), 2);
     }
 }

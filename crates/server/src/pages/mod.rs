@@ -17,6 +17,7 @@ use crate::auth::PatientAuth;
 use crate::error::AppError;
 use crate::hours::openness;
 use crate::links::{self, ARRIVAL_COOKIE, PATIENT_COOKIE, WAITING_SCREEN};
+use crate::limits::ClientAddr;
 use crate::model::{Clinic, RoomInfo};
 use crate::service;
 use crate::state::AppState;
@@ -122,6 +123,10 @@ fn error_page(e: AppError) -> Response {
             "Something went wrong",
             "Please try again in a moment. If this keeps happening, contact the clinic.",
         ),
+        AppError::RateLimited { .. } | AppError::Busy { .. } => (
+            "Please wait a moment",
+            "Too many requests came from here just now. Please go back and try again in a minute.",
+        ),
         _ => ("We could not do that", ""),
     };
     if let AppError::Internal(detail) = &e {
@@ -132,7 +137,9 @@ fn error_page(e: AppError) -> Response {
     } else {
         text.to_owned()
     };
-    Page::new(status, render::message_page(title, &text)).into_response()
+    let mut res = Page::new(status, render::message_page(title, &text)).into_response();
+    crate::error::set_retry_after(&mut res, e.retry_after());
+    res
 }
 
 /// Errors that come from the layers (body too large, timeout, wrong method) as readable pages.
@@ -249,6 +256,7 @@ async fn front_door(
 
 async fn join(
     State(state): State<AppState>,
+    from: ClientAddr,
     Path((clinic, room)): Path<(String, String)>,
     headers: HeaderMap,
     form: Result<Form<JoinForm>, FormRejection>,
@@ -258,6 +266,9 @@ async fn join(
         Err(e) => return error_page(e),
     };
     let at = state.now();
+    if let Err(e) = state.limits.arrival(&from, room.id, at).await {
+        return error_page(e);
+    }
     let open = openness(&clinic.time_zone, &room.office_hours, at);
     let again = |status: StatusCode, form: &JoinForm, error: &str| {
         Page::new(
@@ -401,6 +412,7 @@ async fn wait(State(state): State<AppState>, headers: HeaderMap) -> Response {
 /// Intake fields are named `q:<question>`; the button pressed is `action` (`save` or `done`).
 async fn intake(
     State(state): State<AppState>,
+    from: ClientAddr,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
@@ -408,6 +420,10 @@ async fn intake(
         Ok(me) => me,
         Err(res) => return res,
     };
+    let limited = state.limits.intake_update(&from, me.visit.id, state.now());
+    if let Err(e) = limited.await {
+        return error_page(e);
+    }
     let Ok(Form(fields)) = form else {
         let text = "We could not read your answers. Please try again.";
         return waiting_screen(&state, &me, Some((text, &[]))).await;

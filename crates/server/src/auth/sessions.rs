@@ -1,71 +1,10 @@
-//! What keeps sign-in cheap and guessing slow: the failed-attempt limiter and the cache of
-//! recently resolved sessions. Both live in this process (see the architecture notes on
-//! replicas).
+//! The cache of recently resolved sessions, and the notices that close a session's streams
+//! when it ends. Both live in this process (see the architecture notes on replicas).
 
 use crate::model::Session;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// Counts failed attempts per key in a sliding window.
-#[derive(Debug)]
-pub struct RateLimiter {
-    window: Duration,
-    max_failures: usize,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl RateLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> Self {
-        Self {
-            window,
-            max_failures,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, VecDeque<Instant>>) -> T) -> T {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut map)
-    }
-
-    /// Whether another attempt is allowed for every one of `keys`.
-    pub fn allows(&self, keys: &[String]) -> bool {
-        let now = Instant::now();
-        self.with(|map| {
-            keys.iter().all(|k| {
-                map.get_mut(k).is_none_or(|q| {
-                    while q
-                        .front()
-                        .is_some_and(|t| now.duration_since(*t) > self.window)
-                    {
-                        q.pop_front();
-                    }
-                    q.len() < self.max_failures
-                })
-            })
-        })
-    }
-
-    pub fn record_failure(&self, keys: &[String]) {
-        let now = Instant::now();
-        self.with(|map| {
-            // Forget idle keys now and then so the map cannot grow without bound.
-            if map.len() > 10_000 {
-                map.retain(|_, q| {
-                    q.back()
-                        .is_some_and(|t| now.duration_since(*t) <= self.window)
-                });
-            }
-            for k in keys {
-                map.entry(k.clone()).or_default().push_back(now);
-            }
-        });
-    }
-}
 
 /// Recently resolved sessions, so a busy console does not cost a database read per request.
 /// Entries live for a short while: sign-out in this process forgets at once; a revocation
@@ -163,22 +102,5 @@ impl SessionCache {
     /// After a change to the person (availability, roles), their sessions are read afresh.
     pub fn forget_staff(&self, staff: frontdesk_domain::StaffId) {
         self.with(|m| m.retain(|_, (s, _)| s.staff.id != staff));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_limiter_stops_after_the_allowed_failures() {
-        let l = RateLimiter::new(3, Duration::from_secs(60));
-        let keys = vec!["email:a".to_owned()];
-        for _ in 0..3 {
-            assert!(l.allows(&keys));
-            l.record_failure(&keys);
-        }
-        assert!(!l.allows(&keys));
-        assert!(l.allows(&["email:b".to_owned()]));
     }
 }

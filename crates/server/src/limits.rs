@@ -1,0 +1,346 @@
+//! How much anonymous or unproven work one client may ask for: sign-in attempts per account and
+//! per address, arrivals per address and per room, intake updates per address and per visit.
+//! Each is a budget of attempts per minute, by the server's clock (so a test can move past a
+//! lockout without sleeping). An attempt is taken from its budgets *before* the work is done,
+//! all budgets or none at once, so a burst of concurrent requests cannot overdraw one; a
+//! sign-in that turns out right gives its attempt back.
+//!
+//! The budgets live behind [`AttemptBudgets`]: this process keeps them in memory
+//! ([`MemoryBudgets`]); several replicas will need one kept in the database, with the same
+//! two calls.
+
+use crate::error::AppError;
+use crate::state::Settings;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use frontdesk_domain::{Span, Timestamp};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Every budget counts attempts over the last minute.
+pub const WINDOW: Span = Span::from_secs(60);
+
+/// The client's address, when the server knows it (budgets per address key on it).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(Self(ip))
+    }
+}
+
+/// One kind of budget: how many attempts a key gets per [`WINDOW`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Keeps the kinds apart (an address has a sign-in budget and an arrivals budget).
+    pub kind: &'static str,
+    /// What is refused, for the message: "too many {what}".
+    pub what: &'static str,
+    pub per_minute: usize,
+}
+
+/// One attempt to take from `budget` for `key` (an email, an address, a room).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub budget: Budget,
+    pub key: String,
+}
+
+impl Charge {
+    pub fn new(budget: Budget, key: impl Into<String>) -> Self {
+        Self {
+            budget,
+            key: key.into(),
+        }
+    }
+}
+
+/// What [`AttemptBudgets::reserve`] took; hand it back to [`AttemptBudgets::release`] to undo.
+#[derive(Debug)]
+pub struct Reservation {
+    charges: Vec<Charge>,
+    at: Timestamp,
+}
+
+/// Where the budgets are kept.
+#[async_trait::async_trait]
+pub trait AttemptBudgets: Send + Sync + std::fmt::Debug {
+    /// Takes one attempt from every charge's budget at `now`, or none when any is spent:
+    /// then [`AppError::RateLimited`] says when the first of them has room again.
+    async fn reserve(&self, charges: Vec<Charge>, now: Timestamp) -> Result<Reservation, AppError>;
+
+    /// Gives back what `reserve` took.
+    async fn release(&self, reservation: Reservation);
+}
+
+/// The budgets in this process's memory.
+#[derive(Debug, Default)]
+pub struct MemoryBudgets {
+    spent: Mutex<Spent>,
+}
+
+#[derive(Debug, Default)]
+struct Spent {
+    /// Times of the attempts still inside the window, oldest first, per (kind, key).
+    attempts: HashMap<(&'static str, String), VecDeque<Timestamp>>,
+    /// Size at which the next sweep of stale keys runs.
+    sweep_at: usize,
+}
+
+/// Below this many keys, stale ones are not worth a sweep.
+const SWEEP_FROM: usize = 10_000;
+
+impl Spent {
+    fn forget_stale(queue: &mut VecDeque<Timestamp>, now: Timestamp) {
+        while queue.front().is_some_and(|at| *at + WINDOW <= now) {
+            queue.pop_front();
+        }
+    }
+
+    /// Drops keys with nothing left in the window. Run when the map has doubled since the last
+    /// sweep, so a flood of fresh keys costs amortised constant time per attempt.
+    fn sweep(&mut self, now: Timestamp) {
+        if self.attempts.len() < self.sweep_at.max(SWEEP_FROM) {
+            return;
+        }
+        self.attempts.retain(|_, q| {
+            Self::forget_stale(q, now);
+            !q.is_empty()
+        });
+        self.sweep_at = self.attempts.len() * 2;
+    }
+}
+
+/// Rounded up to whole seconds and at least one, as `Retry-After` says it.
+fn wait_until(at: Timestamp, now: Timestamp) -> Duration {
+    let ms = at.since(now).as_millis().max(0) as u64;
+    Duration::from_secs(ms.div_ceil(1000).max(1))
+}
+
+#[async_trait::async_trait]
+impl AttemptBudgets for MemoryBudgets {
+    async fn reserve(&self, charges: Vec<Charge>, now: Timestamp) -> Result<Reservation, AppError> {
+        let mut spent = self
+            .spent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        spent.sweep(now);
+        // The refusal names the budget that frees up last: before then, a retry is refused too.
+        let mut refused: Option<(&'static str, Duration)> = None;
+        for c in &charges {
+            let Some(queue) = spent.attempts.get_mut(&(c.budget.kind, c.key.clone())) else {
+                continue;
+            };
+            Spent::forget_stale(queue, now);
+            if queue.len() >= c.budget.per_minute {
+                let oldest = queue.front().copied().unwrap_or(now);
+                let wait = wait_until(oldest + WINDOW, now);
+                if refused.is_none_or(|(_, w)| wait > w) {
+                    refused = Some((c.budget.what, wait));
+                }
+            }
+        }
+        if let Some((what, retry_after)) = refused {
+            return Err(AppError::RateLimited { what, retry_after });
+        }
+        for c in &charges {
+            spent
+                .attempts
+                .entry((c.budget.kind, c.key.clone()))
+                .or_default()
+                .push_back(now);
+        }
+        Ok(Reservation { charges, at: now })
+    }
+
+    async fn release(&self, reservation: Reservation) {
+        let mut spent = self
+            .spent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for c in reservation.charges {
+            if let Some(queue) = spent.attempts.get_mut(&(c.budget.kind, c.key))
+                && let Some(i) = queue.iter().rposition(|at| *at == reservation.at)
+            {
+                queue.remove(i);
+            }
+        }
+    }
+}
+
+/// The server's budgets as its settings size them, and the charges each kind of request makes.
+#[derive(Debug)]
+pub struct Limits {
+    budgets: Arc<dyn AttemptBudgets>,
+    sign_in_per_account: Budget,
+    sign_in_per_address: Budget,
+    arrivals_per_address: Budget,
+    arrivals_per_room: Budget,
+    intake_per_address: Budget,
+    intake_per_visit: Budget,
+}
+
+impl Limits {
+    pub fn new(budgets: Arc<dyn AttemptBudgets>, settings: &Settings) -> Self {
+        let budget = |kind, what, per_minute| Budget {
+            kind,
+            what,
+            per_minute,
+        };
+        let sign_ins = "sign-in attempts";
+        Self {
+            budgets,
+            sign_in_per_account: budget(
+                "sign_in_account",
+                sign_ins,
+                settings.sign_in_failures_per_minute,
+            ),
+            sign_in_per_address: budget(
+                "sign_in_address",
+                sign_ins,
+                settings.sign_in_failures_per_ip_per_minute,
+            ),
+            arrivals_per_address: budget(
+                "arrival_address",
+                "arrivals from this address",
+                settings.arrivals_per_address_per_minute,
+            ),
+            arrivals_per_room: budget(
+                "arrival_room",
+                "arrivals in this room",
+                settings.arrivals_per_room_per_minute,
+            ),
+            intake_per_address: budget(
+                "intake_address",
+                "intake updates from this address",
+                settings.intake_updates_per_address_per_minute,
+            ),
+            intake_per_visit: budget(
+                "intake_visit",
+                "intake updates for this visit",
+                settings.intake_updates_per_visit_per_minute,
+            ),
+        }
+    }
+
+    /// One sign-in attempt (password or PIN) for `account` (clinic or station, and email) from
+    /// `from`, counted as a failure until [`Limits::release`] says it was right.
+    pub async fn sign_in(
+        &self,
+        account: String,
+        from: &ClientAddr,
+        now: Timestamp,
+    ) -> Result<Reservation, AppError> {
+        let charges = vec![
+            Charge::new(self.sign_in_per_account, account),
+            Charge::new(self.sign_in_per_address, from.0.clone()),
+        ];
+        self.budgets.reserve(charges, now).await
+    }
+
+    /// The sign-in was right: it does not count against anyone.
+    pub async fn release(&self, reservation: Reservation) {
+        self.budgets.release(reservation).await;
+    }
+
+    /// A patient arriving (or asking for a provider) in `room` from `from`.
+    pub async fn arrival(
+        &self,
+        from: &ClientAddr,
+        room: impl std::fmt::Display,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let charges = vec![
+            Charge::new(self.arrivals_per_address, from.0.clone()),
+            Charge::new(self.arrivals_per_room, room.to_string()),
+        ];
+        self.budgets.reserve(charges, now).await.map(drop)
+    }
+
+    /// A patient saving intake answers for `visit` from `from`.
+    pub async fn intake_update(
+        &self,
+        from: &ClientAddr,
+        visit: impl std::fmt::Display,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let charges = vec![
+            Charge::new(self.intake_per_address, from.0.clone()),
+            Charge::new(self.intake_per_visit, visit.to_string()),
+        ];
+        self.budgets.reserve(charges, now).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THREE: Budget = Budget {
+        kind: "test",
+        what: "tries",
+        per_minute: 3,
+    };
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_millis(1_000_000_000_000 + secs * 1000)
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_refuses_until_its_oldest_attempt_leaves_the_window() {
+        let b = MemoryBudgets::default();
+        let a = || vec![Charge::new(THREE, "a")];
+        for s in 0..3 {
+            b.reserve(a(), at(s)).await.unwrap();
+        }
+        match b.reserve(a(), at(10)).await {
+            Err(AppError::RateLimited { retry_after, .. }) => {
+                assert_eq!(retry_after, Duration::from_secs(50));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(
+            b.reserve(vec![Charge::new(THREE, "b")], at(10))
+                .await
+                .is_ok()
+        );
+        assert!(b.reserve(a(), at(60)).await.is_ok(), "the first one left");
+    }
+
+    #[tokio::test]
+    async fn all_charges_or_none_and_a_release_gives_the_attempt_back() {
+        let b = MemoryBudgets::default();
+        for s in 0..3 {
+            b.reserve(vec![Charge::new(THREE, "full")], at(s))
+                .await
+                .unwrap();
+        }
+        let both = || vec![Charge::new(THREE, "free"), Charge::new(THREE, "full")];
+        assert!(b.reserve(both(), at(5)).await.is_err());
+        // The refused attempt took nothing from "free".
+        for s in 0..2 {
+            b.reserve(vec![Charge::new(THREE, "free")], at(5 + s))
+                .await
+                .unwrap();
+        }
+        let third = b
+            .reserve(vec![Charge::new(THREE, "free")], at(8))
+            .await
+            .unwrap();
+        b.release(third).await;
+        assert!(
+            b.reserve(vec![Charge::new(THREE, "free")], at(9))
+                .await
+                .is_ok()
+        );
+    }
+}
