@@ -4,8 +4,8 @@
 use super::{ApiJson, IdempotencyKey, NewVisit, path_id};
 use crate::auth::PatientAuth;
 use crate::error::{AppError, ErrorBody};
-use crate::links::{self, ARRIVAL_COOKIE};
 use crate::limits::ClientAddr;
+use crate::links::{self, ARRIVAL_COOKIE};
 use crate::service::{self, Opened, PatientView};
 use crate::state::AppState;
 use axum::Json;
