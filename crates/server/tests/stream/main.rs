@@ -192,6 +192,10 @@ async fn a_subscriber_too_slow_to_keep_up_is_told_to_resync_and_closed() {
             s.stream_buffer = 4;
             // This is about the budget: the stalled line must not time out first.
             s.stream_write_timeout = Duration::from_secs(300);
+            // The many patients below all arrive (and finish their intake) from this one address.
+            s.arrivals_per_address_per_minute = 1_000;
+            s.arrivals_per_room_per_minute = 1_000;
+            s.intake_updates_per_address_per_minute = 1_000;
         })
         .start()
         .await;
