@@ -61,7 +61,15 @@ pub(crate) struct Rig {
 /// A signed-out console beside a running clinic.
 pub(crate) async fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::with_demo().await;
+    // Every patient in these tests arrives from this one address.
+    let server = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| {
+            s.arrivals_per_address_per_minute = 1_000;
+            s.intake_updates_per_address_per_minute = 1_000;
+        })
+        .start()
+        .await;
     let host = Arc::new(FakeHost::default());
     let (console, notices) = Console::new(dir.path().join("app"), host.clone());
     Rig {
