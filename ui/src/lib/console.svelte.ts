@@ -215,13 +215,13 @@ export class ConsoleModel {
     this.localErrors = this.localErrors.filter((e) => e.id !== id);
   }
 
-  async send(visitId: string, command: Command): Promise<boolean> {
+  /** Queues a command; resolves to its action id in the outbox, or null if it was not queued. */
+  async send(visitId: string, command: Command): Promise<string | null> {
     try {
-      await this.backend.act(visitId, command);
-      return true;
+      return (await this.backend.act(visitId, command)).action_id;
     } catch (err) {
       this.pushError(`Could not send: ${toBackendError(err).message}`);
-      return false;
+      return null;
     }
   }
 
