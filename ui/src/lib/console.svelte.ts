@@ -9,6 +9,14 @@ import type { AppState, Availability, Command, QueueRow } from './types';
 
 export type Tab = 'queue' | 'requests' | 'sessions';
 
+/** The queue's status filter: everyone, or one status. */
+export type StatusFilter = 'all' | 'intake' | 'waiting' | 'in_call' | 'on_hold';
+
+/** A name as search compares it: lower case, without accents ("José" is found by "jose"). */
+export function searchable(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+}
+
 export type DialogSpec =
   | { kind: 'end_call' | 'transfer' | 'assign' | 'decline' | 'priority' | 'cancel'; visitId: string }
   | { kind: 'settings' }
@@ -36,6 +44,11 @@ export class ConsoleModel {
   now = $state(Date.now());
   tab = $state<Tab>('queue');
   roomFilter = $state<string>('all');
+  /** The queue's name search and status filter. */
+  search = $state('');
+  statusFilter = $state<StatusFilter>('all');
+  /** The keyboard shortcuts overlay (`?`). */
+  showKeys = $state(false);
   selectedId = $state<string | null>(null);
   dialog = $state<DialogSpec | null>(null);
   localErrors = $state<LocalError[]>([]);
@@ -43,6 +56,7 @@ export class ConsoleModel {
   focusMessage = $state(0);
   focusDetails = $state(0);
   focusRow = $state<{ id: string; n: number } | null>(null);
+  focusSearch = $state(0);
 
   readonly backend: Backend;
   private offset = 0;
@@ -67,12 +81,33 @@ export class ConsoleModel {
 
   private inFilter = (row: QueueRow) => this.roomFilter === 'all' || row.room_id === this.roomFilter;
 
-  queueRows = $derived((this.state?.queue ?? []).filter(this.inFilter));
+  private inSearch = (row: QueueRow) => {
+    const q = searchable(this.search);
+    return q === '' || searchable(row.patient_name).includes(q);
+  };
+  private inStatus = (row: QueueRow) => this.statusFilter === 'all' || row.status === this.statusFilter;
+
+  /** The queue as filtered, in the engine's order (its Waiting section, then With staff). */
+  queueRows = $derived(
+    (this.state?.queue ?? []).filter((r) => this.inFilter(r) && this.inStatus(r) && this.inSearch(r)),
+  );
+  /** The queue's two sections, as the engine laid them out: never re-sorted here. */
+  waitingRows = $derived(this.queueRows.filter((r) => r.section === 'waiting'));
+  withStaffRows = $derived(this.queueRows.filter((r) => r.section !== 'waiting'));
+  /** Patients in the Waiting section, before any filter (the window title's count). */
+  waitingCount = $derived((this.state?.queue ?? []).filter((r) => r.section === 'waiting').length);
+  /** A search or a status filter narrows the queue. */
+  narrowed = $derived(searchable(this.search) !== '' || this.statusFilter !== 'all');
   requestRows = $derived((this.state?.requests ?? []).filter(this.inFilter));
   sessionRows = $derived((this.state?.sessions ?? []).filter(this.inFilter));
 
+  /** The rows on show, top to bottom (the queue's sections one after the other). */
   visibleRows = $derived(
-    this.tab === 'queue' ? this.queueRows : this.tab === 'requests' ? this.requestRows : this.sessionRows,
+    this.tab === 'queue'
+      ? [...this.waitingRows, ...this.withStaffRows]
+      : this.tab === 'requests'
+        ? this.requestRows
+        : this.sessionRows,
   );
 
   /** The selected visit's row, wherever it is listed. */
@@ -186,6 +221,8 @@ export class ConsoleModel {
     if (!tab) return;
     this.tab = tab;
     this.roomFilter = 'all';
+    this.search = '';
+    this.statusFilter = 'all';
     this.selectedId = id;
     this.focusRow = { id, n: (this.focusRow?.n ?? 0) + 1 };
   }
@@ -203,6 +240,49 @@ export class ConsoleModel {
 
   setTab(tab: Tab): void {
     this.tab = tab;
+  }
+
+  /** The `/` key: the queue's search box takes focus. */
+  startSearch(): void {
+    this.tab = 'queue';
+    this.focusSearch += 1;
+  }
+
+  clearFilters(): void {
+    this.search = '';
+    this.statusFilter = 'all';
+  }
+
+  /** Opens the call I am in on this visit in the default browser (the shell finds the link). */
+  async openCall(row: QueueRow): Promise<void> {
+    try {
+      await this.backend.openCall(row.visit_id);
+    } catch (err) {
+      this.pushError(`Could not open the call: ${toBackendError(err).message}`);
+    }
+  }
+
+  /** Copies the call's link, for pasting into another browser or a message. */
+  async copyCallLink(row: QueueRow): Promise<boolean> {
+    const link = row.call_link;
+    if (!link) return false;
+    try {
+      await navigator.clipboard.writeText(link);
+      return true;
+    } catch {
+      // Some webviews refuse the clipboard API: fall back to a selected text field.
+      const field = document.createElement('textarea');
+      field.value = link;
+      field.setAttribute('readonly', '');
+      field.style.position = 'fixed';
+      field.style.opacity = '0';
+      document.body.appendChild(field);
+      field.select();
+      const done = document.execCommand?.('copy') ?? false;
+      field.remove();
+      if (!done) this.pushError('Could not copy the link: select it in the details panel instead.');
+      return done;
+    }
   }
 
   // ---- actions ----
