@@ -82,6 +82,9 @@ pub struct QueueRow {
     /// The call's join link, for someone in this call, when the clinic makes links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_link: Option<String>,
+    /// In a room whose queue is mine (the domain's queue_rooms). Rows of other rooms are in
+    /// the queue only for those who may look over every room (the "All rooms" view).
+    pub in_my_rooms: bool,
     /// The queue's section for triage (Waiting, With staff); none outside the queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section: Option<Section>,
@@ -161,6 +164,12 @@ pub fn build(
         id: m.id,
         roles: m.roles,
     });
+    let rooms = my_rooms(state);
+    // Reception and admins may look over every room: the other rooms' rows come too, marked.
+    let all_rooms = state
+        .me
+        .as_ref()
+        .is_some_and(|m| frontdesk_domain::sees_all_rooms(m.roles));
     // The link is for those in the call: it is how they get into it.
     let call_link = |v: &Visit| {
         let me = state.me.as_ref()?;
@@ -202,6 +211,7 @@ pub fn build(
             call_started_at: figures.in_call_since.map(Timestamp::as_millis),
             call_link: call_link(v),
             section: Section::of(v.status),
+            in_my_rooms: rooms.contains(&v.room_id),
             in_call: v.in_call.iter().map(|id| name_of(*id)).collect(),
             assigned_provider: v.assigned_provider.map(name_of),
             requested_provider: v.requested_provider.map(name_of),
@@ -227,13 +237,12 @@ pub fn build(
             takes_session,
         }
     };
-    let rooms = my_rooms(state);
     // Laid out for triage by the domain: Waiting (priority, longest total wait), then With staff.
     let queue = triage(
         state
             .visits
             .values()
-            .filter(|v| v.status.is_in_queue() && rooms.contains(&v.room_id)),
+            .filter(|v| v.status.is_in_queue() && (all_rooms || rooms.contains(&v.room_id))),
         now,
     );
     let mut requests: Vec<&Visit> = state

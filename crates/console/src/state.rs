@@ -33,14 +33,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Patients in the queue's Waiting section in what this state shows (none while locked):
+    /// Patients in the Waiting section of my rooms' queue in what this state shows (none while
+    /// locked; other rooms' rows, in the queue for the "All rooms" view, do not count):
     /// the tray's and the window title's count, taken from the state the UI was sent rather
     /// than worked out again. Those on hold are with staff, not counted.
     pub fn waiting(&self) -> usize {
         self.view
             .queue
             .iter()
-            .filter(|r| r.section == Some(Section::Waiting))
+            .filter(|r| r.in_my_rooms && r.section == Some(Section::Waiting))
             .count()
     }
 }

@@ -43,7 +43,9 @@ export class ConsoleModel {
   /** Server-corrected now, ticking every second: live waits are computed from it. */
   now = $state(Date.now());
   tab = $state<Tab>('queue');
-  roomFilter = $state<string>('all');
+  /** 'mine' (the rooms whose queue is mine), 'all' (every room, for those the engine sends
+   * every room's queue) or one room's id. */
+  roomFilter = $state<string>('mine');
   /** The queue's name search and status filter. */
   search = $state('');
   statusFilter = $state<StatusFilter>('all');
@@ -79,7 +81,18 @@ export class ConsoleModel {
     return mine.length ? s.rooms.filter((r) => mine.includes(r.id)) : s.rooms;
   });
 
-  private inFilter = (row: QueueRow) => this.roomFilter === 'all' || row.room_id === this.roomFilter;
+  /** The queue holds other rooms' rows too (the engine sends them to those who may look over
+   * every room): the room filter then offers "All rooms" beside "My rooms". */
+  otherRooms = $derived((this.state?.queue ?? []).some((r) => !r.in_my_rooms));
+
+  /** The rooms the room filter lists. */
+  roomChoices = $derived(this.otherRooms ? (this.state?.rooms ?? []) : this.myRooms);
+
+  /** In the room filter. "My rooms" narrows only the queue: requests and sessions are listed
+   * as the engine gives them. */
+  private inFilter = (row: QueueRow, list: 'queue' | 'other' = 'other') =>
+    this.roomFilter === 'all' ||
+    (this.roomFilter === 'mine' ? list === 'other' || row.in_my_rooms : row.room_id === this.roomFilter);
 
   private inSearch = (row: QueueRow) => {
     const q = searchable(this.search);
@@ -89,17 +102,15 @@ export class ConsoleModel {
 
   /** The queue as filtered, in the engine's order (its Waiting section, then With staff). */
   queueRows = $derived(
-    (this.state?.queue ?? []).filter((r) => this.inFilter(r) && this.inStatus(r) && this.inSearch(r)),
+    (this.state?.queue ?? []).filter((r) => this.inFilter(r, 'queue') && this.inStatus(r) && this.inSearch(r)),
   );
   /** The queue's two sections, as the engine laid them out: never re-sorted here. */
   waitingRows = $derived(this.queueRows.filter((r) => r.section === 'waiting'));
   withStaffRows = $derived(this.queueRows.filter((r) => r.section !== 'waiting'));
-  /** Patients in the Waiting section, before any filter (the window title's count). */
-  waitingCount = $derived((this.state?.queue ?? []).filter((r) => r.section === 'waiting').length);
   /** A search or a status filter narrows the queue. */
   narrowed = $derived(searchable(this.search) !== '' || this.statusFilter !== 'all');
-  requestRows = $derived((this.state?.requests ?? []).filter(this.inFilter));
-  sessionRows = $derived((this.state?.sessions ?? []).filter(this.inFilter));
+  requestRows = $derived((this.state?.requests ?? []).filter((r) => this.inFilter(r)));
+  sessionRows = $derived((this.state?.sessions ?? []).filter((r) => this.inFilter(r)));
 
   /** The rows on show, top to bottom (the queue's sections one after the other). */
   visibleRows = $derived(
@@ -171,8 +182,9 @@ export class ConsoleModel {
       this.dialog = null;
       return;
     }
-    if (this.roomFilter !== 'all' && !this.myRooms.some((r) => r.id === this.roomFilter)) {
-      this.roomFilter = 'all';
+    const known = this.roomFilter === 'mine' || (this.roomFilter === 'all' && this.otherRooms);
+    if (!known && !this.roomChoices.some((r) => r.id === this.roomFilter)) {
+      this.roomFilter = 'mine';
     }
     if (this.selectedId && !this.selectedRow) this.selectedId = null;
   }
@@ -220,7 +232,7 @@ export class ConsoleModel {
           : null;
     if (!tab) return;
     this.tab = tab;
-    this.roomFilter = 'all';
+    this.roomFilter = s.queue.some((r) => r.visit_id === id && !r.in_my_rooms) ? 'all' : 'mine';
     this.search = '';
     this.statusFilter = 'all';
     this.selectedId = id;

@@ -50,6 +50,7 @@ export function row(over: Partial<QueueRow> & Pick<QueueRow, 'visit_id' | 'patie
     total_waited: 0,
     call_started_at: null,
     call_link: null,
+    in_my_rooms: true,
     arrived_at: null,
     version: 1,
     ...over,

@@ -3,7 +3,7 @@
 // status filter, the `/` and `?` keys, and, in a call, "Open call" and "Copy link".
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { engine, visitId } from '../fixtures/engine';
+import { engine, roomId, visitId } from '../fixtures/engine';
 import { actCommands, recordedRow, renderAs, renderConsole, row } from './helpers';
 
 afterEach(() => {
@@ -38,7 +38,7 @@ describe('the queue in two sections', () => {
     const tom = rowOf('on_hold');
     expect(tom.dataset.section).toBe('with_staff');
     expect(within(tom).getByTestId('row-total-wait').textContent).toMatch(/^18m \d\ds$/);
-    expect(within(tom).getByTestId('row-stretch').textContent).toMatch(/now 7m \d\ds/);
+    expect(within(tom).getByTestId('row-stretch').textContent).toMatch(/this stretch 7m \d\ds/);
     expect(within(tom).getByTestId('row-wait').textContent).toContain('on hold');
     // In a call, the row counts the call's time instead.
     const fatima = rowOf('in_call');
@@ -90,6 +90,32 @@ describe('search and filters', () => {
     expect(names()).toEqual(['Chen Wei']);
     await fireEvent.click(screen.getByTestId('clear-filters'));
     expect(names()).toHaveLength(5);
+  });
+});
+
+describe('all rooms', () => {
+  test('reception sees its own rooms, and every room when it asks', async () => {
+    await renderConsole({
+      queue: [
+        row({ visit_id: 'v-1', patient_name: 'At reception', waiting_since: Date.now() - 90_000 }),
+        row({
+          visit_id: 'v-2',
+          patient_name: 'In Dr Lee’s room',
+          room_id: roomId('lee_room'),
+          room_name: "Dr Lee's room",
+          in_my_rooms: false,
+          waiting_since: Date.now() - 60_000,
+        }),
+      ],
+    });
+    expect(names()).toEqual(['At reception']);
+    const filter = screen.getByTestId('room-filter') as HTMLSelectElement;
+    expect([...filter.options].slice(0, 2).map((o) => o.textContent)).toEqual(['My rooms (1)', 'All rooms (2)']);
+    await fireEvent.change(filter, { target: { value: 'all' } });
+    expect(names()).toEqual(['At reception', 'In Dr Lee’s room']);
+    expect(rows().map((r) => within(r).getByTestId('row-room').textContent)).toEqual(['Reception', "Dr Lee's room"]);
+    await fireEvent.change(filter, { target: { value: roomId('lee_room') } });
+    expect(names()).toEqual(['In Dr Lee’s room']);
   });
 });
 

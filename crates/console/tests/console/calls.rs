@@ -62,3 +62,26 @@ async fn reception_claims_a_patient_and_opens_the_call_in_the_browser() {
     );
     assert_eq!(json(&rig.host.opened.lock().unwrap().len()), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reception_looks_over_every_room_and_the_tray_counts_its_own() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    let ana = rig.arrive("Ana Pereira").await;
+    let shah_room = rig.server.room_id("Dr. Shah's room");
+    let omar = rig.server.arrive(&shah_room, "Omar Farouk").await.0;
+    let state = rig
+        .state_until("both in the queue", |s| {
+            in_queue(s, &ana) && in_queue(s, &omar)
+        })
+        .await;
+    assert_eq!(row(&state, &ana)["in_my_rooms"], true);
+    let other = row(&state, &omar);
+    assert_eq!(other["in_my_rooms"], false, "shown for the All rooms view");
+    assert_eq!(other["room_name"], "Dr. Shah's room");
+    assert_eq!(
+        rig.console.app_state().waiting(),
+        1,
+        "the tray counts Reception's only"
+    );
+}

@@ -240,6 +240,11 @@ call_started_at?: number | null,
  */
 call_link?: string | null, 
 /**
+ * In a room whose queue is mine (the domain's queue_rooms). Rows of other rooms are in
+ * the queue only for those who may look over every room (the "All rooms" view).
+ */
+in_my_rooms: boolean, 
+/**
  * The queue's section for triage (Waiting, With staff); none outside the queue.
  */
 section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
