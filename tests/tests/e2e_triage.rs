@@ -311,6 +311,20 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
         .unwrap();
     wd.wait_gone(&row(&fay), WAIT).await.unwrap();
 
+    // "?" lists the shortcuts (from the queue, not while typing in a field); Esc closes it.
+    click(&wd, &row(cleo)).await;
+    wd.press_keys("?").await.unwrap();
+    let list = wd
+        .wait_for(&testid("keys-list"), WAIT)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Search the queue by name"), "{list}");
+    wd.press_keys(keys::ESCAPE).await.unwrap();
+    wd.wait_gone(&testid("keys-dialog"), WAIT).await.unwrap();
+
     // A long morning: with 20 in the queue, at least 16 rows are in view at 1280×800.
     for i in 0..15 {
         clinic

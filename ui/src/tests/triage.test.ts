@@ -40,6 +40,10 @@ describe('the queue in two sections', () => {
     expect(within(tom).getByTestId('row-total-wait').textContent).toMatch(/^18m \d\ds$/);
     expect(within(tom).getByTestId('row-stretch').textContent).toMatch(/this stretch 7m \d\ds/);
     expect(within(tom).getByTestId('row-wait').textContent).toContain('on hold');
+    // A patient who has not left the waiting area has one figure: the stretch is the total.
+    const maria = rowOf('waiting');
+    expect(within(maria).getByTestId('row-total-wait').textContent).toMatch(/^\d+m \d\ds$/);
+    expect(within(maria).queryByTestId('row-stretch')).toBeNull();
     // In a call, the row counts the call's time instead.
     const fatima = rowOf('in_call');
     expect(within(fatima).getByTestId('row-call-timer').textContent).toMatch(/^15m \d\ds$/);
