@@ -96,6 +96,20 @@ fn window_titles() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// What the desktop's clipboard holds, read as another program would (GTK, from outside).
+fn clipboard() -> String {
+    let script = "import gi\n\
+gi.require_version('Gtk', '3.0')\n\
+from gi.repository import Gtk, Gdk\n\
+print(Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD).wait_for_text() or '', end='')\n";
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .output()
+        .expect("python3 with GTK");
+    assert!(out.status.success(), "reading the clipboard: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A provider's command on a visit, over the API, at the version the server has now.
 async fn provider_does(clinic: &TestClinic, token: &str, visit: &str, command: Command) {
     let api = ApiClient::new(&clinic.url()).unwrap();
@@ -256,6 +270,16 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
     .await
     .unwrap();
     assert_eq!(recorded.lines().collect::<Vec<_>>(), [link.as_str()]);
+    // Copy link puts the same link on the clipboard: the button says so once it has.
+    click(&wd, &format!("{} {}", row(dan), testid("row-copy-link"))).await;
+    wd.wait_for_text(
+        &format!("{} {}", row(dan), testid("row-copy-link")),
+        "Copied",
+        WAIT,
+    )
+    .await
+    .expect("the link copied");
+    assert_eq!(clipboard(), link, "what a paste would give");
 
     // Esc in the search box clears it and brings the whole queue back: Dan is with staff now.
     wd.find(&testid("queue-search"))
