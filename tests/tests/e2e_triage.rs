@@ -138,12 +138,9 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
     .await
     .expect("app session");
 
-    // Sign in as the receptionist.
-    let address = format!("{}/{}", clinic.url(), clinic.demo().clinic.slug);
-    let field = wd.wait_for(&testid("signin-server"), WAIT).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(&address).await.unwrap();
-    wd.find(&testid("signin-email"))
+    // Sign in as the receptionist. The address box's sample, typed as it stands, is refused as
+    // a sample; the clinic's own address signs in.
+    wd.wait_for(&testid("signin-email"), WAIT)
         .await
         .unwrap()
         .send_keys(RITA)
@@ -155,6 +152,22 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
         .send_keys("demo-reception")
         .await
         .unwrap();
+    let field = wd.find(&testid("signin-server")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys("https://clinic.example.org").await.unwrap();
+    click(&wd, &testid("signin-submit")).await;
+    let refusal = wd
+        .wait_for(&testid("signin-error"), WAIT)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refusal.contains("only an example"), "{refusal}");
+    assert!(!refusal.contains("Add your clinic's name"), "{refusal}");
+    let address = format!("{}/{}", clinic.url(), clinic.demo().clinic.slug);
+    field.clear().await.unwrap();
+    field.send_keys(&address).await.unwrap();
     click(&wd, &testid("signin-submit")).await;
     wd.wait_for_text(&testid("clinic-name"), "Demo", WAIT)
         .await
@@ -270,6 +283,25 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
     .await
     .unwrap();
     assert_eq!(recorded.lines().collect::<Vec<_>>(), [link.as_str()]);
+    // A message to Dan: the "queued" note is gone once the server has it.
+    let input = wd.find(&testid("message-input")).await.unwrap();
+    input.send_keys("Joining you now").await.unwrap();
+    click(&wd, &testid("message-send")).await;
+    let admin = clinic.sign_in("admin@demo.clinic").await;
+    poll_until(WAIT, "the message on the server", || async {
+        let api = ApiClient::new(&clinic.url()).unwrap();
+        let v = api.visit(&admin, dan.parse().unwrap()).await.unwrap();
+        Ok(v.messages
+            .iter()
+            .any(|m| m.text.as_str() == "Joining you now")
+            .then_some(()))
+    })
+    .await
+    .unwrap();
+    wd.wait_gone(&testid("message-queued"), WAIT)
+        .await
+        .expect("no 'message queued' note once confirmed");
+
     // Copy link puts the same link on the clipboard: the button says so once it has.
     click(&wd, &format!("{} {}", row(dan), testid("row-copy-link"))).await;
     wd.wait_for_text(
