@@ -1,6 +1,7 @@
 //! The computer under the console, for the console crate's [`Host`]: the OS keyring, desktop
 //! notifications (notify-rust, clicking one brings the window forward on that visit), the
-//! autostart plugin, and the cameras and microphones Linux lists under /dev.
+//! autostart plugin, the cameras and microphones Linux lists under /dev, and links opened in
+//! the browser through the opener plugin.
 
 use frontdesk_console::{Host, MediaDevices, Secrets};
 use frontdesk_domain::alerts::Notice;
@@ -78,6 +79,24 @@ impl<R: Runtime> Host for DesktopHost<R> {
             microphones,
         }
     }
+
+    fn open_link(&self, url: &str) -> Result<(), String> {
+        // Absent when the plugin is not loaded (the mock runtime in tests).
+        let Some(opener) = self.app.try_state::<tauri_plugin_opener::Opener<R>>() else {
+            return Err("this app cannot open links".into());
+        };
+        opener
+            .open_url(url, link_opener())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The program that opens links instead of the desktop's default browser, if
+/// `FRONTDESK_OPENER` names one (like `BROWSER`: a kiosk's own browser, or a test's recorder).
+pub fn link_opener() -> Option<String> {
+    std::env::var("FRONTDESK_OPENER")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
 }
 
 fn count_entries(dir: &str, wanted: impl Fn(&str) -> bool) -> usize {

@@ -66,6 +66,12 @@ fn act(console: Shared<'_>, visit_id: String, command: Command) -> Result<Queued
     console.act(self::visit_id(&visit_id)?, command)
 }
 
+/// Opens the visit's call (the one I am in) in the default browser.
+#[tauri::command]
+fn open_call(console: Shared<'_>, visit_id: String) -> Result<String, UiError> {
+    console.open_call(self::visit_id(&visit_id)?)
+}
+
 #[tauri::command]
 fn set_availability(console: Shared<'_>, availability: Availability) -> Result<AppState, UiError> {
     console.set_availability(availability)
@@ -139,6 +145,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         sign_out,
         visit_details,
         act,
+        open_call,
         set_availability,
         dismiss_outcome,
         lock,
@@ -187,6 +194,15 @@ pub async fn forward_changes<R: Runtime>(
 /// What the tray says: how many patients wait.
 pub fn tray_text(waiting: usize) -> String {
     format!("{waiting} waiting")
+}
+
+/// The main window's title: how many patients wait, when any do, so it shows in the taskbar.
+pub fn window_title(waiting: usize) -> String {
+    if waiting == 0 {
+        "Frontdesk".into()
+    } else {
+        format!("Frontdesk — {}", tray_text(waiting))
+    }
 }
 
 pub(crate) fn show_main<R: Runtime>(app: &AppHandle<R>) {
@@ -319,7 +335,7 @@ fn open<R: Runtime>(app: &AppHandle<R>, console: Arc<Console>, opening: Opening)
     }
 }
 
-/// The tray: how many wait, and a way back to the window. Every change reaches the UI as one
+/// The tray and the window's title: how many wait, and a way back to the window. Every change reaches the UI as one
 /// `state` event, and the tray's count.
 fn tray<R: Runtime>(app: &App<R>, console: Arc<Console>) -> tauri::Result<()> {
     let show = MenuItem::with_id(app, "show", "Show Frontdesk", true, None::<&str>)?;
@@ -337,9 +353,13 @@ fn tray<R: Runtime>(app: &App<R>, console: Arc<Console>) -> tauri::Result<()> {
         tray = tray.icon(icon.clone());
     }
     let tray = tray.build(app)?;
+    let window = app.get_webview_window("main");
     let show_count = move |n| {
         let _ = tray.set_tooltip(Some(tray_text(n)));
         let _ = tray.set_title(Some(n.to_string()));
+        if let Some(w) = &window {
+            let _ = w.set_title(&window_title(n));
+        }
     };
     tauri::async_runtime::spawn(forward_changes(app.handle().clone(), console, show_count));
     Ok(())

@@ -142,6 +142,12 @@ fn every_change_goes_to_the_ui_as_a_state_event_and_the_tray_shows_the_count() {
         .expect("a state event with the new settings");
     assert_eq!(pushed["screen"], "sign_in");
     assert_eq!(frontdesk::tray_text(3), "3 waiting");
+    assert_eq!(frontdesk::window_title(3), "Frontdesk — 3 waiting");
+    assert_eq!(
+        frontdesk::window_title(0),
+        "Frontdesk",
+        "no count when nobody waits"
+    );
 }
 
 #[test]

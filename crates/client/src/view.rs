@@ -4,7 +4,7 @@
 use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Outcome};
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
-use frontdesk_domain::queue::{queue_order, wait_figures};
+use frontdesk_domain::queue::{Section, triage, wait_figures};
 use frontdesk_domain::{
     Actor, Availability, Command, CommandKind, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
 };
@@ -70,6 +70,24 @@ pub struct QueueRow {
     /// When the current stretch in the waiting area began: the UI counts from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_since: Option<i64>,
+    /// While waiting, the instant the total wait since arrival counts from (every stretch in
+    /// a waiting area added up): the total wait is now minus this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_wait_from: Option<i64>,
+    /// All time spent waiting so far (ms), as of the view's `now`.
+    pub total_waited: i64,
+    /// When the call going on now began: the UI's call timer counts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_started_at: Option<i64>,
+    /// The call's join link, for someone in this call, when the clinic makes links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_link: Option<String>,
+    /// In a room whose queue is mine (the domain's queue_rooms). Rows of other rooms are in
+    /// the queue only for those who may look over every room (the "All rooms" view).
+    pub in_my_rooms: bool,
+    /// The queue's section for triage (Waiting, With staff); none outside the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<Section>,
     pub in_call: Vec<StaffRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_provider: Option<StaffRef>,
@@ -146,6 +164,20 @@ pub fn build(
         id: m.id,
         roles: m.roles,
     });
+    let rooms = my_rooms(state);
+    // Reception and admins may look over every room: the other rooms' rows come too, marked.
+    let all_rooms = state
+        .me
+        .as_ref()
+        .is_some_and(|m| frontdesk_domain::sees_all_rooms(m.roles));
+    // The link is for those in the call: it is how they get into it.
+    let call_link = |v: &Visit| {
+        let me = state.me.as_ref()?;
+        let clinic = state.clinic.as_ref()?;
+        (v.status == Status::InCall && v.in_call.contains(&me.id))
+            .then(|| clinic.video_link(v.room_id, v.id))
+            .flatten()
+    };
     let row = |v: &Visit| {
         let figures = wait_figures(v, now);
         let allowed = actor
@@ -174,6 +206,12 @@ pub fn build(
             patient_name: v.patient.name.to_string(),
             arrived_at: v.arrived_at.map(Timestamp::as_millis),
             waiting_since: figures.waiting_since.map(Timestamp::as_millis),
+            total_wait_from: figures.total_wait_from(now).map(Timestamp::as_millis),
+            total_waited: figures.total_waiting.as_millis(),
+            call_started_at: figures.in_call_since.map(Timestamp::as_millis),
+            call_link: call_link(v),
+            section: Section::of(v.status),
+            in_my_rooms: rooms.contains(&v.room_id),
             in_call: v.in_call.iter().map(|id| name_of(*id)).collect(),
             assigned_provider: v.assigned_provider.map(name_of),
             requested_provider: v.requested_provider.map(name_of),
@@ -199,13 +237,14 @@ pub fn build(
             takes_session,
         }
     };
-    let rooms = my_rooms(state);
-    let mut queue: Vec<&Visit> = state
-        .visits
-        .values()
-        .filter(|v| v.status.is_in_queue() && rooms.contains(&v.room_id))
-        .collect();
-    queue.sort_by(|a, b| queue_order(a, b));
+    // Laid out for triage by the domain: Waiting (priority, longest total wait), then With staff.
+    let queue = triage(
+        state
+            .visits
+            .values()
+            .filter(|v| v.status.is_in_queue() && (all_rooms || rooms.contains(&v.room_id))),
+        now,
+    );
     let mut requests: Vec<&Visit> = state
         .visits
         .values()

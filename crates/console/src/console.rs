@@ -439,6 +439,29 @@ impl Console {
         Ok(api.visit(&token, id).await?)
     }
 
+    /// Opens the call I am in on this visit in the default browser, by the link the engine's
+    /// view gives those in the call (never a link the UI hands in).
+    pub fn open_call(&self, id: VisitId) -> Result<String, UiError> {
+        self.ensure_unlocked()?;
+        self.touch();
+        let link = self
+            .with_engine(|e| e.view())?
+            .queue
+            .into_iter()
+            .find(|r| r.visit_id == id)
+            .and_then(|r| r.call_link)
+            .ok_or_else(|| {
+                UiError::new(
+                    "no_call_link",
+                    "There is no call link for you on this patient: claim or join the call first.",
+                )
+            })?;
+        self.host
+            .open_link(&link)
+            .map_err(|e| UiError::new("open_failed", format!("Could not open the call: {e}")))?;
+        Ok(link)
+    }
+
     /// Queues a staff action; its result shows in the state that follows.
     pub fn act(&self, id: VisitId, command: Command) -> Result<Queued, UiError> {
         self.ensure_unlocked()?;

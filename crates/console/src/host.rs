@@ -22,6 +22,9 @@ pub trait Host: Send + Sync + 'static {
 
     /// The cameras and microphones this computer has.
     fn media_devices(&self) -> MediaDevices;
+
+    /// Opens a web link in the person's default browser (a call's join link).
+    fn open_link(&self, url: &str) -> Result<(), String>;
 }
 
 /// How many cameras and microphones a video visit could use.

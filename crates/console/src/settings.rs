@@ -38,7 +38,7 @@ impl Default for Settings {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub(crate) struct Prefs {
-    /// The clinic address as typed at sign-in, e.g. `https://api.example.org/harbour`.
+    /// The clinic address as typed at sign-in, e.g. `https://api.harbourhealth.org/harbour`.
     pub(crate) server: Option<String>,
     pub(crate) email: Option<String>,
     /// Keep me signed in on this computer (the token is in the keyring).
@@ -63,17 +63,26 @@ impl Prefs {
 }
 
 /// A clinic address splits into the API's base URL and the clinic's short name: the last path
-/// segment names the clinic (`https://api.example.org/harbour` → base `https://api.example.org`,
-/// clinic `harbour`).
+/// segment names the clinic (`https://api.harbourhealth.org/harbour` → base
+/// `https://api.harbourhealth.org`, clinic `harbour`). The reserved example hosts are refused:
+/// an address on one is the sign-in box's sample, typed as it stands.
 pub(crate) fn split_clinic_address(address: &str) -> Result<(String, String), String> {
     let address = address.trim().trim_end_matches('/');
     let rest = address
         .strip_prefix("https://")
         .or_else(|| address.strip_prefix("http://"))
         .ok_or("The clinic address starts with https:// (or http:// on this computer).")?;
-    let (host, path) = rest
-        .split_once('/')
-        .ok_or("Add your clinic's name to the address, e.g. https://api.example.org/harbour")?;
+    let host_name = rest.split(['/', ':']).next().unwrap_or_default();
+    if is_example_host(host_name) {
+        return Err(format!(
+            "{host_name} is only an example. Type your clinic's own address, as your clinic's \
+             admin gave it to you (the server, then your clinic's short name)."
+        ));
+    }
+    let (host, path) = rest.split_once('/').ok_or(
+        "The address needs your clinic's short name at the end, after a slash \
+         (the server, then the clinic: https://<server>/<clinic>). Your clinic's admin has it.",
+    )?;
     let (prefix, clinic) = match path.rsplit_once('/') {
         Some((prefix, clinic)) => (format!("/{prefix}"), clinic),
         None => (String::new(), path),
@@ -85,6 +94,21 @@ pub(crate) fn split_clinic_address(address: &str) -> Result<(String, String), St
     Ok((format!("{scheme}{host}{prefix}"), clinic.to_string()))
 }
 
+/// Hosts reserved for examples (RFC 2606): an address on one is a sample copied, never a
+/// clinic's server.
+fn is_example_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    [
+        "example.org",
+        "example.com",
+        "example.net",
+        "example",
+        "invalid",
+    ]
+    .iter()
+    .any(|reserved| host == *reserved || host.ends_with(&format!(".{reserved}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,8 +116,8 @@ mod tests {
     #[test]
     fn clinic_addresses_name_the_server_and_the_clinic() {
         assert_eq!(
-            split_clinic_address(" https://api.example.org/harbour/ ").unwrap(),
-            ("https://api.example.org".into(), "harbour".into())
+            split_clinic_address(" https://api.harbourhealth.org/harbour/ ").unwrap(),
+            ("https://api.harbourhealth.org".into(), "harbour".into())
         );
         assert_eq!(
             split_clinic_address("http://127.0.0.1:7878/demo").unwrap(),
@@ -103,8 +127,24 @@ mod tests {
             split_clinic_address("https://host/api/v2/harbour").unwrap(),
             ("https://host/api/v2".into(), "harbour".into())
         );
-        assert!(split_clinic_address("https://api.example.org").is_err());
-        assert!(split_clinic_address("api.example.org/harbour").is_err());
+        assert!(split_clinic_address("https://api.harbourhealth.org").is_err());
+        assert!(split_clinic_address("api.harbourhealth.org/harbour").is_err());
+    }
+
+    #[test]
+    fn the_sample_address_is_not_taken_for_a_clinic() {
+        // The sign-in box's placeholder, typed as it stands, with or without a clinic.
+        for sample in [
+            "https://clinic.example.org",
+            "https://frontdesk.example.org/your-clinic",
+            "https://EXAMPLE.com:8443/north",
+        ] {
+            let err = split_clinic_address(sample).unwrap_err();
+            assert!(err.contains("only an example"), "{sample}: {err}");
+        }
+        let err = split_clinic_address("https://frontdesk.harbourhealth.org").unwrap_err();
+        assert!(err.contains("clinic's short name at the end"), "{err}");
+        assert!(!err.contains("Add your clinic's name"), "{err}");
     }
 
     #[test]

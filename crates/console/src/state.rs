@@ -4,6 +4,7 @@
 use crate::settings::Settings;
 use frontdesk_client::engine::now;
 use frontdesk_client::view::{ConnectionState, ConnectionView, View};
+use frontdesk_domain::queue::Section;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -32,13 +33,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Patients waiting to be seen in what this state shows (none while locked): the tray's
-    /// count, taken from the state the UI was sent rather than worked out again.
+    /// Patients in the Waiting section of my rooms' queue in what this state shows (none while
+    /// locked; other rooms' rows, in the queue for the "All rooms" view, do not count):
+    /// the tray's and the window title's count, taken from the state the UI was sent rather
+    /// than worked out again. Those on hold are with staff, not counted.
     pub fn waiting(&self) -> usize {
         self.view
             .queue
             .iter()
-            .filter(|r| r.status.is_waiting())
+            .filter(|r| r.in_my_rooms && r.section == Some(Section::Waiting))
             .count()
     }
 }

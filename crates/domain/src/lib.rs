@@ -26,7 +26,7 @@ pub use input::{
 pub use people::{Availability, Role, Roles, Room, RoomKind, Staff};
 pub use rules::{
     AnswerRule, front_door_patient, intake_answers, intake_open, place_in_line, queue_rooms,
-    waiting_ahead,
+    sees_all_rooms, waiting_ahead,
 };
 pub use time::{Span, Timestamp};
 pub use visit::{

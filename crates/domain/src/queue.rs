@@ -1,8 +1,10 @@
-//! The queue as staff see it: order (priority first, then longest wait) and wait-time figures,
-//! all derived from a visit's status history.
+//! The queue as staff see it: order (priority first, then longest wait), the triage layout
+//! (a Waiting section, then With staff) and wait-time figures, all derived from a visit's
+//! status history.
 
 use crate::time::{Span, Timestamp};
 use crate::visit::{Status, Visit};
+use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 
 /// Orders two visits as the queue shows them: higher priority first, then the one who arrived
@@ -52,6 +54,17 @@ pub struct WaitFigures {
     pub total_in_call: Span,
     /// From arrival to the first time staff took the patient into a call.
     pub time_to_first_seen: Option<Span>,
+    /// When the call going on now began, if the patient is in a call.
+    pub in_call_since: Option<Timestamp>,
+}
+
+impl WaitFigures {
+    /// While the patient waits, the instant the total wait counts from: the total wait is
+    /// `now - total_wait_from`, and this instant stays put while the wait goes on (each
+    /// waiting stretch moves it by as long as the patient was away from the waiting area).
+    pub fn total_wait_from(&self, now: Timestamp) -> Option<Timestamp> {
+        self.waiting_now.map(|_| now - self.total_waiting)
+    }
 }
 
 /// Works the figures out from the status history, as of `now` for a visit still open.
@@ -62,6 +75,7 @@ pub fn wait_figures(visit: &Visit, now: Timestamp) -> WaitFigures {
         total_waiting: Span::ZERO,
         total_in_call: Span::ZERO,
         time_to_first_seen: None,
+        in_call_since: None,
     };
     // Walk the stretches between status changes: (status, from, to).
     let mut stretch: Option<(Status, Timestamp)> = None;
@@ -100,7 +114,55 @@ pub fn wait_figures(visit: &Visit, now: Timestamp) -> WaitFigures {
         if status.is_waiting() {
             figures.waiting_now = waiting_since.map(|s| now.since(s));
             figures.waiting_since = waiting_since;
+        } else if status == Status::InCall {
+            figures.in_call_since = Some(from);
         }
     }
     figures
+}
+
+/// The two parts of a queue laid out for triage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// Not seen yet, or sent back to wait (intake, waiting): the ones to pick up next.
+    Waiting,
+    /// Being seen, or on hold between calls: staff have them.
+    WithStaff,
+}
+
+impl Section {
+    /// The section a visit in a queue sits in; None for one not in a queue.
+    pub fn of(status: Status) -> Option<Section> {
+        match status {
+            Status::Intake | Status::Waiting => Some(Section::Waiting),
+            Status::InCall | Status::OnHold => Some(Section::WithStaff),
+            _ => None,
+        }
+    }
+}
+
+/// The queue for triage: the Waiting section first, then With staff; within each, the higher
+/// priority band first, then the longest total wait since arrival (every stretch in a waiting
+/// area added up, as of `now`; a call's time does not count), then arrival, then id so the
+/// order is stable. Visits not in a queue are left out.
+pub fn triage<'a>(visits: impl IntoIterator<Item = &'a Visit>, now: Timestamp) -> Vec<&'a Visit> {
+    let mut keyed: Vec<_> = visits
+        .into_iter()
+        .filter_map(|v| {
+            let section = Section::of(v.status)?;
+            let figures = wait_figures(v, now);
+            let key = (
+                section == Section::WithStaff,
+                Reverse(v.priority),
+                Reverse(figures.total_waiting),
+                line_position(v).1,
+                v.id,
+            );
+            Some((key, v))
+        })
+        .collect();
+    keyed.sort_by_key(|a| a.0);
+    keyed.into_iter().map(|(_, v)| v).collect()
 }

@@ -5,6 +5,7 @@
 
 use crate::ids::RoomId;
 use crate::input::{Contact, InputError, IntakeAnswer, Label, PersonName};
+use crate::people::{Role, Roles};
 use crate::queue::queue_order;
 use crate::visit::{Patient, Status, Visit};
 use std::collections::BTreeMap;
@@ -87,6 +88,13 @@ pub fn queue_rooms(
     } else {
         my_rooms.to_vec()
     }
+}
+
+/// Whether a member of staff may look over the queues of every room of the clinic, beyond
+/// the rooms whose queue is theirs (the front desk's "All rooms" view): reception and admins
+/// watch over the whole clinic; a provider's console stays on their own rooms.
+pub fn sees_all_rooms(roles: Roles) -> bool {
+    roles.has(Role::Receptionist) || roles.has(Role::Admin)
 }
 
 /// How many patients wait ahead of `visit` in its room's waiting area, in queue order, among

@@ -68,6 +68,18 @@ fn staff_see_the_queues_of_their_rooms_or_of_every_room_when_they_have_none() {
 }
 
 #[test]
+fn reception_and_admins_may_look_over_every_room_and_providers_keep_to_theirs() {
+    assert!(sees_all_rooms(Roles::of(&[Role::Receptionist])));
+    assert!(sees_all_rooms(Roles::of(&[Role::Admin])));
+    assert!(sees_all_rooms(Roles::of(&[
+        Role::Provider,
+        Role::Receptionist
+    ])));
+    assert!(!sees_all_rooms(Roles::of(&[Role::Provider])));
+    assert!(!sees_all_rooms(Roles::of(&[Role::Scheduler])));
+}
+
+#[test]
 fn an_urgent_patient_goes_ahead_and_other_rooms_do_not_count() {
     let first = arrive(1, 0, false);
     let second = arrive(2, 5, false);

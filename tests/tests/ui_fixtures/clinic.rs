@@ -67,7 +67,8 @@ impl SmallClinic {
             slug: "harbour".into(),
             name: "Harbour Street Clinic".into(),
             time_zone: "UTC".into(),
-            video_link_template: None,
+            // Calls have join links: those in a call are offered "Open call".
+            video_link_template: Some("https://video.harbour.test/{clinic}/{visit}".into()),
         });
         state.me = Some(person.info.clone());
         state.as_of = Some(Timestamp(NOW));

@@ -79,6 +79,13 @@ const BUTTON_OF: Partial<Record<CommandKind, ButtonKey>> = {
   mark_no_show: 'no_show',
 };
 
+/** A button's words for this row: the domain lets staff end an on-hold visit (no call is going
+ * on), which the button then calls finishing the visit. */
+export function buttonLabel(key: ButtonKey, row: Pick<QueueRow, 'status'>): string {
+  if (key === 'end_call' && row.status === 'on_hold') return 'Finish visit…';
+  return BUTTONS[key].label;
+}
+
 /** A request's answers sit on its row, so each exists once on screen. */
 const REQUEST_ANSWERS: ReadonlySet<ButtonKey> = new Set(['accept', 'accept_and_enter', 'request_decline']);
 

@@ -28,6 +28,9 @@ export interface Backend {
   visitDetails(visitId: string): Promise<Visit>;
   /** `act {visitId, command}` → the outbox's action id; progress shows in AppState. */
   act(visitId: string, command: Command): Promise<{ action_id: string }>;
+  /** `open_call {visitId}`: opens the call I am in on that visit in the default browser;
+   * resolves to the link opened. */
+  openCall(visitId: string): Promise<string>;
   /** `set_availability {availability}`. */
   setAvailability(availability: Availability): Promise<AppState>;
   /** `dismiss_outcome {actionId}`. */
@@ -82,6 +85,7 @@ export const tauriBackend: Backend = {
   signOut: () => call<AppState>('sign_out'),
   visitDetails: (visitId) => call<Visit>('visit_details', { visitId }),
   act: (visitId, command) => call<{ action_id: string }>('act', { visitId, command }),
+  openCall: (visitId) => call<string>('open_call', { visitId }),
   setAvailability: (availability) => call<AppState>('set_availability', { availability }),
   dismissOutcome: (actionId) => call<AppState>('dismiss_outcome', { actionId }),
   lock: () => call<AppState>('lock'),

@@ -9,6 +9,14 @@ import type { AppState, Availability, Command, QueueRow } from './types';
 
 export type Tab = 'queue' | 'requests' | 'sessions';
 
+/** The queue's status filter: everyone, or one status. */
+export type StatusFilter = 'all' | 'intake' | 'waiting' | 'in_call' | 'on_hold';
+
+/** A name as search compares it: lower case, without accents ("José" is found by "jose"). */
+export function searchable(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+}
+
 export type DialogSpec =
   | { kind: 'end_call' | 'transfer' | 'assign' | 'decline' | 'priority' | 'cancel'; visitId: string }
   | { kind: 'settings' }
@@ -35,7 +43,14 @@ export class ConsoleModel {
   /** Server-corrected now, ticking every second: live waits are computed from it. */
   now = $state(Date.now());
   tab = $state<Tab>('queue');
-  roomFilter = $state<string>('all');
+  /** 'mine' (the rooms whose queue is mine), 'all' (every room, for those the engine sends
+   * every room's queue) or one room's id. */
+  roomFilter = $state<string>('mine');
+  /** The queue's name search and status filter. */
+  search = $state('');
+  statusFilter = $state<StatusFilter>('all');
+  /** The keyboard shortcuts overlay (`?`). */
+  showKeys = $state(false);
   selectedId = $state<string | null>(null);
   dialog = $state<DialogSpec | null>(null);
   localErrors = $state<LocalError[]>([]);
@@ -43,6 +58,7 @@ export class ConsoleModel {
   focusMessage = $state(0);
   focusDetails = $state(0);
   focusRow = $state<{ id: string; n: number } | null>(null);
+  focusSearch = $state(0);
 
   readonly backend: Backend;
   private offset = 0;
@@ -65,14 +81,44 @@ export class ConsoleModel {
     return mine.length ? s.rooms.filter((r) => mine.includes(r.id)) : s.rooms;
   });
 
-  private inFilter = (row: QueueRow) => this.roomFilter === 'all' || row.room_id === this.roomFilter;
+  /** The queue holds other rooms' rows too (the engine sends them to those who may look over
+   * every room): the room filter then offers "All rooms" beside "My rooms". */
+  otherRooms = $derived((this.state?.queue ?? []).some((r) => !r.in_my_rooms));
 
-  queueRows = $derived((this.state?.queue ?? []).filter(this.inFilter));
-  requestRows = $derived((this.state?.requests ?? []).filter(this.inFilter));
-  sessionRows = $derived((this.state?.sessions ?? []).filter(this.inFilter));
+  /** The rooms the room filter lists. */
+  roomChoices = $derived(this.otherRooms ? (this.state?.rooms ?? []) : this.myRooms);
 
+  /** In the room filter. "My rooms" narrows only the queue: requests and sessions are listed
+   * as the engine gives them. */
+  private inFilter = (row: QueueRow, list: 'queue' | 'other' = 'other') =>
+    this.roomFilter === 'all' ||
+    (this.roomFilter === 'mine' ? list === 'other' || row.in_my_rooms : row.room_id === this.roomFilter);
+
+  private inSearch = (row: QueueRow) => {
+    const q = searchable(this.search);
+    return q === '' || searchable(row.patient_name).includes(q);
+  };
+  private inStatus = (row: QueueRow) => this.statusFilter === 'all' || row.status === this.statusFilter;
+
+  /** The queue as filtered, in the engine's order (its Waiting section, then With staff). */
+  queueRows = $derived(
+    (this.state?.queue ?? []).filter((r) => this.inFilter(r, 'queue') && this.inStatus(r) && this.inSearch(r)),
+  );
+  /** The queue's two sections, as the engine laid them out: never re-sorted here. */
+  waitingRows = $derived(this.queueRows.filter((r) => r.section === 'waiting'));
+  withStaffRows = $derived(this.queueRows.filter((r) => r.section !== 'waiting'));
+  /** A search or a status filter narrows the queue. */
+  narrowed = $derived(searchable(this.search) !== '' || this.statusFilter !== 'all');
+  requestRows = $derived((this.state?.requests ?? []).filter((r) => this.inFilter(r)));
+  sessionRows = $derived((this.state?.sessions ?? []).filter((r) => this.inFilter(r)));
+
+  /** The rows on show, top to bottom (the queue's sections one after the other). */
   visibleRows = $derived(
-    this.tab === 'queue' ? this.queueRows : this.tab === 'requests' ? this.requestRows : this.sessionRows,
+    this.tab === 'queue'
+      ? [...this.waitingRows, ...this.withStaffRows]
+      : this.tab === 'requests'
+        ? this.requestRows
+        : this.sessionRows,
   );
 
   /** The selected visit's row, wherever it is listed. */
@@ -136,8 +182,9 @@ export class ConsoleModel {
       this.dialog = null;
       return;
     }
-    if (this.roomFilter !== 'all' && !this.myRooms.some((r) => r.id === this.roomFilter)) {
-      this.roomFilter = 'all';
+    const known = this.roomFilter === 'mine' || (this.roomFilter === 'all' && this.otherRooms);
+    if (!known && !this.roomChoices.some((r) => r.id === this.roomFilter)) {
+      this.roomFilter = 'mine';
     }
     if (this.selectedId && !this.selectedRow) this.selectedId = null;
   }
@@ -185,7 +232,9 @@ export class ConsoleModel {
           : null;
     if (!tab) return;
     this.tab = tab;
-    this.roomFilter = 'all';
+    this.roomFilter = s.queue.some((r) => r.visit_id === id && !r.in_my_rooms) ? 'all' : 'mine';
+    this.search = '';
+    this.statusFilter = 'all';
     this.selectedId = id;
     this.focusRow = { id, n: (this.focusRow?.n ?? 0) + 1 };
   }
@@ -205,6 +254,49 @@ export class ConsoleModel {
     this.tab = tab;
   }
 
+  /** The `/` key: the queue's search box takes focus. */
+  startSearch(): void {
+    this.tab = 'queue';
+    this.focusSearch += 1;
+  }
+
+  clearFilters(): void {
+    this.search = '';
+    this.statusFilter = 'all';
+  }
+
+  /** Opens the call I am in on this visit in the default browser (the shell finds the link). */
+  async openCall(row: QueueRow): Promise<void> {
+    try {
+      await this.backend.openCall(row.visit_id);
+    } catch (err) {
+      this.pushError(`Could not open the call: ${toBackendError(err).message}`);
+    }
+  }
+
+  /** Copies the call's link, for pasting into another browser or a message. */
+  async copyCallLink(row: QueueRow): Promise<boolean> {
+    const link = row.call_link;
+    if (!link) return false;
+    try {
+      await navigator.clipboard.writeText(link);
+      return true;
+    } catch {
+      // Some webviews refuse the clipboard API: fall back to a selected text field.
+      const field = document.createElement('textarea');
+      field.value = link;
+      field.setAttribute('readonly', '');
+      field.style.position = 'fixed';
+      field.style.opacity = '0';
+      document.body.appendChild(field);
+      field.select();
+      const done = document.execCommand?.('copy') ?? false;
+      field.remove();
+      if (!done) this.pushError('Could not copy the link: select it in the details panel instead.');
+      return done;
+    }
+  }
+
   // ---- actions ----
 
   pushError(text: string): void {
@@ -215,13 +307,13 @@ export class ConsoleModel {
     this.localErrors = this.localErrors.filter((e) => e.id !== id);
   }
 
-  async send(visitId: string, command: Command): Promise<boolean> {
+  /** Queues a command; resolves to its action id in the outbox, or null if it was not queued. */
+  async send(visitId: string, command: Command): Promise<string | null> {
     try {
-      await this.backend.act(visitId, command);
-      return true;
+      return (await this.backend.act(visitId, command)).action_id;
     } catch (err) {
       this.pushError(`Could not send: ${toBackendError(err).message}`);
-      return false;
+      return null;
     }
   }
 

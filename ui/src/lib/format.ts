@@ -200,7 +200,8 @@ export function staffName(dir: Directory, id: string, withRole = false): string 
   const name = member?.name ?? (dir.me?.id === id ? dir.me.name : 'a colleague');
   if (!withRole || !member) return name;
   const role = roleText(member.roles);
-  return role ? `${name} (${role})` : name;
+  // The role after a comma, never in brackets: a name may carry its own ("Desk Bot (simulated)").
+  return role ? `${name}, ${role}` : name;
 }
 
 export function roomName(dir: Directory, id: string): string {
@@ -220,7 +221,7 @@ function by(entry: HistoryEntry, dir: Directory): string {
 
 const withNote = (text: string, note?: string | null) => (note ? `${text} — “${note}”` : text);
 
-/** One history entry as a sentence without its time: "Claimed by Rosa (Reception)". */
+/** One history entry as a sentence without its time: "Claimed by Rosa, Reception". */
 export function historyText(entry: HistoryEntry, dir: Directory): string {
   const c: Change = entry.change;
   const who = by(entry, dir);

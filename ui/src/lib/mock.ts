@@ -225,6 +225,13 @@ export function createMockBackend(
       }
       return { action_id };
     },
+    async openCall(visitId) {
+      record('open_call', { visitId });
+      // As the console answers: the link the engine's row gives someone in the call, or none.
+      const link = rowsOf(visitId).find((r) => r.call_link)?.call_link;
+      if (!link) return reject('no_call_link', 'There is no call link for you on this patient.');
+      return link;
+    },
     async setAvailability(availability) {
       record('set_availability', { availability });
       if (state.me) state.me.availability = availability;

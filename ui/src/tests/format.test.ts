@@ -58,11 +58,14 @@ describe('words and numbers', () => {
       change,
       status: 'in_call',
     });
-    expect(historyLine(entry({ type: 'claimed', staff: rosa.id }), dir)).toBe('10:42 Claimed by Rosa Martinez (Reception)');
+    expect(historyLine(entry({ type: 'claimed', staff: rosa.id }), dir)).toBe('10:42 Claimed by Rosa Martinez, Reception');
     const to = { kind: 'room' as const, room: roomId('lee_room') };
     expect(historyLine(entry({ type: 'transferred', from_room: roomId('reception'), to, note: 'BP check' }), dir)).toBe(
-      "10:42 Transferred to Dr Lee's room by Rosa Martinez (Reception) — “BP check”",
+      "10:42 Transferred to Dr Lee's room by Rosa Martinez, Reception — “BP check”",
     );
+    // A name that carries its own brackets is not given a second pair.
+    const bot = { staff: staff.map((s) => (s.id === rosa.id ? { ...s, name: 'Desk Bot (simulated)' } : s)), rooms };
+    expect(historyLine(entry({ type: 'claimed', staff: rosa.id }), bot)).toBe('10:42 Claimed by Desk Bot (simulated), Reception');
     expect(clock(at(7, 3))).toBe('07:03');
   });
 });

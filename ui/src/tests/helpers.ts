@@ -45,6 +45,12 @@ export function row(over: Partial<QueueRow> & Pick<QueueRow, 'visit_id' | 'patie
     assigned_provider: null,
     after_hours: false,
     waiting_since: null,
+    // Unless the test says otherwise, the whole wait is this stretch.
+    total_wait_from: over.waiting_since ?? null,
+    total_waited: 0,
+    call_started_at: null,
+    call_link: null,
+    in_my_rooms: true,
     arrived_at: null,
     version: 1,
     ...over,

@@ -79,10 +79,10 @@ describe('the queue', () => {
       ],
     });
     const filter = screen.getByTestId('room-filter') as HTMLSelectElement;
-    expect([...filter.options].map((o) => o.textContent)).toEqual(['All my rooms (2)', 'Reception (1)', "Dr Lee's room (1)", "Dr Okafor's room (0)"]);
+    expect([...filter.options].map((o) => o.textContent)).toEqual(['All rooms (2)', 'Reception (1)', "Dr Lee's room (1)", "Dr Okafor's room (0)"]);
     await fireEvent.change(filter, { target: { value: roomId('lee_room') } });
     expect(names()).toEqual(['With Dr Lee']);
-    await fireEvent.change(filter, { target: { value: 'all' } });
+    await fireEvent.change(filter, { target: { value: 'mine' } });
     expect(names()).toEqual(['At reception', 'With Dr Lee']);
   });
 

@@ -190,7 +190,7 @@ describe('around the queue', () => {
     const details = await select('v-1');
     expect((await within(details).findByTestId('details-intake')).textContent).toContain('Sore throat');
     expect(within(details).getByTestId('details-contact').textContent).toContain('ana@example.org');
-    expect(within(details).getByTestId('details-history').textContent).toContain('10:42 Claimed by Rosa Martinez (Reception)');
+    expect(within(details).getByTestId('details-history').textContent).toContain('10:42 Claimed by Rosa Martinez, Reception');
     expect(within(details).getByTestId('details-messages').textContent).toContain('We are running 5 minutes late');
     expect(backend.callsTo('visit_details')).toHaveLength(1);
 

@@ -8,12 +8,15 @@ use serde_json::Value;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-/// Patients the tray counts as waiting in a state sent to the UI: arrived and not yet being
-/// seen (still on the intake form, waiting, or back on hold).
+/// Patients the tray counts as waiting in a state sent to the UI: the Waiting section of my
+/// rooms (still on the intake form, or waiting; those on hold are with staff).
 fn waiting_in(state: &Value) -> usize {
     state["queue"].as_array().map_or(0, |q| {
         q.iter()
-            .filter(|r| matches!(r["status"].as_str(), Some("intake" | "waiting" | "on_hold")))
+            .filter(|r| {
+                r["in_my_rooms"] == true
+                    && matches!(r["status"].as_str(), Some("intake" | "waiting"))
+            })
             .count()
     })
 }

@@ -4,6 +4,7 @@
 
 mod actions;
 mod alerts;
+mod calls;
 #[cfg(feature = "demo")]
 mod demo;
 mod lock;

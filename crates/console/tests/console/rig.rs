@@ -9,8 +9,8 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A computer in memory: secrets in a map, alerts and the autostart entry written down, a
-/// notification service, one camera and no microphone.
+/// A computer in memory: secrets in a map, alerts, the autostart entry and the links opened
+/// written down, a notification service, one camera and no microphone.
 #[derive(Debug, Default)]
 pub(crate) struct FakeHost {
     pub(crate) secrets: InMemory,
@@ -18,6 +18,8 @@ pub(crate) struct FakeHost {
     pub(crate) alerts: Mutex<Vec<(Notice, bool)>>,
     /// The last autostart the console asked for.
     pub(crate) autostart: Mutex<Option<bool>>,
+    /// Every link opened in the browser, in order.
+    pub(crate) opened: Mutex<Vec<String>>,
 }
 
 impl Host for FakeHost {
@@ -43,6 +45,11 @@ impl Host for FakeHost {
             cameras: 1,
             microphones: 0,
         }
+    }
+
+    fn open_link(&self, url: &str) -> Result<(), String> {
+        self.opened.lock().unwrap().push(url.to_owned());
+        Ok(())
     }
 }
 

@@ -223,12 +223,13 @@ impl WebDriver {
         }
     }
 
-    /// Polls until an element matches `css`, then returns it.
+    /// Polls until an element matches `css`, then returns it (one that leaves the page while
+    /// being found is looked for again).
     pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<Element<'_>> {
         poll_until(timeout, &format!("element {css}"), || async {
             match self.find(css).await {
                 Ok(e) => Ok(Some(e)),
-                Err(e) if e.is_no_such_element() => Ok(None),
+                Err(e) if e.is_no_such_element() || e.is_stale() => Ok(None),
                 Err(e) => Err(e),
             }
         })
@@ -251,10 +252,15 @@ impl WebDriver {
         .await
     }
 
-    /// Polls until no element matches `css`.
+    /// Polls until no element matches `css`. An element leaving the page while it is being
+    /// found (WebKit then answers "stale element reference") is asked about again.
     pub async fn wait_gone(&self, css: &str, timeout: Duration) -> Result<()> {
         poll_until(timeout, &format!("{css} to go away"), || async {
-            Ok(self.find_all(css).await?.is_empty().then_some(()))
+            match self.find_all(css).await {
+                Ok(found) => Ok(found.is_empty().then_some(())),
+                Err(e) if e.is_stale() => Ok(None),
+                Err(e) => Err(e),
+            }
         })
         .await
     }

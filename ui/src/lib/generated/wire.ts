@@ -221,7 +221,33 @@ export type QueueRow = { visit_id: VisitId, room_id: RoomId, room_name: string, 
 /**
  * When the current stretch in the waiting area began: the UI counts from it.
  */
-waiting_since?: number | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
+waiting_since?: number | null, 
+/**
+ * While waiting, the instant the total wait since arrival counts from (every stretch in
+ * a waiting area added up): the total wait is now minus this.
+ */
+total_wait_from?: number | null, 
+/**
+ * All time spent waiting so far (ms), as of the view's `now`.
+ */
+total_waited: number, 
+/**
+ * When the call going on now began: the UI's call timer counts from it.
+ */
+call_started_at?: number | null, 
+/**
+ * The call's join link, for someone in this call, when the clinic makes links.
+ */
+call_link?: string | null, 
+/**
+ * In a room whose queue is mine (the domain's queue_rooms). Rows of other rooms are in
+ * the queue only for those who may look over every room (the "All rooms" view).
+ */
+in_my_rooms: boolean, 
+/**
+ * The queue's section for triage (Waiting, With staff); none outside the queue.
+ */
+section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
 /**
  * What I may do to this visit now, as the domain answers it, in the order to offer them.
  */
@@ -270,6 +296,11 @@ show_place_in_line?: boolean,
 minutes_per_patient?: number | null, };
 
 export type Screen = "sign_in" | "queue" | "locked";
+
+/**
+ * The two parts of a queue laid out for triage.
+ */
+export type Section = "waiting" | "with_staff";
 
 /**
  * What staff can change in the settings dialog.
