@@ -352,6 +352,19 @@ pub struct Snapshot {
     pub visits: Vec<Visit>,
 }
 
+/// A page of the visits that finished (completed, left, declined, no-show, cancelled) on one
+/// clinic-local day, whole with their history, in the order they finished.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct FinishedVisits {
+    /// The clinic-local day, `YYYY-MM-DD`.
+    pub day: String,
+    #[schema(value_type = Vec<Object>)]
+    pub visits: Vec<Visit>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
 /// A dedicated clinic station.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -156,6 +156,27 @@ impl ApiClient {
         Self::send(self.request(Method::GET, "/v1/snapshot", Some(token))).await
     }
 
+    /// A page of the visits that finished on the clinic's day (today when `day` is None).
+    pub async fn finished_visits(
+        &self,
+        token: &str,
+        day: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<frontdesk_api::FinishedVisits, ClientError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(day) = day {
+            query.push(("day", day.to_owned()));
+        }
+        if let Some(after) = after {
+            query.push(("after", after.to_owned()));
+        }
+        let req = self
+            .request(Method::GET, "/v1/visits", Some(token))
+            .query(&query);
+        Self::send(req).await
+    }
+
     /// Events after `after`, oldest first, at most `limit`.
     pub async fn events(
         &self,

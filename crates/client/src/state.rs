@@ -19,8 +19,11 @@ pub struct ClinicState {
     pub as_of: Option<Timestamp>,
     pub rooms: BTreeMap<RoomId, RoomInfo>,
     pub staff: BTreeMap<StaffId, StaffInfo>,
-    /// Open visits only; finished ones leave.
+    /// Open visits only; finished ones leave (for `today`).
     pub visits: HashMap<VisitId, Visit>,
+    /// Visits that finished lately, whole (the day view): the server's list of the day's
+    /// finished visits, plus those seen finishing since. The view keeps today's.
+    pub today: HashMap<VisitId, Visit>,
     /// Versions at which visits finished, so a late, older copy cannot bring one back.
     finished: HashMap<VisitId, u64>,
 }
@@ -100,7 +103,9 @@ impl ClinicState {
             rooms: snapshot.rooms.into_iter().map(|r| (r.id, r)).collect(),
             staff: snapshot.staff.into_iter().map(|s| (s.id, s)).collect(),
             visits: HashMap::new(),
-            finished: HashMap::new(),
+            // Until the day's list comes again, the finished visits known so far stay.
+            today: previous.today.clone(),
+            finished: previous.today.values().map(|v| (v.id, v.version)).collect(),
         };
         state.staff.insert(snapshot.me.id, snapshot.me);
         let mut changed = Changed {
@@ -124,10 +129,49 @@ impl ClinicState {
             }
             changed.visits.insert(visit.id);
             if !visit.status.is_terminal() {
+                state.today.remove(&visit.id);
+                state.finished.remove(&visit.id);
                 state.visits.insert(visit.id, visit);
             }
         }
         (state, changed)
+    }
+
+    /// Takes the server's list of the day's finished visits as the day view's, keeping those
+    /// seen finishing meanwhile. A listed visit newer than an open copy replaces it (it
+    /// finished after the snapshot). Returns what changed, for the cache.
+    pub fn set_today(&mut self, finished: Vec<Visit>, day_start: Timestamp) -> Changed {
+        let mut changed = Changed::default();
+        changed.visits.extend(self.today.keys().copied());
+        let mut today: HashMap<VisitId, Visit> = self
+            .today
+            .drain()
+            .filter(|(_, v)| v.updated_at >= day_start)
+            .collect();
+        for visit in finished {
+            if !visit.status.is_terminal() {
+                continue;
+            }
+            if self
+                .visits
+                .get(&visit.id)
+                .is_some_and(|open| open.version >= visit.version)
+            {
+                continue;
+            }
+            self.visits.remove(&visit.id);
+            self.finished.insert(visit.id, visit.version);
+            changed.visits.insert(visit.id);
+            match today.get(&visit.id) {
+                Some(known) if known.version >= visit.version => {}
+                _ => {
+                    today.insert(visit.id, visit);
+                }
+            }
+        }
+        changed.visits.extend(today.keys().copied());
+        self.today = today;
+        changed
     }
 
     /// Lays events on in `seq` order. Events at or below `seq` were seen already and are
@@ -241,7 +285,9 @@ impl ClinicState {
         };
         if visit.status.is_terminal() {
             let version = visit.version;
-            self.visits.remove(&id);
+            if let Some(done) = self.visits.remove(&id) {
+                self.today.insert(id, done);
+            }
             self.finished.insert(id, version);
         }
         Laid::Changed(entries)

@@ -19,8 +19,9 @@ use rusqlite_migration::{M, Migrations};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE rooms (id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE staff (id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE visits (
@@ -42,7 +43,12 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
          created_at INTEGER NOT NULL
      );
      CREATE TABLE alerted (key TEXT PRIMARY KEY, at INTEGER NOT NULL);",
-)];
+    ),
+    // The day view's finished visits, sealed like the open ones.
+    M::up(
+        "CREATE TABLE finished (id TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);",
+    ),
+];
 
 /// What a staff member asked for, as it waits in the outbox. Its `action_id` is also the
 /// `Idempotency-Key` the server sees, so a resend after a crash is applied once.
@@ -223,7 +229,7 @@ impl Store {
         let check = self.sealer.seal("meta:key_check", KEY_CHECK)?;
         let tx = self.conn.transaction()?;
         tx.execute_batch(
-            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM meta;
+            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM finished; DELETE FROM meta;
              DELETE FROM outbox; DELETE FROM outcomes;",
         )?;
         for (action_id, body, at) in plain {
@@ -309,13 +315,17 @@ impl Store {
         for v in self.bodies::<Visit>("visits", "id", "id")? {
             state.visits.insert(v.id, v);
         }
+        let finished = self.bodies::<Visit>("finished", "id", "id")?;
+        state.set_today(finished, Timestamp::from_millis(i64::MIN));
         Ok(state)
     }
 
     /// Replaces the whole cache with a snapshot's state (first sign-in, or a resync).
     pub fn replace_all(&mut self, state: &ClinicState) -> Result<(), ClientError> {
         let tx = self.conn.transaction()?;
-        tx.execute_batch("DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits;")?;
+        tx.execute_batch(
+            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM finished;",
+        )?;
         {
             let all_rooms = state.rooms.keys().copied().collect();
             upsert_bodies(&tx, &self.sealer, "rooms", &all_rooms, &state.rooms)?;
@@ -327,6 +337,13 @@ impl Store {
                 let id = v.id.to_string();
                 let sealed = self.sealer.seal(&format!("visits:{id}"), &json(v)?)?;
                 visit.execute(params![id, v.version as i64, sealed])?;
+            }
+            let mut done =
+                tx.prepare("INSERT INTO finished (id, version, body) VALUES (?1, ?2, ?3)")?;
+            for v in state.today.values() {
+                let id = v.id.to_string();
+                let sealed = self.sealer.seal(&format!("finished:{id}"), &json(v)?)?;
+                done.execute(params![id, v.version as i64, sealed])?;
             }
         }
         write_meta(&tx, &self.sealer, state)?;
@@ -349,6 +366,11 @@ impl Store {
                  ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
             )?;
             let mut delete = tx.prepare_cached("DELETE FROM visits WHERE id = ?1")?;
+            let mut upsert_finished = tx.prepare_cached(
+                "INSERT INTO finished (id, version, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
+            )?;
+            let mut delete_finished = tx.prepare_cached("DELETE FROM finished WHERE id = ?1")?;
             for id in &changed.visits {
                 match state.visits.get(id) {
                     Some(v) => {
@@ -358,6 +380,16 @@ impl Store {
                     }
                     None => {
                         delete.execute([id.to_string()])?;
+                    }
+                }
+                match state.today.get(id) {
+                    Some(v) => {
+                        let id = id.to_string();
+                        let sealed = self.sealer.seal(&format!("finished:{id}"), &json(v)?)?;
+                        upsert_finished.execute(params![id, v.version as i64, sealed])?;
+                    }
+                    None => {
+                        delete_finished.execute([id.to_string()])?;
                     }
                 }
             }
@@ -370,7 +402,7 @@ impl Store {
     /// Forgets the signed-in clinic entirely (sign-out, or another person signs in).
     pub fn clear(&mut self) -> Result<(), ClientError> {
         self.conn.execute_batch(
-            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits;
+            "DELETE FROM rooms; DELETE FROM staff; DELETE FROM visits; DELETE FROM finished;
              DELETE FROM meta WHERE key <> 'key_check';
              DELETE FROM outbox; DELETE FROM outcomes; DELETE FROM alerted;",
         )?;

@@ -4,7 +4,7 @@
 use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Outcome};
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
-use frontdesk_domain::queue::{Section, triage, wait_figures};
+use frontdesk_domain::queue::{Section, finished_at, finished_in, seen_by, triage, wait_figures};
 use frontdesk_domain::{
     Actor, Availability, Command, CommandKind, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
 };
@@ -107,6 +107,19 @@ pub struct QueueRow {
     pub takes_session: bool,
 }
 
+/// One line of the day view: a patient who finished today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct DayRow {
+    #[serde(flatten)]
+    #[cfg_attr(feature = "typescript", ts(flatten))]
+    pub row: QueueRow,
+    /// When the visit finished (completed, left, declined, no-show, cancelled), epoch ms.
+    pub finished_at: i64,
+    /// Who saw the patient (took them into a call or joined it), first first.
+    pub seen_by: Vec<StaffRef>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct View {
@@ -120,6 +133,8 @@ pub struct View {
     pub queue: Vec<QueueRow>,
     pub requests: Vec<QueueRow>,
     pub sessions: Vec<QueueRow>,
+    /// Today's finished visits in the rooms I see, the latest to finish first.
+    pub today: Vec<DayRow>,
     pub outcomes: Vec<Outcome>,
     pub now: i64,
 }
@@ -266,6 +281,15 @@ pub fn build(
         .collect();
     sessions.sort_by_key(|v| (v.booking.as_ref().map(|b| b.starts_at), v.id));
 
+    // The day: who finished today in the rooms this person sees (as the queue's rooms).
+    let today = finished_in(
+        state
+            .today
+            .values()
+            .filter(|v| all_rooms || rooms.contains(&v.room_id)),
+        day,
+    );
+
     let me_view = state.me.clone().map(|mut staff| {
         let effective = effective_availability(state, pending).unwrap_or(staff.availability);
         let availability_pending = effective != staff.availability
@@ -288,6 +312,14 @@ pub fn build(
         queue: queue.into_iter().map(row).collect(),
         requests: requests.into_iter().map(row).collect(),
         sessions: sessions.into_iter().map(row).collect(),
+        today: today
+            .into_iter()
+            .map(|v| DayRow {
+                row: row(v),
+                finished_at: finished_at(v).map_or(0, Timestamp::as_millis),
+                seen_by: seen_by(v).into_iter().map(name_of).collect(),
+            })
+            .collect(),
         outcomes,
         now: now.as_millis(),
     }

@@ -121,6 +121,44 @@ pub fn wait_figures(visit: &Visit, now: Timestamp) -> WaitFigures {
     figures
 }
 
+/// When a finished visit finished (its last change); None while it is open.
+pub fn finished_at(visit: &Visit) -> Option<Timestamp> {
+    visit
+        .status
+        .is_terminal()
+        .then(|| visit.history.last().map_or(visit.updated_at, |e| e.at))
+}
+
+/// The staff who saw the patient (took them into a call or joined one), first seen first,
+/// each once.
+pub fn seen_by(visit: &Visit) -> Vec<crate::StaffId> {
+    let mut staff = Vec::new();
+    for entry in &visit.history {
+        if let crate::visit::Change::Claimed { staff: s }
+        | crate::visit::Change::Joined { staff: s } = &entry.change
+            && !staff.contains(s)
+        {
+            staff.push(*s);
+        }
+    }
+    staff
+}
+
+/// The day's list: the visits that finished within `[day.0, day.1)`, the latest to finish
+/// first (the day view's order).
+pub fn finished_in<'a>(
+    visits: impl IntoIterator<Item = &'a Visit>,
+    day: (Timestamp, Timestamp),
+) -> Vec<&'a Visit> {
+    let mut done: Vec<(&Visit, Timestamp)> = visits
+        .into_iter()
+        .filter_map(|v| Some((v, finished_at(v)?)))
+        .filter(|(_, at)| *at >= day.0 && *at < day.1)
+        .collect();
+    done.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+    done.into_iter().map(|(v, _)| v).collect()
+}
+
 /// The two parts of a queue laid out for triage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -123,3 +123,38 @@ fn the_order_holds_as_time_passes_and_ties_go_to_the_earlier_arrival() {
         );
     }
 }
+
+#[test]
+fn the_day_lists_who_finished_today_latest_first_with_their_wait_and_who_saw_them() {
+    use frontdesk_domain::queue::{finished_at, finished_in, seen_by};
+    // Ana arrives at minute 0, is seen by reception at 10, Dr Lee joins at 12, the call ends
+    // at 30. Ben arrives at 5 and leaves at 20 without being seen. Cai is still waiting.
+    let ana = arrive(1, 0, false);
+    let ana = ok(&ana, reception(), 10, Command::Claim);
+    let ana = ok(&ana, dr_lee(), 12, Command::Join);
+    let ana = ok(&ana, reception(), 30, Command::EndCall);
+    let ben = arrive(2, 5, false);
+    let ben = ok(&ben, Actor::Patient, 20, Command::Leave);
+    let cai = arrive(3, 8, false);
+    assert_eq!(ana.status, Status::Completed);
+    assert_eq!(ben.status, Status::Left);
+
+    assert_eq!(finished_at(&ana), Some(at(30)));
+    assert_eq!(finished_at(&cai), None, "still waiting");
+    let all = [ana.clone(), ben.clone(), cai.clone()];
+    let day = finished_in(all.iter(), (at(0), at(24 * 60)));
+    assert_eq!(ids(&day), [ana.id, ben.id], "latest to finish first");
+    assert!(finished_in(all.iter(), (at(25), at(24 * 60))).len() == 1);
+
+    // Ana waited 10 minutes in all; Ben 15, then left.
+    assert_eq!(
+        wait_figures(&ana, at(60)).total_waiting,
+        Span::from_mins(10)
+    );
+    assert_eq!(
+        wait_figures(&ben, at(60)).total_waiting,
+        Span::from_mins(15)
+    );
+    assert_eq!(seen_by(&ana), [RECEPTIONIST, DR_LEE]);
+    assert!(seen_by(&ben).is_empty());
+}

@@ -93,6 +93,32 @@ pub fn openness(tz_name: &str, hours: &[OfficeHours], at: Timestamp) -> Openness
     Openness::Closed { reopens }
 }
 
+/// A clinic-local day (`YYYY-MM-DD`, or the one containing `now`) and its span `[from, to)`.
+/// None when `day` is not a date. An unknown zone counts as UTC.
+pub fn day_span(
+    tz_name: &str,
+    day: Option<&str>,
+    now: Timestamp,
+) -> Option<(String, Timestamp, Timestamp)> {
+    let tz = time_zone(tz_name).unwrap_or(TimeZone::UTC);
+    let date: jiff::civil::Date = match day {
+        Some(d) => d.parse().ok()?,
+        None => jiff::Timestamp::from_millisecond(now.as_millis())
+            .ok()?
+            .to_zoned(tz.clone())
+            .date(),
+    };
+    let start = |d: jiff::civil::Date| -> Option<Timestamp> {
+        let z = d.to_zoned(tz.clone()).ok()?;
+        Some(Timestamp::from_millis(z.timestamp().as_millisecond()))
+    };
+    Some((
+        date.to_string(),
+        start(date)?,
+        start(date.tomorrow().ok()?)?,
+    ))
+}
+
 /// A clinic-local date and time in words: "Tuesday 24 November, 09:30 (Australia/Sydney)".
 pub fn local_words(tz_name: &str, at: Timestamp) -> String {
     match zoned(tz_name, at) {
@@ -117,6 +143,19 @@ mod tests {
     fn at(local: &str, tz: &str) -> Timestamp {
         let z: jiff::Zoned = format!("2026-11-23T{local}[{tz}]").parse().unwrap();
         Timestamp::from_millis(z.timestamp().as_millisecond())
+    }
+
+    #[test]
+    fn a_clinic_day_runs_from_its_local_midnight_to_the_next() {
+        // 2026-03-29: London moves to summer time, so the day is 23 hours long.
+        let noon = Timestamp::from_millis(1_774_785_600_000); // 2026-03-29T12:00:00Z
+        let (day, from, to) = day_span("Europe/London", None, noon).unwrap();
+        assert_eq!(day, "2026-03-29");
+        assert_eq!(from.as_millis(), 1_774_742_400_000); // 00:00 GMT
+        assert_eq!(to.as_millis() - from.as_millis(), 23 * 3_600_000);
+        let (_, from, _) = day_span("Australia/Sydney", Some("2026-03-29"), noon).unwrap();
+        assert_eq!(from.as_millis(), 1_774_702_800_000); // 00:00 AEDT = 13:00Z the day before
+        assert!(day_span("UTC", Some("29/03/2026"), noon).is_none());
     }
 
     #[test]

@@ -111,7 +111,7 @@ impl Modify for CommonErrors {
         api::staff::update_room, api::staff::clinic, api::staff::update_clinic, api::staff::deliveries,
         api::staff::staff, api::staff::create_staff, api::staff::update_staff, api::staff::queue, api::staff::snapshot, api::staff::audit,
         api::events::events, api::events::stream,
-        api::visits::visit, api::visits::history, api::visits::command, api::visits::claim, api::visits::join, api::visits::leave_call, api::visits::end_call,
+        api::visits::visit, api::visits::finished, api::visits::history, api::visits::command, api::visits::claim, api::visits::join, api::visits::leave_call, api::visits::end_call,
         api::visits::transfer, api::visits::assign, api::visits::decline, api::visits::message,
         api::visits::set_priority, api::visits::accept, api::visits::accept_and_enter, api::visits::cancel,
         api::visits::no_show, api::visits::request_session, api::visits::schedule,

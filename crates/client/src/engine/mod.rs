@@ -214,7 +214,12 @@ impl Engine {
 
     /// A visit as last confirmed, with its whole history (for the details panel).
     pub fn visit(&self, id: VisitId) -> Option<frontdesk_domain::Visit> {
-        lock(&self.inner.state).visits.get(&id).cloned()
+        let state = lock(&self.inner.state);
+        state
+            .visits
+            .get(&id)
+            .or_else(|| state.today.get(&id))
+            .cloned()
     }
 
     /// Queues a staff action on a visit. It is durable when this returns; the server's answer

@@ -28,12 +28,41 @@ impl Inner {
         };
         lock(&self.store).replace_all(&next)?;
         *lock(&self.state) = next;
+        // The day view: the visits that finished today (the snapshot holds open ones only).
+        self.fetch_today().await?;
         self.resyncs
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // On the very first sync the queue itself says who is waiting: no flood of alerts.
         if !first_time {
             self.raise_alerts(&changed)?;
         }
+        self.bump();
+        Ok(())
+    }
+
+    /// Takes the server's list of the visits that finished today, page by page, as the day
+    /// view's (events then keep it live).
+    pub(super) async fn fetch_today(&self) -> Result<(), ClientError> {
+        let token = self.token()?;
+        let mut finished = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .api
+                .finished_visits(&token, None, after.as_deref(), 500)
+                .await?;
+            finished.extend(page.visits);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let offset = lock(&self.config).utc_offset_minutes;
+        let day = super::local_day(now(), offset);
+        let mut state = lock(&self.state);
+        let changed = state.set_today(finished, day.0);
+        lock(&self.store).save_changes(&state, &changed)?;
+        drop(state);
         self.bump();
         Ok(())
     }
@@ -123,6 +152,8 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
         }
     }
     inner.raise_alerts(&caught_up)?;
+    // Back after a while (or started from the cache): the day's finished visits again.
+    inner.fetch_today().await?;
     let after = lock(&inner.state).seq;
     let mut request = inner
         .api

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/stream", get(events::stream))
         .route("/v1/rooms/{room}/requests", post(v::request_session))
         .route("/v1/rooms/{room}/scheduled", post(v::schedule))
+        .route("/v1/visits", get(v::finished))
         .route("/v1/visits/{id}", get(v::visit))
         .route("/v1/visits/{id}/history", get(v::history))
         .route("/v1/visits/{id}/commands", post(v::command))

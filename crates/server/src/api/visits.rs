@@ -106,6 +106,40 @@ pub async fn visit(
     Ok(Json(visit))
 }
 
+/// Which finished visits: a clinic-local day, a page at a time.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FinishedQuery {
+    /// The clinic-local day, `YYYY-MM-DD` (default: today in the clinic's time zone).
+    pub day: Option<String>,
+    /// The previous page's `next`.
+    pub after: Option<String>,
+    /// At most this many (1 to 500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The visits of the caller's clinic that finished on a day (the console's "Today"), whole,
+/// in the order they finished. Another clinic's visits are never listed.
+#[utoipa::path(get, path = "/v1/visits", tag = "visits", security(("bearer" = [])),
+    params(FinishedQuery),
+    responses((status = 200, body = frontdesk_api::FinishedVisits), (status = 400, description = "not a day, or not a page's `next`", body = ErrorBody)))]
+pub async fn finished(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    ApiQuery(q): ApiQuery<FinishedQuery>,
+) -> Result<Json<frontdesk_api::FinishedVisits>, AppError> {
+    Ok(Json(
+        service::finished_on(
+            state.store.as_ref(),
+            state.now(),
+            &who.session,
+            q.day.as_deref(),
+            q.after.as_deref(),
+            q.limit.unwrap_or(100).clamp(1, 500),
+        )
+        .await?,
+    ))
+}
+
 /// A visit's history, a page at a time, oldest first.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct HistoryPage {

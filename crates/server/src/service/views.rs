@@ -92,6 +92,40 @@ pub async fn snapshot(store: &dyn Store, who: &Session) -> Result<Snapshot, AppE
     })
 }
 
+/// The visits of the caller's clinic that finished on `day` (clinic-local `YYYY-MM-DD`; today
+/// when none), a page at a time. `after` is the previous page's `next`: `<ms>.<visit id>`.
+pub async fn finished_on(
+    store: &dyn Store,
+    now: Timestamp,
+    who: &Session,
+    day: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<frontdesk_api::FinishedVisits, AppError> {
+    let clinic_id = who.staff.clinic_id;
+    let clinic: Clinic = store
+        .clinic(clinic_id)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let (day, from, to) = crate::hours::day_span(&clinic.time_zone, day, now)
+        .ok_or_else(|| AppError::BadRequest("day: expected YYYY-MM-DD".into()))?;
+    let after = after
+        .map(|a| {
+            let (ms, id) = a.split_once('.')?;
+            Some((Timestamp::from_millis(ms.parse().ok()?), id.parse().ok()?))
+        })
+        .map(|a| a.ok_or_else(|| AppError::BadRequest("after: not a page's `next`".into())))
+        .transpose()?;
+    let visits = store
+        .finished_visits(clinic_id, from, to, after, limit)
+        .await?;
+    let next = (visits.len() == limit as usize)
+        .then(|| visits.last())
+        .flatten()
+        .map(|v| format!("{}.{}", v.updated_at.as_millis(), v.id));
+    Ok(frontdesk_api::FinishedVisits { day, visits, next })
+}
+
 pub async fn patient_view(store: &dyn Store, visit: &Visit) -> Result<PatientView, AppError> {
     let clinic: Clinic = store
         .clinic(visit.clinic_id)

@@ -344,6 +344,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<usize>, StoreError>;
     /// Every visit of the clinic not in a terminal status.
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError>;
+    /// Up to `limit` of the clinic's visits that finished (any terminal status) in
+    /// `[from, to)`, whole, in the order they finished, after `after` (the previous page's
+    /// last visit: when it finished and its id).
+    async fn finished_visits(
+        &self,
+        clinic: ClinicId,
+        from: Timestamp,
+        to: Timestamp,
+        after: Option<(Timestamp, VisitId)>,
+        limit: u32,
+    ) -> Result<Vec<Visit>, StoreError>;
 
     async fn events_after(
         &self,

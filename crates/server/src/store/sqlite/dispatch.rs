@@ -223,6 +223,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn finished_visits(
+        &self,
+        clinic: ClinicId,
+        from: Timestamp,
+        to: Timestamp,
+        after: Option<(Timestamp, VisitId)>,
+        limit: u32,
+    ) -> Result<Vec<Visit>, StoreError> {
+        self.read(move |c| visits::load_finished_visits(c, clinic, from, to, after, limit))
+            .await
+    }
+
     async fn events_after(
         &self,
         clinic: ClinicId,

@@ -99,6 +99,47 @@ pub(super) fn load_open_visits(
     Ok(visits)
 }
 
+/// Up to `limit` of the clinic's visits that finished in `[from, to)`, whole, in the order they
+/// finished (then by id), starting after `after` (a page's last `(finished_at, id)`).
+pub(super) fn load_finished_visits(
+    conn: &Connection,
+    clinic: ClinicId,
+    from: Timestamp,
+    to: Timestamp,
+    after: Option<(Timestamp, VisitId)>,
+    limit: u32,
+) -> Result<Vec<Visit>, StoreError> {
+    let (after_at, after_id) = match after {
+        Some((at, id)) => (at.as_millis(), id.to_string()),
+        None => (i64::MIN, String::new()),
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, data FROM visits
+         WHERE clinic_id = ?1 AND finished_at >= ?2 AND finished_at < ?3
+           AND (finished_at > ?4 OR (finished_at = ?4 AND id > ?5))
+         ORDER BY finished_at, id LIMIT ?6",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            clinic.to_string(),
+            from.as_millis(),
+            to.as_millis(),
+            after_at,
+            after_id,
+            limit
+        ],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    let mut visits = Vec::new();
+    for row in rows {
+        let (id, data) = row?;
+        let mut visit: Visit = from_json(&data)?;
+        visit.history = history_page(conn, clinic, parse_id(&id)?, 0, u32::MAX)?;
+        visits.push(visit);
+    }
+    Ok(visits)
+}
+
 /// A waiting patient's place in line in `room` (1: next), counted by the `visits_in_line`
 /// index as the domain's `place_in_line` orders the line; None when not waiting there.
 pub(super) fn place_in_line(
@@ -250,7 +291,7 @@ pub(super) fn write_visit_in(
     } else {
         tx.prepare_cached(
             "UPDATE visits SET room_id = ?3, status = ?4, version = ?5, data = ?6,
-                line_priority = ?7, line_since = ?8
+                line_priority = ?7, line_since = ?8, finished_at = ?9
              WHERE id = ?1 AND clinic_id = ?2",
         )?
         .execute(params![
@@ -261,7 +302,11 @@ pub(super) fn write_visit_in(
             visit.version as i64,
             data,
             line_priority as i64,
-            line_since.as_millis()
+            line_since.as_millis(),
+            visit
+                .status
+                .is_terminal()
+                .then(|| visit.updated_at.as_millis())
         ])?;
     }
     record_history(tx, &clinic, &entries, visit.id)?;
