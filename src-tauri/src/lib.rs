@@ -78,6 +78,11 @@ fn set_availability(console: Shared<'_>, availability: Availability) -> Result<A
 }
 
 #[tauri::command]
+fn reconnect_now(console: Shared<'_>) -> Result<AppState, UiError> {
+    console.reconnect_now()
+}
+
+#[tauri::command]
 fn dismiss_outcome(console: Shared<'_>, action_id: String) -> Result<AppState, UiError> {
     console.dismiss_outcome(&action_id)
 }
@@ -148,6 +153,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         open_call,
         set_availability,
         dismiss_outcome,
+        reconnect_now,
         lock,
         unlock,
         save_settings,

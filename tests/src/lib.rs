@@ -13,13 +13,12 @@ use frontdesk_domain::alerts::Notice;
 use frontdesk_server::demo::DemoClinic;
 use frontdesk_server::{RunningServer, Settings};
 use frontdesk_testkit::TestServer;
+pub use frontdesk_testkit::proxy::CuttingProxy;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 /// The demo clinic on a server in this process (the test kit's rig), staffed and tuned for
 /// consoles: the receptionist is available, heartbeats come often, sign-ins and arrivals are
@@ -190,63 +189,6 @@ pub async fn eventually(engine: &Engine, limit: Duration, what: &str, check: imp
             panic!("timed out waiting for: {what}");
         }
         let _ = tokio::time::timeout(Duration::from_millis(100), changes.changed()).await;
-    }
-}
-
-/// A TCP proxy on loopback in front of the server, which can cut every open connection.
-#[derive(Debug)]
-pub struct CuttingProxy {
-    pub addr: SocketAddr,
-    cut: Arc<Notify>,
-    down: Arc<AtomicBool>,
-}
-
-impl CuttingProxy {
-    pub async fn start(upstream: SocketAddr) -> CuttingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let addr = listener.local_addr().expect("proxy addr");
-        let cut = Arc::new(Notify::new());
-        let down = Arc::new(AtomicBool::new(false));
-        let (c, d) = (cut.clone(), down.clone());
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                if d.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let cut = c.clone();
-                tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    let (mut cr, mut cw) = client.into_split();
-                    let (mut sr, mut sw) = server.into_split();
-                    tokio::select! {
-                        _ = tokio::io::copy(&mut cr, &mut sw) => {}
-                        _ = tokio::io::copy(&mut sr, &mut cw) => {}
-                        _ = cut.notified() => {}
-                    }
-                });
-            }
-        });
-        CuttingProxy { addr, cut, down }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Drops every connection open now.
-    pub fn cut(&self) {
-        self.cut.notify_waiters();
-    }
-
-    /// While down, new connections are refused at once.
-    pub fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
-        if down {
-            self.cut();
-        }
     }
 }
 

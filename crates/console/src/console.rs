@@ -407,6 +407,7 @@ impl Console {
                     view.queue.clear();
                     view.requests.clear();
                     view.sessions.clear();
+                    view.today.clear();
                     view.outcomes.clear();
                     (Screen::Locked, view)
                 } else {
@@ -473,6 +474,12 @@ impl Console {
     pub fn set_availability(&self, availability: Availability) -> Result<AppState, UiError> {
         self.ensure_unlocked()?;
         self.with_engine(|e| e.set_availability(availability))??;
+        Ok(self.app_state())
+    }
+
+    /// "Reconnect now": tries the server at once instead of at the next retry.
+    pub fn reconnect_now(&self) -> Result<AppState, UiError> {
+        self.with_engine(|e| e.reconnect_now())?;
         Ok(self.app_state())
     }
 

@@ -62,6 +62,7 @@ pub(crate) fn signed_out_view() -> View {
         queue: vec![],
         requests: vec![],
         sessions: vec![],
+        today: vec![],
         outcomes: vec![],
         now: now().as_millis(),
     }

@@ -17,6 +17,7 @@ pub mod base64;
 pub mod calls;
 pub mod patients;
 pub mod process;
+pub mod proxy;
 pub mod server;
 pub mod wait;
 pub mod webdriver;

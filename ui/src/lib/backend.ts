@@ -33,6 +33,8 @@ export interface Backend {
   openCall(visitId: string): Promise<string>;
   /** `set_availability {availability}`. */
   setAvailability(availability: Availability): Promise<AppState>;
+  /** `reconnect_now`: try the clinic server at once instead of at the next retry. */
+  reconnectNow(): Promise<AppState>;
   /** `dismiss_outcome {actionId}`. */
   dismissOutcome(actionId: string): Promise<AppState>;
   /** `lock`. */
@@ -88,6 +90,7 @@ export const tauriBackend: Backend = {
   openCall: (visitId) => call<string>('open_call', { visitId }),
   setAvailability: (availability) => call<AppState>('set_availability', { availability }),
   dismissOutcome: (actionId) => call<AppState>('dismiss_outcome', { actionId }),
+  reconnectNow: () => call<AppState>('reconnect_now'),
   lock: () => call<AppState>('lock'),
   unlock: (pin, staffEmail) =>
     call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),

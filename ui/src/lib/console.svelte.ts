@@ -7,7 +7,7 @@ import { toBackendError, type Backend } from './backend';
 import { claimKey, type ButtonKey } from './actions';
 import type { AppState, Availability, Command, QueueRow } from './types';
 
-export type Tab = 'queue' | 'requests' | 'sessions';
+export type Tab = 'queue' | 'requests' | 'sessions' | 'today';
 
 /** The queue's status filter: everyone, or one status. */
 export type StatusFilter = 'all' | 'intake' | 'waiting' | 'in_call' | 'on_hold';
@@ -111,6 +111,8 @@ export class ConsoleModel {
   narrowed = $derived(searchable(this.search) !== '' || this.statusFilter !== 'all');
   requestRows = $derived((this.state?.requests ?? []).filter((r) => this.inFilter(r)));
   sessionRows = $derived((this.state?.sessions ?? []).filter((r) => this.inFilter(r)));
+  /** The day: who finished today in the rooms I see, the latest first (the engine's order). */
+  todayRows = $derived((this.state?.today ?? []).filter((r) => this.inFilter(r)));
 
   /** The rows on show, top to bottom (the queue's sections one after the other). */
   visibleRows = $derived(
@@ -118,7 +120,9 @@ export class ConsoleModel {
       ? [...this.waitingRows, ...this.withStaffRows]
       : this.tab === 'requests'
         ? this.requestRows
-        : this.sessionRows,
+        : this.tab === 'today'
+          ? this.todayRows
+          : this.sessionRows,
   );
 
   /** The selected visit's row, wherever it is listed. */
@@ -130,6 +134,7 @@ export class ConsoleModel {
       s.queue.find((r) => r.visit_id === id) ??
       s.requests.find((r) => r.visit_id === id) ??
       s.sessions.find((r) => r.visit_id === id) ??
+      s.today.find((r) => r.visit_id === id) ??
       null
     );
   });
@@ -248,6 +253,15 @@ export class ConsoleModel {
     const id = rows[next].visit_id;
     this.selectedId = id;
     this.focusRow = { id, n: (this.focusRow?.n ?? 0) + 1 };
+  }
+
+  /** "Reconnect now" in the offline banner: the engine tries the server at once. */
+  async reconnectNow(): Promise<void> {
+    try {
+      this.state = await this.backend.reconnectNow();
+    } catch (err) {
+      this.pushError(`Could not reconnect: ${toBackendError(err).message}`);
+    }
   }
 
   setTab(tab: Tab): void {

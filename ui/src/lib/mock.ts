@@ -67,6 +67,7 @@ export function emptyState(): AppState {
     queue: [],
     requests: [],
     sessions: [],
+    today: [],
     outcomes: [],
     settings: structuredClone(DEFAULT_SETTINGS),
     station: false,
@@ -238,6 +239,10 @@ export function createMockBackend(
       const mine = state.staff.find((s) => s.id === state.me?.id);
       if (mine) mine.availability = availability;
       emit();
+      return snapshot();
+    },
+    async reconnectNow() {
+      record('reconnect_now');
       return snapshot();
     },
     async dismissOutcome(actionId) {

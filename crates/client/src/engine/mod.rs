@@ -94,6 +94,11 @@ struct Inner {
     changes: watch::Sender<u64>,
     notices: mpsc::UnboundedSender<Notice>,
     outbox_wake: Notify,
+    /// "Try the server now": wakes the sync task from its wait between attempts, and drops a
+    /// connection that may have died while the machine slept.
+    reconnect: Notify,
+    /// The machine woke up: a live-looking connection is dropped and made again.
+    woke: Notify,
     stop: watch::Sender<bool>,
     resyncs: std::sync::atomic::AtomicU64,
 }
@@ -149,12 +154,15 @@ impl Engine {
             changes: watch::channel(0).0,
             notices,
             outbox_wake: Notify::new(),
+            reconnect: Notify::new(),
+            woke: Notify::new(),
             stop: watch::channel(false).0,
             resyncs: std::sync::atomic::AtomicU64::new(0),
         });
         let tasks = vec![
             tokio::spawn(sync_task(inner.clone())),
             tokio::spawn(outbox_task(inner.clone())),
+            tokio::spawn(sync::wake_watch(inner.clone())),
         ];
         Ok((Engine { inner, tasks }, notices_rx))
     }
@@ -276,10 +284,11 @@ impl Engine {
         config.alert_rooms = alert_rooms;
     }
 
-    /// Asks the sync task to reconnect now (after sleep, or a network change).
+    /// Tries the server now instead of at the next retry ("Reconnect now", or the machine
+    /// woke up). A live connection is left alone.
     pub fn reconnect_now(&self) {
+        self.inner.reconnect.notify_waiters();
         self.inner.outbox_wake.notify_one();
-        let _ = self.inner.stop.send(false);
     }
 }
 

@@ -93,6 +93,37 @@ impl Inner {
     }
 }
 
+/// How often the wake watch looks at the clocks, and how far the wall clock may run ahead of
+/// the monotonic one before it counts as a sleep (or a suspended VM) and not as jitter.
+const WAKE_TICK: Duration = Duration::from_secs(2);
+const WAKE_JUMP: Duration = Duration::from_secs(4);
+
+/// Whether the wall clock ran further than the monotonic clock by more than `WAKE_JUMP`:
+/// the machine slept (the monotonic clock stops while it sleeps) or the clock was set.
+pub(crate) fn woke_up(monotonic: Duration, wall: Duration) -> bool {
+    wall > monotonic + WAKE_JUMP
+}
+
+/// Watches for the machine waking: then the connection is tried again at once (a connection
+/// from before the sleep is most likely dead, and waiting for its heartbeat to time out
+/// would leave the queue stale for seconds).
+pub(super) async fn wake_watch(inner: Arc<Inner>) {
+    let mut stop = inner.stop.subscribe();
+    loop {
+        let (mono, wall) = (std::time::Instant::now(), std::time::SystemTime::now());
+        tokio::select! {
+            _ = tokio::time::sleep(WAKE_TICK) => {}
+            _ = stop.changed() => return,
+        }
+        let wall = wall.elapsed().unwrap_or_default();
+        if woke_up(mono.elapsed(), wall) {
+            tracing::info!(?wall, "the machine woke up; reconnecting");
+            inner.woke.notify_waiters();
+            inner.reconnect.notify_waiters();
+        }
+    }
+}
+
 pub(super) fn backoff() -> ExponentialBackoff {
     ExponentialBuilder::default()
         .with_jitter()
@@ -117,9 +148,10 @@ pub(super) async fn sync_task(inner: Arc<Inner>) {
                 inner.set_link(ConnectionState::Offline);
             }
         }
-        let delay = delays.next().unwrap_or(Duration::from_secs(20));
+        let delay = delays.next().unwrap_or(Duration::from_secs(3));
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
+            _ = inner.reconnect.notified() => {}
             _ = stop.changed() => {}
         }
     }
@@ -182,6 +214,9 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
         let frame = tokio::select! {
             frame = tokio::time::timeout(dead_after, ws.next()) => frame,
             _ = stop.changed() => return Ok(()),
+            _ = inner.woke.notified() => {
+                return Err(ClientError::Network("woke up: connecting again".into()));
+            }
         };
         let message = match frame {
             Err(_) => return Err(ClientError::Network("no heartbeat from the server".into())),
@@ -214,5 +249,38 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
             }
             Err(e) => tracing::warn!(error = %e, "unreadable frame"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sleep_shows_as_the_wall_clock_running_ahead_of_the_monotonic_one() {
+        let tick = Duration::from_secs(2);
+        assert!(!woke_up(tick, tick), "awake");
+        assert!(!woke_up(tick, tick + Duration::from_secs(1)), "jitter");
+        assert!(
+            woke_up(tick, Duration::from_secs(600)),
+            "ten minutes asleep"
+        );
+        assert!(
+            !woke_up(tick, Duration::ZERO),
+            "the clock set back is not a sleep"
+        );
+    }
+
+    #[test]
+    fn retries_come_within_three_seconds_with_jitter() {
+        let delays: Vec<Duration> = backoff().take(20).collect();
+        assert!(
+            delays.iter().all(|d| *d <= Duration::from_secs(6)),
+            "{delays:?}"
+        );
+        assert!(
+            delays[0] < Duration::from_secs(1),
+            "the first retry is quick: {delays:?}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod actions;
 mod alerts;
 mod calls;
+mod day;
 #[cfg(feature = "demo")]
 mod demo;
 mod lock;

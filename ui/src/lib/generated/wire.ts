@@ -18,7 +18,11 @@ export type AppState = { screen: Screen, server_url?: string | null, email?: str
 /**
  * This computer is a registered clinic station (staff switch on with a PIN).
  */
-station: boolean, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+station: boolean, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, 
+/**
+ * Today's finished visits in the rooms I see, the latest to finish first.
+ */
+today: Array<DayRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * Whether a member of staff can take patients now. Providers set it from the console header.
@@ -103,6 +107,57 @@ pending: number, };
  * How to reach a patient or guest: at least one of phone and email.
  */
 export type Contact = { phone?: Phone | null, email?: Email | null, };
+
+/**
+ * One line of the day view: a patient who finished today.
+ */
+export type DayRow = { 
+/**
+ * When the visit finished (completed, left, declined, no-show, cancelled), epoch ms.
+ */
+finished_at: number, 
+/**
+ * Who saw the patient (took them into a call or joined it), first first.
+ */
+seen_by: Array<StaffRef>, visit_id: VisitId, room_id: RoomId, room_name: string, status: Status, priority: Priority, patient_name: string, arrived_at?: number | null, 
+/**
+ * When the current stretch in the waiting area began: the UI counts from it.
+ */
+waiting_since?: number | null, 
+/**
+ * While waiting, the instant the total wait since arrival counts from (every stretch in
+ * a waiting area added up): the total wait is now minus this.
+ */
+total_wait_from?: number | null, 
+/**
+ * All time spent waiting so far (ms), as of the view's `now`.
+ */
+total_waited: number, 
+/**
+ * When the call going on now began: the UI's call timer counts from it.
+ */
+call_started_at?: number | null, 
+/**
+ * The call's join link, for someone in this call, when the clinic makes links.
+ */
+call_link?: string | null, 
+/**
+ * In a room whose queue is mine (the domain's queue_rooms). Rows of other rooms are in
+ * the queue only for those who may look over every room (the "All rooms" view).
+ */
+in_my_rooms: boolean, 
+/**
+ * The queue's section for triage (Waiting, With staff); none outside the queue.
+ */
+section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
+/**
+ * What I may do to this visit now, as the domain answers it, in the order to offer them.
+ */
+allowed: Array<CommandKind>, 
+/**
+ * A booked session I may take as mine (assign to myself).
+ */
+takes_session: boolean, };
 
 /**
  * An email address: one `@`, a non-empty local part, a dotted domain, no spaces; at most 254
@@ -357,7 +412,11 @@ export type TransferTarget = { "kind": "room", room: RoomId, } | { "kind": "prov
  */
 export type UiError = { code: string, message: string, };
 
-export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, 
+/**
+ * Today's finished visits in the rooms I see, the latest to finish first.
+ */
+today: Array<DayRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * One patient encounter. Built only by replaying its history (see [`Visit::replay`]) or by
