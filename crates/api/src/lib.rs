@@ -38,6 +38,10 @@ pub struct Clinic {
     /// placeholders `{clinic}`, `{room}` and `{visit}` are filled in. None: no link is shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_link_template: Option<String>,
+    /// Desktop alerts never carry a patient's name on any of the clinic's consoles (a clinic
+    /// whose screens are in view of the waiting room), not only on a locked one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nameless_alerts: bool,
 }
 
 fn utc() -> String {

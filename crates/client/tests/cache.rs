@@ -196,6 +196,7 @@ fn the_cache_survives_a_restart() {
         name: "Demo Clinic".into(),
         time_zone: "UTC".into(),
         video_link_template: None,
+        nameless_alerts: false,
     });
     state.rooms.insert(
         RECEPTION,

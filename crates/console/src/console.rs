@@ -53,6 +53,9 @@ pub struct Console {
     prefs: Mutex<Prefs>,
     session: Mutex<Option<Session>>,
     locked: Mutex<bool>,
+    /// The availability the person had when the lock set them unavailable (the setting), to
+    /// give back when they unlock.
+    before_lock: Mutex<Option<Availability>>,
     last_activity: Mutex<Instant>,
     changes: watch::Sender<u64>,
     notices: mpsc::UnboundedSender<frontdesk_domain::alerts::Notice>,
@@ -97,6 +100,7 @@ impl Console {
             prefs: Mutex::new(prefs),
             session: Mutex::new(None),
             locked: Mutex::new(false),
+            before_lock: Mutex::new(None),
             last_activity: Mutex::new(Instant::now()),
             changes: watch::channel(0).0,
             notices,
@@ -171,8 +175,13 @@ impl Console {
     /// moment. Runs until the console is gone.
     pub async fn deliver_alerts(&self, mut notices: Notices) {
         while let Some(notice) = notices.recv().await {
-            // A locked station is a screen anyone at the desk may read: no names on it.
-            let notice = if *lock(&self.locked) {
+            // A locked station is a screen anyone at the desk may read: no names on it. Some
+            // clinics want no names in any alert, their screens being in view of patients.
+            let nameless_clinic = lock(&self.session)
+                .as_ref()
+                .and_then(|s| s.engine.clinic())
+                .is_some_and(|c| c.nameless_alerts);
+            let notice = if *lock(&self.locked) || nameless_clinic {
                 notice.without_names()
             } else {
                 notice

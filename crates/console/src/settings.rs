@@ -16,6 +16,9 @@ pub struct Settings {
     /// Only the first patient in a room's queue raises a desktop alert.
     pub first_in_queue_only: bool,
     pub autostart: bool,
+    /// Locking this console (by hand or when idle) sets me unavailable; unlocking sets back
+    /// what I had.
+    pub unavailable_when_locked: bool,
 }
 
 impl Default for Settings {
@@ -30,6 +33,7 @@ impl Default for Settings {
             ],
             first_in_queue_only: false,
             autostart: false,
+            unavailable_when_locked: false,
         }
     }
 }

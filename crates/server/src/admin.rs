@@ -31,6 +31,7 @@ pub async fn create_clinic(store: &dyn Store, slug: &str, name: &str) -> Result<
         name: Label::parse(name)?.to_string(),
         time_zone: "UTC".into(),
         video_link_template: None,
+        nameless_alerts: false,
     };
     store.create_clinic(clinic.clone()).await?;
     Ok(clinic)
@@ -47,6 +48,9 @@ pub struct ClinicSettings {
     /// The call link, with `{clinic}`, `{room}` and `{visit}` filled in; "" removes it.
     #[serde(default)]
     pub video_link_template: Option<String>,
+    /// Desktop alerts without patients' names on every console of the clinic.
+    #[serde(default)]
+    pub nameless_alerts: Option<bool>,
 }
 
 pub async fn update_clinic(
@@ -79,6 +83,9 @@ pub async fn update_clinic(
             ));
         }
         c.video_link_template = (!t.is_empty()).then(|| t.to_owned());
+    }
+    if let Some(nameless) = change.nameless_alerts {
+        c.nameless_alerts = nameless;
     }
     store.update_clinic(c.clone()).await?;
     Ok(c)

@@ -204,6 +204,10 @@ enum ClinicCmd {
         /// filled in, e.g. https://video.example/{clinic}/{visit}.
         #[arg(long)]
         video_link: Option<String>,
+        /// Desktop alerts never carry patients' names on the clinic's consoles (screens in
+        /// view of the waiting room); a locked console's never do anyway.
+        #[arg(long)]
+        nameless_alerts: bool,
     },
 }
 
@@ -458,6 +462,7 @@ async fn main() -> Result<()> {
                     name,
                     time_zone,
                     video_link,
+                    nameless_alerts,
                 },
         } => {
             let store = open_store(&db)?;
@@ -466,6 +471,7 @@ async fn main() -> Result<()> {
                 name: None,
                 time_zone: Some(time_zone),
                 video_link_template: video_link,
+                nameless_alerts: Some(nameless_alerts),
             };
             let clinic = admin::update_clinic(&store, clinic.id, settings).await?;
             say(&format!("clinic {} ({})", clinic.id, clinic.slug));

@@ -56,6 +56,7 @@ export const DEFAULT_SETTINGS: Settings = {
   ],
   first_in_queue_only: false,
   autostart: false,
+  unavailable_when_locked: false,
 };
 
 export function emptyState(): AppState {

@@ -266,7 +266,7 @@ describe('around the queue', () => {
     expect(backend.callsTo('activity')).toHaveLength(2);
   });
 
-  test('settings: edit quick messages and the lock delay, then save', async () => {
+  test('settings: edit quick messages, the lock delay and unavailable-when-locked, then save', async () => {
     const { backend } = await renderConsole({ queue: [row({ visit_id: 'v-1', patient_name: 'Ana' })] });
     await fireEvent.click(screen.getByTestId('open-settings'));
     await screen.findByTestId('settings-dialog');
@@ -275,10 +275,14 @@ describe('around the queue', () => {
     await fireEvent.input(inputs[inputs.length - 1], { target: { value: 'The doctor is on the way' } });
     await fireEvent.input(screen.getByTestId('settings-lock-after'), { target: { value: '10' } });
     await fireEvent.click(screen.getByTestId('settings-sound'));
+    const away = screen.getByTestId('settings-unavailable-when-locked') as HTMLInputElement;
+    expect(away.checked).toBe(false);
+    await fireEvent.click(away);
     await fireEvent.click(screen.getByTestId('dialog-confirm'));
     await waitFor(() => expect(screen.queryByTestId('settings-dialog')).toBeNull());
     const saved = backend.callsTo('save_settings')[0].args!.settings as Record<string, unknown>;
     expect(saved.lock_after_minutes).toBe(10);
+    expect(saved.unavailable_when_locked).toBe(true);
     expect(saved.sound).toBe(false);
     expect(saved.quick_messages).toContain('The doctor is on the way');
     expect(saved.quick_messages).toContain('We are running 5 minutes late');

@@ -208,6 +208,11 @@ impl Engine {
         )
     }
 
+    /// The clinic as last confirmed (its settings: alerts without names, …).
+    pub fn clinic(&self) -> Option<frontdesk_api::Clinic> {
+        lock(&self.inner.state).clinic.clone()
+    }
+
     /// How many times the engine replaced its state with a snapshot (first sync included).
     pub fn resyncs(&self) -> u64 {
         self.inner

@@ -6,6 +6,7 @@ use super::{Console, lock, station_key};
 use crate::error::UiError;
 use crate::settings::split_clinic_address;
 use crate::state::AppState;
+use frontdesk_domain::Availability;
 use std::time::{Duration, Instant};
 
 /// How often the idle clock is read. The lock may come this much later than the setting says.
@@ -26,8 +27,19 @@ impl Console {
     }
 
     pub fn lock_now(&self) -> AppState {
-        if lock(&self.session).is_some() {
-            *lock(&self.locked) = true;
+        let away = self.settings().unavailable_when_locked;
+        if let Some(s) = lock(&self.session).as_ref() {
+            let was_locked = std::mem::replace(&mut *lock(&self.locked), true);
+            if away && !was_locked {
+                // Through the normal availability action: queued, sent, shown to everyone.
+                let now = s.engine.view().me.map(|m| m.staff.availability);
+                if let Some(now) = now.filter(|a| *a != Availability::Unavailable) {
+                    match s.engine.set_availability(Availability::Unavailable) {
+                        Ok(_) => *lock(&self.before_lock) = Some(now),
+                        Err(e) => log::warn!("could not set unavailable on lock: {e}"),
+                    }
+                }
+            }
             self.bump();
         }
         self.app_state()
@@ -98,9 +110,16 @@ impl Console {
                 api.sign_in(&clinic, &email, pin).await?
             }
         };
+        let before_lock = lock(&self.before_lock).take();
         if email.to_lowercase() == current_email.to_lowercase() {
             if let Some(s) = lock(&self.session).as_ref() {
                 *lock(&s.token.0) = Some(signed_in.token.clone());
+                // Back at the desk: the availability the lock took away comes back.
+                if let Some(before) = before_lock
+                    && let Err(e) = s.engine.set_availability(before)
+                {
+                    log::warn!("could not restore availability on unlock: {e}");
+                }
             }
         } else {
             // Another person takes the station: their own cache, outbox and alerts.

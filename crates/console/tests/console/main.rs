@@ -12,3 +12,4 @@ mod lock;
 mod precall;
 mod rig;
 mod session;
+mod stations;

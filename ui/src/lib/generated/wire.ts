@@ -70,7 +70,12 @@ time_zone: string,
  * How a call's join link is made, e.g. `https://video.example/{clinic}/{visit}`; the
  * placeholders `{clinic}`, `{room}` and `{visit}` are filled in. None: no link is shown.
  */
-video_link_template?: string | null, };
+video_link_template?: string | null, 
+/**
+ * Desktop alerts never carry a patient's name on any of the clinic's consoles (a clinic
+ * whose screens are in view of the waiting room), not only on a locked one.
+ */
+nameless_alerts?: boolean, };
 
 /**
  * A clinic: the tenant. Nothing crosses from one clinic to another.
@@ -368,7 +373,12 @@ lock_after_minutes: number, quick_messages: Array<string>,
 /**
  * Only the first patient in a room's queue raises a desktop alert.
  */
-first_in_queue_only: boolean, autostart: boolean, };
+first_in_queue_only: boolean, autostart: boolean, 
+/**
+ * Locking this console (by hand or when idle) sets me unavailable; unlocking sets back
+ * what I had.
+ */
+unavailable_when_locked: boolean, };
 
 /**
  * A member of staff (receptionist, provider, scheduler, admin).

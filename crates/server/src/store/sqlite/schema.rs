@@ -193,6 +193,11 @@ UPDATE visits SET finished_at = json_extract(data, '$.updated_at')
 CREATE INDEX visits_finished ON visits(clinic_id, finished_at, id) WHERE finished_at IS NOT NULL;
 "#;
 
+/// A clinic may keep patients' names out of every desktop alert.
+const NAMELESS_ALERTS: &str = r#"
+ALTER TABLE clinics ADD COLUMN nameless_alerts INTEGER NOT NULL DEFAULT 0;
+"#;
+
 /// The statuses of a patient in a waiting area (the domain's `Status::is_waiting`); the
 /// `visits_in_line` index is over exactly these.
 pub(super) const WAITING_STATUSES: &str = "('intake','waiting','on_hold')";
@@ -209,6 +214,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     ));
     steps.push(M::up(LINE_COLUMNS));
     steps.push(M::up(FINISHED_AT));
+    steps.push(M::up(NAMELESS_ALERTS));
     Migrations::new(steps).to_latest(conn).map_err(db)
 }
 
