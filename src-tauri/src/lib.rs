@@ -77,6 +77,12 @@ fn set_availability(console: Shared<'_>, availability: Availability) -> Result<A
     console.set_availability(availability)
 }
 
+/// What start-up is doing now, for the loading page.
+#[tauri::command]
+fn start_progress(console: Shared<'_>) -> String {
+    console.progress()
+}
+
 #[tauri::command]
 fn reconnect_now(console: Shared<'_>) -> Result<AppState, UiError> {
     console.reconnect_now()
@@ -154,6 +160,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         set_availability,
         dismiss_outcome,
         reconnect_now,
+        start_progress,
         lock,
         unlock,
         save_settings,

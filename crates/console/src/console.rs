@@ -61,6 +61,8 @@ pub struct Console {
     notices: mpsc::UnboundedSender<frontdesk_domain::alerts::Notice>,
     /// False while the app is still picking up the last session (see [`Console::starting`]).
     started: watch::Sender<bool>,
+    /// What start-up is doing now, for the loading page ("Seeding the demo clinic…").
+    progress: Mutex<String>,
 }
 
 impl std::fmt::Debug for Console {
@@ -105,6 +107,7 @@ impl Console {
             changes: watch::channel(0).0,
             notices,
             started: watch::channel(true).0,
+            progress: Mutex::new(String::new()),
         };
         (console, rx)
     }
@@ -123,7 +126,17 @@ impl Console {
 
     /// Start-up is over (whether or not a session was picked up).
     pub fn started(&self) {
+        self.set_progress("");
         self.started.send_replace(true);
+    }
+
+    /// What start-up is doing now, in a line for the loading page ("" when nothing to say).
+    pub fn progress(&self) -> String {
+        lock(&self.progress).clone()
+    }
+
+    pub fn set_progress(&self, line: &str) {
+        line.clone_into(&mut lock(&self.progress));
     }
 
     /// What the UI draws, once start-up is over.

@@ -31,14 +31,25 @@ fn password(email: &str) -> Result<&'static str, UiError> {
 
 /// Starts the demo clinic with its files in `dir` and signs `console` in to it.
 pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, UiError> {
+    console.set_progress("Starting the demo clinic's server…");
     std::fs::create_dir_all(dir).map_err(failed)?;
+    // Each demo is a new clinic morning (its hours around now, a line already waiting): the
+    // last run's clinic goes.
+    for file in ["clinic.db", "clinic.db-wal", "clinic.db-shm"] {
+        match std::fs::remove_file(dir.join(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(e)),
+            _ => {}
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(failed)?;
     let server = RunningServer::start(Settings::new(dir.join("clinic.db")), listener)
         .await
         .map_err(failed)?;
-    let demo = seed_demo(server.store(), HashCost::Standard)
+    console.set_progress("Seeding the demo clinic: rooms, staff and this morning's patients…");
+    // The demo's passwords are printed for all to see: hashing them cheaply starts it in seconds.
+    let demo = seed_demo(server.store(), HashCost::Fast)
         .await
         .map_err(failed)?;
     // The front desk is staffed: the receptionist takes patients (and gets alerts).
@@ -63,6 +74,7 @@ pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, UiError>
         std::future::pending::<()>(),
     ));
     let address = format!("{}/{DEMO_SLUG}", server.url());
+    console.set_progress("Signing in at the front desk…");
     // Register this computer as a clinic station, as the clinic's admin would.
     let api = frontdesk_client::api::ApiClient::new(&server.url())?;
     let admin = api
@@ -79,6 +91,7 @@ pub async fn start(console: &Console, dir: &Path) -> Result<DemoServer, UiError>
         .sign_in(&address, DEMO_DESK, password(DEMO_DESK)?, false)
         .await?;
     console.make_station(&station)?;
+    console.set_progress("");
     eprintln!("Frontdesk demo: clinic server at {address}");
     for a in ACCOUNTS {
         eprintln!(

@@ -13,7 +13,7 @@ use crate::model::{
 use crate::service;
 use crate::store::Store;
 use frontdesk_domain::{
-    Command, IntakeAnswer, Label, Patient, PersonName, Role, StaffId, Status, Timestamp, Visit,
+    Command, IntakeAnswer, Label, Patient, PersonName, Role, Status, Timestamp, Visit,
 };
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -88,12 +88,19 @@ impl DemoClinic {
     }
 }
 
-fn weekdays(opens: &str, closes: &str) -> Vec<OfficeHours> {
-    (0..5)
+/// Office hours that take in `at` (the demo clinic keeps UTC): every day from two hours
+/// before it (on the hour) to eight hours after, within the day. A demo is opened at any hour,
+/// and its front door should be open then, its patients not all "after hours".
+pub fn hours_around(at: Timestamp) -> Vec<OfficeHours> {
+    let minute = at.as_millis().rem_euclid(86_400_000) / 60_000;
+    let opens = (minute - 120).max(0) / 60 * 60;
+    let closes = (minute + 8 * 60).min(23 * 60 + 59);
+    let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+    (0..7)
         .map(|day| OfficeHours {
             day,
-            opens: opens.into(),
-            closes: closes.into(),
+            opens: hhmm(opens),
+            closes: hhmm(closes),
         })
         .collect()
 }
@@ -125,9 +132,8 @@ pub async fn seed_demo_at(
         clinic.id,
         NewRoom {
             name: "Reception".into(),
-            office_hours: weekdays("08:00", "18:00"),
-            // A demo is tried at any hour: outside these hours the front door says the
-            // clinic is closed but still lets patients wait.
+            office_hours: hours_around(clock.now()),
+            // Should the demo run past its hours, the front door still lets patients wait.
             after_hours: AfterHours::Accept,
             show_place_in_line: true,
             minutes_per_patient: Some(10),
@@ -222,7 +228,7 @@ pub async fn seed_demo_at(
                 NewRoom {
                     name: format!("Dr. {surname}'s room"),
                     provider: Some(p.id),
-                    office_hours: weekdays("09:00", "17:00"),
+                    office_hours: hours_around(clock.now()),
                     after_hours: AfterHours::Accept,
                     waiting_message: Some(format!("Dr. {surname} will see you soon.")),
                     ..NewRoom::default()
@@ -339,6 +345,9 @@ pub async fn simulate(
         return;
     };
     let mut dice = Dice(clock.now().as_millis() as u64 | 1);
+    if let Err(e) = morning(store.as_ref(), clock.now(), &demo, &doctor, &mut dice).await {
+        tracing::warn!(error = %e, "demo simulator: no morning queue");
+    }
     let mut interval = tokio::time::interval(tick);
     tokio::pin!(shutdown);
     loop {
@@ -359,6 +368,120 @@ fn idle_for(v: &Visit, now: Timestamp) -> Duration {
     Duration::from_millis(now.since(last).as_millis().max(0) as u64)
 }
 
+fn patient_name(dice: &mut Dice) -> Result<Patient, AppError> {
+    let name = format!(
+        "{} {}",
+        FIRST[dice.below(FIRST.len())],
+        LAST[dice.below(LAST.len())]
+    );
+    Ok(Patient {
+        name: PersonName::parse(&name)?,
+        contact: None,
+    })
+}
+
+/// The patient fills in the intake form and says it is done.
+async fn fill_intake(
+    store: &dyn Store,
+    at: Timestamp,
+    v: &Visit,
+    dice: &mut Dice,
+) -> Result<(), AppError> {
+    let mut answers = BTreeMap::new();
+    answers.insert(
+        Label::parse("Reason for visit")?,
+        IntakeAnswer::parse(REASONS[dice.below(REASONS.len())])?,
+    );
+    service::patient_command(store, at, v, Command::UpdateIntake { answers }).await?;
+    let v = store
+        .visit(v.clinic_id, v.id)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    service::patient_command(store, at, &v, Command::FinishIntake).await?;
+    Ok(())
+}
+
+/// A clinic morning from the first second: patients who came in over the last half hour, most
+/// through the intake form and waiting, and two the doctor has already seen today.
+async fn morning(
+    store: &dyn Store,
+    now: Timestamp,
+    demo: &DemoClinic,
+    doctor: &Session,
+    dice: &mut Dice,
+) -> Result<(), AppError> {
+    let open = store.open_visits(demo.clinic.id).await?;
+    if open.iter().filter(|v| v.status.is_waiting()).count() >= 5 {
+        return Ok(());
+    }
+    let minutes_ago = |m: i64| Timestamp::from_millis(now.as_millis() - m * 60_000);
+    for (i, ago) in [48, 41, 27, 22, 18, 14, 11, 7, 4, 2]
+        .into_iter()
+        .enumerate()
+    {
+        let at = minutes_ago(ago);
+        let room = if i % 4 == 3 {
+            demo.rooms[dice.below(demo.rooms.len())].clone()
+        } else {
+            demo.reception.clone()
+        };
+        let opened = service::arrive(
+            store,
+            at,
+            &demo.clinic.slug,
+            room.id,
+            patient_name(dice)?,
+            None,
+        )
+        .await?;
+        let v = opened.visit;
+        // The newest is still on the form.
+        if ago > 2 && v.status == Status::Intake {
+            fill_intake(store, minutes_ago(ago - 1), &v, dice).await?;
+        }
+        // The first two came early and have been seen.
+        if i < 2 {
+            let v = store
+                .visit(v.clinic_id, v.id)
+                .await?
+                .ok_or(AppError::NotFound("visit"))?;
+            let seen = service::staff_command(
+                store,
+                minutes_ago(ago - 4),
+                doctor,
+                v.id,
+                Command::Claim,
+                Some(v.version),
+                None,
+            )
+            .await?;
+            let version = Some(seen.reply.visit.version);
+            service::staff_command(
+                store,
+                minutes_ago(ago - 15),
+                doctor,
+                v.id,
+                Command::EndCall,
+                version,
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// How likely a new patient walks in this tick, by how many wait: the line builds to 5–15 and
+/// hovers there, as on a busy morning.
+fn arrival_chance(waiting: usize) -> u64 {
+    match waiting {
+        0..5 => 60,
+        5..12 => 30,
+        12..15 => 15,
+        _ => 0,
+    }
+}
+
 async fn step(
     store: &dyn Store,
     at: Timestamp,
@@ -370,77 +493,113 @@ async fn step(
 ) -> Result<(), AppError> {
     let open = store.open_visits(demo.clinic.id).await?;
     let waiting = open.iter().filter(|v| v.status.is_waiting()).count();
-    if waiting < 6 && dice.chance(40) {
+    if dice.chance(arrival_chance(waiting)) {
         let room = if dice.chance(70) {
             demo.reception.clone()
         } else {
             demo.rooms[dice.below(demo.rooms.len())].clone()
         };
-        let name = format!(
-            "{} {}",
-            FIRST[dice.below(FIRST.len())],
-            LAST[dice.below(LAST.len())]
-        );
-        let patient = Patient {
-            name: PersonName::parse(&name)?,
-            contact: None,
-        };
-        service::arrive(store, at, &demo.clinic.slug, room.id, patient, None).await?;
+        service::arrive(
+            store,
+            at,
+            &demo.clinic.slug,
+            room.id,
+            patient_name(dice)?,
+            None,
+        )
+        .await?;
         return Ok(());
     }
-    let ripe: Vec<&Visit> = open
+    // A form filled in takes the patient a little while.
+    if let Some(v) = open
         .iter()
-        .filter(|v| idle_for(v, at) >= tick * 3)
-        .collect();
-    if ripe.is_empty() {
+        .find(|v| v.status == Status::Intake && idle_for(v, at) >= tick * 2)
+    {
+        return fill_intake(store, at, v, dice).await;
+    }
+    if let Some(v) = open
+        .iter()
+        .find(|v| v.status == Status::Waiting && idle_for(v, at) >= tick * 4)
+        && dice.chance(3)
+    {
+        service::patient_command(store, at, v, Command::Leave).await?;
         return Ok(());
     }
-    let v = ripe[dice.below(ripe.len())];
-    let sim_ids: [StaffId; 2] = [desk.staff.id, doctor.staff.id];
-    let held_by_sim = v.in_call.iter().any(|s| sim_ids.contains(s));
-    let version = Some(v.version);
-    match v.status {
-        Status::Intake => {
-            let mut answers = BTreeMap::new();
-            answers.insert(
-                Label::parse("Reason for visit")?,
-                IntakeAnswer::parse(REASONS[dice.below(REASONS.len())])?,
-            );
-            service::patient_command(store, at, v, Command::UpdateIntake { answers }).await?;
-            let v = store
-                .visit(v.clinic_id, v.id)
-                .await?
-                .ok_or(AppError::NotFound("visit"))?;
-            service::patient_command(store, at, &v, Command::FinishIntake).await?;
+    // The simulated staff see one patient at a time, and a call takes a while: the line builds.
+    for who in [desk, doctor] {
+        let me = who.staff.id;
+        if let Some(v) = open.iter().find(|v| v.in_call.contains(&me)) {
+            if idle_for(v, at) >= tick * 8 {
+                let command = if me == desk.staff.id {
+                    Command::LeaveCall
+                } else {
+                    Command::EndCall
+                };
+                service::staff_command(store, at, who, v.id, command, Some(v.version), None)
+                    .await?;
+                return Ok(());
+            }
+            continue;
         }
-        Status::Waiting if dice.chance(5) => {
-            service::patient_command(store, at, v, Command::Leave).await?;
+        // Free: the desk takes Reception's next patient; the doctor those on hold first, then
+        // the next in any room.
+        let mine = |v: &&Visit| {
+            idle_for(v, at) >= tick * 3
+                && if me == desk.staff.id {
+                    v.room_id == demo.reception.id && v.status == Status::Waiting
+                } else {
+                    matches!(v.status, Status::Waiting | Status::OnHold)
+                        && (v.status == Status::OnHold || v.room_id != demo.reception.id)
+                }
+        };
+        let next = frontdesk_domain::queue::queue(open.iter().filter(mine))
+            .into_iter()
+            .next();
+        if let Some(v) = next
+            && dice.chance(50)
+        {
+            service::staff_command(store, at, who, v.id, Command::Claim, Some(v.version), None)
+                .await?;
+            return Ok(());
         }
-        Status::Waiting => {
-            let who = if v.room_id == demo.reception.id {
-                desk
-            } else {
-                doctor
-            };
-            service::staff_command(store, at, who, v.id, Command::Claim, version, None).await?;
-        }
-        Status::OnHold => {
-            service::staff_command(store, at, doctor, v.id, Command::Claim, version, None).await?;
-        }
-        Status::InCall if held_by_sim => {
-            let who = if v.in_call.contains(&desk.staff.id) {
-                desk
-            } else {
-                doctor
-            };
-            let command = if who.staff.id == desk.staff.id {
-                Command::LeaveCall
-            } else {
-                Command::EndCall
-            };
-            service::staff_command(store, at, who, v.id, command, version, None).await?;
-        }
-        _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minutes(hhmm: &str) -> i64 {
+        let (h, m) = hhmm.split_once(':').unwrap();
+        h.parse::<i64>().unwrap() * 60 + m.parse::<i64>().unwrap()
+    }
+
+    #[test]
+    fn the_demo_is_open_whenever_it_is_started() {
+        for hour in 0..24 {
+            for minute in [0, 1, 30, 59] {
+                let at = Timestamp::from_millis(1_796_256_000_000 + (hour * 60 + minute) * 60_000);
+                let hours = hours_around(at);
+                assert_eq!(hours.len(), 7, "every day");
+                let now = hour * 60 + minute;
+                for h in &hours {
+                    let (o, c) = (minutes(&h.opens), minutes(&h.closes));
+                    assert!(
+                        o <= now && now < c || (now == 23 * 60 + 59 && c == now),
+                        "{hour}:{minute} in {h:?}"
+                    );
+                    assert!(crate::hours::minutes_of(&h.opens).is_some());
+                    assert!(crate::hours::minutes_of(&h.closes).is_some());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_line_builds_to_between_five_and_fifteen() {
+        assert!(arrival_chance(0) > arrival_chance(8));
+        assert!(arrival_chance(8) > 0);
+        assert_eq!(arrival_chance(15), 0);
+    }
 }

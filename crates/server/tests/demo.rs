@@ -69,3 +69,70 @@ async fn the_demo_clinic_is_seeded_once_and_the_simulator_keeps_it_busy() {
     stop.send(()).unwrap();
     sim.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_demo_opens_on_a_clinic_morning_with_a_line_and_the_front_door_open() {
+    let app = TestServer::with_demo().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Ticks an hour apart: only the morning the simulator starts with happens here.
+    let sim = tokio::spawn(demo::simulate(
+        app.server().state.store.clone(),
+        app.server().state.settings.clock.clone(),
+        app.demo().clone(),
+        Duration::from_secs(3600),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let token = app.sign_in(RECEPTION).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let day = app.get("/v1/visits", &token).await;
+        if day.body["visits"].as_array().is_some_and(|v| v.len() == 2) {
+            break day;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no morning: {day:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for v in done.body["visits"].as_array().unwrap() {
+        assert_eq!(v["status"], "completed", "seen earlier this morning");
+    }
+    let in_line =
+        |v: &serde_json::Value| matches!(v["status"].as_str(), Some("intake" | "waiting"));
+    let visits = loop {
+        let snapshot = app.get("/v1/snapshot", &token).await;
+        let visits = snapshot.body["visits"].as_array().unwrap().clone();
+        if visits.iter().filter(|v| in_line(v)).count() >= 8 {
+            break visits;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no line: {visits:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let waiting = visits.iter().filter(|v| in_line(v)).count();
+    assert!((5..=15).contains(&waiting), "{waiting} in the line");
+    assert!(
+        visits.iter().all(|v| v["after_hours"] != true),
+        "the front door is open when the demo starts"
+    );
+    let first = app
+        .get("/v1/queue", &token)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .first()
+        .cloned()
+        .unwrap();
+    assert!(
+        first["total_waiting_ms"].as_i64().unwrap() >= 15 * 60_000,
+        "someone has waited a while: {first}"
+    );
+    stop.send(()).unwrap();
+    sim.await.unwrap();
+}

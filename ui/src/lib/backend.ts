@@ -33,6 +33,8 @@ export interface Backend {
   openCall(visitId: string): Promise<string>;
   /** `set_availability {availability}`. */
   setAvailability(availability: Availability): Promise<AppState>;
+  /** `start_progress`: what start-up is doing now ("" when nothing to say), for the loading page. */
+  startProgress(): Promise<string>;
   /** `reconnect_now`: try the clinic server at once instead of at the next retry. */
   reconnectNow(): Promise<AppState>;
   /** `dismiss_outcome {actionId}`. */
@@ -91,6 +93,7 @@ export const tauriBackend: Backend = {
   setAvailability: (availability) => call<AppState>('set_availability', { availability }),
   dismissOutcome: (actionId) => call<AppState>('dismiss_outcome', { actionId }),
   reconnectNow: () => call<AppState>('reconnect_now'),
+  startProgress: () => call<string>('start_progress'),
   lock: () => call<AppState>('lock'),
   unlock: (pin, staffEmail) =>
     call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),

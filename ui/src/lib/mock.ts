@@ -242,6 +242,10 @@ export function createMockBackend(
       emit();
       return snapshot();
     },
+    async startProgress() {
+      record('start_progress');
+      return '';
+    },
     async reconnectNow() {
       record('reconnect_now');
       return snapshot();

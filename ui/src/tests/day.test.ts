@@ -1,10 +1,12 @@
 // The day view and the connection: who finished today, with their wait and who saw them; the
 // offline banner's "Reconnect now"; an availability change waiting to send is marked.
-import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, test } from 'vitest';
 import { consoleOf } from '../fixtures/engine';
-import { renderConsole, row } from './helpers';
-import type { DayRow } from '../lib/types';
+import { clinicState, renderConsole, row } from './helpers';
+import App from '../App.svelte';
+import { createMockBackend } from '../lib/mock';
+import type { AppState, DayRow } from '../lib/types';
 
 const at = (h: number, m: number) => new Date(2026, 11, 3, h, m).getTime();
 
@@ -83,5 +85,19 @@ describe('the connection', () => {
     });
     await waitFor(() => expect(screen.getByTestId('availability-pending').textContent).toContain('Not sent yet'));
     expect(screen.getByTestId('connection-banner').textContent).toContain('1 action waiting to send');
+  });
+});
+
+describe('start-up', () => {
+  test('the loading page says what start-up is doing (the demo seeding its clinic)', async () => {
+    const backend = createMockBackend(clinicState());
+    let release: (s: AppState) => void = () => {};
+    backend.appState = () => new Promise<AppState>((resolve) => (release = resolve));
+    backend.startProgress = async () => 'Seeding the demo clinic: rooms, staff and this morning’s patients…';
+    render(App, { props: { backend } });
+    expect((await screen.findByTestId('start-progress')).textContent).toContain('Seeding the demo clinic');
+    release(clinicState());
+    await screen.findByTestId('clinic-name');
+    expect(screen.queryByTestId('start-progress')).toBeNull();
   });
 });
