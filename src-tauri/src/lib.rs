@@ -77,6 +77,23 @@ fn set_availability(console: Shared<'_>, availability: Availability) -> Result<A
     console.set_availability(availability)
 }
 
+#[tauri::command]
+async fn request_session(
+    console: Shared<'_>,
+    provider: String,
+    patient_name: String,
+) -> Result<AppState, UiError> {
+    let provider = provider
+        .parse()
+        .map_err(|_| UiError::new("validation", "That is not one of the clinic's providers."))?;
+    console.request_session(provider, &patient_name).await
+}
+
+#[tauri::command]
+fn dismiss_request(console: Shared<'_>, visit_id: String) -> Result<AppState, UiError> {
+    console.dismiss_request(self::visit_id(&visit_id)?)
+}
+
 /// What start-up is doing now, for the loading page.
 #[tauri::command]
 fn start_progress(console: Shared<'_>) -> String {
@@ -161,6 +178,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         dismiss_outcome,
         reconnect_now,
         start_progress,
+        request_session,
+        dismiss_request,
         lock,
         unlock,
         save_settings,

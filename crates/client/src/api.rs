@@ -236,6 +236,34 @@ impl ApiClient {
         Self::send(req).await
     }
 
+    /// Asks `provider` for a session with a patient, in `room`; `key` makes a resend apply
+    /// once. Returns the new visit.
+    pub async fn request_session(
+        &self,
+        token: &str,
+        room: frontdesk_domain::RoomId,
+        patient_name: &str,
+        provider: frontdesk_domain::StaffId,
+        key: &str,
+    ) -> Result<frontdesk_domain::Visit, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Opened {
+            visit: frontdesk_domain::Visit,
+        }
+        let req = self
+            .request(
+                Method::POST,
+                &format!("/v1/rooms/{room}/requests"),
+                Some(token),
+            )
+            .header("Idempotency-Key", key)
+            .json(&serde_json::json!({
+                "patient": { "name": patient_name },
+                "provider": provider,
+            }));
+        Ok(Self::send::<Opened>(req).await?.visit)
+    }
+
     /// The WebSocket URL of the live stream after `seq`.
     pub fn stream_url(&self, after: u64) -> String {
         let ws = if let Some(rest) = self.base.strip_prefix("https://") {

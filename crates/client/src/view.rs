@@ -4,6 +4,7 @@
 use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Outcome};
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
+use frontdesk_domain::board::{ProviderNow, RequestAnswer, provider_now, request_by_staff};
 use frontdesk_domain::queue::{Section, finished_at, finished_in, seen_by, triage, wait_figures};
 use frontdesk_domain::{
     Actor, Availability, Command, CommandKind, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
@@ -107,6 +108,30 @@ pub struct QueueRow {
     pub takes_session: bool,
 }
 
+/// A session request I made, as I follow it on the providers board.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct MyRequest {
+    pub visit_id: VisitId,
+    pub patient_name: String,
+    pub answer: RequestAnswer,
+    /// When I asked (epoch ms).
+    pub asked_at: i64,
+}
+
+/// A provider on the providers board: what they are doing now, their own room (where a
+/// request to them goes), and the requests I made to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ProviderRow {
+    pub id: StaffId,
+    pub name: String,
+    pub now: ProviderNow,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<RoomId>,
+    pub requests: Vec<MyRequest>,
+}
+
 /// One line of the day view: a patient who finished today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -135,6 +160,8 @@ pub struct View {
     pub sessions: Vec<QueueRow>,
     /// Today's finished visits in the rooms I see, the latest to finish first.
     pub today: Vec<DayRow>,
+    /// The clinic's providers, by name, with the session requests I made to them.
+    pub providers: Vec<ProviderRow>,
     pub outcomes: Vec<Outcome>,
     pub now: i64,
 }
@@ -290,6 +317,53 @@ pub fn build(
         day,
     );
 
+    // The providers board: a call they are in shows before what they set; my requests to each.
+    let my_id = state.me.as_ref().map(|m| m.id);
+    let mut mine: Vec<(StaffId, MyRequest)> = state
+        .visits
+        .values()
+        .chain(state.today.values())
+        .filter_map(|v| {
+            let (by, provider, answer) = request_by_staff(v)?;
+            (Some(by) == my_id).then(|| {
+                let request = MyRequest {
+                    visit_id: v.id,
+                    patient_name: v.patient.name.to_string(),
+                    answer,
+                    asked_at: v.created_at.as_millis(),
+                };
+                (provider, request)
+            })
+        })
+        .collect();
+    mine.sort_by_key(|(_, r)| std::cmp::Reverse((r.asked_at, r.visit_id)));
+    let mut providers: Vec<ProviderRow> = state
+        .staff
+        .values()
+        .filter(|s| s.roles.has(frontdesk_domain::Role::Provider))
+        .map(|s| ProviderRow {
+            id: s.id,
+            name: s.name.clone(),
+            now: provider_now(
+                s.availability,
+                state.visits.values().any(|v| {
+                    v.status == frontdesk_domain::Status::InCall && v.in_call.contains(&s.id)
+                }),
+            ),
+            room_id: state
+                .rooms
+                .values()
+                .find(|r| r.provider == Some(s.id))
+                .map(|r| r.id),
+            requests: mine
+                .iter()
+                .filter(|(p, _)| *p == s.id)
+                .map(|(_, r)| r.clone())
+                .collect(),
+        })
+        .collect();
+    providers.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+
     let me_view = state.me.clone().map(|mut staff| {
         let effective = effective_availability(state, pending).unwrap_or(staff.availability);
         let availability_pending = effective != staff.availability
@@ -320,6 +394,7 @@ pub fn build(
                 seen_by: seen_by(v).into_iter().map(name_of).collect(),
             })
             .collect(),
+        providers,
         outcomes,
         now: now.as_millis(),
     }

@@ -430,6 +430,9 @@ impl Console {
                     view.requests.clear();
                     view.sessions.clear();
                     view.today.clear();
+                    for p in &mut view.providers {
+                        p.requests.clear();
+                    }
                     view.outcomes.clear();
                     (Screen::Locked, view)
                 } else {
@@ -496,6 +499,40 @@ impl Console {
     pub fn set_availability(&self, availability: Availability) -> Result<AppState, UiError> {
         self.ensure_unlocked()?;
         self.with_engine(|e| e.set_availability(availability))??;
+        Ok(self.app_state())
+    }
+
+    /// "Request session" on the providers board: asks the provider for a session with the
+    /// patient named. It needs the server (the request then shows under the provider as
+    /// pending until they answer).
+    pub async fn request_session(
+        &self,
+        provider: frontdesk_domain::StaffId,
+        patient_name: &str,
+    ) -> Result<AppState, UiError> {
+        self.ensure_unlocked()?;
+        let (api, token, room) = {
+            let session = lock(&self.session);
+            let s = session.as_ref().ok_or_else(UiError::signed_out)?;
+            (
+                s.engine.api().clone(),
+                s.token.token(),
+                s.engine.request_room(provider),
+            )
+        };
+        let token = token.ok_or_else(UiError::signed_out)?;
+        let room = room.ok_or_else(|| {
+            UiError::new("validation", "There is no room to ask this provider in.")
+        })?;
+        let key = uuid::Uuid::new_v4().to_string();
+        api.request_session(&token, room, patient_name.trim(), provider, &key)
+            .await?;
+        Ok(self.app_state())
+    }
+
+    /// Puts an answered session request away from the providers board.
+    pub fn dismiss_request(&self, visit: VisitId) -> Result<AppState, UiError> {
+        self.with_engine(|e| e.dismiss_request(visit))?;
         Ok(self.app_state())
     }
 

@@ -63,6 +63,7 @@ pub(crate) fn signed_out_view() -> View {
         requests: vec![],
         sessions: vec![],
         today: vec![],
+        providers: vec![],
         outcomes: vec![],
         now: now().as_millis(),
     }

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod board;
 pub mod booking;
 pub mod command;
 pub mod decide;

@@ -33,6 +33,10 @@ export interface Backend {
   openCall(visitId: string): Promise<string>;
   /** `set_availability {availability}`. */
   setAvailability(availability: Availability): Promise<AppState>;
+  /** `request_session {provider, patientName}`: asks a provider for a session with a patient. */
+  requestSession(provider: string, patientName: string): Promise<AppState>;
+  /** `dismiss_request {visitId}`: puts an answered request away from the providers board. */
+  dismissRequest(visitId: string): Promise<AppState>;
   /** `start_progress`: what start-up is doing now ("" when nothing to say), for the loading page. */
   startProgress(): Promise<string>;
   /** `reconnect_now`: try the clinic server at once instead of at the next retry. */
@@ -94,6 +98,8 @@ export const tauriBackend: Backend = {
   dismissOutcome: (actionId) => call<AppState>('dismiss_outcome', { actionId }),
   reconnectNow: () => call<AppState>('reconnect_now'),
   startProgress: () => call<string>('start_progress'),
+  requestSession: (provider, patientName) => call<AppState>('request_session', { provider, patientName }),
+  dismissRequest: (visitId) => call<AppState>('dismiss_request', { visitId }),
   lock: () => call<AppState>('lock'),
   unlock: (pin, staffEmail) =>
     call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),

@@ -7,7 +7,7 @@ import { toBackendError, type Backend } from './backend';
 import { claimKey, type ButtonKey } from './actions';
 import type { AppState, Availability, Command, QueueRow } from './types';
 
-export type Tab = 'queue' | 'requests' | 'sessions' | 'today';
+export type Tab = 'queue' | 'requests' | 'sessions' | 'today' | 'providers';
 
 /** The queue's status filter: everyone, or one status. */
 export type StatusFilter = 'all' | 'intake' | 'waiting' | 'in_call' | 'on_hold';
@@ -122,7 +122,9 @@ export class ConsoleModel {
         ? this.requestRows
         : this.tab === 'today'
           ? this.todayRows
-          : this.sessionRows,
+          : this.tab === 'providers'
+            ? []
+            : this.sessionRows,
   );
 
   /** The selected visit's row, wherever it is listed. */
@@ -387,6 +389,24 @@ export class ConsoleModel {
   async dismissOutcome(actionId: string): Promise<void> {
     try {
       this.apply(await this.backend.dismissOutcome(actionId));
+    } catch (err) {
+      this.pushError(toBackendError(err).message);
+    }
+  }
+
+  /** "Request session" on the providers board. Resolves to an error's words, or null when sent. */
+  async requestSession(providerId: string, patientName: string): Promise<string | null> {
+    try {
+      this.apply(await this.backend.requestSession(providerId, patientName));
+      return null;
+    } catch (err) {
+      return toBackendError(err).message;
+    }
+  }
+
+  async dismissRequest(visitId: string): Promise<void> {
+    try {
+      this.apply(await this.backend.dismissRequest(visitId));
     } catch (err) {
       this.pushError(toBackendError(err).message);
     }

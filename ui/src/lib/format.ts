@@ -82,6 +82,16 @@ export const AVAILABILITY_LABEL: Record<string, string> = {
   unavailable: 'Unavailable',
 };
 
+/** What a provider is doing now, on the providers board. */
+export const PROVIDER_NOW_LABEL: Record<string, string> = {
+  in_call: 'In a call',
+  available: 'Available',
+  on_call: 'On call',
+  busy: 'Busy',
+  away: 'Away',
+  unavailable: 'Unavailable',
+};
+
 export const COMMAND_LABEL: Record<string, string> = {
   claim: 'Claim',
   join: 'Join',

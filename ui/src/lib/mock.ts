@@ -69,6 +69,7 @@ export function emptyState(): AppState {
     requests: [],
     sessions: [],
     today: [],
+    providers: [],
     outcomes: [],
     settings: structuredClone(DEFAULT_SETTINGS),
     station: false,
@@ -239,6 +240,16 @@ export function createMockBackend(
       if (state.me) state.me.availability = availability;
       const mine = state.staff.find((s) => s.id === state.me?.id);
       if (mine) mine.availability = availability;
+      emit();
+      return snapshot();
+    },
+    async requestSession(provider, patientName) {
+      record('request_session', { provider, patientName });
+      return snapshot();
+    },
+    async dismissRequest(visitId) {
+      record('dismiss_request', { visitId });
+      for (const p of state.providers) p.requests = p.requests.filter((r) => r.visit_id !== visitId);
       emit();
       return snapshot();
     },

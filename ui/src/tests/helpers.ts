@@ -59,7 +59,7 @@ export function row(over: Partial<QueueRow> & Pick<QueueRow, 'visit_id' | 'patie
 
 /** Reception's console with empty lists, then `over`. */
 export function clinicState(over: Partial<AppState> = {}): AppState {
-  return { ...consoleOf('receptionist'), queue: [], requests: [], sessions: [], today: [], now: Date.now(), ...over };
+  return { ...consoleOf('receptionist'), queue: [], requests: [], sessions: [], today: [], providers: [], now: Date.now(), ...over };
 }
 
 /** Renders the whole console on a mock backend and waits for its first screen. */

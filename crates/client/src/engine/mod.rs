@@ -101,6 +101,8 @@ struct Inner {
     woke: Notify,
     stop: watch::Sender<bool>,
     resyncs: std::sync::atomic::AtomicU64,
+    /// Answered session requests the person has put away (Dismiss on the providers board).
+    dismissed: Mutex<std::collections::BTreeSet<VisitId>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -158,6 +160,7 @@ impl Engine {
             woke: Notify::new(),
             stop: watch::channel(false).0,
             resyncs: std::sync::atomic::AtomicU64::new(0),
+            dismissed: Mutex::new(Default::default()),
         });
         let tasks = vec![
             tokio::spawn(sync_task(inner.clone())),
@@ -198,14 +201,36 @@ impl Engine {
                 pending: pending.len(),
             }
         };
-        view::build(
+        let mut view = view::build(
             &state,
             &pending,
             outcomes,
             connection,
             now,
             local_day(now, offset),
-        )
+        );
+        let dismissed = lock(&inner.dismissed);
+        for p in &mut view.providers {
+            p.requests.retain(|r| !dismissed.contains(&r.visit_id));
+        }
+        view
+    }
+
+    /// Where a session request to `provider` goes: their own room, or else my first room.
+    pub fn request_room(&self, provider: frontdesk_domain::StaffId) -> Option<RoomId> {
+        let state = lock(&self.inner.state);
+        state
+            .rooms
+            .values()
+            .find(|r| r.provider == Some(provider))
+            .map(|r| r.id)
+            .or_else(|| state.me.as_ref().and_then(|m| m.rooms.first().copied()))
+    }
+
+    /// Puts an answered request away from the providers board.
+    pub fn dismiss_request(&self, visit: VisitId) {
+        lock(&self.inner.dismissed).insert(visit);
+        self.inner.bump();
     }
 
     /// The clinic as last confirmed (its settings: alerts without names, …).

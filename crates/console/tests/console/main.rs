@@ -10,6 +10,7 @@ mod day;
 mod demo;
 mod lock;
 mod precall;
+mod providers;
 mod rig;
 mod session;
 mod stations;

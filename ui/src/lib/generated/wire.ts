@@ -22,7 +22,11 @@ station: boolean, me?: MeView | null, clinic?: Clinic | null, connection: Connec
 /**
  * Today's finished visits in the rooms I see, the latest to finish first.
  */
-today: Array<DayRow>, outcomes: Array<Outcome>, now: number, };
+today: Array<DayRow>, 
+/**
+ * The clinic's providers, by name, with the session requests I made to them.
+ */
+providers: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * Whether a member of staff can take patients now. Providers set it from the console header.
@@ -221,6 +225,15 @@ rooms: Array<RoomId>, };
 export type MessageText = string;
 
 /**
+ * A session request I made, as I follow it on the providers board.
+ */
+export type MyRequest = { visit_id: VisitId, patient_name: string, answer: RequestAnswer, 
+/**
+ * When I asked (epoch ms).
+ */
+asked_at: number, };
+
+/**
  * A note: on a transfer, an assignment, a decline (which the patient sees) or a triage.
  */
 export type Note = string;
@@ -268,6 +281,18 @@ export type PrecallReport = { checks: Array<Check>, };
  * Triage priority. Orders the queue before wait time does.
  */
 export type Priority = "routine" | "urgent" | "emergency";
+
+/**
+ * What a provider is doing now, as the board shows it: a call they are in comes before what
+ * they set.
+ */
+export type ProviderNow = "in_call" | "available" | "on_call" | "busy" | "away" | "unavailable";
+
+/**
+ * A provider on the providers board: what they are doing now, their own room (where a
+ * request to them goes), and the requests I made to them.
+ */
+export type ProviderRow = { id: StaffId, name: string, now: ProviderNow, room_id?: RoomId | null, requests: Array<MyRequest>, };
 
 /**
  * What kind of answer an intake question takes.
@@ -321,6 +346,11 @@ takes_session: boolean, };
  * A staff action in the outbox: the UI follows it by this id in the states that follow.
  */
 export type Queued = { action_id: string, };
+
+/**
+ * Where a session request stands for the one who made it.
+ */
+export type RequestAnswer = { "state": "pending" } | { "state": "accepted" } | { "state": "declined", note: string, } | { "state": "closed" };
 
 /**
  * The set of roles one person holds.
@@ -426,7 +456,11 @@ export type View = { me?: MeView | null, clinic?: Clinic | null, connection: Con
 /**
  * Today's finished visits in the rooms I see, the latest to finish first.
  */
-today: Array<DayRow>, outcomes: Array<Outcome>, now: number, };
+today: Array<DayRow>, 
+/**
+ * The clinic's providers, by name, with the session requests I made to them.
+ */
+providers: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * One patient encounter. Built only by replaying its history (see [`Visit::replay`]) or by
