@@ -141,6 +141,43 @@ async fn the_day_lists_who_was_seen_and_the_console_comes_back_after_the_server_
     wd.wait_for_text(&testid("details-name"), "Ana Pereira", WAIT)
         .await
         .expect("Ana's details");
+    shot("today");
+
+    // The providers board: Rita asks Dr Shah for a session with Sam; it waits for her, then
+    // she accepts.
+    click(&wd, &testid("tab-providers")).await;
+    let shah_id = clinic
+        .demo()
+        .staff_by_email("priya@demo.clinic")
+        .expect("Dr Shah")
+        .id;
+    let shah = format!("[data-testid=\"provider\"][data-provider-id=\"{shah_id}\"]");
+    let now = text(&wd, &format!("{shah} {}", testid("provider-now"))).await;
+    assert_eq!(now, "Available");
+    click(&wd, &format!("{shah} {}", testid("request-session"))).await;
+    wd.wait_for(&testid("request-patient"), WAIT)
+        .await
+        .unwrap()
+        .send_keys("Sam Rivera")
+        .await
+        .unwrap();
+    click(&wd, &testid("request-send")).await;
+    let pending = wd
+        .wait_for(
+            "[data-testid=\"my-request\"][data-answer=\"pending\"]",
+            WAIT,
+        )
+        .await
+        .expect("the request waiting for Dr Shah");
+    let sam = pending.attribute("data-visit-id").await.unwrap().unwrap();
+    provider_does(&clinic, &priya, &sam, Command::Accept).await;
+    wd.wait_for(
+        "[data-testid=\"my-request\"][data-answer=\"accepted\"]",
+        WAIT,
+    )
+    .await
+    .expect("accepted");
+    shot("providers");
 
     // The server goes away: the banner says so and offers to reconnect.
     proxy.set_down(true);
@@ -245,4 +282,19 @@ async fn availability_shown(wd: &WebDriver) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A picture of the desktop (the app's window on Xvfb) in the suite's screenshot folder.
+fn shot(name: &str) {
+    let dir = std::env::var_os("FRONTDESK_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk-screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let path = dir.join(format!("{name}.png"));
+    let status = std::process::Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .status()
+        .expect("imagemagick's import");
+    assert!(status.success(), "screenshot {name}");
 }
