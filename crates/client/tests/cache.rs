@@ -258,6 +258,65 @@ fn the_cache_survives_a_restart() {
         .unwrap();
     let reopened = Store::open(&path, &key()).unwrap().load().unwrap();
     assert_eq!(reopened.visits.keys().collect::<Vec<_>>(), vec![&b.id]);
+    // It is kept for the day view instead, whole.
+    assert_eq!(reopened.today.keys().collect::<Vec<_>>(), vec![&a.id]);
+    assert_eq!(reopened.today[&a.id].status, Status::Completed);
+    assert_eq!(reopened.today[&a.id].history.len(), done.history.len());
+}
+
+#[test]
+fn the_days_list_from_the_server_replaces_the_day_view_and_a_snapshot_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let mut state = ClinicState::default();
+    let (a, b) = (arrival(1), arrival(2));
+    let (changed, _) = state.apply_events([event(1, &a), event(2, &b)], T0);
+    let mut store = Store::open(&path, &key()).unwrap();
+    store.save_changes(&state, &changed).unwrap();
+
+    // The server says `a` finished (after the state this console holds): it leaves the queue
+    // for the day view, and a late event for it is known, not a gap.
+    let in_call = claimed(&a);
+    let done = apply(
+        &in_call,
+        &Context {
+            actor: Actor::staff(RITA, &[Role::Receptionist]),
+            at: T0 + Span::from_mins(5),
+            expected_version: None,
+        },
+        &Command::EndCall,
+    )
+    .unwrap()
+    .visit;
+    let changed = state.set_today(vec![done.clone()], T0);
+    store.save_changes(&state, &changed).unwrap();
+    assert!(!state.visits.contains_key(&a.id));
+    assert_eq!(state.today[&a.id], done);
+    let (_, gap) = state.apply_events([event(3, &in_call), event(4, &done)], T0);
+    assert_eq!(gap, None, "already known");
+    let reopened = Store::open(&path, &key()).unwrap().load().unwrap();
+    assert_eq!(reopened.today.keys().collect::<Vec<_>>(), vec![&a.id]);
+    assert_eq!(reopened.visits.keys().collect::<Vec<_>>(), vec![&b.id]);
+
+    // An older list never takes back what finished since; a new day drops yesterday's.
+    let changed = state.set_today(vec![], T0);
+    assert!(
+        state.today.contains_key(&a.id),
+        "finished after the day began"
+    );
+    store.save_changes(&state, &changed).unwrap();
+    let tomorrow = T0 + Span::from_mins(24 * 60);
+    let changed = state.set_today(vec![], tomorrow);
+    assert!(state.today.is_empty());
+    store.save_changes(&state, &changed).unwrap();
+    assert!(
+        Store::open(&path, &key())
+            .unwrap()
+            .load()
+            .unwrap()
+            .today
+            .is_empty()
+    );
 }
 
 fn action(n: u32, visit: VisitId, command: Command) -> Action {
