@@ -474,6 +474,31 @@ impl Store {
     // ---- alerts already raised
 
     /// Records alert keys; returns those not seen before, in the given order.
+    /// Remembers that the person put an answered session request away (kept beside the alert
+    /// keys, and forgotten with them after two days: the request is long over by then).
+    pub fn dismiss_request(&mut self, visit: VisitId, at: Timestamp) -> Result<(), ClientError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO alerted (key, at) VALUES (?1, ?2)",
+            params![format!("dismissed:{visit}"), at.as_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// The session requests the person put away.
+    pub fn dismissed_requests(&self) -> Result<std::collections::BTreeSet<VisitId>, ClientError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key FROM alerted WHERE key LIKE 'dismissed:%'")?;
+        let keys = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = std::collections::BTreeSet::new();
+        for key in keys {
+            if let Some(id) = key?.strip_prefix("dismissed:").and_then(|k| k.parse().ok()) {
+                out.insert(id);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn first_time(
         &mut self,
         keys: &[String],

@@ -557,3 +557,25 @@ fn a_cache_written_before_sealing_keeps_its_outbox_sealed_and_forgets_the_clinic
         .unwrap();
     assert_eq!(clear, 0);
 }
+
+#[test]
+fn a_session_request_put_away_stays_away_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let sam = VisitId::from_u128(7);
+    {
+        let mut store = Store::open(&path, &key()).unwrap();
+        assert!(store.dismissed_requests().unwrap().is_empty());
+        store.dismiss_request(sam, T0).unwrap();
+        store.dismiss_request(sam, T0).unwrap();
+    }
+    let store = Store::open(&path, &key()).unwrap();
+    assert_eq!(
+        store
+            .dismissed_requests()
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![sam]
+    );
+}

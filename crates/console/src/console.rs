@@ -532,7 +532,7 @@ impl Console {
 
     /// Puts an answered session request away from the providers board.
     pub fn dismiss_request(&self, visit: VisitId) -> Result<AppState, UiError> {
-        self.with_engine(|e| e.dismiss_request(visit))?;
+        self.with_engine(|e| e.dismiss_request(visit))??;
         Ok(self.app_state())
     }
 

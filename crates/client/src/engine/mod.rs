@@ -101,8 +101,6 @@ struct Inner {
     woke: Notify,
     stop: watch::Sender<bool>,
     resyncs: std::sync::atomic::AtomicU64,
-    /// Answered session requests the person has put away (Dismiss on the providers board).
-    dismissed: Mutex<std::collections::BTreeSet<VisitId>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -160,7 +158,6 @@ impl Engine {
             woke: Notify::new(),
             stop: watch::channel(false).0,
             resyncs: std::sync::atomic::AtomicU64::new(0),
-            dismissed: Mutex::new(Default::default()),
         });
         let tasks = vec![
             tokio::spawn(sync_task(inner.clone())),
@@ -209,7 +206,7 @@ impl Engine {
             now,
             local_day(now, offset),
         );
-        let dismissed = lock(&inner.dismissed);
+        let dismissed = lock(&inner.store).dismissed_requests().unwrap_or_default();
         for p in &mut view.providers {
             p.requests.retain(|r| !dismissed.contains(&r.visit_id));
         }
@@ -228,9 +225,10 @@ impl Engine {
     }
 
     /// Puts an answered request away from the providers board.
-    pub fn dismiss_request(&self, visit: VisitId) {
-        lock(&self.inner.dismissed).insert(visit);
+    pub fn dismiss_request(&self, visit: VisitId) -> Result<(), ClientError> {
+        lock(&self.inner.store).dismiss_request(visit, now())?;
         self.inner.bump();
+        Ok(())
     }
 
     /// The clinic as last confirmed (its settings: alerts without names, …).
