@@ -129,8 +129,9 @@ pub(super) fn backoff() -> ExponentialBackoff {
         .with_jitter()
         .with_min_delay(Duration::from_millis(250))
         // A front desk wants the queue back within seconds of the network: retry often, with
-        // jitter so a clinic's consoles do not all knock at once.
-        .with_max_delay(Duration::from_secs(3))
+        // jitter so a clinic's consoles do not all knock at once. The jitter adds up to the
+        // delay again, so no wait is longer than 3 s.
+        .with_max_delay(Duration::from_millis(1_500))
         .with_max_times(usize::MAX)
         .build()
 }
@@ -275,8 +276,12 @@ mod tests {
     fn retries_come_within_three_seconds_with_jitter() {
         let delays: Vec<Duration> = backoff().take(20).collect();
         assert!(
-            delays.iter().all(|d| *d <= Duration::from_secs(6)),
+            delays.iter().all(|d| *d <= Duration::from_secs(3)),
             "{delays:?}"
+        );
+        assert!(
+            delays.iter().any(|d| *d != delays[19]),
+            "jittered: {delays:?}"
         );
         assert!(
             delays[0] < Duration::from_secs(1),
