@@ -68,6 +68,7 @@ impl SmallClinic {
             name: "Harbour Street Clinic".into(),
             time_zone: "UTC".into(),
             video_link_template: None,
+            open_link_hours: None,
         });
         state.me = Some(person.info.clone());
         state.as_of = Some(Timestamp(NOW));
