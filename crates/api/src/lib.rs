@@ -38,6 +38,11 @@ pub struct Clinic {
     /// placeholders `{clinic}`, `{room}` and `{visit}` are filled in. None: no link is shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_link_template: Option<String>,
+    /// How many hours a patient's link keeps opening a visit that is still open (from when
+    /// the visit opened, or a booked session's start). None: the server's default (12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub open_link_hours: Option<u32>,
 }
 
 fn utc() -> String {

@@ -196,6 +196,7 @@ fn the_cache_survives_a_restart() {
         name: "Demo Clinic".into(),
         time_zone: "UTC".into(),
         video_link_template: None,
+        open_link_hours: None,
     });
     state.rooms.insert(
         RECEPTION,

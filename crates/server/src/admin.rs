@@ -31,6 +31,7 @@ pub async fn create_clinic(store: &dyn Store, slug: &str, name: &str) -> Result<
         name: Label::parse(name)?.to_string(),
         time_zone: "UTC".into(),
         video_link_template: None,
+        open_link_hours: None,
     };
     store.create_clinic(clinic.clone()).await?;
     Ok(clinic)
@@ -47,6 +48,9 @@ pub struct ClinicSettings {
     /// The call link, with `{clinic}`, `{room}` and `{visit}` filled in; "" removes it.
     #[serde(default)]
     pub video_link_template: Option<String>,
+    /// Hours a patient's link keeps opening a visit still open, 1 to 168.
+    #[serde(default)]
+    pub open_link_hours: Option<u32>,
 }
 
 pub async fn update_clinic(
@@ -79,6 +83,14 @@ pub async fn update_clinic(
             ));
         }
         c.video_link_template = (!t.is_empty()).then(|| t.to_owned());
+    }
+    if let Some(hours) = change.open_link_hours {
+        if !(1..=168).contains(&hours) {
+            return Err(AppError::Validation(
+                "open_link_hours: from 1 to 168 (a week)".into(),
+            ));
+        }
+        c.open_link_hours = Some(hours);
     }
     store.update_clinic(c.clone()).await?;
     Ok(c)

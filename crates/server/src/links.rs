@@ -7,7 +7,7 @@
 use crate::auth::derived_token;
 use crate::state::{AppState, Settings};
 use axum::http::{HeaderMap, HeaderValue, header};
-use frontdesk_api::Opened;
+use frontdesk_api::{Clinic, Opened};
 use frontdesk_domain::{RoomId, Span, Timestamp, Visit};
 
 /// The cookie holding the patient token of the waiting screen this browser opened.
@@ -69,8 +69,14 @@ impl LinkSecret {
     }
 }
 
-/// Whether a link no longer opens its visit at `now`.
-pub fn link_expired(visit: &Visit, now: Timestamp, settings: &Settings) -> bool {
+/// Whether a link no longer opens its visit at `now`: an open visit's after the clinic's
+/// `open_link_hours`, or the server's `open_link_lifetime` when the clinic sets none.
+pub fn link_expired(
+    visit: &Visit,
+    clinic: Option<&Clinic>,
+    now: Timestamp,
+    settings: &Settings,
+) -> bool {
     if visit.status.is_terminal() {
         return visit.updated_at + LINK_LIFETIME_AFTER_END <= now;
     }
@@ -80,7 +86,10 @@ pub fn link_expired(visit: &Visit, now: Timestamp, settings: &Settings) -> bool 
         .booking
         .as_ref()
         .map_or(visit.created_at, |b| b.starts_at.max(visit.created_at));
-    let lifetime = Span::from_millis(settings.open_link_lifetime.as_millis() as i64);
+    let lifetime = match clinic.and_then(|c| c.open_link_hours) {
+        Some(hours) => Span::from_secs(i64::from(hours) * 3600),
+        None => Span::from_millis(settings.open_link_lifetime.as_millis() as i64),
+    };
     from + lifetime <= now
 }
 

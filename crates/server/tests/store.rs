@@ -35,6 +35,7 @@ async fn fixture() -> Fixture {
             name: "C".into(),
             time_zone: "UTC".into(),
             video_link_template: None,
+            open_link_hours: None,
         })
         .await
         .unwrap();

@@ -69,6 +69,7 @@ impl SmallClinic {
             time_zone: "UTC".into(),
             // Calls have join links: those in a call are offered "Open call".
             video_link_template: Some("https://video.harbour.test/{clinic}/{visit}".into()),
+            open_link_hours: None,
         });
         state.me = Some(person.info.clone());
         state.as_of = Some(Timestamp(NOW));

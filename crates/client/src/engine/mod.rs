@@ -200,6 +200,11 @@ impl Engine {
         )
     }
 
+    /// The link to the server as it stands, without building a view.
+    pub fn connection_state(&self) -> ConnectionState {
+        lock(&self.inner.link).state
+    }
+
     /// How many times the engine replaced its state with a snapshot (first sync included).
     pub fn resyncs(&self) -> u64 {
         self.inner

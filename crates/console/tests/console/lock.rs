@@ -2,6 +2,7 @@
 //! opens it.
 
 use crate::rig::{in_queue, json, rig};
+use frontdesk_console::Secrets;
 use frontdesk_domain::Command;
 use serde_json::Value;
 
@@ -131,4 +132,68 @@ async fn switching_user_without_a_station_is_refused() {
         .unwrap_err();
     assert_eq!(refused.code, "forbidden");
     assert_eq!(json(&rig.console.app_state())["screen"], "locked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_ended_by_an_admin_closes_its_session_and_deletes_its_cache() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    let (api, admin) = rig.admin().await;
+    let device = api.register_station(&admin, "Front desk 2").await.unwrap();
+    rig.console.make_station(&device).unwrap();
+    // Dr. Shah switches on at the station with her PIN: her session is the station's.
+    rig.console.lock_now();
+    rig.console
+        .unlock("3333", Some("priya@demo.clinic"))
+        .await
+        .unwrap();
+    let visit = rig.arrive("Rosalind Fairweather-Kent").await;
+    rig.state_until("the patient on the station", |s| in_queue(s, &visit))
+        .await;
+    let console = rig.console.clone();
+    tokio::spawn(async move { console.forward_changes(|_| {}, |_| {}).await });
+
+    let http = reqwest::Client::new();
+    let stations: Value = http
+        .get(format!("{}/v1/stations", rig.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = stations[0]["id"].as_str().unwrap();
+    let ended = http
+        .delete(format!("{}/v1/stations/{id}", rig.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+
+    let state = rig
+        .state_until("the sign-in screen", |s| s["screen"] == "sign_in")
+        .await;
+    assert!(
+        state["session_ended"]
+            .as_str()
+            .is_some_and(|why| why.contains("station")),
+        "{state}"
+    );
+    // Hers is gone; the receptionist's, who switched away earlier, is hers to keep.
+    let app = rig.dir.path().join("app");
+    let base = &rig.url;
+    let priya = app.join(frontdesk_client::store::cache_file_name(
+        base,
+        "priya@demo.clinic",
+    ));
+    let rita = app.join(frontdesk_client::store::cache_file_name(
+        base,
+        "reception@demo.clinic",
+    ));
+    assert!(!priya.exists(), "the station session's cache is deleted");
+    assert!(rita.exists(), "another person's cache is not touched");
+    let key = format!("cache-key|{}|priya@demo.clinic", rig.url);
+    assert!(rig.host.secrets.get(&key).unwrap().is_none(), "its key too");
 }

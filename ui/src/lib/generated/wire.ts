@@ -18,7 +18,12 @@ export type AppState = { screen: Screen, server_url?: string | null, email?: str
 /**
  * This computer is a registered clinic station (staff switch on with a PIN).
  */
-station: boolean, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+station: boolean, 
+/**
+ * Why the sign-in screen shows when the server ended the session (signed out elsewhere,
+ * the station ended by an admin, expired).
+ */
+session_ended?: string, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * Whether a member of staff can take patients now. Providers set it from the console header.
@@ -66,7 +71,12 @@ time_zone: string,
  * How a call's join link is made, e.g. `https://video.example/{clinic}/{visit}`; the
  * placeholders `{clinic}`, `{room}` and `{visit}` are filled in. None: no link is shown.
  */
-video_link_template?: string | null, };
+video_link_template?: string | null, 
+/**
+ * How many hours a patient's link keeps opening a visit that is still open (from when
+ * the visit opened, or a booked session's start). None: the server's default (12).
+ */
+open_link_hours?: number, };
 
 /**
  * A clinic: the tenant. Nothing crosses from one clinic to another.

@@ -26,10 +26,11 @@ use std::time::Duration;
 /// starts again, and emptied once the writer has been idle for a while.
 pub(super) fn run_checkpointer(
     path: &Path,
+    key: Option<&super::at_rest::DbKey>,
     stop: &std::sync::mpsc::Receiver<()>,
     jobs: &std::sync::mpsc::Sender<Job>,
 ) {
-    let Ok(conn) = connect(path) else {
+    let Ok(conn) = connect(path, key) else {
         tracing::error!("checkpointer cannot open the database; the WAL will grow");
         return;
     };

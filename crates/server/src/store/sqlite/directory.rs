@@ -131,14 +131,15 @@ impl SqliteStore {
 
 pub(super) fn create_clinic(conn: &Connection, clinic: &Clinic) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO clinics (id, slug, name, time_zone, video_link_template)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO clinics (id, slug, name, time_zone, video_link_template, open_link_hours)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             clinic.id.to_string(),
             clinic.slug,
             clinic.name,
             clinic.time_zone,
-            clinic.video_link_template
+            clinic.video_link_template,
+            clinic.open_link_hours
         ],
     )?;
     Ok(())
@@ -146,12 +147,14 @@ pub(super) fn create_clinic(conn: &Connection, clinic: &Clinic) -> Result<(), St
 
 pub(super) fn update_clinic(conn: &Connection, clinic: &Clinic) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE clinics SET name = ?2, time_zone = ?3, video_link_template = ?4 WHERE id = ?1",
+        "UPDATE clinics SET name = ?2, time_zone = ?3, video_link_template = ?4,
+            open_link_hours = ?5 WHERE id = ?1",
         params![
             clinic.id.to_string(),
             clinic.name,
             clinic.time_zone,
-            clinic.video_link_template
+            clinic.video_link_template,
+            clinic.open_link_hours
         ],
     )?;
     Ok(())
@@ -163,7 +166,8 @@ pub(super) fn load_clinic(
     value: &str,
 ) -> Result<Option<(Clinic, u64)>, StoreError> {
     let sql = format!(
-        "SELECT id, slug, name, seq, time_zone, video_link_template FROM clinics WHERE {by} = ?1"
+        "SELECT id, slug, name, seq, time_zone, video_link_template, open_link_hours
+         FROM clinics WHERE {by} = ?1"
     );
     let row = conn
         .query_row(&sql, [value], |r| {
@@ -174,21 +178,25 @@ pub(super) fn load_clinic(
                 r.get::<_, i64>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<u32>>(6)?,
             ))
         })
         .optional()?;
-    row.map(|(id, slug, name, seq, time_zone, video_link_template)| {
-        Ok((
-            Clinic {
-                id: parse_id(&id)?,
-                slug,
-                name,
-                time_zone,
-                video_link_template,
-            },
-            seq as u64,
-        ))
-    })
+    row.map(
+        |(id, slug, name, seq, time_zone, video_link_template, open_link_hours)| {
+            Ok((
+                Clinic {
+                    id: parse_id(&id)?,
+                    slug,
+                    name,
+                    time_zone,
+                    video_link_template,
+                    open_link_hours,
+                },
+                seq as u64,
+            ))
+        },
+    )
     .transpose()
 }
 
