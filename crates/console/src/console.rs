@@ -356,7 +356,6 @@ impl Console {
                 _ => return false,
             }
         };
-        self.end_session(Ending::EndedByServer).await;
         let mut why = "Your session ended: you were signed out elsewhere, this station was \
                        ended by an admin, or the session expired. Sign in again."
             .to_owned();
@@ -367,7 +366,9 @@ impl Console {
                 if unsent == 1 { "" } else { "s" }
             ));
         }
+        // Said before the session goes, so no state shows the sign-in screen without why.
         *lock(&self.session_ended) = Some(why);
+        self.end_session(Ending::EndedByServer).await;
         self.bump();
         true
     }

@@ -150,3 +150,13 @@ pub(crate) fn in_queue(state: &Value, visit: &str) -> bool {
         .as_array()
         .is_some_and(|q| q.iter().any(|r| r["visit_id"] == visit))
 }
+
+/// Waits (up to 10 s) until `check` holds: for what the console finishes just after the
+/// screen changes, such as deleting a closed session's files.
+pub(crate) async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -265,19 +265,12 @@ async fn a_session_the_server_ends_is_closed_here_and_leaves_no_cache_key_or_tok
     let why = state["session_ended"].as_str().unwrap_or_default();
     assert!(why.contains("Your session ended"), "{state}");
     assert_eq!(state["queue"], json!([]), "no patient is shown");
-    assert!(
-        cache(&app_dir).is_empty(),
-        "the cache is deleted: {:?}",
-        cache(&app_dir)
-    );
-    assert!(
-        rig.host.secrets.get(&key_name).unwrap().is_none(),
-        "its key is gone"
-    );
-    assert!(
-        rig.host.secrets.get(&token_name).unwrap().is_none(),
-        "the token is gone"
-    );
+    crate::rig::eventually("the cache deleted", || cache(&app_dir).is_empty()).await;
+    crate::rig::eventually("its key and the token gone", || {
+        rig.host.secrets.get(&key_name).unwrap().is_none()
+            && rig.host.secrets.get(&token_name).unwrap().is_none()
+    })
+    .await;
 
     // Signing in again starts afresh, without the notice.
     let state = json(&rig.sign_in_as_reception().await);
