@@ -12,6 +12,19 @@ pub trait Secrets: Send + Sync + 'static {
     fn delete(&self, key: &str) -> Result<(), String>;
 }
 
+/// A shared store is a store.
+impl<T: Secrets> Secrets for std::sync::Arc<T> {
+    fn get(&self, key: &str) -> Result<Option<String>, String> {
+        (**self).get(key)
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        (**self).set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), String> {
+        (**self).delete(key)
+    }
+}
+
 /// Secrets held in memory only (tests, and a computer without a usable keyring).
 #[derive(Debug, Default)]
 pub struct InMemory(Mutex<HashMap<String, String>>);
@@ -138,7 +151,7 @@ mod tests {
 
         let keyring = std::sync::Arc::new(InMemory::default());
         keyring.set("kept", "yes").unwrap();
-        let chosen = usable_or_in_memory(Shared(keyring.clone()));
+        let chosen = usable_or_in_memory(keyring.clone());
         assert_eq!(chosen.get("kept").unwrap().as_deref(), Some("yes"));
         chosen.set("token", "t").unwrap();
         assert_eq!(
@@ -176,38 +189,13 @@ mod tests {
         }
     }
 
-    struct Shared(std::sync::Arc<InMemory>);
-    impl Secrets for Shared {
-        fn get(&self, key: &str) -> Result<Option<String>, String> {
-            self.0.get(key)
-        }
-        fn set(&self, key: &str, value: &str) -> Result<(), String> {
-            self.0.set(key, value)
-        }
-        fn delete(&self, key: &str) -> Result<(), String> {
-            self.0.delete(key)
-        }
-    }
-
     #[test]
     fn a_keyring_that_comes_up_late_is_used_from_then_on() {
         let late = std::sync::Arc::new(Late(
             std::sync::atomic::AtomicBool::new(false),
             InMemory::default(),
         ));
-        struct ByRef(std::sync::Arc<Late>);
-        impl Secrets for ByRef {
-            fn get(&self, key: &str) -> Result<Option<String>, String> {
-                self.0.get(key)
-            }
-            fn set(&self, key: &str, value: &str) -> Result<(), String> {
-                self.0.set(key, value)
-            }
-            fn delete(&self, key: &str) -> Result<(), String> {
-                self.0.delete(key)
-            }
-        }
-        let secrets = usable_or_in_memory(ByRef(late.clone()));
+        let secrets = usable_or_in_memory(late.clone());
         secrets.set("early", "1").unwrap();
         assert_eq!(
             secrets.get("early").unwrap().as_deref(),

@@ -37,31 +37,18 @@ impl std::fmt::Debug for LinkSecret {
     }
 }
 
-/// Shorter than this, a secret is more likely a placeholder than a key.
-const LINK_SECRET_MIN_CHARS: usize = 32;
+const LINK_SECRET: (&str, &[u8]) = ("link secret", b"frontdesk link secret\0");
 
 impl LinkSecret {
     /// From text of at least 32 characters (`openssl rand -hex 32` makes one); surrounding
     /// whitespace, such as a key file's last newline, is not part of it.
     pub fn from_text(text: &str) -> Result<Self, String> {
-        use sha2::{Digest, Sha256};
-        let text = text.trim();
-        if text.chars().count() < LINK_SECRET_MIN_CHARS {
-            return Err(format!(
-                "the link secret must be at least {LINK_SECRET_MIN_CHARS} characters (try `openssl rand -hex 32`)"
-            ));
-        }
-        let mut hasher = Sha256::new();
-        hasher.update(b"frontdesk link secret\0");
-        hasher.update(text.as_bytes());
-        Ok(Self(hasher.finalize().into()))
+        crate::auth::secrets::key_from_text(LINK_SECRET.0, LINK_SECRET.1, text).map(Self)
     }
 
     /// From a key file holding the secret as text.
     pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the link secret file {}: {e}", path.display()))?;
-        Self::from_text(&text)
+        crate::auth::secrets::key_from_file(LINK_SECRET.0, LINK_SECRET.1, path).map(Self)
     }
 
     pub fn bytes(&self) -> &[u8; 32] {

@@ -4,7 +4,6 @@
 use crate::rig::{in_queue, json, rig};
 use frontdesk_console::Secrets;
 use frontdesk_domain::Command;
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lock_hides_every_patient_and_the_password_unlocks() {
@@ -88,24 +87,7 @@ async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
     // The PC goes missing and the admin ends the station. A PIN no longer opens it; the
     // console says why, forgets the device token and asks for the password instead.
     rig.console.lock_now();
-    let http = reqwest::Client::new();
-    let stations: Value = http
-        .get(format!("{}/v1/stations", rig.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = stations[0]["id"].as_str().unwrap();
-    let ended = http
-        .delete(format!("{}/v1/stations/{id}", rig.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ended.status(), 204);
+    rig.end_the_station(&admin).await;
     let refused = rig.console.unlock("3333", None).await.unwrap_err();
     assert_eq!(refused.code, "station_unknown", "{refused:?}");
     assert!(refused.message.contains("password"), "{refused:?}");
@@ -153,24 +135,7 @@ async fn a_station_ended_by_an_admin_closes_its_session_and_deletes_its_cache() 
     let console = rig.console.clone();
     tokio::spawn(async move { console.forward_changes(|_| {}, |_| {}).await });
 
-    let http = reqwest::Client::new();
-    let stations: Value = http
-        .get(format!("{}/v1/stations", rig.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = stations[0]["id"].as_str().unwrap();
-    let ended = http
-        .delete(format!("{}/v1/stations/{id}", rig.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ended.status(), 204);
+    rig.end_the_station(&admin).await;
 
     let state = rig
         .state_until("the sign-in screen", |s| s["screen"] == "sign_in")

@@ -113,17 +113,48 @@ impl Rig {
     }
 
     pub(crate) async fn sign_in_as_reception(&self) -> Value {
+        self.sign_in_reception(false).await
+    }
+
+    /// Signed in with "keep me signed in": the token goes to the keyring.
+    pub(crate) async fn sign_in_as_reception_kept(&self) -> Value {
+        self.sign_in_reception(true).await
+    }
+
+    async fn sign_in_reception(&self, remember: bool) -> Value {
         let state = self
             .console
             .sign_in(
                 &self.address,
                 "reception@demo.clinic",
                 "demo-reception",
-                false,
+                remember,
             )
             .await
             .unwrap();
         json(&state)
+    }
+
+    /// The admin ends the clinic's one registered station, as when its PC goes missing.
+    pub(crate) async fn end_the_station(&self, admin: &str) {
+        let http = reqwest::Client::new();
+        let stations: Value = http
+            .get(format!("{}/v1/stations", self.url))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = stations[0]["id"].as_str().unwrap();
+        let ended = http
+            .delete(format!("{}/v1/stations/{id}", self.url))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), 204);
     }
 
     /// The clinic's admin, signed in over the API.

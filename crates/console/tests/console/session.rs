@@ -58,15 +58,7 @@ async fn signing_in_keeps_the_token_in_the_keyring_and_shows_the_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_me_signed_in_survives_a_restart_and_signing_out_forgets_it() {
     let rig = rig().await;
-    rig.console
-        .sign_in(
-            &rig.address,
-            "reception@demo.clinic",
-            "demo-reception",
-            true,
-        )
-        .await
-        .unwrap();
+    rig.sign_in_as_reception_kept().await;
 
     // The next start of the app, on the same computer.
     let (again, _notices) = Console::new(rig.dir.path().join("app"), rig.host.clone());
@@ -211,15 +203,7 @@ async fn the_cache_on_disk_holds_no_patient_detail_and_signing_out_deletes_it_an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_the_server_ends_is_closed_here_and_leaves_no_cache_key_or_token() {
     let rig = rig().await;
-    rig.console
-        .sign_in(
-            &rig.address,
-            "reception@demo.clinic",
-            "demo-reception",
-            true,
-        )
-        .await
-        .unwrap();
+    rig.sign_in_as_reception_kept().await;
     let visit = rig.arrive("Octavia Brightwater").await;
     rig.state_until("the patient in the queue", |s| {
         crate::rig::in_queue(s, &visit)

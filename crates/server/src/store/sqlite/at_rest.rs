@@ -5,8 +5,7 @@
 use super::StoreError;
 use rusqlite::Connection;
 
-/// At least this many characters of key text (as made by `openssl rand -hex 32`).
-pub const DB_KEY_MIN_CHARS: usize = 32;
+const DB_KEY: (&str, &[u8]) = ("database key", b"frontdesk database key\0");
 
 /// The key the database is encrypted with: 256 bits, derived from the key text given.
 #[derive(Clone)]
@@ -19,28 +18,16 @@ impl std::fmt::Debug for DbKey {
 }
 
 impl DbKey {
-    /// From key text of at least [`DB_KEY_MIN_CHARS`] characters. The key is the text's
-    /// SHA-256 (with a label of its own), used as SQLCipher's raw key: each connection opens
-    /// without a slow key derivation, so the text must be random rather than a password.
+    /// From key text of at least 32 characters. The key is the text's SHA-256 (with a label
+    /// of its own), used as SQLCipher's raw key: each connection opens without a slow key
+    /// derivation, so the text must be random rather than a password.
     pub fn from_text(text: &str) -> Result<Self, String> {
-        use sha2::{Digest, Sha256};
-        let text = text.trim();
-        if text.chars().count() < DB_KEY_MIN_CHARS {
-            return Err(format!(
-                "the database key must be at least {DB_KEY_MIN_CHARS} characters (try `openssl rand -hex 32`)"
-            ));
-        }
-        let mut hasher = Sha256::new();
-        hasher.update(b"frontdesk database key\0");
-        hasher.update(text.as_bytes());
-        Ok(Self(hasher.finalize().into()))
+        crate::auth::secrets::key_from_text(DB_KEY.0, DB_KEY.1, text).map(Self)
     }
 
     /// From a key file holding the key text.
     pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the database key file {}: {e}", path.display()))?;
-        Self::from_text(&text)
+        crate::auth::secrets::key_from_file(DB_KEY.0, DB_KEY.1, path).map(Self)
     }
 
     fn hex(&self) -> String {
