@@ -4,6 +4,7 @@
 //! raised.
 #![forbid(unsafe_code)]
 
+pub mod e2e;
 pub mod notifications;
 
 use frontdesk_api::{RoomInfo, Snapshot};

@@ -8,73 +8,12 @@
 
 use frontdesk_client::api::ApiClient;
 use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
+use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, row, row_status, shot};
 use frontdesk_tests::notifications::NotificationLog;
 use frontdesk_tests::{CuttingProxy, TestClinic};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(30);
-const RITA: &str = "reception@demo.clinic";
-
-fn app_binary() -> PathBuf {
-    // tests/…/deps/e2e_console-HASH → the workspace's target/debug/frontdesk.
-    let exe = std::env::current_exe().expect("test binary path");
-    let debug = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/debug");
-    let app = debug.join("frontdesk");
-    assert!(
-        app.exists(),
-        "build the app first: {} is missing",
-        app.display()
-    );
-    app
-}
-
-/// Takes a screenshot of the desktop (the app's window on Xvfb) into the suite's screenshot
-/// folder (the README shows some of them). The X server's own picture, as a person would see
-/// it: WebKitWebDriver's element snapshot does not finish under Xvfb here.
-fn shot(name: &str) {
-    let dir = std::env::var_os("FRONTDESK_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk-screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    let path = dir.join(format!("{name}.png"));
-    let status = std::process::Command::new("import")
-        .args(["-window", "root"])
-        .arg(&path)
-        .status()
-        .expect("imagemagick's import");
-    assert!(status.success(), "screenshot {name}");
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    assert!(
-        size > 10_000,
-        "screenshot {name} has a picture ({size} bytes)"
-    );
-}
-
-fn row(visit: &str) -> String {
-    format!("[data-testid=\"queue-row\"][data-visit-id=\"{visit}\"]")
-}
-
-async fn row_status(wd: &WebDriver, visit: &str, status: &str) {
-    let css = format!("{}[data-status=\"{status}\"]", row(visit));
-    wd.wait_for(&css, WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("row {visit} to be {status}: {e}"));
-}
-
-/// Clicks the element once it is there.
-async fn click(wd: &WebDriver, css: &str) {
-    wd.wait_for(css, WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-}
 
 /// The server's view of a visit, as the clinic's admin sees it.
 async fn server_visit(clinic: &TestClinic, admin: &str, id: &str) -> frontdesk_domain::Visit {
@@ -175,10 +114,24 @@ async fn a_front_desk_shift_in_the_real_app() {
         .send_keys("demo-reception")
         .await
         .unwrap();
-    let remember = wd.find(&testid("signin-remember")).await.unwrap();
-    if !remember.is_selected().await.unwrap() {
+    // Ticked as a person would: click, and look that it took (a click that lands while the
+    // form is still settling its layout misses, as it would for a person).
+    for _ in 0..5 {
+        let remember = wd.find(&testid("signin-remember")).await.unwrap();
+        if remember.is_selected().await.unwrap() {
+            break;
+        }
         remember.click().await.unwrap();
     }
+    assert!(
+        wd.find(&testid("signin-remember"))
+            .await
+            .unwrap()
+            .is_selected()
+            .await
+            .unwrap(),
+        "keep me signed in is ticked"
+    );
     shot("sign-in");
     wd.find(&testid("signin-submit"))
         .await

@@ -11,47 +11,8 @@ use frontdesk_client::api::ApiClient;
 use frontdesk_domain::{Command, VisitId};
 use frontdesk_testkit::webdriver::{WebDriver, keys, poll_until, testid};
 use frontdesk_tests::TestClinic;
+use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, row, row_status, shot};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(30);
-const RITA: &str = "reception@demo.clinic";
-
-fn app_binary() -> PathBuf {
-    // tests/…/deps/e2e_triage-HASH → the workspace's target/debug/frontdesk.
-    let exe = std::env::current_exe().expect("test binary path");
-    let debug = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/debug");
-    let app = debug.join("frontdesk");
-    assert!(
-        app.exists(),
-        "build the app first: {} is missing",
-        app.display()
-    );
-    app
-}
-
-fn row(visit: &str) -> String {
-    format!("[data-testid=\"queue-row\"][data-visit-id=\"{visit}\"]")
-}
-
-async fn row_status(wd: &WebDriver, visit: &str, status: &str) {
-    let css = format!("{}[data-status=\"{status}\"]", row(visit));
-    wd.wait_for(&css, WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("row {visit} to be {status}: {e}"));
-}
-
-async fn click(wd: &WebDriver, css: &str) {
-    wd.wait_for(css, WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-}
 
 /// The patients' names down the queue, as drawn, with the section each row sits in.
 async fn queue_as_drawn(wd: &WebDriver) -> Vec<(String, String)> {
@@ -421,19 +382,4 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
         "{in_view} rows in view in a {size} window"
     );
     wd.delete_session().await.unwrap();
-}
-
-/// A picture of the desktop (the app's window on Xvfb) in the suite's screenshot folder.
-fn shot(name: &str) {
-    let dir = std::env::var_os("FRONTDESK_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk-screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    let path = dir.join(format!("{name}.png"));
-    let status = std::process::Command::new("import")
-        .args(["-window", "root"])
-        .arg(&path)
-        .status()
-        .expect("imagemagick's import");
-    assert!(status.success(), "screenshot {name}");
 }

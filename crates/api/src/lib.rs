@@ -42,6 +42,11 @@ pub struct Clinic {
     /// whose screens are in view of the waiting room), not only on a locked one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nameless_alerts: bool,
+    /// How many hours a patient's link keeps opening a visit that is still open (from when
+    /// the visit opened, or a booked session's start). None: the server's default (12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub open_link_hours: Option<u32>,
 }
 
 fn utc() -> String {

@@ -197,6 +197,7 @@ fn the_cache_survives_a_restart() {
         time_zone: "UTC".into(),
         video_link_template: None,
         nameless_alerts: false,
+        open_link_hours: None,
     });
     state.rooms.insert(
         RECEPTION,

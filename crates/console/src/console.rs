@@ -46,6 +46,18 @@ pub struct Queued {
     pub action_id: String,
 }
 
+/// How a session ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// Its person signs out: the server is told, and what the session kept here is deleted.
+    SignOut,
+    /// The server ended it already: what it kept here is deleted.
+    EndedByServer,
+    /// Another session takes its place (a sign-in, a person switching on a station); each
+    /// person's cache stays theirs.
+    Replaced,
+}
+
 /// The console application.
 pub struct Console {
     data_dir: PathBuf,
@@ -63,6 +75,8 @@ pub struct Console {
     started: watch::Sender<bool>,
     /// What start-up is doing now, for the loading page ("Seeding the demo clinic…").
     progress: Mutex<String>,
+    /// Why the last session ended, when the server ended it; shown on the sign-in screen.
+    session_ended: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Console {
@@ -108,6 +122,7 @@ impl Console {
             notices,
             started: watch::channel(true).0,
             progress: Mutex::new(String::new()),
+            session_ended: Mutex::new(None),
         };
         (console, rx)
     }
@@ -158,7 +173,8 @@ impl Console {
 
     /// Hands every change to `send` as the state the UI draws, and the number of patients
     /// waiting to `show_count` (the tray) each time that number changes. Runs as long as the
-    /// console does.
+    /// console does. A session the server has ended is closed first (see
+    /// [`Console::close_ended_session`]), so the UI never draws one.
     pub async fn forward_changes(
         &self,
         mut send: impl FnMut(&AppState),
@@ -167,6 +183,7 @@ impl Console {
         let mut changes = self.changes();
         let mut last_count = usize::MAX;
         loop {
+            self.close_ended_session().await;
             let state = self.app_state();
             send(&state);
             let count = state.waiting();
@@ -262,7 +279,8 @@ impl Console {
         }
         let api = ApiClient::new(&base)?;
         let signed_in = api.sign_in(&clinic, email, password).await?;
-        self.end_session(false).await;
+        self.end_session(Ending::Replaced).await;
+        *lock(&self.session_ended) = None;
         if remember {
             self.host
                 .secrets()
@@ -340,18 +358,53 @@ impl Console {
 
     /// Signs out: the token is revoked and forgotten, and this person's cache is deleted.
     pub async fn sign_out(&self) -> AppState {
-        self.end_session(true).await;
+        self.end_session(Ending::SignOut).await;
         self.bump();
         self.app_state()
     }
 
-    async fn end_session(&self, forget: bool) {
+    /// When the server has ended the running session (signed out elsewhere, the station ended
+    /// by an admin, expired), closes it as a sign-out would: the engine stops, and the token,
+    /// the cache and its key are deleted, since nobody may read that clinic's data here any
+    /// more. The sign-in screen then says why, and how many actions were never sent. Returns
+    /// whether it closed one.
+    pub async fn close_ended_session(&self) -> bool {
+        let unsent = {
+            let session = lock(&self.session);
+            match session.as_ref() {
+                Some(s) if s.engine.connection_state() == ConnectionState::SignedOut => {
+                    s.engine.view().connection.pending
+                }
+                _ => return false,
+            }
+        };
+        let mut why = "Your session ended: you were signed out elsewhere, this station was \
+                       ended by an admin, or the session expired. Sign in again."
+            .to_owned();
+        if unsent > 0 {
+            why.push_str(&format!(
+                " {unsent} action{} made since the connection dropped could not be sent; \
+                 check the queue.",
+                if unsent == 1 { "" } else { "s" }
+            ));
+        }
+        // Said before the session goes, so no state shows the sign-in screen without why.
+        *lock(&self.session_ended) = Some(why);
+        self.end_session(Ending::EndedByServer).await;
+        self.bump();
+        true
+    }
+
+    async fn end_session(&self, ending: Ending) {
         let Some(session) = lock(&self.session).take() else {
             return;
         };
         let (base, email) = (session.base.clone(), session.email.clone());
+        let forget = ending != Ending::Replaced;
         if forget {
-            if let Some(token) = session.token.token() {
+            if ending == Ending::SignOut
+                && let Some(token) = session.token.token()
+            {
                 let _ = session.engine.api().sign_out(&token).await;
             }
             let _ = self.host.secrets().delete(&token_key(&base, &email));
@@ -446,6 +499,7 @@ impl Console {
             email: prefs.email,
             settings: prefs.settings,
             station,
+            session_ended: lock(&self.session_ended).clone(),
             view,
         }
     }

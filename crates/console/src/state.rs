@@ -28,6 +28,11 @@ pub struct AppState {
     pub settings: Settings,
     /// This computer is a registered clinic station (staff switch on with a PIN).
     pub station: bool,
+    /// Why the sign-in screen shows when the server ended the session (signed out elsewhere,
+    /// the station ended by an admin, expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub session_ended: Option<String>,
     #[serde(flatten)]
     pub view: View,
 }

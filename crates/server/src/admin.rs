@@ -32,6 +32,7 @@ pub async fn create_clinic(store: &dyn Store, slug: &str, name: &str) -> Result<
         time_zone: "UTC".into(),
         video_link_template: None,
         nameless_alerts: false,
+        open_link_hours: None,
     };
     store.create_clinic(clinic.clone()).await?;
     Ok(clinic)
@@ -51,6 +52,9 @@ pub struct ClinicSettings {
     /// Desktop alerts without patients' names on every console of the clinic.
     #[serde(default)]
     pub nameless_alerts: Option<bool>,
+    /// Hours a patient's link keeps opening a visit still open, 1 to 168.
+    #[serde(default)]
+    pub open_link_hours: Option<u32>,
 }
 
 pub async fn update_clinic(
@@ -86,6 +90,14 @@ pub async fn update_clinic(
     }
     if let Some(nameless) = change.nameless_alerts {
         c.nameless_alerts = nameless;
+    }
+    if let Some(hours) = change.open_link_hours {
+        if !(1..=168).contains(&hours) {
+            return Err(AppError::Validation(
+                "open_link_hours: from 1 to 168 (a week)".into(),
+            ));
+        }
+        c.open_link_hours = Some(hours);
     }
     store.update_clinic(c.clone()).await?;
     Ok(c)

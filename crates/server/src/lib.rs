@@ -32,3 +32,4 @@ pub use error::{AppError, ErrorBody};
 pub use state::{AppState, Settings};
 pub use store::Store;
 pub use store::sqlite::SqliteStore;
+pub use store::sqlite::at_rest::DbKey;

@@ -7,7 +7,7 @@
 use crate::auth::derived_token;
 use crate::state::{AppState, Settings};
 use axum::http::{HeaderMap, HeaderValue, header};
-use frontdesk_api::Opened;
+use frontdesk_api::{Clinic, Opened};
 use frontdesk_domain::{RoomId, Span, Timestamp, Visit};
 
 /// The cookie holding the patient token of the waiting screen this browser opened.
@@ -37,31 +37,18 @@ impl std::fmt::Debug for LinkSecret {
     }
 }
 
-/// Shorter than this, a secret is more likely a placeholder than a key.
-const LINK_SECRET_MIN_CHARS: usize = 32;
+const LINK_SECRET: (&str, &[u8]) = ("link secret", b"frontdesk link secret\0");
 
 impl LinkSecret {
     /// From text of at least 32 characters (`openssl rand -hex 32` makes one); surrounding
     /// whitespace, such as a key file's last newline, is not part of it.
     pub fn from_text(text: &str) -> Result<Self, String> {
-        use sha2::{Digest, Sha256};
-        let text = text.trim();
-        if text.chars().count() < LINK_SECRET_MIN_CHARS {
-            return Err(format!(
-                "the link secret must be at least {LINK_SECRET_MIN_CHARS} characters (try `openssl rand -hex 32`)"
-            ));
-        }
-        let mut hasher = Sha256::new();
-        hasher.update(b"frontdesk link secret\0");
-        hasher.update(text.as_bytes());
-        Ok(Self(hasher.finalize().into()))
+        crate::auth::secrets::key_from_text(LINK_SECRET.0, LINK_SECRET.1, text).map(Self)
     }
 
     /// From a key file holding the secret as text.
     pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the link secret file {}: {e}", path.display()))?;
-        Self::from_text(&text)
+        crate::auth::secrets::key_from_file(LINK_SECRET.0, LINK_SECRET.1, path).map(Self)
     }
 
     pub fn bytes(&self) -> &[u8; 32] {
@@ -69,8 +56,14 @@ impl LinkSecret {
     }
 }
 
-/// Whether a link no longer opens its visit at `now`.
-pub fn link_expired(visit: &Visit, now: Timestamp, settings: &Settings) -> bool {
+/// Whether a link no longer opens its visit at `now`: an open visit's after the clinic's
+/// `open_link_hours`, or the server's `open_link_lifetime` when the clinic sets none.
+pub fn link_expired(
+    visit: &Visit,
+    clinic: Option<&Clinic>,
+    now: Timestamp,
+    settings: &Settings,
+) -> bool {
     if visit.status.is_terminal() {
         return visit.updated_at + LINK_LIFETIME_AFTER_END <= now;
     }
@@ -80,7 +73,10 @@ pub fn link_expired(visit: &Visit, now: Timestamp, settings: &Settings) -> bool 
         .booking
         .as_ref()
         .map_or(visit.created_at, |b| b.starts_at.max(visit.created_at));
-    let lifetime = Span::from_millis(settings.open_link_lifetime.as_millis() as i64);
+    let lifetime = match clinic.and_then(|c| c.open_link_hours) {
+        Some(hours) => Span::from_secs(i64::from(hours) * 3600),
+        None => Span::from_millis(settings.open_link_lifetime.as_millis() as i64),
+    };
     from + lifetime <= now
 }
 

@@ -8,7 +8,7 @@ use frontdesk_server::links::LinkSecret;
 use frontdesk_server::messages::transport::{Mailer, SmsHook};
 use frontdesk_server::model::{AfterHours, IntakeQuestion, OfficeHours, QuestionKind};
 use frontdesk_server::store::Store;
-use frontdesk_server::{AppState, Clock, HashCost, Settings, SqliteStore, demo, launch};
+use frontdesk_server::{AppState, Clock, DbKey, HashCost, Settings, SqliteStore, demo, launch};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -160,9 +160,27 @@ struct Outbound {
     )]
     link_secret: Option<String>,
     /// How long a patient's link works while the visit is open, in hours from when it opened
-    /// (a booked session: from its start).
+    /// (a booked session: from its start), for clinics that do not set their own.
     #[arg(long, default_value_t = 12)]
     open_link_hours: u64,
+    /// A file holding the key the database is encrypted with at rest (at least 32
+    /// characters: `openssl rand -hex 32 > db.key; chmod 600 db.key`). A new database is
+    /// created encrypted; an existing one must have been created with the same key. Also
+    /// FRONTDESK_DB_KEY_FILE, or the key itself in FRONTDESK_DB_KEY; the admin commands
+    /// read those two.
+    #[arg(long, value_name = "PATH", env = "FRONTDESK_DB_KEY_FILE")]
+    db_key_file: Option<PathBuf>,
+}
+
+/// The database key from a file, or from FRONTDESK_DB_KEY; None when neither is given.
+fn db_key(file: Option<&std::path::Path>) -> Result<Option<DbKey>> {
+    if let Some(path) = file {
+        return Ok(Some(DbKey::from_file(path).map_err(anyhow::Error::msg)?));
+    }
+    match std::env::var("FRONTDESK_DB_KEY") {
+        Ok(text) => Ok(Some(DbKey::from_text(&text).map_err(anyhow::Error::msg)?)),
+        Err(_) => Ok(None),
+    }
 }
 
 impl Outbound {
@@ -171,6 +189,7 @@ impl Outbound {
         settings.clock = Clock::offset(self.clock_offset_ms);
         settings.background_tick = Duration::from_millis(self.background_tick_ms.max(10));
         settings.open_link_lifetime = Duration::from_secs(self.open_link_hours.max(1) * 3600);
+        settings.db_key = db_key(self.db_key_file.as_deref())?;
         settings.link_secret = match (&self.link_secret_file, &self.link_secret) {
             (Some(path), _) => Some(LinkSecret::from_file(path).map_err(anyhow::Error::msg)?),
             (None, Some(text)) => Some(LinkSecret::from_text(text).map_err(anyhow::Error::msg)?),
@@ -372,7 +391,12 @@ async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
 }
 
 fn open_store(db: &PathBuf) -> Result<SqliteStore> {
-    SqliteStore::open(db, 16).with_context(|| format!("cannot open {}", db.display()))
+    let file = std::env::var_os("FRONTDESK_DB_KEY_FILE").map(PathBuf::from);
+    let options = frontdesk_server::store::sqlite::OpenOptions {
+        key: db_key(file.as_deref())?,
+        ..Default::default()
+    };
+    SqliteStore::open_with(db, 16, options).with_context(|| format!("cannot open {}", db.display()))
 }
 
 async fn clinic_id(store: &dyn Store, slug: &str) -> Result<frontdesk_domain::ClinicId> {
@@ -472,6 +496,7 @@ async fn main() -> Result<()> {
                 time_zone: Some(time_zone),
                 video_link_template: video_link,
                 nameless_alerts: Some(nameless_alerts),
+                open_link_hours: None,
             };
             let clinic = admin::update_clinic(&store, clinic.id, settings).await?;
             say(&format!("clinic {} ({})", clinic.id, clinic.slug));

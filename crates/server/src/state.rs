@@ -86,6 +86,8 @@ pub struct Settings {
     /// The secret links are derived from (guests' links, retried arrivals' answers), given
     /// from outside; without it, the one kept in the database.
     pub link_secret: Option<crate::links::LinkSecret>,
+    /// The key the database is encrypted with at rest (None: not encrypted).
+    pub db_key: Option<crate::store::sqlite::at_rest::DbKey>,
 }
 
 impl Settings {
@@ -120,6 +122,7 @@ impl Settings {
             sweep_every: Duration::from_secs(60),
             open_link_lifetime: Duration::from_secs(12 * 3600),
             link_secret: None,
+            db_key: None,
         }
     }
 }
@@ -170,11 +173,11 @@ impl AppState {
             events: settings.stream_buffer,
             bytes: settings.stream_buffer_bytes,
         };
-        let store = SqliteStore::open_with_secret(
-            &settings.db_path,
-            live,
-            settings.link_secret.as_ref().map(|s| *s.bytes()),
-        )?;
+        let options = crate::store::sqlite::OpenOptions {
+            link_secret: settings.link_secret.as_ref().map(|s| *s.bytes()),
+            key: settings.db_key.clone(),
+        };
+        let store = SqliteStore::open_with(&settings.db_path, live, options)?;
         Ok(Self::new(Arc::new(store), settings))
     }
 }

@@ -1,9 +1,11 @@
 //! Patient data at rest and on the wire: the link's token is traded for a cookie and shows up
 //! in no address, page or script after that; links stop working in time; answers carrying
 //! patient data are never cached; the database's files are the server user's alone; links
-//! can be derived from a secret kept outside the database.
+//! can be derived from a secret kept outside the database; with a key, the database's files
+//! hold no patient data in the clear.
 
 use frontdesk_domain::Span;
+use frontdesk_server::DbKey;
 use frontdesk_server::links::LinkSecret;
 use frontdesk_testkit::{RECEPTION, SCHEDULER, TestServer, open_link};
 use reqwest::{Method, StatusCode, header};
@@ -170,6 +172,61 @@ async fn a_waiting_patients_link_expires_twelve_hours_after_arrival() {
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
 }
 
+/// A clinic sets its own limit for open visits' links; the server's default no longer
+/// applies to it, and a limit out of range is refused with nothing changed.
+#[tokio::test]
+async fn a_clinic_sets_how_long_its_open_visits_links_last() {
+    let app = TestServer::with_demo().await;
+    let clock = app.clock();
+    let admin = app.sign_in(frontdesk_testkit::ADMIN).await;
+    for bad in [
+        json!({"open_link_hours": 0}),
+        json!({"open_link_hours": 169}),
+    ] {
+        let a = app
+            .send(Method::PUT, "/v1/clinic", Some(&admin), Some(bad), &[])
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", a.body);
+        assert_eq!(a.code(), "validation");
+    }
+    let unchanged = app.get("/v1/clinic", &admin).await;
+    assert!(
+        unchanged.body.get("open_link_hours").is_none(),
+        "{:?}",
+        unchanged.body
+    );
+    let set = app
+        .send(
+            Method::PUT,
+            "/v1/clinic",
+            Some(&admin),
+            Some(json!({"open_link_hours": 2})),
+            &[],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    assert_eq!(set.body["open_link_hours"], 2);
+
+    let (_, token, _) = app.arrive(&app.room_id("Reception"), "Tess Twohours").await;
+    clock.advance(Span::from_secs(2 * 3600 - 60));
+    let a = app
+        .patient(&token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    clock.advance(Span::from_secs(120));
+    let a = app
+        .patient(&token, Method::GET, "/v1/patient/visit", None)
+        .await;
+    assert_eq!(a.status, StatusCode::GONE, "{:?}", a.body);
+    assert_eq!(a.code(), "link_expired");
+    let screen = open_link(&app.url(&format!("/wait/{token}"))).await;
+    assert!(
+        screen.html.contains("This link has expired"),
+        "{}",
+        screen.html
+    );
+}
+
 #[tokio::test]
 async fn answers_with_patient_data_are_never_cached() {
     let app = TestServer::with_demo().await;
@@ -248,4 +305,108 @@ async fn links_come_from_the_secret_given_to_the_server_not_the_database() {
     assert_eq!(app.server().store().secret(), given);
     let other = TestServer::with_demo().await;
     assert_ne!(other.server().store().secret(), given);
+}
+
+/// Every file of the database (the file, its WAL and shared memory) as bytes.
+fn database_files(app: &TestServer) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let db = &app.settings().db_path;
+    let mut files = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        let path = std::path::PathBuf::from(path);
+        if let Ok(bytes) = std::fs::read(&path) {
+            files.push((path, bytes));
+        }
+    }
+    files
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// A patient's name and intake answer, written by a server with the given key (or none),
+/// and the server stopped.
+async fn patient_on_disk(key: Option<DbKey>) -> TestServer {
+    let mut app = TestServer::builder()
+        .demo_clinic()
+        .settings(move |s| s.db_key = key)
+        .start()
+        .await;
+    let (_, token, _) = app
+        .arrive(&app.room_id("Reception"), "Philippa Quenby-Marsh")
+        .await;
+    let a = app
+        .answer_intake(
+            &token,
+            json!({"Reason for visit": "Recurring migraines since March"}),
+        )
+        .await;
+    assert!(a.status.is_success(), "{:?}", a.body);
+    app.stop().await;
+    app
+}
+
+#[tokio::test]
+async fn with_a_key_the_database_files_hold_no_patient_data_and_open_only_with_that_key() {
+    assert!(frontdesk_server::store::sqlite::at_rest::encryption_available());
+    // Without a key the name is there to be read: the search below finds what it looks for.
+    let plain = patient_on_disk(None).await;
+    assert!(
+        database_files(&plain)
+            .iter()
+            .any(|(_, bytes)| holds(bytes, "Philippa Quenby-Marsh")),
+        "an unencrypted database shows the name"
+    );
+
+    let key = DbKey::from_text(&"k".repeat(40)).unwrap();
+    let mut app = patient_on_disk(Some(key.clone())).await;
+    let files = database_files(&app);
+    assert!(!files.is_empty());
+    for (path, bytes) in &files {
+        for text in [
+            "Philippa Quenby-Marsh",
+            "Recurring migraines",
+            "Reception",
+            "SQLite format 3",
+        ] {
+            assert!(
+                !holds(bytes, text),
+                "{text:?} readable in {}",
+                path.display()
+            );
+        }
+    }
+
+    // Opened without the key, or with another, it refuses with a clear reason.
+    let db = app.settings().db_path.clone();
+    let Err(err) = frontdesk_server::SqliteStore::open(&db, 16) else {
+        panic!("opened without key");
+    };
+    assert!(err.to_string().contains("give the same key"), "{err}");
+    let other = frontdesk_server::store::sqlite::OpenOptions {
+        key: Some(DbKey::from_text(&"x".repeat(40)).unwrap()),
+        ..Default::default()
+    };
+    let Err(err) = frontdesk_server::SqliteStore::open_with(&db, 16, other) else {
+        panic!("opened with another key");
+    };
+    assert!(
+        err.to_string().contains("cannot be read with this key"),
+        "{err}"
+    );
+    // Too short a key is refused before anything is opened.
+    assert!(DbKey::from_text("short").is_err());
+
+    // With its key it serves the clinic as before.
+    app.restart().await;
+    let staff = app.sign_in(RECEPTION).await;
+    let queue = app.get("/v1/queue", &staff).await;
+    assert_eq!(queue.status, StatusCode::OK, "{:?}", queue.body);
+    assert!(
+        queue.body.to_string().contains("Philippa Quenby-Marsh"),
+        "{:?}",
+        queue.body
+    );
 }

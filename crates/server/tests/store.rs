@@ -36,6 +36,7 @@ async fn fixture() -> Fixture {
             time_zone: "UTC".into(),
             video_link_template: None,
             nameless_alerts: false,
+            open_link_hours: None,
         })
         .await
         .unwrap();

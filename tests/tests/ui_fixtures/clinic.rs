@@ -70,6 +70,7 @@ impl SmallClinic {
             // Calls have join links: those in a call are offered "Open call".
             video_link_template: Some("https://video.harbour.test/{clinic}/{visit}".into()),
             nameless_alerts: false,
+            open_link_hours: None,
         });
         state.me = Some(person.info.clone());
         state.as_of = Some(Timestamp(NOW));

@@ -321,6 +321,17 @@ describe('sign in', () => {
     await screen.findByTestId('clinic-name');
   });
 
+  test('after the server ended the session it says why, with the email filled in', async () => {
+    await renderConsole({
+      screen: 'sign_in',
+      me: undefined,
+      email: 'rosa@clinic.test',
+      session_ended: 'Your session ended: you were signed out elsewhere. Sign in again.',
+    });
+    expect(screen.getByTestId('signin-session-ended').textContent).toContain('signed out elsewhere');
+    expect((screen.getByTestId('signin-email') as HTMLInputElement).value).toBe('rosa@clinic.test');
+  });
+
   test('the button is disabled while signing in', async () => {
     let release: () => void = () => {};
     const { backend } = await renderConsole({ screen: 'sign_in', me: undefined });

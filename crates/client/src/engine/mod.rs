@@ -236,6 +236,11 @@ impl Engine {
         lock(&self.inner.state).clinic.clone()
     }
 
+    /// The link to the server as it stands, without building a view.
+    pub fn connection_state(&self) -> ConnectionState {
+        lock(&self.inner.link).state
+    }
+
     /// How many times the engine replaced its state with a snapshot (first sync included).
     pub fn resyncs(&self) -> u64 {
         self.inner
@@ -289,7 +294,8 @@ impl Engine {
 
     fn enqueue(&self, kind: ActionKind) -> Result<String, ClientError> {
         let action = Action {
-            action_id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered, so the server files the keys of a console's actions side by side.
+            action_id: uuid::Uuid::now_v7().to_string(),
             at: now(),
             kind,
         };

@@ -2,7 +2,7 @@
 //! every patient while locked. The signed-in person's password opens it; on a registered
 //! clinic station a PIN does, and may switch the station to another person.
 
-use super::{Console, lock, station_key};
+use super::{Console, Ending, lock, station_key};
 use crate::error::UiError;
 use crate::settings::split_clinic_address;
 use crate::state::AppState;
@@ -123,7 +123,7 @@ impl Console {
             }
         } else {
             // Another person takes the station: their own cache, outbox and alerts.
-            self.end_session(false).await;
+            self.end_session(Ending::Replaced).await;
             self.start_session(&base, &email, &signed_in.token)?;
         }
         *lock(&self.locked) = false;

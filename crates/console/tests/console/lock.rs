@@ -2,8 +2,8 @@
 //! opens it.
 
 use crate::rig::{in_queue, json, rig};
+use frontdesk_console::Secrets;
 use frontdesk_domain::Command;
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lock_hides_every_patient_and_the_password_unlocks() {
@@ -87,24 +87,7 @@ async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
     // The PC goes missing and the admin ends the station. A PIN no longer opens it; the
     // console says why, forgets the device token and asks for the password instead.
     rig.console.lock_now();
-    let http = reqwest::Client::new();
-    let stations: Value = http
-        .get(format!("{}/v1/stations", rig.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = stations[0]["id"].as_str().unwrap();
-    let ended = http
-        .delete(format!("{}/v1/stations/{id}", rig.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ended.status(), 204);
+    rig.end_the_station(&admin).await;
     let refused = rig.console.unlock("3333", None).await.unwrap_err();
     assert_eq!(refused.code, "station_unknown", "{refused:?}");
     assert!(refused.message.contains("password"), "{refused:?}");
@@ -131,4 +114,54 @@ async fn switching_user_without_a_station_is_refused() {
         .unwrap_err();
     assert_eq!(refused.code, "forbidden");
     assert_eq!(json(&rig.console.app_state())["screen"], "locked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_ended_by_an_admin_closes_its_session_and_deletes_its_cache() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    let (api, admin) = rig.admin().await;
+    let device = api.register_station(&admin, "Front desk 2").await.unwrap();
+    rig.console.make_station(&device).unwrap();
+    // Dr. Shah switches on at the station with her PIN: her session is the station's.
+    rig.console.lock_now();
+    rig.console
+        .unlock("3333", Some("priya@demo.clinic"))
+        .await
+        .unwrap();
+    let visit = rig.arrive("Rosalind Fairweather-Kent").await;
+    rig.state_until("the patient on the station", |s| in_queue(s, &visit))
+        .await;
+    let console = rig.console.clone();
+    tokio::spawn(async move { console.forward_changes(|_| {}, |_| {}).await });
+
+    rig.end_the_station(&admin).await;
+
+    let state = rig
+        .state_until("the sign-in screen", |s| s["screen"] == "sign_in")
+        .await;
+    assert!(
+        state["session_ended"]
+            .as_str()
+            .is_some_and(|why| why.contains("station")),
+        "{state}"
+    );
+    // Hers is gone; the receptionist's, who switched away earlier, is hers to keep.
+    let app = rig.dir.path().join("app");
+    let base = &rig.url;
+    let priya = app.join(frontdesk_client::store::cache_file_name(
+        base,
+        "priya@demo.clinic",
+    ));
+    let rita = app.join(frontdesk_client::store::cache_file_name(
+        base,
+        "reception@demo.clinic",
+    ));
+    crate::rig::eventually("the station session's cache deleted", || !priya.exists()).await;
+    assert!(rita.exists(), "another person's cache is not touched");
+    let key = format!("cache-key|{}|priya@demo.clinic", rig.url);
+    crate::rig::eventually("its key gone", || {
+        rig.host.secrets.get(&key).unwrap().is_none()
+    })
+    .await;
 }

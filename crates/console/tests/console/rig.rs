@@ -113,17 +113,48 @@ impl Rig {
     }
 
     pub(crate) async fn sign_in_as_reception(&self) -> Value {
+        self.sign_in_reception(false).await
+    }
+
+    /// Signed in with "keep me signed in": the token goes to the keyring.
+    pub(crate) async fn sign_in_as_reception_kept(&self) -> Value {
+        self.sign_in_reception(true).await
+    }
+
+    async fn sign_in_reception(&self, remember: bool) -> Value {
         let state = self
             .console
             .sign_in(
                 &self.address,
                 "reception@demo.clinic",
                 "demo-reception",
-                false,
+                remember,
             )
             .await
             .unwrap();
         json(&state)
+    }
+
+    /// The admin ends the clinic's one registered station, as when its PC goes missing.
+    pub(crate) async fn end_the_station(&self, admin: &str) {
+        let http = reqwest::Client::new();
+        let stations: Value = http
+            .get(format!("{}/v1/stations", self.url))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = stations[0]["id"].as_str().unwrap();
+        let ended = http
+            .delete(format!("{}/v1/stations/{id}", self.url))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), 204);
     }
 
     /// The clinic's admin, signed in over the API.
@@ -149,4 +180,14 @@ pub(crate) fn in_queue(state: &Value, visit: &str) -> bool {
     state["queue"]
         .as_array()
         .is_some_and(|q| q.iter().any(|r| r["visit_id"] == visit))
+}
+
+/// Waits (up to 10 s) until `check` holds: for what the console finishes just after the
+/// screen changes, such as deleting a closed session's files.
+pub(crate) async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -58,15 +58,7 @@ async fn signing_in_keeps_the_token_in_the_keyring_and_shows_the_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_me_signed_in_survives_a_restart_and_signing_out_forgets_it() {
     let rig = rig().await;
-    rig.console
-        .sign_in(
-            &rig.address,
-            "reception@demo.clinic",
-            "demo-reception",
-            true,
-        )
-        .await
-        .unwrap();
+    rig.sign_in_as_reception_kept().await;
 
     // The next start of the app, on the same computer.
     let (again, _notices) = Console::new(rig.dir.path().join("app"), rig.host.clone());
@@ -206,4 +198,66 @@ async fn the_cache_on_disk_holds_no_patient_detail_and_signing_out_deletes_it_an
         rig.host.secrets.get(&key_name).unwrap().is_none(),
         "the cache's key left the keyring"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_server_ends_is_closed_here_and_leaves_no_cache_key_or_token() {
+    let rig = rig().await;
+    rig.sign_in_as_reception_kept().await;
+    let visit = rig.arrive("Octavia Brightwater").await;
+    rig.state_until("the patient in the queue", |s| {
+        crate::rig::in_queue(s, &visit)
+    })
+    .await;
+    let token_name = format!("token|{}|reception@demo.clinic", rig.url);
+    let key_name = format!("cache-key|{}|reception@demo.clinic", rig.url);
+    let token = rig
+        .host
+        .secrets
+        .get(&token_name)
+        .unwrap()
+        .expect("token kept");
+    assert!(rig.host.secrets.get(&key_name).unwrap().is_some());
+    let cache = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("cache-")
+            })
+            .collect()
+    };
+    let app_dir = rig.dir.path().join("app");
+    assert!(!cache(&app_dir).is_empty(), "a cache while signed in");
+
+    // The console runs as the app runs it: every change goes to the UI.
+    let console = rig.console.clone();
+    tokio::spawn(async move { console.forward_changes(|_| {}, |_| {}).await });
+    // The session ends on the server, not here (signed out on another PC, say).
+    frontdesk_client::api::ApiClient::new(&rig.url)
+        .unwrap()
+        .sign_out(&token)
+        .await
+        .unwrap();
+
+    let state = rig
+        .state_until("the sign-in screen", |s| s["screen"] == "sign_in")
+        .await;
+    let why = state["session_ended"].as_str().unwrap_or_default();
+    assert!(why.contains("Your session ended"), "{state}");
+    assert_eq!(state["queue"], json!([]), "no patient is shown");
+    crate::rig::eventually("the cache deleted", || cache(&app_dir).is_empty()).await;
+    crate::rig::eventually("its key and the token gone", || {
+        rig.host.secrets.get(&key_name).unwrap().is_none()
+            && rig.host.secrets.get(&token_name).unwrap().is_none()
+    })
+    .await;
+
+    // Signing in again starts afresh, without the notice.
+    let state = json(&rig.sign_in_as_reception().await);
+    assert_eq!(state["screen"], "queue");
+    assert!(state.get("session_ended").is_none(), "{state}");
 }

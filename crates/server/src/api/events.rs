@@ -139,13 +139,22 @@ struct Line {
 
 impl Line {
     async fn send(&mut self, message: Message) -> Result<(), AppError> {
-        match tokio::time::timeout(self.write_timeout, self.tx.send(message)).await {
-            Ok(sent) => sent.map_err(|e| AppError::Internal(e.to_string())),
-            Err(_) => Err(AppError::Internal(format!(
-                "a frame did not go out within {:?}",
-                self.write_timeout
-            ))),
-        }
+        let sending = self.tx.send(message);
+        tokio::pin!(sending);
+        // Most frames go straight into the socket's buffer: only one that has to wait gets a
+        // timer (a fan-out to a thousand streams would otherwise set and clear a thousand).
+        let sent = match futures_util::poll!(&mut sending) {
+            std::task::Poll::Ready(sent) => sent,
+            std::task::Poll::Pending => tokio::time::timeout(self.write_timeout, sending)
+                .await
+                .map_err(|_| {
+                    AppError::Internal(format!(
+                        "a frame did not go out within {:?}",
+                        self.write_timeout
+                    ))
+                })?,
+        };
+        sent.map_err(|e| AppError::Internal(e.to_string()))
     }
 
     async fn send_frame(&mut self, f: &Frame) -> Result<(), AppError> {
@@ -228,9 +237,15 @@ async fn run(
         line.close(close_code::POLICY, SIGNED_OUT).await;
         return Ok(());
     }
-    let mut heartbeat = tokio::time::interval(state.settings.heartbeat);
+    // A heartbeat is for a quiet line. The clock ticks twice per heartbeat period and a
+    // heartbeat goes only if nothing (heartbeats included) went out since the tick before: an
+    // idle line gets one per period, a line is never quiet for a whole period, and a busy line
+    // sets no timer per event.
+    let mut heartbeat =
+        tokio::time::interval((state.settings.heartbeat / 2).max(Duration::from_millis(1)));
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     heartbeat.reset();
+    let mut sent_since_tick = false;
     // Sign-outs and revoked stations in this process are heard at once (`session.ends`); this
     // catches sessions that expired or ended in another server process.
     let mut recheck = tokio::time::interval(state.settings.heartbeat);
@@ -255,8 +270,7 @@ async fn run(
                     }
                     line.send(Message::Text(published.frame.clone())).await?;
                     last = published.seq;
-                    // A heartbeat is for a quiet line: the event just sent says as much.
-                    heartbeat.reset();
+                    sent_since_tick = true;
                 }
                 Err(Lagged) => {
                     line.send_frame(&Frame::Resync { seq: last }).await?;
@@ -265,7 +279,10 @@ async fn run(
                 }
             },
             _ = heartbeat.tick() => {
-                line.send_frame(&Frame::Heartbeat { seq: last }).await?;
+                if !std::mem::take(&mut sent_since_tick) {
+                    line.send_frame(&Frame::Heartbeat { seq: last }).await?;
+                    sent_since_tick = true;
+                }
             }
             () = session.ends(&state) => {
                 line.close(close_code::POLICY, SIGNED_OUT).await;

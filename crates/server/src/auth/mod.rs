@@ -124,7 +124,8 @@ impl PatientAuth {
         let Some((visit, guest)) = state.store.visit_for_token(&token_hash).await? else {
             return Ok(None);
         };
-        if crate::links::link_expired(&visit, state.now(), &state.settings) {
+        let clinic = state.store.clinic(visit.clinic_id).await?;
+        if crate::links::link_expired(&visit, clinic.as_ref(), state.now(), &state.settings) {
             return Err(AppError::LinkExpired);
         }
         Ok(Some(Self {

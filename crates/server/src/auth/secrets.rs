@@ -36,6 +36,33 @@ pub fn derived_token(secret: &[u8; 32], prefix: &str, parts: &[&str]) -> String 
     format!("{prefix}{}", hex(&mac.finalize().into_bytes()))
 }
 
+/// Key text an operator gives (a key file, an environment variable) is at least this long:
+/// shorter, it is more likely a placeholder than a key.
+pub const KEY_TEXT_MIN_CHARS: usize = 32;
+
+/// A 256-bit key from key text: at least [`KEY_TEXT_MIN_CHARS`] characters once trimmed (a
+/// key file's last newline is not part of it), hashed under `label` so that one text gives
+/// unrelated keys for different uses. `what` names the key in the refusal.
+pub fn key_from_text(what: &str, label: &[u8], text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    if text.chars().count() < KEY_TEXT_MIN_CHARS {
+        return Err(format!(
+            "the {what} must be at least {KEY_TEXT_MIN_CHARS} characters (try `openssl rand -hex 32`)"
+        ));
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(label);
+    hasher.update(text.as_bytes());
+    Ok(hasher.finalize().into())
+}
+
+/// [`key_from_text`] from a key file holding the text.
+pub fn key_from_file(what: &str, label: &[u8], path: &std::path::Path) -> Result<[u8; 32], String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))?;
+    key_from_text(what, label, &text)
+}
+
 /// What the database keeps of a token.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))

@@ -18,17 +18,19 @@ use std::time::Duration;
 /// back, which never happens under steady writes while the copying runs beside them: the WAL
 /// would grow without end. So past [`WAL_RESTART_BYTES`] the checkpointer catches up, flushes
 /// what it copied, and leaves the writer to copy the little written meanwhile, between two
-/// groups: a stall of a copy and two small flushes (5–20 ms on the shared 2-core machine,
-/// where a command writes 10–13 KB of WAL: at 5,000 commands/s a few such stalls a second,
-/// at full speed many more, which is what this costs in p99 there). The WAL file is cut back
-/// to [`WAL_KEPT_BYTES`] when it starts again, and emptied once the writer has been idle for
-/// a while.
+/// groups: a stall of a copy and two small flushes (5–20 ms on the shared 2-core machine).
+/// With time-ordered visit ids a command at full speed adds about 5 KB of WAL (the load
+/// generator's "written to storage" counts it twice, copied back included), so at 15,000
+/// commands/s the stall comes about every half second; at 24 MB it came every third of a
+/// second and set the p99. The WAL file is cut back to [`WAL_KEPT_BYTES`] when it
+/// starts again, and emptied once the writer has been idle for a while.
 pub(super) fn run_checkpointer(
     path: &Path,
+    key: Option<&super::at_rest::DbKey>,
     stop: &std::sync::mpsc::Receiver<()>,
     jobs: &std::sync::mpsc::Sender<Job>,
 ) {
-    let Ok(conn) = connect(path) else {
+    let Ok(conn) = connect(path, key) else {
         tracing::error!("checkpointer cannot open the database; the WAL will grow");
         return;
     };
@@ -114,7 +116,7 @@ fn wal_file_bytes(wal_path: &std::ffi::OsStr) -> u64 {
 const TICK: Duration = Duration::from_millis(100);
 
 /// How large the WAL may grow under steady writes before the writer helps it start again.
-const WAL_RESTART_BYTES: i64 = 24 * 1024 * 1024;
+const WAL_RESTART_BYTES: i64 = 40 * 1024 * 1024;
 
 /// Catching up stops once fewer frames than this are left to copy.
 const CAUGHT_UP_FRAMES: i64 = 256;
@@ -126,10 +128,9 @@ const QUIET_TICKS: u32 = 10;
 /// the checkpointer having copied it all back meanwhile).
 const QUIET_KEPT_BYTES: u64 = 4 * 1024 * 1024;
 
-/// What a restarted WAL is cut back to: about what the heaviest writes add between two
-/// restarts, so a restarted WAL is mostly reused rather than grown again, and the file stays
-/// well under 64 MB.
-pub(super) const WAL_KEPT_BYTES: i64 = 32 * 1024 * 1024;
+/// What a restarted WAL is cut back to: a little more than it grows to between two restarts,
+/// so a restarted WAL is reused rather than grown again, and the file stays under 64 MB.
+pub(super) const WAL_KEPT_BYTES: i64 = 48 * 1024 * 1024;
 
 /// Flushes a database file to disk through a descriptor of its own, opened once and never
 /// closed: closing any descriptor of a file drops every POSIX lock this process holds on it,

@@ -131,15 +131,17 @@ impl SqliteStore {
 
 pub(super) fn create_clinic(conn: &Connection, clinic: &Clinic) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO clinics (id, slug, name, time_zone, video_link_template, nameless_alerts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO clinics (id, slug, name, time_zone, video_link_template, nameless_alerts,
+            open_link_hours)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             clinic.id.to_string(),
             clinic.slug,
             clinic.name,
             clinic.time_zone,
             clinic.video_link_template,
-            clinic.nameless_alerts
+            clinic.nameless_alerts,
+            clinic.open_link_hours
         ],
     )?;
     Ok(())
@@ -148,13 +150,14 @@ pub(super) fn create_clinic(conn: &Connection, clinic: &Clinic) -> Result<(), St
 pub(super) fn update_clinic(conn: &Connection, clinic: &Clinic) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE clinics SET name = ?2, time_zone = ?3, video_link_template = ?4,
-            nameless_alerts = ?5 WHERE id = ?1",
+            nameless_alerts = ?5, open_link_hours = ?6 WHERE id = ?1",
         params![
             clinic.id.to_string(),
             clinic.name,
             clinic.time_zone,
             clinic.video_link_template,
-            clinic.nameless_alerts
+            clinic.nameless_alerts,
+            clinic.open_link_hours
         ],
     )?;
     Ok(())
@@ -166,7 +169,8 @@ pub(super) fn load_clinic(
     value: &str,
 ) -> Result<Option<(Clinic, u64)>, StoreError> {
     let sql = format!(
-        "SELECT id, slug, name, seq, time_zone, video_link_template, nameless_alerts
+        "SELECT id, slug, name, seq, time_zone, video_link_template, nameless_alerts,
+            open_link_hours
          FROM clinics WHERE {by} = ?1"
     );
     let row = conn
@@ -179,11 +183,12 @@ pub(super) fn load_clinic(
                 r.get::<_, String>(4)?,
                 r.get::<_, Option<String>>(5)?,
                 r.get::<_, bool>(6)?,
+                r.get::<_, Option<u32>>(7)?,
             ))
         })
         .optional()?;
     row.map(
-        |(id, slug, name, seq, time_zone, video_link_template, nameless_alerts)| {
+        |(id, slug, name, seq, time_zone, video_link_template, nameless_alerts, open_link_hours)| {
             Ok((
                 Clinic {
                     id: parse_id(&id)?,
@@ -192,6 +197,7 @@ pub(super) fn load_clinic(
                     time_zone,
                     video_link_template,
                     nameless_alerts,
+                    open_link_hours,
                 },
                 seq as u64,
             ))

@@ -13,6 +13,7 @@
 
 use crate::events::LiveBudget;
 use crate::store::{StoreError, WriteRefused};
+use at_rest::DbKey;
 use checkpoint::WAL_KEPT_BYTES;
 use directory::Directory;
 use event_log::Hub;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use writer::Job;
 
+pub mod at_rest;
 mod checkpoint;
 mod directory;
 mod dispatch;
@@ -39,6 +41,7 @@ const READERS: usize = 8;
 
 struct Inner {
     path: PathBuf,
+    key: Option<DbKey>,
     jobs: std::sync::mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
     /// At most this many reads at once, so at most this many read connections.
@@ -48,6 +51,15 @@ struct Inner {
     directory: Mutex<Directory>,
     /// Dropped with the store, which ends the checkpointer.
     _checkpoints: std::sync::mpsc::Sender<()>,
+}
+
+/// How to open the store, beyond its path.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// Derive patients' links from this secret rather than the one kept in the database.
+    pub link_secret: Option<[u8; 32]>,
+    /// The database is encrypted with this key (a new one is created encrypted).
+    pub key: Option<DbKey>,
 }
 
 /// The SQLite store. Cheap to clone.
@@ -133,8 +145,20 @@ fn warn_if_others_can_read(path: &Path) {
 /// How long a connection waits for a lock before it gives up.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+fn connect(path: &Path, key: Option<&DbKey>) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db)?;
+    match key {
+        Some(key) => at_rest::unlock(&conn, key)?,
+        None => {
+            if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+                return Err(db(format!(
+                    "{e}: if the database was created with a key, give the same key"
+                )));
+            }
+        }
+    }
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
@@ -178,19 +202,20 @@ impl SqliteStore {
     /// `live` is how far a live subscriber may fall behind (a count of events alone keeps the
     /// default byte budget).
     pub fn open(path: impl AsRef<Path>, live: impl Into<LiveBudget>) -> Result<Self, StoreError> {
-        Self::open_with_secret(path, live, None)
+        Self::open_with(path, live, OpenOptions::default())
     }
 
-    /// [`SqliteStore::open`], deriving links from `link_secret` when given instead of the
-    /// secret kept in the database.
-    pub fn open_with_secret(
+    /// [`SqliteStore::open`] with the options given: links derived from the given secret
+    /// instead of the one kept in the database, the database encrypted with a key.
+    pub fn open_with(
         path: impl AsRef<Path>,
         live: impl Into<LiveBudget>,
-        link_secret: Option<[u8; 32]>,
+        options: OpenOptions,
     ) -> Result<Self, StoreError> {
+        let OpenOptions { link_secret, key } = options;
         let path = path.as_ref().to_path_buf();
         create_private(&path)?;
-        let mut writer = connect(&path)?;
+        let mut writer = connect(&path, key.as_ref())?;
         schema::migrate(&mut writer)?;
         let hub = Arc::new(Hub {
             budget: live.into(),
@@ -208,11 +233,19 @@ impl SqliteStore {
         let (jobs, queue) = std::sync::mpsc::channel();
         let (checkpoints, stop) = std::sync::mpsc::channel();
         let checkpoint_path = path.clone();
+        let checkpoint_key = key.clone();
         // Its clone of `jobs` goes when the store drops `checkpoints`, so the writer still ends.
         let sweeps = jobs.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint::run_checkpointer(&checkpoint_path, &stop, &sweeps))
+            .spawn(move || {
+                checkpoint::run_checkpointer(
+                    &checkpoint_path,
+                    checkpoint_key.as_ref(),
+                    &stop,
+                    &sweeps,
+                )
+            })
             .map_err(db)?;
         let writer_hub = hub.clone();
         // The thread ends when the store (every sender) is dropped.
@@ -223,6 +256,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
+                key,
                 jobs,
                 readers: Mutex::new(Vec::new()),
                 directory: Mutex::new(Directory::default()),
@@ -269,7 +303,7 @@ impl SqliteStore {
             let _permit = permit;
             let conn = match lock(&inner.readers).pop() {
                 Some(c) => c,
-                None => connect(&inner.path)?,
+                None => connect(&inner.path, inner.key.as_ref())?,
             };
             let out = f(&conn);
             lock(&inner.readers).push(conn);

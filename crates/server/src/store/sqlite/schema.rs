@@ -213,6 +213,10 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         move_history_beside_visits,
     ));
     steps.push(M::up(LINE_COLUMNS));
+    // A clinic's own lifetime for open visits' patient links (NULL: the server's default).
+    steps.push(M::up(
+        "ALTER TABLE clinics ADD COLUMN open_link_hours INTEGER;",
+    ));
     steps.push(M::up(FINISHED_AT));
     steps.push(M::up(NAMELESS_ALERTS));
     Migrations::new(steps).to_latest(conn).map_err(db)

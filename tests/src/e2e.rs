@@ -1,0 +1,74 @@
+//! What the end-to-end suites share: the app binary they drive, screenshots of the desktop,
+//! and the queue's rows as WebDriver finds and clicks them.
+
+use frontdesk_testkit::webdriver::WebDriver;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a suite waits for what a person would wait for.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The demo receptionist's email.
+pub const RITA: &str = "reception@demo.clinic";
+
+/// The app binary of this build, beside the test binary that calls this
+/// (`target/debug/deps/<suite>-HASH` → `target/debug/frontdesk`).
+pub fn app_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let debug = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug");
+    let app = debug.join("frontdesk");
+    assert!(
+        app.exists(),
+        "build the app first: {} is missing",
+        app.display()
+    );
+    app
+}
+
+/// Takes a screenshot of the desktop (the app's window on Xvfb) into the suite's screenshot
+/// folder (the README shows some of them). The X server's own picture, as a person would see
+/// it: WebKitWebDriver's element snapshot does not finish under Xvfb here.
+pub fn shot(name: &str) {
+    let dir = std::env::var_os("FRONTDESK_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk-screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let path = dir.join(format!("{name}.png"));
+    let status = std::process::Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .status()
+        .expect("imagemagick's import");
+    assert!(status.success(), "screenshot {name}");
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 10_000,
+        "screenshot {name} has a picture ({size} bytes)"
+    );
+}
+
+/// The CSS selector of a visit's row in the queue.
+pub fn row(visit: &str) -> String {
+    format!("[data-testid=\"queue-row\"][data-visit-id=\"{visit}\"]")
+}
+
+/// Waits until a visit's row shows `status`.
+pub async fn row_status(wd: &WebDriver, visit: &str, status: &str) {
+    let css = format!("{}[data-status=\"{status}\"]", row(visit));
+    wd.wait_for(&css, WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("row {visit} to be {status}: {e}"));
+}
+
+/// Clicks the element once it is there.
+pub async fn click(wd: &WebDriver, css: &str) {
+    wd.wait_for(css, WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
