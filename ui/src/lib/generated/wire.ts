@@ -23,7 +23,15 @@ station: boolean,
  * Why the sign-in screen shows when the server ended the session (signed out elsewhere,
  * the station ended by an admin, expired).
  */
-session_ended?: string, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+session_ended?: string, me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, 
+/**
+ * Today's finished visits in the rooms I see, the latest to finish first.
+ */
+today: Array<DayRow>, 
+/**
+ * The clinic's providers, by name, with the session requests I made to them.
+ */
+providers: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * Whether a member of staff can take patients now. Providers set it from the console header.
@@ -73,6 +81,11 @@ time_zone: string,
  */
 video_link_template?: string | null, 
 /**
+ * Desktop alerts never carry a patient's name on any of the clinic's consoles (a clinic
+ * whose screens are in view of the waiting room), not only on a locked one.
+ */
+nameless_alerts?: boolean, 
+/**
  * How many hours a patient's link keeps opening a visit that is still open (from when
  * the visit opened, or a booked session's start). None: the server's default (12).
  */
@@ -113,6 +126,57 @@ pending: number, };
  * How to reach a patient or guest: at least one of phone and email.
  */
 export type Contact = { phone?: Phone | null, email?: Email | null, };
+
+/**
+ * One line of the day view: a patient who finished today.
+ */
+export type DayRow = { 
+/**
+ * When the visit finished (completed, left, declined, no-show, cancelled), epoch ms.
+ */
+finished_at: number, 
+/**
+ * Who saw the patient (took them into a call or joined it), first first.
+ */
+seen_by: Array<StaffRef>, visit_id: VisitId, room_id: RoomId, room_name: string, status: Status, priority: Priority, patient_name: string, arrived_at?: number | null, 
+/**
+ * When the current stretch in the waiting area began: the UI counts from it.
+ */
+waiting_since?: number | null, 
+/**
+ * While waiting, the instant the total wait since arrival counts from (every stretch in
+ * a waiting area added up): the total wait is now minus this.
+ */
+total_wait_from?: number | null, 
+/**
+ * All time spent waiting so far (ms), as of the view's `now`.
+ */
+total_waited: number, 
+/**
+ * When the call going on now began: the UI's call timer counts from it.
+ */
+call_started_at?: number | null, 
+/**
+ * The call's join link, for someone in this call, when the clinic makes links.
+ */
+call_link?: string | null, 
+/**
+ * In a room whose queue is mine (the domain's queue_rooms). Rows of other rooms are in
+ * the queue only for those who may look over every room (the "All rooms" view).
+ */
+in_my_rooms: boolean, 
+/**
+ * The queue's section for triage (Waiting, With staff); none outside the queue.
+ */
+section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
+/**
+ * What I may do to this visit now, as the domain answers it, in the order to offer them.
+ */
+allowed: Array<CommandKind>, 
+/**
+ * A booked session I may take as mine (assign to myself).
+ */
+takes_session: boolean, };
 
 /**
  * An email address: one `@`, a non-empty local part, a dotted domain, no spaces; at most 254
@@ -171,6 +235,15 @@ rooms: Array<RoomId>, };
 export type MessageText = string;
 
 /**
+ * A session request I made, as I follow it on the providers board.
+ */
+export type MyRequest = { visit_id: VisitId, patient_name: string, answer: RequestAnswer, 
+/**
+ * When I asked (epoch ms).
+ */
+asked_at: number, };
+
+/**
  * A note: on a transfer, an assignment, a decline (which the patient sees) or a triage.
  */
 export type Note = string;
@@ -218,6 +291,18 @@ export type PrecallReport = { checks: Array<Check>, };
  * Triage priority. Orders the queue before wait time does.
  */
 export type Priority = "routine" | "urgent" | "emergency";
+
+/**
+ * What a provider is doing now, as the board shows it: a call they are in comes before what
+ * they set.
+ */
+export type ProviderNow = "in_call" | "available" | "on_call" | "busy" | "away" | "unavailable";
+
+/**
+ * A provider on the providers board: what they are doing now, their own room (where a
+ * request to them goes), and the requests I made to them.
+ */
+export type ProviderRow = { id: StaffId, name: string, now: ProviderNow, room_id?: RoomId | null, requests: Array<MyRequest>, };
 
 /**
  * What kind of answer an intake question takes.
@@ -273,6 +358,11 @@ takes_session: boolean, };
 export type Queued = { action_id: string, };
 
 /**
+ * Where a session request stands for the one who made it.
+ */
+export type RequestAnswer = { "state": "pending" } | { "state": "accepted" } | { "state": "declined", note: string, } | { "state": "closed" };
+
+/**
  * The set of roles one person holds.
  */
 export type Roles = Array<"admin" | "receptionist" | "provider" | "scheduler">;
@@ -323,7 +413,12 @@ lock_after_minutes: number, quick_messages: Array<string>,
 /**
  * Only the first patient in a room's queue raises a desktop alert.
  */
-first_in_queue_only: boolean, autostart: boolean, };
+first_in_queue_only: boolean, autostart: boolean, 
+/**
+ * Locking this console (by hand or when idle) sets me unavailable; unlocking sets back
+ * what I had.
+ */
+unavailable_when_locked: boolean, };
 
 /**
  * A member of staff (receptionist, provider, scheduler, admin).
@@ -367,7 +462,15 @@ export type TransferTarget = { "kind": "room", room: RoomId, } | { "kind": "prov
  */
 export type UiError = { code: string, message: string, };
 
-export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, outcomes: Array<Outcome>, now: number, };
+export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, 
+/**
+ * Today's finished visits in the rooms I see, the latest to finish first.
+ */
+today: Array<DayRow>, 
+/**
+ * The clinic's providers, by name, with the session requests I made to them.
+ */
+providers: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * One patient encounter. Built only by replaying its history (see [`Visit::replay`]) or by
