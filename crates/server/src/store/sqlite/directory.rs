@@ -188,7 +188,16 @@ pub(super) fn load_clinic(
         })
         .optional()?;
     row.map(
-        |(id, slug, name, seq, time_zone, video_link_template, nameless_alerts, open_link_hours)| {
+        |(
+            id,
+            slug,
+            name,
+            seq,
+            time_zone,
+            video_link_template,
+            nameless_alerts,
+            open_link_hours,
+        )| {
             Ok((
                 Clinic {
                     id: parse_id(&id)?,
