@@ -68,6 +68,7 @@ async fn fixture() -> Fixture {
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![room],
+        deactivated: false,
     };
     store
         .create_staff(
@@ -75,6 +76,7 @@ async fn fixture() -> Fixture {
             StaffSecrets {
                 password_hash: "x".into(),
                 pin_hash: None,
+                pin_failures: 0,
             },
             at(0),
         )

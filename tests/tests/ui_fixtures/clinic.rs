@@ -120,6 +120,7 @@ fn person(
             roles: Roles::of(roles),
             availability,
             rooms,
+            deactivated: false,
         },
     }
 }
