@@ -426,8 +426,9 @@ pub async fn update_staff(
                 .iter()
                 .any(|s| s.id == id && s.deactivated);
             if !deactivated {
-                return Err(AppError::NoRole(
-                    "roles: only a deactivated account may hold no role".into(),
+                return Err(AppError::Validation(
+                    "roles: give at least one role (only a deactivated account may hold none)"
+                        .into(),
                 ));
             }
         }

@@ -195,7 +195,7 @@ async fn a_receptionist_who_left_is_locked_out_everywhere_at_once_and_can_come_b
     let stripped = app.edit_staff(&admin, &priya, json!({"roles": []})).await;
     assert_eq!(
         (stripped.status, stripped.code()),
-        (StatusCode::CONFLICT, "no_role")
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation")
     );
     let none = app.edit_staff(&admin, &rita, json!({"roles": []})).await;
     assert_eq!(none.status, StatusCode::OK, "{:?}", none.body);
@@ -289,6 +289,71 @@ async fn an_admin_cannot_lock_themselves_out_and_others_cannot_deactivate_anyone
         StatusCode::OK,
         "nothing changed"
     );
+}
+
+#[tokio::test]
+async fn a_provider_who_left_is_no_ones_provider_and_gets_no_alerts() {
+    let (app, smtp) = clinic_with_mail().await;
+    let admin = app.sign_in(ADMIN).await;
+    let desk = app.sign_in(RECEPTION).await;
+    let priya_id = app.staff_id(PRIYA.0);
+    let priya = app.sign_in(PRIYA).await;
+    let reception = app.room_id("Reception");
+    let alerts = json!([{"room_id": reception, "desktop": true, "email": true, "sms": false}]);
+    let set = app
+        .send(
+            Method::PUT,
+            "/v1/me/alerts",
+            Some(&priya),
+            Some(alerts),
+            &[],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    let gone = post(
+        &app,
+        &format!("/v1/staff/{priya_id}/deactivate"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
+
+    let (id, _, version) = app.waiting_patient("Ben C.").await;
+    let assign = app
+        .command(
+            &desk,
+            &id,
+            "assign",
+            version,
+            Some(json!({"provider": priya_id})),
+        )
+        .await;
+    assert_eq!(
+        (assign.status, assign.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{:?}",
+        assign.body
+    );
+    // Another subscriber's arrival email shows the notifier has been past the arrival.
+    let omar = app.sign_in(frontdesk_testkit::OMAR).await;
+    let alerts = json!([{"room_id": reception, "desktop": true, "email": true, "sms": false}]);
+    let set = app
+        .send(Method::PUT, "/v1/me/alerts", Some(&omar), Some(alerts), &[])
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    app.waiting_patient("Cal D.").await;
+    nth_mail(&smtp, frontdesk_testkit::OMAR.0, "", 1).await;
+    // What the notifier decided for an arrival is queued at once, in one transaction.
+    let queued = app.get("/v1/deliveries", &admin).await;
+    let to_priya: Vec<&Value> = queued
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["to"] == PRIYA.0)
+        .collect();
+    assert!(to_priya.is_empty(), "{to_priya:?}");
 }
 
 #[tokio::test]

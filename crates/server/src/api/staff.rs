@@ -237,7 +237,7 @@ pub async fn create_staff(
 #[utoipa::path(put, path = "/v1/staff/{staff}", tag = "admin", security(("bearer" = [])),
     params(("staff" = String, Path, description = "staff id")),
     request_body = StaffChange, responses((status = 200, body = StaffInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "no roles for an account still active (code `no_role`)", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 422, description = "a field is not valid, or no roles for an account still active (only a deactivated one may hold none)", body = ErrorBody)))]
 pub async fn update_staff(
     State(state): State<AppState>,
     who: StaffAuth,

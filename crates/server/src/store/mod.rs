@@ -441,7 +441,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> Result<Option<(Visit, Option<usize>)>, StoreError>;
-    /// Every member of staff's alert subscriptions in the clinic.
+    /// Every active member of staff's alert subscriptions in the clinic (someone deactivated
+    /// is not written to).
     async fn clinic_subscriptions(
         &self,
         clinic: ClinicId,
