@@ -676,6 +676,15 @@ async fn concurrent_pin_tries_get_no_more_than_the_limit_and_a_clear_starts_agai
     taken.sort_unstable();
     assert_eq!(taken, [1, 2, 3, 4, 5]);
     f.store
+        .give_back_pin_try(f.clinic, f.desk.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.take_pin_try(f.clinic, f.desk.id, 5).await.unwrap(),
+        Some(5),
+        "an unchecked try given back is taken again"
+    );
+    f.store
         .clear_pin_failures(f.clinic, f.desk.id)
         .await
         .unwrap();

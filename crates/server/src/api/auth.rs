@@ -233,7 +233,15 @@ pub async fn switch_on_station(
                 _ => Err(AppError::BadCredentials),
             };
         }
-        Err(e) => return Err(e),
+        Err(e) => {
+            // The PIN was not checked (busy, or the server failed): the try does not count.
+            if let Some((staff, _)) = tried
+                && let Err(gone) = store.give_back_pin_try(staff.clinic_id, staff.id).await
+            {
+                tracing::warn!(error = %gone, "cannot give back an unchecked PIN try");
+            }
+            return Err(e);
+        }
     };
     if tried.is_some() {
         store.clear_pin_failures(staff.clinic_id, staff.id).await?;

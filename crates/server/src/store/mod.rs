@@ -322,6 +322,8 @@ pub trait Store: Send + Sync + 'static {
         staff: StaffId,
         limit: u32,
     ) -> Result<Option<u32>, StoreError>;
+    /// A try taken by [`Store::take_pin_try`] whose PIN could not be checked: it does not count.
+    async fn give_back_pin_try(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError>;
     /// The PIN was right or the password signed them in: wrong tries count from zero again.
     async fn clear_pin_failures(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError>;
     /// Keeps a reset link and queues the email carrying it, in one transaction.

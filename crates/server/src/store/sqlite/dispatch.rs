@@ -143,6 +143,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn give_back_pin_try(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError> {
+        self.write(move |conn, _| staff::give_back_pin_try(conn, clinic, staff))
+            .await
+    }
+
     async fn clear_pin_failures(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError> {
         self.write(move |conn, _| staff::clear_pin_failures(conn, clinic, staff))
             .await

@@ -393,6 +393,20 @@ pub(super) fn take_pin_try(
     .map_err(Into::into)
 }
 
+/// A try taken whose PIN could not be checked (the server was busy): it does not count.
+pub(super) fn give_back_pin_try(
+    conn: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff SET pin_failures = pin_failures - 1
+         WHERE id = ?1 AND clinic_id = ?2 AND pin_failures > 0",
+        [staff.to_string(), clinic.to_string()],
+    )?;
+    Ok(())
+}
+
 /// The PIN was right, or the password proved who they are: the count of wrong tries starts
 /// again.
 pub(super) fn clear_pin_failures(
