@@ -278,6 +278,10 @@ pub struct StaffInfo {
     /// Rooms this person works in: their queue "across my rooms".
     #[schema(value_type = Vec<String>)]
     pub rooms: Vec<RoomId>,
+    /// An admin deactivated the account (someone who left): it cannot sign in and has no
+    /// sessions; it may hold no role.
+    #[serde(default)]
+    pub deactivated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

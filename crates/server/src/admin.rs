@@ -287,6 +287,43 @@ pub fn check_pin(pin: &str) -> Result<(), AppError> {
     }
 }
 
+/// The one rule for a new password, however it is set.
+pub fn check_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < 8 {
+        return Err(AppError::Validation(
+            "password: at least 8 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Deactivates (`active` false) or reactivates a member of staff. `by` is the admin doing it:
+/// no one deactivates their own account (the clinic could be left without a way in), and an
+/// account comes back only with a role.
+pub async fn set_staff_active(
+    store: &dyn Store,
+    by: StaffId,
+    staff: &StaffInfo,
+    active: bool,
+    at: Timestamp,
+) -> Result<StaffInfo, AppError> {
+    if !active && staff.id == by {
+        return Err(AppError::Validation(
+            "you cannot deactivate your own account; ask another admin".into(),
+        ));
+    }
+    if active && staff.roles.is_empty() {
+        return Err(AppError::NoRole(
+            "this account holds no role: give it one before reactivating it".into(),
+        ));
+    }
+    let (info, _) = store
+        .set_staff_active(staff.clinic_id, staff.id, active, at)
+        .await?
+        .ok_or(AppError::NotFound("staff"))?;
+    Ok(info)
+}
+
 /// Adds a member of staff; `at` (the server's clock) stamps the event.
 pub async fn create_staff(
     store: &dyn Store,
@@ -298,11 +335,7 @@ pub async fn create_staff(
     if new.roles.is_empty() {
         return Err(AppError::Validation("roles: give at least one role".into()));
     }
-    if new.password.chars().count() < 8 {
-        return Err(AppError::Validation(
-            "password: at least 8 characters".into(),
-        ));
-    }
+    check_password(&new.password)?;
     if let Some(pin) = &new.pin {
         check_pin(pin)?;
     }
@@ -315,12 +348,14 @@ pub async fn create_staff(
         roles: Roles::of(&new.roles),
         availability: new.availability.unwrap_or_default(),
         rooms: rooms_in_clinic(store, clinic, new.rooms).await?,
+        deactivated: false,
     };
     let (password, pin) = (new.password, new.pin);
     let secrets = tokio::task::spawn_blocking(move || -> Result<StaffSecrets, AppError> {
         Ok(StaffSecrets {
             password_hash: hash_secret(&password, cost)?,
             pin_hash: pin.map(|p| hash_secret(&p, cost)).transpose()?,
+            pin_failures: 0,
         })
     })
     .await
@@ -392,7 +427,17 @@ pub async fn update_staff(
     }
     if let Some(roles) = &change.roles {
         if roles.is_empty() {
-            return Err(AppError::Validation("roles: give at least one role".into()));
+            let deactivated = store
+                .staff(clinic)
+                .await?
+                .iter()
+                .any(|s| s.id == id && s.deactivated);
+            if !deactivated {
+                return Err(AppError::Validation(
+                    "roles: give at least one role (only a deactivated account may hold none)"
+                        .into(),
+                ));
+            }
         }
         if id == by && !roles.contains(&Role::Admin) {
             return Err(AppError::Validation(

@@ -29,6 +29,23 @@ pub enum AppError {
         "this computer is not a registered clinic station (an admin may have ended it); sign in with your password"
     )]
     UnknownStation,
+    /// The account was deactivated by an admin (told only once the password or PIN was right).
+    #[error("this account has been deactivated; ask an admin of the clinic")]
+    AccountDeactivated,
+    /// Too many wrong station PINs in a row: the PIN works again after a password sign-in.
+    #[error(
+        "your PIN is locked after too many wrong tries; sign in with your password to unlock it"
+    )]
+    PinLocked,
+    /// A password reset link unknown, already used or past its time.
+    #[error("this password reset link has expired or was already used; ask an admin for a new one")]
+    ResetLinkExpired,
+    /// Changing one's password: the current one given is wrong (the session is fine).
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// Only a deactivated account may hold no role.
+    #[error("{0}")]
+    NoRole(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -77,6 +94,11 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unauthorized | AppError::BadCredentials => "unauthorized",
             AppError::UnknownStation => "station_unknown",
+            AppError::AccountDeactivated => "account_deactivated",
+            AppError::PinLocked => "pin_locked",
+            AppError::ResetLinkExpired => "reset_link_expired",
+            AppError::NoRole(_) => "no_role",
+            AppError::WrongPassword => "wrong_password",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::LinkExpired => "link_expired",
@@ -102,7 +124,12 @@ impl AppError {
             AppError::Unauthorized | AppError::BadCredentials | AppError::UnknownStation => {
                 StatusCode::UNAUTHORIZED
             }
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::AccountDeactivated | AppError::WrongPassword => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::PinLocked => StatusCode::LOCKED,
+            AppError::ResetLinkExpired => StatusCode::GONE,
+            AppError::NoRole(_) => StatusCode::CONFLICT,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::LinkExpired => StatusCode::GONE,
             AppError::Conflict { .. }

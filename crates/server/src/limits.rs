@@ -10,32 +10,114 @@
 //! two calls.
 
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::state::Settings;
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use frontdesk_domain::{Span, Timestamp};
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Every budget counts attempts over the last minute.
 pub const WINDOW: Span = Span::from_secs(60);
 
-/// The client's address, when the server knows it (budgets per address key on it).
+/// The client's address, when the server knows it (budgets per address key on it): the TCP
+/// peer, or, when the peer is a trusted proxy, the address its `X-Forwarded-For` names.
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(peer) = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        Ok(Self(ip))
+            .map(|c| c.0.ip())
+        else {
+            return Ok(Self("unknown".to_owned()));
+        };
+        let ip = client_ip(peer, &parts.headers, &state.settings.trusted_proxies);
+        Ok(Self(ip.to_string()))
     }
+}
+
+/// A proxy the server trusts to say who its client is: one address or a CIDR range
+/// (`10.0.0.0/8`, `::1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrustedProxy {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not an IP address or CIDR range (such as 10.0.0.0/8)");
+        let (ip, prefix) = s
+            .trim()
+            .split_once('/')
+            .map_or((s.trim(), None), |(a, p)| (a, Some(p)));
+        let net: IpAddr = ip.parse().map_err(|_| bad())?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+        };
+        Ok(Self { net, prefix })
+    }
+}
+
+impl TrustedProxy {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let bits = |ip: IpAddr| match ip {
+            IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+            IpAddr::V6(a) => (u128::from(a), 128),
+        };
+        let ((net, width), (addr, addr_width)) = (bits(self.net), bits(ip));
+        if width != addr_width {
+            return false;
+        }
+        let host_bits = u32::from(width - self.prefix);
+        net.checked_shr(host_bits) == addr.checked_shr(host_bits)
+    }
+}
+
+/// Who the client is: the peer itself unless it is a trusted proxy; then, reading
+/// `X-Forwarded-For` from the right (the hop nearest us first), the first address that is not
+/// itself a trusted proxy. A list a proxy could not have written is not believed past its
+/// last good address.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[TrustedProxy]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client
 }
 
 /// One kind of budget: how many attempts a key gets per [`WINDOW`].
@@ -284,6 +366,39 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let trusted: Vec<TrustedProxy> =
+            vec!["127.0.0.1".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "198.51.100.9, 203.0.113.7, 10.1.2.3".parse().unwrap(),
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(client_ip(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.7"));
+        assert_eq!(client_ip(ip("192.0.2.1"), &h, &trusted), ip("192.0.2.1"));
+        assert_eq!(
+            client_ip(ip("::ffff:127.0.0.1"), &h, &trusted),
+            ip("203.0.113.7")
+        );
+        h.insert("x-forwarded-for", "junk, 10.0.0.5".parse().unwrap());
+        assert_eq!(client_ip(ip("127.0.0.1"), &h, &trusted), ip("10.0.0.5"));
+        assert!("10.0.0.0/33".parse::<TrustedProxy>().is_err());
+        assert!(
+            "::/0"
+                .parse::<TrustedProxy>()
+                .unwrap()
+                .contains(ip("2001:db8::1"))
+        );
+        assert!(
+            "0.0.0.0/0"
+                .parse::<TrustedProxy>()
+                .unwrap()
+                .contains(ip("192.0.2.1"))
+        );
+    }
 
     const THREE: Budget = Budget {
         kind: "test",

@@ -90,6 +90,11 @@ struct Bounds {
     /// A connection quiet both ways this long is closed, in milliseconds.
     #[arg(long)]
     idle_connection_timeout_ms: Option<u64>,
+    /// A proxy in front of this server (an address or CIDR range, such as 127.0.0.1 or
+    /// 10.0.0.0/8) whose X-Forwarded-For names the client address the per-address limits
+    /// count; repeat for several. From anyone else the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "IP_OR_CIDR")]
+    trusted_proxies: Vec<frontdesk_server::limits::TrustedProxy>,
 }
 
 impl Bounds {
@@ -115,6 +120,7 @@ impl Bounds {
         s.idle_connection_timeout = self
             .idle_connection_timeout_ms
             .map_or(s.idle_connection_timeout, ms);
+        s.trusted_proxies = self.trusted_proxies;
     }
 }
 

@@ -110,6 +110,8 @@ impl Modify for CommonErrors {
         api::staff::alerts, api::staff::set_alerts, api::staff::rooms, api::staff::create_room,
         api::staff::update_room, api::staff::clinic, api::staff::update_clinic, api::staff::deliveries,
         api::staff::staff, api::staff::create_staff, api::staff::update_staff, api::staff::queue, api::staff::snapshot, api::staff::audit,
+        api::accounts::deactivate, api::accounts::reactivate, api::accounts::sign_out_everywhere,
+        api::accounts::send_password_reset, api::accounts::reset_password, api::accounts::change_password,
         api::events::events, api::events::stream,
         api::visits::visit, api::visits::finished, api::visits::history, api::visits::command, api::visits::claim, api::visits::join, api::visits::leave_call, api::visits::end_call,
         api::visits::transfer, api::visits::assign, api::visits::decline, api::visits::message,

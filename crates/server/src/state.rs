@@ -44,6 +44,14 @@ pub struct Settings {
     pub sign_in_failures_per_minute: usize,
     /// Failed sign-ins allowed per client address per minute.
     pub sign_in_failures_per_ip_per_minute: usize,
+    /// Wrong station PINs in a row, across all stations, after which a person's PIN is locked
+    /// until they sign in with their password (the clinic's admins are told by email).
+    pub pin_tries_before_lock: u32,
+    /// How long an admin's password reset link works (once).
+    pub password_reset_lifetime: Duration,
+    /// Proxies in front of the server (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// names the client address the per-address limits count; from anyone else it is ignored.
+    pub trusted_proxies: Vec<crate::limits::TrustedProxy>,
     /// Password and PIN checks (argon2) run at once; the rest wait their turn.
     pub secret_checks_at_once: usize,
     /// How long a sign-in waits for its turn before it is answered 503 `busy`.
@@ -104,6 +112,9 @@ impl Settings {
             stream_write_timeout: Duration::from_secs(5),
             sign_in_failures_per_minute: 10,
             sign_in_failures_per_ip_per_minute: 100,
+            pin_tries_before_lock: 5,
+            password_reset_lifetime: Duration::from_secs(3600),
+            trusted_proxies: Vec::new(),
             secret_checks_at_once: 4,
             secret_check_wait: Duration::from_secs(2),
             arrivals_per_address_per_minute: 20,

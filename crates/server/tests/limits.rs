@@ -186,7 +186,12 @@ async fn an_unknown_email_costs_the_same_check_as_a_known_one() {
 
 #[tokio::test]
 async fn wrong_pins_at_a_station_take_the_same_path() {
-    let app = TestServer::with_demo().await;
+    // The budgets alone: the person's PIN lock (5 wrong in a row) is tested in `accounts.rs`.
+    let app = TestServer::builder()
+        .demo_clinic()
+        .settings(|s| s.pin_tries_before_lock = 1000)
+        .start()
+        .await;
     let admin = app.sign_in(ADMIN).await;
     let a = app
         .send(

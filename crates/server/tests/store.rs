@@ -9,7 +9,8 @@ use frontdesk_server::SqliteStore;
 use frontdesk_server::events::EventBody;
 use frontdesk_server::model::{AlertSubscription, Clinic, RoomInfo, StaffInfo};
 use frontdesk_server::store::{
-    Idempotency, NewSession, StaffSecrets, Store, VisitWrite, WriteAction, WriteRefused,
+    Channel, Idempotency, NewMessage, NewSession, PasswordReset, StaffSecrets, Store, VisitWrite,
+    WriteAction, WriteRefused,
 };
 
 struct Fixture {
@@ -69,6 +70,7 @@ async fn fixture() -> Fixture {
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![room],
+        deactivated: false,
     };
     store
         .create_staff(
@@ -76,6 +78,7 @@ async fn fixture() -> Fixture {
             StaffSecrets {
                 password_hash: "x".into(),
                 pin_hash: None,
+                pin_failures: 0,
             },
             at(0),
         )
@@ -554,5 +557,220 @@ async fn pending_departures_survive_a_reopen_and_go_when_cancelled() {
     assert_eq!(
         f.store.departures().await.unwrap(),
         vec![(f.clinic, a, at(300))]
+    );
+}
+
+fn session_of(f: &Fixture, token: &str, station: Option<uuid::Uuid>) -> NewSession {
+    NewSession {
+        token_hash: token.into(),
+        clinic: f.clinic,
+        staff: f.desk.id,
+        station,
+        created_at: at(0).as_millis(),
+        expires_at: at(3_600_000).as_millis(),
+    }
+}
+
+#[tokio::test]
+async fn deactivating_ends_every_session_and_reactivating_brings_none_back() {
+    let f = fixture().await;
+    let now = at(10).as_millis();
+    for token in ["laptop", "desk"] {
+        f.store
+            .create_session(session_of(&f, token, None))
+            .await
+            .unwrap();
+    }
+    let (info, seq) = f
+        .store
+        .set_staff_active(f.clinic, f.desk.id, false, at(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(info.deactivated && seq > 0);
+    assert!(f.store.session("laptop", now).await.unwrap().is_none());
+    assert!(f.store.session("desk", now).await.unwrap().is_none());
+    let (again, unchanged) = f
+        .store
+        .set_staff_active(f.clinic, f.desk.id, false, at(11))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.deactivated);
+    assert_eq!(unchanged, 0, "nothing changed, nothing published");
+    // A session made meanwhile (a race with a sign-in) is refused while deactivated.
+    f.store
+        .create_session(session_of(&f, "late", None))
+        .await
+        .unwrap();
+    assert!(f.store.session("late", now).await.unwrap().is_none());
+    let (back, _) = f
+        .store
+        .set_staff_active(f.clinic, f.desk.id, true, at(12))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!back.deactivated);
+    assert!(
+        f.store.session("desk", now).await.unwrap().is_none(),
+        "ended stays ended"
+    );
+    assert!(
+        f.store
+            .staff(f.clinic)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| !s.deactivated)
+    );
+}
+
+#[tokio::test]
+async fn a_new_password_ends_every_session_but_the_one_kept() {
+    let f = fixture().await;
+    let now = at(10).as_millis();
+    for token in ["here", "there"] {
+        f.store
+            .create_session(session_of(&f, token, None))
+            .await
+            .unwrap();
+    }
+    assert!(
+        f.store
+            .set_password(
+                f.clinic,
+                f.desk.id,
+                "new".into(),
+                Some("here".into()),
+                at(10)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(f.store.session("here", now).await.unwrap().is_some());
+    assert!(f.store.session("there", now).await.unwrap().is_none());
+    let (_, secrets) = f
+        .store
+        .staff_with_secrets(f.clinic, &f.desk.email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(secrets.password_hash, "new");
+    assert_eq!(
+        f.store
+            .revoke_staff_sessions(f.clinic, f.desk.id, at(11))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(f.store.session("here", now).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn concurrent_pin_tries_get_no_more_than_the_limit_and_a_clear_starts_again() {
+    let f = fixture().await;
+    let tries = futures_util::future::join_all(
+        (0..12).map(|_| f.store.take_pin_try(f.clinic, f.desk.id, 5)),
+    )
+    .await;
+    let mut taken: Vec<u32> = tries.into_iter().filter_map(|t| t.unwrap()).collect();
+    taken.sort_unstable();
+    assert_eq!(taken, [1, 2, 3, 4, 5]);
+    f.store
+        .give_back_pin_try(f.clinic, f.desk.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.take_pin_try(f.clinic, f.desk.id, 5).await.unwrap(),
+        Some(5),
+        "an unchecked try given back is taken again"
+    );
+    f.store
+        .clear_pin_failures(f.clinic, f.desk.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.take_pin_try(f.clinic, f.desk.id, 5).await.unwrap(),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_is_used_once_before_it_expires_and_comes_with_its_email() {
+    let f = fixture().await;
+    f.store
+        .create_session(session_of(&f, "desk", None))
+        .await
+        .unwrap();
+    let reset = |hash: &str| PasswordReset {
+        token_hash: hash.into(),
+        clinic: f.clinic,
+        staff: f.desk.id,
+        expires_at: at(3_600_000),
+    };
+    let email = |key: &str| NewMessage {
+        key: key.into(),
+        visit: None,
+        kind: "password_reset".into(),
+        channel: Channel::Email,
+        to: f.desk.email.clone(),
+        subject: "Reset".into(),
+        body: "code".into(),
+        due_at: at(0),
+        only_while_open: false,
+    };
+    f.store
+        .create_password_reset(reset("r1"), email("k1"), at(0))
+        .await
+        .unwrap();
+    let queued = f.store.deliveries(f.clinic, None, 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].kind, "password_reset");
+    let who = Some((f.clinic, f.desk.id));
+    assert_eq!(f.store.password_reset("r1", at(1)).await.unwrap(), who);
+    assert_eq!(
+        f.store
+            .use_password_reset("r1", "new".into(), at(2))
+            .await
+            .unwrap(),
+        who
+    );
+    assert!(
+        f.store
+            .session("desk", at(3).as_millis())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        f.store
+            .use_password_reset("r1", "other".into(), at(3))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(f.store.password_reset("r1", at(3)).await.unwrap(), None);
+
+    f.store
+        .create_password_reset(reset("r2"), email("k2"), at(0))
+        .await
+        .unwrap();
+    let late = at(3_600_000);
+    assert_eq!(
+        f.store
+            .use_password_reset("r2", "late".into(), late)
+            .await
+            .unwrap(),
+        None
+    );
+    let (_, secrets) = f
+        .store
+        .staff_with_secrets(f.clinic, &f.desk.email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        secrets.password_hash, "new",
+        "neither a used nor an expired link changed it"
     );
 }

@@ -7,7 +7,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::limits::ClientAddr;
 use crate::model::{StaffInfo, Station};
 use crate::state::AppState;
-use crate::store::NewSession;
+use crate::store::{Channel, NewMessage, NewSession};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -49,7 +49,7 @@ type Found<T> = Option<(T, Option<String>)>;
 /// address's budgets before anything is looked up or checked, and given back only when the
 /// secret is right (or the server could not check it), so concurrent guesses cannot get more
 /// checks than the budget allows. Unknown accounts cost the same check as known ones.
-async fn guarded<T>(
+pub(super) async fn guarded<T>(
     state: &AppState,
     account: String,
     from: &ClientAddr,
@@ -77,7 +77,9 @@ async fn guarded<T>(
 }
 
 #[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn,
-    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Token), (status = 401, body = ErrorBody),
+        (status = 403, description = "the password is right but an admin deactivated the account (code `account_deactivated`)", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
     from: ClientAddr,
@@ -87,14 +89,22 @@ pub async fn sign_in(
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
     let account = format!("{}/{}", body.clinic, email.to_lowercase());
     let store = state.store.as_ref();
-    let staff = guarded(&state, account, &from, body.password, async {
+    let (staff, pin_failures) = guarded(&state, account, &from, body.password, async {
         let Some(clinic) = store.clinic_by_slug(&body.clinic).await? else {
             return Ok(None);
         };
         let found = store.staff_with_secrets(clinic.id, &email).await?;
-        Ok(found.map(|(staff, secrets)| (staff, Some(secrets.password_hash))))
+        Ok(found
+            .map(|(staff, secrets)| ((staff, secrets.pin_failures), Some(secrets.password_hash))))
     })
     .await?;
+    if staff.deactivated {
+        return Err(AppError::AccountDeactivated);
+    }
+    // The password proves who they are: a PIN locked by wrong tries works again.
+    if pin_failures > 0 {
+        store.clear_pin_failures(staff.clinic_id, staff.id).await?;
+    }
     let ttl = state.settings.session_ttl;
     Ok(Json(issue(&state, staff, None, ttl).await?))
 }
@@ -175,7 +185,10 @@ pub async fn revoke_station(
 }
 
 #[utoipa::path(post, path = "/v1/stations/switch", tag = "auth", request_body = SwitchOn,
-    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Token), (status = 401, body = ErrorBody),
+        (status = 403, description = "the PIN is right but an admin deactivated the account (code `account_deactivated`)", body = ErrorBody),
+        (status = 423, description = "too many wrong PINs in a row across the clinic's stations: the PIN works again after a password sign-in (code `pin_locked`)", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn switch_on_station(
     State(state): State<AppState>,
     from: ClientAddr,
@@ -190,11 +203,94 @@ pub async fn switch_on_station(
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
     let account = format!("station:{}/{}", station.id, email.to_lowercase());
     let store = state.store.as_ref();
-    let staff = guarded(&state, account, &from, body.pin, async {
-        let found = store.staff_with_secrets(station.clinic_id, &email).await?;
-        Ok(found.map(|(staff, secrets)| (staff, secrets.pin_hash)))
+    let limit = state.settings.pin_tries_before_lock;
+    // Which wrong-in-a-row try this is for the person, taken before the PIN is checked.
+    let mut tried: Option<(StaffInfo, u32)> = None;
+    let checked = guarded(&state, account, &from, body.pin, async {
+        let Some((staff, secrets)) = store.staff_with_secrets(station.clinic_id, &email).await?
+        else {
+            return Ok(None);
+        };
+        let Some(pin_hash) = secrets.pin_hash else {
+            return Ok(Some((staff, None)));
+        };
+        let try_number = store
+            .take_pin_try(staff.clinic_id, staff.id, limit)
+            .await?
+            .ok_or(AppError::PinLocked)?;
+        tried = Some((staff.clone(), try_number));
+        Ok(Some((staff, Some(pin_hash))))
     })
-    .await?;
+    .await;
+    let staff = match checked {
+        Ok(staff) => staff,
+        Err(AppError::BadCredentials) => {
+            return match tried {
+                Some((staff, n)) if n >= limit => {
+                    alert_pin_locked(&state, &staff, &station, limit).await;
+                    Err(AppError::PinLocked)
+                }
+                _ => Err(AppError::BadCredentials),
+            };
+        }
+        Err(e) => {
+            // The PIN was not checked (busy, or the server failed): the try does not count.
+            if let Some((staff, _)) = tried
+                && let Err(gone) = store.give_back_pin_try(staff.clinic_id, staff.id).await
+            {
+                tracing::warn!(error = %gone, "cannot give back an unchecked PIN try");
+            }
+            return Err(e);
+        }
+    };
+    if tried.is_some() {
+        store.clear_pin_failures(staff.clinic_id, staff.id).await?;
+    }
+    if staff.deactivated {
+        return Err(AppError::AccountDeactivated);
+    }
     let ttl = state.settings.station_session_ttl;
     Ok(Json(issue(&state, staff, Some(station.id), ttl).await?))
+}
+
+/// Tells the clinic's admins by email that a person's PIN just locked. The lock holds whether
+/// or not the email can be queued.
+async fn alert_pin_locked(state: &AppState, staff: &StaffInfo, station: &Station, tries: u32) {
+    let now = state.now();
+    let admins = match state.store.staff(staff.clinic_id).await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|s| s.roles.has(Role::Admin) && !s.deactivated),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the admins to tell of a locked PIN");
+            return;
+        }
+    };
+    for admin in admins {
+        let message = NewMessage {
+            key: format!("pin_locked:{}:{}:{}", staff.id, now.as_millis(), admin.id),
+            visit: None,
+            kind: "pin_locked".into(),
+            channel: Channel::Email,
+            to: admin.email,
+            subject: format!("{}'s station PIN is locked", staff.name),
+            body: format!(
+                "{name}'s PIN was locked after {tries} wrong tries in a row at clinic stations, \
+                 the last at \"{station}\". Stations will not take it until {name} signs in with \
+                 their password. If {name} did not make these tries, someone may be guessing at \
+                 an unattended station.\n",
+                name = staff.name,
+                station = station.name,
+            ),
+            due_at: now,
+            only_while_open: false,
+        };
+        if let Err(e) = state
+            .store
+            .queue_message(staff.clinic_id, message, now)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot queue the locked PIN alert");
+        }
+    }
 }

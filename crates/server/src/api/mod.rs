@@ -2,6 +2,7 @@
 //! shares (JSON bodies and ids whose rejections speak our error shape, command headers).
 //! Handlers parse, call the service, and map; they hold no rules.
 
+pub mod accounts;
 pub mod auth;
 pub mod events;
 pub mod patient;
@@ -47,6 +48,18 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/deliveries", get(staff::deliveries))
         .route("/v1/staff", get(staff::staff).post(staff::create_staff))
         .route("/v1/staff/{staff}", put(staff::update_staff))
+        .route("/v1/staff/{staff}/deactivate", post(accounts::deactivate))
+        .route("/v1/staff/{staff}/reactivate", post(accounts::reactivate))
+        .route(
+            "/v1/staff/{staff}/sign-out",
+            post(accounts::sign_out_everywhere),
+        )
+        .route(
+            "/v1/staff/{staff}/password-reset",
+            post(accounts::send_password_reset),
+        )
+        .route("/v1/auth/password-reset", post(accounts::reset_password))
+        .route("/v1/me/password", put(accounts::change_password))
         .route("/v1/queue", get(staff::queue))
         .route("/v1/snapshot", get(staff::snapshot))
         .route("/v1/audit", get(staff::audit))

@@ -196,7 +196,13 @@ pub async fn deliveries(
     who.require(Role::Admin)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let clinic = who.session.staff.clinic_id;
-    Ok(Json(state.store.deliveries(clinic, q.state, limit).await?))
+    let mut list = state.store.deliveries(clinic, q.state, limit).await?;
+    // A reset code is for the person it was sent to: an admin who read it could sign in as
+    // them.
+    for d in &mut list {
+        d.body = super::accounts::hide_reset_codes(&d.body);
+    }
+    Ok(Json(list))
 }
 
 #[utoipa::path(get, path = "/v1/staff", tag = "staff", security(("bearer" = [])),
@@ -230,7 +236,8 @@ pub async fn create_staff(
 
 #[utoipa::path(put, path = "/v1/staff/{staff}", tag = "admin", security(("bearer" = [])),
     params(("staff" = String, Path, description = "staff id")),
-    request_body = StaffChange, responses((status = 200, body = StaffInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = StaffChange, responses((status = 200, body = StaffInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "a field is not valid, or no roles for an account still active (only a deactivated one may hold none)", body = ErrorBody)))]
 pub async fn update_staff(
     State(state): State<AppState>,
     who: StaffAuth,

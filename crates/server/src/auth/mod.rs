@@ -11,8 +11,8 @@ pub mod secrets;
 pub mod sessions;
 
 pub use secrets::{
-    HashCost, PATIENT_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, SecretChecks,
-    derived_token, hash_secret, hex, new_token, token_hash, verify_secret,
+    HashCost, PATIENT_TOKEN_PREFIX, RESET_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX,
+    SecretChecks, derived_token, hash_secret, hex, new_token, token_hash, verify_secret,
 };
 pub use sessions::{SessionCache, SessionEnded};
 

@@ -14,6 +14,8 @@ use std::time::Duration;
 pub const STAFF_TOKEN_PREFIX: &str = "fds_";
 pub const PATIENT_TOKEN_PREFIX: &str = "fdp_";
 pub const STATION_TOKEN_PREFIX: &str = "fdd_";
+/// A one-time password reset code (sent by email).
+pub const RESET_TOKEN_PREFIX: &str = "fdr_";
 
 /// A new unguessable token: 256 random bits, hex, with a prefix.
 pub fn new_token(prefix: &str) -> Result<String, AppError> {

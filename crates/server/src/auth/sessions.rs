@@ -26,6 +26,12 @@ pub enum SessionEnded {
     Session(String),
     /// A station was revoked: every session started on it.
     Station(uuid::Uuid),
+    /// A person was deactivated, signed out everywhere or changed their password: every
+    /// session of theirs (stations included) but the one with the token hash `except`.
+    Staff {
+        staff: frontdesk_domain::StaffId,
+        except: Option<String>,
+    },
 }
 
 impl SessionEnded {
@@ -34,6 +40,9 @@ impl SessionEnded {
         match self {
             SessionEnded::Session(hash) => hash == token_hash,
             SessionEnded::Station(station) => session.station == Some(*station),
+            SessionEnded::Staff { staff, except } => {
+                session.staff.id == *staff && except.as_deref() != Some(token_hash)
+            }
         }
     }
 }
@@ -92,6 +101,13 @@ impl SessionCache {
     pub fn end_station(&self, station: uuid::Uuid) {
         self.with(|m| m.retain(|_, (s, _)| s.station != Some(station)));
         let _ = self.ended.send(SessionEnded::Station(station));
+    }
+
+    /// After a person's sessions were ended in the store (all but `except`): they are read
+    /// afresh, and their streams are told.
+    pub fn end_staff(&self, staff: frontdesk_domain::StaffId, except: Option<String>) {
+        self.forget_staff(staff);
+        let _ = self.ended.send(SessionEnded::Staff { staff, except });
     }
 
     /// Sessions ending from now on.

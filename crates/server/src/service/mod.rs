@@ -174,7 +174,8 @@ pub async fn provider_in_clinic(
         .staff(clinic)
         .await?
         .into_iter()
-        .find(|s| s.id == provider && s.roles.has(Role::Provider))
+        // Someone deactivated is not anyone's provider any more.
+        .find(|s| s.id == provider && s.roles.has(Role::Provider) && !s.deactivated)
         .ok_or_else(|| AppError::Validation("provider: no such provider in this clinic".into()))
 }
 

@@ -111,6 +111,17 @@ pub struct StaffEdit {
 pub struct StaffSecrets {
     pub password_hash: String,
     pub pin_hash: Option<String>,
+    /// Wrong station PINs in a row (see [`Store::take_pin_try`]).
+    pub pin_failures: u32,
+}
+
+/// A one-time password reset link, as kept: only its token's hash.
+#[derive(Clone, Debug)]
+pub struct PasswordReset {
+    pub token_hash: String,
+    pub clinic: ClinicId,
+    pub staff: StaffId,
+    pub expires_at: Timestamp,
 }
 
 impl std::fmt::Debug for StaffSecrets {
@@ -275,6 +286,74 @@ pub trait Store: Send + Sync + 'static {
         edit: StaffEdit,
         at: Timestamp,
     ) -> Result<Option<(StaffInfo, u64)>, StoreError>;
+    /// Deactivates (every session of theirs ends in the same transaction) or reactivates a
+    /// member of staff; publishes a staff event when it changed something. None if no such
+    /// staff in the clinic.
+    async fn set_staff_active(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        active: bool,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError>;
+    /// Sets a new password hash; every session of theirs but `keep` ends and a locked PIN
+    /// unlocks. False if no such staff in the clinic.
+    async fn set_password(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        password_hash: String,
+        keep: Option<String>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Ends every live session of a member of staff (stations included); how many ended.
+    async fn revoke_staff_sessions(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        now: Timestamp,
+    ) -> Result<usize, StoreError>;
+    /// Takes one try from a person's station PIN allowance, before the PIN is checked: which
+    /// try in a row this is, or None when `limit` are spent (the PIN is locked until
+    /// [`Store::clear_pin_failures`]).
+    async fn take_pin_try(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        limit: u32,
+    ) -> Result<Option<u32>, StoreError>;
+    /// A try taken by [`Store::take_pin_try`] whose PIN could not be checked: it does not count.
+    async fn give_back_pin_try(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError>;
+    /// The PIN was right or the password signed them in: wrong tries count from zero again.
+    async fn clear_pin_failures(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError>;
+    /// Keeps a reset link and queues the email carrying it, in one transaction.
+    async fn create_password_reset(
+        &self,
+        reset: PasswordReset,
+        email: NewMessage,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Who a reset link is for while it is usable at `now`, without using it.
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(ClinicId, StaffId)>, StoreError>;
+    /// Uses a reset link once and sets the new password (their sessions end). None when the
+    /// link is unknown, used or expired: nothing changes.
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: String,
+        now: Timestamp,
+    ) -> Result<Option<(ClinicId, StaffId)>, StoreError>;
+    /// Queues one message outside the notifier (a key already queued is left alone).
+    async fn queue_message(
+        &self,
+        clinic: ClinicId,
+        message: NewMessage,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
     /// Publishes a staff event. None if no such staff in the clinic.
     async fn set_availability(
         &self,
@@ -375,7 +454,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> Result<Option<(Visit, Option<usize>)>, StoreError>;
-    /// Every member of staff's alert subscriptions in the clinic.
+    /// Every active member of staff's alert subscriptions in the clinic (someone deactivated
+    /// is not written to).
     async fn clinic_subscriptions(
         &self,
         clinic: ClinicId,

@@ -227,7 +227,12 @@ phone?: string | null, roles: Roles, availability: Availability,
 /**
  * Rooms this person works in: their queue "across my rooms".
  */
-rooms: Array<RoomId>, };
+rooms: Array<RoomId>, 
+/**
+ * An admin deactivated the account (someone who left): it cannot sign in and has no
+ * sessions; it may hold no role.
+ */
+deactivated: boolean, };
 
 /**
  * A message from staff shown on the patient's waiting screen.
@@ -433,7 +438,12 @@ phone?: string | null, roles: Roles, availability: Availability,
 /**
  * Rooms this person works in: their queue "across my rooms".
  */
-rooms: Array<RoomId>, };
+rooms: Array<RoomId>, 
+/**
+ * An admin deactivated the account (someone who left): it cannot sign in and has no
+ * sessions; it may hold no role.
+ */
+deactivated: boolean, };
 
 /**
  * A message from staff, shown on the patient's waiting screen.

@@ -6,8 +6,8 @@ use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, vi
 use crate::events::{Event, Subscription};
 use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
 use crate::store::{
-    Attempt, Committed, Delivery, DeliveryState, NewMessage, NewSession, SnapshotData, StaffEdit,
-    StaffSecrets, Store, StoreError, VisitWrite, WriteRefused,
+    Attempt, Committed, Delivery, DeliveryState, NewMessage, NewSession, PasswordReset,
+    SnapshotData, StaffEdit, StaffSecrets, Store, StoreError, VisitWrite, WriteRefused,
 };
 use async_trait::async_trait;
 use frontdesk_domain::{Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId};
@@ -86,6 +86,113 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Option<(StaffInfo, u64)>, StoreError> {
         self.write(move |conn, hub| staff::update_staff(conn, hub, clinic, staff, edit, at))
+            .await
+    }
+
+    async fn set_staff_active(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        active: bool,
+        at: Timestamp,
+    ) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+        self.write(move |conn, hub| staff::set_active(conn, hub, clinic, staff, active, at))
+            .await
+    }
+
+    async fn set_password(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        password_hash: String,
+        keep: Option<String>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |conn, _| {
+            staff::set_password(
+                conn,
+                clinic,
+                staff,
+                &password_hash,
+                keep.as_deref(),
+                now.as_millis(),
+            )
+        })
+        .await
+    }
+
+    async fn revoke_staff_sessions(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.write(move |conn, _| {
+            sessions::revoke_staff_sessions(conn, clinic, staff, None, now.as_millis())
+        })
+        .await
+    }
+
+    async fn take_pin_try(
+        &self,
+        clinic: ClinicId,
+        staff: StaffId,
+        limit: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        self.write(move |conn, _| staff::take_pin_try(conn, clinic, staff, limit))
+            .await
+    }
+
+    async fn give_back_pin_try(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError> {
+        self.write(move |conn, _| staff::give_back_pin_try(conn, clinic, staff))
+            .await
+    }
+
+    async fn clear_pin_failures(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError> {
+        self.write(move |conn, _| staff::clear_pin_failures(conn, clinic, staff))
+            .await
+    }
+
+    async fn create_password_reset(
+        &self,
+        reset: PasswordReset,
+        email: NewMessage,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| sessions::create_password_reset(conn, &reset, &email, now))
+            .await
+    }
+
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(ClinicId, StaffId)>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| sessions::password_reset(c, &token_hash, now))
+            .await
+    }
+
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: String,
+        now: Timestamp,
+    ) -> Result<Option<(ClinicId, StaffId)>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn, _| {
+            sessions::use_password_reset(conn, &token_hash, &password_hash, now)
+        })
+        .await
+    }
+
+    async fn queue_message(
+        &self,
+        clinic: ClinicId,
+        message: NewMessage,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| messages::insert(conn, clinic, &message, now))
             .await
     }
 

@@ -59,7 +59,7 @@ pub(super) fn clinic_subscriptions(
 ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT a.staff_id, a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
-         JOIN staff s ON s.id = a.staff_id WHERE s.clinic_id = ?1",
+         JOIN staff s ON s.id = a.staff_id WHERE s.clinic_id = ?1 AND s.deactivated_at IS NULL",
     )?;
     let rows = stmt.query_map([clinic.to_string()], |r| {
         Ok((
@@ -108,25 +108,7 @@ pub(super) fn queue(
     let tx = conn.transaction()?;
     let clinic_id = clinic.to_string();
     for m in messages {
-        tx.prepare_cached(
-            "INSERT INTO messages (clinic_id, key, visit_id, kind, channel, recipient, subject, body,
-                 due_at, only_while_open, state, next_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?9, ?11)
-             ON CONFLICT (clinic_id, key) DO NOTHING",
-        )?
-        .execute(params![
-            clinic_id,
-            m.key,
-            m.visit.map(|v| v.to_string()),
-            m.kind,
-            m.channel.as_str(),
-            m.to,
-            m.subject,
-            m.body,
-            m.due_at.as_millis(),
-            m.only_while_open,
-            now.as_millis()
-        ])?;
+        insert(&tx, clinic, m, now)?;
     }
     tx.execute(
         "INSERT INTO notifier (clinic_id, seq) VALUES (?1, ?2)
@@ -134,6 +116,35 @@ pub(super) fn queue(
         params![clinic_id, through as i64],
     )?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Queues one message (a key already queued is left alone), inside the caller's transaction.
+pub(super) fn insert(
+    conn: &Connection,
+    clinic: ClinicId,
+    m: &NewMessage,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO messages (clinic_id, key, visit_id, kind, channel, recipient, subject, body,
+             due_at, only_while_open, state, next_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?9, ?11)
+         ON CONFLICT (clinic_id, key) DO NOTHING",
+    )?
+    .execute(params![
+        clinic.to_string(),
+        m.key,
+        m.visit.map(|v| v.to_string()),
+        m.kind,
+        m.channel.as_str(),
+        m.to,
+        m.subject,
+        m.body,
+        m.due_at.as_millis(),
+        m.only_while_open,
+        now.as_millis()
+    ])?;
     Ok(())
 }
 

@@ -198,6 +198,23 @@ const NAMELESS_ALERTS: &str = r#"
 ALTER TABLE clinics ADD COLUMN nameless_alerts INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// Accounts: deactivated staff (NULL: active), wrong station PINs in a row (the PIN locks at the
+/// server's limit until a password sign-in), and one-time password reset links (only a hash of
+/// the token is kept).
+const ACCOUNTS: &str = r#"
+ALTER TABLE staff ADD COLUMN deactivated_at INTEGER;
+ALTER TABLE staff ADD COLUMN pin_failures INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_by_staff ON sessions(staff_id) WHERE revoked_at IS NULL;
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    staff_id TEXT NOT NULL REFERENCES staff(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+) WITHOUT ROWID;
+"#;
+
 /// The statuses of a patient in a waiting area (the domain's `Status::is_waiting`); the
 /// `visits_in_line` index is over exactly these.
 pub(super) const WAITING_STATUSES: &str = "('intake','waiting','on_hold')";
@@ -219,6 +236,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     ));
     steps.push(M::up(FINISHED_AT));
     steps.push(M::up(NAMELESS_ALERTS));
+    steps.push(M::up(ACCOUNTS));
     Migrations::new(steps).to_latest(conn).map_err(db)
 }
 

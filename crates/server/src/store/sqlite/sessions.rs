@@ -5,7 +5,7 @@ use super::parse_id;
 use super::staff::load_one_staff;
 use crate::model::{Session, Station};
 use crate::store::{NewSession, StoreError};
-use frontdesk_domain::{ClinicId, Timestamp};
+use frontdesk_domain::{ClinicId, StaffId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Forgets idempotency records and sessions that ended more than a day before `now`; how
@@ -14,7 +14,11 @@ pub(super) fn sweep(conn: &Connection, now: Timestamp) -> Result<usize, StoreErr
     let day_ago = now.as_millis() - 86_400_000;
     let idempotency = conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [day_ago])?;
     let sessions = conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [day_ago])?;
-    Ok(idempotency + sessions)
+    let resets = conn.execute(
+        "DELETE FROM password_resets WHERE expires_at < ?1",
+        [day_ago],
+    )?;
+    Ok(idempotency + sessions + resets)
 }
 
 pub(super) fn create_session(conn: &Connection, s: &NewSession) -> Result<(), StoreError> {
@@ -53,6 +57,10 @@ pub(super) fn session(
     let Some(staff) = load_one_staff(c, parse_id(&clinic)?, parse_id(&staff)?)? else {
         return Ok(None);
     };
+    // Deactivating ends the sessions too; this holds even for one that slipped past.
+    if staff.deactivated {
+        return Ok(None);
+    }
     Ok(Some(Session {
         staff,
         station: station.as_deref().map(parse_id).transpose()?,
@@ -152,4 +160,95 @@ pub(super) fn revoke_station(
     )?;
     tx.commit()?;
     Ok(true)
+}
+
+/// Ends every live session of a member of staff (on stations too) but `keep`; how many ended.
+pub(super) fn revoke_staff_sessions(
+    conn: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE sessions SET revoked_at = ?3
+         WHERE staff_id = ?1 AND clinic_id = ?2 AND revoked_at IS NULL
+           AND token_hash IS NOT ?4",
+        params![staff.to_string(), clinic.to_string(), now, keep],
+    )?)
+}
+
+/// Keeps a one-time password reset link (by its hash) and queues the email carrying it, in
+/// one transaction: no link without its email, no email for a link not kept.
+pub(super) fn create_password_reset(
+    conn: &mut Connection,
+    reset: &crate::store::PasswordReset,
+    email: &crate::store::NewMessage,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO password_resets (token_hash, clinic_id, staff_id, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            reset.token_hash,
+            reset.clinic.to_string(),
+            reset.staff.to_string(),
+            now.as_millis(),
+            reset.expires_at.as_millis()
+        ],
+    )?;
+    super::messages::insert(&tx, reset.clinic, email, now)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Who a reset link is for, while it can still be used at `now` (not used, not expired).
+pub(super) fn password_reset(
+    c: &Connection,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(ClinicId, StaffId)>, StoreError> {
+    let row: Option<(String, String)> = c
+        .query_row(
+            "SELECT clinic_id, staff_id FROM password_resets
+             WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+            params![token_hash, now.as_millis()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(c, s)| Ok((parse_id(&c)?, parse_id(&s)?)))
+        .transpose()
+}
+
+/// Uses a reset link once: marks it used and sets the new password (every session of the
+/// person ends, a locked PIN unlocks), in one transaction. None when the link is unknown,
+/// used or expired at `now`: then nothing changes.
+pub(super) fn use_password_reset(
+    conn: &mut Connection,
+    token_hash: &str,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(ClinicId, StaffId)>, StoreError> {
+    let tx = conn.transaction()?;
+    let row: Option<(String, String)> = tx
+        .query_row(
+            "UPDATE password_resets SET used_at = ?2
+             WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+             RETURNING clinic_id, staff_id",
+            params![token_hash, now.as_millis()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((clinic, staff)) = row else {
+        return Ok(None);
+    };
+    let (clinic, staff): (ClinicId, StaffId) = (parse_id(&clinic)?, parse_id(&staff)?);
+    tx.execute(
+        "UPDATE staff SET password_hash = ?3, pin_failures = 0 WHERE id = ?1 AND clinic_id = ?2",
+        params![staff.to_string(), clinic.to_string(), password_hash],
+    )?;
+    revoke_staff_sessions(&tx, clinic, staff, None, now.as_millis())?;
+    tx.commit()?;
+    Ok(Some((clinic, staff)))
 }

@@ -13,14 +13,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.availability, \
      (SELECT group_concat(room_id) FROM room_members m WHERE m.staff_id = s.id), \
-     s.password_hash, s.pin_hash, s.phone";
+     s.password_hash, s.pin_hash, s.phone, CAST(s.deactivated_at AS TEXT), \
+     CAST(s.pin_failures AS TEXT)";
 
-pub(super) fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 10]> {
+pub(super) fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 12]> {
     text_columns(r)
 }
 
 pub(super) fn staff_from_cols(
-    c: [Option<String>; 10],
+    c: [Option<String>; 12],
 ) -> Result<(StaffInfo, StaffSecrets), StoreError> {
     let [
         id,
@@ -33,6 +34,8 @@ pub(super) fn staff_from_cols(
         password,
         pin,
         phone,
+        deactivated_at,
+        pin_failures,
     ] = c;
     let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing staff column"));
     let mut rooms: Vec<RoomId> = rooms
@@ -52,10 +55,16 @@ pub(super) fn staff_from_cols(
             roles: from_json::<Roles>(&need(roles)?)?,
             availability: parse_availability(&need(availability)?)?,
             rooms,
+            deactivated: deactivated_at.is_some(),
         },
         StaffSecrets {
             password_hash: need(password)?,
             pin_hash: pin,
+            pin_failures: pin_failures
+                .as_deref()
+                .unwrap_or("0")
+                .parse()
+                .map_err(corrupt)?,
         },
     ))
 }
@@ -118,8 +127,9 @@ pub(super) fn create_staff(
 ) -> Result<u64, StoreError> {
     let tx = conn.transaction()?;
     tx.execute(
-        "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash, pin_hash, phone)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash, pin_hash, phone,
+             deactivated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             staff.id.to_string(),
             staff.clinic_id.to_string(),
@@ -129,7 +139,8 @@ pub(super) fn create_staff(
             availability_str(staff.availability),
             secrets.password_hash,
             secrets.pin_hash,
-            staff.phone
+            staff.phone,
+            staff.deactivated.then_some(at.as_millis())
         ],
     )?;
     for room in &staff.rooms {
@@ -175,7 +186,7 @@ pub(super) fn set_pin(
     pin_hash: String,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE staff SET pin_hash = ?3 WHERE id = ?1 AND clinic_id = ?2",
+        "UPDATE staff SET pin_hash = ?3, pin_failures = 0 WHERE id = ?1 AND clinic_id = ?2",
         [staff.to_string(), clinic.to_string(), pin_hash],
     )?;
     Ok(())
@@ -308,5 +319,104 @@ pub(super) fn set_alert_subscriptions(
         }
     }
     tx.commit()?;
+    Ok(())
+}
+
+/// Deactivates (ending every session of theirs in the same transaction) or reactivates a
+/// member of staff; publishes a staff event when something changed. None if no such staff.
+pub(super) fn set_active(
+    conn: &mut Connection,
+    hub: &Hub,
+    clinic: ClinicId,
+    staff: StaffId,
+    active: bool,
+    at: Timestamp,
+) -> Result<Option<(StaffInfo, u64)>, StoreError> {
+    let tx = conn.transaction()?;
+    let (id, clinic_id) = (staff.to_string(), clinic.to_string());
+    let Some(current) = load_one_staff(&tx, clinic, staff)? else {
+        return Ok(None);
+    };
+    if current.deactivated != active {
+        // Already as asked: nothing to publish.
+        return Ok(Some((current, 0)));
+    }
+    tx.execute(
+        "UPDATE staff SET deactivated_at = ?3, pin_failures = 0 WHERE id = ?1 AND clinic_id = ?2",
+        params![id, clinic_id, (!active).then_some(at.as_millis())],
+    )?;
+    if !active {
+        super::sessions::revoke_staff_sessions(&tx, clinic, staff, None, at.as_millis())?;
+    }
+    commit_staff_change(tx, hub, clinic, staff, at).map(Some)
+}
+
+/// A new password hash; every session of theirs but `keep` ends, and a locked PIN unlocks.
+/// False if no such staff.
+pub(super) fn set_password(
+    conn: &mut Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+    password_hash: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "UPDATE staff SET password_hash = ?3, pin_failures = 0 WHERE id = ?1 AND clinic_id = ?2",
+        params![staff.to_string(), clinic.to_string(), password_hash],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    super::sessions::revoke_staff_sessions(&tx, clinic, staff, keep, now)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Takes one try from the person's station PIN allowance before the PIN is checked: the number
+/// of this try (1 for the first wrong-in-a-row), or None when `limit` tries are already spent
+/// (the PIN is locked). One statement, so concurrent guesses cannot get more than `limit`.
+pub(super) fn take_pin_try(
+    conn: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+    limit: u32,
+) -> Result<Option<u32>, StoreError> {
+    conn.query_row(
+        "UPDATE staff SET pin_failures = pin_failures + 1
+         WHERE id = ?1 AND clinic_id = ?2 AND pin_failures < ?3 RETURNING pin_failures",
+        params![staff.to_string(), clinic.to_string(), limit],
+        |r| r.get::<_, u32>(0),
+    )
+    .optional()
+    .map_err(Into::into)
+}
+
+/// A try taken whose PIN could not be checked (the server was busy): it does not count.
+pub(super) fn give_back_pin_try(
+    conn: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff SET pin_failures = pin_failures - 1
+         WHERE id = ?1 AND clinic_id = ?2 AND pin_failures > 0",
+        [staff.to_string(), clinic.to_string()],
+    )?;
+    Ok(())
+}
+
+/// The PIN was right, or the password proved who they are: the count of wrong tries starts
+/// again.
+pub(super) fn clear_pin_failures(
+    conn: &Connection,
+    clinic: ClinicId,
+    staff: StaffId,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff SET pin_failures = 0 WHERE id = ?1 AND clinic_id = ?2 AND pin_failures > 0",
+        [staff.to_string(), clinic.to_string()],
+    )?;
     Ok(())
 }
