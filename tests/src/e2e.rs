@@ -1,6 +1,9 @@
 //! What the end-to-end suites share: the app binary they drive, screenshots of the desktop,
 //! and the queue's rows as WebDriver finds and clicks them.
 
+use crate::TestClinic;
+use frontdesk_client::api::ApiClient;
+use frontdesk_domain::{Command, VisitId};
 use frontdesk_testkit::webdriver::WebDriver;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,4 +74,16 @@ pub async fn click(wd: &WebDriver, css: &str) {
         .click()
         .await
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// A member of staff's command on a visit, over the API, at the version the server has now
+/// (someone else at the clinic, acting while the console under test looks on).
+pub async fn staff_does(clinic: &TestClinic, token: &str, visit: &str, command: Command) {
+    let api = ApiClient::new(&clinic.url()).unwrap();
+    let id: VisitId = visit.parse().unwrap();
+    let version = api.visit(token, id).await.unwrap().version;
+    let key = format!("e2e-{visit}-{}-{version}", command.name());
+    api.command(token, id, &command, Some(version), &key)
+        .await
+        .unwrap_or_else(|e| panic!("{} on {visit}: {e}", command.name()));
 }

@@ -14,35 +14,9 @@ use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
 use frontdesk_tests::{CuttingProxy, TestClinic};
 use std::path::PathBuf;
 use std::time::Duration;
+use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, shot, staff_does};
 
 /// A hang guard for each wait, not a speed check.
-const WAIT: Duration = Duration::from_secs(30);
-const RITA: &str = "reception@demo.clinic";
-
-fn app_binary() -> PathBuf {
-    // tests/…/deps/e2e_day-HASH → the workspace's target/debug/frontdesk.
-    let exe = std::env::current_exe().expect("test binary path");
-    let debug = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/debug");
-    let app = debug.join("frontdesk");
-    assert!(
-        app.exists(),
-        "build the app first: {} is missing",
-        app.display()
-    );
-    app
-}
-
-async fn click(wd: &WebDriver, css: &str) {
-    wd.wait_for(css, WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-}
 
 async fn text(wd: &WebDriver, css: &str) -> String {
     wd.wait_for(css, WAIT)
@@ -51,17 +25,6 @@ async fn text(wd: &WebDriver, css: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// A provider's command on a visit, over the API, at the version the server has now.
-async fn provider_does(clinic: &TestClinic, token: &str, visit: &str, command: Command) {
-    let api = ApiClient::new(&clinic.url()).unwrap();
-    let id: VisitId = visit.parse().unwrap();
-    let version = api.visit(token, id).await.unwrap().version;
-    let key = format!("e2e-{visit}-{}-{version}", command.name());
-    api.command(token, id, &command, Some(version), &key)
-        .await
-        .unwrap_or_else(|e| panic!("{} on {visit}: {e}", command.name()));
 }
 
 /// The receptionist's availability as the server has it.
@@ -112,8 +75,8 @@ async fn the_day_lists_who_was_seen_and_the_console_comes_back_after_the_server_
     let ana = clinic.arrive(&reception, "Ana Pereira").await;
     let ben = clinic.arrive(&reception, "Ben Okoro").await;
     let priya = clinic.sign_in("priya@demo.clinic").await;
-    provider_does(&clinic, &priya, &ana, Command::Claim).await;
-    provider_does(&clinic, &priya, &ana, Command::EndCall).await;
+    staff_does(&clinic, &priya, &ana, Command::Claim).await;
+    staff_does(&clinic, &priya, &ana, Command::EndCall).await;
 
     // Today: Ana, completed, with her wait, her times and who saw her; Ben is not listed.
     click(&wd, &testid("tab-today")).await;
@@ -170,7 +133,7 @@ async fn the_day_lists_who_was_seen_and_the_console_comes_back_after_the_server_
         .await
         .expect("the request waiting for Dr Shah");
     let sam = pending.attribute("data-visit-id").await.unwrap().unwrap();
-    provider_does(&clinic, &priya, &sam, Command::Accept).await;
+    staff_does(&clinic, &priya, &sam, Command::Accept).await;
     wd.wait_for(
         "[data-testid=\"my-request\"][data-answer=\"accepted\"]",
         WAIT,
@@ -284,17 +247,3 @@ async fn availability_shown(wd: &WebDriver) -> String {
         .to_owned()
 }
 
-/// A picture of the desktop (the app's window on Xvfb) in the suite's screenshot folder.
-fn shot(name: &str) {
-    let dir = std::env::var_os("FRONTDESK_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("frontdesk-screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    let path = dir.join(format!("{name}.png"));
-    let status = std::process::Command::new("import")
-        .args(["-window", "root"])
-        .arg(&path)
-        .status()
-        .expect("imagemagick's import");
-    assert!(status.success(), "screenshot {name}");
-}

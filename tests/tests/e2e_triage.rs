@@ -13,6 +13,7 @@ use frontdesk_testkit::webdriver::{WebDriver, keys, poll_until, testid};
 use frontdesk_tests::TestClinic;
 use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, row, row_status, shot};
 use std::path::{Path, PathBuf};
+use frontdesk_tests::e2e::staff_does;
 
 /// The patients' names down the queue, as drawn, with the section each row sits in.
 async fn queue_as_drawn(wd: &WebDriver) -> Vec<(String, String)> {
@@ -69,17 +70,6 @@ print(Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD).wait_for_text() or '', end='')\
         .expect("python3 with GTK");
     assert!(out.status.success(), "reading the clipboard: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A provider's command on a visit, over the API, at the version the server has now.
-async fn provider_does(clinic: &TestClinic, token: &str, visit: &str, command: Command) {
-    let api = ApiClient::new(&clinic.url()).unwrap();
-    let id: VisitId = visit.parse().unwrap();
-    let version = api.visit(token, id).await.unwrap().version;
-    let key = format!("e2e-{visit}-{}-{version}", command.name());
-    api.command(token, id, &command, Some(version), &key)
-        .await
-        .unwrap_or_else(|e| panic!("{} on {visit}: {e}", command.name()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,9 +139,9 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
     let (ana, ben, cleo, dan) = (&ids[0], &ids[1], &ids[2], &ids[3]);
     // Dr Shah sees Ana and steps out (Ana on hold), then takes Ben into a call.
     let priya = clinic.sign_in("priya@demo.clinic").await;
-    provider_does(&clinic, &priya, ana, Command::Claim).await;
-    provider_does(&clinic, &priya, ana, Command::LeaveCall).await;
-    provider_does(&clinic, &priya, ben, Command::Claim).await;
+    staff_does(&clinic, &priya, ana, Command::Claim).await;
+    staff_does(&clinic, &priya, ana, Command::LeaveCall).await;
+    staff_does(&clinic, &priya, ben, Command::Claim).await;
     row_status(&wd, ana, "on_hold").await;
     row_status(&wd, ben, "in_call").await;
 
