@@ -174,6 +174,10 @@ fn wal_size(db: &std::path::Path) -> String {
 /// What the subscribers of one fan-out saw: each delivery's delay from the event's `at`.
 struct FanOut {
     delays: Vec<f64>,
+    /// Each event's first delivery (to whichever subscriber had it first).
+    first: Vec<f64>,
+    /// Each delivery's delay after its event's first delivery: the fan-out's own spread.
+    spread: Vec<f64>,
     /// Subscribers that did not get every event.
     short: usize,
     /// The length of the frames delivered (the last one seen).
@@ -187,12 +191,15 @@ impl FanOut {
 
     fn line(&self) -> String {
         format!(
-            "{} deliveries of {} B frames; commit-to-delivery ms p50 {:.0} p99 {:.0} max {:.0}; subscribers short of events {}",
+            "{} deliveries of {} B frames; commit-to-delivery ms p50 {:.0} p99 {:.0} max {:.0}; first delivery of an event p50 {:.1}; after the first p50 {:.0} p99 {:.0}; subscribers short of events {}",
             self.delays.len(),
             self.frame_len,
             percentile(&self.delays, 50.0),
             self.p99(),
             percentile(&self.delays, 100.0),
+            percentile(&self.first, 50.0),
+            percentile(&self.spread, 50.0),
+            percentile(&self.spread, 99.0),
             self.short
         )
     }
@@ -264,18 +271,41 @@ impl Readers {
     async fn collect(self, arrivals: usize) -> anyhow::Result<FanOut> {
         let mut out = FanOut {
             delays: Vec::new(),
+            first: Vec::new(),
+            spread: Vec::new(),
             short: 0,
             frame_len: 0,
         };
+        let mut by_reader = Vec::new();
         for r in self.0 {
             let (d, len) = r.await?;
             if d.len() < arrivals {
                 out.short += 1;
             }
-            out.delays.extend(d);
             out.frame_len = out.frame_len.max(len);
+            by_reader.push(d);
         }
+        // Every reader has the events in the same order: the k-th delay of each is event k's.
+        out.first = (0..arrivals)
+            .map(|k| {
+                by_reader
+                    .iter()
+                    .filter_map(|d| d.get(k))
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        for d in &by_reader {
+            for (k, delay) in d.iter().enumerate() {
+                if let Some(first) = out.first.get(k) {
+                    out.spread.push(delay - first);
+                }
+            }
+        }
+        out.delays = by_reader.into_iter().flatten().collect();
         out.delays.sort_by(f64::total_cmp);
+        out.first.sort_by(f64::total_cmp);
+        out.spread.sort_by(f64::total_cmp);
         Ok(out)
     }
 }
