@@ -8,16 +8,12 @@
 //! change goes through; when the server goes away and comes back again, the console is live
 //! again by itself.
 
-use frontdesk_client::api::ApiClient;
-use frontdesk_domain::{Command, VisitId};
+use frontdesk_domain::Command;
 use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
-use frontdesk_tests::{CuttingProxy, TestClinic};
-use std::path::PathBuf;
-use std::time::Duration;
 use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, shot, staff_does};
+use frontdesk_tests::{CuttingProxy, TestClinic};
 
-/// A hang guard for each wait, not a speed check.
-
+/// The text of an element, once it is there.
 async fn text(wd: &WebDriver, css: &str) -> String {
     wd.wait_for(css, WAIT)
         .await
@@ -246,4 +242,3 @@ async fn availability_shown(wd: &WebDriver) -> String {
         .unwrap_or_default()
         .to_owned()
 }
-

@@ -8,12 +8,12 @@
 //! recorder here (`FRONTDESK_OPENER`, like `BROWSER`), so the test sees the link it was given.
 
 use frontdesk_client::api::ApiClient;
-use frontdesk_domain::{Command, VisitId};
+use frontdesk_domain::Command;
 use frontdesk_testkit::webdriver::{WebDriver, keys, poll_until, testid};
 use frontdesk_tests::TestClinic;
+use frontdesk_tests::e2e::staff_does;
 use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, row, row_status, shot};
 use std::path::{Path, PathBuf};
-use frontdesk_tests::e2e::staff_does;
 
 /// The patients' names down the queue, as drawn, with the section each row sits in.
 async fn queue_as_drawn(wd: &WebDriver) -> Vec<(String, String)> {
