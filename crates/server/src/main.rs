@@ -21,6 +21,10 @@ use std::time::Duration;
     about = "The hosted clinic API for Frontdesk"
 )]
 struct Cli {
+    /// The database as a URL, for every command: `sqlite:///var/lib/frontdesk/clinic.db`, or
+    /// `sqlite:clinic.db` relative to here. Wins over `--db PATH`, its shorthand.
+    #[arg(long, global = true, env = "FRONTDESK_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -51,6 +55,12 @@ enum Cmd {
         outbound: Outbound,
         #[command(flatten)]
         bounds: Bounds,
+    },
+    /// Bring the database's schema up to date (every command does so on opening it) and say
+    /// which version it is at.
+    Migrate {
+        #[arg(long, env = "FRONTDESK_DB", default_value = "frontdesk.db")]
+        db: PathBuf,
     },
     /// Clinics.
     Clinic {
@@ -413,17 +423,53 @@ async fn clinic_id(store: &dyn Store, slug: &str) -> Result<frontdesk_domain::Cl
         .id)
 }
 
+/// The SQLite file a database URL names (`sqlite:PATH`, `sqlite://PATH`, `sqlite:///ABS`), or
+/// `db` when no URL is given. Any other kind of database is refused with what this build
+/// takes.
+fn database(db: PathBuf, url: Option<&str>) -> Result<PathBuf> {
+    let Some(url) = url else { return Ok(db) };
+    let (scheme, rest) = url.split_once(':').with_context(|| {
+        format!("{url:?} is not a database URL (try sqlite:///path/to/clinic.db)")
+    })?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "sqlite" => {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() || path.contains('?') {
+                bail!(
+                    "{url:?}: a SQLite URL names a file, e.g. sqlite:///var/lib/frontdesk/clinic.db (no options)"
+                );
+            }
+            Ok(PathBuf::from(path))
+        }
+        "postgres" | "postgresql" => bail!(
+            "{url:?}: this build of frontdesk-server keeps its data in SQLite only; give a sqlite: URL"
+        ),
+        other => bail!("{url:?}: unknown kind of database {other:?}; give a sqlite: URL"),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     init_tracing();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let url = cli.database_url.as_deref();
+    match cli.command {
+        Cmd::Migrate { db } => {
+            let db = database(db, url)?;
+            let store = open_store(&db)?;
+            say(&format!(
+                "{} is at schema version {}",
+                db.display(),
+                store.schema_version().await?
+            ));
+        }
         Cmd::Serve {
             db,
             listen,
             outbound,
             bounds,
         } => {
-            let mut settings = Settings::new(db);
+            let mut settings = Settings::new(database(db, url)?);
             outbound.apply(&mut settings)?;
             bounds.apply(&mut settings);
             let state = AppState::open(settings)?;
@@ -437,7 +483,7 @@ async fn main() -> Result<()> {
             outbound,
             bounds,
         } => {
-            let mut settings = Settings::new(db);
+            let mut settings = Settings::new(database(db, url)?);
             outbound.apply(&mut settings)?;
             bounds.apply(&mut settings);
             let state = AppState::open(settings)?;
@@ -495,7 +541,7 @@ async fn main() -> Result<()> {
                     nameless_alerts,
                 },
         } => {
-            let store = open_store(&db)?;
+            let store = open_store(&database(db, url)?)?;
             let clinic = admin::create_clinic(&store, &slug, &name).await?;
             let settings = admin::ClinicSettings {
                 name: None,
@@ -523,7 +569,7 @@ async fn main() -> Result<()> {
                     minutes_per_patient,
                 },
         } => {
-            let store = open_store(&db)?;
+            let store = open_store(&database(db, url)?)?;
             let clinic = clinic_id(&store, &clinic).await?;
             let provider = match provider {
                 Some(email) => Some(
@@ -579,7 +625,7 @@ async fn main() -> Result<()> {
                     phone,
                 },
         } => {
-            let store = open_store(&db)?;
+            let store = open_store(&database(db, url)?)?;
             let clinic = clinic_id(&store, &clinic).await?;
             let roles = roles
                 .iter()

@@ -220,3 +220,68 @@ async fn the_demo_prints_accounts_and_front_doors_that_work() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Runs the server binary with `args` only (no `--db`): its status, stdout and stderr.
+fn run_bare(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("FRONTDESK_DB")
+        .env_remove("FRONTDESK_DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_database_is_named_by_url_and_migrate_brings_it_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("by-url.db");
+    // An absolute path: sqlite:// followed by /tmp/…
+    let url = format!("sqlite://{}", db.display());
+    let (ok, out, err) = run_bare(&["migrate", "--database-url", &url]);
+    assert!(ok, "{err}");
+    let version: u32 = out
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a schema version in {out:?}"));
+    assert!(version >= 5, "{out}");
+    assert!(db.exists(), "the file was created");
+
+    // The admin commands take the same URL (the short form too), and migrating again is a
+    // no-op at the same version.
+    let short = format!("sqlite:{}", db.display());
+    let (ok, out, err) = run_bare(&[
+        "clinic",
+        "create",
+        "--slug",
+        "south",
+        "--name",
+        "South Clinic",
+        "--database-url",
+        &short,
+    ]);
+    assert!(ok && out.starts_with("clinic "), "{out}{err}");
+    let (ok, again, _) = run_bare(&["migrate", "--database-url", &url]);
+    assert!(ok);
+    assert!(again.trim().ends_with(&format!(" {version}")), "{again}");
+
+    // What this build cannot open is refused, saying what it takes, and nothing is created.
+    for (url, says) in [
+        ("postgres://frontdesk@db.example/clinic", "SQLite only"),
+        ("mysql://db.example/clinic", "unknown kind of database"),
+        ("sqlite:", "names a file"),
+        ("clinic.db", "not a database URL"),
+    ] {
+        let (ok, _, err) = run_bare(&["migrate", "--database-url", url]);
+        assert!(!ok, "{url} was accepted");
+        assert!(err.contains(says), "{url}: {err}");
+    }
+    assert!(!std::path::Path::new("clinic.db").exists());
+}

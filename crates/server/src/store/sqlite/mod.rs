@@ -268,6 +268,15 @@ impl SqliteStore {
         })
     }
 
+    /// The version the database's schema is at (its count of migrations applied).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(db)
+        })
+        .await
+    }
+
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
