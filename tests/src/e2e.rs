@@ -4,7 +4,7 @@
 use crate::TestClinic;
 use frontdesk_client::api::ApiClient;
 use frontdesk_domain::{Command, VisitId};
-use frontdesk_testkit::webdriver::WebDriver;
+use frontdesk_testkit::webdriver::{WebDriver, testid};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -86,4 +86,20 @@ pub async fn staff_does(clinic: &TestClinic, token: &str, visit: &str, command: 
     api.command(token, id, &command, Some(version), &key)
         .await
         .unwrap_or_else(|e| panic!("{} on {visit}: {e}", command.name()));
+}
+
+/// Types `text` into a field (by its test id) once it is there, replacing what it held.
+pub async fn fill(wd: &WebDriver, field: &str, text: &str) {
+    let el = wd
+        .wait_for(&testid(field), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("{field}: {e}"));
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+/// Fills in the sign-in form's email and password as the demo receptionist.
+pub async fn fill_in_rita(wd: &WebDriver) {
+    fill(wd, "signin-email", RITA).await;
+    fill(wd, "signin-password", "demo-reception").await;
 }

@@ -8,7 +8,7 @@
 
 use frontdesk_client::api::ApiClient;
 use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
-use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, row, row_status, shot};
+use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, fill_in_rita, row, row_status, shot};
 use frontdesk_tests::notifications::NotificationLog;
 use frontdesk_tests::{CuttingProxy, TestClinic};
 use serde_json::Value;
@@ -102,18 +102,7 @@ async fn a_front_desk_shift_in_the_real_app() {
     let field = wd.find(&testid("signin-server")).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(&address).await.unwrap();
-    wd.find(&testid("signin-email"))
-        .await
-        .unwrap()
-        .send_keys(RITA)
-        .await
-        .unwrap();
-    wd.find(&testid("signin-password"))
-        .await
-        .unwrap()
-        .send_keys("demo-reception")
-        .await
-        .unwrap();
+    fill_in_rita(&wd).await;
     // Ticked as a person would: click, and look that it took (a click that lands while the
     // form is still settling its layout misses, as it would for a person).
     for _ in 0..5 {

@@ -10,7 +10,7 @@
 
 use frontdesk_domain::Command;
 use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
-use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, shot, staff_does};
+use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, fill_in_rita, shot, staff_does};
 use frontdesk_tests::{CuttingProxy, TestClinic};
 
 /// The text of an element, once it is there.
@@ -45,18 +45,7 @@ async fn the_day_lists_who_was_seen_and_the_console_comes_back_after_the_server_
         .await
         .expect("app session");
 
-    wd.wait_for(&testid("signin-email"), WAIT)
-        .await
-        .unwrap()
-        .send_keys(RITA)
-        .await
-        .unwrap();
-    wd.find(&testid("signin-password"))
-        .await
-        .unwrap()
-        .send_keys("demo-reception")
-        .await
-        .unwrap();
+    fill_in_rita(&wd).await;
     let field = wd.find(&testid("signin-server")).await.unwrap();
     field.clear().await.unwrap();
     let address = format!("{}/{}", proxy.url(), clinic.demo().clinic.slug);

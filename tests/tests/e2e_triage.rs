@@ -12,7 +12,7 @@ use frontdesk_domain::Command;
 use frontdesk_testkit::webdriver::{WebDriver, keys, poll_until, testid};
 use frontdesk_tests::TestClinic;
 use frontdesk_tests::e2e::staff_does;
-use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, row, row_status, shot};
+use frontdesk_tests::e2e::{WAIT, app_binary, click, fill_in_rita, row, row_status, shot};
 use std::path::{Path, PathBuf};
 
 /// The patients' names down the queue, as drawn, with the section each row sits in.
@@ -91,18 +91,7 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
 
     // Sign in as the receptionist. The address box's sample, typed as it stands, is refused as
     // a sample; the clinic's own address signs in.
-    wd.wait_for(&testid("signin-email"), WAIT)
-        .await
-        .unwrap()
-        .send_keys(RITA)
-        .await
-        .unwrap();
-    wd.find(&testid("signin-password"))
-        .await
-        .unwrap()
-        .send_keys("demo-reception")
-        .await
-        .unwrap();
+    fill_in_rita(&wd).await;
     let field = wd.find(&testid("signin-server")).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys("https://clinic.example.org").await.unwrap();

@@ -63,6 +63,16 @@ async fn post(app: &TestServer, path: &str, token: Option<&str>, body: Option<Va
     app.send(Method::POST, path, token, body, &[]).await
 }
 
+/// An admin's action on a person: `deactivate`, `reactivate`, `sign-out`, `password-reset`.
+async fn on_staff(
+    app: &TestServer,
+    admin: &str,
+    id: &impl std::fmt::Display,
+    action: &str,
+) -> Answer {
+    post(app, &format!("/v1/staff/{id}/{action}"), Some(admin), None).await
+}
+
 async fn sign_in(app: &TestServer, email: &str, password: &str) -> Answer {
     let body = json!({"clinic": "demo", "email": email, "password": password});
     post(app, "/v1/auth/sign-in", None, Some(body)).await
@@ -142,13 +152,7 @@ async fn a_receptionist_who_left_is_locked_out_everywhere_at_once_and_can_come_b
     let mut admin_stream = open_stream(&app, &admin).await;
     assert_eq!(me(&app, &desk).await, StatusCode::OK, "cached from now on");
 
-    let gone = post(
-        &app,
-        &format!("/v1/staff/{rita}/deactivate"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let gone = on_staff(&app, &admin, &rita, "deactivate").await;
     assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
     assert_eq!(gone.body["deactivated"], true);
 
@@ -199,13 +203,7 @@ async fn a_receptionist_who_left_is_locked_out_everywhere_at_once_and_can_come_b
     );
     let none = app.edit_staff(&admin, &rita, json!({"roles": []})).await;
     assert_eq!(none.status, StatusCode::OK, "{:?}", none.body);
-    let back = post(
-        &app,
-        &format!("/v1/staff/{rita}/reactivate"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let back = on_staff(&app, &admin, &rita, "reactivate").await;
     assert_eq!(
         (back.status, back.code()),
         (StatusCode::CONFLICT, "no_role")
@@ -218,13 +216,7 @@ async fn a_receptionist_who_left_is_locked_out_everywhere_at_once_and_can_come_b
         .edit_staff(&admin, &rita, json!({"roles": ["receptionist"]}))
         .await;
     assert_eq!(role.status, StatusCode::OK, "{:?}", role.body);
-    let back = post(
-        &app,
-        &format!("/v1/staff/{rita}/reactivate"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let back = on_staff(&app, &admin, &rita, "reactivate").await;
     assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
     assert_eq!(back.body["deactivated"], false);
 
@@ -246,13 +238,7 @@ async fn an_admin_cannot_lock_themselves_out_and_others_cannot_deactivate_anyone
     let desk = app.sign_in(RECEPTION).await;
     let me_id = app.staff_id(ADMIN.0);
     let priya = app.staff_id(PRIYA.0);
-    let own = post(
-        &app,
-        &format!("/v1/staff/{me_id}/deactivate"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let own = on_staff(&app, &admin, &me_id, "deactivate").await;
     assert_eq!(
         (own.status, own.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "validation")
@@ -310,13 +296,7 @@ async fn a_provider_who_left_is_no_ones_provider_and_gets_no_alerts() {
         )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
-    let gone = post(
-        &app,
-        &format!("/v1/staff/{priya_id}/deactivate"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let gone = on_staff(&app, &admin, &priya_id, "deactivate").await;
     assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
 
     let (id, _, version) = app.waiting_patient("Ben C.").await;
@@ -372,13 +352,7 @@ async fn signing_a_person_out_everywhere_ends_every_session_but_not_their_passwo
     let mut stream = open_stream(&app, &desktop).await;
     let mut priyas_stream = open_stream(&app, &priya).await;
 
-    let out = post(
-        &app,
-        &format!("/v1/staff/{rita}/sign-out"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let out = on_staff(&app, &admin, &rita, "sign-out").await;
     assert_eq!(out.status, StatusCode::NO_CONTENT, "{:?}", out.body);
     assert_eq!(
         close_reason(&mut stream).await.as_deref(),
@@ -429,13 +403,7 @@ async fn a_reset_code_sets_a_new_password_once_and_expires_after_an_hour() {
     let old_session = app.sign_in(RECEPTION).await;
     let mut stream = open_stream(&app, &old_session).await;
 
-    let sent = post(
-        &app,
-        &format!("/v1/staff/{rita}/password-reset"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let sent = on_staff(&app, &admin, &rita, "password-reset").await;
     assert_eq!(sent.status, StatusCode::ACCEPTED, "{:?}", sent.body);
     assert_eq!(sent.body["email"], RECEPTION.0);
     let code = code_in(&nth_mail(&smtp, RECEPTION.0, "Reset your", 1).await);
@@ -485,13 +453,7 @@ async fn a_reset_code_sets_a_new_password_once_and_expires_after_an_hour() {
     let made_up = reset(&app, "fdr_made-up", "another secret 2").await;
     assert_eq!(made_up.code(), "reset_link_expired");
 
-    let sent = post(
-        &app,
-        &format!("/v1/staff/{rita}/password-reset"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let sent = on_staff(&app, &admin, &rita, "password-reset").await;
     assert_eq!(sent.status, StatusCode::ACCEPTED);
     let later = code_in(&nth_mail(&smtp, RECEPTION.0, "Reset your", 2).await);
     assert_ne!(later, code);
