@@ -12,7 +12,7 @@ pub mod host;
 mod webkit;
 
 use frontdesk_console::{
-    AppState, Console, Notices, PrecallReport, Queued, Secrets, Settings, UiError,
+    AppState, Console, Notices, PrecallReport, Push, Queued, Secrets, Settings, UiError,
 };
 use frontdesk_domain::{Availability, Command, VisitId};
 use host::DesktopHost;
@@ -92,6 +92,12 @@ async fn request_session(
 #[tauri::command]
 fn dismiss_request(console: Shared<'_>, visit_id: String) -> Result<AppState, UiError> {
     console.dismiss_request(self::visit_id(&visit_id)?)
+}
+
+/// The UI missed a push: the next one is the whole state.
+#[tauri::command]
+fn resend_state(console: Shared<'_>) {
+    console.resend_whole();
 }
 
 /// What start-up is doing now, for the loading page.
@@ -186,7 +192,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         precall_check,
         activity,
         first_paint,
-        rows_painted
+        rows_painted,
+        resend_state
     ])
 }
 
@@ -210,15 +217,19 @@ pub fn autostart_plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None)
 }
 
-/// Sends every change to the UI as one `state` event, and the number waiting to `show_count`
-/// (the tray) each time it changes. Runs as long as the console does.
+/// Sends every change to the UI, as a `state` event (the whole state) or a `changes` event
+/// (what changed since the last push), and the number waiting to `show_count` (the tray) each
+/// time it changes. Runs as long as the console does.
 pub async fn forward_changes<R: Runtime>(
     app: AppHandle<R>,
     console: Arc<Console>,
     show_count: impl FnMut(usize) + Send + 'static,
 ) {
-    let send = move |state: &AppState| {
-        let _ = app.emit("state", state);
+    let send = move |push: &Push| {
+        let _ = match push {
+            Push::State(state) => app.emit("state", state),
+            Push::Changes(changes) => app.emit("changes", changes),
+        };
     };
     console.forward_changes(send, show_count).await;
 }

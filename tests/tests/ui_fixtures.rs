@@ -15,13 +15,16 @@
 //!   `null` once it has left their lists; its row as the view builds it; the history entries
 //!   the command added, as the event carries them) or `{ refused: { code, message, held_by } }`;
 //! - `refusals`: a few attempts the domain refuses, named, in the same shape, with the person
-//!   and the key of the visit they saw (someone else may have changed it since).
+//!   and the key of the visit they saw (someone else may have changed it since);
+//! - `push`: reception's whole view (`before`), the engine's changes after a claim, a call
+//!   ended and a new priority (`changes`), and the whole view after them (`after`).
 
 #[path = "ui_fixtures/clinic.rs"]
 mod clinic;
 
 use clinic::{MIN, NOW, Person, SmallClinic, note};
 use frontdesk_api::StaffRef;
+use frontdesk_client::rows::RowBook;
 use frontdesk_client::state::ClinicState;
 use frontdesk_client::view::{self, ConnectionState, ConnectionView, QueueRow, View};
 use frontdesk_domain::{
@@ -29,20 +32,62 @@ use frontdesk_domain::{
     TransferTarget, Visit, VisitId, apply,
 };
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-fn view_of(state: &ClinicState) -> View {
-    let connection = ConnectionView {
+fn online() -> ConnectionView {
+    ConnectionView {
         state: ConnectionState::Online,
         since: None,
         as_of: None,
         pending: 0,
-    };
-    // Today, in the clinic's time zone (UTC): sessions are listed for it.
+    }
+}
+
+/// Today, in the clinic's time zone (UTC): sessions are listed for it.
+fn today() -> (Timestamp, Timestamp) {
     let day_start = NOW - NOW.rem_euclid(24 * 60 * MIN);
-    let day = (Timestamp(day_start), Timestamp(day_start + 24 * 60 * MIN));
-    view::build(state, &[], Vec::new(), connection, Timestamp(NOW), day)
+    (Timestamp(day_start), Timestamp(day_start + 24 * 60 * MIN))
+}
+
+fn view_of(state: &ClinicState) -> View {
+    view::build(state, &[], Vec::new(), online(), Timestamp(NOW), today())
+}
+
+/// Reception's view, the changes the engine pushes after three commands, and the view after.
+fn push(c: &SmallClinic) -> Value {
+    let rosa = c.person("receptionist");
+    let mut state = c.state_for(rosa);
+    let mut book = RowBook::default();
+    let now = Timestamp(NOW);
+    let none = BTreeSet::new();
+    book.refresh(&state, &[], &none, now, today());
+    let (before, mut sent) = book.view(online(), Vec::new(), now);
+    let commands = [
+        ("waiting", Command::Claim),
+        ("in_call", Command::EndCall),
+        (
+            "intake",
+            Command::SetPriority {
+                priority: Priority::Emergency,
+                note: Some(note("Chest pain")),
+            },
+        ),
+    ];
+    for (key, command) in commands {
+        let visit = c.visit(key);
+        let ctx = Context {
+            actor: rosa.actor(),
+            at: now,
+            expected_version: Some(visit.version),
+        };
+        let done = apply(visit, &ctx, &command).expect(key);
+        assert!(state.lay_answer(visit.id, done.visit.version, &done.entries));
+    }
+    book.refresh(&state, &[], &none, now, today());
+    let changes = book.changes(&mut sent, online(), Vec::new(), now);
+    let (after, _) = book.view(online(), Vec::new(), now);
+    json!({ "before": before, "changes": changes, "after": after })
 }
 
 /// Where a visit shows in a view, and its row there.
@@ -289,6 +334,7 @@ fn generated() -> String {
         "visits": c.visits.iter().map(|(k, v)| (*k, json!(v))).collect::<BTreeMap<_, _>>(),
         "people": people,
         "refusals": refusals(&c),
+        "push": push(&c),
     });
     let mut out = String::new();
     write_json(&mut out, &fixtures, 0);

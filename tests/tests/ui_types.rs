@@ -37,6 +37,7 @@ fn generated() -> String {
     // The roots: what the shell sends (the engine's view inside it), what the UI sends, what
     // the details panel reads, and how a command refuses.
     all.visit::<frontdesk_console::AppState>();
+    all.visit::<frontdesk_console::StateChanges>();
     all.visit::<frontdesk_console::PrecallReport>();
     all.visit::<frontdesk_console::UiError>();
     all.visit::<frontdesk_console::Queued>();

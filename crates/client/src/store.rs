@@ -104,6 +104,16 @@ pub fn cache_file_name(base: &str, email: &str) -> String {
 pub struct Store {
     conn: Connection,
     sealer: Sealer,
+    /// The outbox, its refusals and the put-away requests as they are on disk: read once when
+    /// the cache opens and kept in step with every write, so drawing the view reads no file.
+    held: Held,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    pending: Vec<Action>,
+    outcomes: Vec<Outcome>,
+    dismissed: std::collections::BTreeSet<VisitId>,
 }
 
 /// What the key check seals: a cache whose check opens was sealed with this key.
@@ -199,8 +209,14 @@ impl Store {
         let mut store = Store {
             conn,
             sealer: Sealer::new(key),
+            held: Held::default(),
         };
         store.check_key()?;
+        store.held = Held {
+            pending: store.bodies("outbox", "action_id", "pos")?,
+            outcomes: store.bodies("outcomes", "action_id", "created_at, action_id")?,
+            dismissed: store.read_dismissed()?,
+        };
         Ok(store)
     }
 
@@ -406,6 +422,7 @@ impl Store {
              DELETE FROM meta WHERE key <> 'key_check';
              DELETE FROM outbox; DELETE FROM outcomes; DELETE FROM alerted;",
         )?;
+        self.held = Held::default();
         Ok(())
     }
 
@@ -421,18 +438,25 @@ impl Store {
                 action.at.as_millis()
             ],
         )?;
+        self.held.pending.push(action.clone());
         Ok(())
     }
 
     /// The actions still to send, oldest first.
     pub fn pending(&self) -> Result<Vec<Action>, ClientError> {
-        self.bodies("outbox", "action_id", "pos")
+        Ok(self.held.pending.clone())
+    }
+
+    /// The actions still to send, oldest first, without copying them.
+    pub fn pending_now(&self) -> &[Action] {
+        &self.held.pending
     }
 
     /// The server confirmed the action: it leaves the outbox.
     pub fn confirm(&mut self, action_id: &str) -> Result<(), ClientError> {
         self.conn
             .execute("DELETE FROM outbox WHERE action_id = ?1", [action_id])?;
+        self.held.pending.retain(|a| a.action_id != action_id);
         Ok(())
     }
 
@@ -449,6 +473,13 @@ impl Store {
             params![outcome.action_id, sealed, at.as_millis()],
         )?;
         tx.commit()?;
+        self.held
+            .pending
+            .retain(|a| a.action_id != outcome.action_id);
+        self.held
+            .outcomes
+            .retain(|o| o.action_id != outcome.action_id);
+        self.held.outcomes.push(outcome.clone());
         Ok(())
     }
 
@@ -462,12 +493,13 @@ impl Store {
     }
 
     pub fn outcomes(&self) -> Result<Vec<Outcome>, ClientError> {
-        self.bodies("outcomes", "action_id", "created_at, action_id")
+        Ok(self.held.outcomes.clone())
     }
 
     pub fn dismiss(&mut self, action_id: &str) -> Result<(), ClientError> {
         self.conn
             .execute("DELETE FROM outcomes WHERE action_id = ?1", [action_id])?;
+        self.held.outcomes.retain(|o| o.action_id != action_id);
         Ok(())
     }
 
@@ -481,11 +513,21 @@ impl Store {
             "INSERT OR IGNORE INTO alerted (key, at) VALUES (?1, ?2)",
             params![format!("dismissed:{visit}"), at.as_millis()],
         )?;
+        self.held.dismissed.insert(visit);
         Ok(())
     }
 
     /// The session requests the person put away.
     pub fn dismissed_requests(&self) -> Result<std::collections::BTreeSet<VisitId>, ClientError> {
+        Ok(self.held.dismissed.clone())
+    }
+
+    /// The session requests the person put away, without copying them.
+    pub fn dismissed_now(&self) -> &std::collections::BTreeSet<VisitId> {
+        &self.held.dismissed
+    }
+
+    fn read_dismissed(&self) -> Result<std::collections::BTreeSet<VisitId>, ClientError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT key FROM alerted WHERE key LIKE 'dismissed:%'")?;

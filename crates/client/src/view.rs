@@ -1,14 +1,13 @@
-//! What the console shows, built from confirmed state with this console's pending actions laid
-//! on top (marked pending, never shown as done) and the outcomes of refused ones.
+//! What the console shows: confirmed state with this console's pending actions laid on top
+//! (marked pending, never shown as done) and the outcomes of refused ones. The rows are made
+//! and kept by [`crate::rows`].
 
 use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Outcome};
 use frontdesk_api::{Clinic, RoomInfo, StaffInfo, StaffRef};
-use frontdesk_domain::board::{ProviderNow, RequestAnswer, provider_now, request_by_staff};
-use frontdesk_domain::queue::{Section, finished_at, finished_in, seen_by, triage, wait_figures};
-use frontdesk_domain::{
-    Actor, Availability, Command, CommandKind, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
-};
+use frontdesk_domain::board::{ProviderNow, RequestAnswer};
+use frontdesk_domain::queue::Section;
+use frontdesk_domain::{Availability, CommandKind, RoomId, StaffId, Status, VisitId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +74,8 @@ pub struct QueueRow {
     /// a waiting area added up): the total wait is now minus this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_wait_from: Option<i64>,
-    /// All time spent waiting so far (ms), as of the view's `now`.
+    /// All time spent waiting so far (ms), as of the visit's last change (a finished visit's is
+    /// final; while waiting, count from `total_wait_from`).
     pub total_waited: i64,
     /// When the call going on now began: the UI's call timer counts from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +97,9 @@ pub struct QueueRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage_note: Option<String>,
     pub version: u64,
+    /// Where the row goes in its list: rows are in ascending order of these numbers, compared
+    /// one by one, then of visit id (the queue's is the domain's triage order).
+    pub rank: Vec<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<i64>,
     pub pending: Vec<PendingView>,
@@ -185,217 +188,17 @@ pub fn my_rooms(state: &ClinicState) -> Vec<RoomId> {
     frontdesk_domain::queue_rooms(mine, state.rooms.keys().copied())
 }
 
-/// Builds the whole view. `day` is today's span in the clinic's local time, for sessions.
+/// Builds the whole view at once, from no rows kept before (see [`crate::rows::RowBook`]).
+/// `day` is today's span in the clinic's local time, for sessions and the day's list.
 pub fn build(
     state: &ClinicState,
     pending: &[Action],
     outcomes: Vec<Outcome>,
     connection: ConnectionView,
-    now: Timestamp,
-    day: (Timestamp, Timestamp),
+    now: frontdesk_domain::Timestamp,
+    day: (frontdesk_domain::Timestamp, frontdesk_domain::Timestamp),
 ) -> View {
-    let name_of = |id: StaffId| StaffRef {
-        id,
-        name: state
-            .staff
-            .get(&id)
-            .map(|s| s.name.clone())
-            .unwrap_or_else(|| "someone".into()),
-    };
-    let actor = state.me.as_ref().map(|m| Actor::Staff {
-        id: m.id,
-        roles: m.roles,
-    });
-    let rooms = my_rooms(state);
-    // Reception and admins may look over every room: the other rooms' rows come too, marked.
-    let all_rooms = state
-        .me
-        .as_ref()
-        .is_some_and(|m| frontdesk_domain::sees_all_rooms(m.roles));
-    // The link is for those in the call: it is how they get into it.
-    let call_link = |v: &Visit| {
-        let me = state.me.as_ref()?;
-        let clinic = state.clinic.as_ref()?;
-        (v.status == Status::InCall && v.in_call.contains(&me.id))
-            .then(|| clinic.video_link(v.room_id, v.id))
-            .flatten()
-    };
-    let row = |v: &Visit| {
-        let figures = wait_figures(v, now);
-        let allowed = actor
-            .map(|a| frontdesk_domain::allowed(v, &a))
-            .unwrap_or_default();
-        let takes_session = match (&actor, &state.me) {
-            (Some(a), Some(m)) if v.status == Status::Scheduled => {
-                let take = Command::Assign {
-                    provider: m.id,
-                    note: None,
-                };
-                frontdesk_domain::permits(v, a, &take).is_ok()
-            }
-            _ => false,
-        };
-        QueueRow {
-            visit_id: v.id,
-            room_id: v.room_id,
-            room_name: state
-                .rooms
-                .get(&v.room_id)
-                .map(|r| r.name.clone())
-                .unwrap_or_default(),
-            status: v.status,
-            priority: v.priority,
-            patient_name: v.patient.name.to_string(),
-            arrived_at: v.arrived_at.map(Timestamp::as_millis),
-            waiting_since: figures.waiting_since.map(Timestamp::as_millis),
-            total_wait_from: figures.total_wait_from(now).map(Timestamp::as_millis),
-            total_waited: figures.total_waiting.as_millis(),
-            call_started_at: figures.in_call_since.map(Timestamp::as_millis),
-            call_link: call_link(v),
-            section: Section::of(v.status),
-            in_my_rooms: rooms.contains(&v.room_id),
-            in_call: v.in_call.iter().map(|id| name_of(*id)).collect(),
-            assigned_provider: v.assigned_provider.map(name_of),
-            requested_provider: v.requested_provider.map(name_of),
-            triage_note: v.triage_note.as_ref().map(|n| n.to_string()),
-            version: v.version,
-            starts_at: v.booking.as_ref().map(|b| b.starts_at.as_millis()),
-            pending: pending
-                .iter()
-                .filter_map(|a| match &a.kind {
-                    ActionKind::Visit {
-                        visit_id, command, ..
-                    } if *visit_id == v.id => Some(PendingView {
-                        action_id: a.action_id.clone(),
-                        command: command.name().to_string(),
-                        since: a.at.as_millis(),
-                    }),
-                    _ => None,
-                })
-                .collect(),
-            intake_finished: v.intake_finished,
-            after_hours: v.after_hours,
-            allowed,
-            takes_session,
-        }
-    };
-    // Laid out for triage by the domain: Waiting (priority, longest total wait), then With staff.
-    let queue = triage(
-        state
-            .visits
-            .values()
-            .filter(|v| v.status.is_in_queue() && (all_rooms || rooms.contains(&v.room_id))),
-        now,
-    );
-    let mut requests: Vec<&Visit> = state
-        .visits
-        .values()
-        .filter(|v| {
-            v.status == Status::Requested
-                && actor.is_some_and(|a| frontdesk_domain::sees_request(v, &a))
-        })
-        .collect();
-    requests.sort_by_key(|v| (v.created_at, v.id));
-    let mut sessions: Vec<&Visit> = state
-        .visits
-        .values()
-        .filter(|v| {
-            v.status == Status::Scheduled
-                && v.booking
-                    .as_ref()
-                    .is_some_and(|b| b.starts_at >= day.0 && b.starts_at < day.1)
-        })
-        .collect();
-    sessions.sort_by_key(|v| (v.booking.as_ref().map(|b| b.starts_at), v.id));
-
-    // The day: who finished today in the rooms this person sees (as the queue's rooms).
-    let today = finished_in(
-        state
-            .today
-            .values()
-            .filter(|v| all_rooms || rooms.contains(&v.room_id)),
-        day,
-    );
-
-    // The providers board: a call they are in shows before what they set; my requests to each.
-    let my_id = state.me.as_ref().map(|m| m.id);
-    let mut mine: Vec<(StaffId, MyRequest)> = state
-        .visits
-        .values()
-        .chain(state.today.values())
-        .filter_map(|v| {
-            let (by, provider, answer) = request_by_staff(v)?;
-            (Some(by) == my_id).then(|| {
-                let request = MyRequest {
-                    visit_id: v.id,
-                    patient_name: v.patient.name.to_string(),
-                    answer,
-                    asked_at: v.created_at.as_millis(),
-                };
-                (provider, request)
-            })
-        })
-        .collect();
-    mine.sort_by_key(|(_, r)| std::cmp::Reverse((r.asked_at, r.visit_id)));
-    let mut providers: Vec<ProviderRow> = state
-        .staff
-        .values()
-        .filter(|s| s.roles.has(frontdesk_domain::Role::Provider))
-        .map(|s| ProviderRow {
-            id: s.id,
-            name: s.name.clone(),
-            now: provider_now(
-                s.availability,
-                state.visits.values().any(|v| {
-                    v.status == frontdesk_domain::Status::InCall && v.in_call.contains(&s.id)
-                }),
-            ),
-            room_id: state
-                .rooms
-                .values()
-                .find(|r| r.provider == Some(s.id))
-                .map(|r| r.id),
-            requests: mine
-                .iter()
-                .filter(|(p, _)| *p == s.id)
-                .map(|(_, r)| r.clone())
-                .collect(),
-        })
-        .collect();
-    providers.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-
-    let me_view = state.me.clone().map(|mut staff| {
-        let effective = effective_availability(state, pending).unwrap_or(staff.availability);
-        let availability_pending = effective != staff.availability
-            || pending
-                .iter()
-                .any(|a| matches!(a.kind, ActionKind::Availability { .. }));
-        staff.availability = effective;
-        MeView {
-            availability_choices: Availability::choices_for(staff.roles).to_vec(),
-            staff,
-            availability_pending,
-        }
-    });
-    View {
-        me: me_view,
-        clinic: state.clinic.clone(),
-        connection,
-        rooms: state.rooms.values().cloned().collect(),
-        staff: state.staff.values().cloned().collect(),
-        queue: queue.into_iter().map(row).collect(),
-        requests: requests.into_iter().map(row).collect(),
-        sessions: sessions.into_iter().map(row).collect(),
-        today: today
-            .into_iter()
-            .map(|v| DayRow {
-                row: row(v),
-                finished_at: finished_at(v).map_or(0, Timestamp::as_millis),
-                seen_by: seen_by(v).into_iter().map(name_of).collect(),
-            })
-            .collect(),
-        providers,
-        outcomes,
-        now: now.as_millis(),
-    }
+    let mut book = crate::rows::RowBook::default();
+    book.refresh(state, pending, &Default::default(), now, day);
+    book.view(connection, outcomes, now).0
 }

@@ -4,6 +4,7 @@
 
 mod lock;
 pub(crate) mod precall;
+mod push;
 
 use crate::Notices;
 use crate::error::UiError;
@@ -77,6 +78,8 @@ pub struct Console {
     progress: Mutex<String>,
     /// Why the last session ended, when the server ended it; shown on the sign-in screen.
     session_ended: Mutex<Option<String>>,
+    /// The number of the last push to the UI, and whether the next must be the whole state.
+    pushes: push::Pushes,
 }
 
 impl std::fmt::Debug for Console {
@@ -123,6 +126,7 @@ impl Console {
             started: watch::channel(true).0,
             progress: Mutex::new(String::new()),
             session_ended: Mutex::new(None),
+            pushes: push::Pushes::default(),
         };
         (console, rx)
     }
@@ -169,36 +173,6 @@ impl Console {
 
     fn bump(&self) {
         self.changes.send_modify(|n| *n += 1);
-    }
-
-    /// Hands every change to `send` as the state the UI draws, and the number of patients
-    /// waiting to `show_count` (the tray) each time that number changes. Runs as long as the
-    /// console does. A session the server has ended is closed first (see
-    /// [`Console::close_ended_session`]), so the UI never draws one.
-    pub async fn forward_changes(
-        &self,
-        mut send: impl FnMut(&AppState),
-        mut show_count: impl FnMut(usize),
-    ) {
-        let mut changes = self.changes();
-        let mut last_count = usize::MAX;
-        loop {
-            self.close_ended_session().await;
-            let state = self.app_state();
-            send(&state);
-            let count = state.waiting();
-            if count != last_count {
-                show_count(count);
-                last_count = count;
-            }
-            // A change after a quiet spell is sent at once; the rest of a burst of events waits
-            // for the next 30 ms tick and goes as one repaint.
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            if changes.changed().await.is_err() {
-                break;
-            }
-            changes.borrow_and_update();
-        }
     }
 
     /// Raises each notice as a desktop alert, with the sound as the settings say at that
@@ -373,7 +347,7 @@ impl Console {
             let session = lock(&self.session);
             match session.as_ref() {
                 Some(s) if s.engine.connection_state() == ConnectionState::SignedOut => {
-                    s.engine.view().connection.pending
+                    s.engine.pending_count()
                 }
                 _ => return false,
             }
@@ -470,14 +444,19 @@ impl Console {
 
     /// What the UI draws. While locked, no patient detail leaves this function.
     pub fn app_state(&self) -> AppState {
+        self.app_state_and_sent().0
+    }
+
+    /// What the UI draws, and (on the queue screen) what a screen sent it holds.
+    fn app_state_and_sent(&self) -> (AppState, Option<frontdesk_client::rows::Sent>) {
         let prefs = lock(&self.prefs).clone();
         let locked = *lock(&self.locked);
         let session = lock(&self.session);
         let station = session.as_ref().is_some_and(|s| s.station);
-        let (screen, view) = match session.as_ref() {
-            None => (Screen::SignIn, signed_out_view()),
+        let (screen, view, sent) = match session.as_ref() {
+            None => (Screen::SignIn, signed_out_view(), None),
             Some(s) => {
-                let mut view = s.engine.view();
+                let (mut view, sent) = s.engine.view_and_sent();
                 if locked {
                     view.queue.clear();
                     view.requests.clear();
@@ -487,13 +466,14 @@ impl Console {
                         p.requests.clear();
                     }
                     view.outcomes.clear();
-                    (Screen::Locked, view)
+                    (Screen::Locked, view, None)
                 } else {
-                    (Screen::Queue, view)
+                    (Screen::Queue, view, Some(sent))
                 }
             }
         };
-        AppState {
+        let state = AppState {
+            push: self.pushes.last(),
             screen,
             server_url: prefs.server,
             email: prefs.email,
@@ -501,7 +481,8 @@ impl Console {
             station,
             session_ended: lock(&self.session_ended).clone(),
             view,
-        }
+        };
+        (state, sent)
     }
 
     /// A visit with its history, intake and messages, for the details panel.
@@ -636,26 +617,15 @@ impl Console {
             (
                 s.engine.api().clone(),
                 s.token.token(),
-                s.engine.view().connection.state,
+                s.engine.connection_state(),
             )
         })
     }
 }
 
-/// The local time zone's offset from UTC now, read from the `date` the OS would show.
+/// The local time zone's offset from UTC now, as the OS would show it (its time zone files;
+/// UTC when it names none).
 fn local_utc_offset_minutes() -> i32 {
-    std::process::Command::new("date")
-        .arg("+%z")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| {
-            let s = s.trim();
-            let sign = if s.starts_with('-') { -1 } else { 1 };
-            let digits = s.trim_start_matches(['+', '-']);
-            let hours: i32 = digits.get(0..2)?.parse().ok()?;
-            let minutes: i32 = digits.get(2..4)?.parse().ok()?;
-            Some(sign * (hours * 60 + minutes))
-        })
-        .unwrap_or(0)
+    let zone = jiff::tz::TimeZone::system();
+    zone.to_offset(jiff::Timestamp::now()).seconds() / 60
 }

@@ -22,7 +22,7 @@ pub use error::UiError;
 pub use host::{Host, MediaDevices};
 pub use secrets::{InMemory, Secrets, usable_or_in_memory};
 pub use settings::Settings;
-pub use state::{AppState, Screen};
+pub use state::{AppState, Push, Screen, StateChanges};
 
 /// Desktop alerts the console raises, in the order they come (see [`Console::deliver_alerts`]).
 pub type Notices = tokio::sync::mpsc::UnboundedReceiver<frontdesk_domain::alerts::Notice>;

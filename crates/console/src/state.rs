@@ -1,8 +1,10 @@
 //! What the UI draws: the screen it is on, who is signed in where, the settings, and the
-//! engine's view of the clinic. Sent whole on every change.
+//! engine's view of the clinic. Sent whole at start, on a change of screen or person and after
+//! a resync; otherwise as the changes since the last push ([`StateChanges`]).
 
 use crate::settings::Settings;
 use frontdesk_client::engine::now;
+use frontdesk_client::rows::ViewChanges;
 use frontdesk_client::view::{ConnectionState, ConnectionView, View};
 use frontdesk_domain::queue::Section;
 use serde::Serialize;
@@ -16,10 +18,13 @@ pub enum Screen {
     Locked,
 }
 
-/// Everything the UI draws, pushed on every change.
+/// Everything the UI draws.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AppState {
+    /// The number of the last push made when this state was taken: the UI keeps a state only
+    /// over one with a lower or the same number, and lays on the changes whose `base` it is.
+    pub push: u64,
     pub screen: Screen,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_url: Option<String>,
@@ -49,6 +54,23 @@ impl AppState {
             .filter(|r| r.in_my_rooms && r.section == Some(Section::Waiting))
             .count()
     }
+}
+
+/// The changes of one push, to lay onto the state of push `base`.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct StateChanges {
+    pub push: u64,
+    pub base: u64,
+    #[serde(flatten)]
+    pub view: ViewChanges,
+}
+
+/// One push to the UI: the whole state, or what changed since the last push.
+#[derive(Clone, Debug)]
+pub enum Push {
+    State(AppState),
+    Changes(StateChanges),
 }
 
 /// The view before anyone signs in.

@@ -188,19 +188,24 @@ impl Section {
 pub fn triage<'a>(visits: impl IntoIterator<Item = &'a Visit>, now: Timestamp) -> Vec<&'a Visit> {
     let mut keyed: Vec<_> = visits
         .into_iter()
-        .filter_map(|v| {
-            let section = Section::of(v.status)?;
-            let figures = wait_figures(v, now);
-            let key = (
-                section == Section::WithStaff,
-                Reverse(v.priority),
-                Reverse(figures.total_waiting),
-                line_position(v).1,
-                v.id,
-            );
-            Some((key, v))
-        })
+        .filter_map(|v| Some(((triage_rank(v, now)?, v.id), v)))
         .collect();
     keyed.sort_by_key(|a| a.0);
     keyed.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Where a visit stands in the triage order, as numbers a screen compares one by one (then the
+/// visit id): the section, the priority band, the instant its total wait counts from (the
+/// earlier, the longer the wait) and its arrival. None for a visit not in a queue. While a
+/// patient waits, none of these moves with the clock, so a row ranked once keeps its place
+/// until the visit changes; for one with staff the wait is as of `now`.
+pub fn triage_rank(v: &Visit, now: Timestamp) -> Option<[i64; 4]> {
+    let section = Section::of(v.status)?;
+    let figures = wait_figures(v, now);
+    Some([
+        i64::from(section == Section::WithStaff),
+        -(v.priority as i64),
+        (now - figures.total_waiting).as_millis(),
+        line_position(v).1.as_millis(),
+    ])
 }

@@ -12,6 +12,7 @@ import type {
   PrecallReport,
   Settings,
   SignInRequest,
+  StateChanges,
   Visit,
 } from './types';
 
@@ -57,8 +58,13 @@ export interface Backend {
   firstPaint(rows: number): Promise<void>;
   /** `rows_painted {visitIds}`: these patients' rows are newly on screen (arrival timing). */
   rowsPainted(visitIds: string[]): Promise<void>;
-  /** Event `state`: pushed whenever anything changes. Resolves to an unsubscribe function. */
+  /** `resend_state`: the UI missed a push; the next one is the whole state. */
+  resendState(): Promise<void>;
+  /** Event `state`: the whole state, pushed at start, on a change of screen or person and
+   * after a resync. Resolves to an unsubscribe function. */
   onState(handler: (state: AppState) => void): Promise<() => void>;
+  /** Event `changes`: what changed since the push before (see ./changes.ts). */
+  onChanges(handler: (changes: StateChanges) => void): Promise<() => void>;
   /** Event `focus_visit {visit_id}`: a desktop alert was clicked. */
   onFocusVisit(handler: (visitId: string) => void): Promise<() => void>;
 }
@@ -108,7 +114,9 @@ export const tauriBackend: Backend = {
   activity: () => call<void>('activity'),
   firstPaint: (rows) => call<void>('first_paint', { rows }),
   rowsPainted: (visitIds) => call<void>('rows_painted', { visitIds }),
+  resendState: () => call<void>('resend_state'),
   onState: (handler) => listen<AppState>('state', (event) => handler(event.payload)),
+  onChanges: (handler) => listen<StateChanges>('changes', (event) => handler(event.payload)),
   onFocusVisit: (handler) =>
     listen<{ visit_id: string }>('focus_visit', (event) => handler(event.payload.visit_id)),
 };

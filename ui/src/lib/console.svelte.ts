@@ -5,7 +5,8 @@
 import { getContext, setContext } from 'svelte';
 import { toBackendError, type Backend } from './backend';
 import { claimKey, type ButtonKey } from './actions';
-import type { AppState, Availability, Command, QueueRow } from './types';
+import { layChanges } from './changes';
+import type { AppState, Availability, Command, QueueRow, StateChanges } from './types';
 
 export type Tab = 'queue' | 'requests' | 'sessions' | 'today' | 'providers';
 
@@ -150,8 +151,12 @@ export class ConsoleModel {
       pushed = true;
       this.apply(s);
     });
+    const offChanges = await this.backend.onChanges((c) => {
+      pushed = true;
+      this.applyChanges(c);
+    });
     const offFocus = await this.backend.onFocusVisit((id) => this.focusVisit(id));
-    this.unlisten.push(offState, offFocus);
+    this.unlisten.push(offState, offChanges, offFocus);
     if (this.stopped) return this.stop();
     this.timer = setInterval(() => this.tick(), 1000);
     try {
@@ -178,7 +183,23 @@ export class ConsoleModel {
   /** The queue's visit ids as last drawn, to tell the shell which rows are new. */
   private onScreen = new Set<string>();
 
+  /** Takes a whole state, unless the one held came from a later push. */
   apply(next: AppState): void {
+    if (this.state && next.push < this.state.push) return;
+    this.show(next);
+  }
+
+  /** Lays a push of changes on; one that does not follow the state held (a push was missed)
+   * is dropped, and the whole state asked for again. */
+  applyChanges(changes: StateChanges): void {
+    if (!this.state || changes.base !== this.state.push) {
+      if (!this.state || changes.push > this.state.push) this.backend.resendState().catch(() => {});
+      return;
+    }
+    this.show(layChanges(this.state, changes));
+  }
+
+  private show(next: AppState): void {
     if (typeof next.now === 'number') this.offset = next.now - Date.now();
     this.state = next;
     this.tick();
@@ -260,7 +281,7 @@ export class ConsoleModel {
   /** "Reconnect now" in the offline banner: the engine tries the server at once. */
   async reconnectNow(): Promise<void> {
     try {
-      this.state = await this.backend.reconnectNow();
+      this.apply(await this.backend.reconnectNow());
     } catch (err) {
       this.pushError(`Could not reconnect: ${toBackendError(err).message}`);
     }

@@ -61,6 +61,7 @@ export const DEFAULT_SETTINGS: Settings = {
 
 export function emptyState(): AppState {
   return {
+    push: 0,
     screen: 'sign_in',
     connection: { state: 'online', pending: 0 },
     rooms: [],
@@ -102,6 +103,7 @@ export function createMockBackend(
   };
 
   const emit = () => {
+    state.push += 1;
     const s = snapshot();
     // Tauri delivers events asynchronously; so does the mock.
     queueMicrotask(() => stateListeners.forEach((l) => l(clone(s))));
@@ -319,9 +321,17 @@ export function createMockBackend(
     async rowsPainted(visitIds) {
       record('rows_painted', { visitIds });
     },
+    async resendState() {
+      record('resend_state');
+      emit();
+    },
     async onState(handler) {
       stateListeners.add(handler);
       return () => stateListeners.delete(handler);
+    },
+    // The mock pushes whole states only.
+    async onChanges() {
+      return () => {};
     },
     async onFocusVisit(handler) {
       focusListeners.add(handler);

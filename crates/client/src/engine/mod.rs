@@ -12,10 +12,12 @@ use sync::sync_task;
 
 use crate::api::ApiClient;
 use crate::error::ClientError;
+use crate::rows::{RowBook, Sent, ViewChanges};
 use crate::seal::CacheKey;
 use crate::state::ClinicState;
+use crate::store::Outcome;
 use crate::store::{Action, ActionKind, Store};
-use crate::view::{self, ConnectionState, ConnectionView, View};
+use crate::view::{ConnectionState, ConnectionView, View};
 use frontdesk_domain::alerts::Notice;
 use frontdesk_domain::{Availability, Command, RoomId, Timestamp, VisitId};
 use std::path::PathBuf;
@@ -89,6 +91,8 @@ struct Inner {
     tokens: Arc<dyn TokenProvider>,
     store: Mutex<Store>,
     state: Mutex<ClinicState>,
+    /// The view's rows as last made (see [`crate::rows`]).
+    rows: Mutex<RowBook>,
     link: Mutex<Link>,
     /// Bumped after every change the view should show.
     changes: watch::Sender<u64>,
@@ -147,6 +151,7 @@ impl Engine {
             tokens,
             store: Mutex::new(store),
             state: Mutex::new(state),
+            rows: Mutex::new(RowBook::default()),
             link: Mutex::new(Link {
                 state: ConnectionState::Connecting,
                 offline_since: None,
@@ -176,19 +181,38 @@ impl Engine {
         &self.inner.api
     }
 
+    /// What the console should show now, whole, and what a screen sent it holds.
+    pub fn view_and_sent(&self) -> (View, Sent) {
+        let (connection, outcomes, now) = self.refresh_rows();
+        lock(&self.inner.rows).view(connection, outcomes, now)
+    }
+
     /// What the console should show now.
     pub fn view(&self) -> View {
+        self.view_and_sent().0
+    }
+
+    /// What changed since a screen was sent `sent` (brought up to date): the rows that
+    /// changed or left, and the header's figures.
+    pub fn changes_since(&self, sent: &mut Sent) -> ViewChanges {
+        let (connection, outcomes, now) = self.refresh_rows();
+        lock(&self.inner.rows).changes(sent, connection, outcomes, now)
+    }
+
+    /// Patients in the Waiting section of my rooms' queue, as last refreshed.
+    pub fn waiting(&self) -> usize {
+        lock(&self.inner.rows).waiting()
+    }
+
+    /// Brings the rows up to date: only visits that changed since are made again.
+    fn refresh_rows(&self) -> (ConnectionView, Vec<Outcome>, Timestamp) {
         let inner = &self.inner;
         let now = now();
-        let (pending, outcomes) = {
-            let store = lock(&inner.store);
-            (
-                store.pending().unwrap_or_default(),
-                store.outcomes().unwrap_or_default(),
-            )
-        };
         let offset = lock(&inner.config).utc_offset_minutes;
+        // Lock order, everywhere: state, then store.
         let state = lock(&inner.state);
+        let store = lock(&inner.store);
+        let pending = store.pending_now();
         let connection = {
             let link = lock(&inner.link);
             ConnectionView {
@@ -198,19 +222,15 @@ impl Engine {
                 pending: pending.len(),
             }
         };
-        let mut view = view::build(
+        lock(&inner.rows).refresh(
             &state,
-            &pending,
-            outcomes,
-            connection,
+            pending,
+            store.dismissed_now(),
             now,
             local_day(now, offset),
         );
-        let dismissed = lock(&inner.store).dismissed_requests().unwrap_or_default();
-        for p in &mut view.providers {
-            p.requests.retain(|r| !dismissed.contains(&r.visit_id));
-        }
-        view
+        let outcomes = store.outcomes().unwrap_or_default();
+        (connection, outcomes, now)
     }
 
     /// Where a session request to `provider` goes: their own room, or else my first room.
@@ -234,6 +254,11 @@ impl Engine {
     /// The clinic as last confirmed (its settings: alerts without names, …).
     pub fn clinic(&self) -> Option<frontdesk_api::Clinic> {
         lock(&self.inner.state).clinic.clone()
+    }
+
+    /// Actions waiting in the outbox.
+    pub fn pending_count(&self) -> usize {
+        lock(&self.inner.store).pending_now().len()
     }
 
     /// The link to the server as it stands, without building a view.

@@ -11,6 +11,7 @@ mod demo;
 mod lock;
 mod precall;
 mod providers;
+mod pushes;
 mod rig;
 mod session;
 mod stations;

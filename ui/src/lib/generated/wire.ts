@@ -12,9 +12,14 @@ export type ActorRef = { "kind": "staff", id: StaffId, } | { "kind": "patient" }
 export type AfterHours = "refuse" | "accept";
 
 /**
- * Everything the UI draws, pushed on every change.
+ * Everything the UI draws.
  */
-export type AppState = { screen: Screen, server_url?: string | null, email?: string | null, settings: Settings, 
+export type AppState = { 
+/**
+ * The number of the last push made when this state was taken: the UI keeps a state only
+ * over one with a lower or the same number, and lays on the changes whose `base` it is.
+ */
+push: number, screen: Screen, server_url?: string | null, email?: string | null, settings: Settings, 
 /**
  * This computer is a registered clinic station (staff switch on with a PIN).
  */
@@ -149,7 +154,8 @@ waiting_since?: number | null,
  */
 total_wait_from?: number | null, 
 /**
- * All time spent waiting so far (ms), as of the view's `now`.
+ * All time spent waiting so far (ms), as of the visit's last change (a finished visit's is
+ * final; while waiting, count from `total_wait_from`).
  */
 total_waited: number, 
 /**
@@ -168,7 +174,12 @@ in_my_rooms: boolean,
 /**
  * The queue's section for triage (Waiting, With staff); none outside the queue.
  */
-section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
+section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, 
+/**
+ * Where the row goes in its list: rows are in ascending order of these numbers, compared
+ * one by one, then of visit id (the queue's is the domain's triage order).
+ */
+rank: Array<number>, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
 /**
  * What I may do to this visit now, as the domain answers it, in the order to offer them.
  */
@@ -177,6 +188,11 @@ allowed: Array<CommandKind>,
  * A booked session I may take as mine (assign to myself).
  */
 takes_session: boolean, };
+
+/**
+ * The clinic's directory: it changes seldom, and is sent only when it did.
+ */
+export type Directory = { clinic?: Clinic | null, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, };
 
 /**
  * An email address: one `@`, a non-empty local part, a dotted domain, no spaces; at most 254
@@ -210,6 +226,11 @@ export type IntakeQuestion = string | { label: string, kind: QuestionKind, optio
  * A name staff give a room, a service type, a location.
  */
 export type Label = string;
+
+/**
+ * A visit's row and the list it is in.
+ */
+export type Listed = { "list": "queue", row: QueueRow, } | { "list": "requests", row: QueueRow, } | { "list": "sessions", row: QueueRow, } | { "list": "today", row: DayRow, };
 
 export type MeView = { 
 /**
@@ -328,7 +349,8 @@ waiting_since?: number | null,
  */
 total_wait_from?: number | null, 
 /**
- * All time spent waiting so far (ms), as of the view's `now`.
+ * All time spent waiting so far (ms), as of the visit's last change (a finished visit's is
+ * final; while waiting, count from `total_wait_from`).
  */
 total_waited: number, 
 /**
@@ -347,7 +369,12 @@ in_my_rooms: boolean,
 /**
  * The queue's section for triage (Waiting, With staff); none outside the queue.
  */
-section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
+section?: Section | null, in_call: Array<StaffRef>, assigned_provider?: StaffRef | null, requested_provider?: StaffRef | null, triage_note?: string | null, version: number, 
+/**
+ * Where the row goes in its list: rows are in ascending order of these numbers, compared
+ * one by one, then of visit id (the queue's is the domain's triage order).
+ */
+rank: Array<number>, starts_at?: number | null, pending: Array<PendingView>, intake_finished: boolean, after_hours: boolean, 
 /**
  * What I may do to this visit now, as the domain answers it, in the order to offer them.
  */
@@ -400,6 +427,11 @@ show_place_in_line?: boolean,
  */
 minutes_per_patient?: number | null, };
 
+/**
+ * One visit's row as it is now; without `listed`, the visit left every list.
+ */
+export type RowChange = { visit_id: VisitId, version: number, listed?: Listed, };
+
 export type Screen = "sign_in" | "queue" | "locked";
 
 /**
@@ -451,6 +483,11 @@ deactivated: boolean, };
 export type StaffMessage = { at: Timestamp, from: StaffId, text: MessageText, };
 
 export type StaffRef = { id: StaffId, name: string, };
+
+/**
+ * The changes of one push, to lay onto the state of push `base`.
+ */
+export type StateChanges = { push: number, base: number, rows: Array<RowChange>, me?: MeView, connection: ConnectionView, directory?: Directory, providers?: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
  * Where a visit stands. See the architecture doc's table.
