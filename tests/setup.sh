@@ -38,6 +38,12 @@ if ! "$schemathesis_env/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHE
     "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# The Tauri CLI, for the console's .deb package (`cargo tauri build`; src-tauri/tests/package.rs).
+TAURI_CLI_VERSION=2.12.4
+if ! cargo tauri --version 2>/dev/null | grep -qx "tauri-cli $TAURI_CLI_VERSION"; then
+  cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked
+fi
+
 # The console's front end.
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
