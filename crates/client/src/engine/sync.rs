@@ -243,7 +243,7 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
                     return Ok(());
                 }
             }
-            Ok(Frame::Heartbeat { .. }) => {}
+            Ok(Frame::Heartbeat { .. } | Frame::Reauthed { .. } | Frame::Error { .. }) => {}
             Ok(Frame::Resync { .. }) => {
                 inner.resync().await?;
                 return Ok(());
