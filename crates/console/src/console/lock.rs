@@ -122,14 +122,40 @@ impl Console {
                 }
             }
         } else {
-            // Another person takes the station: their own cache, outbox and alerts.
-            self.end_session(Ending::Replaced).await;
-            self.start_session(&base, &email, &signed_in.token)?;
+            self.switch_person(&base, &email, &signed_in.token).await?;
         }
         *lock(&self.locked) = false;
         self.touch();
         self.bump();
         Ok(self.app_state())
+    }
+
+    /// Another person takes the station. The running engine is handed to them: the server
+    /// re-authenticates its open stream, and the queue, the cache and the outbox stay (what the
+    /// person before queued still goes out as them), with no sign-in screen in between. When it
+    /// cannot be (offline, or the server did not take it), they get an engine of their own.
+    async fn switch_person(&self, base: &str, email: &str, token: &str) -> Result<(), UiError> {
+        let handing_over = lock(&self.session)
+            .as_ref()
+            .map(|s| s.engine.switch_person(token));
+        let handed_over = match handing_over {
+            Some(handing_over) => handing_over.await,
+            None => return Err(UiError::signed_out()),
+        };
+        match handed_over {
+            Ok(()) => {
+                if let Some(s) = lock(&self.session).as_mut() {
+                    *lock(&s.token.0) = Some(token.to_owned());
+                    email.clone_into(&mut s.email);
+                }
+            }
+            Err(e) => {
+                log::info!("switching person with a new engine: {e}");
+                self.end_session(Ending::Replaced).await;
+                self.start_session(base, email, token)?;
+            }
+        }
+        Ok(())
     }
 
     fn forget_station(&self, base: &str) -> Result<(), UiError> {
