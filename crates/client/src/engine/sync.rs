@@ -292,9 +292,12 @@ async fn switched(
     token: String,
     staff: frontdesk_domain::StaffId,
 ) -> Result<(), ClientError> {
+    let another = inner.person() != Some(staff);
     inner.take_over(token, staff);
-    inner.resync().await?;
-    inner.set_link(ConnectionState::Online);
+    if another {
+        inner.resync().await?;
+        inner.set_link(ConnectionState::Online);
+    }
     Ok(())
 }
 

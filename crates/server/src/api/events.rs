@@ -109,15 +109,22 @@ impl Session {
     }
 
     /// A `reauth`: the stream serves the session of `token` from now on, if that is a live
-    /// session on the same clinic station as the one served now. Otherwise nothing changes.
+    /// session on a clinic station of this clinic, and the stream serves a session on that
+    /// station already (another person switching on) or the same person's password session
+    /// (someone who signed in with their password unlocking the station with their PIN).
+    /// Otherwise nothing changes.
     async fn switch_to(&mut self, state: &AppState, token: &str) -> Result<StaffId, AppError> {
         let who = StaffAuth::from_token(state, token).await?;
-        let same_station = self.who.session.station.is_some()
-            && who.session.station == self.who.session.station
-            && who.session.staff.clinic_id == self.clinic();
-        if !same_station {
+        let (now, next) = (&self.who.session, &who.session);
+        let takes_over = next.station.is_some()
+            && next.staff.clinic_id == self.clinic()
+            && (next.station == now.station
+                || (now.station.is_none() && next.staff.id == now.staff.id));
+        if !takes_over {
             return Err(AppError::Forbidden(
-                "only another session on this stream's clinic station can take it over".into(),
+                "only a session on this clinic station (another person's, or the same \
+                 person's) can take over this stream"
+                    .into(),
             ));
         }
         let staff = who.session.staff.id;

@@ -1,6 +1,7 @@
 //! A person switching on a clinic station takes over the station's open stream (`reauth`)
 //! instead of opening another: the stream then serves, and ends with, the new session; a token
-//! that is not another session on the same station is refused and the stream goes on as it was.
+//! that is not a session on the same station (or the same person's, on a station) is refused
+//! and the stream goes on as it was.
 
 use super::{Ws, close_reason, connect, next_event, next_frame};
 use frontdesk_testkit::{ADMIN, PRIYA, RECEPTION, TestServer};
@@ -102,6 +103,7 @@ async fn a_token_that_is_not_another_session_on_the_same_station_is_refused_and_
     let mut ws = connect(&app, &rita, seq).await;
 
     let on_other_station = switch_on(&app, &other_desk, PRIYA.0, "3333").await;
+    let rita_on_other_station = switch_on(&app, &other_desk, RECEPTION.0, "2222").await;
     let signed_in_with_password = app.sign_in(PRIYA).await;
     let signed_out = switch_on(&app, &desk, PRIYA.0, "3333").await;
     sign_out(&app, &signed_out).await;
@@ -115,6 +117,11 @@ async fn a_token_that_is_not_another_session_on_the_same_station_is_refused_and_
         (
             "a session on another station",
             on_other_station,
+            "forbidden",
+        ),
+        (
+            "her own session on another station",
+            rita_on_other_station,
             "forbidden",
         ),
         (
@@ -144,16 +151,26 @@ async fn a_token_that_is_not_another_session_on_the_same_station_is_refused_and_
 }
 
 #[tokio::test]
-async fn a_stream_opened_without_a_station_cannot_be_taken_over() {
+async fn a_password_session_on_a_station_passes_its_stream_only_to_the_same_persons_pin() {
     let app = TestServer::with_demo().await;
     let admin = app.sign_in(ADMIN).await;
     let (_, desk) = register_station(&app, &admin, "Front desk 1").await;
     let rita = app.sign_in(RECEPTION).await;
     let seq = app.last_seq(&admin).await;
     let mut ws = connect(&app, &rita, seq).await;
-    let on_station = switch_on(&app, &desk, PRIYA.0, "3333").await;
-    let answer = reauth(&mut ws, &on_station).await;
+    // Someone else's PIN cannot take a stream no station session holds yet.
+    let priya = switch_on(&app, &desk, PRIYA.0, "3333").await;
+    let answer = reauth(&mut ws, &priya).await;
     assert_eq!(answer["code"], "forbidden", "{answer}");
+    // Rita unlocking the station with her own PIN moves her stream onto that session; from
+    // there Dr Shah can take it.
+    let rita_on_desk = switch_on(&app, &desk, RECEPTION.0, "2222").await;
+    let answer = reauth(&mut ws, &rita_on_desk).await;
+    assert_eq!(answer["type"], "reauthed", "{answer}");
+    assert_eq!(answer["staff"], app.staff_id(RECEPTION.0).as_str());
     sign_out(&app, &rita).await;
+    let answer = reauth(&mut ws, &priya).await;
+    assert_eq!(answer["type"], "reauthed", "{answer}");
+    sign_out(&app, &priya).await;
     assert_eq!(close_reason(&mut ws).await.as_deref(), Some("signed out"));
 }
