@@ -103,3 +103,14 @@ pub async fn fill_in_rita(wd: &WebDriver) {
     fill(wd, "signin-email", RITA).await;
     fill(wd, "signin-password", "demo-reception").await;
 }
+
+/// Signs in as the demo receptionist at `address` (the server's URL and the clinic's name)
+/// and waits for the clinic's queue.
+pub async fn sign_in_rita_at(wd: &WebDriver, address: &str) {
+    fill_in_rita(wd).await;
+    fill(wd, "signin-server", address).await;
+    click(wd, &testid("signin-submit")).await;
+    wd.wait_for_text(&testid("clinic-name"), "Demo", WAIT)
+        .await
+        .expect("signed in");
+}
