@@ -7,10 +7,18 @@
 //! announced without the patient's name; unlocked with her PIN, names come back. Then Dr Shah
 //! switches on with hers: the console changes person on the same WebSocket connection (the
 //! server opens no new stream) and the sign-in page never shows.
+//!
+//! From the station's providers board the receptionist asks Dr Shah for a session: she declines
+//! with a note, which the station shows with a Dismiss; a second request she accepts, and the
+//! station joins the call (the app's browser is a recorder here, `FRONTDESK_OPENER`).
 
+use frontdesk_domain::{Command, Note};
 use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
 use frontdesk_tests::TestClinic;
-use frontdesk_tests::e2e::{WAIT, app_binary, click, fill, row, shot, sign_in_rita_at};
+use frontdesk_tests::e2e::{
+    WAIT, app_binary, click, fill, link_recorder, links_opened, row, shot, sign_in_rita_at,
+    staff_does,
+};
 use frontdesk_tests::notifications::{Notification, NotificationLog};
 
 /// Puts a secret in the desktop's keyring where the console looks for it, with the desktop's
@@ -74,23 +82,127 @@ async fn sign_in_shown(wd: &WebDriver) -> bool {
     shown.as_bool().unwrap_or(true)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_station_hides_names_while_locked_and_switches_person_on_the_same_connection() {
-    let clinic = TestClinic::start().await;
-    let notices = NotificationLog::from_env().expect("run under tests/e2e/env.sh");
-    // The clinic's admin registered this computer as the front desk's station.
+/// One app at a time: tauri-driver serves one session, and a second copy of the app would hand
+/// over to the first (it is single-instance).
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The front desk's station (registered by the clinic's admin, its device token in the
+/// keyring) and the app on it signed in as the receptionist; `env` goes to the app too.
+async fn front_desk_station(
+    clinic: &TestClinic,
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+) -> WebDriver {
     let device = clinic.register_station("Front desk 1").await;
     keyring_store(&format!("station|{}", clinic.url()), &device);
-    let data = tempfile::tempdir().unwrap();
-    let data_dir = data.path().join("app").to_string_lossy().to_string();
-    let wd = WebDriver::from_env(app_binary(), &[("FRONTDESK_DATA_DIR", data_dir.as_str())])
+    let data_dir = data.join("app").to_string_lossy().to_string();
+    let mut env = env.to_vec();
+    env.push(("FRONTDESK_DATA_DIR", data_dir.as_str()));
+    let wd = WebDriver::from_env(app_binary(), &env)
         .await
         .expect("app session");
-    sign_in_rita_at(
-        &wd,
-        &format!("{}/{}", clinic.url(), clinic.demo().clinic.slug),
+    let address = format!("{}/{}", clinic.url(), clinic.demo().clinic.slug);
+    sign_in_rita_at(&wd, &address).await;
+    wd
+}
+
+/// Asks Dr Shah for a session with `patient` on the providers board; returns the request's
+/// visit once the station shows it waiting for her.
+async fn request_dr_shah(wd: &WebDriver, shah: &str, patient: &str) -> String {
+    click(wd, &format!("{shah} {}", testid("request-session"))).await;
+    fill(wd, "request-patient", patient).await;
+    click(wd, &testid("request-send")).await;
+    let css = "[data-testid=\"my-request\"][data-answer=\"pending\"]";
+    let pending = wd
+        .wait_for(css, WAIT)
+        .await
+        .expect("the request waiting for Dr Shah");
+    pending.attribute("data-visit-id").await.unwrap().unwrap()
+}
+
+fn my_request(visit: &str, answer: &str) -> String {
+    format!("[data-testid=\"my-request\"][data-visit-id=\"{visit}\"][data-answer=\"{answer}\"]")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_station_asks_dr_shah_for_a_session_is_declined_with_a_note_then_accepted_and_joins() {
+    let _one = ONE_APP.lock().await;
+    let clinic = TestClinic::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let (opener, opened) = link_recorder(data.path());
+    let opener = opener.to_string_lossy().to_string();
+    let wd = front_desk_station(
+        &clinic,
+        data.path(),
+        &[("FRONTDESK_OPENER", opener.as_str())],
     )
     .await;
+    let priya = clinic.sign_in("priya@demo.clinic").await;
+    let shah_id = clinic
+        .demo()
+        .staff_by_email("priya@demo.clinic")
+        .unwrap()
+        .id;
+    let shah = format!("[data-testid=\"provider\"][data-provider-id=\"{shah_id}\"]");
+    click(&wd, &testid("tab-providers")).await;
+
+    // Dr Shah declines the first request with a note: the station shows it, with Dismiss.
+    let sam = request_dr_shah(&wd, &shah, "Sam Rivera").await;
+    let note = "Fully booked today, please try Dr Haddad";
+    let decline = Command::Decline {
+        note: Note::parse(note).unwrap(),
+    };
+    staff_does(&clinic, &priya, &sam, decline).await;
+    let declined = my_request(&sam, "declined");
+    wd.wait_for(&declined, WAIT).await.expect("declined");
+    let shown = wd
+        .find(&format!("{declined} {}", testid("request-note")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown, note);
+    click(&wd, &format!("{declined} {}", testid("request-dismiss"))).await;
+    wd.wait_gone(&declined, WAIT).await.expect("dismissed");
+
+    // The second she accepts and enters: the station joins the call, which opens in the
+    // browser with the visit's link.
+    let tia = request_dr_shah(&wd, &shah, "Tia Novak").await;
+    staff_does(&clinic, &priya, &tia, Command::AcceptAndEnter).await;
+    let accepted = my_request(&tia, "accepted");
+    wd.wait_for(&accepted, WAIT).await.expect("accepted");
+    click(&wd, &format!("{accepted} {}", testid("request-join"))).await;
+    let link = format!("https://meet.jit.si/frontdesk-demo-{tia}");
+    assert_eq!(links_opened(&opened).await, [link]);
+    let rita = clinic
+        .demo()
+        .staff_by_email("reception@demo.clinic")
+        .unwrap()
+        .id;
+    let admin = clinic.sign_in("admin@demo.clinic").await;
+    let visit = clinic
+        .snapshot(&admin)
+        .await
+        .visits
+        .into_iter()
+        .find(|v| v.id.to_string() == tia)
+        .expect("Tia's visit");
+    assert!(
+        visit.in_call.contains(&rita) && visit.in_call.contains(&shah_id),
+        "the station joined Dr Shah in the call: {:?}",
+        visit.in_call
+    );
+    wd.delete_session().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_hides_names_while_locked_and_switches_person_on_the_same_connection() {
+    let _one = ONE_APP.lock().await;
+    let clinic = TestClinic::start().await;
+    let notices = NotificationLog::from_env().expect("run under tests/e2e/env.sh");
+    let data = tempfile::tempdir().unwrap();
+    let wd = front_desk_station(&clinic, data.path(), &[]).await;
 
     // Unlocked, an arrival is announced by name.
     let alert = arrival_alert(&clinic, &notices, "Ana Pereira").await;
