@@ -57,9 +57,7 @@ async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
     let rig = rig().await;
     rig.sign_in_as_reception().await;
     // The clinic's admin registers this computer as a station.
-    let (api, admin) = rig.admin().await;
-    let device = api.register_station(&admin, "Front desk 1").await.unwrap();
-    rig.console.make_station(&device).unwrap();
+    let admin = rig.make_this_a_station("Front desk 1").await;
     let locked = json(&rig.console.lock_now());
     assert_eq!(
         (locked["screen"].as_str(), locked["station"].as_bool()),
@@ -107,9 +105,7 @@ async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
 async fn a_pin_switch_at_a_station_keeps_the_connection_and_never_shows_the_sign_in_screen() {
     let rig = rig().await;
     rig.sign_in_as_reception().await;
-    let (api, admin) = rig.admin().await;
-    let device = api.register_station(&admin, "Front desk 1").await.unwrap();
-    rig.console.make_station(&device).unwrap();
+    rig.make_this_a_station("Front desk 1").await;
     let screens = Arc::new(Mutex::new(Vec::<String>::new()));
     let (console, seen) = (rig.console.clone(), screens.clone());
     tokio::spawn(async move {
@@ -178,9 +174,7 @@ async fn switching_user_without_a_station_is_refused() {
 async fn a_station_ended_by_an_admin_closes_its_session_and_deletes_its_cache() {
     let rig = rig().await;
     rig.sign_in_as_reception().await;
-    let (api, admin) = rig.admin().await;
-    let device = api.register_station(&admin, "Front desk 2").await.unwrap();
-    rig.console.make_station(&device).unwrap();
+    let admin = rig.make_this_a_station("Front desk 2").await;
     // Dr. Shah switches on at the station with her PIN: her session is the station's.
     rig.console.lock_now();
     rig.console
