@@ -31,5 +31,6 @@ pub use clock::Clock;
 pub use error::{AppError, ErrorBody};
 pub use state::{AppState, Settings};
 pub use store::Store;
+pub use store::postgres::PgStore;
 pub use store::sqlite::SqliteStore;
 pub use store::sqlite::at_rest::DbKey;
