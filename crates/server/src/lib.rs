@@ -29,7 +29,7 @@ pub use app::{RunningServer, launch, router};
 pub use auth::HashCost;
 pub use clock::Clock;
 pub use error::{AppError, ErrorBody};
-pub use state::{AppState, Settings};
+pub use state::{AppState, Database, Settings};
 pub use store::Store;
 pub use store::postgres::PgStore;
 pub use store::sqlite::SqliteStore;

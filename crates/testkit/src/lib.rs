@@ -4,7 +4,8 @@
 //! drive a page over W3C WebDriver. Suites keep only what is theirs alone.
 //!
 //! - [`server`]: [`TestServer`], the real server in this process on 127.0.0.1:0 with a temp
-//!   SQLite file, settings adjustable, the demo clinic seeded when asked, stop and restart.
+//!   SQLite file or a fresh PostgreSQL database ([`Backend`], [`both_backends!`]), settings
+//!   adjustable, the demo clinic seeded when asked, stop and restart, replicas on PostgreSQL.
 //! - [`process`]: the `frontdesk-server` binary as a child process on a free port.
 //! - [`calls`]: the API as the console and the pages call it, and the demo clinic's sign-ins.
 //! - [`patients`]: a patient comes through a room's front door, or opens their link.
@@ -29,5 +30,5 @@ pub use calls::{ADMIN, Answer, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_jso
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use pg::PgCluster;
 pub use process::serve_binary;
-pub use server::{ServerBuilder, TestServer, init_tracing};
+pub use server::{Backend, ServerBuilder, TestServer, init_tracing};
 pub use wait::eventually;
