@@ -1,9 +1,6 @@
 //! Races and retries: two staff reaching for one patient, and a command sent twice.
 
-use frontdesk_domain::Role;
-use frontdesk_server::HashCost;
-use frontdesk_server::admin::{NewStaff, create_staff};
-use frontdesk_testkit::{Backend, PRIYA, RECEPTION, TestServer, both_backends};
+use frontdesk_testkit::{Backend, DESK_PASSWORD, PRIYA, RECEPTION, TestServer, both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -12,27 +9,8 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins(backend: Bac
     let app = TestServer::with_demo_on(backend).await;
     let (id, _, version) = app.waiting_patient("Mia T.").await;
     let mut tokens = Vec::new();
-    for i in 0..50 {
-        let email = format!("desk{i}@demo.clinic");
-        create_staff(
-            app.server().store(),
-            app.demo().clinic.id,
-            NewStaff {
-                name: format!("Desk {i}"),
-                email: email.clone(),
-                roles: vec![Role::Receptionist],
-                password: "desk-password".into(),
-                pin: None,
-                rooms: vec![],
-                availability: None,
-                phone: None,
-            },
-            HashCost::Fast,
-            app.server().state.now(),
-        )
-        .await
-        .unwrap();
-        tokens.push(app.sign_in((&email, "desk-password")).await);
+    for email in app.add_desks(50).await {
+        tokens.push(app.sign_in((&email, DESK_PASSWORD)).await);
     }
     let seq_before = app.last_seq(&tokens[0]).await;
 

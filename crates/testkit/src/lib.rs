@@ -26,7 +26,9 @@ pub mod server;
 pub mod wait;
 pub mod webdriver;
 
-pub use calls::{ADMIN, Answer, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to};
+pub use calls::{
+    ADMIN, Answer, DESK_PASSWORD, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to,
+};
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use pg::PgCluster;
 pub use process::serve_binary;

@@ -193,22 +193,38 @@ impl PgCluster {
         )
     }
 
-    /// A new, empty database of this cluster: its URL.
-    pub fn fresh_database(&self) -> String {
-        let n = self.databases.fetch_add(1, Ordering::Relaxed);
-        let name = format!("test_{}_{n}", std::process::id());
+    /// Runs `sql` as the superuser on the cluster's `postgres` database (to create a database,
+    /// or to cut connections as a failing network would); its output, unaligned.
+    pub fn sql(&self, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h"])
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "postgres",
+                "-h",
+            ])
             .arg(&self.dir)
-            .args(["-p", &PORT.to_string(), "-d", "postgres", "-c"])
-            .arg(format!("CREATE DATABASE {name}"))
+            .args(["-p", &PORT.to_string(), "-d", "postgres", "-c", sql])
             .output()
             .expect("psql runs");
         assert!(
             out.status.success(),
-            "CREATE DATABASE {name}: {}",
+            "{sql}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A new, empty database of this cluster: its URL.
+    pub fn fresh_database(&self) -> String {
+        let n = self.databases.fetch_add(1, Ordering::Relaxed);
+        let name = format!("test_{}_{n}", std::process::id());
+        self.sql(&format!("CREATE DATABASE {name}"));
         self.url(&name)
     }
 }
