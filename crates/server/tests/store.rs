@@ -818,3 +818,31 @@ async fn a_reset_link_is_used_once_before_it_expires_and_comes_with_its_email(ba
         "neither a used nor an expired link changed it"
     );
 }
+
+contract!(a_second_member_of_staff_with_the_same_email_is_refused_alike);
+async fn a_second_member_of_staff_with_the_same_email_is_refused_alike(backend: Backend) {
+    let f = fixture(backend).await;
+    let again = StaffInfo {
+        id: StaffId::from_u128(99),
+        ..f.desk.clone()
+    };
+    let secrets = StaffSecrets {
+        password_hash: "y".into(),
+        pin_hash: None,
+        pin_failures: 0,
+    };
+    let refused = f.store.create_staff(again, secrets, at(5)).await;
+    match refused {
+        Err(frontdesk_server::store::StoreError::Duplicate(what)) => assert_eq!(
+            what, "UNIQUE constraint failed: staff.clinic_id, staff.email",
+            "both stores name what was duplicated the same way"
+        ),
+        other => panic!("not refused as a duplicate: {other:?}"),
+    }
+    assert_eq!(f.store.staff(f.clinic).await.unwrap().len(), 1);
+    assert_eq!(
+        f.store.events_after(f.clinic, 0, 100).await.unwrap().len(),
+        2,
+        "no event for what was refused"
+    );
+}

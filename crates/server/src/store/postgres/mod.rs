@@ -48,14 +48,32 @@ pub(super) enum Fail {
 }
 
 fn pg_error(e: &tokio_postgres::Error) -> StoreError {
-    match e.code() {
-        Some(code) if *code == SqlState::UNIQUE_VIOLATION => StoreError::Duplicate(
-            e.as_db_error()
-                .and_then(|d| d.constraint())
-                .unwrap_or("record")
-                .to_owned(),
-        ),
+    match (e.code(), e.as_db_error()) {
+        (Some(code), Some(db)) if *code == SqlState::UNIQUE_VIOLATION => {
+            StoreError::Duplicate(duplicate_of(db.table(), db.detail()))
+        }
         _ => StoreError::Database(e.to_string()),
+    }
+}
+
+/// What a unique violation is about, in the words the SQLite store uses ("UNIQUE constraint
+/// failed: staff.clinic_id, staff.email"), from the table and the detail PostgreSQL gives
+/// ("Key (clinic_id, email)=(…) already exists."), so both stores refuse alike.
+fn duplicate_of(table: Option<&str>, detail: Option<&str>) -> String {
+    let table = table.unwrap_or("record");
+    let columns = detail
+        .and_then(|d| d.strip_prefix("Key ("))
+        .and_then(|d| d.split_once(")="))
+        .map(|(columns, _)| columns);
+    match columns {
+        Some(columns) => {
+            let named: Vec<String> = columns
+                .split(", ")
+                .map(|c| format!("{table}.{c}"))
+                .collect();
+            format!("UNIQUE constraint failed: {}", named.join(", "))
+        }
+        None => format!("UNIQUE constraint failed: {table}"),
     }
 }
 
@@ -243,4 +261,24 @@ fn text_columns<const N: usize>(
 /// The server's millisecond times and counts as PostgreSQL's BIGINT.
 fn big(n: impl TryInto<i64>) -> i64 {
     n.try_into().unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_violation_is_told_as_the_sqlite_store_tells_it() {
+        assert_eq!(
+            duplicate_of(
+                Some("staff"),
+                Some("Key (clinic_id, email)=(c, a@b.org) already exists.")
+            ),
+            "UNIQUE constraint failed: staff.clinic_id, staff.email"
+        );
+        assert_eq!(
+            duplicate_of(Some("clinics"), None),
+            "UNIQUE constraint failed: clinics"
+        );
+    }
 }
