@@ -846,3 +846,34 @@ async fn a_second_member_of_staff_with_the_same_email_is_refused_alike(backend: 
         "no event for what was refused"
     );
 }
+
+/// The same commands on both stores give the same bytes: each answer, the replay of a retried
+/// command, the events, the snapshot and a whole visit.
+#[tokio::test]
+async fn both_stores_answer_the_same_commands_with_the_same_bytes() {
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for backend in [Backend::sqlite(), Backend::postgres()] {
+        let f = fixture(backend).await;
+        let mut bytes = Vec::new();
+        for n in 1..=3 {
+            bytes.push(f.store.write_visit(arrive(&f, n)).await.unwrap().reply_json);
+        }
+        let id = VisitId::from_u128(102);
+        let claim = || command(&f, id, Command::Claim, 1, Some("k"));
+        bytes.push(f.store.write_visit(claim()).await.unwrap().reply_json);
+        let replay = f.store.write_visit(claim()).await.unwrap();
+        assert!(replay.replayed);
+        bytes.push(replay.reply_json);
+        let events = f.store.events_after(f.clinic, 0, 100).await.unwrap();
+        bytes.push(serde_json::to_string(&events).unwrap());
+        let snapshot = f.store.snapshot(f.clinic).await.unwrap().unwrap();
+        bytes.push(serde_json::to_string(&snapshot.open_visits).unwrap());
+        bytes.push(serde_json::to_string(&snapshot.staff).unwrap());
+        bytes.push(serde_json::to_string(&snapshot.rooms).unwrap());
+        bytes.push(format!("{}", snapshot.seq));
+        let visit = f.store.visit(f.clinic, id).await.unwrap().unwrap();
+        bytes.push(serde_json::to_string(&visit).unwrap());
+        seen.push(bytes);
+    }
+    assert_eq!(seen[0], seen[1], "SQLite's bytes, then PostgreSQL's");
+}

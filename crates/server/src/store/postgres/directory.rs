@@ -509,7 +509,8 @@ pub(super) async fn clinic_subscriptions<C: GenericClient + Sync>(
         .query(
             "SELECT a.staff_id, a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
              JOIN staff s ON s.id = a.staff_id
-             WHERE s.clinic_id = $1 AND s.deactivated_at IS NULL",
+             WHERE s.clinic_id = $1 AND s.deactivated_at IS NULL
+             ORDER BY a.staff_id, a.room_id",
             &[&clinic.to_string()],
         )
         .await

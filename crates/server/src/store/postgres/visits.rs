@@ -148,7 +148,10 @@ pub(super) async fn load_open_visits<C: GenericClient + Sync>(
     let db = |e| StoreError::from(Fail::from(e));
     let rows = c
         .query(
-            &format!("SELECT data FROM visits WHERE clinic_id = $1 AND status IN {OPEN_STATUSES}"),
+            &format!(
+                "SELECT data FROM visits WHERE clinic_id = $1 AND status IN {OPEN_STATUSES}
+                 ORDER BY id"
+            ),
             &[&clinic.to_string()],
         )
         .await

@@ -60,7 +60,8 @@ pub(super) fn clinic_subscriptions(
 ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT a.staff_id, a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
-         JOIN staff s ON s.id = a.staff_id WHERE s.clinic_id = ?1 AND s.deactivated_at IS NULL",
+         JOIN staff s ON s.id = a.staff_id WHERE s.clinic_id = ?1 AND s.deactivated_at IS NULL
+         ORDER BY a.staff_id, a.room_id",
     )?;
     let rows = stmt.query_map([clinic.to_string()], |r| {
         Ok((

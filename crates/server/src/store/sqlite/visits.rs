@@ -74,7 +74,8 @@ pub(super) fn load_open_visits(
     clinic: ClinicId,
 ) -> Result<Vec<Visit>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT data FROM visits WHERE clinic_id = ?1 AND status IN {OPEN_STATUSES}"
+        "SELECT data FROM visits WHERE clinic_id = ?1 AND status IN {OPEN_STATUSES}
+         ORDER BY id"
     ))?;
     let rows = stmt.query_map([clinic.to_string()], |r| r.get::<_, String>(0))?;
     let mut visits: Vec<Visit> = rows.map(|r| from_json(&r?)).collect::<Result<_, _>>()?;
