@@ -12,25 +12,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The upgrade request for the stream after `after`, the token in the `Authorization` header.
-fn stream_request(app: &TestServer, token: &str, after: u64) -> Request {
-    let base = app.server().url().replace("http://", "ws://");
-    let mut req = format!("{base}/v1/stream?after={after}")
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    req
-}
-
 async fn connect(app: &TestServer, token: &str, after: u64) -> Ws {
-    tokio_tungstenite::connect_async(stream_request(app, token, after))
+    tokio_tungstenite::connect_async(app.stream_request(token, after))
         .await
         .unwrap()
         .0
