@@ -23,6 +23,13 @@ fi
 # tauri-driver.
 bash tests/e2e/install.sh
 
+# PostgreSQL (Debian's package) for the scale-out backend's tests: each test binary starts a
+# throwaway cluster of its own with initdb and pg_ctl, so the package's own service stays off.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+fi
+
 # Schemathesis (OpenAPI fuzzing, for crates/server/tests/contract.rs) in a virtual environment of
 # its own under the cache dir, never system-wide; the test finds it there or at $SCHEMATHESIS.
 SCHEMATHESIS_VERSION=4.32.5

@@ -358,9 +358,9 @@ impl RowBook {
         self.me = state.me.clone().map(|mut staff| {
             let effective = effective_availability(state, pending).unwrap_or(staff.availability);
             let availability_pending = effective != staff.availability
-                || pending
-                    .iter()
-                    .any(|a| matches!(a.kind, ActionKind::Availability { .. }));
+                || pending.iter().any(|a| {
+                    a.queued_by(Some(staff.id)) && matches!(a.kind, ActionKind::Availability { .. })
+                });
             staff.availability = effective;
             MeView {
                 availability_choices: Availability::choices_for(staff.roles).to_vec(),

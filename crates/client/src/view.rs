@@ -171,10 +171,15 @@ pub struct View {
 
 /// The availability this person asked for last, pending or confirmed.
 pub fn effective_availability(state: &ClinicState, pending: &[Action]) -> Option<Availability> {
-    let asked = pending.iter().rev().find_map(|a| match a.kind {
-        ActionKind::Availability { availability } => Some(availability),
-        ActionKind::Visit { .. } => None,
-    });
+    let me = state.me.as_ref().map(|m| m.id);
+    let asked = pending
+        .iter()
+        .rev()
+        .filter(|a| a.queued_by(me))
+        .find_map(|a| match a.kind {
+            ActionKind::Availability { availability } => Some(availability),
+            ActionKind::Visit { .. } => None,
+        });
     asked.or(state.me.as_ref().map(|m| m.availability))
 }
 

@@ -7,13 +7,19 @@
 //! process, or as its own process with `--server-bin`); loopback traffic only, bounded in time.
 //! It reports the CPU the server and the generator used, since the two share the machine.
 //!
+//! With `--postgres` the server keeps its data in a fresh database of a throwaway PostgreSQL
+//! cluster instead, and the run ends with `pgbench` on that same cluster: a command-shaped
+//! transaction (one UPDATE and three INSERTs, 100 clients), PostgreSQL's own ceiling on this
+//! machine to read the API's figures against.
+//!
 //!     cargo build --release -p frontdesk-server --example loadgen --bin frontdesk-server
 //!     target/release/examples/loadgen --server-bin target/release/frontdesk-server
 
 use clap::Parser;
 use frontdesk_domain::Role;
 use frontdesk_server::admin::{NewStaff, create_staff};
-use frontdesk_server::{HashCost, RunningServer, Settings, SqliteStore, demo};
+use frontdesk_server::store::Store;
+use frontdesk_server::{Database, HashCost, PgStore, RunningServer, Settings, SqliteStore, demo};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,6 +55,64 @@ struct Args {
     /// than in this one, so the two do not share a runtime.
     #[arg(long)]
     server_bin: Option<std::path::PathBuf>,
+    /// Keep the data in a fresh database of a throwaway PostgreSQL cluster (Debian's
+    /// `postgresql`, as the tests start it), and end with `pgbench` on it.
+    #[arg(long)]
+    postgres: bool,
+    /// How long the `pgbench` baseline runs, with `--postgres`.
+    #[arg(long, default_value_t = 10)]
+    pgbench_seconds: u64,
+}
+
+/// PostgreSQL's own ceiling for a transaction shaped like a visit command: one UPDATE of a
+/// visit-sized row and three INSERTs (history, event, idempotency record), from 100 clients.
+fn pgbench(cluster: &frontdesk_testkit::PgCluster, seconds: u64) -> anyhow::Result<String> {
+    let url = cluster.fresh_database();
+    let setup = "CREATE TABLE bench_visits (id int PRIMARY KEY, version bigint NOT NULL, data text NOT NULL);
+         INSERT INTO bench_visits SELECT g, 1, repeat('x', 600) FROM generate_series(1, 100000) g;
+         CREATE TABLE bench_history (visit int, version bigint, entry text, PRIMARY KEY (visit, version));
+         CREATE TABLE bench_events (seq bigserial PRIMARY KEY, visit int, payload text);
+         CREATE TABLE bench_keys (key text PRIMARY KEY, seq bigint);";
+    let psql = |sql: &str| {
+        std::process::Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-c", sql])
+            .status()
+    };
+    anyhow::ensure!(
+        psql(setup)?.success(),
+        "the pgbench tables could not be made"
+    );
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("command.sql");
+    std::fs::write(
+        &script,
+        "\\set v random(1, 100000)
+BEGIN;
+UPDATE bench_visits SET version = version + 1, data = repeat('y', 600) WHERE id = :v RETURNING version \\gset
+INSERT INTO bench_history VALUES (:v, :version, repeat('h', 300));
+INSERT INTO bench_events (visit, payload) VALUES (:v, repeat('e', 400));
+INSERT INTO bench_keys VALUES (md5(random()::text || clock_timestamp()::text), currval('bench_events_seq_seq'));
+COMMIT;
+",
+    )?;
+    let out = std::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-c", "100", "-j", "2", "-T"])
+        .arg(seconds.to_string())
+        .arg("-f")
+        .arg(&script)
+        .arg(&url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "pgbench failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("tps") || l.starts_with("latency average"))
+        .collect::<Vec<_>>()
+        .join("; "))
 }
 
 fn say(s: &str) {
@@ -162,6 +226,9 @@ fn event_at(frame: &str) -> Option<i64> {
 
 /// The size of the database's write-ahead log, the `-wal` file beside it.
 fn wal_size(db: &std::path::Path) -> String {
+    if !db.exists() {
+        return "n/a (not SQLite)".to_owned();
+    }
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
     match std::fs::metadata(&wal) {
@@ -458,16 +525,21 @@ impl Drop for ChildServer {
     }
 }
 
-async fn start(
-    args: &Args,
-    db: &std::path::Path,
-    settings: Settings,
-) -> anyhow::Result<(Server, String)> {
+async fn start(args: &Args, settings: Settings) -> anyhow::Result<(Server, String)> {
+    let database = match &settings.database {
+        Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+        Database::Postgres(url) => url.clone(),
+    };
     Ok(match &args.server_bin {
         Some(bin) => {
             let mut c = std::process::Command::new(bin)
-                .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-                .arg(db)
+                .args([
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--database-url",
+                    &database,
+                ])
                 // The load comes from one address: it measures the clinic's work, not the
                 // front door's bounds (as `settings` says for a server in this process).
                 .args(["--arrivals-per-address-per-minute", &usize::MAX.to_string()])
@@ -699,18 +771,26 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("load.db");
-    let mut settings = Settings::new(&db);
+    let cluster = args.postgres.then(frontdesk_testkit::PgCluster::start);
+    let mut settings = match &cluster {
+        Some(cluster) => Settings::on(Database::Postgres(cluster.fresh_database())),
+        None => Settings::new(&db),
+    };
     settings.hash_cost = HashCost::Fast;
     // The load comes from one address: it measures the clinic's work, not the front door's bounds.
     settings.arrivals_per_address_per_minute = usize::MAX;
     settings.arrivals_per_room_per_minute = usize::MAX;
     settings.sign_in_failures_per_ip_per_minute = usize::MAX;
     let seeded = {
-        let store = SqliteStore::open(&db, 16)?;
-        let seeded = demo::seed_demo(&store, HashCost::Fast).await?;
+        let store: Box<dyn Store> = match &settings.database {
+            Database::Postgres(url) => Box::new(PgStore::connect(url, 16).await?),
+            Database::Sqlite(path) => Box::new(SqliteStore::open(path, 16)?),
+        };
+        let store = store.as_ref();
+        let seeded = demo::seed_demo(store, HashCost::Fast).await?;
         for i in 0..args.clients {
             create_staff(
-                &store,
+                store,
                 seeded.clinic.id,
                 NewStaff {
                     name: format!("Load {i}"),
@@ -729,7 +809,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         seeded
     };
-    let (server, base) = start(&args, &db, settings).await?;
+    let (server, base) = start(&args, settings).await?;
     let room = seeded.reception.id;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients * 2)
@@ -830,6 +910,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     match server {
         Server::InProcess(s) => s.stop().await,
         Server::Child(c) => drop(c),
+    }
+    if let Some(cluster) = &cluster {
+        say(&format!(
+            "pgbench, one UPDATE + three INSERTs, -M prepared -c 100 -j 2, {} s, same cluster: {}",
+            args.pgbench_seconds,
+            pgbench(cluster, args.pgbench_seconds)?
+        ));
     }
     Ok(())
 }

@@ -103,7 +103,7 @@ pub struct RunningServer {
 impl RunningServer {
     /// Opens the store and serves on `listener` in the background.
     pub async fn start(settings: Settings, listener: TcpListener) -> Result<Self, AppError> {
-        let state = AppState::open(settings)?;
+        let state = AppState::open(settings).await?;
         Self::start_with(state, listener).await
     }
 

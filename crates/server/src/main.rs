@@ -8,7 +8,9 @@ use frontdesk_server::links::LinkSecret;
 use frontdesk_server::messages::transport::{Mailer, SmsHook};
 use frontdesk_server::model::{AfterHours, IntakeQuestion, OfficeHours, QuestionKind};
 use frontdesk_server::store::Store;
-use frontdesk_server::{AppState, Clock, DbKey, HashCost, Settings, SqliteStore, demo, launch};
+use frontdesk_server::{
+    AppState, Clock, Database, DbKey, HashCost, PgStore, Settings, SqliteStore, demo, launch,
+};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +24,8 @@ use std::time::Duration;
 )]
 struct Cli {
     /// The database as a URL, for every command: `sqlite:///var/lib/frontdesk/clinic.db`, or
-    /// `sqlite:clinic.db` relative to here. Wins over `--db PATH`, its shorthand.
+    /// `sqlite:clinic.db` relative to here, or PostgreSQL (`postgres://user:pw@host/db`, which
+    /// several server processes can share). Wins over `--db PATH`, its SQLite shorthand.
     #[arg(long, global = true, env = "FRONTDESK_DATABASE_URL")]
     database_url: Option<String>,
     #[command(subcommand)]
@@ -406,13 +409,24 @@ async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
     Ok(listener)
 }
 
-fn open_store(db: &PathBuf) -> Result<SqliteStore> {
+fn open_sqlite(db: &PathBuf) -> Result<SqliteStore> {
     let file = std::env::var_os("FRONTDESK_DB_KEY_FILE").map(PathBuf::from);
     let options = frontdesk_server::store::sqlite::OpenOptions {
         key: db_key(file.as_deref())?,
         ..Default::default()
     };
     SqliteStore::open_with(db, 16, options).with_context(|| format!("cannot open {}", db.display()))
+}
+
+async fn open_store(database: &Database) -> Result<Arc<dyn Store>> {
+    Ok(match database {
+        Database::Sqlite(db) => Arc::new(open_sqlite(db)?),
+        Database::Postgres(url) => Arc::new(
+            PgStore::connect(url, 16)
+                .await
+                .with_context(|| format!("cannot open {database:?}"))?,
+        ),
+    })
 }
 
 async fn clinic_id(store: &dyn Store, slug: &str) -> Result<frontdesk_domain::ClinicId> {
@@ -423,11 +437,13 @@ async fn clinic_id(store: &dyn Store, slug: &str) -> Result<frontdesk_domain::Cl
         .id)
 }
 
-/// The SQLite file a database URL names (`sqlite:PATH`, `sqlite://PATH`, `sqlite:///ABS`), or
-/// `db` when no URL is given. Any other kind of database is refused with what this build
-/// takes.
-fn database(db: PathBuf, url: Option<&str>) -> Result<PathBuf> {
-    let Some(url) = url else { return Ok(db) };
+/// The database a URL names: an SQLite file (`sqlite:PATH`, `sqlite://PATH`, `sqlite:///ABS`)
+/// or PostgreSQL (`postgres://…`, `postgresql://…`, passed on whole); `db` when no URL is
+/// given.
+fn database(db: PathBuf, url: Option<&str>) -> Result<Database> {
+    let Some(url) = url else {
+        return Ok(Database::Sqlite(db));
+    };
     let (scheme, rest) = url.split_once(':').with_context(|| {
         format!("{url:?} is not a database URL (try sqlite:///path/to/clinic.db)")
     })?;
@@ -439,12 +455,21 @@ fn database(db: PathBuf, url: Option<&str>) -> Result<PathBuf> {
                     "{url:?}: a SQLite URL names a file, e.g. sqlite:///var/lib/frontdesk/clinic.db (no options)"
                 );
             }
-            Ok(PathBuf::from(path))
+            Ok(Database::Sqlite(PathBuf::from(path)))
         }
-        "postgres" | "postgresql" => bail!(
-            "{url:?}: this build of frontdesk-server keeps its data in SQLite only; give a sqlite: URL"
-        ),
-        other => bail!("{url:?}: unknown kind of database {other:?}; give a sqlite: URL"),
+        "postgres" | "postgresql" => {
+            if std::env::var_os("FRONTDESK_DB_KEY").is_some()
+                || std::env::var_os("FRONTDESK_DB_KEY_FILE").is_some()
+            {
+                bail!(
+                    "a database key encrypts an SQLite file; PostgreSQL's data is protected by the database server (unset FRONTDESK_DB_KEY / FRONTDESK_DB_KEY_FILE)"
+                );
+            }
+            Ok(Database::Postgres(url.to_owned()))
+        }
+        other => {
+            bail!("{url:?}: unknown kind of database {other:?}; give a sqlite: or postgres: URL")
+        }
     }
 }
 
@@ -455,13 +480,19 @@ async fn main() -> Result<()> {
     let url = cli.database_url.as_deref();
     match cli.command {
         Cmd::Migrate { db } => {
-            let db = database(db, url)?;
-            let store = open_store(&db)?;
-            say(&format!(
-                "{} is at schema version {}",
-                db.display(),
-                store.schema_version().await?
-            ));
+            let (name, version) = match database(db, url)? {
+                Database::Sqlite(db) => {
+                    let version = open_sqlite(&db)?.schema_version().await?;
+                    (db.display().to_string(), version)
+                }
+                Database::Postgres(url) => {
+                    let version = PgStore::migrate(&url)
+                        .await
+                        .context("cannot migrate the PostgreSQL database")?;
+                    ("the PostgreSQL database".to_owned(), version)
+                }
+            };
+            say(&format!("{name} is at schema version {version}"));
         }
         Cmd::Serve {
             db,
@@ -469,10 +500,10 @@ async fn main() -> Result<()> {
             outbound,
             bounds,
         } => {
-            let mut settings = Settings::new(database(db, url)?);
+            let mut settings = Settings::on(database(db, url)?);
             outbound.apply(&mut settings)?;
             bounds.apply(&mut settings);
-            let state = AppState::open(settings)?;
+            let state = AppState::open(settings).await?;
             let listener = bind(&listen).await?;
             launch(state, listener, shutdown_signal()).await?;
         }
@@ -483,10 +514,10 @@ async fn main() -> Result<()> {
             outbound,
             bounds,
         } => {
-            let mut settings = Settings::new(database(db, url)?);
+            let mut settings = Settings::on(database(db, url)?);
             outbound.apply(&mut settings)?;
             bounds.apply(&mut settings);
-            let state = AppState::open(settings)?;
+            let state = AppState::open(settings).await?;
             let seeded = demo::seed_demo_at(
                 state.store.as_ref(),
                 HashCost::Standard,
@@ -541,8 +572,9 @@ async fn main() -> Result<()> {
                     nameless_alerts,
                 },
         } => {
-            let store = open_store(&database(db, url)?)?;
-            let clinic = admin::create_clinic(&store, &slug, &name).await?;
+            let store = open_store(&database(db, url)?).await?;
+            let store = store.as_ref();
+            let clinic = admin::create_clinic(store, &slug, &name).await?;
             let settings = admin::ClinicSettings {
                 name: None,
                 time_zone: Some(time_zone),
@@ -550,7 +582,7 @@ async fn main() -> Result<()> {
                 nameless_alerts: Some(nameless_alerts),
                 open_link_hours: None,
             };
-            let clinic = admin::update_clinic(&store, clinic.id, settings).await?;
+            let clinic = admin::update_clinic(store, clinic.id, settings).await?;
             say(&format!("clinic {} ({})", clinic.id, clinic.slug));
         }
         Cmd::Room {
@@ -569,8 +601,9 @@ async fn main() -> Result<()> {
                     minutes_per_patient,
                 },
         } => {
-            let store = open_store(&database(db, url)?)?;
-            let clinic = clinic_id(&store, &clinic).await?;
+            let store = open_store(&database(db, url)?).await?;
+            let store = store.as_ref();
+            let clinic = clinic_id(store, &clinic).await?;
             let provider = match provider {
                 Some(email) => Some(
                     store
@@ -584,7 +617,7 @@ async fn main() -> Result<()> {
                 None => None,
             };
             let room = admin::create_room(
-                &store,
+                store,
                 clinic,
                 NewRoom {
                     name,
@@ -625,8 +658,9 @@ async fn main() -> Result<()> {
                     phone,
                 },
         } => {
-            let store = open_store(&database(db, url)?)?;
-            let clinic = clinic_id(&store, &clinic).await?;
+            let store = open_store(&database(db, url)?).await?;
+            let store = store.as_ref();
+            let clinic = clinic_id(store, &clinic).await?;
             let roles = roles
                 .iter()
                 .map(|r| serde_json::from_value::<Role>(serde_json::Value::String(r.clone())))
@@ -644,7 +678,7 @@ async fn main() -> Result<()> {
                 room_ids.push(room.id);
             }
             let staff = admin::create_staff(
-                &store,
+                store,
                 clinic,
                 NewStaff {
                     name,

@@ -10,16 +10,55 @@ use crate::events::LiveBudget;
 use crate::limits::{Limits, MemoryBudgets};
 use crate::messages::transport::Transports;
 use crate::store::Store;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use frontdesk_domain::Timestamp;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Where the clinics' data is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (created if missing): one server process.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by its URL (`postgres://…`): any number of server processes.
+    Postgres(String),
+}
+
+impl Database {
+    /// The SQLite file, when the data is kept in one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(path) => Some(path),
+            Database::Postgres(_) => None,
+        }
+    }
+}
+
+/// A PostgreSQL URL's password stays out of logs and panics.
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Database::Postgres(url) => {
+                let shown = match url.split_once("://") {
+                    Some((scheme, rest)) => match rest.rsplit_once('@') {
+                        Some((_, host)) => format!("{scheme}://…@{host}"),
+                        None => url.clone(),
+                    },
+                    None => "…".into(),
+                };
+                f.debug_tuple("Postgres").field(&shown).finish()
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// The SQLite file (created if missing).
-    pub db_path: PathBuf,
+    /// Where the data is kept.
+    pub database: Database,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// A request taking longer than this is answered 408.
@@ -99,9 +138,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings for a server on the SQLite file at `db_path`.
     pub fn new(db_path: impl Into<PathBuf>) -> Self {
+        Self::on(Database::Sqlite(db_path.into()))
+    }
+
+    /// Settings for a server on `database`, every other setting its default.
+    pub fn on(database: Database) -> Self {
         Self {
-            db_path: db_path.into(),
+            database,
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(15),
             session_ttl: Duration::from_secs(12 * 3600),
@@ -147,6 +192,9 @@ pub struct AppState {
     pub secret_checks: Arc<SecretChecks>,
     pub sessions: Arc<SessionCache>,
     pub departures: Arc<crate::departures::Departures>,
+    /// How many event streams this process has opened (WebSocket upgrades taken), for
+    /// diagnostics and for tests that show a console kept its connection.
+    pub streams_opened: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -158,6 +206,12 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// How many event streams this process has opened so far.
+    pub fn streams_opened(&self) -> u64 {
+        self.streams_opened
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         Self {
             limits: Arc::new(Limits::new(Arc::new(MemoryBudgets::default()), &settings)),
@@ -168,6 +222,7 @@ impl AppState {
             )),
             sessions: Arc::new(SessionCache::new(settings.session_cache_ttl)),
             departures: Arc::default(),
+            streams_opened: Arc::default(),
             store,
             settings: Arc::new(settings),
         }
@@ -178,17 +233,40 @@ impl AppState {
         self.settings.clock.now()
     }
 
-    /// Opens the SQLite store the settings name (running its migrations).
-    pub fn open(settings: Settings) -> Result<Self, AppError> {
+    /// Opens the store the settings name, SQLite or PostgreSQL (running its migrations).
+    pub async fn open(settings: Settings) -> Result<Self, AppError> {
         let live = LiveBudget {
             events: settings.stream_buffer,
             bytes: settings.stream_buffer_bytes,
         };
-        let options = crate::store::sqlite::OpenOptions {
-            link_secret: settings.link_secret.as_ref().map(|s| *s.bytes()),
-            key: settings.db_key.clone(),
+        let link_secret = settings.link_secret.as_ref().map(|s| *s.bytes());
+        let store: Arc<dyn Store> = match &settings.database {
+            Database::Sqlite(path) => {
+                let options = crate::store::sqlite::OpenOptions {
+                    link_secret,
+                    key: settings.db_key.clone(),
+                };
+                Arc::new(SqliteStore::open_with(path, live, options)?)
+            }
+            Database::Postgres(url) => {
+                Arc::new(PgStore::connect_with(url, live, link_secret).await?)
+            }
         };
-        let store = SqliteStore::open_with(&settings.db_path, live, options)?;
-        Ok(Self::new(Arc::new(store), settings))
+        Ok(Self::new(store, settings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_never_show_a_database_password() {
+        let settings = Settings::on(Database::Postgres(
+            "postgres://frontdesk:s3cret@db.internal:5432/clinic".into(),
+        ));
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal:5432/clinic"), "{shown}");
     }
 }

@@ -4,11 +4,24 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
 
-fn run(db: &Path, args: &[&str]) -> String {
+/// Where a command keeps its data: `--db FILE` or `--database-url URL`.
+type Place = [String; 2];
+
+fn sqlite_file(dir: &Path) -> Place {
+    ["--db".into(), dir.join("clinic.db").display().to_string()]
+}
+
+fn postgres_database() -> Place {
+    [
+        "--database-url".into(),
+        frontdesk_testkit::PgCluster::shared().fresh_database(),
+    ]
+}
+
+fn run(db: &Place, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
         .args(args)
-        .arg("--db")
-        .arg(db)
+        .args(db)
         .env("RUST_LOG", "warn")
         .env("FRONTDESK_PASSWORD", "a-long-password")
         .output()
@@ -24,7 +37,15 @@ fn run(db: &Path, args: &[&str]) -> String {
 #[tokio::test]
 async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("clinic.db");
+    the_admin_cli_sets_up_a_clinic_on(sqlite_file(dir.path())).await;
+}
+
+#[tokio::test]
+async fn the_admin_cli_sets_up_a_clinic_on_postgres_whose_staff_can_sign_in() {
+    the_admin_cli_sets_up_a_clinic_on(postgres_database()).await;
+}
+
+async fn the_admin_cli_sets_up_a_clinic_on(db: Place) {
     assert!(
         run(
             &db,
@@ -101,15 +122,22 @@ async fn the_admin_cli_sets_up_a_clinic_whose_staff_can_sign_in() {
             "janitor",
             "--password",
             "a-long-password",
-            "--db",
         ])
-        .arg(&db)
+        .args(&db)
         .output()
         .unwrap();
     assert!(!refused.status.success(), "an unknown role is refused");
 
-    let (mut child, url) =
-        frontdesk_testkit::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), &db, &[]);
+    // `serve` is given the same place as a URL, which wins over the file it would open.
+    let db_url = match db[0].as_str() {
+        "--db" => format!("sqlite://{}", db[1]),
+        _ => db[1].clone(),
+    };
+    let (mut child, url) = frontdesk_testkit::serve_binary(
+        env!("CARGO_BIN_EXE_frontdesk-server"),
+        Path::new("unused.db"),
+        &["--database-url", &db_url],
+    );
     let http = reqwest::Client::new();
     let token =
         frontdesk_testkit::sign_in_to(&http, &url, "north", "nora@north.clinic", "a-long-password")
@@ -274,7 +302,6 @@ fn the_database_is_named_by_url_and_migrate_brings_it_up_to_date() {
 
     // What this build cannot open is refused, saying what it takes, and nothing is created.
     for (url, says) in [
-        ("postgres://frontdesk@db.example/clinic", "SQLite only"),
         ("mysql://db.example/clinic", "unknown kind of database"),
         ("sqlite:", "names a file"),
         ("clinic.db", "not a database URL"),
@@ -284,4 +311,30 @@ fn the_database_is_named_by_url_and_migrate_brings_it_up_to_date() {
         assert!(err.contains(says), "{url}: {err}");
     }
     assert!(!std::path::Path::new("clinic.db").exists());
+}
+
+#[test]
+fn migrate_brings_a_postgres_database_up_to_date_once() {
+    let url = frontdesk_testkit::PgCluster::shared().fresh_database();
+    let version = |out: &str| -> u32 {
+        out.trim()
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("a schema version in {out:?}"))
+    };
+    let (ok, first, err) = run_bare(&["migrate", "--database-url", &url]);
+    assert!(ok, "{err}");
+    assert!(version(&first) >= 1, "{first}");
+    assert!(
+        !first.contains("postgres://"),
+        "the URL is not printed: {first}"
+    );
+    let (ok, again, err) = run_bare(&["migrate", "--database-url", &url]);
+    assert!(ok, "{err}");
+    assert_eq!(version(&again), version(&first));
+    // A URL naming a database that is not there is an error, not a new database.
+    let missing = url.replace("/test_", "/missing_");
+    let (ok, _, err) = run_bare(&["migrate", "--database-url", &missing]);
+    assert!(!ok && err.contains("PostgreSQL"), "{err}");
 }

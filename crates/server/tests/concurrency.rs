@@ -1,38 +1,16 @@
 //! Races and retries: two staff reaching for one patient, and a command sent twice.
 
-use frontdesk_domain::Role;
-use frontdesk_server::HashCost;
-use frontdesk_server::admin::{NewStaff, create_staff};
-use frontdesk_testkit::{PRIYA, RECEPTION, TestServer};
+use frontdesk_testkit::{Backend, DESK_PASSWORD, PRIYA, RECEPTION, TestServer, both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-#[tokio::test]
-async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
-    let app = TestServer::with_demo().await;
+both_backends!(fifty_staff_claim_one_patient_at_once_and_exactly_one_wins);
+async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let (id, _, version) = app.waiting_patient("Mia T.").await;
     let mut tokens = Vec::new();
-    for i in 0..50 {
-        let email = format!("desk{i}@demo.clinic");
-        create_staff(
-            app.server().store(),
-            app.demo().clinic.id,
-            NewStaff {
-                name: format!("Desk {i}"),
-                email: email.clone(),
-                roles: vec![Role::Receptionist],
-                password: "desk-password".into(),
-                pin: None,
-                rooms: vec![],
-                availability: None,
-                phone: None,
-            },
-            HashCost::Fast,
-            app.server().state.now(),
-        )
-        .await
-        .unwrap();
-        tokens.push(app.sign_in((&email, "desk-password")).await);
+    for email in app.add_desks(50).await {
+        tokens.push(app.sign_in((&email, DESK_PASSWORD)).await);
     }
     let seq_before = app.last_seq(&tokens[0]).await;
 
@@ -76,9 +54,9 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
     assert_eq!(visit["version"], version + 1);
 }
 
-#[tokio::test]
-async fn a_command_sent_twice_with_one_key_is_applied_once_and_answered_the_same() {
-    let app = TestServer::with_demo().await;
+both_backends!(a_command_sent_twice_with_one_key_is_applied_once_and_answered_the_same);
+async fn a_command_sent_twice_with_one_key_is_applied_once_and_answered_the_same(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let (id, patient, v) = app.waiting_patient("Noah W.").await;
     let send = |key: &'static str, text: &'static str| {
@@ -127,9 +105,11 @@ async fn a_command_sent_twice_with_one_key_is_applied_once_and_answered_the_same
     assert_eq!(other.code(), "idempotency_key_reused");
 }
 
-#[tokio::test]
-async fn a_stale_version_is_a_conflict_with_the_current_visit_and_changes_nothing() {
-    let app = TestServer::with_demo().await;
+both_backends!(a_stale_version_is_a_conflict_with_the_current_visit_and_changes_nothing);
+async fn a_stale_version_is_a_conflict_with_the_current_visit_and_changes_nothing(
+    backend: Backend,
+) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let (id, _, v) = app.waiting_patient("Olive L.").await;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// The stored size of the events of one visit, in seq order.
 fn event_sizes(app: &TestServer, visit: &str) -> Vec<usize> {
-    let db = rusqlite::Connection::open(&app.settings().db_path).unwrap();
+    let db = rusqlite::Connection::open(app.db_path()).unwrap();
     let mut stmt = db
         .prepare("SELECT length(payload) FROM events WHERE visit_id = ?1 ORDER BY seq")
         .unwrap();
@@ -19,7 +19,7 @@ fn event_sizes(app: &TestServer, visit: &str) -> Vec<usize> {
 }
 
 fn row_size(app: &TestServer, visit: &str) -> usize {
-    let db = rusqlite::Connection::open(&app.settings().db_path).unwrap();
+    let db = rusqlite::Connection::open(app.db_path()).unwrap();
     db.query_row(
         "SELECT length(data) FROM visits WHERE id = ?1",
         [visit],

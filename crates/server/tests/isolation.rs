@@ -4,7 +4,9 @@
 use frontdesk_domain::Role;
 use frontdesk_server::HashCost;
 use frontdesk_server::admin::{self, NewRoom, NewStaff};
-use frontdesk_testkit::{ADMIN, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer};
+use frontdesk_testkit::{
+    ADMIN, Backend, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer, both_backends,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -72,9 +74,9 @@ async fn other_clinic(app: &TestServer) -> OtherClinic {
     }
 }
 
-#[tokio::test]
-async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
-    let app = TestServer::with_demo().await;
+both_backends!(clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing);
+async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let b = other_clinic(&app).await;
     let b_seq = app.last_seq(&b.token).await;
     let tokens = [
@@ -227,9 +229,9 @@ async fn clinic_a_tokens_find_nothing_of_clinic_b_and_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn each_role_does_only_its_own_work() {
-    let app = TestServer::with_demo().await;
+both_backends!(each_role_does_only_its_own_work);
+async fn each_role_does_only_its_own_work(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let admin = app.sign_in(ADMIN).await;
@@ -313,9 +315,9 @@ async fn each_role_does_only_its_own_work() {
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn sign_out_revokes_and_repeated_failures_are_rate_limited() {
-    let app = TestServer::with_demo().await;
+both_backends!(sign_out_revokes_and_repeated_failures_are_rate_limited);
+async fn sign_out_revokes_and_repeated_failures_are_rate_limited(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let token = app.sign_in(RECEPTION).await;
     assert_eq!(app.get("/v1/me", &token).await.body["email"], RECEPTION.0);
     let a = app
@@ -349,9 +351,10 @@ async fn sign_out_revokes_and_repeated_failures_are_rate_limited() {
     app.sign_in(OMAR).await;
 }
 
-#[tokio::test]
-async fn one_address_guessing_many_accounts_is_slowed_down() {
+both_backends!(one_address_guessing_many_accounts_is_slowed_down);
+async fn one_address_guessing_many_accounts_is_slowed_down(backend: Backend) {
     let app = TestServer::builder()
+        .on(backend)
         .demo_clinic()
         .settings(|s| s.sign_in_failures_per_ip_per_minute = 5)
         .start()
@@ -387,10 +390,11 @@ async fn one_address_guessing_many_accounts_is_slowed_down() {
     assert!(a.body.get("token").is_none());
 }
 
-#[tokio::test]
-async fn staff_switch_on_a_clinic_station_with_their_pin() {
+both_backends!(staff_switch_on_a_clinic_station_with_their_pin);
+async fn staff_switch_on_a_clinic_station_with_their_pin(backend: Backend) {
     // Every request reads its session afresh, so what another clinic did shows at once.
     let app = TestServer::builder()
+        .on(backend)
         .demo_clinic()
         .settings(|s| s.session_cache_ttl = std::time::Duration::ZERO)
         .start()

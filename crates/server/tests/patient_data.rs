@@ -282,7 +282,7 @@ async fn the_database_and_its_journal_files_are_the_server_users_alone() {
     let staff = app.sign_in(RECEPTION).await;
     app.arrive(&app.room_id("Reception"), "Flo Files").await;
     assert_eq!(app.get("/v1/queue", &staff).await.status, StatusCode::OK);
-    let db = app.settings().db_path.clone();
+    let db = app.db_path();
     for suffix in ["", "-wal", "-shm"] {
         let path = format!("{}{suffix}", db.display());
         let mode = std::fs::metadata(&path)
@@ -309,7 +309,7 @@ async fn links_come_from_the_secret_given_to_the_server_not_the_database() {
 
 /// Every file of the database (the file, its WAL and shared memory) as bytes.
 fn database_files(app: &TestServer) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let db = &app.settings().db_path;
+    let db = &app.db_path();
     let mut files = Vec::new();
     for suffix in ["", "-wal", "-shm"] {
         let mut path = db.as_os_str().to_owned();
@@ -380,7 +380,7 @@ async fn with_a_key_the_database_files_hold_no_patient_data_and_open_only_with_t
     }
 
     // Opened without the key, or with another, it refuses with a clear reason.
-    let db = app.settings().db_path.clone();
+    let db = app.db_path();
     let Err(err) = frontdesk_server::SqliteStore::open(&db, 16) else {
         panic!("opened without key");
     };

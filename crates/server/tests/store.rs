@@ -1,33 +1,76 @@
-//! The store's contract, checked on the SQLite store directly: what a PostgreSQL store must
-//! also do. No HTTP here.
+//! The store's contract, checked on each store directly (SQLite on a temp file, PostgreSQL on
+//! a fresh database of a throwaway cluster): every test runs on both. No HTTP here.
 
 use frontdesk_domain::{
     Actor, Availability, ClinicId, Command, Context, Opening, Patient, PersonName, Role, Roles,
     RoomId, Span, StaffId, Status, Timestamp, Visit, VisitId, apply, open,
 };
-use frontdesk_server::SqliteStore;
 use frontdesk_server::events::EventBody;
 use frontdesk_server::model::{AlertSubscription, Clinic, RoomInfo, StaffInfo};
 use frontdesk_server::store::{
     Channel, Idempotency, NewMessage, NewSession, PasswordReset, StaffSecrets, Store, VisitWrite,
     WriteAction, WriteRefused,
 };
+use frontdesk_server::{PgStore, SqliteStore};
+use frontdesk_testkit::PgCluster;
+use std::sync::Arc;
+
+/// Where a test's store keeps its data; opening it again reads the same data.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Backend {
+    fn sqlite() -> Self {
+        Backend::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    fn postgres() -> Self {
+        Backend::Postgres(PgCluster::shared().fresh_database())
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite(dir) => {
+                Arc::new(SqliteStore::open(dir.path().join("s.db"), 64).unwrap())
+            }
+            Backend::Postgres(url) => Arc::new(PgStore::connect(url, 64).await.unwrap()),
+        }
+    }
+}
+
+/// A test of the contract, run once on each store: `NAME::sqlite` and `NAME::postgres`.
+macro_rules! contract {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::Backend::sqlite()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(super::Backend::postgres()).await
+            }
+        }
+    };
+}
 
 struct Fixture {
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     clinic: ClinicId,
     room: RoomId,
     desk: StaffInfo,
-    _dir: tempfile::TempDir,
+    backend: Backend,
 }
 
 fn at(ms: i64) -> Timestamp {
     Timestamp::from_millis(1_800_000_000_000 + ms)
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("s.db"), 64).unwrap();
+async fn fixture(backend: Backend) -> Fixture {
+    let store = backend.open().await;
     let clinic = ClinicId::from_u128(1);
     store
         .create_clinic(Clinic {
@@ -89,7 +132,7 @@ async fn fixture() -> Fixture {
         clinic,
         room,
         desk,
-        _dir: dir,
+        backend,
     }
 }
 
@@ -150,9 +193,9 @@ fn command(f: &Fixture, id: VisitId, cmd: Command, expected: u64, key: Option<&s
     }
 }
 
-#[tokio::test]
-async fn every_change_gets_the_next_seq_and_its_event() {
-    let f = fixture().await;
+contract!(every_change_gets_the_next_seq_and_its_event);
+async fn every_change_gets_the_next_seq_and_its_event(backend: Backend) {
+    let f = fixture(backend).await;
     // Room and staff were events 1 and 2.
     let opened = f.store.write_visit(arrive(&f, 1)).await.unwrap();
     assert_eq!((opened.status, opened.reply.seq), (201, 3));
@@ -218,9 +261,9 @@ async fn every_change_gets_the_next_seq_and_its_event() {
     assert_eq!(f.store.snapshot(f.clinic).await.unwrap().unwrap().seq, 4);
 }
 
-#[tokio::test]
-async fn a_refused_command_leaves_no_trace_and_names_the_current_visit() {
-    let f = fixture().await;
+contract!(a_refused_command_leaves_no_trace_and_names_the_current_visit);
+async fn a_refused_command_leaves_no_trace_and_names_the_current_visit(backend: Backend) {
+    let f = fixture(backend).await;
     f.store.write_visit(arrive(&f, 1)).await.unwrap();
     let id = VisitId::from_u128(101);
     let refused = f
@@ -246,9 +289,9 @@ async fn a_refused_command_leaves_no_trace_and_names_the_current_visit() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_commands_commit_together_yet_each_whole_or_not_at_all() {
-    let f = fixture().await;
+contract!(concurrent_commands_each_apply_whole_or_not_at_all);
+async fn concurrent_commands_each_apply_whole_or_not_at_all(backend: Backend) {
+    let f = fixture(backend).await;
     for n in 1..=20 {
         f.store.write_visit(arrive(&f, n)).await.unwrap();
     }
@@ -285,9 +328,9 @@ async fn concurrent_commands_commit_together_yet_each_whole_or_not_at_all() {
     }
 }
 
-#[tokio::test]
-async fn a_command_the_database_refuses_is_refused_alone_in_its_group() {
-    let f = fixture().await;
+contract!(a_command_the_database_refuses_is_refused_alone);
+async fn a_command_the_database_refuses_is_refused_alone(backend: Backend) {
+    let f = fixture(backend).await;
     f.store.write_visit(arrive(&f, 1)).await.unwrap();
     // Arrivals race, one of them reusing a patient token (its insert fails): the others
     // commit, the refused one leaves no trace and no hole in the seqs.
@@ -315,9 +358,9 @@ async fn a_command_the_database_refuses_is_refused_alone_in_its_group() {
     assert!(refused.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn clinics_and_rooms_read_again_are_as_last_written() {
-    let f = fixture().await;
+contract!(clinics_and_rooms_read_again_are_as_last_written);
+async fn clinics_and_rooms_read_again_are_as_last_written(backend: Backend) {
+    let f = fixture(backend).await;
     for _ in 0..2 {
         let by_slug = f.store.clinic_by_slug("c").await.unwrap().unwrap();
         assert_eq!(by_slug.id, f.clinic);
@@ -344,9 +387,9 @@ async fn clinics_and_rooms_read_again_are_as_last_written() {
     assert_eq!(f.store.clinic_by_slug("c").await.unwrap(), Some(clinic));
 }
 
-#[tokio::test]
-async fn an_idempotency_key_replays_the_first_answer() {
-    let f = fixture().await;
+contract!(an_idempotency_key_replays_the_first_answer);
+async fn an_idempotency_key_replays_the_first_answer(backend: Backend) {
+    let f = fixture(backend).await;
     f.store.write_visit(arrive(&f, 1)).await.unwrap();
     let id = VisitId::from_u128(101);
     let first = f
@@ -380,9 +423,9 @@ async fn an_idempotency_key_replays_the_first_answer() {
     );
 }
 
-#[tokio::test]
-async fn sessions_expire_and_are_revoked() {
-    let f = fixture().await;
+contract!(sessions_expire_and_are_revoked);
+async fn sessions_expire_and_are_revoked(backend: Backend) {
+    let f = fixture(backend).await;
     let session = |hash: &str, expires_at| NewSession {
         token_hash: hash.into(),
         clinic: f.clinic,
@@ -411,9 +454,9 @@ async fn sessions_expire_and_are_revoked() {
     assert!(f.store.session("unknown", 0).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn availability_and_alerts_belong_to_one_clinic() {
-    let f = fixture().await;
+contract!(availability_and_alerts_belong_to_one_clinic);
+async fn availability_and_alerts_belong_to_one_clinic(backend: Backend) {
+    let f = fixture(backend).await;
     let (info, seq) = f
         .store
         .set_availability(f.clinic, f.desk.id, Availability::Away, at(5))
@@ -454,12 +497,12 @@ async fn availability_and_alerts_belong_to_one_clinic() {
     );
 }
 
+contract!(sweeping_forgets_old_records_by_the_clock_that_stamped_them);
 /// Sweeping judges age by the time it is given (the server's clock, which stamped the
 /// records), never by the machine's: a server whose clock runs days behind keeps its live
 /// sessions, one running ahead forgets on its own schedule.
-#[tokio::test]
-async fn sweeping_forgets_old_records_by_the_clock_that_stamped_them() {
-    let f = fixture().await;
+async fn sweeping_forgets_old_records_by_the_clock_that_stamped_them(backend: Backend) {
+    let f = fixture(backend).await;
     let hour = 3_600_000;
     let day = 24 * hour;
     let system = std::time::SystemTime::now()
@@ -538,17 +581,16 @@ async fn sweeping_forgets_old_records_by_the_clock_that_stamped_them() {
     );
 }
 
-/// Pending departures are kept across a reopen of the database, in time order, and go when
+contract!(pending_departures_survive_a_reopen_and_go_when_cancelled);
+/// Pending departures are kept across a reopen of the store, in time order, and go when
 /// cancelled; a second close of the same page moves its time.
-#[tokio::test]
-async fn pending_departures_survive_a_reopen_and_go_when_cancelled() {
-    let f = fixture().await;
+async fn pending_departures_survive_a_reopen_and_go_when_cancelled(backend: Backend) {
+    let f = fixture(backend).await;
     let (a, b) = (VisitId::from_u128(1), VisitId::from_u128(2));
     f.store.depart_at(f.clinic, a, at(500)).await.unwrap();
     f.store.depart_at(f.clinic, b, at(100)).await.unwrap();
     f.store.depart_at(f.clinic, a, at(300)).await.unwrap();
-    let path = f._dir.path().join("s.db");
-    let reopened = SqliteStore::open(&path, 64).unwrap();
+    let reopened = f.backend.open().await;
     assert_eq!(
         reopened.departures().await.unwrap(),
         vec![(f.clinic, b, at(100)), (f.clinic, a, at(300))]
@@ -571,9 +613,9 @@ fn session_of(f: &Fixture, token: &str, station: Option<uuid::Uuid>) -> NewSessi
     }
 }
 
-#[tokio::test]
-async fn deactivating_ends_every_session_and_reactivating_brings_none_back() {
-    let f = fixture().await;
+contract!(deactivating_ends_every_session_and_reactivating_brings_none_back);
+async fn deactivating_ends_every_session_and_reactivating_brings_none_back(backend: Backend) {
+    let f = fixture(backend).await;
     let now = at(10).as_millis();
     for token in ["laptop", "desk"] {
         f.store
@@ -625,9 +667,9 @@ async fn deactivating_ends_every_session_and_reactivating_brings_none_back() {
     );
 }
 
-#[tokio::test]
-async fn a_new_password_ends_every_session_but_the_one_kept() {
-    let f = fixture().await;
+contract!(a_new_password_ends_every_session_but_the_one_kept);
+async fn a_new_password_ends_every_session_but_the_one_kept(backend: Backend) {
+    let f = fixture(backend).await;
     let now = at(10).as_millis();
     for token in ["here", "there"] {
         f.store
@@ -666,9 +708,11 @@ async fn a_new_password_ends_every_session_but_the_one_kept() {
     assert!(f.store.session("here", now).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn concurrent_pin_tries_get_no_more_than_the_limit_and_a_clear_starts_again() {
-    let f = fixture().await;
+contract!(concurrent_pin_tries_get_no_more_than_the_limit_and_a_clear_starts_again);
+async fn concurrent_pin_tries_get_no_more_than_the_limit_and_a_clear_starts_again(
+    backend: Backend,
+) {
+    let f = fixture(backend).await;
     let tries = futures_util::future::join_all(
         (0..12).map(|_| f.store.take_pin_try(f.clinic, f.desk.id, 5)),
     )
@@ -695,9 +739,9 @@ async fn concurrent_pin_tries_get_no_more_than_the_limit_and_a_clear_starts_agai
     );
 }
 
-#[tokio::test]
-async fn a_reset_link_is_used_once_before_it_expires_and_comes_with_its_email() {
-    let f = fixture().await;
+contract!(a_reset_link_is_used_once_before_it_expires_and_comes_with_its_email);
+async fn a_reset_link_is_used_once_before_it_expires_and_comes_with_its_email(backend: Backend) {
+    let f = fixture(backend).await;
     f.store
         .create_session(session_of(&f, "desk", None))
         .await
@@ -773,4 +817,63 @@ async fn a_reset_link_is_used_once_before_it_expires_and_comes_with_its_email() 
         secrets.password_hash, "new",
         "neither a used nor an expired link changed it"
     );
+}
+
+contract!(a_second_member_of_staff_with_the_same_email_is_refused_alike);
+async fn a_second_member_of_staff_with_the_same_email_is_refused_alike(backend: Backend) {
+    let f = fixture(backend).await;
+    let again = StaffInfo {
+        id: StaffId::from_u128(99),
+        ..f.desk.clone()
+    };
+    let secrets = StaffSecrets {
+        password_hash: "y".into(),
+        pin_hash: None,
+        pin_failures: 0,
+    };
+    let refused = f.store.create_staff(again, secrets, at(5)).await;
+    match refused {
+        Err(frontdesk_server::store::StoreError::Duplicate(what)) => assert_eq!(
+            what, "UNIQUE constraint failed: staff.clinic_id, staff.email",
+            "both stores name what was duplicated the same way"
+        ),
+        other => panic!("not refused as a duplicate: {other:?}"),
+    }
+    assert_eq!(f.store.staff(f.clinic).await.unwrap().len(), 1);
+    assert_eq!(
+        f.store.events_after(f.clinic, 0, 100).await.unwrap().len(),
+        2,
+        "no event for what was refused"
+    );
+}
+
+/// The same commands on both stores give the same bytes: each answer, the replay of a retried
+/// command, the events, the snapshot and a whole visit.
+#[tokio::test]
+async fn both_stores_answer_the_same_commands_with_the_same_bytes() {
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for backend in [Backend::sqlite(), Backend::postgres()] {
+        let f = fixture(backend).await;
+        let mut bytes = Vec::new();
+        for n in 1..=3 {
+            bytes.push(f.store.write_visit(arrive(&f, n)).await.unwrap().reply_json);
+        }
+        let id = VisitId::from_u128(102);
+        let claim = || command(&f, id, Command::Claim, 1, Some("k"));
+        bytes.push(f.store.write_visit(claim()).await.unwrap().reply_json);
+        let replay = f.store.write_visit(claim()).await.unwrap();
+        assert!(replay.replayed);
+        bytes.push(replay.reply_json);
+        let events = f.store.events_after(f.clinic, 0, 100).await.unwrap();
+        bytes.push(serde_json::to_string(&events).unwrap());
+        let snapshot = f.store.snapshot(f.clinic).await.unwrap().unwrap();
+        bytes.push(serde_json::to_string(&snapshot.open_visits).unwrap());
+        bytes.push(serde_json::to_string(&snapshot.staff).unwrap());
+        bytes.push(serde_json::to_string(&snapshot.rooms).unwrap());
+        bytes.push(format!("{}", snapshot.seq));
+        let visit = f.store.visit(f.clinic, id).await.unwrap().unwrap();
+        bytes.push(serde_json::to_string(&visit).unwrap());
+        seen.push(bytes);
+    }
+    assert_eq!(seen[0], seen[1], "SQLite's bytes, then PostgreSQL's");
 }

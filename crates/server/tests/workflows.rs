@@ -1,6 +1,8 @@
 //! The seeds' workflows end to end over HTTP, as the front desk and providers live them.
 
-use frontdesk_testkit::{ADMIN, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer};
+use frontdesk_testkit::{
+    ADMIN, Backend, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer, both_backends,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,9 +15,11 @@ fn entry_kinds(visit: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_takes_over() {
-    let app = TestServer::with_demo().await;
+both_backends!(coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_takes_over);
+async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_takes_over(
+    backend: Backend,
+) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let (id, patient, v) = app.waiting_patient("Ana P.").await;
@@ -93,9 +97,9 @@ async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_tak
     );
 }
 
-#[tokio::test]
-async fn doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider() {
-    let app = TestServer::with_demo().await;
+both_backends!(doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider);
+async fn doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let omar = app.sign_in(OMAR).await;
     let (id, _, v) = app.waiting_patient("Ben K.").await;
@@ -204,9 +208,9 @@ async fn request(app: &TestServer, token: &str, provider: &str, name: &str) -> (
     )
 }
 
-#[tokio::test]
-async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once() {
-    let app = TestServer::with_demo().await;
+both_backends!(securevideo_requests_are_accepted_entered_declined_or_declined_at_once);
+async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let priya = app.sign_in(PRIYA).await;
     let omar = app.sign_in(OMAR).await;
@@ -307,9 +311,9 @@ async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once(
     );
 }
 
-#[tokio::test]
-async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
-    let app = TestServer::with_demo().await;
+both_backends!(visuwell_claim_while_intake_is_being_filled_then_assign_and_decline);
+async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let omar_id = app.staff_id(OMAR.0);
     let (id, patient, v) = app.arrive(&app.room_id("Reception"), "Grace N.").await;
@@ -369,9 +373,9 @@ async fn visuwell_claim_while_intake_is_being_filled_then_assign_and_decline() {
     assert_eq!(seen["decline_note"], "We are closed for walk-ins today.");
 }
 
-#[tokio::test]
-async fn the_queue_puts_emergencies_first_and_patients_see_messages() {
-    let app = TestServer::with_demo().await;
+both_backends!(the_queue_puts_emergencies_first_and_patients_see_messages);
+async fn the_queue_puts_emergencies_first_and_patients_see_messages(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let reception = app.sign_in(RECEPTION).await;
     let (first, _, _) = app.waiting_patient("Isla S.").await;
     let (second, second_token, v) = app.waiting_patient("Jack B.").await;
@@ -429,9 +433,9 @@ async fn the_queue_puts_emergencies_first_and_patients_see_messages() {
     assert_eq!(q.as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show() {
-    let app = TestServer::with_demo().await;
+both_backends!(a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show);
+async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let reception = app.sign_in(RECEPTION).await;
     let room = app.room_id("Dr. Shah's room");
@@ -477,9 +481,9 @@ async fn a_scheduler_books_a_session_that_can_be_cancelled_or_marked_no_show() {
     assert_eq!(a.status_of_visit(), "cancelled");
 }
 
-#[tokio::test]
-async fn staff_choose_which_rooms_alert_them_and_how() {
-    let app = TestServer::with_demo().await;
+both_backends!(staff_choose_which_rooms_alert_them_and_how);
+async fn staff_choose_which_rooms_alert_them_and_how(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let priya = app.sign_in(PRIYA).await;
     assert_eq!(app.get("/v1/me/alerts", &priya).await.body, json!([]));
     let mine = json!([
@@ -520,9 +524,9 @@ async fn staff_choose_which_rooms_alert_them_and_how() {
     );
 }
 
-#[tokio::test]
-async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side() {
-    let app = TestServer::with_demo().await;
+both_backends!(a_patient_told_no_hears_why_but_never_sees_the_staff_side);
+async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let (_, token, _) = app.waiting_patient("Zoe W.").await;
     let a = app.finish_intake(&token).await;
     assert_eq!(
@@ -538,9 +542,9 @@ async fn a_patient_told_no_hears_why_but_never_sees_the_staff_side() {
     );
 }
 
-#[tokio::test]
-async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
-    let app = TestServer::with_demo().await;
+both_backends!(an_admin_changes_who_works_in_which_room_and_with_which_roles);
+async fn an_admin_changes_who_works_in_which_room_and_with_which_roles(backend: Backend) {
+    let app = TestServer::with_demo_on(backend).await;
     let admin = app.sign_in(ADMIN).await;
     let omar = app.sign_in(OMAR).await;
     let scheduler = app.sign_in(SCHEDULER).await;
@@ -691,16 +695,17 @@ async fn an_admin_changes_who_works_in_which_room_and_with_which_roles() {
     assert_eq!(app.get("/v1/staff", &admin).await.body, before);
 }
 
+both_backends!(a_server_on_a_moved_clock_stamps_setup_and_sweeps_by_that_clock);
 /// A server whose clock is set back three days (`serve --clock-offset-ms`) stamps its setup
 /// (the demo's rooms, staff and availability, rooms and staff an admin adds) with that clock,
 /// and its sweeps judge sessions and retries by it too: sign-ins and retried commands keep
 /// working while the sweep runs.
-#[tokio::test]
-async fn a_server_on_a_moved_clock_stamps_setup_and_sweeps_by_that_clock() {
+async fn a_server_on_a_moved_clock_stamps_setup_and_sweeps_by_that_clock(backend: Backend) {
     let day = 86_400_000;
     let clock = frontdesk_server::Clock::offset(-3 * day);
     let c = clock.clone();
     let app = TestServer::builder()
+        .on(backend)
         .demo_clinic()
         .settings(move |s| {
             s.clock = c;

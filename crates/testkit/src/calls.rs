@@ -191,6 +191,59 @@ impl TestServer {
     }
 }
 
+/// The password of the desks made by [`TestServer::add_desks`].
+pub const DESK_PASSWORD: &str = "desk-password";
+
+impl TestServer {
+    /// Adds `count` receptionists to the demo clinic (`Desk 0` at `desk0@demo.clinic`, …, all
+    /// with [`DESK_PASSWORD`]); gives their emails.
+    pub async fn add_desks(&self, count: usize) -> Vec<String> {
+        let mut emails = Vec::with_capacity(count);
+        for i in 0..count {
+            let email = format!("desk{i}@demo.clinic");
+            frontdesk_server::admin::create_staff(
+                self.server().store(),
+                self.demo().clinic.id,
+                frontdesk_server::admin::NewStaff {
+                    name: format!("Desk {i}"),
+                    email: email.clone(),
+                    roles: vec![frontdesk_domain::Role::Receptionist],
+                    password: DESK_PASSWORD.into(),
+                    pin: None,
+                    rooms: vec![],
+                    availability: None,
+                    phone: None,
+                },
+                frontdesk_server::HashCost::Fast,
+                self.server().state.now(),
+            )
+            .await
+            .expect("the desk is added");
+            emails.push(email);
+        }
+        emails
+    }
+
+    /// The WebSocket upgrade request for the clinic's stream after `after`, the token in the
+    /// `Authorization` header.
+    pub fn stream_request(
+        &self,
+        token: &str,
+        after: u64,
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let base = self.base_url().replace("http://", "ws://");
+        let mut req = format!("{base}/v1/stream?after={after}")
+            .into_client_request()
+            .expect("a stream URL");
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("a header value"),
+        );
+        req
+    }
+}
+
 /// GETs `url` with a bearer token and reads the JSON answer.
 pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
     http.get(url)

@@ -4,10 +4,13 @@
 //! drive a page over W3C WebDriver. Suites keep only what is theirs alone.
 //!
 //! - [`server`]: [`TestServer`], the real server in this process on 127.0.0.1:0 with a temp
-//!   SQLite file, settings adjustable, the demo clinic seeded when asked, stop and restart.
+//!   SQLite file or a fresh PostgreSQL database ([`Backend`], [`both_backends!`]), settings
+//!   adjustable, the demo clinic seeded when asked, stop and restart, replicas on PostgreSQL.
 //! - [`process`]: the `frontdesk-server` binary as a child process on a free port.
 //! - [`calls`]: the API as the console and the pages call it, and the demo clinic's sign-ins.
 //! - [`patients`]: a patient comes through a room's front door, or opens their link.
+//! - [`pg`]: [`PgCluster`], a throwaway PostgreSQL cluster per test binary, a fresh database
+//!   per test.
 //! - [`wait`]: poll until something holds.
 //! - [`webdriver`]: a W3C WebDriver client for the app (tauri-driver) and headless Chromium.
 //! - [`base64`]: decoding, for screenshots.
@@ -16,14 +19,18 @@
 pub mod base64;
 pub mod calls;
 pub mod patients;
+pub mod pg;
 pub mod process;
 pub mod proxy;
 pub mod server;
 pub mod wait;
 pub mod webdriver;
 
-pub use calls::{ADMIN, Answer, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to};
+pub use calls::{
+    ADMIN, Answer, DESK_PASSWORD, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to,
+};
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
+pub use pg::PgCluster;
 pub use process::serve_binary;
-pub use server::{ServerBuilder, TestServer, init_tracing};
+pub use server::{Backend, ServerBuilder, TestServer, init_tracing};
 pub use wait::eventually;

@@ -1,11 +1,13 @@
 //! The server rig: the real clinic server started in this process on 127.0.0.1:0, on a fresh
-//! SQLite file in a temp dir, with fast password hashing and, when asked, the demo clinic
-//! seeded. It can be stopped and started again on the same address and database, which is how
-//! suites test what survives a restart.
+//! SQLite file in a temp dir or a fresh PostgreSQL database ([`Backend`]), with fast password
+//! hashing and, when asked, the demo clinic seeded. It can be stopped and started again on the
+//! same address and database, which is how suites test what survives a restart; on PostgreSQL
+//! more replicas can serve the same database ([`TestServer::replica`]).
 
+use crate::pg::PgCluster;
 use frontdesk_domain::Timestamp;
 use frontdesk_server::demo::{self, DemoClinic};
-use frontdesk_server::{Clock, HashCost, RunningServer, Settings};
+use frontdesk_server::{Clock, Database, HashCost, RunningServer, Settings};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Once;
@@ -35,6 +37,46 @@ pub fn init_tracing() {
     });
 }
 
+/// Which store a test server keeps its data in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in the server's temp dir.
+    Sqlite,
+    /// A fresh database of the test binary's PostgreSQL cluster ([`PgCluster::shared`]).
+    Postgres,
+}
+
+/// A suite's test, run once on each [`Backend`]: `both_backends!(name);` beside
+/// `async fn name(backend: Backend)` makes the tests `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// Starts a server with `settings` on 127.0.0.1:0; gives it and the address it bound.
+async fn start_on_a_free_port(settings: &Settings) -> (RunningServer, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("the bound address");
+    let running = RunningServer::start(settings.clone(), listener)
+        .await
+        .expect("the server starts");
+    (running, addr)
+}
+
 /// How to start a [`TestServer`]: made by [`TestServer::builder`].
 #[must_use]
 pub struct ServerBuilder {
@@ -53,6 +95,15 @@ impl std::fmt::Debug for ServerBuilder {
 }
 
 impl ServerBuilder {
+    /// Keeps the data in `backend` (SQLite unless told).
+    pub fn on(mut self, backend: Backend) -> Self {
+        self.settings.database = match backend {
+            Backend::Sqlite => Database::Sqlite(self.dir.path().join(DB_FILE)),
+            Backend::Postgres => Database::Postgres(PgCluster::shared().fresh_database()),
+        };
+        self
+    }
+
     /// Seeds the demo clinic (Reception, two providers' rooms, the demo staff) before the
     /// first request, its setup stamped by the server's clock.
     pub fn demo_clinic(mut self) -> Self {
@@ -76,13 +127,7 @@ impl ServerBuilder {
     /// Starts the server (and seeds the demo clinic if asked).
     pub async fn start(self) -> TestServer {
         init_tracing();
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("the bound address");
-        let running = RunningServer::start(self.settings.clone(), listener)
-            .await
-            .expect("the server starts");
+        let (running, addr) = start_on_a_free_port(&self.settings).await;
         let demo = if self.seed_demo {
             let seeded = demo::seed_demo_at(running.store(), HashCost::Fast, &self.settings.clock)
                 .await
@@ -129,6 +174,34 @@ impl TestServer {
     /// (but fast password hashing).
     pub async fn with_demo() -> TestServer {
         TestServer::builder().demo_clinic().start().await
+    }
+
+    /// [`TestServer::with_demo`] on `backend`.
+    pub async fn with_demo_on(backend: Backend) -> TestServer {
+        TestServer::builder()
+            .on(backend)
+            .demo_clinic()
+            .start()
+            .await
+    }
+
+    /// Another server process's worth of server (its own state, port and connections) on
+    /// this one's PostgreSQL database, with the same settings and clock: what a second
+    /// replica behind a load balancer is. Panics on SQLite (one server per file).
+    pub async fn replica(&self) -> TestServer {
+        assert!(
+            matches!(self.settings.database, Database::Postgres(_)),
+            "replicas share a PostgreSQL database; this server is on SQLite"
+        );
+        let (running, addr) = start_on_a_free_port(&self.settings).await;
+        TestServer {
+            running: Some(running),
+            settings: self.settings.clone(),
+            addr,
+            demo: self.demo.clone(),
+            http: reqwest::Client::new(),
+            dir: tempfile::tempdir().expect("a temp dir"),
+        }
     }
 
     /// A server on an empty database.
@@ -181,6 +254,15 @@ impl TestServer {
     /// The server's temp dir (it holds the database; engines' caches can go here too).
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The server's SQLite file. Panics for a server on PostgreSQL.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.settings
+            .database
+            .sqlite_path()
+            .expect("this server keeps its data in PostgreSQL, not a file")
+            .to_path_buf()
     }
 
     /// The server's clock: moving it moves the server's time, across restarts too.

@@ -1,9 +1,13 @@
 //! Storage behind one trait, so the handlers never know which database holds the clinic.
-//! The embedded default is SQLite ([`sqlite::SqliteStore`]); a PostgreSQL store implements the
-//! same trait. A visit write is one transaction: the state change, its history, its event with
-//! the clinic's next `seq` and the idempotency record commit together or not at all. The store
-//! also fans committed events out to live subscribers, because only it knows the commit order.
+//! The embedded default is SQLite ([`sqlite::SqliteStore`]); PostgreSQL ([`postgres::PgStore`])
+//! implements the same trait for several server processes on one database. A visit write is
+//! one transaction: the state change, its history, its event with the clinic's next `seq` and
+//! the idempotency record commit together or not at all. The store also fans committed events
+//! out to live subscribers, because only it knows the commit order. What both share about rows
+//! and the JSON they keep or answer with is in `rows`, so both answer byte for byte alike.
 
+pub mod postgres;
+pub(crate) mod rows;
 pub mod sqlite;
 
 use crate::events::{Event, Subscription};

@@ -2,7 +2,7 @@
 //! memory (the server runs in this test process) while consoles catch up on a long backlog, and
 //! while one console stops reading as the clinic carries on. Figures are printed.
 
-use super::{Ws, close_reason, connect, next_frame, report, stream_request};
+use super::{Ws, close_reason, connect, next_frame, report};
 use frontdesk_domain::{Availability, Timestamp};
 use frontdesk_testkit::{RECEPTION, TestServer};
 use futures_util::StreamExt;
@@ -147,7 +147,7 @@ async fn six_consoles_catching_up_on_100_000_events_hold_a_page_each_and_start_a
     let memory = MemoryWatch::start();
     let consoles: Vec<_> = (0..6)
         .map(|_| {
-            let request = stream_request(&app, &reception, 0);
+            let request = app.stream_request(&reception, 0);
             tokio::spawn(async move {
                 let opened = Instant::now();
                 let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
@@ -182,7 +182,7 @@ async fn connect_and_never_read(app: &TestServer, token: &str, after: u64) -> Ws
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4 * 1024).unwrap();
     let tcp = socket.connect(app.addr()).await.unwrap();
-    let request = stream_request(app, token, after);
+    let request = app.stream_request(token, after);
     let stream = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
     tokio_tungstenite::client_async(request, stream)
         .await

@@ -3,10 +3,11 @@
 
 use super::event_log::{Hub, record_event};
 use super::staff::load_one_staff;
-use super::{SqliteStore, corrupt, from_json, lock, parse_id, text_columns, to_json};
+use super::{SqliteStore, lock, parse_id, text_columns, to_json};
 use crate::events::EventBody;
-use crate::model::{AfterHours, Clinic, OfficeHours, RoomInfo};
+use crate::model::{Clinic, RoomInfo};
 use crate::store::StoreError;
+use crate::store::rows::{ROOM_COLUMNS, room_from_cols, room_settings_json};
 use frontdesk_domain::{ClinicId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -276,56 +277,6 @@ pub(super) fn put_room(
 
 fn room_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 9]> {
     text_columns(r)
-}
-
-const ROOM_COLUMNS: &str = "id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions, settings";
-
-/// A room's front-door settings, kept together in one JSON column.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
-struct RoomSettings {
-    #[serde(default)]
-    after_hours: AfterHours,
-    #[serde(default)]
-    show_place_in_line: bool,
-    #[serde(default)]
-    minutes_per_patient: Option<u32>,
-}
-
-fn room_settings_json(room: &RoomInfo) -> Result<String, StoreError> {
-    to_json(&RoomSettings {
-        after_hours: room.after_hours,
-        show_place_in_line: room.show_place_in_line,
-        minutes_per_patient: room.minutes_per_patient,
-    })
-}
-
-fn room_from_cols(c: [Option<String>; 9]) -> Result<RoomInfo, StoreError> {
-    let [
-        id,
-        clinic,
-        name,
-        provider,
-        hours,
-        emergency,
-        waiting,
-        questions,
-        settings,
-    ] = c;
-    let settings: RoomSettings = from_json(settings.as_deref().unwrap_or("{}"))?;
-    let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing room column"));
-    Ok(RoomInfo {
-        id: parse_id(&need(id)?)?,
-        clinic_id: parse_id(&need(clinic)?)?,
-        name: need(name)?,
-        provider: provider.as_deref().map(parse_id).transpose()?,
-        office_hours: from_json::<Vec<OfficeHours>>(&need(hours)?)?,
-        emergency_info: emergency,
-        waiting_message: waiting,
-        intake_questions: from_json(&need(questions)?)?,
-        after_hours: settings.after_hours,
-        show_place_in_line: settings.show_place_in_line,
-        minutes_per_patient: settings.minutes_per_patient,
-    })
 }
 
 pub(super) fn load_rooms(conn: &Connection, clinic: ClinicId) -> Result<Vec<RoomInfo>, StoreError> {

@@ -7,7 +7,7 @@ use super::visits::load_open_visits;
 use super::{corrupt, from_json, lock, to_json};
 use crate::events::{ClinicFeed, Event, EventBody, LiveBudget, Published};
 use crate::store::{SnapshotData, StoreError};
-use frontdesk_domain::{ClinicId, Timestamp, VisitId};
+use frontdesk_domain::{ClinicId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -80,22 +80,6 @@ pub(super) fn insert_event(
     Ok(Published::new(seq, &payload))
 }
 
-/// A visit event's JSON, in the field order `Event` serializes to, around the entries' JSON
-/// already made for the reply (make it once).
-pub(super) fn visit_event_json(
-    seq: u64,
-    clinic: ClinicId,
-    at: Timestamp,
-    visit_id: VisitId,
-    version: u64,
-    entries_json: &str,
-) -> String {
-    format!(
-        r#"{{"seq":{seq},"clinic_id":"{clinic}","at":{},"kind":"visit","visit_id":"{visit_id}","version":{version},"entries":{entries_json}}}"#,
-        at.as_millis(),
-    )
-}
-
 pub(super) fn events_after(
     c: &Connection,
     clinic: ClinicId,
@@ -133,50 +117,4 @@ pub(super) fn snapshot(
     })();
     c.execute_batch("COMMIT")?;
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_hand_built_visit_event_is_exactly_what_event_serializes_to() {
-        use frontdesk_domain::{Actor, Context, Opening, Patient, PersonName, RoomId, open};
-        let clinic = ClinicId::from_u128(1);
-        let ctx = Context {
-            actor: Actor::Patient,
-            at: Timestamp::from_millis(1_700_000_000_000),
-            expected_version: None,
-        };
-        let opening = Opening::Arrive {
-            room: RoomId::from_u128(2),
-            patient: Patient {
-                name: PersonName::parse("Ana \"Quote\" P.").unwrap(),
-                contact: None,
-            },
-            has_intake: true,
-            after_hours: false,
-        };
-        let outcome = open(VisitId::from_u128(3), clinic, &ctx, opening).unwrap();
-        let typed = Event {
-            seq: 7,
-            clinic_id: clinic,
-            at: ctx.at,
-            body: EventBody::Visit {
-                visit_id: outcome.visit.id,
-                version: outcome.visit.version,
-                entries: outcome.entries.clone(),
-            },
-        };
-        let built = visit_event_json(
-            7,
-            clinic,
-            ctx.at,
-            outcome.visit.id,
-            outcome.visit.version,
-            &to_json(&outcome.entries).unwrap(),
-        );
-        assert_eq!(built, to_json(&typed).unwrap());
-        assert_eq!(from_json::<Event>(&built).unwrap(), typed);
-    }
 }

@@ -3,6 +3,7 @@
 
 use super::{corrupt, db, parse_id};
 use crate::model::AlertSubscription;
+use crate::store::rows::state_str;
 use crate::store::{Attempt, Channel, Delivery, DeliveryState, NewMessage, StoreError};
 use frontdesk_domain::{ClinicId, StaffId, Timestamp, Visit};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -59,7 +60,8 @@ pub(super) fn clinic_subscriptions(
 ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT a.staff_id, a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
-         JOIN staff s ON s.id = a.staff_id WHERE s.clinic_id = ?1 AND s.deactivated_at IS NULL",
+         JOIN staff s ON s.id = a.staff_id WHERE s.clinic_id = ?1 AND s.deactivated_at IS NULL
+         ORDER BY a.staff_id, a.room_id",
     )?;
     let rows = stmt.query_map([clinic.to_string()], |r| {
         Ok((
@@ -150,16 +152,6 @@ pub(super) fn insert(
 
 const DELIVERY_COLUMNS: &str = "id, clinic_id, visit_id, kind, channel, recipient, subject, body, \
     due_at, state, attempts, last_error, next_at, sent_at, only_while_open";
-
-fn state_str(s: DeliveryState) -> &'static str {
-    match s {
-        DeliveryState::Pending => "pending",
-        DeliveryState::Sending => "sending",
-        DeliveryState::Sent => "sent",
-        DeliveryState::Skipped => "skipped",
-        DeliveryState::Failed => "failed",
-    }
-}
 
 fn delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Delivery, StoreError>> {
     let clinic: String = r.get(1)?;

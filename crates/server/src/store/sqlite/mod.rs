@@ -12,12 +12,13 @@
 //! one of the two ways in.
 
 use crate::events::LiveBudget;
+use crate::store::rows::availability_str;
+use crate::store::rows::{corrupt, from_json, parse_id, to_json};
 use crate::store::{StoreError, WriteRefused};
 use at_rest::DbKey;
 use checkpoint::WAL_KEPT_BYTES;
 use directory::Directory;
 use event_log::Hub;
-use frontdesk_domain::Availability;
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -83,10 +84,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn db(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -167,26 +164,6 @@ fn connect(path: &Path, key: Option<&DbKey>) -> Result<Connection, StoreError> {
     .map_err(db)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
     Ok(conn)
-}
-
-fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| corrupt(format!("bad id {s:?}")))
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(corrupt)
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
-    serde_json::from_str(s).map_err(corrupt)
-}
-
-fn availability_str(a: Availability) -> &'static str {
-    a.as_str()
-}
-
-fn parse_availability(s: &str) -> Result<Availability, StoreError> {
-    from_json(&format!("\"{s}\""))
 }
 
 fn text_columns<const N: usize>(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; N]> {

@@ -215,12 +215,7 @@ CREATE TABLE password_resets (
 ) WITHOUT ROWID;
 "#;
 
-/// The statuses of a patient in a waiting area (the domain's `Status::is_waiting`); the
-/// `visits_in_line` index is over exactly these.
-pub(super) const WAITING_STATUSES: &str = "('intake','waiting','on_hold')";
-
-pub(super) const OPEN_STATUSES: &str =
-    "('scheduled','requested','intake','waiting','in_call','on_hold')";
+pub(super) use crate::store::rows::{OPEN_STATUSES, WAITING_STATUSES};
 
 /// Brings the database's schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -2,13 +2,12 @@
 //! staff event, and their alert subscriptions.
 
 use super::event_log::{Hub, record_event};
-use super::{
-    availability_str, corrupt, from_json, parse_availability, parse_id, text_columns, to_json,
-};
+use super::{availability_str, corrupt, parse_id, text_columns, to_json};
 use crate::events::EventBody;
 use crate::model::{AlertSubscription, StaffInfo};
+use crate::store::rows::staff_from_cols;
 use crate::store::{StaffEdit, StaffSecrets, StoreError};
-use frontdesk_domain::{Availability, ClinicId, Roles, RoomId, StaffId, Timestamp};
+use frontdesk_domain::{Availability, ClinicId, StaffId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 
 const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.availability, \
@@ -18,55 +17,6 @@ const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.avai
 
 pub(super) fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 12]> {
     text_columns(r)
-}
-
-pub(super) fn staff_from_cols(
-    c: [Option<String>; 12],
-) -> Result<(StaffInfo, StaffSecrets), StoreError> {
-    let [
-        id,
-        clinic,
-        name,
-        email,
-        roles,
-        availability,
-        rooms,
-        password,
-        pin,
-        phone,
-        deactivated_at,
-        pin_failures,
-    ] = c;
-    let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing staff column"));
-    let mut rooms: Vec<RoomId> = rooms
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(parse_id)
-        .collect::<Result<_, _>>()?;
-    rooms.sort();
-    Ok((
-        StaffInfo {
-            id: parse_id(&need(id)?)?,
-            clinic_id: parse_id(&need(clinic)?)?,
-            name: need(name)?,
-            email: need(email)?,
-            phone,
-            roles: from_json::<Roles>(&need(roles)?)?,
-            availability: parse_availability(&need(availability)?)?,
-            rooms,
-            deactivated: deactivated_at.is_some(),
-        },
-        StaffSecrets {
-            password_hash: need(password)?,
-            pin_hash: pin,
-            pin_failures: pin_failures
-                .as_deref()
-                .unwrap_or("0")
-                .parse()
-                .map_err(corrupt)?,
-        },
-    ))
 }
 
 pub(super) fn load_staff(

@@ -6,11 +6,12 @@
 //! as rows of `visit_history` and an event that carries just those entries. What a command
 //! writes is the same size on the first day of a visit as on its last.
 
-use super::event_log::{insert_event, next_seq, visit_event_json};
+use super::event_log::{insert_event, next_seq};
 use super::schema::{OPEN_STATUSES, WAITING_STATUSES};
 use super::{corrupt, from_json, parse_id, to_json};
 use crate::events::Published;
 use crate::model::CommandReply;
+use crate::store::rows::{event_visit, replayed_reply, reply_json, visit_event_json};
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
 use frontdesk_domain::queue::line_position;
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
@@ -73,7 +74,8 @@ pub(super) fn load_open_visits(
     clinic: ClinicId,
 ) -> Result<Vec<Visit>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT data FROM visits WHERE clinic_id = ?1 AND status IN {OPEN_STATUSES}"
+        "SELECT data FROM visits WHERE clinic_id = ?1 AND status IN {OPEN_STATUSES}
+         ORDER BY id"
     ))?;
     let rows = stmt.query_map([clinic.to_string()], |r| r.get::<_, String>(0))?;
     let mut visits: Vec<Visit> = rows.map(|r| from_json(&r?)).collect::<Result<_, _>>()?;
@@ -312,7 +314,7 @@ pub(super) fn write_visit_in(
     record_history(tx, &clinic, &entries, visit.id)?;
     let seq = next_seq(tx, w.clinic)?;
     let entries_json = to_json(&entries)?;
-    let reply_json = format!(r#"{{"seq":{seq},"visit":{data},"entries":{entries_json}}}"#);
+    let reply_json = reply_json(seq, &data, &entries_json);
     let payload = visit_event_json(seq, w.clinic, w.at, visit.id, visit.version, &entries_json);
     let published = insert_event(
         tx,
@@ -362,34 +364,18 @@ fn answered_from_event(tx: &Connection, clinic: &str, seq: i64) -> Result<String
         .query_row(params![clinic, seq], |r| r.get(0))
         .optional()?
         .ok_or_else(|| corrupt(format!("no event {seq} for an idempotency record")))?;
-    #[derive(serde::Deserialize)]
-    struct Answered {
-        visit_id: VisitId,
-        version: u64,
-    }
-    let event: Answered = serde_json::from_str(&payload).map_err(corrupt)?;
+    let (visit_id, version) = event_visit(&payload)?;
     let history: Vec<HistoryEntry> = tx
         .prepare_cached(
             "SELECT entry FROM visit_history WHERE visit_id = ?1 AND version <= ?2
              ORDER BY version, position",
         )?
-        .query_map(
-            params![event.visit_id.to_string(), event.version as i64],
-            |r| r.get::<_, String>(0),
-        )?
+        .query_map(params![visit_id.to_string(), version as i64], |r| {
+            r.get::<_, String>(0)
+        })?
         .map(|r| from_json(&r?))
         .collect::<Result<_, _>>()?;
-    let mut visit = Visit::replay(event.visit_id, &history).map_err(corrupt)?;
-    visit.history.clear();
-    let entries: Vec<&HistoryEntry> = history
-        .iter()
-        .filter(|e| e.version == event.version)
-        .collect();
-    Ok(format!(
-        r#"{{"seq":{seq},"visit":{},"entries":{}}}"#,
-        to_json(&visit)?,
-        to_json(&entries)?
-    ))
+    replayed_reply(seq as u64, visit_id, version, &history)
 }
 
 fn saved_response(

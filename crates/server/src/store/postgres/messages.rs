@@ -1,0 +1,311 @@
+//! The server's secret, patients' links, the outbox of email and SMS (with the notifier's mark
+//! of how far it has looked) and the departures of patients whose waiting page closed, in
+//! PostgreSQL.
+
+use super::{Fail, big};
+use crate::store::rows::{corrupt, from_json, parse_id, state_str};
+use crate::store::{Attempt, Channel, Delivery, DeliveryState, NewMessage, StoreError};
+use deadpool_postgres::Pool;
+use frontdesk_domain::{ClinicId, Timestamp, Visit, VisitId};
+use tokio_postgres::GenericClient;
+
+fn db(e: tokio_postgres::Error) -> StoreError {
+    StoreError::from(Fail::from(e))
+}
+
+/// The secret links are derived from: made by whichever process comes first, kept for all.
+pub(super) async fn server_secret(pool: &Pool) -> Result<[u8; 32], StoreError> {
+    let client = pool.get().await.map_err(Fail::from)?;
+    let mut fresh = [0u8; 32];
+    getrandom::fill(&mut fresh).map_err(|e| StoreError::Database(e.to_string()))?;
+    client
+        .execute(
+            "INSERT INTO server_keys (name, value) VALUES ('links', $1) ON CONFLICT DO NOTHING",
+            &[&fresh.as_slice()],
+        )
+        .await
+        .map_err(db)?;
+    let kept: Vec<u8> = client
+        .query_one("SELECT value FROM server_keys WHERE name = 'links'", &[])
+        .await
+        .map_err(db)?
+        .get(0);
+    kept.try_into()
+        .map_err(|_| corrupt("the server's secret has the wrong length"))
+}
+
+pub(super) async fn visit_for_token<C: GenericClient + Sync>(
+    c: &C,
+    token_hash: &str,
+) -> Result<Option<(Visit, Option<usize>)>, StoreError> {
+    let patient = c
+        .query_opt(
+            "SELECT data FROM visits WHERE patient_token_hash = $1",
+            &[&token_hash],
+        )
+        .await
+        .map_err(db)?;
+    if let Some(row) = patient {
+        return Ok(Some((from_json(row.get::<_, &str>(0))?, None)));
+    }
+    let guest = c
+        .query_opt(
+            "SELECT v.data, t.guest FROM visit_tokens t JOIN visits v ON v.id = t.visit_id
+             WHERE t.token_hash = $1",
+            &[&token_hash],
+        )
+        .await
+        .map_err(db)?;
+    guest
+        .map(|r| {
+            Ok((
+                from_json(r.get::<_, &str>(0))?,
+                r.get::<_, Option<i64>>(1).map(|g| g as usize),
+            ))
+        })
+        .transpose()
+}
+
+pub(super) async fn unnotified<C: GenericClient + Sync>(
+    c: &C,
+) -> Result<Vec<(ClinicId, u64)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT c.id, COALESCE(n.seq, 0) FROM clinics c
+             LEFT JOIN notifier n ON n.clinic_id = c.id
+             WHERE c.seq > COALESCE(n.seq, 0)",
+            &[],
+        )
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((parse_id(r.get::<_, &str>(0))?, r.get::<_, i64>(1) as u64)))
+        .collect()
+}
+
+pub(super) async fn queue<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: ClinicId,
+    through: u64,
+    messages: &[NewMessage],
+    now: Timestamp,
+) -> Result<(), Fail> {
+    for m in messages {
+        insert(tx, clinic, m, now).await?;
+    }
+    tx.execute(
+        "INSERT INTO notifier (clinic_id, seq) VALUES ($1, $2)
+         ON CONFLICT (clinic_id) DO UPDATE SET seq = GREATEST(notifier.seq, excluded.seq)",
+        &[&clinic.to_string(), &big(through)],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    m: &NewMessage,
+    now: Timestamp,
+) -> Result<(), Fail> {
+    c.execute(
+        "INSERT INTO messages (clinic_id, key, visit_id, kind, channel, recipient, subject, body,
+             due_at, only_while_open, state, next_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $9, $11)
+         ON CONFLICT (clinic_id, key) DO NOTHING",
+        &[
+            &clinic.to_string(),
+            &m.key,
+            &m.visit.map(|v| v.to_string()),
+            &m.kind,
+            &m.channel.as_str(),
+            &m.to,
+            &m.subject,
+            &m.body,
+            &m.due_at.as_millis(),
+            &m.only_while_open,
+            &now.as_millis(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+const DELIVERY_COLUMNS: &str = "id, clinic_id, visit_id, kind, channel, recipient, subject, body, \
+    due_at, state, attempts, last_error, next_at, sent_at, only_while_open";
+
+fn delivery(r: &tokio_postgres::Row) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: r.get(0),
+        clinic_id: parse_id(r.get::<_, &str>(1))?,
+        visit_id: r.get::<_, Option<&str>>(2).map(parse_id).transpose()?,
+        kind: r.get(3),
+        channel: match r.get::<_, &str>(4) {
+            "email" => Channel::Email,
+            "sms" => Channel::Sms,
+            other => return Err(corrupt(format!("unknown channel {other:?}"))),
+        },
+        to: r.get(5),
+        subject: r.get(6),
+        body: r.get(7),
+        due_at: Timestamp::from_millis(r.get(8)),
+        state: from_json(&format!("\"{}\"", r.get::<_, &str>(9)))?,
+        attempts: r.get::<_, i64>(10) as u32,
+        last_error: r.get(11),
+        next_at: Timestamp::from_millis(r.get(12)),
+        sent_at: r.get::<_, Option<i64>>(13).map(Timestamp::from_millis),
+        only_while_open: r.get(14),
+    })
+}
+
+pub(super) async fn due<C: GenericClient + Sync>(
+    c: &C,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<Delivery>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {DELIVERY_COLUMNS} FROM messages WHERE state = 'pending' AND next_at <= $1
+                 ORDER BY next_at, id LIMIT $2"
+            ),
+            &[&now.as_millis(), &i64::from(limit)],
+        )
+        .await
+        .map_err(db)?;
+    rows.iter().map(delivery).collect()
+}
+
+pub(super) async fn requeue_interrupted<C: GenericClient + Sync>(c: &C) -> Result<usize, Fail> {
+    Ok(c.execute(
+        "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
+        &[],
+    )
+    .await? as usize)
+}
+
+pub(super) async fn record_attempt<C: GenericClient + Sync>(
+    c: &C,
+    id: i64,
+    attempt: &Attempt,
+    now: Timestamp,
+) -> Result<(), Fail> {
+    let now = now.as_millis();
+    let n = match attempt {
+        Attempt::Sending => {
+            c.execute(
+                "UPDATE messages SET state = 'sending', attempts = attempts + 1 WHERE id = $1",
+                &[&id],
+            )
+            .await
+        }
+        Attempt::Sent => {
+            c.execute(
+                "UPDATE messages SET state = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
+                &[&id, &now],
+            )
+            .await
+        }
+        Attempt::Retry { error, next_at } => {
+            c.execute(
+                "UPDATE messages SET state = 'pending', last_error = $2, next_at = $3 WHERE id = $1",
+                &[&id, error, &next_at.as_millis()],
+            )
+            .await
+        }
+        Attempt::Failed { error } => {
+            c.execute(
+                "UPDATE messages SET state = 'failed', last_error = $2 WHERE id = $1",
+                &[&id, error],
+            )
+            .await
+        }
+        Attempt::Skipped { reason } => {
+            c.execute(
+                "UPDATE messages SET state = 'skipped', last_error = $2 WHERE id = $1",
+                &[&id, reason],
+            )
+            .await
+        }
+    }?;
+    if n == 0 {
+        return Err(corrupt(format!("no message {id}")).into());
+    }
+    Ok(())
+}
+
+pub(super) async fn deliveries<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    state: Option<DeliveryState>,
+    limit: u32,
+) -> Result<Vec<Delivery>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {DELIVERY_COLUMNS} FROM messages
+                 WHERE clinic_id = $1 AND ($2::text IS NULL OR state = $2)
+                 ORDER BY id DESC LIMIT $3"
+            ),
+            &[
+                &clinic.to_string(),
+                &state.map(state_str),
+                &i64::from(limit),
+            ],
+        )
+        .await
+        .map_err(db)?;
+    rows.iter().map(delivery).collect()
+}
+
+pub(super) async fn depart_at<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    visit: VisitId,
+    leave_at: Timestamp,
+) -> Result<(), Fail> {
+    c.execute(
+        "INSERT INTO departures (visit_id, clinic_id, leave_at) VALUES ($1, $2, $3)
+         ON CONFLICT (visit_id) DO UPDATE SET leave_at = excluded.leave_at",
+        &[
+            &visit.to_string(),
+            &clinic.to_string(),
+            &leave_at.as_millis(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn cancel_departure<C: GenericClient + Sync>(
+    c: &C,
+    visit: VisitId,
+) -> Result<(), Fail> {
+    c.execute(
+        "DELETE FROM departures WHERE visit_id = $1",
+        &[&visit.to_string()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn departures<C: GenericClient + Sync>(
+    c: &C,
+) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT clinic_id, visit_id, leave_at FROM departures ORDER BY leave_at",
+            &[],
+        )
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                parse_id(r.get::<_, &str>(0))?,
+                parse_id(r.get::<_, &str>(1))?,
+                Timestamp::from_millis(r.get(2)),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,539 @@
+//! Visits in PostgreSQL: reading them, and one command's write — its idempotency claim, the
+//! version-guarded change, its history, the clinic's next seq and its event, all in the
+//! caller's transaction — plus answering a retried command as it was first answered.
+
+use super::{Fail, big};
+use crate::events::EventBody;
+use crate::model::CommandReply;
+use crate::store::rows::{
+    OPEN_STATUSES, WAITING_STATUSES, corrupt, event_visit, from_json, parse_id, replayed_reply,
+    reply_json, to_json, visit_event_json,
+};
+use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
+use frontdesk_domain::queue::line_position;
+use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
+use std::collections::HashMap;
+use tokio_postgres::GenericClient;
+
+type Pg = tokio_postgres::Error;
+
+/// Takes the clinic's next seq: the counter row stays locked until the commit, so the
+/// clinic's seqs commit in order and none is skipped. Announces it at commit.
+pub(super) async fn next_seq<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: ClinicId,
+) -> Result<u64, Fail> {
+    let row = tx
+        .query_opt(
+            "UPDATE clinics SET seq = seq + 1 WHERE id = $1 RETURNING seq",
+            &[&clinic.to_string()],
+        )
+        .await?;
+    let seq = row
+        .map(|r| r.get::<_, i64>(0) as u64)
+        .ok_or_else(|| corrupt(format!("no clinic {clinic}")))?;
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&super::bus::CHANNEL, &format!("{clinic}:{seq}")],
+    )
+    .await?;
+    Ok(seq)
+}
+
+/// Records an event of the clinic's in the transaction; returns its seq.
+pub(super) async fn record_event<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: ClinicId,
+    at: Timestamp,
+    body: EventBody,
+) -> Result<u64, Fail> {
+    let seq = next_seq(tx, clinic).await?;
+    let visit_id = match &body {
+        EventBody::Visit { visit_id, .. } => Some(visit_id.to_string()),
+        _ => None,
+    };
+    let kind = body.kind();
+    let event = crate::events::Event {
+        seq,
+        clinic_id: clinic,
+        at,
+        body,
+    };
+    insert_event(tx, clinic, seq, at, kind, visit_id, &to_json(&event)?).await?;
+    Ok(seq)
+}
+
+async fn insert_event<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: ClinicId,
+    seq: u64,
+    at: Timestamp,
+    kind: &str,
+    visit_id: Option<String>,
+    payload: &str,
+) -> Result<(), Pg> {
+    tx.execute(
+        "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &clinic.to_string(),
+            &big(seq),
+            &at.as_millis(),
+            &kind,
+            &visit_id,
+            &payload,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A visit's state as its row holds it, with its version: what commands decide on.
+pub(super) async fn load_visit_state<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    id: VisitId,
+) -> Result<Option<Visit>, StoreError> {
+    let row = c
+        .query_opt(
+            "SELECT data FROM visits WHERE id = $1 AND clinic_id = $2",
+            &[&id.to_string(), &clinic.to_string()],
+        )
+        .await
+        .map_err(|e| StoreError::from(Fail::from(e)))?;
+    row.map(|r| from_json(r.get::<_, &str>(0))).transpose()
+}
+
+pub(super) async fn load_visit<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    id: VisitId,
+) -> Result<Option<Visit>, StoreError> {
+    let Some(mut visit) = load_visit_state(c, clinic, id).await? else {
+        return Ok(None);
+    };
+    visit.history = history_page(c, clinic, id, 0, u32::MAX).await?;
+    Ok(Some(visit))
+}
+
+pub(super) async fn history_page<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    id: VisitId,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT entry FROM visit_history WHERE visit_id = $1 AND clinic_id = $2
+               AND version > $3 ORDER BY version, position LIMIT $4",
+            &[
+                &id.to_string(),
+                &clinic.to_string(),
+                &big(after),
+                &i64::from(limit),
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::from(Fail::from(e)))?;
+    rows.iter()
+        .map(|r| from_json(r.get::<_, &str>(0)))
+        .collect()
+}
+
+pub(super) async fn load_open_visits<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+) -> Result<Vec<Visit>, StoreError> {
+    let db = |e| StoreError::from(Fail::from(e));
+    let rows = c
+        .query(
+            &format!(
+                "SELECT data FROM visits WHERE clinic_id = $1 AND status IN {OPEN_STATUSES}
+                 ORDER BY id"
+            ),
+            &[&clinic.to_string()],
+        )
+        .await
+        .map_err(db)?;
+    let mut visits: Vec<Visit> = rows
+        .iter()
+        .map(|r| from_json(r.get::<_, &str>(0)))
+        .collect::<Result<_, _>>()?;
+    let rows = c
+        .query(
+            &format!(
+                "SELECT h.visit_id, h.entry FROM visit_history h JOIN visits v ON v.id = h.visit_id
+                 WHERE v.clinic_id = $1 AND v.status IN {OPEN_STATUSES}
+                 ORDER BY h.visit_id, h.version, h.position"
+            ),
+            &[&clinic.to_string()],
+        )
+        .await
+        .map_err(db)?;
+    let mut histories: HashMap<VisitId, Vec<HistoryEntry>> = HashMap::new();
+    for r in &rows {
+        histories
+            .entry(parse_id(r.get::<_, &str>(0))?)
+            .or_default()
+            .push(from_json(r.get::<_, &str>(1))?);
+    }
+    for visit in &mut visits {
+        visit.history = histories.remove(&visit.id).unwrap_or_default();
+    }
+    Ok(visits)
+}
+
+pub(super) async fn load_finished_visits<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    from: Timestamp,
+    to: Timestamp,
+    after: Option<(Timestamp, VisitId)>,
+    limit: u32,
+) -> Result<Vec<Visit>, StoreError> {
+    let (after_at, after_id) = match after {
+        Some((at, id)) => (at.as_millis(), id.to_string()),
+        None => (i64::MIN, String::new()),
+    };
+    let rows = c
+        .query(
+            "SELECT id, data FROM visits
+             WHERE clinic_id = $1 AND finished_at >= $2 AND finished_at < $3
+               AND (finished_at > $4 OR (finished_at = $4 AND id > $5))
+             ORDER BY finished_at, id LIMIT $6",
+            &[
+                &clinic.to_string(),
+                &from.as_millis(),
+                &to.as_millis(),
+                &after_at,
+                &after_id,
+                &i64::from(limit),
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::from(Fail::from(e)))?;
+    let mut visits = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut visit: Visit = from_json(r.get::<_, &str>(1))?;
+        visit.history =
+            history_page(c, clinic, parse_id(r.get::<_, &str>(0))?, 0, u32::MAX).await?;
+        visits.push(visit);
+    }
+    Ok(visits)
+}
+
+pub(super) async fn place_in_line<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    room: RoomId,
+    visit: VisitId,
+) -> Result<Option<usize>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT (SELECT COUNT(*) FROM visits v
+                         WHERE v.room_id = me.room_id AND v.clinic_id = me.clinic_id
+                           AND v.status IN {WAITING_STATUSES} AND v.id <> me.id
+                           AND (v.line_priority > me.line_priority
+                                OR (v.line_priority = me.line_priority
+                                    AND (v.line_since < me.line_since
+                                         OR (v.line_since = me.line_since AND v.id < me.id)))))
+                 FROM visits me
+                 WHERE me.id = $1 AND me.clinic_id = $2 AND me.room_id = $3
+                   AND me.status IN {WAITING_STATUSES}"
+            ),
+            &[&visit.to_string(), &clinic.to_string(), &room.to_string()],
+        )
+        .await
+        .map_err(|e| StoreError::from(Fail::from(e)))?;
+    Ok(row.map(|r| 1 + r.get::<_, i64>(0) as usize))
+}
+
+pub(super) async fn scheduled_visits<C: GenericClient + Sync>(
+    c: &C,
+) -> Result<Vec<Visit>, StoreError> {
+    let rows = c
+        .query("SELECT data FROM visits WHERE status = 'scheduled'", &[])
+        .await
+        .map_err(|e| StoreError::from(Fail::from(e)))?;
+    rows.iter()
+        .map(|r| from_json(r.get::<_, &str>(0)))
+        .collect()
+}
+
+/// Adds one command's history entries beside the visit (an opening's follow-up entries share
+/// the first one's version, so positions count on within a version).
+async fn record_history<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: &str,
+    entries: &[HistoryEntry],
+    visit: VisitId,
+) -> Result<(), Fail> {
+    let visit = visit.to_string();
+    let mut position = 0i64;
+    let mut last_version = None;
+    for entry in entries {
+        if last_version != Some(entry.version) {
+            position = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(position) + 1, 0) FROM visit_history
+                     WHERE visit_id = $1 AND version = $2",
+                    &[&visit, &big(entry.version)],
+                )
+                .await?
+                .get(0);
+            last_version = Some(entry.version);
+        }
+        tx.execute(
+            "INSERT INTO visit_history (visit_id, version, position, clinic_id, entry)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &visit,
+                &big(entry.version),
+                &position,
+                &clinic,
+                &to_json(entry)?,
+            ],
+        )
+        .await?;
+        position += 1;
+    }
+    Ok(())
+}
+
+/// One visit command inside the caller's transaction: the answer, and its seq unless it is a
+/// replay. [`Fail::Retry`] when the visit changed since it was read (decide again).
+pub(super) async fn write_visit_in<C: GenericClient + Sync>(
+    tx: &C,
+    // Mutable only so that the future stays `Send` (a decision is `Send`, not `Sync`).
+    w: &mut VisitWrite,
+) -> Result<(Committed, Option<u64>), Fail> {
+    let clinic = w.clinic.to_string();
+    let status: i64 = match w.action {
+        WriteAction::Open { .. } => 201,
+        WriteAction::Change(_) => 200,
+    };
+    if let Some(idem) = &w.idempotency
+        && let Some(saved) = claim_key(tx, &clinic, idem, status, w.at).await?
+    {
+        return Ok((saved, None));
+    }
+    // Read before the decision is borrowed: a borrowed decision must not wait on the database.
+    let current = match w.action {
+        WriteAction::Open { .. } => None,
+        WriteAction::Change(_) => Some(
+            load_visit_state(tx, w.clinic, w.visit_id)
+                .await?
+                .ok_or(WriteRefused::NotFound)?,
+        ),
+    };
+    let (outcome, token_hash, guest_tokens, expected) = match (&w.action, current) {
+        (
+            WriteAction::Open {
+                outcome,
+                patient_token_hash,
+                guest_token_hashes,
+            },
+            _,
+        ) => {
+            if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
+                return Err(corrupt("opened visit does not match the write").into());
+            }
+            (
+                outcome.as_ref().clone(),
+                patient_token_hash.clone(),
+                guest_token_hashes.clone(),
+                None,
+            )
+        }
+        (WriteAction::Change(decide), Some(current)) => {
+            let outcome = decide(&current).map_err(|error| WriteRefused::Domain {
+                error,
+                visit: Box::new(current.clone()),
+            })?;
+            (outcome, None, Vec::new(), Some(current.version))
+        }
+        (WriteAction::Change(_), None) => return Err(WriteRefused::NotFound.into()),
+    };
+    let mut visit = outcome.visit;
+    visit.history.clear();
+    let entries = outcome.entries;
+    let data = to_json(&visit)?;
+    let (line_priority, line_since) = line_position(&visit);
+    match expected {
+        None => {
+            tx.execute(
+                "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash,
+                    data, line_priority, line_since)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &visit.id.to_string(),
+                    &clinic,
+                    &visit.room_id.to_string(),
+                    &visit.status.as_str(),
+                    &big(visit.version),
+                    &token_hash,
+                    &data,
+                    &(line_priority as i64),
+                    &line_since.as_millis(),
+                ],
+            )
+            .await?;
+            for (guest, hash) in guest_tokens.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO visit_tokens (token_hash, visit_id, guest) VALUES ($1, $2, $3)",
+                    &[hash, &visit.id.to_string(), &big(guest)],
+                )
+                .await?;
+            }
+        }
+        Some(version) => {
+            let changed = tx
+                .execute(
+                    "UPDATE visits SET room_id = $4, status = $5, version = $6, data = $7,
+                        line_priority = $8, line_since = $9, finished_at = $10
+                     WHERE id = $1 AND clinic_id = $2 AND version = $3",
+                    &[
+                        &visit.id.to_string(),
+                        &clinic,
+                        &big(version),
+                        &visit.room_id.to_string(),
+                        &visit.status.as_str(),
+                        &big(visit.version),
+                        &data,
+                        &(line_priority as i64),
+                        &line_since.as_millis(),
+                        &visit
+                            .status
+                            .is_terminal()
+                            .then(|| visit.updated_at.as_millis()),
+                    ],
+                )
+                .await?;
+            if changed == 0 {
+                // Someone else's command committed first: decide again on what it left.
+                return Err(Fail::Retry);
+            }
+        }
+    }
+    record_history(tx, &clinic, &entries, visit.id).await?;
+    let seq = next_seq(tx, w.clinic).await?;
+    let entries_json = to_json(&entries)?;
+    let payload = visit_event_json(seq, w.clinic, w.at, visit.id, visit.version, &entries_json);
+    insert_event(
+        tx,
+        w.clinic,
+        seq,
+        w.at,
+        "visit",
+        Some(visit.id.to_string()),
+        &payload,
+    )
+    .await?;
+    if let Some(idem) = &w.idempotency {
+        tx.execute(
+            "UPDATE idempotency SET seq = $4 WHERE clinic_id = $1 AND scope = $2 AND key = $3",
+            &[&clinic, &idem.scope, &idem.key, &big(seq)],
+        )
+        .await?;
+    }
+    let reply_json = reply_json(seq, &data, &entries_json);
+    Ok((
+        Committed {
+            status: status as u16,
+            reply: CommandReply {
+                seq,
+                visit,
+                entries,
+            },
+            reply_json,
+            replayed: false,
+        },
+        Some(seq),
+    ))
+}
+
+/// Claims the key for this command, or gives the first answer to it. A concurrent command with
+/// the same key waits here until the first commits (its answer) or rolls back (the key is
+/// free again).
+async fn claim_key<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: &str,
+    idem: &Idempotency,
+    status: i64,
+    at: Timestamp,
+) -> Result<Option<Committed>, Fail> {
+    let claimed = tx
+        .execute(
+            "INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            &[
+                &clinic,
+                &idem.scope,
+                &idem.key,
+                &idem.fingerprint,
+                &status,
+                &at.as_millis(),
+            ],
+        )
+        .await?;
+    if claimed == 1 {
+        return Ok(None);
+    }
+    let row = tx
+        .query_opt(
+            "SELECT fingerprint, status, seq FROM idempotency
+             WHERE clinic_id = $1 AND scope = $2 AND key = $3",
+            &[&clinic, &idem.scope, &idem.key],
+        )
+        .await?;
+    // Swept between the two statements: as if never seen, on a fresh try.
+    let Some(row) = row else {
+        return Err(Fail::Retry);
+    };
+    if row.get::<_, &str>(0) != idem.fingerprint {
+        return Err(WriteRefused::KeyReused.into());
+    }
+    let status: i64 = row.get(1);
+    let seq: i64 = row
+        .get::<_, Option<i64>>(2)
+        .ok_or_else(|| corrupt("an idempotency record without its seq"))?;
+    let response = answered_from_event(tx, clinic, seq).await?;
+    Ok(Some(Committed {
+        status: status as u16,
+        reply: from_json(&response)?,
+        reply_json: response,
+        replayed: true,
+    }))
+}
+
+/// The reply to a command as it was first answered: the visit at the version its event
+/// recorded, rebuilt from the history up to that version, and that version's entries.
+async fn answered_from_event<C: GenericClient + Sync>(
+    tx: &C,
+    clinic: &str,
+    seq: i64,
+) -> Result<String, Fail> {
+    let payload: String = tx
+        .query_opt(
+            "SELECT payload FROM events WHERE clinic_id = $1 AND seq = $2",
+            &[&clinic, &seq],
+        )
+        .await?
+        .ok_or_else(|| corrupt(format!("no event {seq} for an idempotency record")))?
+        .get(0);
+    let (visit_id, version) = event_visit(&payload)?;
+    let rows = tx
+        .query(
+            "SELECT entry FROM visit_history WHERE visit_id = $1 AND version <= $2
+             ORDER BY version, position",
+            &[&visit_id.to_string(), &big(version)],
+        )
+        .await?;
+    let history: Vec<HistoryEntry> = rows
+        .iter()
+        .map(|r| from_json(r.get::<_, &str>(0)))
+        .collect::<Result<_, _>>()?;
+    Ok(replayed_reply(seq as u64, visit_id, version, &history)?)
+}

@@ -1,0 +1,244 @@
+//! What both stores share about rows: decoding a room or a member of staff from its columns
+//! (read as text), and the JSON a store keeps or answers with (a visit event, a command's
+//! reply), made in one place so the SQLite and PostgreSQL stores answer byte for byte alike.
+
+use crate::model::{AfterHours, OfficeHours, RoomInfo, StaffInfo};
+use crate::store::{DeliveryState, StaffSecrets, StoreError};
+use frontdesk_domain::{
+    Availability, ClinicId, HistoryEntry, Roles, RoomId, Timestamp, Visit, VisitId,
+};
+
+/// The statuses of a patient in a waiting area (the domain's `Status::is_waiting`); each
+/// store's `visits_in_line` index is over exactly these.
+pub(crate) const WAITING_STATUSES: &str = "('intake','waiting','on_hold')";
+
+pub(crate) const OPEN_STATUSES: &str =
+    "('scheduled','requested','intake','waiting','in_call','on_hold')";
+
+/// The columns a room is read from, in the order [`room_from_cols`] takes them.
+pub(crate) const ROOM_COLUMNS: &str = "id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions, settings";
+
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(|_| corrupt(format!("bad id {s:?}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(corrupt)
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(corrupt)
+}
+
+pub(crate) fn availability_str(a: Availability) -> &'static str {
+    a.as_str()
+}
+
+pub(crate) fn parse_availability(s: &str) -> Result<Availability, StoreError> {
+    from_json(&format!("\"{s}\""))
+}
+
+/// A room's front-door settings, kept together in one JSON column.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct RoomSettings {
+    #[serde(default)]
+    after_hours: AfterHours,
+    #[serde(default)]
+    show_place_in_line: bool,
+    #[serde(default)]
+    minutes_per_patient: Option<u32>,
+}
+
+pub(crate) fn room_settings_json(room: &RoomInfo) -> Result<String, StoreError> {
+    to_json(&RoomSettings {
+        after_hours: room.after_hours,
+        show_place_in_line: room.show_place_in_line,
+        minutes_per_patient: room.minutes_per_patient,
+    })
+}
+
+pub(crate) fn room_from_cols(c: [Option<String>; 9]) -> Result<RoomInfo, StoreError> {
+    let [
+        id,
+        clinic,
+        name,
+        provider,
+        hours,
+        emergency,
+        waiting,
+        questions,
+        settings,
+    ] = c;
+    let settings: RoomSettings = from_json(settings.as_deref().unwrap_or("{}"))?;
+    let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing room column"));
+    Ok(RoomInfo {
+        id: parse_id(&need(id)?)?,
+        clinic_id: parse_id(&need(clinic)?)?,
+        name: need(name)?,
+        provider: provider.as_deref().map(parse_id).transpose()?,
+        office_hours: from_json::<Vec<OfficeHours>>(&need(hours)?)?,
+        emergency_info: emergency,
+        waiting_message: waiting,
+        intake_questions: from_json(&need(questions)?)?,
+        after_hours: settings.after_hours,
+        show_place_in_line: settings.show_place_in_line,
+        minutes_per_patient: settings.minutes_per_patient,
+    })
+}
+
+pub(crate) fn staff_from_cols(
+    c: [Option<String>; 12],
+) -> Result<(StaffInfo, StaffSecrets), StoreError> {
+    let [
+        id,
+        clinic,
+        name,
+        email,
+        roles,
+        availability,
+        rooms,
+        password,
+        pin,
+        phone,
+        deactivated_at,
+        pin_failures,
+    ] = c;
+    let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing staff column"));
+    let mut rooms: Vec<RoomId> = rooms
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(parse_id)
+        .collect::<Result<_, _>>()?;
+    rooms.sort();
+    Ok((
+        StaffInfo {
+            id: parse_id(&need(id)?)?,
+            clinic_id: parse_id(&need(clinic)?)?,
+            name: need(name)?,
+            email: need(email)?,
+            phone,
+            roles: from_json::<Roles>(&need(roles)?)?,
+            availability: parse_availability(&need(availability)?)?,
+            rooms,
+            deactivated: deactivated_at.is_some(),
+        },
+        StaffSecrets {
+            password_hash: need(password)?,
+            pin_hash: pin,
+            pin_failures: pin_failures
+                .as_deref()
+                .unwrap_or("0")
+                .parse()
+                .map_err(corrupt)?,
+        },
+    ))
+}
+
+/// A visit event's JSON, in the field order `Event` serializes to, around the entries' JSON
+/// already made for the reply (make it once).
+pub(crate) fn visit_event_json(
+    seq: u64,
+    clinic: ClinicId,
+    at: Timestamp,
+    visit_id: VisitId,
+    version: u64,
+    entries_json: &str,
+) -> String {
+    format!(
+        r#"{{"seq":{seq},"clinic_id":"{clinic}","at":{},"kind":"visit","visit_id":"{visit_id}","version":{version},"entries":{entries_json}}}"#,
+        at.as_millis(),
+    )
+}
+
+/// A command's reply, `{"seq":…,"visit":…,"entries":…}`, around the visit's and the entries'
+/// JSON already made (the same bytes as `CommandReply` serializes to).
+pub(crate) fn reply_json(seq: u64, visit_json: &str, entries_json: &str) -> String {
+    format!(r#"{{"seq":{seq},"visit":{visit_json},"entries":{entries_json}}}"#)
+}
+
+pub(crate) fn state_str(s: DeliveryState) -> &'static str {
+    match s {
+        DeliveryState::Pending => "pending",
+        DeliveryState::Sending => "sending",
+        DeliveryState::Sent => "sent",
+        DeliveryState::Skipped => "skipped",
+        DeliveryState::Failed => "failed",
+    }
+}
+
+/// Which visit, at which version, a visit event's payload is about.
+pub(crate) fn event_visit(payload: &str) -> Result<(VisitId, u64), StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Answered {
+        visit_id: VisitId,
+        version: u64,
+    }
+    let event: Answered = from_json(payload)?;
+    Ok((event.visit_id, event.version))
+}
+
+/// The reply to a command as it was first answered (its event took `seq`): the visit at
+/// `version`, rebuilt from its history up to that version, and that version's entries.
+pub(crate) fn replayed_reply(
+    seq: u64,
+    visit_id: VisitId,
+    version: u64,
+    history: &[HistoryEntry],
+) -> Result<String, StoreError> {
+    let mut visit = Visit::replay(visit_id, history).map_err(corrupt)?;
+    visit.history.clear();
+    let entries: Vec<&HistoryEntry> = history.iter().filter(|e| e.version == version).collect();
+    Ok(reply_json(seq, &to_json(&visit)?, &to_json(&entries)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Event, EventBody};
+
+    #[test]
+    fn a_hand_built_visit_event_is_exactly_what_event_serializes_to() {
+        use frontdesk_domain::{Actor, Context, Opening, Patient, PersonName, RoomId, open};
+        let clinic = ClinicId::from_u128(1);
+        let ctx = Context {
+            actor: Actor::Patient,
+            at: Timestamp::from_millis(1_700_000_000_000),
+            expected_version: None,
+        };
+        let opening = Opening::Arrive {
+            room: RoomId::from_u128(2),
+            patient: Patient {
+                name: PersonName::parse("Ana \"Quote\" P.").unwrap(),
+                contact: None,
+            },
+            has_intake: true,
+            after_hours: false,
+        };
+        let outcome = open(VisitId::from_u128(3), clinic, &ctx, opening).unwrap();
+        let typed = Event {
+            seq: 7,
+            clinic_id: clinic,
+            at: ctx.at,
+            body: EventBody::Visit {
+                visit_id: outcome.visit.id,
+                version: outcome.visit.version,
+                entries: outcome.entries.clone(),
+            },
+        };
+        let built = visit_event_json(
+            7,
+            clinic,
+            ctx.at,
+            outcome.visit.id,
+            outcome.visit.version,
+            &to_json(&outcome.entries).unwrap(),
+        );
+        assert_eq!(built, to_json(&typed).unwrap());
+        assert_eq!(from_json::<Event>(&built).unwrap(), typed);
+    }
+}

@@ -1,0 +1,160 @@
+//! Several server replicas on one PostgreSQL database, as behind a load balancer: a race for
+//! one patient across replicas has one winner, and a console following its clinic on one
+//! replica sees what was committed through the others, in order and without a gap, even when
+//! the replica's listening connection is cut.
+
+use frontdesk_testkit::{Backend, DESK_PASSWORD, PgCluster, RECEPTION, TestServer};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Three replicas of the demo clinic's server on one fresh PostgreSQL database. The front
+/// door's per-address budget is raised: every test patient comes from 127.0.0.1.
+async fn three_replicas() -> [TestServer; 3] {
+    let a = TestServer::builder()
+        .on(Backend::Postgres)
+        .demo_clinic()
+        .settings(|s| {
+            s.arrivals_per_address_per_minute = 10_000;
+            s.arrivals_per_room_per_minute = 10_000;
+        })
+        .start()
+        .await;
+    let b = a.replica().await;
+    let c = a.replica().await;
+    [a, b, c]
+}
+
+#[tokio::test]
+async fn fifty_claims_of_one_patient_over_three_replicas_have_one_winner() {
+    let replicas = three_replicas().await;
+    let a = &replicas[0];
+    let (id, _, version) = a.waiting_patient("Mia T.").await;
+    let mut desks = Vec::new();
+    for (i, email) in a.add_desks(50).await.into_iter().enumerate() {
+        // Each desk signs in and claims through its own replica.
+        let replica = &replicas[i % 3];
+        desks.push((replica, replica.sign_in((&email, DESK_PASSWORD)).await));
+    }
+    let seq_before = a.last_seq(&desks[0].1).await;
+
+    let answers = futures_util::future::join_all(
+        desks
+            .iter()
+            .map(|(replica, token)| replica.command(token, &id, "claim", version, None)),
+    )
+    .await;
+
+    let winners: Vec<_> = answers.iter().filter(|a| a.status.is_success()).collect();
+    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    let winner = winners[0].body["visit"]["in_call"][0].as_str().unwrap();
+    let losers: Vec<_> = answers.iter().filter(|a| !a.status.is_success()).collect();
+    assert_eq!(losers.len(), 49);
+    for lost in losers {
+        assert_eq!(lost.status, StatusCode::CONFLICT, "{:?}", lost.body);
+        assert_eq!(lost.code(), "already_claimed");
+        assert_eq!(
+            lost.body["held_by"][0]["id"], winner,
+            "the loser is told who won"
+        );
+    }
+    // Every replica reads the same one change.
+    for replica in &replicas {
+        let token = &desks[0].1;
+        assert_eq!(replica.last_seq(token).await, seq_before + 1);
+        assert_eq!(replica.visit(token, &id).await["version"], version + 1);
+    }
+}
+
+/// The next event on the stream (heartbeats skipped); a guard stops a broken server from
+/// hanging the test.
+async fn next_event(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("no frame within 30 s");
+        let Some(Ok(Message::Text(text))) = msg else {
+            match msg {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("the stream ended: {other:?}"),
+            }
+        };
+        let frame: Value = serde_json::from_str(text.as_str()).unwrap();
+        match frame["type"].as_str() {
+            Some("event") => return frame["event"].clone(),
+            Some("heartbeat") => {}
+            _ => panic!("unexpected frame {frame}"),
+        }
+    }
+}
+
+/// A burst of arrivals through replicas A and C while a console follows the clinic on B:
+/// B's stream carries every event, each once, in seq order, with no gap. With `cut`, every
+/// replica's listening connection is cut in the middle of the burst.
+async fn a_follower_on_b_sees_a_burst_through_a_and_c(cut: bool) {
+    let replicas = three_replicas().await;
+    let [a, b, c] = &replicas;
+    let reception = b.sign_in(RECEPTION).await;
+    let start = b.last_seq(&reception).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(b.stream_request(&reception, start))
+        .await
+        .unwrap();
+    let room = a.room_id("Reception");
+
+    let arrivals = (0..40).map(|i| {
+        let through = if i % 2 == 0 { a } else { c };
+        let room = room.clone();
+        async move {
+            if cut && i == 20 {
+                PgCluster::shared().sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+                );
+            }
+            through.arrive(&room, &format!("Patient {i}")).await.0
+        }
+    });
+    let arrived: HashSet<String> = futures_util::future::join_all(arrivals)
+        .await
+        .into_iter()
+        .collect();
+    let end = a.last_seq(&reception).await;
+    assert!(end >= start + 40, "each arrival is an event");
+
+    let mut seen = Vec::new();
+    let mut visits = HashSet::new();
+    // A guard, not a measure: heartbeats alone would keep a broken stream waiting forever.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while seen.last().copied().unwrap_or(start) < end {
+            let event = next_event(&mut ws).await;
+            seen.push(event["seq"].as_u64().unwrap());
+            if let Some(visit) = event["visit_id"].as_str() {
+                visits.insert(visit.to_owned());
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("B's stream stopped short of seq {end}: {seen:?}"));
+    assert_eq!(
+        seen,
+        (start + 1..=end).collect::<Vec<_>>(),
+        "every seq once, in order"
+    );
+    assert!(arrived.is_subset(&visits), "every arrival reached B");
+}
+
+#[tokio::test]
+async fn a_console_on_one_replica_sees_arrivals_through_the_others_in_order() {
+    a_follower_on_b_sees_a_burst_through_a_and_c(false).await;
+}
+
+#[tokio::test]
+async fn a_replica_whose_listening_connection_is_cut_catches_up_in_order() {
+    a_follower_on_b_sees_a_burst_through_a_and_c(true).await;
+}
