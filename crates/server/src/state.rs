@@ -212,7 +212,11 @@ impl AppState {
                 settings.hash_cost,
             )),
             sessions: Arc::new(SessionCache::new(settings.session_cache_ttl)),
-            departures: Arc::default(),
+            departures: Arc::new(if store.shared() {
+                crate::departures::Departures::shared()
+            } else {
+                crate::departures::Departures::default()
+            }),
             store,
             settings: Arc::new(settings),
         }

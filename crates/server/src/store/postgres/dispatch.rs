@@ -484,6 +484,14 @@ impl Store for PgStore {
         self.inner.bus.feed(clinic).subscribe()
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn lead(&self) -> bool {
+        self.inner.leader.lead().await
+    }
+
     fn secret(&self) -> [u8; 32] {
         self.inner.secret
     }
@@ -523,7 +531,7 @@ impl Store for PgStore {
 
     async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         let c = self.client().await?;
-        messages::due(&**c, now, limit).await
+        messages::claim_due(&**c, &self.inner.replica, now, limit).await
     }
 
     async fn requeue_interrupted(&self) -> Result<usize, StoreError> {

@@ -27,6 +27,7 @@ use tokio_postgres::error::SqlState;
 mod bus;
 mod directory;
 mod dispatch;
+mod leader;
 mod messages;
 mod schema;
 mod sessions;
@@ -162,6 +163,9 @@ struct Inner {
     pool: Pool,
     bus: bus::Bus,
     secret: [u8; 32],
+    leader: leader::Leader,
+    /// Names this process on the messages it claims for sending.
+    replica: String,
 }
 
 /// The PostgreSQL store. Cheap to clone.
@@ -218,9 +222,16 @@ impl PgStore {
             Some(given) => given,
             None => messages::server_secret(&pool).await?,
         };
+        let leader = leader::Leader::new(config.clone());
         let bus = bus::Bus::start(config, pool.clone(), live.into());
         Ok(Self {
-            inner: Arc::new(Inner { pool, bus, secret }),
+            inner: Arc::new(Inner {
+                pool,
+                bus,
+                secret,
+                leader,
+                replica: uuid::Uuid::new_v4().to_string(),
+            }),
         })
     }
 
