@@ -523,4 +523,20 @@ pub trait Store: Send + Sync + 'static {
     async fn lead(&self) -> bool {
         true
     }
+    /// Where attempts against the sign-in and other budgets are counted when the store is
+    /// shared (every process counts the same ones); None: each process counts its own.
+    fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
+        None
+    }
+    /// Tells the other processes sharing this store that sessions ended here.
+    async fn announce_session_end(
+        &self,
+        _ended: &crate::auth::SessionEnded,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Sessions that ended in other processes sharing this store, as they are told.
+    fn session_ends(&self) -> Option<tokio::sync::broadcast::Receiver<crate::auth::SessionEnded>> {
+        None
+    }
 }

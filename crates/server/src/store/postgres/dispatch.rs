@@ -492,6 +492,24 @@ impl Store for PgStore {
         self.inner.leader.lead().await
     }
 
+    fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
+        Some(std::sync::Arc::new(super::budgets::PgBudgets {
+            pool: self.inner.pool.clone(),
+        }))
+    }
+
+    async fn announce_session_end(
+        &self,
+        ended: &crate::auth::SessionEnded,
+    ) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        super::bus::announce_session_end(&**c, &self.inner.replica, ended).await
+    }
+
+    fn session_ends(&self) -> Option<tokio::sync::broadcast::Receiver<crate::auth::SessionEnded>> {
+        Some(self.inner.bus.session_ends())
+    }
+
     fn secret(&self) -> [u8; 32] {
         self.inner.secret
     }

@@ -180,11 +180,12 @@ CREATE TABLE password_resets (
     r#"
 ALTER TABLE messages ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;
 CREATE INDEX messages_claimed ON messages(claimed_until) WHERE state = 'sending';
-CREATE TABLE attempt_budgets (
-    key TEXT PRIMARY KEY,
-    window_start BIGINT NOT NULL,
-    used BIGINT NOT NULL
+CREATE TABLE attempts (
+    id BIGSERIAL PRIMARY KEY,
+    key TEXT NOT NULL,
+    at BIGINT NOT NULL
 );
+CREATE INDEX attempts_by_key ON attempts(key, at);
 "#,
 ];
 
