@@ -106,6 +106,21 @@ impl Departures {
             .collect())
     }
 
+    /// Whether the timer is to mark `visit` `left` now. On a shared store, the departure is
+    /// taken from the store first, so a page that came back on another process meanwhile
+    /// (and cancelled it) wins; should marking then fail, the patient stays in line.
+    pub async fn take(
+        &self,
+        store: &dyn Store,
+        visit: VisitId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if self.shared {
+            return store.take_departure(visit, now).await;
+        }
+        Ok(true)
+    }
+
     /// The visit was marked `left` (or had moved on).
     pub async fn done(&self, store: &dyn Store, visit: VisitId) -> Result<(), StoreError> {
         self.lock().remove(&visit);

@@ -949,3 +949,25 @@ async fn one_process_leads_and_another_takes_over_when_it_goes() {
     })
     .await;
 }
+
+contract!(a_departure_is_taken_once_when_due_and_not_after_the_page_came_back);
+/// The timer takes a due departure before marking the patient: once, only when due, and not
+/// at all once the page came back (cancelled it).
+async fn a_departure_is_taken_once_when_due_and_not_after_the_page_came_back(backend: Backend) {
+    let f = fixture(backend).await;
+    let (gone, back) = (VisitId::from_u128(1), VisitId::from_u128(2));
+    f.store.depart_at(f.clinic, gone, at(100)).await.unwrap();
+    f.store.depart_at(f.clinic, back, at(100)).await.unwrap();
+    assert!(
+        !f.store.take_departure(gone, at(99)).await.unwrap(),
+        "not due yet"
+    );
+    f.store.cancel_departure(back).await.unwrap();
+    assert!(f.store.take_departure(gone, at(100)).await.unwrap());
+    assert!(
+        !f.store.take_departure(gone, at(100)).await.unwrap(),
+        "taken once"
+    );
+    assert!(!f.store.take_departure(back, at(100)).await.unwrap());
+    assert!(f.store.departures().await.unwrap().is_empty());
+}

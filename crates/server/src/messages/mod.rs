@@ -216,6 +216,9 @@ async fn keep_time(state: &AppState) -> Result<(), AppError> {
     let store = state.store.as_ref();
     let now = state.now();
     for (clinic, id) in state.departures.gone(store, now).await? {
+        if !state.departures.take(store, id, now).await? {
+            continue;
+        }
         if let Some(visit) = store.visit(clinic, id).await? {
             // A failure to write keeps the departure for the next tick.
             service::left_by_closing_the_page(store, now, &visit).await?;

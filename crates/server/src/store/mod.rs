@@ -528,6 +528,20 @@ pub trait Store: Send + Sync + 'static {
     fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
         None
     }
+    /// Takes `visit`'s departure if it is still pending and due by `now`: whether it was (a
+    /// page that came back meanwhile cancelled it). The timer takes a departure before marking
+    /// the visit `left`, so a page coming back on another process is not overtaken by it.
+    async fn take_departure(&self, visit: VisitId, now: Timestamp) -> Result<bool, StoreError> {
+        let due = self
+            .departures()
+            .await?
+            .iter()
+            .any(|(_, v, until)| *v == visit && *until <= now);
+        if due {
+            self.cancel_departure(visit).await?;
+        }
+        Ok(due)
+    }
     /// Tells the other processes sharing this store that sessions ended here.
     async fn announce_session_end(
         &self,

@@ -492,6 +492,11 @@ impl Store for PgStore {
         self.inner.leader.lead().await
     }
 
+    async fn take_departure(&self, visit: VisitId, now: Timestamp) -> Result<bool, StoreError> {
+        let c = self.client().await?;
+        Ok(messages::take_departure(&**c, visit, now).await?)
+    }
+
     fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
         Some(std::sync::Arc::new(super::budgets::PgBudgets {
             pool: self.inner.pool.clone(),

@@ -330,6 +330,19 @@ pub(super) async fn cancel_departure<C: GenericClient + Sync>(
     Ok(())
 }
 
+pub(super) async fn take_departure<C: GenericClient + Sync>(
+    c: &C,
+    visit: VisitId,
+    now: Timestamp,
+) -> Result<bool, Fail> {
+    Ok(c.execute(
+        "DELETE FROM departures WHERE visit_id = $1 AND leave_at <= $2",
+        &[&visit.to_string(), &now.as_millis()],
+    )
+    .await?
+        == 1)
+}
+
 pub(super) async fn departures<C: GenericClient + Sync>(
     c: &C,
 ) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
