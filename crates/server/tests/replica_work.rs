@@ -159,8 +159,8 @@ async fn deliveries(app: &TestServer, admin: &str, state: &str) -> Vec<Value> {
     listed.body.as_array().unwrap().clone()
 }
 
-const ARRIVALS: usize = 30;
-const BOOKINGS: usize = 6;
+const ARRIVALS: usize = 90;
+const BOOKINGS: usize = 9;
 
 #[tokio::test]
 async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_came_back() {
