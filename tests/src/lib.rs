@@ -13,6 +13,7 @@ use frontdesk_client::{Engine, EngineConfig};
 use frontdesk_domain::alerts::Notice;
 use frontdesk_server::demo::DemoClinic;
 use frontdesk_server::{RunningServer, Settings};
+pub use frontdesk_testkit::Backend;
 use frontdesk_testkit::TestServer;
 pub use frontdesk_testkit::proxy::CuttingProxy;
 use std::net::SocketAddr;
@@ -36,7 +37,13 @@ impl TestClinic {
 
     /// A clinic whose server runs with adjusted settings (a tiny stream buffer, say).
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestClinic {
+        Self::start_on(Backend::Sqlite, adjust).await
+    }
+
+    /// [`TestClinic::start_with`] on `backend`.
+    pub async fn start_on(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestClinic {
         let rig = TestServer::builder()
+            .on(backend)
             .demo_clinic()
             .settings(|s| {
                 s.heartbeat = Duration::from_secs(2);
@@ -65,6 +72,13 @@ impl TestClinic {
                 .expect("availability");
         }
         TestClinic { rig }
+    }
+
+    /// Another replica of this clinic's server on its PostgreSQL database.
+    pub async fn replica(&self) -> TestClinic {
+        TestClinic {
+            rig: self.rig.replica().await,
+        }
     }
 
     /// `http://127.0.0.1:PORT`

@@ -3,7 +3,7 @@
 
 use frontdesk_client::view::ConnectionState;
 use frontdesk_domain::{Change, Command, MessageText, Status, VisitId};
-use frontdesk_tests::{Console, CuttingProxy, TestClinic, eventually};
+use frontdesk_tests::{Backend, Console, CuttingProxy, TestClinic, eventually};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -234,6 +234,29 @@ async fn an_action_taken_offline_survives_a_restart_and_is_applied_once() {
     assert!(rita.engine.view().outcomes.is_empty());
 }
 
+/// Once the console's outbox has drained and it agrees with the server, the visit `id` has the
+/// messages "Update 0" to "Update {n-1}" the console sent, each once, in order.
+async fn applied_once_in_order(clinic: &TestClinic, rita: &Console, id: VisitId, n: usize) {
+    eventually(
+        &rita.engine,
+        Duration::from_secs(90),
+        "outbox drained",
+        || rita.engine.view().connection.pending == 0,
+    )
+    .await;
+    converged(clinic, rita).await;
+    let texts: Vec<String> = rita
+        .engine
+        .visit(id)
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.text.to_string())
+        .collect();
+    let expected: Vec<String> = (0..n).map(|i| format!("Update {i}")).collect();
+    assert_eq!(texts, expected, "each once, in the order they were sent");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_sent_while_connections_keep_dropping_are_applied_exactly_once() {
     let mut clinic = TestClinic::start().await;
@@ -262,24 +285,7 @@ async fn actions_sent_while_connections_keep_dropping_are_applied_exactly_once()
         }
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
-    eventually(
-        &rita.engine,
-        Duration::from_secs(90),
-        "outbox drained",
-        || rita.engine.view().connection.pending == 0,
-    )
-    .await;
-    converged(&clinic, &rita).await;
-    let texts: Vec<String> = rita
-        .engine
-        .visit(id)
-        .unwrap()
-        .messages
-        .iter()
-        .map(|m| m.text.to_string())
-        .collect();
-    let expected: Vec<String> = (0..40).map(|i| format!("Update {i}")).collect();
-    assert_eq!(texts, expected, "each once, in the order they were sent");
+    applied_once_in_order(&clinic, &rita, id, 40).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -473,4 +479,49 @@ async fn a_console_that_falls_behind_the_stream_resyncs_and_misses_nothing() {
         alerted += n.alerts.len();
     }
     assert_eq!(alerted, arrived, "one alert per arrival, across the resync");
+}
+
+/// A console behind a load balancer in front of two replicas on one PostgreSQL database:
+/// replica A dies in the middle of a run of actions and the balancer sends everything to B.
+/// Every action is applied once, in the order sent, and the console misses nothing committed
+/// through either replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_whose_replica_dies_resumes_on_another_with_no_action_lost_or_doubled() {
+    let mut a = TestClinic::start_on(Backend::Postgres, |_| {}).await;
+    let b = a.replica().await;
+    let balancer = CuttingProxy::start(a.addr()).await;
+    let token = a.sign_in(RITA).await;
+    let rita = Console::start(&balancer.url(), a.dir().join("rita.db"), &token);
+    let reception = a.room("Reception");
+    let id = visit_id(&a.arrive(&reception, "Eli Novak").await);
+    eventually(&rita.engine, LONG, "patient visible", || {
+        rita.engine.visit(id).is_some()
+    })
+    .await;
+
+    let mut walk_ins = Vec::new();
+    for i in 0..30 {
+        let text = MessageText::parse(&format!("Update {i}")).unwrap();
+        rita.engine.act(id, Command::Message { text }).unwrap();
+        if i % 5 == 2 {
+            // Others commit through B meanwhile.
+            walk_ins.push(visit_id(
+                &b.arrive(&reception, &format!("Walk-in {i}")).await,
+            ));
+        }
+        if i == 15 {
+            // A dies: its connections drop, and from now on the balancer sends to B.
+            balancer.switch_to(b.addr());
+            balancer.cut();
+            a.stop().await;
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    applied_once_in_order(&b, &rita, id, 30).await;
+    for walk_in in walk_ins {
+        assert!(
+            rita.engine.visit(walk_in).is_some(),
+            "{walk_in} reached the console"
+        );
+    }
 }

@@ -85,10 +85,44 @@ pub async fn launch(
         Err(e) => tracing::warn!(error = %e, "cannot read pending departures"),
     }
     let background = tokio::spawn(crate::messages::run(state.clone(), base_url));
+    let relay = state
+        .store
+        .session_ends()
+        .map(|heard| tokio::spawn(relay_session_ends(state.clone(), heard)));
     let settings = state.settings.clone();
     let served = crate::connections::serve(listener, router(state), &settings, shutdown).await;
     background.abort();
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     served
+}
+
+/// On a store other processes share: tells them of sessions that end here, and closes the
+/// streams here of sessions that ended there.
+async fn relay_session_ends(
+    state: AppState,
+    mut heard: tokio::sync::broadcast::Receiver<crate::auth::SessionEnded>,
+) {
+    let mut ending_here = state.sessions.tell_others();
+    loop {
+        tokio::select! {
+            Some(ended) = ending_here.recv() => {
+                if let Err(e) = state.store.announce_session_end(&ended).await {
+                    // Their tokens fail anyway (no process caches a session); only the
+                    // streams elsewhere stay open until they read their session again.
+                    tracing::warn!(error = %e, "cannot tell other processes a session ended");
+                }
+            }
+            told = heard.recv() => match told {
+                Ok(ended) => state.sessions.heard(ended),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "missed notices of sessions ended elsewhere");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+        }
+    }
 }
 
 /// A server running in this process: for tests and the console's demo mode.

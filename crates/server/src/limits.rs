@@ -153,6 +153,21 @@ pub struct Reservation {
     at: Timestamp,
 }
 
+impl Reservation {
+    /// `charges` taken at `at` (for an [`AttemptBudgets`] to hand out).
+    pub fn new(charges: Vec<Charge>, at: Timestamp) -> Self {
+        Self { charges, at }
+    }
+
+    pub fn charges(&self) -> &[Charge] {
+        &self.charges
+    }
+
+    pub fn at(&self) -> Timestamp {
+        self.at
+    }
+}
+
 /// Where the budgets are kept.
 #[async_trait::async_trait]
 pub trait AttemptBudgets: Send + Sync + std::fmt::Debug {
@@ -203,7 +218,7 @@ impl Spent {
 }
 
 /// Rounded up to whole seconds and at least one, as `Retry-After` says it.
-fn wait_until(at: Timestamp, now: Timestamp) -> Duration {
+pub fn wait_until(at: Timestamp, now: Timestamp) -> Duration {
     let ms = at.since(now).as_millis().max(0) as u64;
     Duration::from_secs(ms.div_ceil(1000).max(1))
 }

@@ -214,14 +214,28 @@ impl AppState {
 
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         Self {
-            limits: Arc::new(Limits::new(Arc::new(MemoryBudgets::default()), &settings)),
+            limits: Arc::new(Limits::new(
+                store
+                    .attempt_budgets()
+                    .unwrap_or_else(|| Arc::new(MemoryBudgets::default())),
+                &settings,
+            )),
             secret_checks: Arc::new(SecretChecks::new(
                 settings.secret_checks_at_once,
                 settings.secret_check_wait,
                 settings.hash_cost,
             )),
-            sessions: Arc::new(SessionCache::new(settings.session_cache_ttl)),
-            departures: Arc::default(),
+            // Shared by other processes, a session cached here could outlive its end there.
+            sessions: Arc::new(SessionCache::new(if store.shared() {
+                Duration::ZERO
+            } else {
+                settings.session_cache_ttl
+            })),
+            departures: Arc::new(if store.shared() {
+                crate::departures::Departures::shared()
+            } else {
+                crate::departures::Departures::default()
+            }),
             streams_opened: Arc::default(),
             store,
             settings: Arc::new(settings),

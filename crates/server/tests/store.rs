@@ -8,11 +8,12 @@ use frontdesk_domain::{
 use frontdesk_server::events::EventBody;
 use frontdesk_server::model::{AlertSubscription, Clinic, RoomInfo, StaffInfo};
 use frontdesk_server::store::{
-    Channel, Idempotency, NewMessage, NewSession, PasswordReset, StaffSecrets, Store, VisitWrite,
-    WriteAction, WriteRefused,
+    Attempt, Channel, Delivery, DeliveryState, Idempotency, NewMessage, NewSession, PasswordReset,
+    StaffSecrets, Store, VisitWrite, WriteAction, WriteRefused,
 };
 use frontdesk_server::{PgStore, SqliteStore};
 use frontdesk_testkit::PgCluster;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Where a test's store keeps its data; opening it again reads the same data.
@@ -600,6 +601,130 @@ async fn pending_departures_survive_a_reopen_and_go_when_cancelled(backend: Back
         f.store.departures().await.unwrap(),
         vec![(f.clinic, a, at(300))]
     );
+}
+
+/// Two processes' stores on one PostgreSQL database.
+async fn two_processes() -> (Fixture, Arc<dyn Store>) {
+    let f = fixture(Backend::postgres()).await;
+    let other = f.backend.open().await;
+    (f, other)
+}
+
+fn message(n: u32) -> NewMessage {
+    NewMessage {
+        key: format!("m{n}"),
+        visit: None,
+        kind: "test".into(),
+        channel: Channel::Email,
+        to: format!("p{n}@example.org"),
+        subject: format!("Message {n}"),
+        body: "Hello".into(),
+        due_at: at(0),
+        only_while_open: false,
+    }
+}
+
+/// Messages are claimed for sending by one process each: two processes asking at once get
+/// different messages, a process starting meanwhile leaves the others' claims alone, and a
+/// claim whose lease ran out (its process died mid-send) is claimed again.
+#[tokio::test]
+async fn each_due_message_is_claimed_by_one_process_until_its_lease_runs_out() {
+    let (f, other) = two_processes().await;
+    f.store
+        .queue_messages(f.clinic, 0, (0..6).map(message).collect(), at(0))
+        .await
+        .unwrap();
+    let (mine, theirs) = tokio::join!(f.store.due_messages(at(1), 4), other.due_messages(at(1), 4));
+    let (mine, theirs) = (mine.unwrap(), theirs.unwrap());
+    let ids = |d: &[Delivery]| d.iter().map(|m| m.id).collect::<BTreeSet<i64>>();
+    assert!(ids(&mine).is_disjoint(&ids(&theirs)), "{mine:?} {theirs:?}");
+    assert_eq!(mine.len() + theirs.len(), 6, "every due message claimed");
+
+    // A third process starts: nothing is interrupted, nothing is left to claim.
+    let starting = f.backend.open().await;
+    assert_eq!(starting.requeue_interrupted().await.unwrap(), 0);
+    assert!(starting.due_messages(at(1), 10).await.unwrap().is_empty());
+
+    // The first process sends its messages; the other dies holding its claims. Once their
+    // lease has run out (moved back here, as the database's clock would in minutes), they
+    // are claimed again, by the process that asks.
+    for m in &mine {
+        f.store
+            .record_attempt(m.id, Attempt::Sending, at(2))
+            .await
+            .unwrap();
+        f.store
+            .record_attempt(m.id, Attempt::Sent, at(2))
+            .await
+            .unwrap();
+    }
+    drop(other);
+    let Backend::Postgres(url) = &f.backend else {
+        unreachable!()
+    };
+    let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    db.execute(
+        "UPDATE messages SET claimed_until = claimed_until - 3600000 WHERE state = 'sending'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let again = starting.due_messages(at(3), 10).await.unwrap();
+    assert_eq!(ids(&again), ids(&theirs));
+    assert!(f.store.due_messages(at(3), 10).await.unwrap().is_empty());
+    let sent = f
+        .store
+        .deliveries(f.clinic, Some(DeliveryState::Sent), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&sent), ids(&mine));
+}
+
+/// One process at a time leads the timed work; when the leader's store goes (its process
+/// died: its connection closed), another takes over.
+#[tokio::test]
+async fn one_process_leads_and_another_takes_over_when_it_goes() {
+    let (f, other) = two_processes().await;
+    let first = f.store.lead().await;
+    let second = other.lead().await;
+    assert!(first ^ second, "one leader: {first} {second}");
+    assert_eq!(f.store.lead().await, first, "the leader stays the leader");
+    assert_eq!(other.lead().await, second);
+    let (leader, follower) = if first {
+        (f.store, other)
+    } else {
+        (other, f.store)
+    };
+    drop(leader);
+    frontdesk_testkit::eventually(20, "the follower to take over", || async {
+        follower.lead().await.then_some(())
+    })
+    .await;
+}
+
+contract!(a_departure_is_taken_once_when_due_and_not_after_the_page_came_back);
+/// The timer takes a due departure before marking the patient: once, only when due, and not
+/// at all once the page came back (cancelled it).
+async fn a_departure_is_taken_once_when_due_and_not_after_the_page_came_back(backend: Backend) {
+    let f = fixture(backend).await;
+    let (gone, back) = (VisitId::from_u128(1), VisitId::from_u128(2));
+    f.store.depart_at(f.clinic, gone, at(100)).await.unwrap();
+    f.store.depart_at(f.clinic, back, at(100)).await.unwrap();
+    assert!(
+        !f.store.take_departure(gone, at(99)).await.unwrap(),
+        "not due yet"
+    );
+    f.store.cancel_departure(back).await.unwrap();
+    assert!(f.store.take_departure(gone, at(100)).await.unwrap());
+    assert!(
+        !f.store.take_departure(gone, at(100)).await.unwrap(),
+        "taken once"
+    );
+    assert!(!f.store.take_departure(back, at(100)).await.unwrap());
+    assert!(f.store.departures().await.unwrap().is_empty());
 }
 
 fn session_of(f: &Fixture, token: &str, station: Option<uuid::Uuid>) -> NewSession {

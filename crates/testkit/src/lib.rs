@@ -31,6 +31,6 @@ pub use calls::{
 };
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use pg::PgCluster;
-pub use process::serve_binary;
+pub use process::{serve_binary, serve_binary_on_postgres};
 pub use server::{Backend, ServerBuilder, TestServer, init_tracing};
 pub use wait::eventually;

@@ -9,9 +9,22 @@ use std::process::{Child, Command, Stdio};
 /// 127.0.0.1:0, with `extra` arguments; gives the child and the URL it bound, which it prints
 /// as its first line.
 pub fn serve_binary(bin: &str, db: &Path, extra: &[&str]) -> (Child, String) {
+    serve_binary_with(bin, [std::ffi::OsStr::new("--db"), db.as_os_str()], extra)
+}
+
+/// [`serve_binary`] on the PostgreSQL database at `url`: one replica of several.
+pub fn serve_binary_on_postgres(bin: &str, url: &str, extra: &[&str]) -> (Child, String) {
+    serve_binary_with(bin, ["--database-url", url], extra)
+}
+
+fn serve_binary_with<S: AsRef<std::ffi::OsStr>>(
+    bin: &str,
+    database: [S; 2],
+    extra: &[&str],
+) -> (Child, String) {
     let mut child = Command::new(bin)
-        .args(["serve", "--db"])
-        .arg(db)
+        .arg("serve")
+        .args(database)
         .args(["--listen", "127.0.0.1:0"])
         .args(extra)
         .env("RUST_LOG", "warn")

@@ -1,10 +1,11 @@
 //! A TCP proxy on loopback in front of a test server, which can drop every open connection
 //! and refuse new ones: the network going away, as a console sees it. (Stopping a server in
 //! this process lets connections already open, a console's live stream among them, run on.)
+//! It can also be pointed at another server: a load balancer moving clients off a replica.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
@@ -14,6 +15,7 @@ pub struct CuttingProxy {
     pub addr: SocketAddr,
     cut: Arc<Notify>,
     down: Arc<AtomicBool>,
+    upstream: Arc<Mutex<SocketAddr>>,
 }
 
 impl CuttingProxy {
@@ -22,7 +24,8 @@ impl CuttingProxy {
         let addr = listener.local_addr().expect("proxy addr");
         let cut = Arc::new(Notify::new());
         let down = Arc::new(AtomicBool::new(false));
-        let (c, d) = (cut.clone(), down.clone());
+        let upstream = Arc::new(Mutex::new(upstream));
+        let (c, d, u) = (cut.clone(), down.clone(), upstream.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if d.load(Ordering::SeqCst) {
@@ -30,6 +33,7 @@ impl CuttingProxy {
                     continue;
                 }
                 let cut = c.clone();
+                let upstream = *u.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(upstream).await else {
                         return;
@@ -44,7 +48,12 @@ impl CuttingProxy {
                 });
             }
         });
-        CuttingProxy { addr, cut, down }
+        CuttingProxy {
+            addr,
+            cut,
+            down,
+            upstream,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -54,6 +63,14 @@ impl CuttingProxy {
     /// Drops every connection open now.
     pub fn cut(&self) {
         self.cut.notify_waiters();
+    }
+
+    /// New connections go to `upstream` from now on (those open stay where they are).
+    pub fn switch_to(&self, upstream: SocketAddr) {
+        *self
+            .upstream
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = upstream;
     }
 
     /// While down, new connections are refused at once.

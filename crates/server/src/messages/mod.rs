@@ -15,6 +15,15 @@
 //!    ([`crate::store::Store::sweep`]), judged by the same clock that stamped them.
 //!
 //! Every time read here comes from the server's clock, so tests move it instead of waiting.
+//!
+//! **Several processes on one database** (PostgreSQL). Notifying, keeping time and sweeping
+//! are done by one process at a time, the leader ([`crate::store::Store::lead`]: a session
+//! advisory lock held on a connection of its own, so PostgreSQL frees it when the leader dies
+//! and the next process to ask takes over; a lease row would need a clock and an expiry to be
+//! judged, the lock needs neither). Every process delivers: each round claims its messages in
+//! the database (`FOR UPDATE SKIP LOCKED`, marked `sending` by this process for a lease), so
+//! each message goes out from one process; at start a process requeues only claims whose lease
+//! ran out, never another live process's messages in flight.
 
 pub mod compose;
 pub mod transport;
@@ -50,19 +59,20 @@ pub async fn run(state: AppState, base_url: String) {
     let mut swept_at: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
-        if swept_at.is_none_or(|at| at.elapsed() >= state.settings.sweep_every) {
+        let leading = state.store.lead().await;
+        if leading && swept_at.is_none_or(|at| at.elapsed() >= state.settings.sweep_every) {
             swept_at = Some(std::time::Instant::now());
             if let Err(e) = state.store.sweep(state.now()).await {
                 tracing::warn!(error = %e, "sweeping old records failed");
             }
         }
-        if let Err(e) = notify(&state, &base_url).await {
+        if leading && let Err(e) = notify(&state, &base_url).await {
             tracing::warn!(error = %e, "notifier: will try again");
         }
         if let Err(e) = deliver(&state).await {
             tracing::warn!(error = %e, "delivery: will try again");
         }
-        if let Err(e) = keep_time(&state).await {
+        if leading && let Err(e) = keep_time(&state).await {
             tracing::warn!(error = %e, "timers: will try again");
         }
     }
@@ -205,7 +215,10 @@ async fn mark_sending(state: &AppState, m: &Delivery) -> Result<(), SendError> {
 async fn keep_time(state: &AppState) -> Result<(), AppError> {
     let store = state.store.as_ref();
     let now = state.now();
-    for (clinic, id) in state.departures.gone(now) {
+    for (clinic, id) in state.departures.gone(store, now).await? {
+        if !state.departures.take(store, id, now).await? {
+            continue;
+        }
         if let Some(visit) = store.visit(clinic, id).await? {
             // A failure to write keeps the departure for the next tick.
             service::left_by_closing_the_page(store, now, &visit).await?;

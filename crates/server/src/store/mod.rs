@@ -476,10 +476,12 @@ pub trait Store: Send + Sync + 'static {
         messages: Vec<NewMessage>,
         now: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Messages due at `now`, oldest first.
+    /// Messages due at `now`, oldest first. On a store several processes share, they are
+    /// claimed for this process (marked `sending` for a lease), so no other process gets them.
     async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError>;
-    /// Messages left `sending` by a server that stopped go back to `pending` (one process
-    /// serves a database). Returns how many.
+    /// Messages left `sending` by a server that stopped go back to `pending`: on a store one
+    /// process opens, all of them; on a shared store, those whose claim's lease ran out.
+    /// Returns how many.
     async fn requeue_interrupted(&self) -> Result<usize, StoreError>;
     async fn record_attempt(
         &self,
@@ -510,4 +512,45 @@ pub trait Store: Send + Sync + 'static {
     async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError>;
     /// Updates the clinic's settings (name, time zone, video link template).
     async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError>;
+
+    /// Whether other server processes share this store (PostgreSQL): then what a process keeps
+    /// in memory is only its own view, and what must hold for all is read from the store.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Whether this process runs the timers and the notifier now (one process at a time does).
+    /// A store that one process opens always leads.
+    async fn lead(&self) -> bool {
+        true
+    }
+    /// Where attempts against the sign-in and other budgets are counted when the store is
+    /// shared (every process counts the same ones); None: each process counts its own.
+    fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
+        None
+    }
+    /// Takes `visit`'s departure if it is still pending and due by `now`: whether it was (a
+    /// page that came back meanwhile cancelled it). The timer takes a departure before marking
+    /// the visit `left`, so a page coming back on another process is not overtaken by it.
+    async fn take_departure(&self, visit: VisitId, now: Timestamp) -> Result<bool, StoreError> {
+        let due = self
+            .departures()
+            .await?
+            .iter()
+            .any(|(_, v, until)| *v == visit && *until <= now);
+        if due {
+            self.cancel_departure(visit).await?;
+        }
+        Ok(due)
+    }
+    /// Tells the other processes sharing this store that sessions ended here.
+    async fn announce_session_end(
+        &self,
+        _ended: &crate::auth::SessionEnded,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Sessions that ended in other processes sharing this store, as they are told.
+    fn session_ends(&self) -> Option<tokio::sync::broadcast::Receiver<crate::auth::SessionEnded>> {
+        None
+    }
 }

@@ -7,6 +7,7 @@
 //! listening connection drops, a new one is made and every clinic followed here is caught up.
 
 use super::big;
+use crate::auth::SessionEnded;
 use crate::events::{ClinicFeed, LiveBudget, Published};
 use crate::store::StoreError;
 use crate::store::rows::parse_id;
@@ -16,10 +17,32 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::{AsyncMessage, GenericClient, NoTls};
 
 /// The channel commits are announced on.
 pub(super) const CHANNEL: &str = "frontdesk_events";
+
+/// The channel ended sessions are announced on: `REPLICA NOTICE` (see
+/// [`SessionEnded::to_wire`]); a process skips its own.
+pub(super) const SESSIONS_CHANNEL: &str = "frontdesk_sessions";
+
+/// Ended sessions heard of and not yet taken by this process's session cache.
+const SESSION_ENDS_KEPT: usize = 256;
+
+/// Announces that sessions ended in process `replica`.
+pub(super) async fn announce_session_end<C: GenericClient + Sync>(
+    c: &C,
+    replica: &str,
+    ended: &SessionEnded,
+) -> Result<(), StoreError> {
+    c.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&SESSIONS_CHANNEL, &format!("{replica} {}", ended.to_wire())],
+    )
+    .await
+    .map_err(|e| super::pg_error(&e))?;
+    Ok(())
+}
 
 /// Events read per query while catching a clinic up.
 const PAGE: i64 = 500;
@@ -39,6 +62,9 @@ struct Shared {
     pool: Pool,
     budget: LiveBudget,
     clinics: Mutex<HashMap<ClinicId, Arc<Followed>>>,
+    /// This process, as named in its session notices.
+    replica: String,
+    session_ends: tokio::sync::broadcast::Sender<SessionEnded>,
 }
 
 /// The process's end of the event bus: subscribe here; it hears commits from every process.
@@ -58,14 +84,26 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Bus {
-    pub(super) fn start(config: tokio_postgres::Config, pool: Pool, budget: LiveBudget) -> Self {
+    pub(super) fn start(
+        config: tokio_postgres::Config,
+        pool: Pool,
+        budget: LiveBudget,
+        replica: String,
+    ) -> Self {
         let shared = Arc::new(Shared {
             pool,
             budget,
             clinics: Mutex::new(HashMap::new()),
+            replica,
+            session_ends: tokio::sync::broadcast::channel(SESSION_ENDS_KEPT).0,
         });
         let listener = tokio::spawn(listen(config, shared.clone()));
         Self { shared, listener }
+    }
+
+    /// Sessions ended in other processes, from now on.
+    pub(super) fn session_ends(&self) -> tokio::sync::broadcast::Receiver<SessionEnded> {
+        self.shared.session_ends.subscribe()
     }
 
     pub(super) fn feed(&self, clinic: ClinicId) -> Arc<ClinicFeed> {
@@ -184,6 +222,22 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// A session notice, `REPLICA NOTICE`: handed on unless this process sent it.
+    fn session_ended(&self, payload: &str) {
+        let Some((replica, notice)) = payload.split_once(' ') else {
+            return;
+        };
+        if replica == self.replica {
+            return;
+        }
+        if let Some(ended) = SessionEnded::from_wire(notice) {
+            // Nobody taking them is fine.
+            let _ = self.session_ends.send(ended);
+        }
+    }
+}
+
 /// A notice's payload, `clinic:seq`.
 fn parse_notice(payload: &str) -> Option<(ClinicId, u64)> {
     let (clinic, seq) = payload.rsplit_once(':')?;
@@ -203,7 +257,8 @@ async fn listen(config: tokio_postgres::Config, shared: Arc<Shared>) {
                     while let Some(message) = messages.next().await {
                         match message {
                             Ok(AsyncMessage::Notification(n)) => {
-                                if tx.send(n.payload().to_owned()).is_err() {
+                                let notice = (n.channel().to_owned(), n.payload().to_owned());
+                                if tx.send(notice).is_err() {
                                     break;
                                 }
                             }
@@ -215,15 +270,20 @@ async fn listen(config: tokio_postgres::Config, shared: Arc<Shared>) {
                         }
                     }
                 });
-                if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                if let Err(e) = client
+                    .batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {SESSIONS_CHANNEL}"))
+                    .await
+                {
                     tracing::warn!(error = %e, "could not listen for events");
                 } else {
                     if !first {
                         // Whatever committed while nobody listened.
                         shared.catch_up_all().await;
                     }
-                    while let Some(payload) = notices.recv().await {
-                        if let Some((clinic, seq)) = parse_notice(&payload) {
+                    while let Some((channel, payload)) = notices.recv().await {
+                        if channel == SESSIONS_CHANNEL {
+                            shared.session_ended(&payload);
+                        } else if let Some((clinic, seq)) = parse_notice(&payload) {
                             shared.catch_up(clinic, seq).await;
                         }
                     }

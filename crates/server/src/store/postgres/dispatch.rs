@@ -484,6 +484,37 @@ impl Store for PgStore {
         self.inner.bus.feed(clinic).subscribe()
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn lead(&self) -> bool {
+        self.inner.leader.lead().await
+    }
+
+    async fn take_departure(&self, visit: VisitId, now: Timestamp) -> Result<bool, StoreError> {
+        let c = self.client().await?;
+        Ok(messages::take_departure(&**c, visit, now).await?)
+    }
+
+    fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
+        Some(std::sync::Arc::new(super::budgets::PgBudgets {
+            pool: self.inner.pool.clone(),
+        }))
+    }
+
+    async fn announce_session_end(
+        &self,
+        ended: &crate::auth::SessionEnded,
+    ) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        super::bus::announce_session_end(&**c, &self.inner.replica, ended).await
+    }
+
+    fn session_ends(&self) -> Option<tokio::sync::broadcast::Receiver<crate::auth::SessionEnded>> {
+        Some(self.inner.bus.session_ends())
+    }
+
     fn secret(&self) -> [u8; 32] {
         self.inner.secret
     }
@@ -523,7 +554,7 @@ impl Store for PgStore {
 
     async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         let c = self.client().await?;
-        messages::due(&**c, now, limit).await
+        messages::claim_due(&**c, &self.inner.replica, now, limit).await
     }
 
     async fn requeue_interrupted(&self) -> Result<usize, StoreError> {

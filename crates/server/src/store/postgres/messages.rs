@@ -158,27 +158,68 @@ fn delivery(r: &tokio_postgres::Row) -> Result<Delivery, StoreError> {
     })
 }
 
-pub(super) async fn due<C: GenericClient + Sync>(
+/// The database's own clock in milliseconds: claims are timed by it, whatever clock the
+/// server's clinic time runs on, so every process judges a claim's lease alike.
+const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+/// How long a claim on a message stands: long enough for a round's claimed messages each to
+/// meet the transport's timeout; a process that dies holding claims frees them after this.
+pub(super) const CLAIM_LEASE_MS: i64 = 5 * 60 * 1000;
+
+/// Messages claimed per round at most, so a round fits in its lease.
+const CLAIMED_PER_ROUND: u32 = 10;
+
+/// Claims what is due for sending by `replica`: messages pending and due at `now`, and those
+/// whose earlier claim ran out (its process died mid-send). Rows another process is claiming
+/// at this moment are skipped (`FOR UPDATE SKIP LOCKED`), so each message is claimed by one.
+/// The claimed rows are `sending`, by `replica`, until the lease runs out.
+pub(super) async fn claim_due<C: GenericClient + Sync>(
     c: &C,
+    replica: &str,
     now: Timestamp,
     limit: u32,
 ) -> Result<Vec<Delivery>, StoreError> {
+    let columns: String = DELIVERY_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = c
         .query(
             &format!(
-                "SELECT {DELIVERY_COLUMNS} FROM messages WHERE state = 'pending' AND next_at <= $1
-                 ORDER BY next_at, id LIMIT $2"
+                "WITH due AS (
+                     SELECT id FROM messages
+                     WHERE (state = 'pending' AND next_at <= $1)
+                        OR (state = 'sending' AND COALESCE(claimed_until, 0) < {DB_NOW})
+                     ORDER BY next_at, id LIMIT $2
+                     FOR UPDATE SKIP LOCKED)
+                 UPDATE messages m SET state = 'sending', claimed_by = $3,
+                     claimed_until = {DB_NOW} + $4
+                 FROM due WHERE m.id = due.id
+                 RETURNING {columns}"
             ),
-            &[&now.as_millis(), &i64::from(limit)],
+            &[
+                &now.as_millis(),
+                &i64::from(limit.min(CLAIMED_PER_ROUND)),
+                &replica,
+                &CLAIM_LEASE_MS,
+            ],
         )
         .await
         .map_err(db)?;
-    rows.iter().map(delivery).collect()
+    let mut claimed = rows.iter().map(delivery).collect::<Result<Vec<_>, _>>()?;
+    claimed.sort_by_key(|d| (d.next_at, d.id));
+    Ok(claimed)
 }
 
+/// Messages whose claim ran out (their process stopped mid-send) go back to `pending`;
+/// claims of processes still within their lease are theirs to finish.
 pub(super) async fn requeue_interrupted<C: GenericClient + Sync>(c: &C) -> Result<usize, Fail> {
     Ok(c.execute(
-        "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
+        &format!(
+            "UPDATE messages SET state = 'pending', claimed_by = NULL, claimed_until = NULL
+             WHERE state = 'sending' AND COALESCE(claimed_until, 0) < {DB_NOW}"
+        ),
         &[],
     )
     .await? as usize)
@@ -287,6 +328,19 @@ pub(super) async fn cancel_departure<C: GenericClient + Sync>(
     )
     .await?;
     Ok(())
+}
+
+pub(super) async fn take_departure<C: GenericClient + Sync>(
+    c: &C,
+    visit: VisitId,
+    now: Timestamp,
+) -> Result<bool, Fail> {
+    Ok(c.execute(
+        "DELETE FROM departures WHERE visit_id = $1 AND leave_at <= $2",
+        &[&visit.to_string(), &now.as_millis()],
+    )
+    .await?
+        == 1)
 }
 
 pub(super) async fn departures<C: GenericClient + Sync>(

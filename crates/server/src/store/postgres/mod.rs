@@ -11,7 +11,12 @@
 //!
 //! Live events reach this process's subscribers through [`bus`]: each transaction that takes a
 //! seq notifies `(clinic, seq)` at commit, and one listening connection per process reads the
-//! events by seq and hands them on in order.
+//! events by seq and hands them on in order. The same connection hears of sessions that ended
+//! in other processes, so their streams here close.
+//!
+//! Background work is shared out through the database: [`leader`] picks the one process that
+//! runs the timers and the notifier; due messages are claimed for sending with
+//! `FOR UPDATE SKIP LOCKED` by the process that sends them ([`messages`]).
 //!
 //! The work is split by job: [`schema`] (migrations), [`bus`], [`visits`], [`directory`]
 //! (clinics, rooms, staff), [`sessions`] (sessions, stations, resets), [`messages`] (the
@@ -24,9 +29,11 @@ use std::sync::Arc;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+mod budgets;
 mod bus;
 mod directory;
 mod dispatch;
+mod leader;
 mod messages;
 mod schema;
 mod sessions;
@@ -162,6 +169,9 @@ struct Inner {
     pool: Pool,
     bus: bus::Bus,
     secret: [u8; 32],
+    leader: leader::Leader,
+    /// Names this process on the messages it claims for sending.
+    replica: String,
 }
 
 /// The PostgreSQL store. Cheap to clone.
@@ -218,9 +228,17 @@ impl PgStore {
             Some(given) => given,
             None => messages::server_secret(&pool).await?,
         };
-        let bus = bus::Bus::start(config, pool.clone(), live.into());
+        let leader = leader::Leader::new(config.clone());
+        let replica = uuid::Uuid::new_v4().to_string();
+        let bus = bus::Bus::start(config, pool.clone(), live.into(), replica.clone());
         Ok(Self {
-            inner: Arc::new(Inner { pool, bus, secret }),
+            inner: Arc::new(Inner {
+                pool,
+                bus,
+                secret,
+                leader,
+                replica,
+            }),
         })
     }
 

@@ -13,7 +13,8 @@ use tokio_postgres::GenericClient;
 /// Any number shared by every Frontdesk process: the lock that migrations hold.
 const MIGRATION_LOCK: i64 = 0x0046_726f_6e74_6d69;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE clinics (
     id TEXT COLLATE "C" PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
@@ -175,7 +176,18 @@ CREATE TABLE password_resets (
     expires_at BIGINT NOT NULL,
     used_at BIGINT
 );
-"#];
+"#,
+    r#"
+ALTER TABLE messages ADD COLUMN claimed_by TEXT, ADD COLUMN claimed_until BIGINT;
+CREATE INDEX messages_claimed ON messages(claimed_until) WHERE state = 'sending';
+CREATE TABLE attempts (
+    id BIGSERIAL PRIMARY KEY,
+    key TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX attempts_by_key ON attempts(key, at);
+"#,
+];
 
 /// How many migrations the database has had.
 pub(super) async fn version<C: GenericClient + Sync>(client: &C) -> Result<i64, StoreError> {

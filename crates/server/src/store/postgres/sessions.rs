@@ -20,6 +20,8 @@ pub(super) async fn sweep<C: GenericClient + Sync>(tx: &C, now: Timestamp) -> Re
         "DELETE FROM idempotency WHERE created_at < $1",
         "DELETE FROM sessions WHERE expires_at < $1",
         "DELETE FROM password_resets WHERE expires_at < $1",
+        // Sign-in and other attempts long out of their minute's window.
+        "DELETE FROM attempts WHERE at < $1",
     ] {
         gone += tx.execute(sql, &[&day_ago]).await? as usize;
     }
