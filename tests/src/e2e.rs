@@ -4,8 +4,8 @@
 use crate::TestClinic;
 use frontdesk_client::api::ApiClient;
 use frontdesk_domain::{Command, VisitId};
-use frontdesk_testkit::webdriver::{WebDriver, testid};
-use std::path::PathBuf;
+use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a suite waits for what a person would wait for.
@@ -102,4 +102,40 @@ pub async fn fill(wd: &WebDriver, field: &str, text: &str) {
 pub async fn fill_in_rita(wd: &WebDriver) {
     fill(wd, "signin-email", RITA).await;
     fill(wd, "signin-password", "demo-reception").await;
+}
+
+/// Signs in as the demo receptionist at `address` (the server's URL and the clinic's name)
+/// and waits for the clinic's queue.
+pub async fn sign_in_rita_at(wd: &WebDriver, address: &str) {
+    fill_in_rita(wd).await;
+    fill(wd, "signin-server", address).await;
+    click(wd, &testid("signin-submit")).await;
+    wd.wait_for_text(&testid("clinic-name"), "Demo", WAIT)
+        .await
+        .expect("signed in");
+}
+
+/// A program that stands in for the browser: it writes each link it is asked to open to a file.
+pub fn link_recorder(dir: &Path) -> (PathBuf, PathBuf) {
+    let log = dir.join("opened.log");
+    let program = dir.join("open-link");
+    std::fs::write(
+        &program,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (program, log)
+}
+
+/// The links the app opened in the browser (as [`link_recorder`] wrote them), once it opened
+/// any.
+pub async fn links_opened(log: &Path) -> Vec<String> {
+    poll_until(WAIT, "a link opened in the browser", || async {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        Ok((!text.is_empty()).then(|| text.lines().map(str::to_owned).collect()))
+    })
+    .await
+    .unwrap()
 }

@@ -116,16 +116,38 @@ impl TestClinic {
 
     /// Signs a demo account in over HTTP and returns its token.
     pub async fn sign_in(&self, email: &str) -> String {
-        let account = frontdesk_server::demo::ACCOUNTS
-            .iter()
-            .find(|a| a.email == email)
-            .expect("demo account");
+        let account = demo_account(email);
         ApiClient::new(&self.url())
             .expect("client")
             .sign_in(&self.demo().clinic.slug, email, account.password)
             .await
             .expect("sign in")
             .token
+    }
+
+    /// The admin registers a clinic station: its device token.
+    pub async fn register_station(&self, name: &str) -> String {
+        let admin = self.sign_in("admin@demo.clinic").await;
+        ApiClient::new(&self.url())
+            .expect("client")
+            .register_station(&admin, name)
+            .await
+            .expect("station registered")
+    }
+
+    /// A demo account switches on the station with their PIN: their station session.
+    pub async fn switch_on(&self, device: &str, email: &str) -> frontdesk_api::auth::Token {
+        let account = demo_account(email);
+        ApiClient::new(&self.url())
+            .expect("client")
+            .switch_on_station(device, email, account.pin)
+            .await
+            .expect("switched on")
+    }
+
+    /// How many event streams the server has opened so far.
+    pub fn streams_opened(&self) -> u64 {
+        self.server().state.streams_opened()
     }
 
     /// The server's view of the clinic for `token`.
@@ -136,6 +158,14 @@ impl TestClinic {
             .await
             .expect("snapshot")
     }
+}
+
+/// A demo account by its email.
+fn demo_account(email: &str) -> &'static frontdesk_server::demo::DemoAccount {
+    frontdesk_server::demo::ACCOUNTS
+        .iter()
+        .find(|a| a.email == email)
+        .expect("demo account")
 }
 
 /// A console engine for one member of staff, with its cache file and its desktop notices.
@@ -149,9 +179,20 @@ pub struct Console {
 
 impl Console {
     pub fn start(server_url: &str, cache: PathBuf, token: &str) -> Console {
+        Self::start_with(server_url, cache, token, |_| {})
+    }
+
+    /// A console whose engine runs with adjusted settings.
+    pub fn start_with(
+        server_url: &str,
+        cache: PathBuf,
+        token: &str,
+        adjust: impl FnOnce(&mut EngineConfig),
+    ) -> Console {
         // One key per cache file, as the console keeps one per person in the keyring.
         let mut config = EngineConfig::new(server_url, cache.clone(), cache_key_for(&cache));
         config.dead_after = Duration::from_secs(6);
+        adjust(&mut config);
         let (engine, notices) =
             Engine::start(config, Arc::new(token.to_string())).expect("engine starts");
         Console {

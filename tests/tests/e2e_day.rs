@@ -10,7 +10,7 @@
 
 use frontdesk_domain::Command;
 use frontdesk_testkit::webdriver::{WebDriver, poll_until, testid};
-use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, fill_in_rita, shot, staff_does};
+use frontdesk_tests::e2e::{RITA, WAIT, app_binary, click, shot, sign_in_rita_at, staff_does};
 use frontdesk_tests::{CuttingProxy, TestClinic};
 
 /// The text of an element, once it is there.
@@ -45,15 +45,8 @@ async fn the_day_lists_who_was_seen_and_the_console_comes_back_after_the_server_
         .await
         .expect("app session");
 
-    fill_in_rita(&wd).await;
-    let field = wd.find(&testid("signin-server")).await.unwrap();
-    field.clear().await.unwrap();
     let address = format!("{}/{}", proxy.url(), clinic.demo().clinic.slug);
-    field.send_keys(&address).await.unwrap();
-    click(&wd, &testid("signin-submit")).await;
-    wd.wait_for_text(&testid("clinic-name"), "Demo", WAIT)
-        .await
-        .expect("signed in");
+    sign_in_rita_at(&wd, &address).await;
 
     // Ana arrives; Dr Shah sees her and ends the call. Ben arrives and is still waiting.
     let reception = clinic.room("Reception");

@@ -12,8 +12,9 @@ use frontdesk_domain::Command;
 use frontdesk_testkit::webdriver::{WebDriver, keys, poll_until, testid};
 use frontdesk_tests::TestClinic;
 use frontdesk_tests::e2e::staff_does;
-use frontdesk_tests::e2e::{WAIT, app_binary, click, fill_in_rita, row, row_status, shot};
-use std::path::{Path, PathBuf};
+use frontdesk_tests::e2e::{
+    WAIT, app_binary, click, fill_in_rita, link_recorder, links_opened, row, row_status, shot,
+};
 
 /// The patients' names down the queue, as drawn, with the section each row sits in.
 async fn queue_as_drawn(wd: &WebDriver) -> Vec<(String, String)> {
@@ -33,20 +34,6 @@ async fn queue_as_drawn(wd: &WebDriver) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// A program that stands in for the browser: it writes each link it is asked to open to a file.
-fn link_recorder(dir: &Path) -> (PathBuf, PathBuf) {
-    let log = dir.join("opened.log");
-    let program = dir.join("open-link");
-    std::fs::write(
-        &program,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (program, log)
 }
 
 /// The titles of the X server's windows (the app's main window among them).
@@ -216,13 +203,7 @@ async fn a_busy_front_desk_triages_finds_claims_and_opens_the_call() {
         .expect("the call timer on Dan's row");
     click(&wd, &format!("{} {}", row(dan), testid("row-open-call"))).await;
     let link = format!("https://meet.jit.si/frontdesk-demo-{dan}");
-    let recorded = poll_until(WAIT, "the call link opened in the browser", || async {
-        let text = std::fs::read_to_string(&opened).unwrap_or_default();
-        Ok((!text.is_empty()).then_some(text))
-    })
-    .await
-    .unwrap();
-    assert_eq!(recorded.lines().collect::<Vec<_>>(), [link.as_str()]);
+    assert_eq!(links_opened(&opened).await, std::slice::from_ref(&link));
     // A message to Dan: the "queued" note is gone once the server has it.
     let input = wd.find(&testid("message-input")).await.unwrap();
     input.send_keys("Joining you now").await.unwrap();

@@ -191,3 +191,42 @@ fn errors_have_stable_codes() {
         assert_eq!(err.code(), code, "{err}");
     }
 }
+
+#[test]
+fn a_station_hands_its_stream_over_with_reauth_frames() {
+    use frontdesk_api::{ClientFrame, Frame};
+    let reauth = ClientFrame::Reauth {
+        token: "fd_staff_abc".into(),
+    };
+    assert_eq!(
+        serde_json::to_value(&reauth).unwrap(),
+        json!({"type": "reauth", "token": "fd_staff_abc"})
+    );
+    assert_eq!(
+        format!("{reauth:?}"),
+        "Reauth { .. }",
+        "no token in the logs"
+    );
+    let taken: Frame = serde_json::from_value(json!({
+        "type": "reauthed", "staff": "00000000-0000-0000-0000-000000000102", "seq": 41
+    }))
+    .unwrap();
+    assert_eq!(
+        taken,
+        Frame::Reauthed {
+            staff: DR_LEE,
+            seq: 41
+        }
+    );
+    let refused: Frame = serde_json::from_value(json!({
+        "type": "error", "code": "forbidden", "message": "not this station's"
+    }))
+    .unwrap();
+    assert_eq!(
+        refused,
+        Frame::Error {
+            code: "forbidden".into(),
+            message: "not this station's".into()
+        }
+    );
+}

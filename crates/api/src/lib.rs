@@ -460,6 +460,38 @@ pub enum Frame {
     Resync {
         seq: u64,
     },
+    /// The answer to a `reauth` frame: from here on the stream serves the session of the token
+    /// it carried, whose person is `staff`. `seq` is the last one sent so far.
+    Reauthed {
+        #[schema(value_type = String)]
+        staff: StaffId,
+        seq: u64,
+    },
+    /// A frame from the console was refused (`code` is stable: `bad_request`, `unauthorized`,
+    /// `forbidden`); the stream goes on as it was.
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
+/// A frame the console sends on `/v1/stream`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Serve this stream to another session of the same clinic station from now on (a person
+    /// switching on the station with their PIN), without a new connection. The server answers
+    /// `reauthed`, or `error` and nothing changes. The upgrade itself still takes its token only
+    /// from the `Authorization` header.
+    Reauth { token: String },
+}
+
+impl std::fmt::Debug for ClientFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientFrame::Reauth { .. } => f.write_str("Reauth { .. }"),
+        }
+    }
 }
 
 // Errors.

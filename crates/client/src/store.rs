@@ -57,8 +57,20 @@ const MIGRATIONS: &[M<'static>] = &[
 pub struct Action {
     pub action_id: String,
     pub at: Timestamp,
+    /// Who queued it: at a clinic station another person may have switched on since, and the
+    /// action still goes out as the one who made it (never as the next person). None in an
+    /// outbox written before this was kept: the person signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<frontdesk_domain::StaffId>,
     #[serde(flatten)]
     pub kind: ActionKind,
+}
+
+impl Action {
+    /// Whether `person` queued it (an action of unknown author counts as theirs).
+    pub fn queued_by(&self, person: Option<frontdesk_domain::StaffId>) -> bool {
+        self.by.is_none() || self.by == person
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

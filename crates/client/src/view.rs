@@ -168,10 +168,15 @@ pub struct View {
 
 /// The availability this person asked for last, pending or confirmed.
 pub fn effective_availability(state: &ClinicState, pending: &[Action]) -> Option<Availability> {
-    let asked = pending.iter().rev().find_map(|a| match a.kind {
-        ActionKind::Availability { availability } => Some(availability),
-        ActionKind::Visit { .. } => None,
-    });
+    let me = state.me.as_ref().map(|m| m.id);
+    let asked = pending
+        .iter()
+        .rev()
+        .filter(|a| a.queued_by(me))
+        .find_map(|a| match a.kind {
+            ActionKind::Availability { availability } => Some(availability),
+            ActionKind::Visit { .. } => None,
+        });
     asked.or(state.me.as_ref().map(|m| m.availability))
 }
 
@@ -367,9 +372,9 @@ pub fn build(
     let me_view = state.me.clone().map(|mut staff| {
         let effective = effective_availability(state, pending).unwrap_or(staff.availability);
         let availability_pending = effective != staff.availability
-            || pending
-                .iter()
-                .any(|a| matches!(a.kind, ActionKind::Availability { .. }));
+            || pending.iter().any(|a| {
+                a.queued_by(Some(staff.id)) && matches!(a.kind, ActionKind::Availability { .. })
+            });
         staff.availability = effective;
         MeView {
             availability_choices: Availability::choices_for(staff.roles).to_vec(),

@@ -325,6 +325,7 @@ fn action(n: u32, visit: VisitId, command: Command) -> Action {
     Action {
         action_id: format!("action-{n}"),
         at: T0 + Span::from_secs(n.into()),
+        by: None,
         kind: ActionKind::Visit {
             visit_id: visit,
             command,
@@ -346,6 +347,7 @@ fn the_outbox_keeps_its_order_across_restarts_and_rejections_become_outcomes() {
             .enqueue(&Action {
                 action_id: "action-3".into(),
                 at: T0,
+                by: Some(frontdesk_domain::StaffId::from_u128(9)),
                 kind: ActionKind::Availability {
                     availability: Availability::Away,
                 },
@@ -384,13 +386,14 @@ fn the_outbox_keeps_its_order_across_restarts_and_rejections_become_outcomes() {
         .unwrap();
     drop(store);
     let mut store = Store::open(&path, &key()).unwrap();
-    let ids: Vec<String> = store
-        .pending()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action_id)
-        .collect();
+    let left = store.pending().unwrap();
+    let ids: Vec<&str> = left.iter().map(|a| a.action_id.as_str()).collect();
     assert_eq!(ids, ["action-3"]);
+    assert_eq!(
+        left[0].by,
+        Some(frontdesk_domain::StaffId::from_u128(9)),
+        "who queued it is kept with it"
+    );
     let outcomes = store.outcomes().unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].code, "invalid_transition");

@@ -35,6 +35,9 @@ struct Session {
     /// This computer is registered as a station with this server.
     station: bool,
     email: String,
+    /// Whose cache the engine keeps: the person it started for (another may have switched on
+    /// at this station since; the engine, its cache and outbox stayed).
+    cache_owner: String,
     token: Arc<TokenCell>,
     engine: Engine,
 }
@@ -328,6 +331,7 @@ impl Console {
         let mut config = EngineConfig::new(base, cache_path, cache_key);
         config.first_in_queue_only = settings.first_in_queue_only;
         config.utc_offset_minutes = local_utc_offset_minutes();
+        config.person_email = Some(email.to_owned());
         let (engine, mut engine_notices) = Engine::start(config, cell.clone())?;
         let mut engine_changes = engine.changes();
         let changes = self.changes.clone();
@@ -349,6 +353,7 @@ impl Console {
             base: base.to_string(),
             station,
             email: email.to_string(),
+            cache_owner: email.to_string(),
             token: cell,
             engine,
         });
@@ -400,6 +405,7 @@ impl Console {
             return;
         };
         let (base, email) = (session.base.clone(), session.email.clone());
+        let cache_owner = session.cache_owner.clone();
         let forget = ending != Ending::Replaced;
         if forget {
             if ending == Ending::SignOut
@@ -414,7 +420,7 @@ impl Console {
         // The engine stops with the session; only then may its cache go.
         drop(session);
         if forget {
-            self.forget_cache(&base, &email);
+            self.forget_cache(&base, &cache_owner);
         }
     }
 

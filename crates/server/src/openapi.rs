@@ -120,7 +120,7 @@ impl Modify for CommonErrors {
         api::patient::arrive, api::patient::request_session, api::patient::visit,
         api::patient::update_intake, api::patient::finish_intake, api::patient::leave,
     ),
-    components(schemas(crate::events::Frame, crate::events::Event, crate::events::EventBody))
+    components(schemas(crate::events::Frame, frontdesk_api::ClientFrame, crate::events::Event, crate::events::EventBody))
 )]
 struct ApiDoc;
 

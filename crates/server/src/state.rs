@@ -192,6 +192,9 @@ pub struct AppState {
     pub secret_checks: Arc<SecretChecks>,
     pub sessions: Arc<SessionCache>,
     pub departures: Arc<crate::departures::Departures>,
+    /// How many event streams this process has opened (WebSocket upgrades taken), for
+    /// diagnostics and for tests that show a console kept its connection.
+    pub streams_opened: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -203,6 +206,12 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// How many event streams this process has opened so far.
+    pub fn streams_opened(&self) -> u64 {
+        self.streams_opened
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         Self {
             limits: Arc::new(Limits::new(Arc::new(MemoryBudgets::default()), &settings)),
@@ -213,6 +222,7 @@ impl AppState {
             )),
             sessions: Arc::new(SessionCache::new(settings.session_cache_ttl)),
             departures: Arc::default(),
+            streams_opened: Arc::default(),
             store,
             settings: Arc::new(settings),
         }

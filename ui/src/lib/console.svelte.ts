@@ -174,6 +174,10 @@ export class ConsoleModel {
     this.now = Date.now() + this.offset;
   }
 
+  /** "Join" on an accepted session request: this visit's call opens in the browser as soon
+   * as the server confirms I am in it. */
+  private openOnceInCall: string | null = null;
+
   private painted = false;
   /** The queue's visit ids as last drawn, to tell the shell which rows are new. */
   private onScreen = new Set<string>();
@@ -194,6 +198,11 @@ export class ConsoleModel {
       this.roomFilter = 'mine';
     }
     if (this.selectedId && !this.selectedRow) this.selectedId = null;
+    const joining = this.openOnceInCall && next.queue.find((r) => r.visit_id === this.openOnceInCall);
+    if (joining && joining.call_link) {
+      this.openOnceInCall = null;
+      void this.openCall(joining);
+    }
   }
 
   /** Tells the shell, once the browser has drawn them, when the queue is first on screen
@@ -402,6 +411,24 @@ export class ConsoleModel {
     } catch (err) {
       return toBackendError(err).message;
     }
+  }
+
+  /** "Join" on an accepted session request: with the patient in the queue, into the call (join
+   * it, or claim them while they wait), and the call opens once the server confirms. */
+  async joinRequest(visitId: string): Promise<void> {
+    this.focusVisit(visitId);
+    const row = this.state?.queue.find((r) => r.visit_id === visitId);
+    const command = row?.allowed.includes('join') ? 'join' : row?.allowed.includes('claim') ? 'claim' : null;
+    if (!row || !command) {
+      this.pushError('This patient cannot be joined now.');
+      return;
+    }
+    if (row.call_link) {
+      await this.openCall(row);
+      return;
+    }
+    this.openOnceInCall = visitId;
+    if ((await this.send(visitId, { command })) === null) this.openOnceInCall = null;
   }
 
   async dismissRequest(visitId: string): Promise<void> {

@@ -1,8 +1,8 @@
 // The providers board: each provider's state, "Request session" under each, and my requests
-// with their answers (pending, accepted, declined with the note) until dismissed.
+// with their answers (pending, accepted with Join, declined with the note) until dismissed.
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, test } from 'vitest';
-import { renderConsole } from './helpers';
+import { renderConsole, row } from './helpers';
 import type { ProviderRow } from '../lib/types';
 
 const PRIYA = 'b6f5b8de-0000-4000-8000-000000000001';
@@ -51,5 +51,29 @@ describe('the providers board', () => {
     await fireEvent.click(screen.getByTestId('request-dismiss'));
     expect(backend.callsTo('dismiss_request')[0].args).toEqual({ visitId: 'v-sam' });
     await waitFor(() => expect(screen.queryByTestId('my-request')).toBeNull());
+  });
+
+  test('Join on an accepted request joins the call, which opens once the engine says I am in it', async () => {
+    const providers = board();
+    providers[1].requests = [
+      { visit_id: 'v-tia', patient_name: 'Tia Novak', asked_at: Date.now(), answer: { state: 'accepted' } },
+    ];
+    const tia = row({ visit_id: 'v-tia', patient_name: 'Tia Novak', status: 'in_call' });
+    expect(tia.allowed).toContain('join');
+    const { backend } = await renderConsole({ providers, queue: [tia] });
+    await fireEvent.click(screen.getByTestId('tab-providers'));
+    await fireEvent.click(screen.getByTestId('request-join'));
+    await waitFor(() => expect(backend.callsTo('act')).toHaveLength(1));
+    expect(backend.callsTo('act')[0].args).toEqual({ visitId: 'v-tia', command: { command: 'join' } });
+    expect(backend.callsTo('open_call')).toHaveLength(0);
+    // The server confirms: the row carries my call link now, and the call opens, once.
+    backend.update((s) => {
+      s.queue[0].call_link = 'https://video.example/tia';
+    });
+    await waitFor(() => expect(backend.callsTo('open_call')).toEqual([{ cmd: 'open_call', args: { visitId: 'v-tia' } }]));
+    backend.update((s) => {
+      s.queue[0].patient_name = 'Tia Novak';
+    });
+    expect(backend.callsTo('open_call')).toHaveLength(1);
   });
 });

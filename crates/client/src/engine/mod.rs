@@ -17,11 +17,12 @@ use crate::state::ClinicState;
 use crate::store::{Action, ActionKind, Store};
 use crate::view::{self, ConnectionState, ConnectionView, View};
 use frontdesk_domain::alerts::Notice;
-use frontdesk_domain::{Availability, Command, RoomId, Timestamp, VisitId};
+use frontdesk_domain::{Availability, Command, RoomId, StaffId, Timestamp, VisitId};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Where the engine gets the bearer token: the app keeps it in the OS keyring, tests in memory.
@@ -51,6 +52,10 @@ pub struct EngineConfig {
     pub alert_rooms: Option<Vec<RoomId>>,
     /// Minutes east of UTC of the clinic's local time, for "today's sessions".
     pub utc_offset_minutes: i32,
+    /// The email of the person whose token the engine starts with, when known. A cache last
+    /// written for someone else (at a clinic station where another person switched on) is not
+    /// taken for theirs: the engine acts as nobody in particular until a snapshot says who.
+    pub person_email: Option<String>,
 }
 
 impl EngineConfig {
@@ -64,6 +69,7 @@ impl EngineConfig {
             first_in_queue_only: false,
             alert_rooms: None,
             utc_offset_minutes: 0,
+            person_email: None,
         }
     }
 }
@@ -83,10 +89,37 @@ struct Link {
     offline_since: Option<Timestamp>,
 }
 
+/// Who the engine acts as. At a clinic station another person may switch on while the engine
+/// runs ([`Engine::switch_person`]): the engine then sends their token, and keeps the tokens of
+/// those before them for the actions they left in the outbox.
+#[derive(Default)]
+struct Acting {
+    /// The token of the person switched to; None: the [`TokenProvider`]'s.
+    token: Option<String>,
+    /// The person the token belongs to, as the server last said (a snapshot's `me`, a
+    /// switch's answer) or the cache agrees; None until known.
+    staff: Option<StaffId>,
+    /// Those who were at this station before, by their tokens.
+    earlier: HashMap<StaffId, String>,
+}
+
+/// A person switching on the station, handed to the live stream (see [`Engine::switch_person`]).
+struct Switch {
+    token: String,
+    done: oneshot::Sender<Result<(), ClientError>>,
+}
+
+/// How long a person switching on the station waits for the stream to take them.
+const SWITCH_WAIT: Duration = Duration::from_secs(10);
+
 struct Inner {
     config: Mutex<EngineConfig>,
     api: ApiClient,
     tokens: Arc<dyn TokenProvider>,
+    acting: Mutex<Acting>,
+    switches: mpsc::Sender<Switch>,
+    /// Taken by the live stream while it is open.
+    switches_rx: tokio::sync::Mutex<mpsc::Receiver<Switch>>,
     store: Mutex<Store>,
     state: Mutex<ClinicState>,
     link: Mutex<Link>,
@@ -140,11 +173,28 @@ impl Engine {
         let store = Store::open(&config.cache_path, &config.cache_key)?;
         let state = store.load()?;
         let api = ApiClient::new(&config.server_url)?;
+        let acting = Acting {
+            staff: state
+                .me
+                .as_ref()
+                .filter(|me| {
+                    config
+                        .person_email
+                        .as_ref()
+                        .is_none_or(|e| e.eq_ignore_ascii_case(&me.email))
+                })
+                .map(|me| me.id),
+            ..Acting::default()
+        };
         let (notices, notices_rx) = mpsc::unbounded_channel();
+        let (switches, switches_rx) = mpsc::channel(1);
         let inner = Arc::new(Inner {
             config: Mutex::new(config),
             api,
             tokens,
+            acting: Mutex::new(acting),
+            switches,
+            switches_rx: tokio::sync::Mutex::new(switches_rx),
             store: Mutex::new(store),
             state: Mutex::new(state),
             link: Mutex::new(Link {
@@ -292,11 +342,45 @@ impl Engine {
         self.enqueue(ActionKind::Availability { availability })
     }
 
+    /// Another person switched on this clinic station (`token` is their new station session):
+    /// the open stream is handed to them (the server checks the token), the engine acts as them
+    /// from now on and shows what they may see, and keeps its connection, cache and outbox.
+    /// What the person before queued still goes out as that person. Fails, changing nothing,
+    /// when there is no open stream, the server refuses, or no answer comes in time; the
+    /// console then starts an engine for the new person instead.
+    pub fn switch_person(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
+        let inner = self.inner.clone();
+        let token = token.to_owned();
+        async move {
+            if lock(&inner.link).state != ConnectionState::Online {
+                return Err(ClientError::Network("no open stream to hand over".into()));
+            }
+            let (done, answer) = oneshot::channel();
+            inner
+                .switches
+                .try_send(Switch { token, done })
+                .map_err(|_| ClientError::Network("another switch is under way".into()))?;
+            match tokio::time::timeout(SWITCH_WAIT, answer).await {
+                Ok(Ok(taken)) => taken,
+                Ok(Err(_)) => Err(ClientError::Network(
+                    "the stream closed before taking the switch".into(),
+                )),
+                Err(_) => Err(ClientError::Network(
+                    "the server did not answer the switch".into(),
+                )),
+            }
+        }
+    }
+
     fn enqueue(&self, kind: ActionKind) -> Result<String, ClientError> {
         let action = Action {
             // Time-ordered, so the server files the keys of a console's actions side by side.
             action_id: uuid::Uuid::now_v7().to_string(),
             at: now(),
+            by: self.inner.person(),
             kind,
         };
         lock(&self.inner.store).enqueue(&action)?;
@@ -344,7 +428,61 @@ impl Inner {
     }
 
     fn token(&self) -> Result<String, ClientError> {
-        self.tokens.token().ok_or(ClientError::SignedOut)
+        lock(&self.acting)
+            .token
+            .clone()
+            .or_else(|| self.tokens.token())
+            .ok_or(ClientError::SignedOut)
+    }
+
+    /// The person the engine acts as now (None until known).
+    fn person(&self) -> Option<StaffId> {
+        lock(&self.acting).staff
+    }
+
+    /// A snapshot, taken with the token sent now, says whose it is.
+    fn confirm_person(&self, me: Option<StaffId>) {
+        if me.is_some() {
+            lock(&self.acting).staff = me;
+        }
+    }
+
+    /// The stream took the switch to `staff`: their token is sent from now on, and the token of
+    /// the person before is kept for what they left in the outbox.
+    fn take_over(&self, token: String, staff: StaffId) {
+        let before = self.person();
+        let before_token = self.token().ok();
+        let mut acting = lock(&self.acting);
+        if let (Some(before), Some(before_token)) = (before, before_token)
+            && before != staff
+        {
+            acting.earlier.insert(before, before_token);
+        }
+        acting.earlier.remove(&staff);
+        acting.token = Some(token);
+        acting.staff = Some(staff);
+    }
+
+    /// The token an action goes out with: its author's. None when that person was at this
+    /// station before and their token is no longer known here (the action is then not sent).
+    fn token_for(&self, action: &Action) -> Result<Option<String>, ClientError> {
+        let person = self.person();
+        if action.by.is_some() && person.is_none() {
+            return Err(ClientError::Network(
+                "waiting for the server to say who is signed in".into(),
+            ));
+        }
+        if action.queued_by(person) {
+            return self.token().map(Some);
+        }
+        Ok(action
+            .by
+            .and_then(|by| lock(&self.acting).earlier.get(&by).cloned()))
+    }
+
+    /// The token of a person before is no longer any use (their session ended).
+    fn forget_earlier(&self, staff: StaffId) {
+        lock(&self.acting).earlier.remove(&staff);
     }
 
     fn set_link(&self, state: ConnectionState) {

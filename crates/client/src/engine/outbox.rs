@@ -5,7 +5,7 @@ use super::sync::backoff;
 use super::{Inner, lock, now};
 use crate::error::ClientError;
 use crate::state::Changed;
-use crate::store::{ActionKind, Outcome};
+use crate::store::{Action, ActionKind, Outcome};
 use frontdesk_api::CommandReply;
 use frontdesk_domain::{Command, VisitId};
 use std::sync::Arc;
@@ -79,7 +79,17 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
         let Some(action) = next else {
             return Ok(());
         };
-        let token = inner.token()?;
+        let Some(token) = inner.token_for(&action)? else {
+            // Queued by someone who was at this station before, whose token this engine no
+            // longer has: it must not go out as the person here now.
+            hold(
+                inner,
+                &action,
+                "Not sent: it was queued by the person at this station before.",
+            )?;
+            continue;
+        };
+        let by_earlier = !action.queued_by(inner.person());
         let result = match &action.kind {
             ActionKind::Visit {
                 visit_id,
@@ -109,6 +119,17 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
                 }
                 inner.bump();
             }
+            Err(ClientError::SignedOut) if by_earlier => {
+                // The person before is signed out by now: their action cannot go as them.
+                if let Some(by) = action.by {
+                    inner.forget_earlier(by);
+                }
+                hold(
+                    inner,
+                    &action,
+                    "Not sent: the session of the person at this station before has ended.",
+                )?;
+            }
             Err(e) if e.is_retryable() => {
                 lock(&inner.store).note_attempt(&action.action_id, &e.to_string())?;
                 return Err(e);
@@ -120,12 +141,7 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
                     ClientError::Api { held_by, .. } => held_by.clone(),
                     _ => None,
                 };
-                let (visit_id, command) = match &action.kind {
-                    ActionKind::Visit {
-                        visit_id, command, ..
-                    } => (Some(*visit_id), command.name().to_string()),
-                    ActionKind::Availability { .. } => (None, "set_availability".to_string()),
-                };
+                let (visit_id, command) = what(&action);
                 let message = match (&held_by, e.code()) {
                     (Some(who), "already_claimed") if !who.is_empty() => format!(
                         "Already claimed by {}",
@@ -149,4 +165,30 @@ async fn drain(inner: &Arc<Inner>) -> Result<(), ClientError> {
             }
         }
     }
+}
+
+/// The visit an action is on, if any, and its command's name.
+fn what(action: &Action) -> (Option<VisitId>, String) {
+    match &action.kind {
+        ActionKind::Visit {
+            visit_id, command, ..
+        } => (Some(*visit_id), command.name().to_string()),
+        ActionKind::Availability { .. } => (None, "set_availability".to_string()),
+    }
+}
+
+/// Takes an action that cannot go out as its author out of the outbox and shows why.
+fn hold(inner: &Arc<Inner>, action: &Action, why: &str) -> Result<(), ClientError> {
+    let (visit_id, command) = what(action);
+    let outcome = Outcome {
+        action_id: action.action_id.clone(),
+        visit_id,
+        command,
+        code: "not_sent".into(),
+        message: why.into(),
+        held_by: None,
+    };
+    lock(&inner.store).reject(&outcome, now())?;
+    inner.bump();
+    Ok(())
 }

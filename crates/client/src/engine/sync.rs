@@ -1,12 +1,12 @@
 //! Keeping confirmed state in step with the server: catch up by event pages, follow the live
 //! stream, and take a snapshot when a gap or the server says so.
 
-use super::{Inner, lock, now};
+use super::{Inner, Switch, lock, now};
 use crate::error::ClientError;
 use crate::state::{Changed, ClinicState};
 use crate::view::ConnectionState;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
-use frontdesk_api::Frame;
+use frontdesk_api::{ClientFrame, Frame};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,7 @@ impl Inner {
             ClinicState::from_snapshot(snapshot, &previous, now())
         };
         lock(&self.store).replace_all(&next)?;
+        self.confirm_person(next.me.as_ref().map(|m| m.id));
         *lock(&self.state) = next;
         // The day view: the visits that finished today (the snapshot holds open ones only).
         self.fetch_today().await?;
@@ -161,7 +162,8 @@ pub(super) async fn sync_task(inner: Arc<Inner>) {
 /// One connection's life: catch up, then follow the live stream until it breaks.
 async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Result<(), ClientError> {
     let token = inner.token()?;
-    if lock(&inner.state).seq == 0 {
+    // A snapshot also says whose the token is, when the cache could not.
+    if lock(&inner.state).seq == 0 || inner.person().is_none() {
         inner.resync().await?;
     }
     // Catch up page by page; alerts wait until the end, so someone who arrived and left while
@@ -211,12 +213,25 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
     inner.outbox_wake.notify_one();
     let dead_after = lock(&inner.config).dead_after;
     let mut stop = inner.stop.subscribe();
+    // A person switching on the station: handed to this stream while it is open.
+    let mut switches = inner.switches_rx.lock().await;
+    let mut switching: Option<Switch> = None;
     loop {
         let frame = tokio::select! {
             frame = tokio::time::timeout(dead_after, ws.next()) => frame,
             _ = stop.changed() => return Ok(()),
             _ = inner.woke.notified() => {
                 return Err(ClientError::Network("woke up: connecting again".into()));
+            }
+            Some(switch) = switches.recv(), if switching.is_none() => {
+                let reauth = ClientFrame::Reauth { token: switch.token.clone() };
+                let text = serde_json::to_string(&reauth)
+                    .map_err(|e| ClientError::Network(e.to_string()))?;
+                ws.send(Message::Text(text.into()))
+                    .await
+                    .map_err(|e| ClientError::Network(e.to_string()))?;
+                switching = Some(switch);
+                continue;
             }
         };
         let message = match frame {
@@ -244,6 +259,23 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
                 }
             }
             Ok(Frame::Heartbeat { .. }) => {}
+            Ok(Frame::Reauthed { staff, .. }) => {
+                if let Some(switch) = switching.take() {
+                    let _ = switch.done.send(switched(inner, switch.token, staff).await);
+                }
+            }
+            Ok(Frame::Error { code, message }) => {
+                tracing::warn!(%code, %message, "the server refused a frame");
+                if let Some(switch) = switching.take() {
+                    let _ = switch.done.send(Err(ClientError::Api {
+                        status: 403,
+                        code,
+                        message,
+                        held_by: None,
+                        visit: None,
+                    }));
+                }
+            }
             Ok(Frame::Resync { .. }) => {
                 inner.resync().await?;
                 return Ok(());
@@ -251,6 +283,22 @@ async fn sync_once(inner: &Arc<Inner>, delays: &mut ExponentialBackoff) -> Resul
             Err(e) => tracing::warn!(error = %e, "unreadable frame"),
         }
     }
+}
+
+/// The stream took a person switching on the station: the engine acts as them from here on,
+/// and shows what they may see (a snapshot of their own, over the same connection's server).
+async fn switched(
+    inner: &Arc<Inner>,
+    token: String,
+    staff: frontdesk_domain::StaffId,
+) -> Result<(), ClientError> {
+    let another = inner.person() != Some(staff);
+    inner.take_over(token, staff);
+    if another {
+        inner.resync().await?;
+        inner.set_link(ConnectionState::Online);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

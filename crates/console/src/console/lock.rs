@@ -2,7 +2,7 @@
 //! every patient while locked. The signed-in person's password opens it; on a registered
 //! clinic station a PIN does, and may switch the station to another person.
 
-use super::{Console, Ending, lock, station_key};
+use super::{Console, lock, station_key};
 use crate::error::UiError;
 use crate::settings::split_clinic_address;
 use crate::state::AppState;
@@ -84,6 +84,7 @@ impl Console {
             .secrets()
             .get(&station_key(&base))
             .map_err(|e| UiError::new("keyring", e))?;
+        let on_station = device.is_some();
         let signed_in = match device {
             Some(device) => match api.switch_on_station(&device, &email, pin).await {
                 Err(e) if e.code() == "station_unknown" => {
@@ -112,7 +113,7 @@ impl Console {
         };
         let before_lock = lock(&self.before_lock).take();
         if email.to_lowercase() == current_email.to_lowercase() {
-            if let Some(s) = lock(&self.session).as_ref() {
+            let moving = lock(&self.session).as_ref().map(|s| {
                 *lock(&s.token.0) = Some(signed_in.token.clone());
                 // Back at the desk: the availability the lock took away comes back.
                 if let Some(before) = before_lock
@@ -120,16 +121,51 @@ impl Console {
                 {
                     log::warn!("could not restore availability on unlock: {e}");
                 }
+                // The open stream moves onto the station session too, so that the next person
+                // to switch on can take it over. If it cannot, the next connection uses it.
+                s.engine.switch_person(&signed_in.token)
+            });
+            if let Some(moving) = moving.filter(|_| on_station)
+                && let Err(e) = moving.await
+            {
+                log::info!("the stream stays on the session before until it reconnects: {e}");
             }
         } else {
-            // Another person takes the station: their own cache, outbox and alerts.
-            self.end_session(Ending::Replaced).await;
-            self.start_session(&base, &email, &signed_in.token)?;
+            self.switch_person(&base, &email, &signed_in.token).await?;
         }
         *lock(&self.locked) = false;
         self.touch();
         self.bump();
         Ok(self.app_state())
+    }
+
+    /// Another person takes the station. The running engine is handed to them: the server
+    /// re-authenticates its open stream, and the queue, the cache and the outbox stay (what the
+    /// person before queued still goes out as them), with no sign-in screen in between. When it
+    /// cannot be (offline, or the server did not take it), they get an engine of their own.
+    async fn switch_person(&self, base: &str, email: &str, token: &str) -> Result<(), UiError> {
+        let handing_over = lock(&self.session)
+            .as_ref()
+            .map(|s| s.engine.switch_person(token));
+        let handed_over = match handing_over {
+            Some(handing_over) => handing_over.await,
+            None => return Err(UiError::signed_out()),
+        };
+        match handed_over {
+            Ok(()) => {
+                if let Some(s) = lock(&self.session).as_mut() {
+                    *lock(&s.token.0) = Some(token.to_owned());
+                    email.clone_into(&mut s.email);
+                }
+            }
+            Err(e) => {
+                // Each person's cache stays theirs; the new session takes the old one's place
+                // in one step, so no screen ever shows nobody signed in.
+                log::info!("switching person with a new engine: {e}");
+                self.start_session(base, email, token)?;
+            }
+        }
+        Ok(())
     }
 
     fn forget_station(&self, base: &str) -> Result<(), UiError> {

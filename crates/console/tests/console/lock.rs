@@ -4,6 +4,7 @@
 use crate::rig::{in_queue, json, rig};
 use frontdesk_console::Secrets;
 use frontdesk_domain::Command;
+use std::sync::{Arc, Mutex};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lock_hides_every_patient_and_the_password_unlocks() {
@@ -56,9 +57,7 @@ async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
     let rig = rig().await;
     rig.sign_in_as_reception().await;
     // The clinic's admin registers this computer as a station.
-    let (api, admin) = rig.admin().await;
-    let device = api.register_station(&admin, "Front desk 1").await.unwrap();
-    rig.console.make_station(&device).unwrap();
+    let admin = rig.make_this_a_station("Front desk 1").await;
     let locked = json(&rig.console.lock_now());
     assert_eq!(
         (locked["screen"].as_str(), locked["station"].as_bool()),
@@ -103,6 +102,61 @@ async fn on_a_clinic_station_a_pin_unlocks_and_switches_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_switch_at_a_station_keeps_the_connection_and_never_shows_the_sign_in_screen() {
+    let rig = rig().await;
+    rig.sign_in_as_reception().await;
+    rig.make_this_a_station("Front desk 1").await;
+    let screens = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (console, seen) = (rig.console.clone(), screens.clone());
+    tokio::spawn(async move {
+        console
+            .forward_changes(
+                |s| {
+                    let screen = json(s)["screen"].as_str().unwrap_or_default().to_owned();
+                    seen.lock().unwrap().push(screen);
+                },
+                |_| {},
+            )
+            .await;
+    });
+    // Rita unlocks with her PIN (her stream moves onto the station session), then Dr. Shah
+    // switches on with hers.
+    rig.console.lock_now();
+    rig.console.unlock("2222", None).await.unwrap();
+    let visit = rig.arrive("Nadia Okonkwo").await;
+    rig.state_until("the station live", |s| in_queue(s, &visit))
+        .await;
+    let streams = rig.server.server().state.streams_opened();
+    rig.console.lock_now();
+    let open = json(
+        &rig.console
+            .unlock("3333", Some("priya@demo.clinic"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (open["screen"].as_str(), open["me"]["email"].as_str()),
+        (Some("queue"), Some("priya@demo.clinic")),
+        "her queue as soon as the PIN is taken"
+    );
+    assert_eq!(
+        rig.server.server().state.streams_opened(),
+        streams,
+        "the same connection carries her console"
+    );
+    let next = rig.arrive("Oskar Lindqvist").await;
+    rig.state_until("live for her", |s| in_queue(s, &next))
+        .await;
+    assert_eq!(rig.server.server().state.streams_opened(), streams);
+    let screens = screens.lock().unwrap().clone();
+    assert!(screens.iter().any(|s| s == "locked"), "{screens:?}");
+    assert!(
+        !screens.iter().any(|s| s == "sign_in"),
+        "never the sign-in screen: {screens:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_user_without_a_station_is_refused() {
     let rig = rig().await;
     rig.sign_in_as_reception().await;
@@ -120,9 +174,7 @@ async fn switching_user_without_a_station_is_refused() {
 async fn a_station_ended_by_an_admin_closes_its_session_and_deletes_its_cache() {
     let rig = rig().await;
     rig.sign_in_as_reception().await;
-    let (api, admin) = rig.admin().await;
-    let device = api.register_station(&admin, "Front desk 2").await.unwrap();
-    rig.console.make_station(&device).unwrap();
+    let admin = rig.make_this_a_station("Front desk 2").await;
     // Dr. Shah switches on at the station with her PIN: her session is the station's.
     rig.console.lock_now();
     rig.console

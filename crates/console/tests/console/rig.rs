@@ -168,6 +168,15 @@ impl Rig {
         (api, token)
     }
 
+    /// The clinic's admin registers this computer as a clinic station; returns the admin's
+    /// token.
+    pub(crate) async fn make_this_a_station(&self, name: &str) -> String {
+        let (api, admin) = self.admin().await;
+        let device = api.register_station(&admin, name).await.unwrap();
+        self.console.make_station(&device).unwrap();
+        admin
+    }
+
     /// A patient comes through Reception's front door; returns the visit id.
     pub(crate) async fn arrive(&self, name: &str) -> String {
         let reception = self.server.room_id("Reception");

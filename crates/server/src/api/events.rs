@@ -2,6 +2,9 @@
 //! stream sends the backlog after the client's last seq a page at a time, then live events, in
 //! seq order and each once. It ends when the console falls further behind than its budget
 //! (told to resync first), when a frame cannot go out in time, and as soon as its session ends.
+//!
+//! The one thing a console says on it is `reauth` (a person switching on a clinic station): the
+//! stream then serves the station's new session, on the same connection.
 
 use super::ApiQuery;
 use crate::auth::{SessionEnded, StaffAuth, bearer};
@@ -13,8 +16,8 @@ use axum::Json;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::Response;
-use frontdesk_api::EventPage;
-use frontdesk_domain::ClinicId;
+use frontdesk_api::{ClientFrame, EventPage};
+use frontdesk_domain::{ClinicId, StaffId};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -61,7 +64,7 @@ const STREAM_READ_BUFFER: usize = 4 * 1024;
 /// The token comes only in the `Authorization` header of the upgrade request: a token in the
 /// URL would end up in proxies' and servers' access logs.
 #[utoipa::path(get, path = "/v1/stream", tag = "sync", security(("bearer" = [])), params(StreamQuery),
-    responses((status = 101, description = "WebSocket of frames: {type: event, event}, {type: heartbeat, seq}, {type: resync, seq}"),
+    responses((status = 101, description = "WebSocket of frames: {type: event, event}, {type: heartbeat, seq}, {type: resync, seq}, and the answers to the console's {type: reauth, token}: {type: reauthed, staff, seq} or {type: error, code, message}"),
         (status = 400, description = "not a WebSocket upgrade request (code `bad_request`)", body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
@@ -81,13 +84,19 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
     Ok(ws
         .read_buffer_size(STREAM_READ_BUFFER)
         .on_upgrade(move |socket| async move {
+            state
+                .streams_opened
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Err(e) = run(socket, state, session, q.after).await {
                 tracing::debug!(error = %e, "stream ended");
             }
         }))
 }
 
-/// The session a stream serves, and the notices that would end it.
+/// The session a stream serves, and the notices that would end it. Everything the stream knows
+/// of who it serves is here, and changes only in [`Session::switch_to`]: what depends on the
+/// person (the notices that end the stream, and anything that picks events by who may see them)
+/// is read from it, so a switch carries it all over.
 struct Session {
     token: String,
     who: StaffAuth,
@@ -97,6 +106,31 @@ struct Session {
 impl Session {
     fn clinic(&self) -> ClinicId {
         self.who.session.staff.clinic_id
+    }
+
+    /// A `reauth`: the stream serves the session of `token` from now on, if that is a live
+    /// session on a clinic station of this clinic, and the stream serves a session on that
+    /// station already (another person switching on) or the same person's password session
+    /// (someone who signed in with their password unlocking the station with their PIN).
+    /// Otherwise nothing changes.
+    async fn switch_to(&mut self, state: &AppState, token: &str) -> Result<StaffId, AppError> {
+        let who = StaffAuth::from_token(state, token).await?;
+        let (now, next) = (&self.who.session, &who.session);
+        let takes_over = next.station.is_some()
+            && next.staff.clinic_id == self.clinic()
+            && (next.station == now.station
+                || (now.station.is_none() && next.staff.id == now.staff.id));
+        if !takes_over {
+            return Err(AppError::Forbidden(
+                "only a session on this clinic station (another person's, or the same \
+                 person's) can take over this stream"
+                    .into(),
+            ));
+        }
+        let staff = who.session.staff.id;
+        self.token = token.to_owned();
+        self.who = who;
+        Ok(staff)
     }
 
     /// Reads the session again (it expired, or ended in another server process).
@@ -304,6 +338,22 @@ async fn run(
             }
             msg = rx_client.next() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                Some(Ok(Message::Text(text))) => {
+                    let answer = match serde_json::from_str::<ClientFrame>(text.as_str()) {
+                        Ok(ClientFrame::Reauth { token }) => {
+                            session.switch_to(&state, &token).await.map(|staff| {
+                                Frame::Reauthed { staff, seq: last }
+                            })
+                        }
+                        Err(e) => Err(AppError::BadRequest(format!("not a frame this stream takes: {e}"))),
+                    };
+                    let answer = answer.unwrap_or_else(|e| Frame::Error {
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                    });
+                    line.send_frame(&answer).await?;
+                    sent_since_tick = true;
+                }
                 Some(Ok(_)) => {}
             },
         }

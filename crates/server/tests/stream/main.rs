@@ -1,8 +1,10 @@
 //! The live stream: resume from the last seq without gaps or repeats, heartbeats, a slow
 //! subscriber told to resync rather than silently skipped, the token only in the header, and a
-//! stream closed as soon as its session ends. What streams cost in memory is in [`memory`].
+//! stream closed as soon as its session ends. What streams cost in memory is in [`memory`]; a
+//! person switching on a clinic station taking over its stream is in [`reauth`].
 
 mod memory;
+mod reauth;
 
 use frontdesk_testkit::{RECEPTION, TestServer, get_json};
 use futures_util::StreamExt;
@@ -325,28 +327,8 @@ async fn next_event_now(ws: &mut Ws) -> bool {
 async fn revoking_a_station_closes_the_streams_of_sessions_on_it() {
     let app = TestServer::with_demo().await;
     let admin = app.sign_in(frontdesk_testkit::ADMIN).await;
-    let a = app
-        .send(
-            reqwest::Method::POST,
-            "/v1/stations",
-            Some(&admin),
-            Some(json!({"name": "Front desk 1"})),
-            &[],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-    let station = a.body["station"]["id"].as_str().unwrap().to_owned();
-    let switched = app
-        .send(
-            reqwest::Method::POST,
-            "/v1/stations/switch",
-            None,
-            Some(json!({"device_token": a.body["device_token"], "email": RECEPTION.0, "pin": "2222"})),
-            &[],
-        )
-        .await;
-    assert_eq!(switched.status, StatusCode::OK, "{:?}", switched.body);
-    let on_station = switched.body["token"].as_str().unwrap().to_owned();
+    let (station, device) = reauth::register_station(&app, &admin, "Front desk 1").await;
+    let on_station = reauth::switch_on(&app, &device, RECEPTION.0, "2222").await;
     let seq = app.last_seq(&admin).await;
     let mut on_desk = connect(&app, &on_station, seq).await;
     let mut admins = connect(&app, &admin, seq).await;
