@@ -109,7 +109,7 @@ impl Modify for CommonErrors {
         api::staff::me, api::staff::availability, api::staff::set_availability, api::staff::set_pin,
         api::staff::alerts, api::staff::set_alerts, api::staff::rooms, api::staff::create_room,
         api::staff::update_room, api::staff::clinic, api::staff::update_clinic, api::staff::deliveries,
-        api::staff::staff, api::staff::create_staff, api::staff::update_staff, api::staff::queue, api::staff::snapshot, api::staff::audit,
+        api::staff::staff, api::staff::create_staff, api::staff::update_staff, api::staff::queue, api::staff::snapshot, api::staff::audit, api::staff::export_audit, api::staff::visit_trail,
         api::accounts::deactivate, api::accounts::reactivate, api::accounts::sign_out_everywhere,
         api::accounts::send_password_reset, api::accounts::reset_password, api::accounts::change_password,
         api::events::events, api::events::stream,

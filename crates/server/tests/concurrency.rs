@@ -24,6 +24,7 @@ async fn fifty_staff_claim_one_patient_at_once_and_exactly_one_wins() {
                 password: "desk-password".into(),
                 pin: None,
                 rooms: vec![],
+                all_rooms: false,
                 availability: None,
                 phone: None,
             },

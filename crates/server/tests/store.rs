@@ -70,6 +70,7 @@ async fn fixture() -> Fixture {
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![room],
+        all_rooms: false,
         deactivated: false,
     };
     store

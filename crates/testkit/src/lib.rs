@@ -8,6 +8,7 @@
 //! - [`process`]: the `frontdesk-server` binary as a child process on a free port.
 //! - [`calls`]: the API as the console and the pages call it, and the demo clinic's sign-ins.
 //! - [`patients`]: a patient comes through a room's front door, or opens their link.
+//! - [`stream`]: the live event stream, opened as the console opens it.
 //! - [`wait`]: poll until something holds.
 //! - [`webdriver`]: a W3C WebDriver client for the app (tauri-driver) and headless Chromium.
 //! - [`base64`]: decoding, for screenshots.
@@ -19,6 +20,7 @@ pub mod patients;
 pub mod process;
 pub mod proxy;
 pub mod server;
+pub mod stream;
 pub mod wait;
 pub mod webdriver;
 
@@ -26,4 +28,5 @@ pub use calls::{ADMIN, Answer, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_jso
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use process::serve_binary;
 pub use server::{ServerBuilder, TestServer, init_tracing};
+pub use stream::Ws;
 pub use wait::eventually;

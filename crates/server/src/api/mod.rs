@@ -63,6 +63,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/queue", get(staff::queue))
         .route("/v1/snapshot", get(staff::snapshot))
         .route("/v1/audit", get(staff::audit))
+        .route("/v1/audit/export", get(staff::export_audit))
+        .route("/v1/visits/{id}/audit", get(staff::visit_trail))
         .route("/v1/events", get(events::events))
         .route("/v1/stream", get(events::stream))
         .route("/v1/rooms/{room}/requests", post(v::request_session))
