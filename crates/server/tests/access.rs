@@ -424,3 +424,49 @@ async fn the_table_in_the_readme_is_the_domains() {
         "the README's access table is not the domain's; put this in it:\n{table}"
     );
 }
+
+#[tokio::test]
+async fn a_provider_takes_over_a_colleagues_patient_only_by_asking_and_only_those_in_the_call_end_it()
+ {
+    let app = TestServer::with_demo().await;
+    let reception = app.sign_in(RECEPTION).await;
+    let priya = app.sign_in(PRIYA).await;
+    let omar = app.sign_in(OMAR).await;
+    let (priya_id, omar_id) = (app.staff_id(PRIYA.0), app.staff_id(OMAR.0));
+    let (id, _, v) = app.waiting_patient("Tom Taken").await;
+    let body = json!({"provider": priya_id});
+    let v =
+        ok(app.command(&reception, &id, "assign", v, Some(body)).await).await["visit"]["version"]
+            .as_u64()
+            .unwrap();
+
+    let claim = app.command(&omar, &id, "claim", v, None).await;
+    assert_eq!(claim.status, StatusCode::CONFLICT, "{:?}", claim.body);
+    assert_eq!(claim.code(), "assigned_elsewhere");
+    assert_eq!(claim.body["held_by"][0]["id"], priya_id.as_str());
+    let taken = ok(app.command(&omar, &id, "take-over", v, None).await).await;
+    assert_eq!(taken["visit"]["status"], "in_call");
+    assert_eq!(taken["visit"]["assigned_provider"], omar_id.as_str());
+    let history = ok(app.get(&format!("/v1/visits/{id}/history"), &omar).await).await;
+    let took = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["change"]["type"] == "taken_over")
+        .expect("the takeover in the history")
+        .clone();
+    assert_eq!(took["actor"]["id"], omar_id.as_str(), "who took over");
+    assert_eq!(took["change"]["from"], priya_id.as_str(), "from whom");
+
+    // Neither reception nor Priya is in the call: only Omar (or an admin) ends it.
+    let v = taken["visit"]["version"].as_u64().unwrap();
+    for outsider in [&reception, &priya] {
+        let end = app.command(outsider, &id, "end-call", v, None).await;
+        assert_eq!(
+            (end.status, end.code()),
+            (StatusCode::FORBIDDEN, "forbidden")
+        );
+    }
+    let ended = ok(app.command(&omar, &id, "end-call", v, None).await).await;
+    assert_eq!(ended["visit"]["status"], "completed");
+}

@@ -74,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/visits/{id}/history", get(v::history))
         .route("/v1/visits/{id}/commands", post(v::command))
         .route("/v1/visits/{id}/claim", post(v::claim))
+        .route("/v1/visits/{id}/take-over", post(v::take_over))
         .route("/v1/visits/{id}/join", post(v::join))
         .route("/v1/visits/{id}/leave-call", post(v::leave_call))
         .route("/v1/visits/{id}/end-call", post(v::end_call))

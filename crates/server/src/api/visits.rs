@@ -280,6 +280,12 @@ bare_command!(
     "Take a waiting patient into a call."
 );
 bare_command!(
+    take_over,
+    "/v1/visits/{id}/take-over",
+    Command::TakeOver,
+    "Take over a patient assigned to another provider and take them into a call (recorded as taken over from them)."
+);
+bare_command!(
     join,
     "/v1/visits/{id}/join",
     Command::Join,

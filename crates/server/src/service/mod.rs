@@ -75,6 +75,7 @@ pub async fn refusal(store: &dyn Store, clinic: ClinicId, r: WriteRefused) -> Ap
                 other => {
                     let holders = match &other {
                         DomainError::AlreadyClaimed { by } => by.clone(),
+                        DomainError::AssignedElsewhere { provider } => vec![*provider],
                         _ => visit.in_call.clone(),
                     };
                     AppError::Conflict {
