@@ -248,8 +248,10 @@ fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainErr
                 (K::Claim, Some(provider)) if !desk => {
                     Err(DomainError::AssignedElsewhere { provider })
                 }
-                (K::TakeOver, None) => Err(invalid()),
-                _ => Ok(()),
+                (K::Claim, _) => Ok(()),
+                (K::TakeOver, Some(_)) if !desk => Ok(()),
+                // Nothing to take over, or the desk, who claims them plainly.
+                _ => Err(invalid()),
             }
         }
         K::Join => {

@@ -560,6 +560,7 @@ fn a_provider_takes_over_a_patient_assigned_to_a_colleague_only_when_asking_to_a
     assert!(allowed(&v, &dr_lee()).contains(&CommandKind::Claim));
     assert!(!allowed(&v, &dr_lee()).contains(&CommandKind::TakeOver));
     assert!(allowed(&v, &reception()).contains(&CommandKind::Claim));
+    assert!(!allowed(&v, &reception()).contains(&CommandKind::TakeOver));
 
     let taken = apply(&v, &ctx(dr_okafor(), 3), &Command::TakeOver).unwrap();
     let told: Vec<_> = taken
