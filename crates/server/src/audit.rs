@@ -120,24 +120,27 @@ impl AuditRecord {
         self.detail = detail;
         self
     }
+
+    /// What it says, as text, in the order the hash covers it and the CSV shows it: time,
+    /// actor, client, action, visits, detail.
+    fn text_fields(&self) -> [String; 6] {
+        [
+            self.at.as_millis().to_string(),
+            self.actor.clone(),
+            self.client.clone(),
+            self.action.clone(),
+            visits_text(&self.visits),
+            self.detail.to_string(),
+        ]
+    }
 }
 
 /// The hash of a record at place `n` after `prev_hash`: SHA-256 over every field, each
 /// length-prefixed so no two records share a preimage.
 pub fn chain_hash(prev_hash: &str, n: u64, r: &AuditRecord) -> String {
     let mut h = Sha256::new();
-    let fields = [
-        prev_hash.to_owned(),
-        n.to_string(),
-        r.clinic_id.to_string(),
-        r.at.as_millis().to_string(),
-        r.actor.clone(),
-        r.client.clone(),
-        r.action.clone(),
-        visits_text(&r.visits),
-        r.detail.to_string(),
-    ];
-    for f in &fields {
+    let link = [prev_hash.to_owned(), n.to_string(), r.clinic_id.to_string()];
+    for f in link.iter().chain(&r.text_fields()) {
         h.update((f.len() as u64).to_be_bytes());
         h.update(f.as_bytes());
     }
@@ -373,19 +376,10 @@ pub fn to_csv(entries: &[ChainedRecord]) -> String {
     }
     let mut out = String::from("n,at,actor,client,action,visits,detail,prev_hash,hash\n");
     for e in entries {
-        let r = &e.record;
-        let row = [
-            e.n.to_string(),
-            r.at.as_millis().to_string(),
-            r.actor.clone(),
-            r.client.clone(),
-            r.action.clone(),
-            visits_text(&r.visits),
-            r.detail.to_string(),
-            e.prev_hash.clone(),
-            e.hash.clone(),
-        ];
-        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        let row = std::iter::once(e.n.to_string())
+            .chain(e.record.text_fields())
+            .chain([e.prev_hash.clone(), e.hash.clone()]);
+        out.push_str(&row.map(|f| field(&f)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out
