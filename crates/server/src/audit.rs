@@ -88,7 +88,6 @@ impl Action {
     pub const STAFF_SIGNED_OUT: &str = "staff.signed_out_everywhere";
     pub const STATION_REGISTERED: &str = "station.registered";
     pub const STATION_ENDED: &str = "station.ended";
-    pub const STATION_SWITCHED: &str = "station.switched";
     pub const CLINIC_CHANGED: &str = "clinic.changed";
     pub const ROOM_CHANGED: &str = "room.changed";
 }
