@@ -71,6 +71,7 @@ fn payload(c: &SmallClinic, visit: &Visit, kind: CommandKind) -> Option<Command>
     };
     Some(match kind {
         CommandKind::Claim => Command::Claim,
+        CommandKind::TakeOver => Command::TakeOver,
         CommandKind::Join => Command::Join,
         CommandKind::LeaveCall => Command::LeaveCall,
         CommandKind::EndCall => Command::EndCall,

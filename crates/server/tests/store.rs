@@ -113,6 +113,7 @@ async fn fixture(backend: Backend) -> Fixture {
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![room],
+        all_rooms: false,
         deactivated: false,
     };
     store

@@ -13,7 +13,8 @@
 //! seq notifies `(clinic, seq)` at commit, and one listening connection per process reads the
 //! events by seq and hands them on in order.
 //!
-//! The work is split by job: [`schema`] (migrations), [`bus`], [`visits`], [`directory`]
+//! The work is split by job: [`schema`] (migrations), [`bus`], [`audit`] (events with who may
+//! read them, and the audit trail's hash chains), [`visits`], [`directory`]
 //! (clinics, rooms, staff), [`sessions`] (sessions, stations, resets), [`messages`] (the
 //! outbox, the notifier's mark, departures) and [`dispatch`] (the [`Store`] trait).
 
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+mod audit;
 mod bus;
 mod directory;
 mod dispatch;
