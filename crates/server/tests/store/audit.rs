@@ -1,13 +1,14 @@
-//! The audit trail's part of the contract: each clinic's records form a hash chain, read back
-//! by place, by time and by visit; pruning keeps the anchor the chain verifies from; appends
-//! racing from several store instances on one database (several server processes) each take
-//! their own place; and a page of events says who may read each.
+//! Minimum necessary's and the audit trail's part of the contract: each clinic's records form
+//! a hash chain, read back by place, by time and by visit; pruning keeps the anchor the chain
+//! verifies from; appends racing from several store instances on one database (several server
+//! processes) each take their own place; a page of events says who may read each; and a
+//! database made before all this keeps reception on every room.
 
 use super::{Backend, arrive, at, command, fixture};
 use frontdesk_domain::access::Audience;
-use frontdesk_domain::{ClinicId, Command, VisitId};
+use frontdesk_domain::{ClinicId, Command, Role, Roles, StaffId, VisitId};
 use frontdesk_server::audit::{AuditRecord, ChainMark, GENESIS, verify};
-use frontdesk_server::store::Store;
+use frontdesk_server::store::{StaffSecrets, Store};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -230,4 +231,82 @@ async fn a_page_of_events_says_who_may_read_each(backend: Backend) {
     assert_eq!(paged.len(), 1);
     assert_eq!(paged[0].0.seq, 4);
     assert_eq!(paged[0].1, Some(claim));
+}
+
+/// What the two steps of minimum necessary and the audit trail added, taken away again: the
+/// database as a server made it before them.
+const BEFORE_MINIMUM_NECESSARY: &str = "
+    ALTER TABLE staff DROP COLUMN all_rooms;
+    ALTER TABLE events DROP COLUMN audience;
+    DROP TABLE audit_log;
+    DROP TABLE audit_visits;
+    DROP TABLE audit_chains;";
+
+/// Rolls the closed store's database back to before those two steps.
+async fn made_before_minimum_necessary(backend: &Backend) {
+    match backend {
+        Backend::Sqlite(dir) => {
+            let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+            let version: i64 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            c.execute_batch(BEFORE_MINIMUM_NECESSARY).unwrap();
+            c.execute_batch(&format!("PRAGMA user_version = {}", version - 2))
+                .unwrap();
+        }
+        Backend::Postgres(url) => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            let driver = tokio::spawn(connection);
+            client
+                .batch_execute(&format!(
+                    "{BEFORE_MINIMUM_NECESSARY}
+                     UPDATE schema_version SET version = version - 2;"
+                ))
+                .await
+                .unwrap();
+            drop(client);
+            let _ = driver.await;
+        }
+    }
+}
+
+contract!(reception_keeps_every_room_when_a_database_made_before_minimum_necessary_is_migrated);
+async fn reception_keeps_every_room_when_a_database_made_before_minimum_necessary_is_migrated(
+    backend: Backend,
+) {
+    let f = fixture(backend).await;
+    let mut provider = f.desk.clone();
+    provider.id = StaffId::from_u128(4);
+    provider.email = "doc@c.org".into();
+    provider.roles = Roles::of(&[Role::Provider]);
+    let secrets = StaffSecrets {
+        password_hash: "x".into(),
+        pin_hash: None,
+        pin_failures: 0,
+    };
+    f.store
+        .create_staff(provider.clone(), secrets, at(0))
+        .await
+        .unwrap();
+    f.store.write_visit(arrive(&f, 1)).await.unwrap();
+    let (clinic, desk, backend) = (f.clinic, f.desk.id, f.backend);
+    drop(f.store);
+    made_before_minimum_necessary(&backend).await;
+
+    let store = backend.open().await;
+    let staff = store.staff(clinic).await.unwrap();
+    let all_rooms = |id: StaffId| staff.iter().find(|s| s.id == id).unwrap().all_rooms;
+    assert!(all_rooms(desk), "the receptionist keeps every room");
+    assert!(!all_rooms(provider.id), "a provider keeps their own rooms");
+    // An event stored before events kept their audience is for those who see every room.
+    let page = store.events_with_audience(clinic, 0, 100).await.unwrap();
+    let visit = page.iter().find(|(e, _)| e.body.kind() == "visit").unwrap();
+    assert_eq!(visit.1, Some(Audience::default()));
+    store
+        .append_audit(vec![record(clinic, 10, "visit.read", &[])])
+        .await
+        .unwrap();
+    assert_eq!(checked(store.as_ref(), clinic).await, 1);
 }
