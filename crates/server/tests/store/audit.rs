@@ -186,6 +186,38 @@ async fn appends_racing_from_several_server_processes_each_take_their_own_place(
         actions.dedup();
         assert_eq!(actions.len(), 60, "every append recorded once");
     }
+
+    // The sweeps of every process prune at once, each by its own clock: what is left is what
+    // the furthest one kept (records take places in the order appends commit, so the cut is
+    // the last place of a record older than its time), and it verifies from its anchor.
+    let furthest = at(48);
+    let mut cuts = Vec::new();
+    for clinic in [f.clinic, other] {
+        let chain = f.store.audit_chain(clinic, 0, 100).await.unwrap();
+        let cut = chain
+            .iter()
+            .filter(|e| e.record.at < furthest)
+            .map(|e| e.n)
+            .max()
+            .unwrap();
+        cuts.push((clinic, cut));
+    }
+    let prunes = (1..=12).map(|i| {
+        let store = stores[i % stores.len()].clone();
+        tokio::spawn(async move { store.prune_audit(at(i as i64 * 4)).await })
+    });
+    let removed: usize = futures_util::future::join_all(prunes)
+        .await
+        .into_iter()
+        .map(|done| done.unwrap().unwrap())
+        .sum();
+    let expected: u64 = cuts.iter().map(|(_, cut)| cut).sum();
+    assert_eq!(removed as u64, expected, "each record removed once");
+    for (clinic, cut) in cuts {
+        let (anchor, _) = f.store.audit_marks(clinic).await.unwrap();
+        assert_eq!(anchor.unwrap().n, cut);
+        assert_eq!(checked(f.store.as_ref(), clinic).await, 60 - cut);
+    }
 }
 
 contract!(a_page_of_events_says_who_may_read_each);

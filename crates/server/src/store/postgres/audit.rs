@@ -224,8 +224,8 @@ pub(super) async fn clinics<C: GenericClient + Sync>(c: &C) -> Result<Vec<Clinic
 }
 
 /// Removes records older than `before` from every chain, keeping the last one removed as the
-/// chain's anchor; how many were removed. Each chain's row is locked first, so an append
-/// meanwhile waits.
+/// chain's anchor; how many were removed. Prunes from several processes may overlap: the
+/// anchor only ever moves on, to the last record any of them removed.
 pub(super) async fn prune<C: GenericClient + Sync>(
     tx: &C,
     before: Timestamp,
@@ -242,8 +242,10 @@ pub(super) async fn prune<C: GenericClient + Sync>(
     let mut removed = 0;
     for row in cut {
         let (clinic, n, hash): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
+        // Another process's prune may have cut further meanwhile: an anchor only moves on.
         tx.execute(
-            "UPDATE audit_chains SET anchor_n = $2, anchor_hash = $3 WHERE clinic_id = $1",
+            "UPDATE audit_chains SET anchor_n = $2, anchor_hash = $3
+             WHERE clinic_id = $1 AND anchor_n < $2",
             &[&clinic, &n, &hash],
         )
         .await?;
