@@ -262,3 +262,18 @@ impl AppState {
         Ok(Self::new(store, settings))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_never_show_a_database_password() {
+        let settings = Settings::on(Database::Postgres(
+            "postgres://frontdesk:s3cret@db.internal:5432/clinic".into(),
+        ));
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal:5432/clinic"), "{shown}");
+    }
+}

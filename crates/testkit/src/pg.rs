@@ -6,8 +6,9 @@
 //! PostgreSQL refuses to run as root: when the tests do, `initdb` and `pg_ctl` run as the
 //! `postgres` user (`runuser`), which then owns the cluster's dir.
 //!
-//! The shared cluster is stopped when the test binary exits, however it exits: a small watcher
-//! process waits for the end of a pipe only this process holds, then stops the cluster
+//! The shared cluster is stopped when the test binary exits, however it exits (killed by a
+//! time limit included): a small watcher process, deaf to the signals that end a test run,
+//! waits for the end of a pipe only this process holds, then stops the cluster
 //! (`pg_ctl -m immediate stop`) and removes its dir.
 
 use std::path::{Path, PathBuf};
@@ -154,7 +155,12 @@ impl PgCluster {
     /// Hands the stop to a watcher process that outlives this one by a moment.
     fn stop_at_exit(&mut self) {
         let stop = self.stop_command();
-        let script = format!("cat >/dev/null; {stop}; rm -rf '{}'", self.dir.display());
+        // Deaf to the signals that end the test run (`timeout` and Ctrl-C signal the whole
+        // process group); `cat` inherits that, so only the pipe's end stops the cluster.
+        let script = format!(
+            "trap '' INT TERM HUP; cat >/dev/null; {stop}; rm -rf '{}'",
+            self.dir.display()
+        );
         let mut child = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::piped())
