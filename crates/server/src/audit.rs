@@ -235,6 +235,10 @@ pub async fn verify(
 pub struct AuditSink {
     store: Arc<dyn Store>,
     waiting: Mutex<Vec<AuditRecord>>,
+    /// Held while a batch is written, so a flush or an event written now returns only once
+    /// every read recorded before it is in the store, in order (also those a gathering task
+    /// took a moment earlier).
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for AuditSink {
@@ -253,6 +257,7 @@ impl AuditSink {
         Arc::new(Self {
             store,
             waiting: Mutex::default(),
+            writing: tokio::sync::Mutex::default(),
         })
     }
 
@@ -278,8 +283,9 @@ impl AuditSink {
         }
     }
 
-    /// Writes what is waiting now.
+    /// Writes what is waiting now, and returns once every read recorded before it is written.
     pub async fn flush(&self) {
+        let _writing = self.writing.lock().await;
         let batch = self.take();
         if batch.is_empty() {
             return;
@@ -291,6 +297,7 @@ impl AuditSink {
 
     /// Records a security or admin event now, after what was waiting.
     pub async fn now(&self, record: AuditRecord) -> Result<(), AppError> {
+        let _writing = self.writing.lock().await;
         let mut batch = self.take();
         batch.push(record);
         self.store.append_audit(batch).await?;
