@@ -63,21 +63,25 @@ fn push(c: &SmallClinic) -> Value {
     let none = BTreeSet::new();
     book.refresh(&state, &[], &none, now, today());
     let (before, mut sent) = book.view(online(), Vec::new(), now);
+    // Rosa claims the waiting patient; an admin ends Fatima's call (only someone in the call or
+    // an admin may); Rosa marks Chen an emergency.
+    let priya = c.person("admin");
     let commands = [
-        ("waiting", Command::Claim),
-        ("in_call", Command::EndCall),
+        ("waiting", rosa, Command::Claim),
+        ("in_call", priya, Command::EndCall),
         (
             "intake",
+            rosa,
             Command::SetPriority {
                 priority: Priority::Emergency,
                 note: Some(note("Chest pain")),
             },
         ),
     ];
-    for (key, command) in commands {
+    for (key, who, command) in commands {
         let visit = c.visit(key);
         let ctx = Context {
-            actor: rosa.actor(),
+            actor: who.actor(),
             at: now,
             expected_version: Some(visit.version),
         };
@@ -116,6 +120,7 @@ fn payload(c: &SmallClinic, visit: &Visit, kind: CommandKind) -> Option<Command>
     };
     Some(match kind {
         CommandKind::Claim => Command::Claim,
+        CommandKind::TakeOver => Command::TakeOver,
         CommandKind::Join => Command::Join,
         CommandKind::LeaveCall => Command::LeaveCall,
         CommandKind::EndCall => Command::EndCall,

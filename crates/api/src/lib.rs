@@ -278,6 +278,10 @@ pub struct StaffInfo {
     /// Rooms this person works in: their queue "across my rooms".
     #[schema(value_type = Vec<String>)]
     pub rooms: Vec<RoomId>,
+    /// Reception given every room of the clinic (the front desk): they read every room's
+    /// visits, not only those of the rooms they work in.
+    #[serde(default)]
+    pub all_rooms: bool,
     /// An admin deactivated the account (someone who left): it cannot sign in and has no
     /// sessions; it may hold no role.
     #[serde(default)]
@@ -390,6 +394,21 @@ pub struct Station {
 }
 
 impl StaffInfo {
+    /// What this person may read (the domain's minimum-necessary table), given the clinic's
+    /// rooms: the rooms they work in and their own provider's room.
+    pub fn reader(&self, clinic_rooms: &[RoomInfo]) -> frontdesk_domain::Reader {
+        let own = clinic_rooms
+            .iter()
+            .filter(|r| r.provider == Some(self.id))
+            .map(|r| r.id);
+        frontdesk_domain::Reader::new(
+            self.id,
+            self.roles,
+            self.rooms.iter().copied().chain(own),
+            self.all_rooms,
+        )
+    }
+
     pub fn as_ref(&self) -> StaffRef {
         StaffRef {
             id: self.id,
@@ -432,6 +451,9 @@ pub enum EventBody {
     Staff { staff: StaffInfo },
     /// A room was added or changed.
     Room { room: Box<RoomInfo> },
+    /// A change this reader may not see (a visit of a room they do not work in): it only
+    /// moves their `seq` on, so the order stays whole without telling what changed.
+    Withheld,
 }
 
 impl EventBody {
@@ -440,6 +462,7 @@ impl EventBody {
             EventBody::Visit { .. } => "visit",
             EventBody::Staff { .. } => "staff",
             EventBody::Room { .. } => "room",
+            EventBody::Withheld => "withheld",
         }
     }
 }

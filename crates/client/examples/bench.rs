@@ -73,6 +73,7 @@ fn me() -> StaffInfo {
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![RECEPTION],
+        all_rooms: false,
         deactivated: false,
     }
 }

@@ -230,7 +230,7 @@ impl ClinicState {
             self.seq = event.seq;
             self.as_of = Some(at);
             match event.body {
-                EventBody::Visit { .. } => {}
+                EventBody::Visit { .. } | EventBody::Withheld => {}
                 EventBody::Staff { staff } => {
                     if self.me.as_ref().is_some_and(|me| me.id == staff.id) {
                         self.me = Some(staff.clone());

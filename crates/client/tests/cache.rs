@@ -88,6 +88,7 @@ fn staff_event(seq: u64, availability: Availability) -> Event {
                 roles: Roles::of(&[Role::Receptionist]),
                 availability,
                 rooms: vec![RECEPTION],
+                all_rooms: false,
                 deactivated: false,
             },
         },

@@ -86,6 +86,8 @@ pub enum Command {
     },
     // Staff.
     Claim,
+    /// Claims a patient assigned to another provider: recorded as taken over from them.
+    TakeOver,
     Join,
     LeaveCall,
     EndCall,
@@ -137,6 +139,7 @@ impl Command {
             Command::Leave => CommandKind::Leave,
             Command::GuestArrive { .. } => CommandKind::GuestArrive,
             Command::Claim => CommandKind::Claim,
+            Command::TakeOver => CommandKind::TakeOver,
             Command::Join => CommandKind::Join,
             Command::LeaveCall => CommandKind::LeaveCall,
             Command::EndCall => CommandKind::EndCall,
@@ -174,6 +177,7 @@ impl Command {
 #[serde(rename_all = "snake_case")]
 pub enum CommandKind {
     Claim,
+    TakeOver,
     Join,
     LeaveCall,
     Accept,
@@ -194,8 +198,9 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every kind, in the order a console offers them.
-    pub const ALL: [CommandKind; 17] = [
+    pub const ALL: [CommandKind; 18] = [
         CommandKind::Claim,
+        CommandKind::TakeOver,
         CommandKind::Join,
         CommandKind::LeaveCall,
         CommandKind::Accept,
@@ -222,6 +227,7 @@ impl CommandKind {
             CommandKind::Leave => "leave",
             CommandKind::GuestArrive => "guest_arrive",
             CommandKind::Claim => "claim",
+            CommandKind::TakeOver => "take_over",
             CommandKind::Join => "join",
             CommandKind::LeaveCall => "leave_call",
             CommandKind::EndCall => "end_call",
@@ -281,6 +287,8 @@ pub enum DomainError {
     NotYourRequest { command: &'static str },
     #[error("already claimed by someone else")]
     AlreadyClaimed { by: Vec<StaffId> },
+    #[error("this patient is assigned to another provider; take over to claim them")]
+    AssignedElsewhere { provider: StaffId },
     #[error("you are already in this call")]
     AlreadyInCall,
     #[error("you are not in this call")]
@@ -300,6 +308,7 @@ impl DomainError {
             | DomainError::AlreadyInCall
             | DomainError::NotInCall => "invalid_transition",
             DomainError::AlreadyClaimed { .. } => "already_claimed",
+            DomainError::AssignedElsewhere { .. } => "assigned_elsewhere",
             DomainError::VersionConflict { .. } => "version_conflict",
             DomainError::Invalid(_) => "validation",
         }
@@ -323,6 +332,7 @@ pub fn may_issue(actor: &Actor, kind: CommandKind) -> bool {
         K::UpdateIntake | K::FinishIntake | K::GuestArrive => matches!(actor, Actor::Patient),
         K::Leave => matches!(actor, Actor::Patient | Actor::System),
         K::Claim
+        | K::TakeOver
         | K::Join
         | K::LeaveCall
         | K::EndCall

@@ -228,13 +228,32 @@ fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainErr
             }
             Ok(())
         }
-        K::Claim => match status {
-            Intake | Waiting | OnHold if me.is_some() => Ok(()),
-            InCall => Err(DomainError::AlreadyClaimed {
-                by: visit.in_call.clone(),
-            }),
-            _ => Err(invalid()),
-        },
+        K::Claim | K::TakeOver => {
+            match status {
+                Intake | Waiting | OnHold if me.is_some() => {}
+                InCall => {
+                    return Err(DomainError::AlreadyClaimed {
+                        by: visit.in_call.clone(),
+                    });
+                }
+                _ => return Err(invalid()),
+            }
+            // A patient assigned to another provider is theirs: another provider claiming them
+            // takes them over, asked for and recorded as such. The front desk (and admins)
+            // still take an assigned patient in for the provider (a pre-call check).
+            let elsewhere = visit.assigned_provider.filter(|p| Some(*p) != me);
+            let desk = matches!(actor, Actor::Staff { roles, .. }
+                if roles.has(Role::Receptionist) || roles.has(Role::Admin));
+            match (kind, elsewhere) {
+                (K::Claim, Some(provider)) if !desk => {
+                    Err(DomainError::AssignedElsewhere { provider })
+                }
+                (K::Claim, _) => Ok(()),
+                (K::TakeOver, Some(_)) if !desk => Ok(()),
+                // Nothing to take over, or the desk, who claims them plainly.
+                _ => Err(invalid()),
+            }
+        }
         K::Join => {
             let me = me.ok_or_else(invalid)?;
             open_to(&[InCall])?;
@@ -251,7 +270,26 @@ fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainErr
             }
             Ok(())
         }
-        K::EndCall => open_to(&[InCall, OnHold]),
+        K::EndCall => {
+            open_to(&[InCall, OnHold])?;
+            // Ending is for someone in the call (on hold: who was, or the patient's provider),
+            // or an admin.
+            let admin = matches!(actor, Actor::Staff { roles, .. } if roles.has(Role::Admin));
+            let part_of_it = me.is_some_and(|me| {
+                visit.in_call.contains(&me)
+                    || (status == OnHold
+                        && (visit.assigned_provider == Some(me)
+                            || crate::queue::seen_by(visit).contains(&me)))
+            });
+            if admin || part_of_it {
+                Ok(())
+            } else {
+                Err(DomainError::Forbidden {
+                    command: kind.name(),
+                    role_hint: "only someone in the call, or an admin,",
+                })
+            }
+        }
         K::Transfer => open_to(&[Intake, Waiting, InCall, OnHold]),
         K::Assign => {
             let only_schedules = matches!(
@@ -343,7 +381,7 @@ fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change
             }
             vec![Change::GuestArrived { guest: *guest }]
         }
-        Command::Claim | Command::Join | Command::LeaveCall => {
+        Command::Claim | Command::TakeOver | Command::Join | Command::LeaveCall => {
             // The gate has checked that the actor is staff.
             let Some(me) = me else {
                 return Err(DomainError::Forbidden {
@@ -353,6 +391,10 @@ fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change
             };
             match command {
                 Command::Claim => vec![Change::Claimed { staff: me }],
+                Command::TakeOver => match visit.assigned_provider {
+                    Some(from) => vec![Change::TakenOver { from }, Change::Claimed { staff: me }],
+                    None => vec![Change::Claimed { staff: me }],
+                },
                 Command::Join => vec![Change::Joined { staff: me }],
                 _ => {
                     let mut changes = vec![Change::LeftCall { staff: me }];

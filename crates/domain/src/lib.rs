@@ -4,6 +4,7 @@
 //! with it, and both can be tested without a network.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod alerts;
 pub mod board;
 pub mod booking;
@@ -18,6 +19,7 @@ pub mod rules;
 pub mod time;
 pub mod visit;
 
+pub use access::{Audience, Detail, Reader};
 pub use command::{Actor, Command, CommandKind, Context, DomainError, Opening, Outcome};
 pub use decide::{allowed, apply, open, permits, sees_request};
 pub use ids::{ClinicId, RoomId, StaffId, VisitId};

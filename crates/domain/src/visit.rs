@@ -231,6 +231,10 @@ pub enum Change {
     Claimed {
         staff: StaffId,
     },
+    /// The actor took over a patient assigned to another provider (a claim follows).
+    TakenOver {
+        from: StaffId,
+    },
     Joined {
         staff: StaffId,
     },
@@ -287,6 +291,7 @@ impl Change {
             Change::GuestArrived { .. } => "guest_arrived",
             Change::PatientLeft => "patient_left",
             Change::Claimed { .. } => "claimed",
+            Change::TakenOver { .. } => "taken_over",
             Change::Joined { .. } => "joined",
             Change::LeftCall { .. } => "left_call",
             Change::PutOnHold => "put_on_hold",
@@ -543,6 +548,11 @@ impl Visit {
                 self.status = Status::InCall;
                 self.in_call = vec![*staff];
                 self.arrived_at.get_or_insert(at);
+            }
+            Change::TakenOver { .. } => {
+                if let ActorRef::Staff { id } = actor {
+                    self.assigned_provider = Some(id);
+                }
             }
             Change::Joined { staff } => {
                 if !self.in_call.contains(staff) {

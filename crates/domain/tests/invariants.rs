@@ -35,6 +35,7 @@ fn command() -> impl Strategy<Value = Command> {
         (0usize..3).prop_map(|guest| Command::GuestArrive { guest }),
         Just(Command::Claim),
         Just(Command::Claim),
+        Just(Command::TakeOver),
         Just(Command::Join),
         Just(Command::LeaveCall),
         Just(Command::LeaveCall),
@@ -160,6 +161,7 @@ fn with_valid_payload(kind: CommandKind, visit: &Visit) -> Command {
                 .unwrap_or(0),
         },
         CommandKind::Claim => Command::Claim,
+        CommandKind::TakeOver => Command::TakeOver,
         CommandKind::Join => Command::Join,
         CommandKind::LeaveCall => Command::LeaveCall,
         CommandKind::EndCall => Command::EndCall,
@@ -224,7 +226,7 @@ proptest! {
                     panic!("{kind:?} is not allowed for {who:?} on a {:?} visit but apply accepted it", visit.status)
                 });
                 prop_assert!(
-                    ["forbidden", "invalid_transition", "already_claimed", "validation"].contains(&err.code()),
+                    ["forbidden", "invalid_transition", "already_claimed", "assigned_elsewhere", "validation"].contains(&err.code()),
                     "{kind:?} refused with an unstable code {}", err.code()
                 );
             }

@@ -540,3 +540,77 @@ fn wait_figures_come_from_the_status_history() {
     assert_eq!(f.total_in_call, Span::from_mins(6));
     assert_eq!(f.time_to_first_seen, Some(Span::from_mins(10)));
 }
+
+#[test]
+fn a_provider_takes_over_a_patient_assigned_to_a_colleague_only_when_asking_to_and_it_is_recorded()
+{
+    let v = arrive(1, 0, false);
+    let assign = Command::Assign {
+        provider: DR_LEE,
+        note: None,
+    };
+    let v = ok(&v, reception(), 1, assign);
+    // Dr. Okafor may not just claim Dr. Lee's patient: the console offers a takeover instead.
+    let err = apply(&v, &ctx(dr_okafor(), 2), &Command::Claim).unwrap_err();
+    assert_eq!(err, DomainError::AssignedElsewhere { provider: DR_LEE });
+    assert_eq!(err.code(), "assigned_elsewhere");
+    let offered = allowed(&v, &dr_okafor());
+    assert!(offered.contains(&CommandKind::TakeOver) && !offered.contains(&CommandKind::Claim));
+    // Dr. Lee claims his own; the front desk may still take the patient in for him.
+    assert!(allowed(&v, &dr_lee()).contains(&CommandKind::Claim));
+    assert!(!allowed(&v, &dr_lee()).contains(&CommandKind::TakeOver));
+    assert!(allowed(&v, &reception()).contains(&CommandKind::Claim));
+    assert!(!allowed(&v, &reception()).contains(&CommandKind::TakeOver));
+
+    let taken = apply(&v, &ctx(dr_okafor(), 3), &Command::TakeOver).unwrap();
+    let told: Vec<_> = taken
+        .entries
+        .iter()
+        .map(|e| (e.actor, e.change.clone()))
+        .collect();
+    let by = ActorRef::Staff { id: DR_OKAFOR };
+    assert_eq!(
+        told,
+        [
+            (by, Change::TakenOver { from: DR_LEE }),
+            (by, Change::Claimed { staff: DR_OKAFOR }),
+        ],
+        "who took over from whom"
+    );
+    assert_eq!(taken.visit.assigned_provider, Some(DR_OKAFOR));
+    assert_eq!(taken.visit.status, Status::InCall);
+    // Nothing to take over on a patient nobody is assigned to.
+    let err = apply(
+        &arrive(2, 0, false),
+        &ctx(dr_okafor(), 3),
+        &Command::TakeOver,
+    );
+    assert_eq!(err.unwrap_err().code(), "invalid_transition");
+}
+
+#[test]
+fn only_someone_in_the_call_or_an_admin_ends_it() {
+    let v = ok(&arrive(1, 0, false), dr_lee(), 1, Command::Claim);
+    for outsider in [reception(), dr_okafor()] {
+        let err = apply(&v, &ctx(outsider, 2), &Command::EndCall).unwrap_err();
+        assert_eq!(err.code(), "forbidden", "{outsider:?}");
+        assert!(!allowed(&v, &outsider).contains(&CommandKind::EndCall));
+    }
+    assert_eq!(
+        ok(&v, admin(), 2, Command::EndCall).status,
+        Status::Completed
+    );
+    assert_eq!(
+        ok(&v, dr_lee(), 2, Command::EndCall).status,
+        Status::Completed
+    );
+    // On hold, no one is in the call: whoever saw the patient may end the visit.
+    let held = ok(&v, dr_lee(), 3, Command::LeaveCall);
+    assert_eq!(held.status, Status::OnHold);
+    assert_eq!(
+        ok(&held, dr_lee(), 4, Command::EndCall).status,
+        Status::Completed
+    );
+    let err = apply(&held, &ctx(dr_okafor(), 4), &Command::EndCall).unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}

@@ -799,6 +799,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     password: "load-password".into(),
                     pin: None,
                     rooms: vec![],
+                    all_rooms: false,
                     availability: None,
                     phone: None,
                 },

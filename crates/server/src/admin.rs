@@ -261,6 +261,9 @@ pub struct NewStaff {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub rooms: Vec<RoomId>,
+    /// Reception only: read every room's visits (the front desk), not only those of `rooms`.
+    #[serde(default)]
+    pub all_rooms: bool,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub availability: Option<Availability>,
@@ -348,6 +351,7 @@ pub async fn create_staff(
         roles: Roles::of(&new.roles),
         availability: new.availability.unwrap_or_default(),
         rooms: rooms_in_clinic(store, clinic, new.rooms).await?,
+        all_rooms: new.all_rooms,
         deactivated: false,
     };
     let (password, pin) = (new.password, new.pin);
@@ -406,6 +410,9 @@ pub struct StaffChange {
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>)]
     pub rooms: Option<Vec<RoomId>>,
+    /// Reception only: read every room's visits, not only those of the rooms they work in.
+    #[serde(default)]
+    pub all_rooms: Option<bool>,
 }
 
 /// Changes a member of staff's name, phone, roles or rooms. `by` is the admin doing it: an
@@ -449,6 +456,7 @@ pub async fn update_staff(
     if let Some(rooms) = change.rooms {
         edit.rooms = Some(rooms_in_clinic(store, clinic, rooms).await?);
     }
+    edit.all_rooms = change.all_rooms;
     let (staff, _) = store
         .update_staff(clinic, id, edit, at)
         .await?

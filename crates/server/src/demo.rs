@@ -263,6 +263,8 @@ async fn create(
             roles: roles.to_vec(),
             password: password.into(),
             pin: pin.map(Into::into),
+            // The front desk watches over every room.
+            all_rooms: roles.contains(&Role::Receptionist),
             rooms,
             availability: None,
             phone: None,

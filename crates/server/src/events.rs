@@ -13,6 +13,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use frontdesk_api::{Event, EventBody, Frame};
+use frontdesk_domain::access::{Audience, Detail, Reader, entries_need_redacting, redact_entries};
+use frontdesk_domain::{HistoryEntry, VisitId};
 
 /// An event as fanned out to live subscribers: serialized once, sent to many.
 #[derive(Clone, Debug)]
@@ -20,19 +22,113 @@ pub struct Published {
     pub seq: u64,
     /// The full `Frame::Event` text; clones share one buffer.
     pub frame: axum::extract::ws::Utf8Bytes,
+    /// Who may read it (a visit's change); None: everyone (staff and rooms).
+    pub audience: Option<Arc<Audience>>,
+    /// The frame as readers who see less of the visit get it, for each such detail the
+    /// change had something to leave out for (intake answers, for a scheduler).
+    pub redacted: Vec<(Detail, axum::extract::ws::Utf8Bytes)>,
+    /// What a reader who may not see it gets instead (seq, clinic and time only).
+    withheld: axum::extract::ws::Utf8Bytes,
+}
+
+fn frame_text(event_json: &str) -> axum::extract::ws::Utf8Bytes {
+    format!(r#"{{"type":"event","event":{event_json}}}"#).into()
 }
 
 impl Published {
     pub fn new(seq: u64, event_json: &str) -> Self {
         Self {
             seq,
-            frame: format!(r#"{{"type":"event","event":{event_json}}}"#).into(),
+            frame: frame_text(event_json),
+            audience: None,
+            redacted: Vec::new(),
+            withheld: Default::default(),
+        }
+    }
+
+    /// A visit's change, for the readers its audience allows, each with what they may see.
+    /// `head` is the event's seq, clinic and time (its body is not read).
+    pub fn for_audience(
+        head: Event,
+        visit_id: VisitId,
+        version: u64,
+        entries: &[HistoryEntry],
+        event_json: &str,
+        audience: Audience,
+    ) -> Self {
+        let redacted = frontdesk_domain::access::partial_details()
+            .into_iter()
+            .filter(|d| entries_need_redacting(entries, *d))
+            .filter_map(|d| {
+                let mut entries = entries.to_vec();
+                redact_entries(&mut entries, d);
+                let copy = Event {
+                    body: EventBody::Visit {
+                        visit_id,
+                        version,
+                        entries,
+                    },
+                    ..head.clone()
+                };
+                Some((d, frame_text(&serde_json::to_string(&copy).ok()?)))
+            })
+            .collect();
+        let withheld = Event {
+            body: EventBody::Withheld,
+            ..head
+        };
+        Self {
+            seq: withheld.seq,
+            frame: frame_text(event_json),
+            audience: Some(Arc::new(audience)),
+            redacted,
+            withheld: frame_text(&serde_json::to_string(&withheld).unwrap_or_default()),
+        }
+    }
+
+    /// The frame this reader gets: the event, the event with what they may not see left
+    /// out, or only its seq ([`event_for`] decides the same for a page of events).
+    pub fn frame_for(&self, reader: &Reader) -> &axum::extract::ws::Utf8Bytes {
+        let Some(audience) = &self.audience else {
+            return &self.frame;
+        };
+        match reader.detail(audience) {
+            None => &self.withheld,
+            Some(d) => self
+                .redacted
+                .iter()
+                .find(|(x, _)| *x == d)
+                .map_or(&self.frame, |(_, f)| f),
         }
     }
 
     /// What holding it costs: the frame's text.
     pub fn bytes(&self) -> usize {
         self.frame.len()
+    }
+}
+
+/// An event as this reader may see it: whole, with what they may not see left out, or
+/// withheld (its seq only). `audience` None: everyone reads it (staff and rooms).
+pub fn event_for(reader: &Reader, mut event: Event, audience: Option<&Audience>) -> Event {
+    let Some(audience) = audience else {
+        return event;
+    };
+    match reader.detail(audience) {
+        None => Event {
+            body: EventBody::Withheld,
+            ..event
+        },
+        Some(d) => {
+            redact_event(&mut event, d);
+            event
+        }
+    }
+}
+
+fn redact_event(event: &mut Event, detail: Detail) {
+    if let EventBody::Visit { entries, .. } = &mut event.body {
+        redact_entries(entries, detail);
     }
 }
 

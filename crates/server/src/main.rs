@@ -80,6 +80,24 @@ enum Cmd {
         #[command(subcommand)]
         action: StaffCmd,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// Check every clinic's audit chain (or one's): exits non-zero naming the first record
+    /// that was changed or removed.
+    Verify {
+        #[arg(long, env = "FRONTDESK_DB", default_value = "frontdesk.db")]
+        db: PathBuf,
+        /// Only this clinic (its slug).
+        #[arg(long)]
+        clinic: Option<String>,
+    },
 }
 
 /// How much work one client may ask for; each left out keeps the server's default.
@@ -108,6 +126,9 @@ struct Bounds {
     /// count; repeat for several. From anyone else the header is ignored.
     #[arg(long = "trusted-proxy", value_name = "IP_OR_CIDR")]
     trusted_proxies: Vec<frontdesk_server::limits::TrustedProxy>,
+    /// Days audit records are kept; older ones are pruned (default six years).
+    #[arg(long, env = "FRONTDESK_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<u64>,
 }
 
 impl Bounds {
@@ -134,6 +155,9 @@ impl Bounds {
             .idle_connection_timeout_ms
             .map_or(s.idle_connection_timeout, ms);
         s.trusted_proxies = self.trusted_proxies;
+        if let Some(days) = self.audit_retention_days {
+            s.audit_retention = Duration::from_secs(days.max(1) * 24 * 3600);
+        }
     }
 }
 
@@ -354,6 +378,9 @@ enum StaffCmd {
         /// A room this person works in, by name (repeat for more).
         #[arg(long = "room")]
         rooms: Vec<String>,
+        /// Reception: read every room's visits (the front desk), not only those of `--room`.
+        #[arg(long)]
+        all_rooms: bool,
         /// Mobile number for SMS alerts.
         #[arg(long)]
         phone: Option<String>,
@@ -479,6 +506,33 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let url = cli.database_url.as_deref();
     match cli.command {
+        Cmd::Audit {
+            action: AuditCmd::Verify { db, clinic },
+        } => {
+            let store = open_store(&database(db, url)?).await?;
+            let store = store.as_ref();
+            let clinics = match clinic {
+                Some(slug) => vec![clinic_id(store, &slug).await?],
+                None => store.audit_clinics().await?,
+            };
+            let mut broken = Vec::new();
+            for id in clinics {
+                let name = store
+                    .clinic(id)
+                    .await?
+                    .map_or_else(|| id.to_string(), |c| c.slug);
+                match frontdesk_server::audit::verify(store, id).await? {
+                    Ok(n) => say(&format!("clinic {name}: {n} records, chain intact")),
+                    Err(e) => {
+                        say(&format!("clinic {name}: {e}"));
+                        broken.push(format!("{name}: {e}"));
+                    }
+                }
+            }
+            if !broken.is_empty() {
+                bail!("the audit chain is broken ({})", broken.join("; "));
+            }
+        }
         Cmd::Migrate { db } => {
             let (name, version) = match database(db, url)? {
                 Database::Sqlite(db) => {
@@ -655,6 +709,7 @@ async fn main() -> Result<()> {
                     password,
                     pin,
                     rooms,
+                    all_rooms: every_room,
                     phone,
                 },
         } => {
@@ -687,6 +742,7 @@ async fn main() -> Result<()> {
                     password,
                     pin,
                     rooms: room_ids,
+                    all_rooms: every_room,
                     availability: Some(Availability::Unavailable),
                     phone,
                 },

@@ -135,6 +135,9 @@ pub struct Settings {
     pub link_secret: Option<crate::links::LinkSecret>,
     /// The key the database is encrypted with at rest (None: not encrypted).
     pub db_key: Option<crate::store::sqlite::at_rest::DbKey>,
+    /// How long audit records are kept; older ones are pruned by the sweep (the chain stays
+    /// verifiable from the anchor it leaves). Default six years.
+    pub audit_retention: Duration,
 }
 
 impl Settings {
@@ -179,6 +182,7 @@ impl Settings {
             open_link_lifetime: Duration::from_secs(12 * 3600),
             link_secret: None,
             db_key: None,
+            audit_retention: Duration::from_secs(6 * 365 * 24 * 3600),
         }
     }
 }
@@ -195,6 +199,8 @@ pub struct AppState {
     /// How many event streams this process has opened (WebSocket upgrades taken), for
     /// diagnostics and for tests that show a console kept its connection.
     pub streams_opened: Arc<std::sync::atomic::AtomicU64>,
+    /// Where reads and security events are recorded (see [`crate::audit`]).
+    pub audit: Arc<crate::audit::AuditSink>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -237,6 +243,7 @@ impl AppState {
                 crate::departures::Departures::default()
             }),
             streams_opened: Arc::default(),
+            audit: crate::audit::AuditSink::new(store.clone()),
             store,
             settings: Arc::new(settings),
         }

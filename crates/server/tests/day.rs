@@ -71,6 +71,7 @@ async fn reception_lists_todays_finished_visits_in_order_page_by_page_and_only_i
             password: "other-password".into(),
             pin: None,
             rooms: vec![room.id],
+            all_rooms: false,
             availability: None,
             phone: None,
         },

@@ -45,6 +45,7 @@ async fn other_clinic(app: &TestServer) -> OtherClinic {
             password: "other-password".into(),
             pin: Some("9999".into()),
             rooms: vec![room.id],
+            all_rooms: false,
             availability: None,
             phone: None,
         },

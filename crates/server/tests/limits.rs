@@ -122,6 +122,7 @@ async fn sixty_four_wrong_passwords_at_once_get_at_most_ten_checks_and_memory_st
             password: "the-right-password".into(),
             pin: None,
             rooms: vec![],
+            all_rooms: false,
             availability: None,
             phone: None,
         },

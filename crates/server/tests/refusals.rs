@@ -124,6 +124,7 @@ async fn a_booking_naming_staff_from_another_clinic_or_no_one_is_refused() {
             password: "other-password".into(),
             pin: None,
             rooms: vec![],
+            all_rooms: false,
             availability: None,
             phone: None,
         },

@@ -114,6 +114,7 @@ async fn fixture(backend: Backend) -> Fixture {
         roles: Roles::of(&[Role::Receptionist]),
         availability: Availability::Available,
         rooms: vec![room],
+        all_rooms: false,
         deactivated: false,
     };
     store
@@ -1002,3 +1003,7 @@ async fn both_stores_answer_the_same_commands_with_the_same_bytes() {
     }
     assert_eq!(seen[0], seen[1], "SQLite's bytes, then PostgreSQL's");
 }
+
+// The test binary's root sits beside the other suites, so the path is said.
+#[path = "store/audit.rs"]
+mod audit;

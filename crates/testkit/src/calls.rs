@@ -211,6 +211,7 @@ impl TestServer {
                     password: DESK_PASSWORD.into(),
                     pin: None,
                     rooms: vec![],
+                    all_rooms: false,
                     availability: None,
                     phone: None,
                 },

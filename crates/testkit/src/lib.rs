@@ -11,6 +11,7 @@
 //! - [`patients`]: a patient comes through a room's front door, or opens their link.
 //! - [`pg`]: [`PgCluster`], a throwaway PostgreSQL cluster per test binary, a fresh database
 //!   per test.
+//! - [`stream`]: the live event stream, opened as the console opens it.
 //! - [`wait`]: poll until something holds.
 //! - [`webdriver`]: a W3C WebDriver client for the app (tauri-driver) and headless Chromium.
 //! - [`base64`]: decoding, for screenshots.
@@ -23,6 +24,7 @@ pub mod pg;
 pub mod process;
 pub mod proxy;
 pub mod server;
+pub mod stream;
 pub mod wait;
 pub mod webdriver;
 
@@ -33,4 +35,5 @@ pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use pg::PgCluster;
 pub use process::{serve_binary, serve_binary_on_postgres};
 pub use server::{Backend, ServerBuilder, TestServer, init_tracing};
+pub use stream::Ws;
 pub use wait::eventually;

@@ -121,6 +121,7 @@ fn person(
             roles: Roles::of(roles),
             availability,
             rooms,
+            all_rooms: false,
             deactivated: false,
         },
     }

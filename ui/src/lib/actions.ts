@@ -8,6 +8,8 @@ import type { CommandKind, QueueRow } from './types';
 /** A button the console draws. Most are one command kind; a few are a kind in a setting. */
 export type ButtonKey =
   | 'claim'
+  /** Claim a patient assigned to another provider: asked for with a confirm, recorded as a takeover. */
+  | 'take_over'
   /** A booked session's Claim: assigns the session to me. */
   | 'take_session'
   | 'join'
@@ -38,6 +40,13 @@ export interface ButtonLook {
 
 export const BUTTONS: Record<ButtonKey, ButtonLook> = {
   claim: { label: 'Claim', testid: 'action-claim', busyOn: 'claim', hint: 'Take the patient into a call', tone: 'primary' },
+  take_over: {
+    label: 'Take over…',
+    testid: 'action-take-over',
+    busyOn: 'take_over',
+    hint: 'Assigned to another provider: take the patient over',
+    tone: 'primary',
+  },
   // The same Claim to the person using it; on a session's row it keeps its own test id.
   take_session: {
     label: 'Claim',
@@ -65,6 +74,7 @@ export const BUTTONS: Record<ButtonKey, ButtonLook> = {
 /** The button for each kind staff may be offered; the patient's own kinds have none. */
 const BUTTON_OF: Partial<Record<CommandKind, ButtonKey>> = {
   claim: 'claim',
+  take_over: 'take_over',
   join: 'join',
   leave_call: 'leave_call',
   accept: 'accept',
@@ -121,9 +131,11 @@ export function rowButtons(row: Offer, list: 'queue' | 'request' | 'session'): B
   return [];
 }
 
-/** What the `c` key does on this row: claim the patient, or take the session as mine. */
+/** What the `c` key does on this row: claim the patient (ask to take them over when they are
+ * assigned to someone else), or take the session as mine. */
 export function claimKey(row: Offer): ButtonKey | null {
   if (row.allowed.includes('claim')) return 'claim';
+  if (row.allowed.includes('take_over')) return 'take_over';
   if (row.takes_session) return 'take_session';
   return null;
 }

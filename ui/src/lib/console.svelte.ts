@@ -19,7 +19,7 @@ export function searchable(text: string): string {
 }
 
 export type DialogSpec =
-  | { kind: 'end_call' | 'transfer' | 'assign' | 'decline' | 'priority' | 'cancel'; visitId: string }
+  | { kind: 'end_call' | 'take_over' | 'transfer' | 'assign' | 'decline' | 'priority' | 'cancel'; visitId: string }
   | { kind: 'settings' }
   | { kind: 'precall' };
 
@@ -397,6 +397,7 @@ export class ConsoleModel {
         this.dialog = { kind: 'decline', visitId: row.visit_id };
         return;
       case 'end_call':
+      case 'take_over':
       case 'transfer':
       case 'assign':
       case 'cancel':

@@ -33,6 +33,7 @@ describe('the buttons are what the domain allows', () => {
       'action-assign',
       'action-decline',
     ]);
+    // Reception did not see this patient: finishing their visit is for whoever did.
     expect(panelButtons(await select(visitId('on_hold')))).toEqual([
       'action-claim',
       'action-message',
@@ -40,8 +41,22 @@ describe('the buttons are what the domain allows', () => {
       'action-transfer',
       'action-assign',
       'action-decline',
-      'action-end-call',
     ]);
+  });
+
+  test("a provider is offered Take over… on a colleague's patient, asked to confirm, and sends take_over", async () => {
+    const { backend } = await renderAs('second_provider');
+    const liam = recordedRow('second_provider', 'waiting_assigned');
+    expect(liam.allowed).toContain('take_over');
+    expect(liam.allowed).not.toContain('claim');
+    const details = await select(liam.visit_id);
+    expect(within(details).queryByTestId('action-claim')).toBeNull();
+    await fireEvent.click(within(details).getByTestId('action-take-over'));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain(`assigned to ${liam.assigned_provider!.name}`);
+    expect(actCommands(backend)).toEqual([]);
+    await fireEvent.click(within(dialog).getByTestId('dialog-confirm'));
+    expect(actCommands(backend)).toEqual([{ visitId: liam.visit_id, command: { command: 'take_over' } }]);
   });
 
   test('a receptionist on a call they are not in sees Join, not Leave call', async () => {
@@ -142,7 +157,16 @@ describe('sending what a button asks for', () => {
 
   test('end call asks first: it ends the call for everyone', async () => {
     const { backend } = await renderConsole({
-      queue: [row({ visit_id: 'v-1', patient_name: 'Ana', status: 'in_call', in_call: [LEE] })],
+      // What the domain offers the provider in the call.
+      queue: [
+        row({
+          visit_id: 'v-1',
+          patient_name: 'Ana',
+          status: 'in_call',
+          in_call: [LEE],
+          allowed: recordedRow('second_provider', 'in_call').allowed,
+        }),
+      ],
     });
     await select('v-1');
     await fireEvent.click(screen.getByTestId('action-end-call'));

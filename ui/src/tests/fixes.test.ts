@@ -20,10 +20,11 @@ describe('smaller fixes', () => {
   });
 
   test('End call… is offered on hold only as the domain allows, and named for what it does', async () => {
-    await renderAs('receptionist');
+    // The provider who saw the patient (reception did not: see actions.test.ts).
+    await renderAs('provider');
     await fireEvent.click(rowOf('on_hold'));
     const details = await screen.findByTestId('details');
-    expect(recordedRow('receptionist', 'on_hold').allowed).toContain('end_call');
+    expect(recordedRow('provider', 'on_hold').allowed).toContain('end_call');
     expect(within(details).getByTestId('action-end-call').textContent).toContain('Finish visit…');
   });
 

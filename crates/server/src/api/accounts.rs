@@ -5,6 +5,7 @@
 
 use super::ApiJson;
 use crate::admin;
+use crate::audit::{Action, AuditRecord};
 use crate::auth::{RESET_TOKEN_PREFIX, StaffAuth, hash_secret, new_token, token_hash};
 use crate::error::{AppError, ErrorBody};
 use crate::limits::ClientAddr;
@@ -37,6 +38,7 @@ async fn staff_of_clinic(
 async fn set_active(
     state: AppState,
     who: StaffAuth,
+    from: ClientAddr,
     staff: String,
     active: bool,
 ) -> Result<Json<StaffInfo>, AppError> {
@@ -50,6 +52,15 @@ async fn set_active(
     } else {
         state.sessions.forget_staff(target.id);
     }
+    let action = if active {
+        Action::STAFF_REACTIVATED
+    } else {
+        Action::STAFF_DEACTIVATED
+    };
+    let detail = serde_json::json!({"staff": target.id});
+    state
+        .audit_event(&who.session, &from, action, detail)
+        .await?;
     Ok(Json(info))
 }
 
@@ -60,9 +71,10 @@ async fn set_active(
 pub async fn deactivate(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(staff): Path<String>,
 ) -> Result<Json<StaffInfo>, AppError> {
-    set_active(state, who, staff, false).await
+    set_active(state, who, from, staff, false).await
 }
 
 #[utoipa::path(post, path = "/v1/staff/{staff}/reactivate", tag = "admin", security(("bearer" = [])),
@@ -73,9 +85,10 @@ pub async fn deactivate(
 pub async fn reactivate(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(staff): Path<String>,
 ) -> Result<Json<StaffInfo>, AppError> {
-    set_active(state, who, staff, true).await
+    set_active(state, who, from, staff, true).await
 }
 
 #[utoipa::path(post, path = "/v1/staff/{staff}/sign-out", tag = "admin", security(("bearer" = [])),
@@ -85,6 +98,7 @@ pub async fn reactivate(
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(staff): Path<String>,
 ) -> Result<StatusCode, AppError> {
     who.require(Role::Admin)?;
@@ -94,6 +108,10 @@ pub async fn sign_out_everywhere(
         .revoke_staff_sessions(target.clinic_id, target.id, state.now())
         .await?;
     state.sessions.end_staff(target.id, None);
+    let detail = serde_json::json!({"staff": target.id});
+    state
+        .audit_event(&who.session, &from, Action::STAFF_SIGNED_OUT, detail)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,6 +132,7 @@ pub struct PasswordResetSent {
 pub async fn send_password_reset(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(staff): Path<String>,
 ) -> Result<(StatusCode, Json<PasswordResetSent>), AppError> {
     who.require(Role::Admin)?;
@@ -148,6 +167,10 @@ pub async fn send_password_reset(
         expires_at,
     };
     state.store.create_password_reset(reset, email, now).await?;
+    let detail = serde_json::json!({"staff": target.id});
+    state
+        .audit_event(&who.session, &from, Action::PASSWORD_RESET_SENT, detail)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PasswordResetSent {
@@ -177,6 +200,7 @@ impl std::fmt::Debug for NewPassword {
         (status = 410, description = "the code is unknown, used or expired (code `reset_link_expired`)", body = ErrorBody)))]
 pub async fn reset_password(
     State(state): State<AppState>,
+    from: ClientAddr,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, AppError> {
     admin::check_password(&body.password)?;
@@ -194,12 +218,24 @@ pub async fn reset_password(
         return Err(AppError::ResetLinkExpired);
     }
     let password_hash = hash_off_thread(&state, body.password).await?;
-    let (_, staff) = state
+    let (clinic, staff) = state
         .store
         .use_password_reset(&hash, password_hash, state.now())
         .await?
         .ok_or(AppError::ResetLinkExpired)?;
     state.sessions.end_staff(staff, None);
+    state
+        .audit
+        .now(AuditRecord {
+            clinic_id: clinic,
+            at: state.now(),
+            actor: crate::audit::staff_actor(staff),
+            client: from.0,
+            action: Action::PASSWORD_RESET.into(),
+            visits: Vec::new(),
+            detail: serde_json::Value::Null,
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -264,6 +300,10 @@ pub async fn change_password(
         return Err(AppError::Unauthorized);
     }
     state.sessions.end_staff(me.id, keep);
+    let none = serde_json::Value::Null;
+    state
+        .audit_event(&who.session, &from, Action::PASSWORD_CHANGED, none)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

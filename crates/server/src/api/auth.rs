@@ -2,6 +2,7 @@
 //! their PIN).
 
 use super::ApiJson;
+use crate::audit::Action;
 use crate::auth::{STAFF_TOKEN_PREFIX, STATION_TOKEN_PREFIX, StaffAuth, new_token, token_hash};
 use crate::error::{AppError, ErrorBody};
 use crate::limits::ClientAddr;
@@ -89,18 +90,29 @@ pub async fn sign_in(
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
     let account = format!("{}/{}", body.clinic, email.to_lowercase());
     let store = state.store.as_ref();
-    let (staff, pin_failures) = guarded(&state, account, &from, body.password, async {
-        let Some(clinic) = store.clinic_by_slug(&body.clinic).await? else {
+    let clinic = store.clinic_by_slug(&body.clinic).await?.map(|c| c.id);
+    let checked = guarded(&state, account, &from, body.password, async {
+        let Some(clinic) = clinic else {
             return Ok(None);
         };
-        let found = store.staff_with_secrets(clinic.id, &email).await?;
+        let found = store.staff_with_secrets(clinic, &email).await?;
         Ok(found
             .map(|(staff, secrets)| ((staff, secrets.pin_failures), Some(secrets.password_hash))))
     })
-    .await?;
-    if staff.deactivated {
-        return Err(AppError::AccountDeactivated);
-    }
+    .await
+    .and_then(|(staff, failures)| {
+        if staff.deactivated {
+            Err(AppError::AccountDeactivated)
+        } else {
+            Ok((staff, failures))
+        }
+    });
+    let outcome = checked.as_ref().map(|(s, _)| s.id);
+    let by = serde_json::json!({"by": "password"});
+    state
+        .audit_sign_in(clinic, &from, &email, outcome, by)
+        .await?;
+    let (staff, pin_failures) = checked?;
     // The password proves who they are: a PIN locked by wrong tries works again.
     if pin_failures > 0 {
         store.clear_pin_failures(staff.clinic_id, staff.id).await?;
@@ -114,12 +126,17 @@ pub async fn sign_in(
 pub async fn sign_out(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
 ) -> Result<StatusCode, AppError> {
     state
         .store
         .revoke_session(&who.token_hash, state.now().as_millis())
         .await?;
     state.sessions.end(&who.token_hash);
+    let none = serde_json::Value::Null;
+    state
+        .audit_event(&who.session, &from, Action::SIGNED_OUT, none)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,6 +145,7 @@ pub async fn sign_out(
 pub async fn register_station(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiJson(body): ApiJson<NewStation>,
 ) -> Result<(StatusCode, Json<StationRegistered>), AppError> {
     who.require(Role::Admin)?;
@@ -140,6 +158,10 @@ pub async fn register_station(
     state
         .store
         .create_station(station.clone(), token_hash(&device_token))
+        .await?;
+    let detail = serde_json::json!({"station": station.id, "name": station.name});
+    state
+        .audit_event(&who.session, &from, Action::STATION_REGISTERED, detail)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -168,6 +190,7 @@ pub async fn stations(
 pub async fn revoke_station(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(station): Path<String>,
 ) -> Result<StatusCode, AppError> {
     who.require(Role::Admin)?;
@@ -181,6 +204,10 @@ pub async fn revoke_station(
         return Err(AppError::NotFound("station"));
     }
     state.sessions.end_station(station);
+    let detail = serde_json::json!({"station": station});
+    state
+        .audit_event(&who.session, &from, Action::STATION_ENDED, detail)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,13 +228,30 @@ pub async fn switch_on_station(
         .ok_or(AppError::UnknownStation)?;
     let email = Email::parse(&body.email)
         .map_or_else(|_| body.email.trim().to_owned(), |e| e.as_str().to_owned());
+    let switched = switch(&state, &from, &station, &email, body.pin).await;
+    let outcome = switched.as_ref().map(|t| t.staff.id);
+    let detail = serde_json::json!({"by": "pin", "station": station.id});
+    state
+        .audit_sign_in(Some(station.clinic_id), &from, &email, outcome, detail)
+        .await?;
+    switched.map(Json)
+}
+
+/// Checks a PIN on a station and signs its person in there.
+async fn switch(
+    state: &AppState,
+    from: &ClientAddr,
+    station: &Station,
+    email: &str,
+    pin: String,
+) -> Result<Token, AppError> {
     let account = format!("station:{}/{}", station.id, email.to_lowercase());
     let store = state.store.as_ref();
     let limit = state.settings.pin_tries_before_lock;
     // Which wrong-in-a-row try this is for the person, taken before the PIN is checked.
     let mut tried: Option<(StaffInfo, u32)> = None;
-    let checked = guarded(&state, account, &from, body.pin, async {
-        let Some((staff, secrets)) = store.staff_with_secrets(station.clinic_id, &email).await?
+    let checked = guarded(state, account, from, pin, async {
+        let Some((staff, secrets)) = store.staff_with_secrets(station.clinic_id, email).await?
         else {
             return Ok(None);
         };
@@ -227,7 +271,7 @@ pub async fn switch_on_station(
         Err(AppError::BadCredentials) => {
             return match tried {
                 Some((staff, n)) if n >= limit => {
-                    alert_pin_locked(&state, &staff, &station, limit).await;
+                    alert_pin_locked(state, &staff, station, limit).await;
                     Err(AppError::PinLocked)
                 }
                 _ => Err(AppError::BadCredentials),
@@ -250,7 +294,7 @@ pub async fn switch_on_station(
         return Err(AppError::AccountDeactivated);
     }
     let ttl = state.settings.station_session_ttl;
-    Ok(Json(issue(&state, staff, Some(station.id), ttl).await?))
+    issue(state, staff, Some(station.id), ttl).await
 }
 
 /// Tells the clinic's admins by email that a person's PIN just locked. The lock holds whether

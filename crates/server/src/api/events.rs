@@ -7,9 +7,11 @@
 //! stream then serves the station's new session, on the same connection.
 
 use super::ApiQuery;
+use crate::audit::Action;
 use crate::auth::{SessionEnded, StaffAuth, bearer};
 use crate::error::{AppError, ErrorBody};
-use crate::events::{Frame, Lagged};
+use crate::events::{EventBody, Frame, Lagged, event_for};
+use crate::limits::ClientAddr;
 use crate::state::AppState;
 use crate::store::Store;
 use axum::Json;
@@ -17,7 +19,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::Response;
 use frontdesk_api::{ClientFrame, EventPage};
-use frontdesk_domain::{ClinicId, StaffId};
+use frontdesk_domain::{ClinicId, Reader, StaffId};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -37,18 +39,36 @@ const BACKLOG_PAGE: u32 = 500;
 pub async fn events(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<EventPage>, AppError> {
     let limit = q.limit();
-    let events = state
-        .store
-        .events_after(who.session.staff.clinic_id, q.after, limit)
+    let store = state.store.as_ref();
+    let reader = crate::service::reader(store, &who.session).await?;
+    let events = store
+        .events_with_audience(who.session.staff.clinic_id, q.after, limit)
         .await?;
-    Ok(Json(EventPage {
+    let page = EventPage {
         more: events.len() == limit as usize,
-        next_after: events.last().map_or(q.after, |e| e.seq),
-        events,
-    }))
+        next_after: events.last().map_or(q.after, |(e, _)| e.seq),
+        events: events
+            .into_iter()
+            .map(|(e, audience)| event_for(&reader, e, audience.as_ref()))
+            .collect(),
+    };
+    let visits: Vec<_> = page
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Visit { visit_id, .. } => Some(*visit_id),
+            _ => None,
+        })
+        .collect();
+    let detail = serde_json::json!({"after": q.after, "through": page.next_after});
+    state
+        .audit_read(&who.session, &from, Action::EVENTS_READ, visits, detail)
+        .await;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -77,7 +97,18 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
     let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
         .await
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let session = Session { token, who, ended };
+    let reader = crate::service::reader(state.store.as_ref(), &who.session).await?;
+    let from = ClientAddr::from_request_parts(&mut parts, &state).await?;
+    let detail = serde_json::json!({"after": q.after});
+    state
+        .audit_read(&who.session, &from, Action::STREAM_OPENED, [], detail)
+        .await;
+    let session = Session {
+        token,
+        who,
+        reader,
+        ended,
+    };
     // A console sends next to nothing (pings, a close), and the stream's loop asks the socket
     // for it every time it goes round: tungstenite zero-fills its whole read buffer before each
     // read, so the default 128 KiB cost a thousand streams 128 MB of memset per event.
@@ -93,13 +124,17 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         }))
 }
 
-/// The session a stream serves, and the notices that would end it. Everything the stream knows
-/// of who it serves is here, and changes only in [`Session::switch_to`]: what depends on the
-/// person (the notices that end the stream, and anything that picks events by who may see them)
-/// is read from it, so a switch carries it all over.
+/// The session a stream serves, what its person may read, and the notices that would end it.
+/// Everything the stream knows of who it serves is here, and changes only in
+/// [`Session::switch_to`] and [`Session::refresh`]: what depends on the person (the notices that
+/// end the stream, and the filter events go through) is read from it, so a switch carries it all
+/// over.
 struct Session {
     token: String,
     who: StaffAuth,
+    /// The filter every event goes through, from the session as it is now: when its person
+    /// changes (their rooms or roles, or who is signed in on a station), so does this.
+    reader: Reader,
     ended: broadcast::Receiver<SessionEnded>,
 }
 
@@ -128,9 +163,24 @@ impl Session {
             ));
         }
         let staff = who.session.staff.id;
+        self.reader = crate::service::reader(state.store.as_ref(), &who.session).await?;
         self.token = token.to_owned();
         self.who = who;
         Ok(staff)
+    }
+
+    /// Reads the session again and follows it: false when it ended (expired, or ended in
+    /// another server process).
+    async fn refresh(&mut self, state: &AppState) -> Result<bool, AppError> {
+        match StaffAuth::from_token(state, &self.token).await {
+            Ok(who) => {
+                self.reader = crate::service::reader(state.store.as_ref(), &who.session).await?;
+                self.who = who;
+                Ok(true)
+            }
+            Err(AppError::Unauthorized) => Ok(false),
+            Err(_) => Ok(true),
+        }
     }
 
     /// Reads the session again (it expired, or ended in another server process).
@@ -237,14 +287,15 @@ async fn send_backlog(
     let store: &dyn Store = state.store.as_ref();
     loop {
         let page = store
-            .events_after(session.clinic(), *last, BACKLOG_PAGE)
+            .events_with_audience(session.clinic(), *last, BACKLOG_PAGE)
             .await?;
         let full = page.len() == BACKLOG_PAGE as usize;
-        for event in page {
+        for (event, audience) in page {
             if through.is_some_and(|t| event.seq > t) {
                 return Ok(Backlog::Sent);
             }
             let seq = event.seq;
+            let event = event_for(&session.reader, event, audience.as_ref());
             line.send_frame(&Frame::Event { event }).await?;
             *last = seq;
         }
@@ -310,7 +361,8 @@ async fn run(
                             return Ok(());
                         }
                     }
-                    line.send(Message::Text(published.frame.clone())).await?;
+                    let frame = published.frame_for(&session.reader).clone();
+                    line.send(Message::Text(frame)).await?;
                     last = published.seq;
                     sent_since_tick = true;
                 }
@@ -331,7 +383,7 @@ async fn run(
                 return Ok(());
             }
             _ = recheck.tick() => {
-                if !session.still_valid(&state).await {
+                if !session.refresh(&state).await? {
                     line.close(close_code::POLICY, SIGNED_OUT).await;
                     return Ok(());
                 }

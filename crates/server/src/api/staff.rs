@@ -3,9 +3,11 @@
 
 use super::{ApiJson, ApiQuery};
 use crate::admin::{self, ClinicSettings, NewRoom, NewStaff, StaffChange};
+use crate::audit::{Action, AuditRecord};
 use crate::auth::{StaffAuth, hash_secret};
 use crate::error::{AppError, ErrorBody};
 use crate::events::EventBody;
+use crate::limits::ClientAddr;
 use crate::model::{AlertSubscription, Clinic, QueueItem, RoomInfo, Snapshot, StaffInfo};
 use crate::service;
 use crate::state::AppState;
@@ -14,7 +16,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use frontdesk_api::{AvailabilityBody, PinBody};
-use frontdesk_domain::{ActorRef, Change, Role, RoomId, Status, Timestamp, VisitId};
+use frontdesk_domain::{ActorRef, Change, Reader, Role, RoomId, Status, Timestamp, VisitId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -54,6 +56,7 @@ pub async fn set_availability(
 pub async fn set_pin(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiJson(body): ApiJson<PinBody>,
 ) -> Result<StatusCode, AppError> {
     admin::check_pin(&body.pin)?;
@@ -63,6 +66,10 @@ pub async fn set_pin(
         .map_err(AppError::internal)??;
     let staff = &who.session.staff;
     state.store.set_pin(staff.clinic_id, staff.id, hash).await?;
+    let none = serde_json::Value::Null;
+    state
+        .audit_event(&who.session, &from, Action::PIN_CHANGED, none)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -120,6 +127,7 @@ pub async fn rooms(
 pub async fn create_room(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiJson(body): ApiJson<NewRoom>,
 ) -> Result<(StatusCode, Json<RoomInfo>), AppError> {
     who.require(Role::Admin)?;
@@ -130,6 +138,7 @@ pub async fn create_room(
         state.now(),
     )
     .await?;
+    audit_room(&state, &who, &from, &room).await?;
     Ok((StatusCode::CREATED, Json(room)))
 }
 
@@ -139,15 +148,16 @@ pub async fn create_room(
 pub async fn update_room(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(room): Path<String>,
     ApiJson(body): ApiJson<NewRoom>,
 ) -> Result<Json<RoomInfo>, AppError> {
     who.require(Role::Admin)?;
     let room = super::path_id(&room, "room")?;
     let clinic = who.session.staff.clinic_id;
-    Ok(Json(
-        admin::update_room(state.store.as_ref(), clinic, room, body, state.now()).await?,
-    ))
+    let room = admin::update_room(state.store.as_ref(), clinic, room, body, state.now()).await?;
+    audit_room(&state, &who, &from, &room).await?;
+    Ok(Json(room))
 }
 
 #[utoipa::path(get, path = "/v1/clinic", tag = "staff", security(("bearer" = [])),
@@ -169,13 +179,17 @@ pub async fn clinic(
 pub async fn update_clinic(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiJson(body): ApiJson<ClinicSettings>,
 ) -> Result<Json<Clinic>, AppError> {
     who.require(Role::Admin)?;
     let clinic = who.session.staff.clinic_id;
-    Ok(Json(
-        admin::update_clinic(state.store.as_ref(), clinic, body).await?,
-    ))
+    let detail = serde_json::to_value(&body).map_err(AppError::internal)?;
+    let clinic = admin::update_clinic(state.store.as_ref(), clinic, body).await?;
+    state
+        .audit_event(&who.session, &from, Action::CLINIC_CHANGED, detail)
+        .await?;
+    Ok(Json(clinic))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -191,9 +205,10 @@ pub struct DeliveriesQuery {
 pub async fn deliveries(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> Result<Json<Vec<Delivery>>, AppError> {
-    who.require(Role::Admin)?;
+    who.require_read(Reader::deliveries, "deliveries")?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let clinic = who.session.staff.clinic_id;
     let mut list = state.store.deliveries(clinic, q.state, limit).await?;
@@ -202,6 +217,11 @@ pub async fn deliveries(
     for d in &mut list {
         d.body = super::accounts::hide_reset_codes(&d.body);
     }
+    let visits: Vec<VisitId> = list.iter().filter_map(|d| d.visit_id).collect();
+    let none = serde_json::Value::Null;
+    state
+        .audit_read(&who.session, &from, Action::DELIVERIES_READ, visits, none)
+        .await;
     Ok(Json(list))
 }
 
@@ -219,6 +239,7 @@ pub async fn staff(
 pub async fn create_staff(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiJson(body): ApiJson<NewStaff>,
 ) -> Result<(StatusCode, Json<StaffInfo>), AppError> {
     who.require(Role::Admin)?;
@@ -231,6 +252,10 @@ pub async fn create_staff(
         state.now(),
     )
     .await?;
+    let detail = grants(&staff);
+    state
+        .audit_event(&who.session, &from, Action::STAFF_CREATED, detail)
+        .await?;
     Ok((StatusCode::CREATED, Json(staff)))
 }
 
@@ -241,6 +266,7 @@ pub async fn create_staff(
 pub async fn update_staff(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(staff): Path<String>,
     ApiJson(body): ApiJson<StaffChange>,
 ) -> Result<Json<StaffInfo>, AppError> {
@@ -250,6 +276,10 @@ pub async fn update_staff(
     let store = state.store.as_ref();
     let info = admin::update_staff(store, me.clinic_id, me.id, id, body, state.now()).await?;
     state.sessions.forget_staff(id);
+    let detail = grants(&info);
+    state
+        .audit_event(&who.session, &from, Action::STAFF_CHANGED, detail)
+        .await?;
     Ok(Json(info))
 }
 
@@ -264,6 +294,7 @@ pub struct QueueQuery {
 pub async fn queue(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Vec<QueueItem>>, AppError> {
     let room: Option<RoomId> = q
@@ -271,9 +302,13 @@ pub async fn queue(
         .as_deref()
         .map(|r| super::path_id(r, "room"))
         .transpose()?;
-    Ok(Json(
-        service::queue_for(state.store.as_ref(), state.now(), &who.session, room).await?,
-    ))
+    let rows = service::queue_for(state.store.as_ref(), state.now(), &who.session, room).await?;
+    let visits: Vec<VisitId> = rows.iter().map(|r| r.visit_id).collect();
+    let detail = serde_json::json!({"room": room});
+    state
+        .audit_read(&who.session, &from, Action::QUEUE_READ, visits, detail)
+        .await;
+    Ok(Json(rows))
 }
 
 #[utoipa::path(get, path = "/v1/snapshot", tag = "sync", security(("bearer" = [])),
@@ -281,10 +316,15 @@ pub async fn queue(
 pub async fn snapshot(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
 ) -> Result<Json<Snapshot>, AppError> {
-    Ok(Json(
-        service::snapshot(state.store.as_ref(), &who.session).await?,
-    ))
+    let snapshot = service::snapshot(state.store.as_ref(), &who.session).await?;
+    let visits: Vec<VisitId> = snapshot.visits.iter().map(|v| v.id).collect();
+    let detail = serde_json::json!({"seq": snapshot.seq});
+    state
+        .audit_read(&who.session, &from, Action::SNAPSHOT_READ, visits, detail)
+        .await;
+    Ok(Json(snapshot))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -332,9 +372,10 @@ pub struct AuditPage {
 pub async fn audit(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<AuditPage>, AppError> {
-    who.require(Role::Admin)?;
+    who.require_read(Reader::audit, "the audit trail")?;
     let limit = q.limit();
     let events = state
         .store
@@ -342,6 +383,17 @@ pub async fn audit(
         .await?;
     let more = events.len() == limit as usize;
     let next_after = events.last().map_or(q.after, |e| e.seq);
+    let visits: Vec<VisitId> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Visit { visit_id, .. } => Some(*visit_id),
+            _ => None,
+        })
+        .collect();
+    let detail = serde_json::json!({"after": q.after, "through": next_after});
+    state
+        .audit_read(&who.session, &from, Action::EVENTS_READ, visits, detail)
+        .await;
     let entries = events
         .into_iter()
         .flat_map(|e| match e.body {
@@ -367,4 +419,131 @@ pub async fn audit(
         next_after,
         more,
     }))
+}
+
+/// What a staff record's audit entry says was granted: roles, rooms, every room.
+fn grants(staff: &StaffInfo) -> serde_json::Value {
+    serde_json::json!({
+        "staff": staff.id,
+        "roles": staff.roles,
+        "rooms": staff.rooms,
+        "all_rooms": staff.all_rooms,
+        "deactivated": staff.deactivated,
+    })
+}
+
+async fn audit_room(
+    state: &AppState,
+    who: &StaffAuth,
+    from: &ClientAddr,
+    room: &RoomInfo,
+) -> Result<(), AppError> {
+    let detail = serde_json::json!({"room": room.id, "name": room.name});
+    state
+        .audit_event(&who.session, from, Action::ROOM_CHANGED, detail)
+        .await
+}
+
+/// Which audit records to export.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// The first clinic-local day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last clinic-local day, `YYYY-MM-DD` (included).
+    pub to: String,
+    /// `jsonl` (one record a line, the default) or `csv`.
+    pub format: Option<String>,
+    /// Records after this place in the chain (the previous answer's `X-Next-After`).
+    #[serde(default)]
+    pub after: u64,
+    /// At most this many (1 to 100,000, default 10,000).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/audit/export", tag = "admin", security(("bearer" = [])), params(ExportQuery),
+    responses((status = 200, description = "the records of those days in chain order, as JSON lines (`application/x-ndjson`) or CSV (`text/csv`); `X-Next-After` when there are more", body = Vec<crate::audit::ChainedRecord>),
+        (status = 400, description = "not a day, or not a format", body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn export_audit(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    from: ClientAddr,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    who.require_read(Reader::audit, "the audit trail")?;
+    let csv = match q.format.as_deref().unwrap_or("jsonl") {
+        "jsonl" => false,
+        "csv" => true,
+        _ => return Err(AppError::BadRequest("format: jsonl or csv".into())),
+    };
+    let store = state.store.as_ref();
+    let clinic_id = who.session.staff.clinic_id;
+    let clinic = store
+        .clinic(clinic_id)
+        .await?
+        .ok_or(AppError::NotFound("clinic"))?;
+    let day = |d: &str| {
+        crate::hours::day_span(&clinic.time_zone, Some(d), state.now())
+            .ok_or_else(|| AppError::BadRequest(format!("{d:?}: expected YYYY-MM-DD")))
+    };
+    let (_, start, _) = day(&q.from)?;
+    let (_, _, end) = day(&q.to)?;
+    let limit = q.limit.unwrap_or(10_000).clamp(1, 100_000);
+    let entries = store
+        .audit_range(clinic_id, (start, end), q.after, limit)
+        .await?;
+    let body = if csv {
+        crate::audit::to_csv(&entries)
+    } else {
+        let mut out = String::new();
+        for e in &entries {
+            out.push_str(&serde_json::to_string(e).map_err(AppError::internal)?);
+            out.push('\n');
+        }
+        out
+    };
+    let detail = serde_json::json!({"from": q.from, "to": q.to, "format": if csv { "csv" } else { "jsonl" }, "records": entries.len()});
+    state
+        .audit_event(&who.session, &from, Action::AUDIT_EXPORTED, detail)
+        .await?;
+    let content_type = if csv {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/x-ndjson"
+    };
+    let mut res = ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response();
+    if entries.len() == limit as usize
+        && let Some(last) = entries.last()
+    {
+        res.headers_mut()
+            .insert("x-next-after", axum::http::HeaderValue::from(last.n));
+    }
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/v1/visits/{id}/audit", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "visit id")),
+    responses((status = 200, description = "everyone who read or changed the visit, in order of time", body = Vec<crate::audit::TrailLine>),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn visit_trail(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    from: ClientAddr,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<crate::audit::TrailLine>>, AppError> {
+    who.require_read(Reader::audit, "the audit trail")?;
+    let id: VisitId = super::path_id(&id, "visit")?;
+    let clinic = who.session.staff.clinic_id;
+    let store = state.store.as_ref();
+    let visit = store
+        .visit(clinic, id)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    // Written (with the reads waiting) before the trail is read, so the trail shows this look
+    // at it too.
+    let record = AuditRecord::by(&who.session, &from, state.now(), Action::VISIT_TRAIL_READ);
+    state.audit.now(record.visits([id])).await?;
+    Ok(Json(
+        crate::audit::visit_trail(store, clinic, id, &visit.history).await?,
+    ))
 }

@@ -6,8 +6,10 @@
 
 use super::staff::PageQuery;
 use super::{ApiJson, ApiQuery, CommandHeaders, IdempotencyKey, NewVisit, path_id};
+use crate::audit::Action;
 use crate::auth::StaffAuth;
 use crate::error::{AppError, ErrorBody};
+use crate::limits::ClientAddr;
 use crate::model::CommandReply;
 use crate::service::{self, Opened};
 use crate::state::AppState;
@@ -96,13 +98,15 @@ pub async fn command(
 pub async fn visit(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<Json<Visit>, AppError> {
-    let visit = state
-        .store
-        .visit(who.session.staff.clinic_id, path_id(&id, "visit")?)
-        .await?
-        .ok_or(AppError::NotFound("visit"))?;
+    let store = state.store.as_ref();
+    let visit = service::visit_for(store, &who.session, path_id(&id, "visit")?).await?;
+    let none = serde_json::Value::Null;
+    state
+        .audit_read(&who.session, &from, Action::VISIT_READ, [visit.id], none)
+        .await;
     Ok(Json(visit))
 }
 
@@ -125,19 +129,24 @@ pub struct FinishedQuery {
 pub async fn finished(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     ApiQuery(q): ApiQuery<FinishedQuery>,
 ) -> Result<Json<frontdesk_api::FinishedVisits>, AppError> {
-    Ok(Json(
-        service::finished_on(
-            state.store.as_ref(),
-            state.now(),
-            &who.session,
-            q.day.as_deref(),
-            q.after.as_deref(),
-            q.limit.unwrap_or(100).clamp(1, 500),
-        )
-        .await?,
-    ))
+    let page = service::finished_on(
+        state.store.as_ref(),
+        state.now(),
+        &who.session,
+        q.day.as_deref(),
+        q.after.as_deref(),
+        q.limit.unwrap_or(100).clamp(1, 500),
+    )
+    .await?;
+    let visits: Vec<_> = page.visits.iter().map(|v| v.id).collect();
+    let detail = serde_json::json!({"day": page.day});
+    state
+        .audit_read(&who.session, &from, Action::VISITS_LISTED, visits, detail)
+        .await;
+    Ok(Json(page))
 }
 
 /// A visit's history, a page at a time, oldest first.
@@ -156,11 +165,22 @@ pub struct HistoryPage {
 pub async fn history(
     State(state): State<AppState>,
     who: StaffAuth,
+    from: ClientAddr,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<HistoryPage>, AppError> {
     let clinic = who.session.staff.clinic_id;
     let id = path_id(&id, "visit")?;
+    // Read as the visit is: one the caller may not read is not found.
+    let store = state.store.as_ref();
+    let reader = service::reader(store, &who.session).await?;
+    let visit = store
+        .visit(clinic, id)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    let detail = reader
+        .detail(&frontdesk_domain::Audience::of(&visit))
+        .ok_or(AppError::NotFound("visit"))?;
     // Whole versions only: a page never ends halfway through one command's entries.
     let limit = q.limit();
     let mut entries = state
@@ -185,6 +205,11 @@ pub async fn history(
         }
     }
     let next_after = entries.last().map_or(q.after, |e| e.version);
+    frontdesk_domain::access::redact_entries(&mut entries, detail);
+    let none = serde_json::Value::Null;
+    state
+        .audit_read(&who.session, &from, Action::HISTORY_READ, [id], none)
+        .await;
     Ok(Json(HistoryPage {
         entries,
         next_after,
@@ -253,6 +278,12 @@ bare_command!(
     "/v1/visits/{id}/claim",
     Command::Claim,
     "Take a waiting patient into a call."
+);
+bare_command!(
+    take_over,
+    "/v1/visits/{id}/take-over",
+    Command::TakeOver,
+    "Take over a patient assigned to another provider and take them into a call (recorded as taken over from them)."
 );
 bare_command!(
     join,

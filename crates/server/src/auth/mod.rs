@@ -66,6 +66,20 @@ impl StaffAuth {
         })
     }
 
+    /// Refuses what the domain's minimum-necessary table does not let this person read
+    /// (deliveries, the audit trail), whatever rooms they work in.
+    pub fn require_read(
+        &self,
+        may: fn(&frontdesk_domain::Reader) -> bool,
+        what: &str,
+    ) -> Result<(), AppError> {
+        if may(&self.session.staff.reader(&[])) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("{what}: not for your role")))
+        }
+    }
+
     pub fn require(&self, role: frontdesk_domain::Role) -> Result<(), AppError> {
         if self.session.staff.roles.has(role) {
             Ok(())

@@ -65,6 +65,17 @@ pub async fn run(state: AppState, base_url: String) {
             if let Err(e) = state.store.sweep(state.now()).await {
                 tracing::warn!(error = %e, "sweeping old records failed");
             }
+            let kept_from = state.now()
+                - Span::from_millis(
+                    state
+                        .settings
+                        .audit_retention
+                        .as_millis()
+                        .min(i64::MAX as u128) as i64,
+                );
+            if let Err(e) = state.store.prune_audit(kept_from).await {
+                tracing::warn!(error = %e, "pruning old audit records failed");
+            }
         }
         if leading && let Err(e) = notify(&state, &base_url).await {
             tracing::warn!(error = %e, "notifier: will try again");

@@ -16,7 +16,7 @@ pub use commands::{
 };
 pub use frontdesk_api::{Opened, PatientView};
 pub use openings::{Repeat, Requester, arrive, request_session, schedule};
-pub use views::{finished_on, patient_view, queue_for, snapshot};
+pub use views::{finished_on, patient_view, queue_for, reader, snapshot, visit_for};
 
 use crate::auth::{PATIENT_TOKEN_PREFIX, derived_token};
 use crate::error::AppError;
@@ -75,6 +75,7 @@ pub async fn refusal(store: &dyn Store, clinic: ClinicId, r: WriteRefused) -> Ap
                 other => {
                     let holders = match &other {
                         DomainError::AlreadyClaimed { by } => by.clone(),
+                        DomainError::AssignedElsewhere { provider } => vec![*provider],
                         _ => visit.in_call.clone(),
                     };
                     AppError::Conflict {

@@ -7,10 +7,31 @@ use crate::model::{Clinic, QueueItem, Session, Snapshot, StaffRef};
 use crate::store::Store;
 use frontdesk_api::PatientView;
 use frontdesk_domain::queue::{queue, wait_figures};
-use frontdesk_domain::{RoomId, StaffId, Status, Timestamp, Visit, queue_rooms};
+use frontdesk_domain::{Reader, RoomId, StaffId, Status, Timestamp, Visit, VisitId, queue_rooms};
 use std::collections::{BTreeSet, HashMap};
 
-/// The queue of one room, or of all the rooms I work in (all rooms if I belong to none).
+/// What the caller may read (the domain's minimum-necessary table), from their session as it
+/// is now.
+pub async fn reader(store: &dyn Store, who: &Session) -> Result<Reader, AppError> {
+    let rooms = store.rooms(who.staff.clinic_id).await?;
+    Ok(who.staff.reader(&rooms))
+}
+
+/// The visit as the caller may read it; another clinic's, or one they may not read, is not
+/// found.
+pub async fn visit_for(store: &dyn Store, who: &Session, id: VisitId) -> Result<Visit, AppError> {
+    let visit = store
+        .visit(who.staff.clinic_id, id)
+        .await?
+        .ok_or(AppError::NotFound("visit"))?;
+    reader(store, who)
+        .await?
+        .visit(visit)
+        .ok_or(AppError::NotFound("visit"))
+}
+
+/// The queue of one room, or of all the rooms I work in (all rooms if I belong to none), as
+/// far as I may read it.
 pub async fn queue_for(
     store: &dyn Store,
     at: Timestamp,
@@ -30,7 +51,13 @@ pub async fn queue_for(
             .into_iter()
             .collect(),
     };
-    let visits = store.open_visits(clinic).await?;
+    let reader = who.staff.reader(&rooms);
+    let visits: Vec<Visit> = store
+        .open_visits(clinic)
+        .await?
+        .into_iter()
+        .filter_map(|v| reader.visit(v))
+        .collect();
     let staff: HashMap<StaffId, String> = store
         .staff(clinic)
         .await?
@@ -76,6 +103,7 @@ pub async fn snapshot(store: &dyn Store, who: &Session) -> Result<Snapshot, AppE
         .snapshot(who.staff.clinic_id)
         .await?
         .ok_or(AppError::NotFound("clinic"))?;
+    let reader = who.staff.reader(&data.rooms);
     let me = data
         .staff
         .iter()
@@ -88,7 +116,11 @@ pub async fn snapshot(store: &dyn Store, who: &Session) -> Result<Snapshot, AppE
         me,
         rooms: data.rooms,
         staff: data.staff,
-        visits: data.open_visits,
+        visits: data
+            .open_visits
+            .into_iter()
+            .filter_map(|v| reader.visit(v))
+            .collect(),
     })
 }
 
@@ -123,6 +155,10 @@ pub async fn finished_on(
         .then(|| visits.last())
         .flatten()
         .map(|v| format!("{}.{}", v.updated_at.as_millis(), v.id));
+    // A page may come out shorter than asked: `next` still goes on from where the store
+    // stopped.
+    let reader = reader(store, who).await?;
+    let visits = visits.into_iter().filter_map(|v| reader.visit(v)).collect();
     Ok(frontdesk_api::FinishedVisits { day, visits, next })
 }
 

@@ -108,6 +108,7 @@ pub struct StaffEdit {
     pub roles: Option<frontdesk_domain::Roles>,
     /// Rooms of the clinic, each once.
     pub rooms: Option<Vec<frontdesk_domain::RoomId>>,
+    pub all_rooms: Option<bool>,
 }
 
 /// Secrets kept beside a staff member, never sent anywhere.
@@ -553,4 +554,60 @@ pub trait Store: Send + Sync + 'static {
     fn session_ends(&self) -> Option<tokio::sync::broadcast::Receiver<crate::auth::SessionEnded>> {
         None
     }
+
+    // ---- Minimum necessary and the audit trail (issue 13, parts 3 and 4) ----
+    // Kept together so another store implements them in one place.
+
+    /// The clinic's events after `after`, in order, each with who may read it (see
+    /// [`frontdesk_domain::Audience`]): None for an event everyone reads (staff, rooms). A
+    /// visit event stored without one is for those who see every room.
+    async fn events_with_audience(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(Event, Option<frontdesk_domain::Audience>)>, StoreError>;
+
+    /// Appends audit records to their clinics' hash chains, in the order given, in one
+    /// transaction (see [`crate::audit`]).
+    async fn append_audit(&self, records: Vec<crate::audit::AuditRecord>)
+    -> Result<(), StoreError>;
+    /// A clinic's chain anchor (left by pruning; None: it starts at the first record) and
+    /// head (the last record written; None: nothing recorded yet).
+    async fn audit_marks(
+        &self,
+        clinic: ClinicId,
+    ) -> Result<
+        (
+            Option<crate::audit::ChainMark>,
+            Option<crate::audit::ChainMark>,
+        ),
+        StoreError,
+    >;
+    /// A clinic's records after place `after`, in chain order, at most `limit`.
+    async fn audit_chain(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<crate::audit::ChainedRecord>, StoreError>;
+    /// A clinic's records recorded in `[span.0, span.1)`, after place `after`, in chain order.
+    async fn audit_range(
+        &self,
+        clinic: ClinicId,
+        span: (Timestamp, Timestamp),
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<crate::audit::ChainedRecord>, StoreError>;
+    /// The records that name one visit, in chain order.
+    async fn audit_for_visit(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+    ) -> Result<Vec<crate::audit::ChainedRecord>, StoreError>;
+    /// Every clinic (each has a chain, perhaps empty), for `audit verify`.
+    async fn audit_clinics(&self) -> Result<Vec<ClinicId>, StoreError>;
+    /// Removes every chain's records older than `before`, keeping the last one removed as the
+    /// chain's anchor; how many were removed.
+    async fn prune_audit(&self, before: Timestamp) -> Result<usize, StoreError>;
 }

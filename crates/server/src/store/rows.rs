@@ -2,8 +2,11 @@
 //! (read as text), and the JSON a store keeps or answers with (a visit event, a command's
 //! reply), made in one place so the SQLite and PostgreSQL stores answer byte for byte alike.
 
+use crate::audit::{AuditRecord, ChainedRecord};
+use crate::events::{Event, EventBody, Published};
 use crate::model::{AfterHours, OfficeHours, RoomInfo, StaffInfo};
 use crate::store::{DeliveryState, StaffSecrets, StoreError};
+use frontdesk_domain::access::Audience;
 use frontdesk_domain::{
     Availability, ClinicId, HistoryEntry, Roles, RoomId, Timestamp, Visit, VisitId,
 };
@@ -91,7 +94,7 @@ pub(crate) fn room_from_cols(c: [Option<String>; 9]) -> Result<RoomInfo, StoreEr
 }
 
 pub(crate) fn staff_from_cols(
-    c: [Option<String>; 12],
+    c: [Option<String>; 13],
 ) -> Result<(StaffInfo, StaffSecrets), StoreError> {
     let [
         id,
@@ -106,6 +109,7 @@ pub(crate) fn staff_from_cols(
         phone,
         deactivated_at,
         pin_failures,
+        all_rooms,
     ] = c;
     let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing staff column"));
     let mut rooms: Vec<RoomId> = rooms
@@ -125,6 +129,7 @@ pub(crate) fn staff_from_cols(
             roles: from_json::<Roles>(&need(roles)?)?,
             availability: parse_availability(&need(availability)?)?,
             rooms,
+            all_rooms: all_rooms.as_deref() == Some("1"),
             deactivated: deactivated_at.is_some(),
         },
         StaffSecrets {
@@ -180,6 +185,85 @@ pub(crate) fn event_visit(payload: &str) -> Result<(VisitId, u64), StoreError> {
     }
     let event: Answered = from_json(payload)?;
     Ok((event.visit_id, event.version))
+}
+
+/// Who may read a stored event, from its kind and its `audience` column: None for everyone
+/// (staff, rooms); a visit event stored before events kept their audience is for those who
+/// see every room.
+pub(crate) fn event_audience(
+    kind: &str,
+    audience: Option<&str>,
+) -> Result<Option<Audience>, StoreError> {
+    Ok(match audience {
+        Some(a) => Some(from_json::<Audience>(a)?),
+        None if kind == "visit" => Some(Audience::default()),
+        None => None,
+    })
+}
+
+/// A stored event as live subscribers are handed it: a visit's change for the readers its
+/// audience allows, anything else for everyone.
+pub(crate) fn published_from_row(
+    payload: &str,
+    audience: Option<Audience>,
+) -> Result<Published, StoreError> {
+    let Some(audience) = audience else {
+        return Ok(Published::new(from_json::<Event>(payload)?.seq, payload));
+    };
+    let event: Event = from_json(payload)?;
+    match event.body {
+        EventBody::Visit {
+            visit_id,
+            version,
+            ref entries,
+        } => {
+            let entries = entries.clone();
+            let head = Event {
+                body: EventBody::Withheld,
+                ..event
+            };
+            Ok(Published::for_audience(
+                head, visit_id, version, &entries, payload, audience,
+            ))
+        }
+        _ => Ok(Published::new(event.seq, payload)),
+    }
+}
+
+/// An audit record read back, from its place and its text columns in the order the stores
+/// select them (clinic, at, actor, client, action, visits, detail, prev_hash, hash).
+pub(crate) fn audit_entry_from_cols(
+    (n, cols): (i64, [String; 9]),
+) -> Result<ChainedRecord, StoreError> {
+    let [
+        clinic,
+        at,
+        actor,
+        client,
+        action,
+        visits,
+        detail,
+        prev_hash,
+        hash,
+    ] = cols;
+    Ok(ChainedRecord {
+        n: n as u64,
+        record: AuditRecord {
+            clinic_id: parse_id(&clinic)?,
+            at: Timestamp::from_millis(at.parse().map_err(corrupt)?),
+            actor,
+            client,
+            action,
+            visits: visits
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(parse_id)
+                .collect::<Result<_, _>>()?,
+            detail: from_json(&detail)?,
+        },
+        prev_hash,
+        hash,
+    })
 }
 
 /// The reply to a command as it was first answered (its event took `seq`): the visit at

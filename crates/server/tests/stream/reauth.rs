@@ -1,7 +1,8 @@
 //! A person switching on a clinic station takes over the station's open stream (`reauth`)
 //! instead of opening another: the stream then serves, and ends with, the new session; a token
 //! that is not a session on the same station (or the same person's, on a station) is refused
-//! and the stream goes on as it was.
+//! and the stream goes on as it was. After a switch, events are filtered by what the new
+//! person may read.
 
 use super::{Ws, close_reason, connect, next_event, next_frame};
 use frontdesk_testkit::{ADMIN, PRIYA, RECEPTION, TestServer};
@@ -173,4 +174,31 @@ async fn a_password_session_on_a_station_passes_its_stream_only_to_the_same_pers
     assert_eq!(answer["type"], "reauthed", "{answer}");
     sign_out(&app, &priya).await;
     assert_eq!(close_reason(&mut ws).await.as_deref(), Some("signed out"));
+}
+
+#[tokio::test]
+async fn after_a_pin_switch_the_stream_shows_only_what_the_new_person_may_read() {
+    let app = TestServer::with_demo().await;
+    let admin = app.sign_in(ADMIN).await;
+    let (_, device) = register_station(&app, &admin, "Front desk 1").await;
+    let rita = switch_on(&app, &device, RECEPTION.0, "2222").await;
+    let seq = app.last_seq(&admin).await;
+    let mut ws = connect(&app, &rita, seq).await;
+    let haddad = app.room_id("Dr. Haddad's room");
+
+    // Rita works at the desk for every room: Dr Haddad's patient comes to her whole.
+    let (before, _, _) = app.arrive(&haddad, "Hal Before").await;
+    let event = next_event(&mut ws).await;
+    assert_eq!(event["kind"], "visit", "{event}");
+    assert_eq!(event["visit_id"], before.as_str());
+
+    // Dr Shah switches on: she works in her own room and Reception, not Dr Haddad's.
+    let priya = switch_on(&app, &device, PRIYA.0, "3333").await;
+    assert_eq!(reauth(&mut ws, &priya).await["type"], "reauthed");
+    let (after, _, _) = app.arrive(&haddad, "Hal After").await;
+    let event = next_event(&mut ws).await;
+    assert_eq!(event["kind"], "withheld", "{event}");
+    assert!(event.get("visit_id").is_none(), "{event}");
+    assert!(!event.to_string().contains(after.as_str()), "{event}");
+    assert_eq!(event["seq"], app.last_seq(&admin).await);
 }

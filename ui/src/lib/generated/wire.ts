@@ -56,7 +56,7 @@ staff: Array<StaffId>, };
  * One recorded change to a visit. Together with who and when, this is a history entry and an
  * event on the clinic's stream.
  */
-export type Change = { "type": "opened" } & Opened | { "type": "intake_updated", answers: { [key in Label]: IntakeAnswer }, } | { "type": "intake_finished" } | { "type": "guest_arrived", guest: number, } | { "type": "patient_left" } | { "type": "claimed", staff: StaffId, } | { "type": "joined", staff: StaffId, } | { "type": "left_call", staff: StaffId, } | { "type": "put_on_hold" } | { "type": "call_ended" } | { "type": "transferred", from_room: RoomId, to: TransferTarget, note?: Note | null, } | { "type": "assigned", provider: StaffId, note?: Note | null, } | { "type": "declined", note: Note, 
+export type Change = { "type": "opened" } & Opened | { "type": "intake_updated", answers: { [key in Label]: IntakeAnswer }, } | { "type": "intake_finished" } | { "type": "guest_arrived", guest: number, } | { "type": "patient_left" } | { "type": "claimed", staff: StaffId, } | { "type": "taken_over", from: StaffId, } | { "type": "joined", staff: StaffId, } | { "type": "left_call", staff: StaffId, } | { "type": "put_on_hold" } | { "type": "call_ended" } | { "type": "transferred", from_room: RoomId, to: TransferTarget, note?: Note | null, } | { "type": "assigned", provider: StaffId, note?: Note | null, } | { "type": "declined", note: Note, 
 /**
  * Declined by the clinic at once because the provider was unavailable.
  */
@@ -104,12 +104,12 @@ export type ClinicId = string;
 /**
  * Everything that can be done to an existing visit.
  */
-export type Command = { "command": "update_intake", answers: { [key in Label]: IntakeAnswer }, } | { "command": "finish_intake" } | { "command": "leave" } | { "command": "guest_arrive", guest: number, } | { "command": "claim" } | { "command": "join" } | { "command": "leave_call" } | { "command": "end_call" } | { "command": "transfer", to: TransferTarget, note?: Note | null, } | { "command": "assign", provider: StaffId, note?: Note | null, } | { "command": "decline", note: Note, } | { "command": "message", text: MessageText, } | { "command": "set_priority", priority: Priority, note?: Note | null, } | { "command": "accept" } | { "command": "accept_and_enter" } | { "command": "cancel", note?: Note | null, } | { "command": "mark_no_show" };
+export type Command = { "command": "update_intake", answers: { [key in Label]: IntakeAnswer }, } | { "command": "finish_intake" } | { "command": "leave" } | { "command": "guest_arrive", guest: number, } | { "command": "claim" } | { "command": "take_over" } | { "command": "join" } | { "command": "leave_call" } | { "command": "end_call" } | { "command": "transfer", to: TransferTarget, note?: Note | null, } | { "command": "assign", provider: StaffId, note?: Note | null, } | { "command": "decline", note: Note, } | { "command": "message", text: MessageText, } | { "command": "set_priority", priority: Priority, note?: Note | null, } | { "command": "accept" } | { "command": "accept_and_enter" } | { "command": "cancel", note?: Note | null, } | { "command": "mark_no_show" };
 
 /**
  * The kinds of [`Command`], without their payloads: what a console offers as buttons.
  */
-export type CommandKind = "claim" | "join" | "leave_call" | "accept" | "accept_and_enter" | "message" | "set_priority" | "transfer" | "assign" | "decline" | "end_call" | "cancel" | "mark_no_show" | "update_intake" | "finish_intake" | "leave" | "guest_arrive";
+export type CommandKind = "claim" | "take_over" | "join" | "leave_call" | "accept" | "accept_and_enter" | "message" | "set_priority" | "transfer" | "assign" | "decline" | "end_call" | "cancel" | "mark_no_show" | "update_intake" | "finish_intake" | "leave" | "guest_arrive";
 
 export type ConnectionState = "online" | "connecting" | "offline" | "resyncing" | "signed_out";
 
@@ -249,6 +249,11 @@ phone?: string | null, roles: Roles, availability: Availability,
  * Rooms this person works in: their queue "across my rooms".
  */
 rooms: Array<RoomId>, 
+/**
+ * Reception given every room of the clinic (the front desk): they read every room's
+ * visits, not only those of the rooms they work in.
+ */
+all_rooms: boolean, 
 /**
  * An admin deactivated the account (someone who left): it cannot sign in and has no
  * sessions; it may hold no role.
@@ -471,6 +476,11 @@ phone?: string | null, roles: Roles, availability: Availability,
  * Rooms this person works in: their queue "across my rooms".
  */
 rooms: Array<RoomId>, 
+/**
+ * Reception given every room of the clinic (the front desk): they read every room's
+ * visits, not only those of the rooms they work in.
+ */
+all_rooms: boolean, 
 /**
  * An admin deactivated the account (someone who left): it cannot sign in and has no
  * sessions; it may hold no role.

@@ -11,6 +11,7 @@ use crate::auth::SessionEnded;
 use crate::events::{ClinicFeed, LiveBudget, Published};
 use crate::store::StoreError;
 use crate::store::rows::parse_id;
+use crate::store::rows::{event_audience, published_from_row};
 use deadpool_postgres::Pool;
 use frontdesk_domain::ClinicId;
 use futures_util::StreamExt;
@@ -147,8 +148,8 @@ impl Shared {
             match self.events_after(clinic, from).await {
                 Ok(events) => {
                     let full = events.len() as i64 == PAGE;
-                    for (s, payload) in events {
-                        followed.feed.publish(Published::new(s, &payload));
+                    for (s, published) in events {
+                        followed.feed.publish(published);
                         from = s;
                     }
                     *handed = Some(from);
@@ -170,7 +171,7 @@ impl Shared {
         &self,
         clinic: ClinicId,
         after: u64,
-    ) -> Result<Vec<(u64, String)>, StoreError> {
+    ) -> Result<Vec<(u64, Published)>, StoreError> {
         let client = self
             .pool
             .get()
@@ -178,16 +179,19 @@ impl Shared {
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let rows = client
             .query(
-                "SELECT seq, payload FROM events WHERE clinic_id = $1 AND seq > $2
+                "SELECT seq, payload, kind, audience FROM events WHERE clinic_id = $1 AND seq > $2
                  ORDER BY seq LIMIT $3",
                 &[&clinic.to_string(), &big(after), &PAGE],
             )
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-            .collect())
+        rows.iter()
+            .map(|r| {
+                let audience = event_audience(r.get(2), r.get::<_, Option<&str>>(3))?;
+                let published = published_from_row(r.get(1), audience)?;
+                Ok((r.get::<_, i64>(0) as u64, published))
+            })
+            .collect()
     }
 
     /// Every clinic followed here, caught up to its current seq (after listening again).

@@ -166,7 +166,8 @@ pub(super) async fn load_rooms<C: GenericClient + Sync>(
 
 const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.availability, \
      (SELECT string_agg(room_id, ',') FROM room_members m WHERE m.staff_id = s.id), \
-     s.password_hash, s.pin_hash, s.phone, s.deactivated_at::text, s.pin_failures::text";
+     s.password_hash, s.pin_hash, s.phone, s.deactivated_at::text, s.pin_failures::text, \
+     s.all_rooms::int::text";
 
 async fn staff_where<C: GenericClient + Sync>(
     c: &C,
@@ -257,8 +258,8 @@ pub(super) async fn create_staff<C: GenericClient + Sync>(
 ) -> Result<u64, Fail> {
     tx.execute(
         "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash,
-             pin_hash, phone, deactivated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             pin_hash, phone, deactivated_at, all_rooms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         &[
             &staff.id.to_string(),
             &staff.clinic_id.to_string(),
@@ -270,6 +271,7 @@ pub(super) async fn create_staff<C: GenericClient + Sync>(
             &secrets.pin_hash,
             &staff.phone,
             &staff.deactivated.then_some(at.as_millis()),
+            &staff.all_rooms,
         ],
     )
     .await?;
@@ -308,7 +310,8 @@ pub(super) async fn update_staff<C: GenericClient + Sync>(
     let n = tx
         .execute(
             "UPDATE staff SET name = COALESCE($3, name), roles = COALESCE($4, roles),
-                 phone = CASE WHEN $5 THEN $6 ELSE phone END
+                 phone = CASE WHEN $5 THEN $6 ELSE phone END,
+                 all_rooms = COALESCE($7, all_rooms)
              WHERE id = $1 AND clinic_id = $2",
             &[
                 &staff.to_string(),
@@ -317,6 +320,7 @@ pub(super) async fn update_staff<C: GenericClient + Sync>(
                 &roles,
                 &edit.phone.is_some(),
                 &edit.phone.clone().flatten(),
+                &edit.all_rooms,
             ],
         )
         .await?;

@@ -2,7 +2,8 @@
 //! serialization failure or a lost race), each read one statement or a read-only transaction,
 //! and each seq taken is handed to the event bus once committed.
 
-use super::{Fail, PgStore, directory, messages, sessions, transaction, visits};
+use super::{Fail, PgStore, audit, directory, messages, sessions, transaction, visits};
+use crate::audit::{AuditRecord, ChainMark, ChainedRecord};
 use crate::events::{Event, Subscription};
 use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
 use crate::store::rows::from_json;
@@ -12,6 +13,7 @@ use crate::store::{
     WriteRefused,
 };
 use async_trait::async_trait;
+use frontdesk_domain::access::Audience;
 use frontdesk_domain::{Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId};
 
 type Client = deadpool_postgres::Object;
@@ -610,5 +612,72 @@ impl Store for PgStore {
     async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
         let c = self.client().await?;
         Ok(directory::update_clinic(&**c, &clinic).await?)
+    }
+
+    // ---- Minimum necessary and the audit trail ----
+
+    async fn events_with_audience(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(Event, Option<Audience>)>, StoreError> {
+        let c = self.client().await?;
+        audit::events_with_audience(&**c, clinic, after, limit).await
+    }
+
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), StoreError> {
+        Ok(transaction!(self.inner, |tx| {
+            audit::append(tx, &records).await?
+        })?)
+    }
+
+    async fn audit_marks(
+        &self,
+        clinic: ClinicId,
+    ) -> Result<(Option<ChainMark>, Option<ChainMark>), StoreError> {
+        let c = self.client().await?;
+        audit::marks(&**c, clinic).await
+    }
+
+    async fn audit_chain(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        let c = self.client().await?;
+        audit::chain(&**c, clinic, after, limit).await
+    }
+
+    async fn audit_range(
+        &self,
+        clinic: ClinicId,
+        span: (Timestamp, Timestamp),
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        let c = self.client().await?;
+        audit::range(&**c, clinic, span, after, limit).await
+    }
+
+    async fn audit_for_visit(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        let c = self.client().await?;
+        audit::for_visit(&**c, clinic, visit).await
+    }
+
+    async fn audit_clinics(&self) -> Result<Vec<ClinicId>, StoreError> {
+        let c = self.client().await?;
+        audit::clinics(&**c).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<usize, StoreError> {
+        Ok(transaction!(self.inner, |tx| {
+            audit::prune(tx, before).await?
+        })?)
     }
 }

@@ -18,7 +18,8 @@
 //! runs the timers and the notifier; due messages are claimed for sending with
 //! `FOR UPDATE SKIP LOCKED` by the process that sends them ([`messages`]).
 //!
-//! The work is split by job: [`schema`] (migrations), [`bus`], [`visits`], [`directory`]
+//! The work is split by job: [`schema`] (migrations), [`bus`], [`audit`] (events with who may
+//! read them, and the audit trail's hash chains), [`visits`], [`directory`]
 //! (clinics, rooms, staff), [`sessions`] (sessions, stations, resets), [`messages`] (the
 //! outbox, the notifier's mark, departures) and [`dispatch`] (the [`Store`] trait).
 
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+mod audit;
 mod budgets;
 mod bus;
 mod directory;

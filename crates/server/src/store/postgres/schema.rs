@@ -187,6 +187,45 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_key ON attempts(key, at);
 "#,
+    // Minimum necessary: reception may be given every room (those already at the desk keep
+    // seeing every room, as they did), and each event keeps who may read it.
+    r#"
+ALTER TABLE staff ADD COLUMN all_rooms BOOLEAN NOT NULL DEFAULT false;
+UPDATE staff SET all_rooms = true WHERE roles LIKE '%"receptionist"%';
+ALTER TABLE events ADD COLUMN audience TEXT;
+"#,
+    // The audit trail: each clinic's hash chain of records, the visits each touched (for one
+    // patient's trail), and each chain's head and the anchor pruning leaves. Appending locks
+    // the clinic's `audit_chains` row, so appends from every process take places one by one.
+    r#"
+CREATE TABLE audit_log (
+    clinic_id TEXT COLLATE "C" NOT NULL,
+    n BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    client TEXT NOT NULL,
+    action TEXT NOT NULL,
+    visits TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, n)
+);
+CREATE INDEX audit_log_by_time ON audit_log(clinic_id, at);
+CREATE TABLE audit_visits (
+    clinic_id TEXT COLLATE "C" NOT NULL,
+    visit_id TEXT COLLATE "C" NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (clinic_id, visit_id, n)
+);
+CREATE TABLE audit_chains (
+    clinic_id TEXT COLLATE "C" PRIMARY KEY,
+    head_n BIGINT NOT NULL,
+    head_hash TEXT NOT NULL,
+    anchor_n BIGINT NOT NULL,
+    anchor_hash TEXT NOT NULL
+);
+"#,
 ];
 
 /// How many migrations the database has had.

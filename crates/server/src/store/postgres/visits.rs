@@ -10,6 +10,7 @@ use crate::store::rows::{
     reply_json, to_json, visit_event_json,
 };
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
+use frontdesk_domain::access::Audience;
 use frontdesk_domain::queue::line_position;
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
 use std::collections::HashMap;
@@ -59,10 +60,12 @@ pub(super) async fn record_event<C: GenericClient + Sync>(
         at,
         body,
     };
-    insert_event(tx, clinic, seq, at, kind, visit_id, &to_json(&event)?).await?;
+    insert_event(tx, clinic, seq, at, kind, visit_id, &to_json(&event)?, None).await?;
     Ok(seq)
 }
 
+/// Writes an event's row; `audience` (JSON) is who may read a visit's change.
+#[allow(clippy::too_many_arguments)]
 async fn insert_event<C: GenericClient + Sync>(
     tx: &C,
     clinic: ClinicId,
@@ -71,10 +74,11 @@ async fn insert_event<C: GenericClient + Sync>(
     kind: &str,
     visit_id: Option<String>,
     payload: &str,
+    audience: Option<String>,
 ) -> Result<(), Pg> {
     tx.execute(
-        "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload, audience)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &clinic.to_string(),
             &big(seq),
@@ -82,6 +86,7 @@ async fn insert_event<C: GenericClient + Sync>(
             &kind,
             &visit_id,
             &payload,
+            &audience,
         ],
     )
     .await?;
@@ -429,6 +434,7 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
         "visit",
         Some(visit.id.to_string()),
         &payload,
+        Some(to_json(&Audience::of_change(&visit, &entries))?),
     )
     .await?;
     if let Some(idem) = &w.idempotency {

@@ -2,7 +2,10 @@
 //! to the reader pool or to the writer, and keeps the directory's cache in step with writes.
 
 use super::writer::Job;
-use super::{SqliteStore, db, directory, event_log, messages, sessions, staff, visits, writer};
+use super::{
+    SqliteStore, audit, db, directory, event_log, messages, sessions, staff, visits, writer,
+};
+use crate::audit::{AuditRecord, ChainMark, ChainedRecord};
 use crate::events::{Event, Subscription};
 use crate::model::{AlertSubscription, Clinic, RoomInfo, Session, StaffInfo, Station};
 use crate::store::{
@@ -10,7 +13,9 @@ use crate::store::{
     SnapshotData, StaffEdit, StaffSecrets, Store, StoreError, VisitWrite, WriteRefused,
 };
 use async_trait::async_trait;
-use frontdesk_domain::{Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId};
+use frontdesk_domain::{
+    Audience, Availability, ClinicId, RoomId, StaffId, Timestamp, Visit, VisitId,
+};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -455,5 +460,66 @@ impl Store for SqliteStore {
             .await;
         self.forget_clinic(id);
         written
+    }
+
+    // ---- Minimum necessary and the audit trail (issue 13, parts 3 and 4) ----
+
+    async fn events_with_audience(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(Event, Option<Audience>)>, StoreError> {
+        self.read(move |c| audit::events_with_audience(c, clinic, after, limit))
+            .await
+    }
+
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), StoreError> {
+        self.write(move |conn, _| audit::append(conn, records))
+            .await
+    }
+
+    async fn audit_marks(
+        &self,
+        clinic: ClinicId,
+    ) -> Result<(Option<ChainMark>, Option<ChainMark>), StoreError> {
+        self.read(move |c| audit::marks(c, clinic)).await
+    }
+
+    async fn audit_chain(
+        &self,
+        clinic: ClinicId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        self.read(move |c| audit::chain(c, clinic, after, limit))
+            .await
+    }
+
+    async fn audit_range(
+        &self,
+        clinic: ClinicId,
+        span: (Timestamp, Timestamp),
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        self.read(move |c| audit::range(c, clinic, span, after, limit))
+            .await
+    }
+
+    async fn audit_for_visit(
+        &self,
+        clinic: ClinicId,
+        visit: VisitId,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        self.read(move |c| audit::for_visit(c, clinic, visit)).await
+    }
+
+    async fn audit_clinics(&self) -> Result<Vec<ClinicId>, StoreError> {
+        self.read(audit::clinics).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<usize, StoreError> {
+        self.write(move |conn, _| audit::prune(conn, before)).await
     }
 }

@@ -7,7 +7,8 @@ use super::visits::load_open_visits;
 use super::{corrupt, from_json, lock, to_json};
 use crate::events::{ClinicFeed, Event, EventBody, LiveBudget, Published};
 use crate::store::{SnapshotData, StoreError};
-use frontdesk_domain::{ClinicId, Timestamp};
+use frontdesk_domain::access::Audience;
+use frontdesk_domain::{ClinicId, HistoryEntry, Timestamp, Visit};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -73,11 +74,55 @@ pub(super) fn insert_event(
     visit_id: Option<String>,
     payload: String,
 ) -> Result<Published, StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![clinic.to_string(), seq as i64, at.as_millis(), kind, visit_id, payload])?;
+    write_event_row(tx, clinic, seq, at, kind, visit_id, &payload, None)?;
     Ok(Published::new(seq, &payload))
+}
+
+/// Records a visit's change with who may read it (see [`Audience`]).
+pub(super) fn insert_visit_event(
+    tx: &Connection,
+    head: Event,
+    visit: &Visit,
+    entries: &[HistoryEntry],
+    payload: String,
+) -> Result<Published, StoreError> {
+    let audience = Audience::of_change(visit, entries);
+    write_event_row(
+        tx,
+        head.clinic_id,
+        head.seq,
+        head.at,
+        "visit",
+        Some(visit.id.to_string()),
+        &payload,
+        Some(to_json(&audience)?),
+    )?;
+    Ok(Published::for_audience(
+        head,
+        visit.id,
+        visit.version,
+        entries,
+        &payload,
+        audience,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_event_row(
+    tx: &Connection,
+    clinic: ClinicId,
+    seq: u64,
+    at: Timestamp,
+    kind: &str,
+    visit_id: Option<String>,
+    payload: &str,
+    audience: Option<String>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload, audience) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![clinic.to_string(), seq as i64, at.as_millis(), kind, visit_id, payload, audience])?;
+    Ok(())
 }
 
 pub(super) fn events_after(

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use writer::Job;
 
 pub mod at_rest;
+mod audit;
 mod checkpoint;
 mod directory;
 mod dispatch;

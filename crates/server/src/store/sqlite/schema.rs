@@ -217,6 +217,46 @@ CREATE TABLE password_resets (
 
 pub(super) use crate::store::rows::{OPEN_STATUSES, WAITING_STATUSES};
 
+/// Minimum necessary: reception may be given every room (those already at the desk keep
+/// seeing every room, as they did), and each event keeps who may read it.
+const MINIMUM_NECESSARY: &str = r#"
+ALTER TABLE staff ADD COLUMN all_rooms INTEGER NOT NULL DEFAULT 0;
+UPDATE staff SET all_rooms = 1 WHERE roles LIKE '%"receptionist"%';
+ALTER TABLE events ADD COLUMN audience TEXT;
+"#;
+
+/// The audit trail: each clinic's hash chain of records, the visits each touched (for one
+/// patient's trail), and each chain's head and the anchor pruning leaves.
+const AUDIT_TRAIL: &str = r#"
+CREATE TABLE audit_log (
+    clinic_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    client TEXT NOT NULL,
+    action TEXT NOT NULL,
+    visits TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, n)
+);
+CREATE INDEX audit_log_by_time ON audit_log(clinic_id, at);
+CREATE TABLE audit_visits (
+    clinic_id TEXT NOT NULL,
+    visit_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (clinic_id, visit_id, n)
+);
+CREATE TABLE audit_chains (
+    clinic_id TEXT PRIMARY KEY,
+    head_n INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    anchor_n INTEGER NOT NULL,
+    anchor_hash TEXT NOT NULL
+);
+"#;
+
 /// Brings the database's schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let mut steps: Vec<M<'static>> = MIGRATIONS.iter().map(|m| M::up(m)).collect();
@@ -232,6 +272,8 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     steps.push(M::up(FINISHED_AT));
     steps.push(M::up(NAMELESS_ALERTS));
     steps.push(M::up(ACCOUNTS));
+    steps.push(M::up(MINIMUM_NECESSARY));
+    steps.push(M::up(AUDIT_TRAIL));
     Migrations::new(steps).to_latest(conn).map_err(db)
 }
 

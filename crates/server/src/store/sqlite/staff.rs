@@ -13,9 +13,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.availability, \
      (SELECT group_concat(room_id) FROM room_members m WHERE m.staff_id = s.id), \
      s.password_hash, s.pin_hash, s.phone, CAST(s.deactivated_at AS TEXT), \
-     CAST(s.pin_failures AS TEXT)";
+     CAST(s.pin_failures AS TEXT), CAST(s.all_rooms AS TEXT)";
 
-pub(super) fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 12]> {
+pub(super) fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 13]> {
     text_columns(r)
 }
 
@@ -78,8 +78,8 @@ pub(super) fn create_staff(
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash, pin_hash, phone,
-             deactivated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             deactivated_at, all_rooms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             staff.id.to_string(),
             staff.clinic_id.to_string(),
@@ -90,7 +90,8 @@ pub(super) fn create_staff(
             secrets.password_hash,
             secrets.pin_hash,
             staff.phone,
-            staff.deactivated.then_some(at.as_millis())
+            staff.deactivated.then_some(at.as_millis()),
+            staff.all_rooms
         ],
     )?;
     for room in &staff.rooms {
@@ -155,7 +156,8 @@ pub(super) fn update_staff(
     let roles = edit.roles.as_ref().map(to_json).transpose()?;
     let n = tx.execute(
         "UPDATE staff SET name = COALESCE(?3, name), roles = COALESCE(?4, roles),
-             phone = CASE WHEN ?5 THEN ?6 ELSE phone END
+             phone = CASE WHEN ?5 THEN ?6 ELSE phone END,
+             all_rooms = COALESCE(?7, all_rooms)
          WHERE id = ?1 AND clinic_id = ?2",
         params![
             id,
@@ -163,7 +165,8 @@ pub(super) fn update_staff(
             edit.name,
             roles,
             edit.phone.is_some(),
-            edit.phone.flatten()
+            edit.phone.flatten(),
+            edit.all_rooms
         ],
     )?;
     if n == 0 {

@@ -6,7 +6,7 @@
 //! as rows of `visit_history` and an event that carries just those entries. What a command
 //! writes is the same size on the first day of a visit as on its last.
 
-use super::event_log::{insert_event, next_seq};
+use super::event_log::{insert_visit_event, next_seq};
 use super::schema::{OPEN_STATUSES, WAITING_STATUSES};
 use super::{corrupt, from_json, parse_id, to_json};
 use crate::events::Published;
@@ -316,15 +316,13 @@ pub(super) fn write_visit_in(
     let entries_json = to_json(&entries)?;
     let reply_json = reply_json(seq, &data, &entries_json);
     let payload = visit_event_json(seq, w.clinic, w.at, visit.id, visit.version, &entries_json);
-    let published = insert_event(
-        tx,
-        w.clinic,
+    let head = crate::events::Event {
         seq,
-        w.at,
-        "visit",
-        Some(visit.id.to_string()),
-        payload,
-    )?;
+        clinic_id: w.clinic,
+        at: w.at,
+        body: crate::events::EventBody::Withheld,
+    };
+    let published = insert_visit_event(tx, head, &visit, &entries, payload)?;
     if let Some(idem) = &w.idempotency {
         tx.prepare_cached(
             "INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, response, created_at, seq)
