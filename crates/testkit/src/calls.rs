@@ -196,7 +196,8 @@ pub const DESK_PASSWORD: &str = "desk-password";
 
 impl TestServer {
     /// Adds `count` receptionists to the demo clinic (`Desk 0` at `desk0@demo.clinic`, …, all
-    /// with [`DESK_PASSWORD`]); gives their emails.
+    /// with [`DESK_PASSWORD`], each looking over every room as a front desk does); gives their
+    /// emails.
     pub async fn add_desks(&self, count: usize) -> Vec<String> {
         let mut emails = Vec::with_capacity(count);
         for i in 0..count {
@@ -211,7 +212,7 @@ impl TestServer {
                     password: DESK_PASSWORD.into(),
                     pin: None,
                     rooms: vec![],
-                    all_rooms: false,
+                    all_rooms: true,
                     availability: None,
                     phone: None,
                 },

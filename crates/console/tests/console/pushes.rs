@@ -55,10 +55,18 @@ async fn an_arrival_a_claim_and_the_call_ending_each_push_that_one_row() {
         console.forward_changes(send, |_| {}).await;
     });
     rig.sign_in_as_reception().await;
-    push_until(&mut pushes, "of the synced queue", |p| {
-        p["state"]["connection"]["state"] == "online" && p["state"]["screen"] == "queue"
+    // The queue screen comes whole; being online may come with it or in a later push.
+    let queue = push_until(&mut pushes, "of the queue screen", |p| {
+        p["state"]["screen"] == "queue"
     })
     .await;
+    if queue["state"]["connection"]["state"] != "online" {
+        push_until(&mut pushes, "of the synced queue", |p| {
+            p["state"]["connection"]["state"] == "online"
+                || p["changes"]["connection"]["state"] == "online"
+        })
+        .await;
+    }
     let first = rig.arrive("Ada Obi").await;
     push_until(&mut pushes, "with the first patient", |p| {
         row_of(p, &first).is_some()
