@@ -238,33 +238,8 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
 #[tokio::test]
 async fn staff_subscribed_by_email_and_sms_hear_of_arrivals_and_a_declined_patient_gets_the_note() {
     let Rig { app, smtp, sms, .. } = rig(SmtpMode::Accept, true).await;
-    let admin = app.sign_in(ADMIN).await;
+    let nina = sinks::nina_hears_of_arrivals(&app).await;
     let reception_room = app.room_id("Reception");
-    let nina = app
-        .send(
-            Method::POST,
-            "/v1/staff",
-            Some(&admin),
-            Some(json!({
-                "name": "Nina Nurse", "email": "nina@demo.clinic", "roles": ["receptionist"],
-                "password": "nina-password", "phone": "+61 400 999 888",
-                "rooms": [reception_room]
-            })),
-            &[],
-        )
-        .await;
-    assert_eq!(nina.status, StatusCode::CREATED, "{:?}", nina.body);
-    let nina = app.sign_in(("nina@demo.clinic", "nina-password")).await;
-    let subscribed = app
-        .send(
-            Method::PUT,
-            "/v1/me/alerts",
-            Some(&nina),
-            Some(json!([{"room_id": reception_room, "desktop": true, "email": true, "sms": true}])),
-            &[],
-        )
-        .await;
-    assert_eq!(subscribed.status, StatusCode::OK, "{:?}", subscribed.body);
 
     let arrived = app
         .send(

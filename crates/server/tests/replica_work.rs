@@ -119,37 +119,6 @@ async fn book(through: &TestServer, scheduler: &str, starts: i64, guest: &str) {
     assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
 }
 
-/// Subscribes a new receptionist, Nina, to Reception's arrivals by email and SMS.
-async fn nina_hears_of_arrivals(app: &TestServer) {
-    let admin = app.sign_in(ADMIN).await;
-    let reception_room = app.room_id("Reception");
-    let nina = app
-        .send(
-            Method::POST,
-            "/v1/staff",
-            Some(&admin),
-            Some(json!({
-                "name": "Nina Nurse", "email": "nina@demo.clinic", "roles": ["receptionist"],
-                "password": "nina-password", "phone": "+61 400 999 888",
-                "rooms": [reception_room]
-            })),
-            &[],
-        )
-        .await;
-    assert_eq!(nina.status, StatusCode::CREATED, "{:?}", nina.body);
-    let nina = app.sign_in(("nina@demo.clinic", "nina-password")).await;
-    let subscribed = app
-        .send(
-            Method::PUT,
-            "/v1/me/alerts",
-            Some(&nina),
-            Some(json!([{"room_id": reception_room, "desktop": true, "email": true, "sms": true}])),
-            &[],
-        )
-        .await;
-    assert_eq!(subscribed.status, StatusCode::OK, "{:?}", subscribed.body);
-}
-
 /// The clinic's messages in `state`, as the admins' list shows them.
 async fn deliveries(app: &TestServer, admin: &str, state: &str) -> Vec<Value> {
     let listed = app
@@ -170,7 +139,7 @@ async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_cam
         smtp,
         sms,
     } = three_replicas_sending().await;
-    nina_hears_of_arrivals(&all[0]).await;
+    sinks::nina_hears_of_arrivals(&all[0]).await;
     let receptions = futures_util::future::join_all(all.iter().map(|r| r.sign_in(RECEPTION))).await;
     let schedulers = futures_util::future::join_all(all.iter().map(|r| r.sign_in(SCHEDULER))).await;
     let starts = clock.now().as_millis() + 25 * HOUR;

@@ -268,3 +268,41 @@ impl SmsSink {
             .collect()
     }
 }
+
+/// Subscribes a new receptionist, Nina, to Reception's arrivals by email and SMS; gives her
+/// session token.
+pub async fn nina_hears_of_arrivals(app: &frontdesk_testkit::TestServer) -> String {
+    let admin = app.sign_in(frontdesk_testkit::ADMIN).await;
+    let reception_room = app.room_id("Reception");
+    let nina = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/staff",
+            Some(&admin),
+            Some(serde_json::json!({
+                "name": "Nina Nurse", "email": "nina@demo.clinic", "roles": ["receptionist"],
+                "password": "nina-password", "phone": "+61 400 999 888",
+                "rooms": [reception_room]
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(nina.status, reqwest::StatusCode::CREATED, "{:?}", nina.body);
+    let nina = app.sign_in(("nina@demo.clinic", "nina-password")).await;
+    let subscribed = app
+        .send(
+            reqwest::Method::PUT,
+            "/v1/me/alerts",
+            Some(&nina),
+            Some(serde_json::json!([{"room_id": reception_room, "desktop": true, "email": true, "sms": true}])),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        subscribed.status,
+        reqwest::StatusCode::OK,
+        "{:?}",
+        subscribed.body
+    );
+    nina
+}
