@@ -59,6 +59,7 @@ async fn dr_shah_switches_on_at_the_front_desk_and_the_console_keeps_its_connect
     let clinic = TestClinic::start().await;
     let (device, rita, desk) = front_desk_as_rita(&clinic).await;
     let opened = clinic.streams_opened();
+    assert!(opened >= 1, "the console is online on a stream");
 
     let priya = clinic.switch_on(&device, PRIYA).await;
     desk.engine

@@ -109,15 +109,17 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         reader,
         ended,
     };
+    // Counted as the server answers the upgrade, not when the upgraded socket reaches us: the
+    // client holds its open stream as soon as it reads the answer, which can be before then.
+    state
+        .streams_opened
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // A console sends next to nothing (pings, a close), and the stream's loop asks the socket
     // for it every time it goes round: tungstenite zero-fills its whole read buffer before each
     // read, so the default 128 KiB cost a thousand streams 128 MB of memset per event.
     Ok(ws
         .read_buffer_size(STREAM_READ_BUFFER)
         .on_upgrade(move |socket| async move {
-            state
-                .streams_opened
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Err(e) = run(socket, state, session, q.after).await {
                 tracing::debug!(error = %e, "stream ended");
             }
