@@ -364,6 +364,7 @@ impl RowBook {
             staff.availability = effective;
             MeView {
                 availability_choices: Availability::choices_for(staff.roles).to_vec(),
+                workspaces: frontdesk_domain::Workspace::for_roles(staff.roles),
                 staff,
                 availability_pending,
             }

@@ -45,6 +45,8 @@ pub struct MeView {
     pub availability_pending: bool,
     /// What this person may set their availability to, as the domain answers it.
     pub availability_choices: Vec<Availability>,
+    /// The console's workspaces this person has, as the domain answers it (the queue first).
+    pub workspaces: Vec<frontdesk_domain::Workspace>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

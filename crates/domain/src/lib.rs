@@ -26,7 +26,7 @@ pub use ids::{ClinicId, RoomId, StaffId, VisitId};
 pub use input::{
     Contact, Email, InputError, IntakeAnswer, Label, MessageText, Note, PersonName, Phone,
 };
-pub use people::{Availability, Role, Roles, Room, RoomKind, Staff};
+pub use people::{Availability, Role, Roles, Room, RoomKind, Staff, Workspace};
 pub use rules::{
     AnswerRule, front_door_patient, intake_answers, intake_open, place_in_line, queue_rooms,
     sees_all_rooms, waiting_ahead,

@@ -151,6 +151,47 @@ impl Availability {
     }
 }
 
+/// The console's workspaces: the queue, and the screens beyond it. Which of them a person has
+/// is the domain's answer
+/// ([`Workspace::for_roles`]); the console shows a workspace's button only when it is in that
+/// answer, and the server refuses its API calls to anyone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Workspace {
+    /// Who waits, requests, today's sessions and the providers board: everyone's.
+    Queue,
+    /// The sessions calendar: booking, rescheduling and cancelling sessions (schedulers and
+    /// admins), and a provider's own booked sessions to claim.
+    Calendar,
+    /// Wait times, outcomes and per-provider figures for a day, week or month (managers: the
+    /// clinic's admins).
+    Reports,
+    /// Rooms, staff, stations, deliveries and alerts (admins).
+    Admin,
+}
+
+impl Workspace {
+    /// The workspaces a person with these roles has, in the order the console lists them.
+    /// Front desk staff work from the queue alone.
+    pub fn for_roles(roles: Roles) -> Vec<Workspace> {
+        let mut out = vec![Workspace::Queue];
+        if roles.has(Role::Admin) || roles.has(Role::Scheduler) || roles.has(Role::Provider) {
+            out.push(Workspace::Calendar);
+        }
+        if roles.has(Role::Admin) {
+            out.push(Workspace::Reports);
+            out.push(Workspace::Admin);
+        }
+        out
+    }
+
+    /// Whether someone with these roles has this workspace.
+    pub fn allowed(self, roles: Roles) -> bool {
+        Self::for_roles(roles).contains(&self)
+    }
+}
+
 /// A member of staff as the rest of the clinic sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -184,6 +225,33 @@ pub struct Room {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_front_desk_works_from_the_queue_alone() {
+        let workspaces = |roles: &[Role]| Workspace::for_roles(Roles::of(roles));
+        assert_eq!(workspaces(&[Role::Receptionist]), vec![Workspace::Queue]);
+        assert_eq!(
+            workspaces(&[Role::Scheduler]),
+            vec![Workspace::Queue, Workspace::Calendar]
+        );
+        assert_eq!(
+            workspaces(&[Role::Provider]),
+            vec![Workspace::Queue, Workspace::Calendar]
+        );
+        assert_eq!(
+            workspaces(&[Role::Admin]),
+            vec![
+                Workspace::Queue,
+                Workspace::Calendar,
+                Workspace::Reports,
+                Workspace::Admin
+            ]
+        );
+        // A receptionist who also books has the calendar, and nothing of an admin's.
+        let both = Roles::of(&[Role::Receptionist, Role::Scheduler]);
+        assert!(Workspace::Calendar.allowed(both));
+        assert!(!Workspace::Reports.allowed(both) && !Workspace::Admin.allowed(both));
+    }
 
     #[test]
     fn roles_are_a_set() {

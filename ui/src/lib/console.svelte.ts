@@ -6,7 +6,7 @@ import { getContext, setContext } from 'svelte';
 import { toBackendError, type Backend } from './backend';
 import { claimKey, type ButtonKey } from './actions';
 import { layChanges } from './changes';
-import type { AppState, Availability, Command, QueueRow, StateChanges } from './types';
+import type { AppState, Availability, Command, QueueRow, StateChanges, Workspace } from './types';
 
 export type Tab = 'queue' | 'requests' | 'sessions' | 'today' | 'providers';
 
@@ -44,6 +44,13 @@ export class ConsoleModel {
   /** Server-corrected now, ticking every second: live waits are computed from it. */
   now = $state(Date.now());
   tab = $state<Tab>('queue');
+  /** The workspace in view: the queue, or another the domain gives this person (`me.workspaces`). */
+  workspace = $state<Workspace>('queue');
+  /** The workspace shown: the one chosen while this person has it (a PIN switch may hand the
+   *  console to someone who has not), the queue otherwise. */
+  shownWorkspace = $derived<Workspace>(
+    this.state?.me?.workspaces.includes(this.workspace) ? this.workspace : 'queue',
+  );
   /** 'mine' (the rooms whose queue is mine), 'all' (every room, for those the engine sends
    * every room's queue) or one room's id. */
   roomFilter = $state<string>('mine');

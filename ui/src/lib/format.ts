@@ -13,6 +13,7 @@ import type {
   Room,
   StaffMember,
   Status,
+  Workspace,
 } from './types';
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -80,6 +81,14 @@ export const AVAILABILITY_LABEL: Record<string, string> = {
   busy: 'Busy',
   away: 'Away',
   unavailable: 'Unavailable',
+};
+
+/**
+ * The workspaces the console has a screen for, by the name its button shows. The header lists
+ * those of `me.workspaces` (the domain's answer for this person) found here, in that order.
+ */
+export const WORKSPACE_LABEL: Partial<Record<Workspace, string>> = {
+  queue: 'Queue',
 };
 
 /** What a provider is doing now, on the providers board. */

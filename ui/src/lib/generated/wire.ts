@@ -240,7 +240,11 @@ availability_pending: boolean,
 /**
  * What this person may set their availability to, as the domain answers it.
  */
-availability_choices: Array<Availability>, id: StaffId, clinic_id: ClinicId, name: string, email: string, 
+availability_choices: Array<Availability>, 
+/**
+ * The console's workspaces this person has, as the domain answers it (the queue first).
+ */
+workspaces: Array<Workspace>, id: StaffId, clinic_id: ClinicId, name: string, email: string, 
 /**
  * For SMS alerts, when given.
  */
@@ -569,3 +573,11 @@ history: Array<HistoryEntry>, };
  * One patient encounter.
  */
 export type VisitId = string;
+
+/**
+ * The console's workspaces: the queue, and the screens beyond it. Which of them a person has
+ * is the domain's answer
+ * ([`Workspace::for_roles`]); the console shows a workspace's button only when it is in that
+ * answer, and the server refuses its API calls to anyone else.
+ */
+export type Workspace = "queue" | "calendar" | "reports" | "admin";
