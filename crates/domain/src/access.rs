@@ -83,6 +83,16 @@ pub const TABLE: [RoleAccess; 4] = [
     },
 ];
 
+impl RoleAccess {
+    /// How much of a visit this role sees, when it sees the visit.
+    pub fn detail(self) -> Detail {
+        Detail {
+            intake: self.intake,
+            contact: self.contact,
+        }
+    }
+}
+
 pub fn role_access(role: Role) -> RoleAccess {
     TABLE
         .into_iter()
@@ -221,6 +231,17 @@ pub struct Detail {
 }
 
 impl Detail {
+    /// Everything: intake answers and contact details.
+    pub const WHOLE: Detail = Detail {
+        intake: true,
+        contact: true,
+    };
+    /// Neither: what became of the visit, and who was involved.
+    pub const NONE: Detail = Detail {
+        intake: false,
+        contact: false,
+    };
+
     fn max(self, other: Detail) -> Detail {
         Detail {
             intake: self.intake || other.intake,
@@ -278,10 +299,7 @@ impl Reader {
                 VisitScope::All => true,
                 VisitScope::Rooms => in_rooms || takes_part || (a.sessions && audience.session),
             })
-            .map(|a| Detail {
-                intake: a.intake,
-                contact: a.contact,
-            })
+            .map(RoleAccess::detail)
             .reduce(Detail::max)
     }
 
@@ -290,6 +308,27 @@ impl Reader {
         let detail = self.detail(&Audience::of(&visit))?;
         redact_visit(&mut visit, detail);
         Some(visit)
+    }
+
+    /// Whether they read every visit whole (an admin): nothing they are answered needs
+    /// filtering.
+    pub fn reads_everything(&self) -> bool {
+        self.granted()
+            .any(|a| a.visits == VisitScope::All && a.detail() == Detail::WHOLE)
+    }
+
+    /// The answer to a command they issued, as they may read it: the visit as it now stands
+    /// and the entries the command added, with what they may see of the change (so a
+    /// receptionist who transferred a patient out of their rooms still reads what they did,
+    /// and a scheduler who cancelled a session reads no intake answers). They could read the
+    /// visit when they acted; should the change have taken it out of their sight entirely, the
+    /// answer still says what became of it, with no intake answers or contact details.
+    pub fn answer(&self, visit: &mut Visit, entries: &mut [HistoryEntry]) {
+        let detail = self
+            .detail(&Audience::of_change(visit, entries))
+            .unwrap_or(Detail::NONE);
+        redact_visit(visit, detail);
+        redact_entries(entries, detail);
     }
 
     pub fn deliveries(&self) -> bool {

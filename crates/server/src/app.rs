@@ -90,7 +90,10 @@ pub async fn launch(
         .session_ends()
         .map(|heard| tokio::spawn(relay_session_ends(state.clone(), heard)));
     let settings = state.settings.clone();
+    let audit = state.audit.clone();
     let served = crate::connections::serve(listener, router(state), &settings, shutdown).await;
+    // Reads recorded in the last moment wait to be written together: write them before going.
+    audit.flush().await;
     background.abort();
     if let Some(relay) = relay {
         relay.abort();

@@ -478,3 +478,50 @@ async fn a_provider_takes_over_a_colleagues_patient_only_by_asking_and_only_thos
     let ended = ok(app.command(&omar, &id, "end-call", v, None).await).await;
     assert_eq!(ended["visit"]["status"], "completed");
 }
+
+both_backends!(a_command_is_refused_with_what_its_sender_may_read_and_on_a_visit_they_may_not_read_as_not_found);
+async fn a_command_is_refused_with_what_its_sender_may_read_and_on_a_visit_they_may_not_read_as_not_found(
+    backend: Backend,
+) {
+    let k = clinic(backend).await;
+    let app = &k.app;
+    let whole = app.visit(&k.admin, &k.a).await;
+    assert!(
+        has_intake(&whole),
+        "the patient answered the intake questions"
+    );
+
+    // A scheduler may not assign a patient already waiting: the refusal carries the visit
+    // without what the patient told the clinic.
+    let scheduler = app.sign_in(SCHEDULER).await;
+    let v = whole["version"].as_u64().unwrap();
+    let body = json!({"provider": app.staff_id(OMAR.0)});
+    let refused = app.command(&scheduler, &k.a, "assign", v, Some(body)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
+    assert_eq!(refused.body["visit"]["id"], k.a.as_str());
+    assert!(!has_intake(&refused.body["visit"]), "{}", refused.body);
+    // An admin is refused with the visit whole.
+    let body = json!({"provider": app.staff_id(OMAR.0)});
+    let stale = app
+        .command(&k.admin, &k.a, "assign", v - 1, Some(body))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{:?}", stale.body);
+    assert!(has_intake(&stale.body["visit"]), "{}", stale.body);
+
+    // Dr. Haddad does not work in Dr. Shah's room: her patient is not found for him, as on a
+    // read, and stays as it was.
+    let omar = app.sign_in(OMAR).await;
+    let before = app.visit(&k.admin, &k.b).await;
+    let v = before["version"].as_u64().unwrap();
+    let claim = app.command(&omar, &k.b, "claim", v, None).await;
+    assert_eq!(
+        (claim.status, claim.code()),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "{:?}",
+        claim.body
+    );
+    assert!(claim.body.get("visit").is_none());
+    let after = app.visit(&k.admin, &k.b).await;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["status"], before["status"]);
+}

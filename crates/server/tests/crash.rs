@@ -6,7 +6,7 @@ mod sinks;
 use frontdesk_server::{HashCost, SqliteStore, demo};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::Child;
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Mutex;
@@ -373,6 +373,50 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     assert_eq!((&copies[1].to, &copies[1].body), (&taken.to, &taken.body));
     assert!(by_key.values().all(|v| v.len() <= 2));
     assert_eq!(texts.len(), by_key.len() + 1, "{texts:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The server's records of reads wait a moment to be written together; a stop (SIGTERM, as a
+/// service manager sends) writes them before the process goes.
+#[tokio::test]
+async fn reads_answered_just_before_a_stop_are_in_the_audit_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("frontdesk.db");
+    {
+        let store = SqliteStore::open(&db, 16).unwrap();
+        demo::seed_demo(&store, HashCost::Fast).await.unwrap();
+    }
+    let (mut child, url) = serve(&db);
+    let http = reqwest::Client::new();
+    let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
+    let snapshot = frontdesk_testkit::get_json(&http, &format!("{url}/v1/snapshot"), &admin).await;
+    assert!(snapshot.is_object(), "{snapshot}");
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.wait().unwrap().success(), "a clean stop");
+
+    let (mut child, url) = serve(&db);
+    let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
+    let export = http
+        .get(format!(
+            "{url}/v1/audit/export?from=2000-01-01&to=2099-12-31"
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let text = export.text().await.unwrap();
+    let reads = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["action"] == "snapshot.read")
+        .count();
+    assert_eq!(reads, 1, "the snapshot read before the stop:\n{text}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

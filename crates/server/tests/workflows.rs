@@ -224,10 +224,12 @@ async fn securevideo_requests_are_accepted_entered_declined_or_declined_at_once(
     assert_eq!(a.body["visit"]["assigned_provider"], priya_id.as_str());
 
     let (second, _) = request(&app, &reception, &priya_id, "Dev T.").await;
+    // Only the provider asked may answer: a request to Dr. Shah in her room is not Dr.
+    // Haddad's to read, let alone answer, so he is told there is no such visit.
     let a = app.command(&omar, &second, "accept", 1, None).await;
     assert_eq!(
-        a.status,
-        StatusCode::FORBIDDEN,
+        (a.status, a.code()),
+        (StatusCode::NOT_FOUND, "not_found"),
         "only the provider asked may answer: {:?}",
         a.body
     );

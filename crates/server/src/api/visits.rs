@@ -20,7 +20,7 @@ use frontdesk_api::{
     AssignBody, CancelBody, MessageBody, NoteBody, PriorityBody, RequestBody, ScheduleBody,
     TransferBody,
 };
-use frontdesk_domain::{Command, Visit};
+use frontdesk_domain::{Audience, Command, Visit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -43,16 +43,60 @@ async fn run(
     h: CommandHeaders,
 ) -> Result<Committed, AppError> {
     let expected_version = h.version_for(&command)?;
-    service::staff_command(
-        state.store.as_ref(),
+    let visit_id = path_id(id, "visit")?;
+    let store = state.store.as_ref();
+    let reader = service::reader(store, &who.session).await?;
+    let whole = reader.reads_everything();
+    if !whole {
+        // Acting on a visit reads it: one the person may not read is not found, as on a read.
+        let visit = store
+            .visit(who.session.staff.clinic_id, visit_id)
+            .await?
+            .ok_or(AppError::NotFound("visit"))?;
+        reader
+            .detail(&Audience::of(&visit))
+            .ok_or(AppError::NotFound("visit"))?;
+    }
+    let done = service::staff_command(
+        store,
         state.now(),
         &who.session,
-        path_id(id, "visit")?,
+        visit_id,
         command,
         expected_version,
         h.idempotency_key,
     )
-    .await
+    .await;
+    if whole {
+        return done;
+    }
+    // Answered with what the person may read of the visit, refused or not.
+    match done {
+        Ok(mut committed) => {
+            let mut reply: CommandReply = serde_json::from_str(&committed.reply_json)
+                .map_err(|e| AppError::internal(format!("a stored command reply: {e}")))?;
+            reader.answer(&mut reply.visit, &mut reply.entries);
+            committed.reply_json = serde_json::to_string(&reply)
+                .map_err(|e| AppError::internal(format!("a command reply: {e}")))?;
+            Ok(committed)
+        }
+        Err(AppError::Conflict {
+            code,
+            message,
+            visit,
+            held_by,
+        }) => match reader.visit(*visit) {
+            Some(visit) => Err(AppError::Conflict {
+                code,
+                message,
+                visit: Box::new(visit),
+                held_by,
+            }),
+            // Moved out of their sight meanwhile (another desk transferred it).
+            None => Err(AppError::NotFound("visit")),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// Any staff command, as the domain's `Command` in JSON (tagged by `"command"`). The patient's
