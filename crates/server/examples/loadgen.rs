@@ -798,8 +798,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     roles: vec![Role::Receptionist],
                     password: "load-password".into(),
                     pin: None,
+                    // A front desk looks over every room: a visit one may not read cannot
+                    // be acted on either.
                     rooms: vec![],
-                    all_rooms: false,
+                    all_rooms: true,
                     availability: None,
                     phone: None,
                 },

@@ -4,14 +4,15 @@
 //! append locks its clinic's `audit_chains` row for the rest of its transaction, so records
 //! take their places one at a time and each links to the one before.
 
+use super::cached::Cached;
 use super::{Fail, big};
 use crate::audit::{AuditRecord, ChainMark, ChainedRecord, GENESIS, chain_hash, visits_text};
 use crate::events::Event;
 use crate::store::StoreError;
 use crate::store::rows::{audit_entry_from_cols, event_audience, from_json, parse_id};
+use deadpool_postgres::GenericClient;
 use frontdesk_domain::access::Audience;
 use frontdesk_domain::{ClinicId, Timestamp, VisitId};
-use tokio_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
 fn db(e: tokio_postgres::Error) -> StoreError {
@@ -26,7 +27,7 @@ pub(super) async fn events_with_audience<C: GenericClient + Sync>(
     limit: u32,
 ) -> Result<Vec<(Event, Option<Audience>)>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT payload, kind, audience FROM events WHERE clinic_id = $1 AND seq > $2
              ORDER BY seq LIMIT $3",
             &[&clinic.to_string(), &big(after), &i64::from(limit)],
@@ -50,14 +51,14 @@ pub(super) async fn append<C: GenericClient + Sync>(
         let clinic = r.clinic_id.to_string();
         // The chain's row exists before it is locked, so the first appends of two processes
         // wait for each other too.
-        tx.execute(
+        tx.run(
             "INSERT INTO audit_chains (clinic_id, head_n, head_hash, anchor_n, anchor_hash)
              VALUES ($1, 0, $2, 0, $2) ON CONFLICT (clinic_id) DO NOTHING",
             &[&clinic, &GENESIS],
         )
         .await?;
         let head = tx
-            .query_one(
+            .fetch_one(
                 "SELECT head_n, head_hash FROM audit_chains WHERE clinic_id = $1 FOR UPDATE",
                 &[&clinic],
             )
@@ -65,7 +66,7 @@ pub(super) async fn append<C: GenericClient + Sync>(
         let (last, prev): (i64, String) = (head.get(0), head.get(1));
         let n = last as u64 + 1;
         let hash = chain_hash(&prev, n, r);
-        tx.execute(
+        tx.run(
             "INSERT INTO audit_log (clinic_id, n, at, actor, client, action, visits, detail,
                  prev_hash, hash)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -84,14 +85,14 @@ pub(super) async fn append<C: GenericClient + Sync>(
         )
         .await?;
         for v in &r.visits {
-            tx.execute(
+            tx.run(
                 "INSERT INTO audit_visits (clinic_id, visit_id, n) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
                 &[&clinic, &v.to_string(), &big(n)],
             )
             .await?;
         }
-        tx.execute(
+        tx.run(
             "UPDATE audit_chains SET head_n = $2, head_hash = $3 WHERE clinic_id = $1",
             &[&clinic, &big(n), &hash],
         )
@@ -108,7 +109,7 @@ async fn entries<C: GenericClient + Sync>(
     sql: &str,
     args: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<ChainedRecord>, StoreError> {
-    let rows = c.query(sql, args).await.map_err(db)?;
+    let rows = c.fetch(sql, args).await.map_err(db)?;
     rows.iter()
         .map(|r| {
             let cols: [String; 9] = std::array::from_fn(|i| r.get(i + 1));
@@ -185,7 +186,7 @@ pub(super) async fn marks<C: GenericClient + Sync>(
     clinic: ClinicId,
 ) -> Result<(Option<ChainMark>, Option<ChainMark>), StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             "SELECT anchor_n, anchor_hash, head_n, head_hash FROM audit_chains
              WHERE clinic_id = $1 AND head_n > 0",
             &[&clinic.to_string()],
@@ -213,7 +214,7 @@ pub(super) async fn marks<C: GenericClient + Sync>(
 /// Every clinic, and every clinic with an audit chain or records.
 pub(super) async fn clinics<C: GenericClient + Sync>(c: &C) -> Result<Vec<ClinicId>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT id FROM clinics UNION SELECT clinic_id FROM audit_chains
              UNION SELECT DISTINCT clinic_id FROM audit_log",
             &[],
@@ -231,7 +232,7 @@ pub(super) async fn prune<C: GenericClient + Sync>(
     before: Timestamp,
 ) -> Result<usize, Fail> {
     let cut = tx
-        .query(
+        .fetch(
             "SELECT l.clinic_id, l.n, l.hash FROM audit_log l
              WHERE l.n = (SELECT MAX(x.n) FROM audit_log x
                           WHERE x.clinic_id = l.clinic_id AND x.at < $1)
@@ -243,19 +244,19 @@ pub(super) async fn prune<C: GenericClient + Sync>(
     for row in cut {
         let (clinic, n, hash): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
         // Another process's prune may have cut further meanwhile: an anchor only moves on.
-        tx.execute(
+        tx.run(
             "UPDATE audit_chains SET anchor_n = $2, anchor_hash = $3
              WHERE clinic_id = $1 AND anchor_n < $2",
             &[&clinic, &n, &hash],
         )
         .await?;
-        tx.execute(
+        tx.run(
             "DELETE FROM audit_visits WHERE clinic_id = $1 AND n <= $2",
             &[&clinic, &n],
         )
         .await?;
         removed += tx
-            .execute(
+            .run(
                 "DELETE FROM audit_log WHERE clinic_id = $1 AND n <= $2",
                 &[&clinic, &n],
             )

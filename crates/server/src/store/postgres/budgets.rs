@@ -5,6 +5,7 @@
 //! transaction that holds each key's transaction-scoped advisory lock (taken in key order, so
 //! two reservations sharing keys never deadlock); a release deletes the rows it added.
 
+use super::cached::Cached;
 use super::{Fail, transaction};
 use crate::error::AppError;
 use crate::limits::{AttemptBudgets, Charge, Reservation, WINDOW, wait_until};
@@ -38,7 +39,7 @@ impl AttemptBudgets for PgBudgets {
         let window_start = (now - WINDOW).as_millis();
         let refused = transaction!(self, |tx| {
             for key in &keys {
-                tx.execute(
+                tx.run(
                     "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                     &[key],
                 )
@@ -49,13 +50,13 @@ impl AttemptBudgets for PgBudgets {
             let mut refused: Option<(&'static str, std::time::Duration)> = None;
             for c in &charges {
                 let key = lock_key(c);
-                tx.execute(
+                tx.run(
                     "DELETE FROM attempts WHERE key = $1 AND at <= $2",
                     &[&key, &window_start],
                 )
                 .await?;
                 let row = tx
-                    .query_one(
+                    .fetch_one(
                         "SELECT count(*), min(at) FROM attempts WHERE key = $1",
                         &[&key],
                     )
@@ -71,7 +72,7 @@ impl AttemptBudgets for PgBudgets {
             }
             if refused.is_none() {
                 for c in &charges {
-                    tx.execute(
+                    tx.run(
                         "INSERT INTO attempts (key, at) VALUES ($1, $2)",
                         &[&lock_key(c), &at],
                     )
@@ -92,7 +93,7 @@ impl AttemptBudgets for PgBudgets {
         let keys: Vec<String> = reservation.charges().iter().map(lock_key).collect();
         let given_back: Result<(), Fail> = transaction!(self, |tx| {
             for key in &keys {
-                tx.execute(
+                tx.run(
                     "DELETE FROM attempts WHERE id = (
                          SELECT id FROM attempts WHERE key = $1 AND at = $2 LIMIT 1)",
                     &[key, &at],

@@ -1,6 +1,7 @@
 //! Clinics, rooms and staff in PostgreSQL (each change that others see takes a seq and an
 //! event in its transaction), and staff's alert subscriptions and PIN tries.
 
+use super::cached::Cached;
 use super::visits::record_event;
 use super::{Fail, big, text_columns};
 use crate::events::EventBody;
@@ -10,8 +11,8 @@ use crate::store::rows::{
     staff_from_cols, to_json,
 };
 use crate::store::{StaffEdit, StaffSecrets, StoreError};
+use deadpool_postgres::GenericClient;
 use frontdesk_domain::{ClinicId, StaffId, Timestamp};
-use tokio_postgres::GenericClient;
 
 fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::from(Fail::from(e))
@@ -24,7 +25,7 @@ pub(super) async fn create_clinic<C: GenericClient + Sync>(
     c: &C,
     clinic: &Clinic,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "INSERT INTO clinics (id, slug, name, time_zone, video_link_template, nameless_alerts,
             open_link_hours)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -46,7 +47,7 @@ pub(super) async fn update_clinic<C: GenericClient + Sync>(
     c: &C,
     clinic: &Clinic,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "UPDATE clinics SET name = $2, time_zone = $3, video_link_template = $4,
             nameless_alerts = $5, open_link_hours = $6 WHERE id = $1",
         &[
@@ -69,7 +70,7 @@ pub(super) async fn load_clinic<C: GenericClient + Sync>(
     value: &str,
 ) -> Result<Option<(Clinic, u64)>, StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             &format!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE {by} = $1"),
             &[&value],
         )
@@ -104,7 +105,7 @@ pub(super) async fn put_room<C: GenericClient + Sync>(
     at: Timestamp,
 ) -> Result<u64, Fail> {
     let clinic = room.clinic_id;
-    tx.execute(
+    tx.run(
         "INSERT INTO rooms (id, clinic_id, name, provider_id, office_hours, emergency_info,
                 waiting_message, intake_questions, settings)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -129,7 +130,7 @@ pub(super) async fn put_room<C: GenericClient + Sync>(
     .await?;
     if let Some(provider) = room.provider {
         let added = tx
-            .execute(
+            .run(
                 "INSERT INTO room_members (room_id, staff_id) VALUES ($1, $2)
                  ON CONFLICT DO NOTHING",
                 &[&room.id.to_string(), &provider.to_string()],
@@ -150,7 +151,7 @@ pub(super) async fn load_rooms<C: GenericClient + Sync>(
     clinic: ClinicId,
 ) -> Result<Vec<RoomInfo>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             &format!(
                 "SELECT {ROOM_COLUMNS} FROM rooms WHERE clinic_id = $1
                  ORDER BY provider_id IS NOT NULL, name"
@@ -175,7 +176,7 @@ async fn staff_where<C: GenericClient + Sync>(
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<Vec<(StaffInfo, StaffSecrets)>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             &format!("SELECT {STAFF_COLUMNS} FROM staff s WHERE {condition}"),
             params,
         )
@@ -236,7 +237,7 @@ async fn add_rooms<C: GenericClient + Sync>(
 ) -> Result<(), Fail> {
     for room in rooms {
         let n = tx
-            .execute(
+            .run(
                 "INSERT INTO room_members (room_id, staff_id)
                  SELECT id, $2 FROM rooms WHERE id = $1 AND clinic_id = $3
                  ON CONFLICT DO NOTHING",
@@ -256,7 +257,7 @@ pub(super) async fn create_staff<C: GenericClient + Sync>(
     secrets: &StaffSecrets,
     at: Timestamp,
 ) -> Result<u64, Fail> {
-    tx.execute(
+    tx.run(
         "INSERT INTO staff (id, clinic_id, name, email, roles, availability, password_hash,
              pin_hash, phone, deactivated_at, all_rooms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -308,7 +309,7 @@ pub(super) async fn update_staff<C: GenericClient + Sync>(
 ) -> Result<Option<(StaffInfo, u64)>, Fail> {
     let roles = edit.roles.as_ref().map(to_json).transpose()?;
     let n = tx
-        .execute(
+        .run(
             "UPDATE staff SET name = COALESCE($3, name), roles = COALESCE($4, roles),
                  phone = CASE WHEN $5 THEN $6 ELSE phone END,
                  all_rooms = COALESCE($7, all_rooms)
@@ -328,7 +329,7 @@ pub(super) async fn update_staff<C: GenericClient + Sync>(
         return Ok(None);
     }
     if let Some(rooms) = &edit.rooms {
-        tx.execute(
+        tx.run(
             "DELETE FROM room_members WHERE staff_id = $1",
             &[&staff.to_string()],
         )
@@ -346,7 +347,7 @@ pub(super) async fn set_availability<C: GenericClient + Sync>(
     at: Timestamp,
 ) -> Result<Option<(StaffInfo, u64)>, Fail> {
     let n = tx
-        .execute(
+        .run(
             "UPDATE staff SET availability = $3 WHERE id = $1 AND clinic_id = $2",
             &[
                 &staff.to_string(),
@@ -370,7 +371,7 @@ pub(super) async fn set_active<C: GenericClient + Sync>(
 ) -> Result<Option<(StaffInfo, u64)>, Fail> {
     // Locks the row: two admins flipping the same person take turns.
     let row = tx
-        .query_opt(
+        .fetch_opt(
             "SELECT deactivated_at IS NOT NULL FROM staff WHERE id = $1 AND clinic_id = $2
              FOR UPDATE",
             &[&staff.to_string(), &clinic.to_string()],
@@ -386,7 +387,7 @@ pub(super) async fn set_active<C: GenericClient + Sync>(
             .ok_or_else(|| corrupt("staff vanished"))?;
         return Ok(Some((current, 0)));
     }
-    tx.execute(
+    tx.run(
         "UPDATE staff SET deactivated_at = $3, pin_failures = 0 WHERE id = $1 AND clinic_id = $2",
         &[
             &staff.to_string(),
@@ -411,7 +412,7 @@ pub(super) async fn set_password<C: GenericClient + Sync>(
     now: i64,
 ) -> Result<bool, Fail> {
     let n = tx
-        .execute(
+        .run(
             "UPDATE staff SET password_hash = $3, pin_failures = 0
              WHERE id = $1 AND clinic_id = $2",
             &[&staff.to_string(), &clinic.to_string(), &password_hash],
@@ -434,8 +435,8 @@ pub(super) async fn pin_tries<C: GenericClient + Sync>(
 ) -> Result<Option<u32>, StoreError> {
     let (id, clinic) = (staff.to_string(), clinic.to_string());
     let rows = match limit {
-        Some(limit) => c.query(sql, &[&id, &clinic, &big(limit)]).await,
-        None => c.query(sql, &[&id, &clinic]).await,
+        Some(limit) => c.fetch(sql, &[&id, &clinic, &big(limit)]).await,
+        None => c.fetch(sql, &[&id, &clinic]).await,
     }
     .map_err(db)?;
     Ok(rows
@@ -450,7 +451,7 @@ pub(super) async fn alert_subscriptions<C: GenericClient + Sync>(
     staff: StaffId,
 ) -> Result<Vec<AlertSubscription>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
              JOIN staff s ON s.id = a.staff_id
              WHERE a.staff_id = $1 AND s.clinic_id = $2 ORDER BY a.room_id",
@@ -476,7 +477,7 @@ pub(super) async fn set_alert_subscriptions<C: GenericClient + Sync>(
     staff: StaffId,
     subscriptions: &[AlertSubscription],
 ) -> Result<(), Fail> {
-    tx.execute(
+    tx.run(
         "DELETE FROM alert_subscriptions WHERE staff_id = $1
          AND staff_id IN (SELECT id FROM staff WHERE clinic_id = $2)",
         &[&staff.to_string(), &clinic.to_string()],
@@ -484,7 +485,7 @@ pub(super) async fn set_alert_subscriptions<C: GenericClient + Sync>(
     .await?;
     for s in subscriptions {
         let n = tx
-            .execute(
+            .run(
                 "INSERT INTO alert_subscriptions (staff_id, room_id, desktop, email, sms)
                  SELECT $1, r.id, $3, $4, $5 FROM rooms r JOIN staff s ON s.id = $1
                  WHERE r.id = $2 AND r.clinic_id = $6 AND s.clinic_id = $6",
@@ -510,7 +511,7 @@ pub(super) async fn clinic_subscriptions<C: GenericClient + Sync>(
     clinic: ClinicId,
 ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT a.staff_id, a.room_id, a.desktop, a.email, a.sms FROM alert_subscriptions a
              JOIN staff s ON s.id = a.staff_id
              WHERE s.clinic_id = $1 AND s.deactivated_at IS NULL

@@ -2,6 +2,7 @@
 //! serialization failure or a lost race), each read one statement or a read-only transaction,
 //! and each seq taken is handed to the event bus once committed.
 
+use super::cached::Cached;
 use super::{Fail, PgStore, audit, directory, messages, sessions, transaction, visits};
 use crate::audit::{AuditRecord, ChainMark, ChainedRecord};
 use crate::events::{Event, Subscription};
@@ -46,18 +47,18 @@ impl PgStore {
 impl Store for PgStore {
     async fn create_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(directory::create_clinic(&**c, &clinic).await?)
+        Ok(directory::create_clinic(&c, &clinic).await?)
     }
 
     async fn clinic(&self, id: ClinicId) -> Result<Option<Clinic>, StoreError> {
         let c = self.client().await?;
-        let found = directory::load_clinic(&**c, "id", &id.to_string()).await?;
+        let found = directory::load_clinic(&c, "id", &id.to_string()).await?;
         Ok(found.map(|(clinic, _)| clinic))
     }
 
     async fn clinic_by_slug(&self, slug: &str) -> Result<Option<Clinic>, StoreError> {
         let c = self.client().await?;
-        let found = directory::load_clinic(&**c, "slug", slug).await?;
+        let found = directory::load_clinic(&c, "slug", slug).await?;
         Ok(found.map(|(clinic, _)| clinic))
     }
 
@@ -71,7 +72,7 @@ impl Store for PgStore {
 
     async fn rooms(&self, clinic: ClinicId) -> Result<Vec<RoomInfo>, StoreError> {
         let c = self.client().await?;
-        directory::load_rooms(&**c, clinic).await
+        directory::load_rooms(&c, clinic).await
     }
 
     async fn create_staff(
@@ -89,7 +90,7 @@ impl Store for PgStore {
 
     async fn staff(&self, clinic: ClinicId) -> Result<Vec<StaffInfo>, StoreError> {
         let c = self.client().await?;
-        directory::load_staff(&**c, clinic).await
+        directory::load_staff(&c, clinic).await
     }
 
     async fn staff_with_secrets(
@@ -98,7 +99,7 @@ impl Store for PgStore {
         email: &str,
     ) -> Result<Option<(StaffInfo, StaffSecrets)>, StoreError> {
         let c = self.client().await?;
-        directory::staff_with_secrets(&**c, clinic, email).await
+        directory::staff_with_secrets(&c, clinic, email).await
     }
 
     async fn set_pin(
@@ -108,7 +109,7 @@ impl Store for PgStore {
         pin_hash: String,
     ) -> Result<(), StoreError> {
         let c = self.client().await?;
-        c.execute(
+        c.run(
             "UPDATE staff SET pin_hash = $3, pin_failures = 0 WHERE id = $1 AND clinic_id = $2",
             &[&staff.to_string(), &clinic.to_string(), &pin_hash],
         )
@@ -171,7 +172,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<usize, StoreError> {
         let c = self.client().await?;
-        Ok(sessions::revoke_staff_sessions(&**c, clinic, staff, None, now.as_millis()).await?)
+        Ok(sessions::revoke_staff_sessions(&c, clinic, staff, None, now.as_millis()).await?)
     }
 
     async fn take_pin_try(
@@ -182,7 +183,7 @@ impl Store for PgStore {
     ) -> Result<Option<u32>, StoreError> {
         let c = self.client().await?;
         directory::pin_tries(
-            &**c,
+            &c,
             "UPDATE staff SET pin_failures = pin_failures + 1
              WHERE id = $1 AND clinic_id = $2 AND pin_failures < $3 RETURNING pin_failures",
             clinic,
@@ -195,7 +196,7 @@ impl Store for PgStore {
     async fn give_back_pin_try(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError> {
         let c = self.client().await?;
         directory::pin_tries(
-            &**c,
+            &c,
             "UPDATE staff SET pin_failures = pin_failures - 1
              WHERE id = $1 AND clinic_id = $2 AND pin_failures > 0",
             clinic,
@@ -209,7 +210,7 @@ impl Store for PgStore {
     async fn clear_pin_failures(&self, clinic: ClinicId, staff: StaffId) -> Result<(), StoreError> {
         let c = self.client().await?;
         directory::pin_tries(
-            &**c,
+            &c,
             "UPDATE staff SET pin_failures = 0
              WHERE id = $1 AND clinic_id = $2 AND pin_failures > 0",
             clinic,
@@ -237,7 +238,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<Option<(ClinicId, StaffId)>, StoreError> {
         let c = self.client().await?;
-        sessions::password_reset(&**c, token_hash, now).await
+        sessions::password_reset(&c, token_hash, now).await
     }
 
     async fn use_password_reset(
@@ -258,7 +259,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(messages::insert(&**c, clinic, &message, now).await?)
+        Ok(messages::insert(&c, clinic, &message, now).await?)
     }
 
     async fn set_availability(
@@ -280,7 +281,7 @@ impl Store for PgStore {
         staff: StaffId,
     ) -> Result<Vec<AlertSubscription>, StoreError> {
         let c = self.client().await?;
-        directory::alert_subscriptions(&**c, clinic, staff).await
+        directory::alert_subscriptions(&c, clinic, staff).await
     }
 
     async fn set_alert_subscriptions(
@@ -296,7 +297,7 @@ impl Store for PgStore {
 
     async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(sessions::create_session(&**c, &session).await?)
+        Ok(sessions::create_session(&c, &session).await?)
     }
 
     async fn sweep(&self, now: Timestamp) -> Result<usize, StoreError> {
@@ -307,27 +308,27 @@ impl Store for PgStore {
 
     async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
         let c = self.client().await?;
-        sessions::session(&**c, token_hash, now).await
+        sessions::session(&c, token_hash, now).await
     }
 
     async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(sessions::revoke_session(&**c, token_hash, now).await?)
+        Ok(sessions::revoke_session(&c, token_hash, now).await?)
     }
 
     async fn create_station(&self, station: Station, token_hash: String) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(sessions::create_station(&**c, &station, &token_hash).await?)
+        Ok(sessions::create_station(&c, &station, &token_hash).await?)
     }
 
     async fn station_by_token(&self, token_hash: &str) -> Result<Option<Station>, StoreError> {
         let c = self.client().await?;
-        sessions::station_by_token(&**c, token_hash).await
+        sessions::station_by_token(&c, token_hash).await
     }
 
     async fn stations(&self, clinic: ClinicId) -> Result<Vec<Station>, StoreError> {
         let c = self.client().await?;
-        sessions::stations(&**c, clinic).await
+        sessions::stations(&c, clinic).await
     }
 
     async fn revoke_station(
@@ -386,7 +387,7 @@ impl Store for PgStore {
             .start()
             .await
             .map_err(Fail::from)?;
-        visits::load_visit(&*tx, clinic, id).await
+        visits::load_visit(&tx, clinic, id).await
     }
 
     async fn visit_history(
@@ -397,10 +398,10 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Option<Vec<frontdesk_domain::HistoryEntry>>, StoreError> {
         let c = self.client().await?;
-        if visits::load_visit_state(&**c, clinic, id).await?.is_none() {
+        if visits::load_visit_state(&c, clinic, id).await?.is_none() {
             return Ok(None);
         }
-        visits::history_page(&**c, clinic, id, after, limit)
+        visits::history_page(&c, clinic, id, after, limit)
             .await
             .map(Some)
     }
@@ -412,7 +413,7 @@ impl Store for PgStore {
         visit: VisitId,
     ) -> Result<Option<usize>, StoreError> {
         let c = self.client().await?;
-        visits::place_in_line(&**c, clinic, room, visit).await
+        visits::place_in_line(&c, clinic, room, visit).await
     }
 
     async fn open_visits(&self, clinic: ClinicId) -> Result<Vec<Visit>, StoreError> {
@@ -424,7 +425,7 @@ impl Store for PgStore {
             .start()
             .await
             .map_err(Fail::from)?;
-        visits::load_open_visits(&*tx, clinic).await
+        visits::load_open_visits(&tx, clinic).await
     }
 
     async fn finished_visits(
@@ -436,7 +437,7 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<Visit>, StoreError> {
         let c = self.client().await?;
-        visits::load_finished_visits(&**c, clinic, from, to, after, limit).await
+        visits::load_finished_visits(&c, clinic, from, to, after, limit).await
     }
 
     async fn events_after(
@@ -447,7 +448,7 @@ impl Store for PgStore {
     ) -> Result<Vec<Event>, StoreError> {
         let c = self.client().await?;
         let rows = c
-            .query(
+            .fetch(
                 "SELECT payload FROM events WHERE clinic_id = $1 AND seq > $2
                  ORDER BY seq LIMIT $3",
                 &[&clinic.to_string(), &super::big(after), &i64::from(limit)],
@@ -469,16 +470,16 @@ impl Store for PgStore {
             .start()
             .await
             .map_err(Fail::from)?;
-        let Some((info, seq)) = directory::load_clinic(&*tx, "id", &clinic.to_string()).await?
+        let Some((info, seq)) = directory::load_clinic(&tx, "id", &clinic.to_string()).await?
         else {
             return Ok(None);
         };
         Ok(Some(SnapshotData {
             seq,
             clinic: info,
-            rooms: directory::load_rooms(&*tx, clinic).await?,
-            staff: directory::load_staff(&*tx, clinic).await?,
-            open_visits: visits::load_open_visits(&*tx, clinic).await?,
+            rooms: directory::load_rooms(&tx, clinic).await?,
+            staff: directory::load_staff(&tx, clinic).await?,
+            open_visits: visits::load_open_visits(&tx, clinic).await?,
         }))
     }
 
@@ -496,7 +497,7 @@ impl Store for PgStore {
 
     async fn take_departure(&self, visit: VisitId, now: Timestamp) -> Result<bool, StoreError> {
         let c = self.client().await?;
-        Ok(messages::take_departure(&**c, visit, now).await?)
+        Ok(messages::take_departure(&c, visit, now).await?)
     }
 
     fn attempt_budgets(&self) -> Option<std::sync::Arc<dyn crate::limits::AttemptBudgets>> {
@@ -526,7 +527,7 @@ impl Store for PgStore {
         token_hash: &str,
     ) -> Result<Option<(Visit, Option<usize>)>, StoreError> {
         let c = self.client().await?;
-        messages::visit_for_token(&**c, token_hash).await
+        messages::visit_for_token(&c, token_hash).await
     }
 
     async fn clinic_subscriptions(
@@ -534,12 +535,12 @@ impl Store for PgStore {
         clinic: ClinicId,
     ) -> Result<Vec<(StaffId, AlertSubscription)>, StoreError> {
         let c = self.client().await?;
-        directory::clinic_subscriptions(&**c, clinic).await
+        directory::clinic_subscriptions(&c, clinic).await
     }
 
     async fn unnotified(&self) -> Result<Vec<(ClinicId, u64)>, StoreError> {
         let c = self.client().await?;
-        messages::unnotified(&**c).await
+        messages::unnotified(&c).await
     }
 
     async fn queue_messages(
@@ -556,12 +557,12 @@ impl Store for PgStore {
 
     async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         let c = self.client().await?;
-        messages::claim_due(&**c, &self.inner.replica, now, limit).await
+        messages::claim_due(&c, &self.inner.replica, now, limit).await
     }
 
     async fn requeue_interrupted(&self) -> Result<usize, StoreError> {
         let c = self.client().await?;
-        Ok(messages::requeue_interrupted(&**c).await?)
+        Ok(messages::requeue_interrupted(&c).await?)
     }
 
     async fn record_attempt(
@@ -571,7 +572,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(messages::record_attempt(&**c, id, &attempt, now).await?)
+        Ok(messages::record_attempt(&c, id, &attempt, now).await?)
     }
 
     async fn deliveries(
@@ -581,7 +582,7 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
         let c = self.client().await?;
-        messages::deliveries(&**c, clinic, state, limit).await
+        messages::deliveries(&c, clinic, state, limit).await
     }
 
     async fn depart_at(
@@ -591,27 +592,27 @@ impl Store for PgStore {
         leave_at: Timestamp,
     ) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(messages::depart_at(&**c, clinic, visit, leave_at).await?)
+        Ok(messages::depart_at(&c, clinic, visit, leave_at).await?)
     }
 
     async fn cancel_departure(&self, visit: VisitId) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(messages::cancel_departure(&**c, visit).await?)
+        Ok(messages::cancel_departure(&c, visit).await?)
     }
 
     async fn departures(&self) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
         let c = self.client().await?;
-        messages::departures(&**c).await
+        messages::departures(&c).await
     }
 
     async fn scheduled_visits(&self) -> Result<Vec<Visit>, StoreError> {
         let c = self.client().await?;
-        visits::scheduled_visits(&**c).await
+        visits::scheduled_visits(&c).await
     }
 
     async fn update_clinic(&self, clinic: Clinic) -> Result<(), StoreError> {
         let c = self.client().await?;
-        Ok(directory::update_clinic(&**c, &clinic).await?)
+        Ok(directory::update_clinic(&c, &clinic).await?)
     }
 
     // ---- Minimum necessary and the audit trail ----
@@ -623,7 +624,7 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<(Event, Option<Audience>)>, StoreError> {
         let c = self.client().await?;
-        audit::events_with_audience(&**c, clinic, after, limit).await
+        audit::events_with_audience(&c, clinic, after, limit).await
     }
 
     async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<(), StoreError> {
@@ -637,7 +638,7 @@ impl Store for PgStore {
         clinic: ClinicId,
     ) -> Result<(Option<ChainMark>, Option<ChainMark>), StoreError> {
         let c = self.client().await?;
-        audit::marks(&**c, clinic).await
+        audit::marks(&c, clinic).await
     }
 
     async fn audit_chain(
@@ -647,7 +648,7 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<ChainedRecord>, StoreError> {
         let c = self.client().await?;
-        audit::chain(&**c, clinic, after, limit).await
+        audit::chain(&c, clinic, after, limit).await
     }
 
     async fn audit_range(
@@ -658,7 +659,7 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<ChainedRecord>, StoreError> {
         let c = self.client().await?;
-        audit::range(&**c, clinic, span, after, limit).await
+        audit::range(&c, clinic, span, after, limit).await
     }
 
     async fn audit_for_visit(
@@ -667,12 +668,12 @@ impl Store for PgStore {
         visit: VisitId,
     ) -> Result<Vec<ChainedRecord>, StoreError> {
         let c = self.client().await?;
-        audit::for_visit(&**c, clinic, visit).await
+        audit::for_visit(&c, clinic, visit).await
     }
 
     async fn audit_clinics(&self) -> Result<Vec<ClinicId>, StoreError> {
         let c = self.client().await?;
-        audit::clinics(&**c).await
+        audit::clinics(&c).await
     }
 
     async fn prune_audit(&self, before: Timestamp) -> Result<usize, StoreError> {

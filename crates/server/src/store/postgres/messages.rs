@@ -2,12 +2,13 @@
 //! of how far it has looked) and the departures of patients whose waiting page closed, in
 //! PostgreSQL.
 
+use super::cached::Cached;
 use super::{Fail, big};
 use crate::store::rows::{corrupt, from_json, parse_id, state_str};
 use crate::store::{Attempt, Channel, Delivery, DeliveryState, NewMessage, StoreError};
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::Pool;
 use frontdesk_domain::{ClinicId, Timestamp, Visit, VisitId};
-use tokio_postgres::GenericClient;
 
 fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::from(Fail::from(e))
@@ -19,14 +20,14 @@ pub(super) async fn server_secret(pool: &Pool) -> Result<[u8; 32], StoreError> {
     let mut fresh = [0u8; 32];
     getrandom::fill(&mut fresh).map_err(|e| StoreError::Database(e.to_string()))?;
     client
-        .execute(
+        .run(
             "INSERT INTO server_keys (name, value) VALUES ('links', $1) ON CONFLICT DO NOTHING",
             &[&fresh.as_slice()],
         )
         .await
         .map_err(db)?;
     let kept: Vec<u8> = client
-        .query_one("SELECT value FROM server_keys WHERE name = 'links'", &[])
+        .fetch_one("SELECT value FROM server_keys WHERE name = 'links'", &[])
         .await
         .map_err(db)?
         .get(0);
@@ -39,7 +40,7 @@ pub(super) async fn visit_for_token<C: GenericClient + Sync>(
     token_hash: &str,
 ) -> Result<Option<(Visit, Option<usize>)>, StoreError> {
     let patient = c
-        .query_opt(
+        .fetch_opt(
             "SELECT data FROM visits WHERE patient_token_hash = $1",
             &[&token_hash],
         )
@@ -49,7 +50,7 @@ pub(super) async fn visit_for_token<C: GenericClient + Sync>(
         return Ok(Some((from_json(row.get::<_, &str>(0))?, None)));
     }
     let guest = c
-        .query_opt(
+        .fetch_opt(
             "SELECT v.data, t.guest FROM visit_tokens t JOIN visits v ON v.id = t.visit_id
              WHERE t.token_hash = $1",
             &[&token_hash],
@@ -70,7 +71,7 @@ pub(super) async fn unnotified<C: GenericClient + Sync>(
     c: &C,
 ) -> Result<Vec<(ClinicId, u64)>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT c.id, COALESCE(n.seq, 0) FROM clinics c
              LEFT JOIN notifier n ON n.clinic_id = c.id
              WHERE c.seq > COALESCE(n.seq, 0)",
@@ -93,7 +94,7 @@ pub(super) async fn queue<C: GenericClient + Sync>(
     for m in messages {
         insert(tx, clinic, m, now).await?;
     }
-    tx.execute(
+    tx.run(
         "INSERT INTO notifier (clinic_id, seq) VALUES ($1, $2)
          ON CONFLICT (clinic_id) DO UPDATE SET seq = GREATEST(notifier.seq, excluded.seq)",
         &[&clinic.to_string(), &big(through)],
@@ -108,7 +109,7 @@ pub(super) async fn insert<C: GenericClient + Sync>(
     m: &NewMessage,
     now: Timestamp,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "INSERT INTO messages (clinic_id, key, visit_id, kind, channel, recipient, subject, body,
              due_at, only_while_open, state, next_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $9, $11)
@@ -185,7 +186,7 @@ pub(super) async fn claim_due<C: GenericClient + Sync>(
         .collect::<Vec<_>>()
         .join(", ");
     let rows = c
-        .query(
+        .fetch(
             &format!(
                 "WITH due AS (
                      SELECT id FROM messages
@@ -215,7 +216,7 @@ pub(super) async fn claim_due<C: GenericClient + Sync>(
 /// Messages whose claim ran out (their process stopped mid-send) go back to `pending`;
 /// claims of processes still within their lease are theirs to finish.
 pub(super) async fn requeue_interrupted<C: GenericClient + Sync>(c: &C) -> Result<usize, Fail> {
-    Ok(c.execute(
+    Ok(c.run(
         &format!(
             "UPDATE messages SET state = 'pending', claimed_by = NULL, claimed_until = NULL
              WHERE state = 'sending' AND COALESCE(claimed_until, 0) < {DB_NOW}"
@@ -234,35 +235,35 @@ pub(super) async fn record_attempt<C: GenericClient + Sync>(
     let now = now.as_millis();
     let n = match attempt {
         Attempt::Sending => {
-            c.execute(
+            c.run(
                 "UPDATE messages SET state = 'sending', attempts = attempts + 1 WHERE id = $1",
                 &[&id],
             )
             .await
         }
         Attempt::Sent => {
-            c.execute(
+            c.run(
                 "UPDATE messages SET state = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
                 &[&id, &now],
             )
             .await
         }
         Attempt::Retry { error, next_at } => {
-            c.execute(
+            c.run(
                 "UPDATE messages SET state = 'pending', last_error = $2, next_at = $3 WHERE id = $1",
                 &[&id, error, &next_at.as_millis()],
             )
             .await
         }
         Attempt::Failed { error } => {
-            c.execute(
+            c.run(
                 "UPDATE messages SET state = 'failed', last_error = $2 WHERE id = $1",
                 &[&id, error],
             )
             .await
         }
         Attempt::Skipped { reason } => {
-            c.execute(
+            c.run(
                 "UPDATE messages SET state = 'skipped', last_error = $2 WHERE id = $1",
                 &[&id, reason],
             )
@@ -282,7 +283,7 @@ pub(super) async fn deliveries<C: GenericClient + Sync>(
     limit: u32,
 ) -> Result<Vec<Delivery>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} FROM messages
                  WHERE clinic_id = $1 AND ($2::text IS NULL OR state = $2)
@@ -305,7 +306,7 @@ pub(super) async fn depart_at<C: GenericClient + Sync>(
     visit: VisitId,
     leave_at: Timestamp,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "INSERT INTO departures (visit_id, clinic_id, leave_at) VALUES ($1, $2, $3)
          ON CONFLICT (visit_id) DO UPDATE SET leave_at = excluded.leave_at",
         &[
@@ -322,7 +323,7 @@ pub(super) async fn cancel_departure<C: GenericClient + Sync>(
     c: &C,
     visit: VisitId,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "DELETE FROM departures WHERE visit_id = $1",
         &[&visit.to_string()],
     )
@@ -335,7 +336,7 @@ pub(super) async fn take_departure<C: GenericClient + Sync>(
     visit: VisitId,
     now: Timestamp,
 ) -> Result<bool, Fail> {
-    Ok(c.execute(
+    Ok(c.run(
         "DELETE FROM departures WHERE visit_id = $1 AND leave_at <= $2",
         &[&visit.to_string(), &now.as_millis()],
     )
@@ -347,7 +348,7 @@ pub(super) async fn departures<C: GenericClient + Sync>(
     c: &C,
 ) -> Result<Vec<(ClinicId, VisitId, Timestamp)>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT clinic_id, visit_id, leave_at FROM departures ORDER BY leave_at",
             &[],
         )

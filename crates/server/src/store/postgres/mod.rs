@@ -18,6 +18,10 @@
 //! runs the timers and the notifier; due messages are claimed for sending with
 //! `FOR UPDATE SKIP LOCKED` by the process that sends them ([`messages`]).
 //!
+//! Every statement of the request paths is prepared once per pooled connection and kept
+//! ([`cached`]): a statement is then one round trip, not two, which matters most between
+//! taking a clinic's seq and the commit, while its counter row is locked.
+//!
 //! The work is split by job: [`schema`] (migrations), [`bus`], [`audit`] (events with who may
 //! read them, and the audit trail's hash chains), [`visits`], [`directory`]
 //! (clinics, rooms, staff), [`sessions`] (sessions, stations, resets), [`messages`] (the
@@ -33,6 +37,7 @@ use tokio_postgres::error::SqlState;
 mod audit;
 mod budgets;
 mod bus;
+mod cached;
 mod directory;
 mod dispatch;
 mod leader;
@@ -148,7 +153,7 @@ macro_rules! transaction {
             let done: Result<_, $crate::store::postgres::Fail> = async {
                 let mut client = $store.pool.get().await?;
                 let raw = client.transaction().await?;
-                let $tx: &tokio_postgres::Transaction<'_> = &raw;
+                let $tx: &deadpool_postgres::Transaction<'_> = &raw;
                 let out = $body;
                 raw.commit().await?;
                 Ok(out)

@@ -1,13 +1,14 @@
 //! Sign-in sessions, stations and password reset links in PostgreSQL. A revocation is a row
 //! every process reads, so a signed-out token stops working on every replica at once.
 
+use super::cached::Cached;
 use super::directory::load_one_staff;
 use super::{Fail, messages};
 use crate::model::{Session, Station};
 use crate::store::rows::parse_id;
 use crate::store::{NewMessage, NewSession, PasswordReset, StoreError};
+use deadpool_postgres::GenericClient;
 use frontdesk_domain::{ClinicId, StaffId, Timestamp};
-use tokio_postgres::GenericClient;
 
 fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::from(Fail::from(e))
@@ -23,7 +24,7 @@ pub(super) async fn sweep<C: GenericClient + Sync>(tx: &C, now: Timestamp) -> Re
         // Sign-in and other attempts long out of their minute's window.
         "DELETE FROM attempts WHERE at < $1",
     ] {
-        gone += tx.execute(sql, &[&day_ago]).await? as usize;
+        gone += tx.run(sql, &[&day_ago]).await? as usize;
     }
     Ok(gone)
 }
@@ -32,7 +33,7 @@ pub(super) async fn create_session<C: GenericClient + Sync>(
     c: &C,
     s: &NewSession,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "INSERT INTO sessions (token_hash, clinic_id, staff_id, station_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[
@@ -54,7 +55,7 @@ pub(super) async fn session<C: GenericClient + Sync>(
     now: i64,
 ) -> Result<Option<Session>, StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             "SELECT clinic_id, staff_id, station_id, expires_at FROM sessions
              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
             &[&token_hash, &now],
@@ -84,7 +85,7 @@ pub(super) async fn revoke_session<C: GenericClient + Sync>(
     token_hash: &str,
     now: i64,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
         &[&token_hash, &now],
     )
@@ -97,7 +98,7 @@ pub(super) async fn create_station<C: GenericClient + Sync>(
     station: &Station,
     token_hash: &str,
 ) -> Result<(), Fail> {
-    c.execute(
+    c.run(
         "INSERT INTO stations (id, clinic_id, name, token_hash) VALUES ($1, $2, $3, $4)",
         &[
             &station.id.to_string(),
@@ -115,7 +116,7 @@ pub(super) async fn station_by_token<C: GenericClient + Sync>(
     token_hash: &str,
 ) -> Result<Option<Station>, StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             "SELECT id, clinic_id, name FROM stations
              WHERE token_hash = $1 AND revoked_at IS NULL",
             &[&token_hash],
@@ -137,7 +138,7 @@ pub(super) async fn stations<C: GenericClient + Sync>(
     clinic: ClinicId,
 ) -> Result<Vec<Station>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT id, name FROM stations
              WHERE clinic_id = $1 AND revoked_at IS NULL ORDER BY name, id",
             &[&clinic.to_string()],
@@ -163,7 +164,7 @@ pub(super) async fn revoke_station<C: GenericClient + Sync>(
 ) -> Result<bool, Fail> {
     let (id, clinic) = (station.to_string(), clinic.to_string());
     let n = tx
-        .execute(
+        .run(
             "UPDATE stations SET revoked_at = $3
              WHERE id = $1 AND clinic_id = $2 AND revoked_at IS NULL",
             &[&id, &clinic, &now],
@@ -172,7 +173,7 @@ pub(super) async fn revoke_station<C: GenericClient + Sync>(
     if n == 0 {
         return Ok(false);
     }
-    tx.execute(
+    tx.run(
         "UPDATE sessions SET revoked_at = $3
          WHERE station_id = $1 AND clinic_id = $2 AND revoked_at IS NULL",
         &[&id, &clinic, &now],
@@ -189,7 +190,7 @@ pub(super) async fn revoke_staff_sessions<C: GenericClient + Sync>(
     now: i64,
 ) -> Result<usize, Fail> {
     Ok(tx
-        .execute(
+        .run(
             "UPDATE sessions SET revoked_at = $3
              WHERE staff_id = $1 AND clinic_id = $2 AND revoked_at IS NULL
                AND token_hash IS DISTINCT FROM $4",
@@ -204,7 +205,7 @@ pub(super) async fn create_password_reset<C: GenericClient + Sync>(
     email: &NewMessage,
     now: Timestamp,
 ) -> Result<(), Fail> {
-    tx.execute(
+    tx.run(
         "INSERT INTO password_resets (token_hash, clinic_id, staff_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5)",
         &[
@@ -225,7 +226,7 @@ pub(super) async fn password_reset<C: GenericClient + Sync>(
     now: Timestamp,
 ) -> Result<Option<(ClinicId, StaffId)>, StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             "SELECT clinic_id, staff_id FROM password_resets
              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
             &[&token_hash, &now.as_millis()],
@@ -248,7 +249,7 @@ pub(super) async fn use_password_reset<C: GenericClient + Sync>(
     now: Timestamp,
 ) -> Result<Option<(ClinicId, StaffId)>, Fail> {
     let row = tx
-        .query_opt(
+        .fetch_opt(
             "UPDATE password_resets SET used_at = $2
              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
              RETURNING clinic_id, staff_id",

@@ -2,6 +2,7 @@
 //! version-guarded change, its history, the clinic's next seq and its event, all in the
 //! caller's transaction — plus answering a retried command as it was first answered.
 
+use super::cached::Cached;
 use super::{Fail, big};
 use crate::events::EventBody;
 use crate::model::CommandReply;
@@ -10,11 +11,11 @@ use crate::store::rows::{
     reply_json, to_json, visit_event_json,
 };
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
+use deadpool_postgres::GenericClient;
 use frontdesk_domain::access::Audience;
 use frontdesk_domain::queue::line_position;
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
 use std::collections::HashMap;
-use tokio_postgres::GenericClient;
 
 type Pg = tokio_postgres::Error;
 
@@ -24,20 +25,17 @@ pub(super) async fn next_seq<C: GenericClient + Sync>(
     tx: &C,
     clinic: ClinicId,
 ) -> Result<u64, Fail> {
+    // One statement, one round trip: the row is locked from here to the commit.
     let row = tx
-        .query_opt(
-            "UPDATE clinics SET seq = seq + 1 WHERE id = $1 RETURNING seq",
-            &[&clinic.to_string()],
+        .fetch_opt(
+            "WITH taken AS (UPDATE clinics SET seq = seq + 1 WHERE id = $1 RETURNING seq)
+             SELECT seq, pg_notify($2, $1 || ':' || seq::text)::text FROM taken",
+            &[&clinic.to_string(), &super::bus::CHANNEL],
         )
         .await?;
     let seq = row
         .map(|r| r.get::<_, i64>(0) as u64)
         .ok_or_else(|| corrupt(format!("no clinic {clinic}")))?;
-    tx.execute(
-        "SELECT pg_notify($1, $2)",
-        &[&super::bus::CHANNEL, &format!("{clinic}:{seq}")],
-    )
-    .await?;
     Ok(seq)
 }
 
@@ -76,7 +74,7 @@ async fn insert_event<C: GenericClient + Sync>(
     payload: &str,
     audience: Option<String>,
 ) -> Result<(), Pg> {
-    tx.execute(
+    tx.run(
         "INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload, audience)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
@@ -100,7 +98,7 @@ pub(super) async fn load_visit_state<C: GenericClient + Sync>(
     id: VisitId,
 ) -> Result<Option<Visit>, StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             "SELECT data FROM visits WHERE id = $1 AND clinic_id = $2",
             &[&id.to_string(), &clinic.to_string()],
         )
@@ -129,7 +127,7 @@ pub(super) async fn history_page<C: GenericClient + Sync>(
     limit: u32,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     let rows = c
-        .query(
+        .fetch(
             "SELECT entry FROM visit_history WHERE visit_id = $1 AND clinic_id = $2
                AND version > $3 ORDER BY version, position LIMIT $4",
             &[
@@ -152,7 +150,7 @@ pub(super) async fn load_open_visits<C: GenericClient + Sync>(
 ) -> Result<Vec<Visit>, StoreError> {
     let db = |e| StoreError::from(Fail::from(e));
     let rows = c
-        .query(
+        .fetch(
             &format!(
                 "SELECT data FROM visits WHERE clinic_id = $1 AND status IN {OPEN_STATUSES}
                  ORDER BY id"
@@ -166,7 +164,7 @@ pub(super) async fn load_open_visits<C: GenericClient + Sync>(
         .map(|r| from_json(r.get::<_, &str>(0)))
         .collect::<Result<_, _>>()?;
     let rows = c
-        .query(
+        .fetch(
             &format!(
                 "SELECT h.visit_id, h.entry FROM visit_history h JOIN visits v ON v.id = h.visit_id
                  WHERE v.clinic_id = $1 AND v.status IN {OPEN_STATUSES}
@@ -202,7 +200,7 @@ pub(super) async fn load_finished_visits<C: GenericClient + Sync>(
         None => (i64::MIN, String::new()),
     };
     let rows = c
-        .query(
+        .fetch(
             "SELECT id, data FROM visits
              WHERE clinic_id = $1 AND finished_at >= $2 AND finished_at < $3
                AND (finished_at > $4 OR (finished_at = $4 AND id > $5))
@@ -235,7 +233,7 @@ pub(super) async fn place_in_line<C: GenericClient + Sync>(
     visit: VisitId,
 ) -> Result<Option<usize>, StoreError> {
     let row = c
-        .query_opt(
+        .fetch_opt(
             &format!(
                 "SELECT (SELECT COUNT(*) FROM visits v
                          WHERE v.room_id = me.room_id AND v.clinic_id = me.clinic_id
@@ -259,7 +257,7 @@ pub(super) async fn scheduled_visits<C: GenericClient + Sync>(
     c: &C,
 ) -> Result<Vec<Visit>, StoreError> {
     let rows = c
-        .query("SELECT data FROM visits WHERE status = 'scheduled'", &[])
+        .fetch("SELECT data FROM visits WHERE status = 'scheduled'", &[])
         .await
         .map_err(|e| StoreError::from(Fail::from(e)))?;
     rows.iter()
@@ -281,7 +279,7 @@ async fn record_history<C: GenericClient + Sync>(
     for entry in entries {
         if last_version != Some(entry.version) {
             position = tx
-                .query_one(
+                .fetch_one(
                     "SELECT COALESCE(MAX(position) + 1, 0) FROM visit_history
                      WHERE visit_id = $1 AND version = $2",
                     &[&visit, &big(entry.version)],
@@ -290,7 +288,7 @@ async fn record_history<C: GenericClient + Sync>(
                 .get(0);
             last_version = Some(entry.version);
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO visit_history (visit_id, version, position, clinic_id, entry)
              VALUES ($1, $2, $3, $4, $5)",
             &[
@@ -368,7 +366,7 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
     let (line_priority, line_since) = line_position(&visit);
     match expected {
         None => {
-            tx.execute(
+            tx.run(
                 "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash,
                     data, line_priority, line_since)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -386,7 +384,7 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
             )
             .await?;
             for (guest, hash) in guest_tokens.iter().enumerate() {
-                tx.execute(
+                tx.run(
                     "INSERT INTO visit_tokens (token_hash, visit_id, guest) VALUES ($1, $2, $3)",
                     &[hash, &visit.id.to_string(), &big(guest)],
                 )
@@ -395,7 +393,7 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
         }
         Some(version) => {
             let changed = tx
-                .execute(
+                .run(
                     "UPDATE visits SET room_id = $4, status = $5, version = $6, data = $7,
                         line_priority = $8, line_since = $9, finished_at = $10
                      WHERE id = $1 AND clinic_id = $2 AND version = $3",
@@ -438,7 +436,7 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
     )
     .await?;
     if let Some(idem) = &w.idempotency {
-        tx.execute(
+        tx.run(
             "UPDATE idempotency SET seq = $4 WHERE clinic_id = $1 AND scope = $2 AND key = $3",
             &[&clinic, &idem.scope, &idem.key, &big(seq)],
         )
@@ -471,7 +469,7 @@ async fn claim_key<C: GenericClient + Sync>(
     at: Timestamp,
 ) -> Result<Option<Committed>, Fail> {
     let claimed = tx
-        .execute(
+        .run(
             "INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             &[
@@ -488,7 +486,7 @@ async fn claim_key<C: GenericClient + Sync>(
         return Ok(None);
     }
     let row = tx
-        .query_opt(
+        .fetch_opt(
             "SELECT fingerprint, status, seq FROM idempotency
              WHERE clinic_id = $1 AND scope = $2 AND key = $3",
             &[&clinic, &idem.scope, &idem.key],
@@ -522,7 +520,7 @@ async fn answered_from_event<C: GenericClient + Sync>(
     seq: i64,
 ) -> Result<String, Fail> {
     let payload: String = tx
-        .query_opt(
+        .fetch_opt(
             "SELECT payload FROM events WHERE clinic_id = $1 AND seq = $2",
             &[&clinic, &seq],
         )
@@ -531,7 +529,7 @@ async fn answered_from_event<C: GenericClient + Sync>(
         .get(0);
     let (visit_id, version) = event_visit(&payload)?;
     let rows = tx
-        .query(
+        .fetch(
             "SELECT entry FROM visit_history WHERE visit_id = $1 AND version <= $2
              ORDER BY version, position",
             &[&visit_id.to_string(), &big(version)],
