@@ -35,6 +35,7 @@ mod budgets;
 mod bus;
 mod directory;
 mod dispatch;
+mod fhir;
 mod leader;
 mod messages;
 mod schema;
