@@ -50,7 +50,7 @@ fi
 # is the last release whose models are R4 (4.0.1); it is written for pydantic 1.
 FHIR_RESOURCES_VERSION=6.2.2
 fhir_env="${FRONTDESK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/frontdesk}/fhir-resources"
-if ! "$fhir_env/bin/python" -c "import fhir.resources as f; assert f.__version__ == '$FHIR_RESOURCES_VERSION'" 2>/dev/null; then
+if ! "$fhir_env/bin/python" -c "import fhir.resources as f; assert f.__fhir_version__ == '4.0.1'" 2>/dev/null; then
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv

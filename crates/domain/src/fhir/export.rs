@@ -144,10 +144,15 @@ impl Practitioners {
     }
 }
 
-/// Who provides the visit: the booked, assigned or requested provider, or whoever accepted.
+/// Who provides the visit: the booked, assigned or requested provider, whoever accepted the
+/// request, else whoever first took the patient into a call.
 fn provider(visit: &Visit) -> Option<StaffId> {
     let accepted = visit.history.iter().find_map(|e| match e.change {
         Change::RequestAccepted { provider, .. } => Some(provider),
+        _ => None,
+    });
+    let claimed = visit.history.iter().find_map(|e| match e.change {
+        Change::Claimed { staff } => Some(staff),
         _ => None,
     });
     visit
@@ -157,6 +162,7 @@ fn provider(visit: &Visit) -> Option<StaffId> {
         .or(visit.assigned_provider)
         .or(accepted)
         .or(visit.requested_provider)
+        .or(claimed)
 }
 
 /// When each member of staff was with the patient: from their first claim or join to when
