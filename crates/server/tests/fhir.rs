@@ -117,6 +117,19 @@ async fn a_clinic_day_exports_as_valid_r4_encounters_and_appointments(backend: B
         .command(&priya, &done, "end-call", a.version(), None)
         .await;
     assert_eq!(a.status_of_visit(), "completed", "{:?}", a.body);
+    // Seen by two, then back in the waiting area for the provider.
+    let (on_hold, _, v) = app.waiting_patient("Hana Hold").await;
+    let a = app.command(&priya, &on_hold, "claim", v, None).await;
+    let a = app
+        .command(&reception, &on_hold, "join", a.version(), None)
+        .await;
+    let a = app
+        .command(&reception, &on_hold, "leave-call", a.version(), None)
+        .await;
+    let a = app
+        .command(&priya, &on_hold, "leave-call", a.version(), None)
+        .await;
+    assert_eq!(a.status_of_visit(), "on_hold", "{:?}", a.body);
     let (declined, _, v) = app.waiting_patient("Dex Declined").await;
     let note = json!({"note": "Please see your GP"});
     let a = app
@@ -131,7 +144,7 @@ async fn a_clinic_day_exports_as_valid_r4_encounters_and_appointments(backend: B
     let room = app.room_id("Dr. Shah's room");
     let starts = app.clock().now().as_millis() + 60_000;
     let mut booked = Vec::new();
-    for name in ["Bea Booked", "Cy Cancelled"] {
+    for name in ["Bea Booked", "Cy Cancelled", "Noa Noshow"] {
         let a = app
             .send(
                 Method::POST,
@@ -156,14 +169,17 @@ async fn a_clinic_day_exports_as_valid_r4_encounters_and_appointments(backend: B
         .command(&scheduler, &cancelled, "cancel", v, Some(json!({})))
         .await;
     assert_eq!(a.status_of_visit(), "cancelled", "{:?}", a.body);
+    let (no_show, v) = booked[2].clone();
+    let a = app.command(&scheduler, &no_show, "no-show", v, None).await;
+    assert_eq!(a.status_of_visit(), "no_show", "{:?}", a.body);
 
     let day = today(&app, &admin).await;
     let encounters = fhir_get(&app, &admin, &format!("/v1/fhir/Encounter?date={day}")).await;
     validate(&encounters);
     assert_eq!(encounters["resourceType"], "Bundle");
     assert_eq!(encounters["type"], "searchset");
-    assert_eq!(encounters["total"], 7, "{encounters:#}");
-    assert_eq!(entries(&encounters).len(), 7);
+    assert_eq!(encounters["total"], 9, "{encounters:#}");
+    assert_eq!(entries(&encounters).len(), 9);
     for e in entries(&encounters) {
         assert_eq!(e["search"]["mode"], "match");
         let id = e["resource"]["id"].as_str().unwrap();
@@ -184,6 +200,8 @@ async fn a_clinic_day_exports_as_valid_r4_encounters_and_appointments(backend: B
         (&left, "cancelled"),
         (&booked[0].0, "planned"),
         (&cancelled, "cancelled"),
+        (&on_hold, "in-progress"),
+        (&no_show, "cancelled"),
     ];
     for (id, status) in statuses {
         assert_eq!(resource_of(&encounters, id)["status"], status, "{id}");
@@ -206,10 +224,29 @@ async fn a_clinic_day_exports_as_valid_r4_encounters_and_appointments(backend: B
         "she left when the call ended"
     );
     assert_eq!(seen["location"][0]["location"]["display"], "Reception");
+    let held = resource_of(&encounters, &on_hold);
+    let with: Vec<(&str, &str)> = held["participant"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert!(p["period"]["end"].is_string(), "both left the call: {p}");
+            (
+                p["type"][0]["coding"][0]["code"].as_str().unwrap(),
+                p["individual"]["display"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        with,
+        [("PPRF", "Dr. Priya Shah"), ("PART", "Rita Reception")]
+    );
+    assert!(held["period"]["end"].is_null(), "still open");
 
     let appointments = fhir_get(&app, &admin, &format!("/v1/fhir/Appointment?date={day}")).await;
     validate(&appointments);
-    assert_eq!(appointments["total"], 2, "{appointments:#}");
+    assert_eq!(appointments["total"], 3, "{appointments:#}");
+    assert_eq!(resource_of(&appointments, &no_show)["status"], "noshow");
     assert_eq!(resource_of(&appointments, &booked[0].0)["status"], "booked");
     assert_eq!(
         resource_of(&appointments, &cancelled)["status"],

@@ -393,3 +393,133 @@ pub fn read_appointment(a: &Appointment, at: &str) -> Result<Incoming, Vec<Issue
         _ => Err(issues),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::resources::{AppointmentParticipant, Identifier};
+
+    fn sent() -> Appointment {
+        let patient = Contained::Patient {
+            id: "p".into(),
+            name: vec![HumanName {
+                given: vec!["Ana".into()],
+                family: Some("Pires".into()),
+                ..HumanName::default()
+            }],
+            telecom: vec![ContactPoint {
+                system: Some("email".into()),
+                value: Some("ana@example.org".into()),
+            }],
+        };
+        let actor = |r: &str| AppointmentParticipant {
+            actor: Some(Reference {
+                reference: Some(r.into()),
+                ..Reference::default()
+            }),
+            ..AppointmentParticipant::default()
+        };
+        Appointment {
+            resource_type: "Appointment".into(),
+            identifier: vec![Identifier {
+                system: Some("https://pms.example".into()),
+                value: Some("A-1".into()),
+            }],
+            status: Some("booked".into()),
+            start: Some("2026-12-03T09:00:00Z".into()),
+            end: Some("2026-12-03T09:20:00Z".into()),
+            contained: vec![patient],
+            participant: vec![
+                actor("#p"),
+                AppointmentParticipant {
+                    actor: Some(Reference {
+                        reference: Some("Practitioner/x".into()),
+                        identifier: Some(Identifier {
+                            system: None,
+                            value: Some("Priya@Demo.Clinic".into()),
+                        }),
+                        display: None,
+                    }),
+                    ..AppointmentParticipant::default()
+                },
+                AppointmentParticipant {
+                    actor: Some(Reference {
+                        reference: Some("Location/room-1".into()),
+                        display: Some("Reception".into()),
+                        identifier: None,
+                    }),
+                    ..AppointmentParticipant::default()
+                },
+            ],
+            ..Appointment::default()
+        }
+    }
+
+    #[test]
+    fn a_booked_appointment_reads_as_a_session_for_the_patient_with_the_provider() {
+        let read = read_appointment(&sent(), "Appointment").unwrap();
+        assert_eq!(
+            (read.system.as_str(), read.value.as_str()),
+            ("https://pms.example", "A-1")
+        );
+        let Wanted::Book {
+            starts_at,
+            minutes,
+            patient,
+            provider,
+            room,
+            ..
+        } = read.wanted
+        else {
+            panic!("a booking")
+        };
+        assert_eq!(starts_at, parse_instant("2026-12-03T09:00:00Z").unwrap());
+        assert_eq!(minutes, Some(20));
+        assert_eq!(patient.name.as_str(), "Ana Pires");
+        assert_eq!(patient.contact.email.unwrap().as_str(), "ana@example.org");
+        assert_eq!(provider, PractitionerKey::Email("priya@demo.clinic".into()));
+        assert_eq!(room, Some(RoomKey::Name("Reception".into())));
+    }
+
+    #[test]
+    fn every_problem_is_told_with_where_it_is() {
+        let mut a = sent();
+        a.identifier.clear();
+        a.start = Some("2026-12-03".into());
+        a.contained.clear();
+        let issues = read_appointment(&a, "Bundle.entry[3].resource").unwrap_err();
+        let at: Vec<&str> = issues.iter().map(|i| i.expression.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "Bundle.entry[3].resource.identifier",
+                "Bundle.entry[3].resource.start",
+                "Bundle.entry[3].resource.participant",
+            ],
+            "{issues:?}"
+        );
+        assert_eq!(issues[0].code, "required");
+        assert_eq!(issues[1].code, "value");
+    }
+
+    #[test]
+    fn a_cancellation_needs_only_its_identifier() {
+        let a = Appointment {
+            resource_type: "Appointment".into(),
+            status: Some("cancelled".into()),
+            ..sent()
+        };
+        assert_eq!(
+            read_appointment(&a, "Appointment").unwrap().wanted,
+            Wanted::Cancel
+        );
+        let other = Appointment {
+            resource_type: "Patient".into(),
+            ..sent()
+        };
+        assert_eq!(
+            read_appointment(&other, "Appointment").unwrap_err()[0].code,
+            "not-supported"
+        );
+    }
+}

@@ -133,14 +133,15 @@ async fn audited(
 #[utoipa::path(get, path = "/v1/fhir/Encounter", tag = "fhir", security(("bearer" = [])),
     params(DateSearch),
     responses((status = 200, description = "a searchset Bundle of Encounters", content_type = "application/fhir+json", body = Object),
-        (status = 400, description = "not a date", body = crate::error::ErrorBody)))]
+        (status = 400, description = "an OperationOutcome: not a date", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "an OperationOutcome: sign in first", content_type = "application/fhir+json", body = Object)))]
 pub async fn encounters(
     State(state): State<AppState>,
     who: Result<StaffAuth, AppError>,
     from: ClientAddr,
-    ApiQuery(q): ApiQuery<DateSearch>,
+    q: Result<ApiQuery<DateSearch>, AppError>,
 ) -> Result<Response, FhirError> {
-    let who = who?;
+    let (who, ApiQuery(q)) = (who?, q?);
     let (visits, names) = search(&state, &who, &q.date).await?;
     let resources: Vec<_> = visits
         .iter()
@@ -165,14 +166,15 @@ pub async fn encounters(
 #[utoipa::path(get, path = "/v1/fhir/Appointment", tag = "fhir", security(("bearer" = [])),
     params(DateSearch),
     responses((status = 200, description = "a searchset Bundle of Appointments", content_type = "application/fhir+json", body = Object),
-        (status = 400, description = "not a date", body = crate::error::ErrorBody)))]
+        (status = 400, description = "an OperationOutcome: not a date", content_type = "application/fhir+json", body = Object),
+        (status = 401, description = "an OperationOutcome: sign in first", content_type = "application/fhir+json", body = Object)))]
 pub async fn appointments(
     State(state): State<AppState>,
     who: Result<StaffAuth, AppError>,
     from: ClientAddr,
-    ApiQuery(q): ApiQuery<DateSearch>,
+    q: Result<ApiQuery<DateSearch>, AppError>,
 ) -> Result<Response, FhirError> {
-    let who = who?;
+    let (who, ApiQuery(q)) = (who?, q?);
     let (visits, names) = search(&state, &who, &q.date).await?;
     let booked: Vec<_> = visits.into_iter().filter(|v| v.booking.is_some()).collect();
     let external = svc::external_of(state.store.as_ref(), &who.session, &booked).await?;
@@ -232,7 +234,10 @@ fn status_of(i: &Imported) -> StatusCode {
     responses((status = 201, description = "booked", content_type = "application/fhir+json", body = Object),
         (status = 200, description = "already booked as sent, rescheduled or cancelled", content_type = "application/fhir+json", body = Object),
         (status = 400, description = "an OperationOutcome: what is wrong; nothing changed", content_type = "application/fhir+json", body = Object),
-        (status = 403, description = "only schedulers and admins", content_type = "application/fhir+json", body = Object)))]
+        (status = 401, description = "an OperationOutcome: sign in first", content_type = "application/fhir+json", body = Object),
+        (status = 403, description = "an OperationOutcome: only schedulers and admins", content_type = "application/fhir+json", body = Object),
+        (status = 404, description = "an OperationOutcome: a session it names is gone", content_type = "application/fhir+json", body = Object),
+        (status = 409, description = "an OperationOutcome: the session changed meanwhile", content_type = "application/fhir+json", body = Object)))]
 pub async fn import_appointment(
     State(state): State<AppState>,
     who: Result<StaffAuth, AppError>,
@@ -264,7 +269,10 @@ pub async fn import_appointment(
     request_body(content = Object, content_type = "application/fhir+json", description = "an R4 transaction Bundle of Appointments"),
     responses((status = 200, description = "a transaction-response Bundle", content_type = "application/fhir+json", body = Object),
         (status = 400, description = "an OperationOutcome: what is wrong; nothing changed", content_type = "application/fhir+json", body = Object),
-        (status = 403, description = "only schedulers and admins", content_type = "application/fhir+json", body = Object)))]
+        (status = 401, description = "an OperationOutcome: sign in first", content_type = "application/fhir+json", body = Object),
+        (status = 403, description = "an OperationOutcome: only schedulers and admins", content_type = "application/fhir+json", body = Object),
+        (status = 404, description = "an OperationOutcome: a session it names is gone", content_type = "application/fhir+json", body = Object),
+        (status = 409, description = "an OperationOutcome: the session changed meanwhile", content_type = "application/fhir+json", body = Object)))]
 pub async fn transaction(
     State(state): State<AppState>,
     who: Result<StaffAuth, AppError>,
