@@ -208,7 +208,7 @@ fn began(visit: &Visit) -> Timestamp {
         .unwrap_or(visit.created_at)
 }
 
-/// The clinic-local instant a visit is dated by, for searching by date.
+/// The instant a visit is dated by (its encounter's start), for searching by date.
 pub fn encounter_date(visit: &Visit) -> Timestamp {
     began(visit)
 }

@@ -173,15 +173,17 @@ enum Step {
     Book {
         room: frontdesk_domain::RoomId,
         booking: Booking,
-        replaces: Option<(VisitId, u64)>,
+        replaces: Option<VisitId>,
     },
-    Cancel(VisitId, u64),
+    Cancel(VisitId),
 }
 
 /// Books, reschedules or cancels the sessions `appointments` ask for (`at` is where each sat,
 /// for the issues). Every Appointment is planned before any is written, and a refusal of any
-/// changes nothing. New sessions (reschedules' included) are written in one transaction, then
-/// the sessions they replace or that are cancelled, each as a staff `cancel`.
+/// changes nothing. New sessions (reschedules' included) are written in one transaction; then
+/// each identifier is pointed at its session; then the sessions replaced or cancelled are
+/// cancelled, each as the sender's own `cancel` (the domain may still refuse one whose patient
+/// joined in between: the answer is then that refusal, the new sessions stay booked).
 pub async fn import(
     store: &dyn Store,
     now: Timestamp,
@@ -235,7 +237,7 @@ pub async fn import(
                     "no session was booked with this identifier",
                 )),
                 Some(v) if v.status == Status::Cancelled => Ok(Step::Keep(v.id)),
-                Some(v) if v.status == Status::Scheduled => Ok(Step::Cancel(v.id, v.version)),
+                Some(v) if v.status == Status::Scheduled => Ok(Step::Cancel(v.id)),
                 Some(v) => Err(Issue::new(
                     "business-rule",
                     &format!("{at}.status"),
@@ -267,8 +269,8 @@ pub async fn import(
         return Err(ImportError::Issues(issues));
     }
 
-    let retry_key = |a: &Incoming, replaces: Option<(VisitId, u64)>| {
-        let replacing = replaces.map_or_else(|| "new".to_owned(), |(id, _)| id.to_string());
+    let retry_key = |a: &Incoming, replaces: Option<VisitId>| {
+        let replacing = replaces.map_or_else(|| "new".to_owned(), |id| id.to_string());
         format!("fhir:{}|{}|{replacing}", a.system, a.value)
     };
     let to_book: Vec<_> = steps
@@ -284,45 +286,36 @@ pub async fn import(
         })
         .collect();
     let mut booked = book_sessions(store, now, who, to_book).await?.into_iter();
-    let mut results = Vec::with_capacity(steps.len());
+    // Each identifier names its session before any old one is cancelled: should a cancel be
+    // refused (the patient joined meanwhile), a retry finds the new session as it was sent.
+    let mut linked = Vec::with_capacity(steps.len());
+    let mut cancels = Vec::new();
     for (step, (_, a)) in steps.into_iter().zip(&appointments) {
-        let minutes = match &a.wanted {
-            Wanted::Book { minutes, .. } => *minutes,
-            Wanted::Cancel => None,
-        };
-        let (visit, created, cancel) = match step {
-            Step::Keep(id) => (id, false, None),
+        let (visit, created) = match step {
+            Step::Keep(id) => (id, false),
             Step::Book { replaces, .. } => {
                 let opened = booked
                     .next()
                     .ok_or_else(|| AppError::internal("a booking went unanswered"))?;
-                (opened.visit.id, !opened.replayed, replaces)
+                if let Some(old) = replaces {
+                    cancels.push((old, "Rescheduled in the practice management system."));
+                }
+                (opened.visit.id, !opened.replayed)
             }
-            Step::Cancel(id, version) => (id, false, Some((id, version))),
+            Step::Cancel(id) => {
+                cancels.push((id, "Cancelled in the practice management system."));
+                (id, false)
+            }
         };
-        if let Some((old, version)) = cancel {
-            let note = Note::parse(if old == visit {
-                "Cancelled in the practice management system."
-            } else {
-                "Rescheduled in the practice management system."
-            })
-            .map_err(|e| AppError::internal(e.to_string()))?;
-            staff_command(
-                store,
-                now,
-                who,
-                old,
-                Command::Cancel { note: Some(note) },
-                Some(version),
-                None,
-            )
-            .await?;
-        }
         // Without a length of its own, an Appointment keeps the one booked before.
         let before = store
             .external_booking(clinic, &a.system, &a.value)
             .await?
             .and_then(|(_, m)| m);
+        let minutes = match &a.wanted {
+            Wanted::Book { minutes, .. } => *minutes,
+            Wanted::Cancel => None,
+        };
         let external = ExternalBooking {
             system: a.system.clone(),
             value: a.value.clone(),
@@ -331,6 +324,15 @@ pub async fn import(
         store
             .link_external_booking(clinic, external.clone(), visit)
             .await?;
+        linked.push((visit, created, external));
+    }
+    for (old, why) in cancels {
+        let note = Note::parse(why).map_err(|e| AppError::internal(e.to_string()))?;
+        let cancel = Command::Cancel { note: Some(note) };
+        staff_command(store, now, who, old, cancel, None, None).await?;
+    }
+    let mut results = Vec::with_capacity(linked.len());
+    for (visit, created, external) in linked {
         let visit = store
             .visit(clinic, visit)
             .await?
@@ -414,7 +416,7 @@ fn plan_booking(
     };
     let replaces = match existing {
         Some(v) if same(v) && v.status != Status::Cancelled => return Ok(Step::Keep(v.id)),
-        Some(v) if v.status == Status::Scheduled => Some((v.id, v.version)),
+        Some(v) if v.status == Status::Scheduled => Some(v.id),
         Some(v) if v.status != Status::Cancelled => {
             return Err(Issue::new(
                 "business-rule",
