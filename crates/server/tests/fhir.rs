@@ -423,6 +423,25 @@ async fn appointments_from_practice_software_are_booked_once_moved_and_cancelled
         refused.body["issue"][0]["expression"][0],
         "Bundle.entry[1].resource.status"
     );
+    // So is one whose provider is no one here: found while planning, before any is written.
+    let mut stranger = appointment("B-3", "booked", now + 41 * HOUR, "bo@example.org");
+    stranger["contained"][1]["telecom"][0]["value"] = json!("nobody@elsewhere.org");
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": appointment("B-1", "booked", now + 40 * HOUR, "bo@example.org")},
+        {"resource": stranger}
+    ]});
+    let refused = post(&app, &scheduler, "/v1/fhir", bundle).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["issue"][0]["code"], "not-found");
+    assert_eq!(
+        refused.body["issue"][0]["expression"][0],
+        "Bundle.entry[1].resource.participant"
+    );
     assert!(sessions_named(&app, &reception, "Ana Pires").await.len() == 1);
     let snapshot = app.get("/v1/snapshot", &reception).await;
     assert_eq!(
