@@ -404,44 +404,39 @@ async fn appointments_from_practice_software_are_booked_once_moved_and_cancelled
         .await;
     assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
     assert_eq!(not_json.body["issue"][0]["code"], "structure");
-    // A transaction is all or nothing: one bad entry books neither.
-    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"resource": appointment("B-1", "booked", now + 40 * HOUR, "bo@example.org"),
-         "request": {"method": "POST", "url": "Appointment"}},
-        {"resource": {"resourceType": "Appointment", "identifier": [{"system": "s", "value": "B-2"}],
-                      "status": "waitlist"},
-         "request": {"method": "POST", "url": "Appointment"}}
-    ]});
-    let refused = post(&app, &scheduler, "/v1/fhir", bundle).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::BAD_REQUEST,
-        "{:?}",
-        refused.body
-    );
-    assert_eq!(
-        refused.body["issue"][0]["expression"][0],
-        "Bundle.entry[1].resource.status"
-    );
-    // So is one whose provider is no one here: found while planning, before any is written.
+    // A transaction is all or nothing: one bad entry books neither, whether it is malformed
+    // or names a provider no one here is (found while planning, before any is written).
+    let good = appointment("B-1", "booked", now + 40 * HOUR, "bo@example.org");
+    let waitlisted = json!({"resourceType": "Appointment", "status": "waitlist",
+        "identifier": [{"system": "s", "value": "B-2"}]});
     let mut stranger = appointment("B-3", "booked", now + 41 * HOUR, "bo@example.org");
     stranger["contained"][1]["telecom"][0]["value"] = json!("nobody@elsewhere.org");
-    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"resource": appointment("B-1", "booked", now + 40 * HOUR, "bo@example.org")},
-        {"resource": stranger}
-    ]});
-    let refused = post(&app, &scheduler, "/v1/fhir", bundle).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::BAD_REQUEST,
-        "{:?}",
-        refused.body
-    );
-    assert_eq!(refused.body["issue"][0]["code"], "not-found");
-    assert_eq!(
-        refused.body["issue"][0]["expression"][0],
-        "Bundle.entry[1].resource.participant"
-    );
+    for (bad, code, at) in [
+        (
+            waitlisted,
+            "not-supported",
+            "Bundle.entry[1].resource.status",
+        ),
+        (
+            stranger,
+            "not-found",
+            "Bundle.entry[1].resource.participant",
+        ),
+    ] {
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"resource": good, "request": {"method": "POST", "url": "Appointment"}},
+            {"resource": bad, "request": {"method": "POST", "url": "Appointment"}}
+        ]});
+        let refused = post(&app, &scheduler, "/v1/fhir", bundle).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{:?}",
+            refused.body
+        );
+        assert_eq!(refused.body["issue"][0]["code"], code);
+        assert_eq!(refused.body["issue"][0]["expression"][0], at);
+    }
     assert!(sessions_named(&app, &reception, "Ana Pires").await.len() == 1);
     let snapshot = app.get("/v1/snapshot", &reception).await;
     assert_eq!(
