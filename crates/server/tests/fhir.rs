@@ -7,7 +7,7 @@ mod sinks;
 
 use frontdesk_server::messages::transport::Mailer;
 use frontdesk_testkit::{
-    ADMIN, Backend, PRIYA, RECEPTION, SCHEDULER, TestServer, both_backends, eventually,
+    ADMIN, Backend, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer, both_backends, eventually,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -255,6 +255,26 @@ async fn a_clinic_day_exports_as_valid_r4_encounters_and_appointments(backend: B
     let bea = resource_of(&appointments, &booked[0].0);
     assert_eq!(bea["participant"][1]["actor"]["display"], "Dr. Priya Shah");
     assert_eq!(bea["participant"][2]["actor"]["display"], "Dr. Shah's room");
+
+    // Another provider reads what minimum necessary gives him: Reception, where he works, and
+    // the booked sessions not started (any staff may cover one), but not Dr. Shah's sessions
+    // that are over.
+    let omar = app.sign_in(OMAR).await;
+    let his = fhir_get(&app, &omar, &format!("/v1/fhir/Encounter?date={day}")).await;
+    validate(&his);
+    let ids: Vec<String> = entries(&his)
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !ids.contains(&cancelled) && !ids.contains(&no_show),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&booked[0].0) && ids.contains(&waiting),
+        "{ids:?}"
+    );
+    assert_eq!(his["total"], 7);
 
     // Another day holds none of them; a bad date is refused.
     let other = fhir_get(&app, &admin, "/v1/fhir/Encounter?date=2001-01-01").await;
