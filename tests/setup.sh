@@ -45,6 +45,22 @@ if ! "$schemathesis_env/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHE
     "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# fhir.resources (FHIR R4 models, for crates/server/tests/fhir.rs: an independent validator of
+# what the FHIR export answers) in a virtual environment of its own under the cache dir. 6.2.2
+# is the last release whose models are R4 (4.0.1); it is written for pydantic 1.
+FHIR_RESOURCES_VERSION=6.2.2
+fhir_env="${FRONTDESK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/frontdesk}/fhir-resources"
+if ! "$fhir_env/bin/python" -c "import fhir.resources as f; assert f.__fhir_version__ == '4.0.1'" 2>/dev/null; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+  fi
+  rm -rf "$fhir_env"
+  python3 -m venv "$fhir_env"
+  "$fhir_env/bin/pip" install --quiet --disable-pip-version-check \
+    "fhir.resources==$FHIR_RESOURCES_VERSION" "pydantic[email]==1.10.27"
+fi
+
 # The Tauri CLI, for the console's .deb package (`cargo tauri build`; src-tauri/tests/package.rs).
 TAURI_CLI_VERSION=2.12.4
 if ! cargo tauri --version 2>/dev/null | grep -qx "tauri-cli $TAURI_CLI_VERSION"; then

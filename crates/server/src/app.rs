@@ -19,10 +19,11 @@ use tower_http::trace::TraceLayer;
 /// out of axum and tower-http as plain text; give them the same `{code, message}` body.
 async fn errors_in_shape(res: Response) -> Response {
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        // FHIR's refusals are OperationOutcomes, already in their own shape.
+        v.starts_with(b"application/json") || v.starts_with(b"application/fhir+json")
+    });
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return res;
     }

@@ -119,6 +119,7 @@ impl Modify for CommonErrors {
         api::visits::no_show, api::visits::request_session, api::visits::schedule,
         api::patient::arrive, api::patient::request_session, api::patient::visit,
         api::patient::update_intake, api::patient::finish_intake, api::patient::leave,
+        api::fhir::encounters, api::fhir::appointments, api::fhir::import_appointment, api::fhir::transaction,
     ),
     components(schemas(crate::events::Frame, frontdesk_api::ClientFrame, crate::events::Event, crate::events::EventBody))
 )]

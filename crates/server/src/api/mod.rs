@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod events;
+pub mod fhir;
 pub mod patient;
 pub mod staff;
 pub mod visits;
@@ -90,6 +91,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/visits/{id}/cancel", post(v::cancel))
         .route("/v1/visits/{id}/no-show", post(v::no_show))
+        .route("/v1/fhir", post(fhir::transaction))
+        .route("/v1/fhir/Encounter", get(fhir::encounters))
+        .route(
+            "/v1/fhir/Appointment",
+            get(fhir::appointments).post(fhir::import_appointment),
+        )
         .route("/v1/join/{clinic}/{room}", post(patient::arrive))
         .route(
             "/v1/join/{clinic}/{room}/request",

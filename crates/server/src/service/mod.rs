@@ -8,6 +8,7 @@
 //! and the answer to a refused write.
 
 mod commands;
+pub mod fhir;
 mod openings;
 mod views;
 

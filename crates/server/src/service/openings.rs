@@ -201,23 +201,34 @@ pub async fn schedule(
         .into_iter()
         .enumerate()
     {
-        let opening = Opening::Schedule {
-            room,
-            booking: this,
-        };
-        let body = serde_json::to_string(&opening).unwrap_or_default();
         let key = idempotency_key.as_ref().map(|k| format!("{k}#{week}"));
-        let idempotency = staff_idempotency(who, key, &["schedule", &body]);
-        let actor = actor_of(&who.staff);
-        decided.push(decide_opening(
-            store,
-            at,
-            clinic,
-            actor,
-            opening,
-            idempotency,
-        )?);
+        decided.push(decide_booking(store, at, who, room, this, key)?);
     }
+    write_decided(store, clinic, decided).await
+}
+
+/// One session booked by a member of staff, decided (with its retry key, if any).
+fn decide_booking(
+    store: &dyn Store,
+    at: Timestamp,
+    who: &Session,
+    room: RoomId,
+    booking: Booking,
+    key: Option<String>,
+) -> Result<Decided, AppError> {
+    let opening = Opening::Schedule { room, booking };
+    let body = serde_json::to_string(&opening).unwrap_or_default();
+    let idempotency = staff_idempotency(who, key, &["schedule", &body]);
+    let actor = actor_of(&who.staff);
+    decide_opening(store, at, who.staff.clinic_id, actor, opening, idempotency)
+}
+
+/// Writes decided openings in one transaction: all of them, or none.
+async fn write_decided(
+    store: &dyn Store,
+    clinic: ClinicId,
+    decided: Vec<Decided>,
+) -> Result<Vec<Opened>, AppError> {
     let (writes, tokens): (Vec<VisitWrite>, Vec<String>) =
         decided.into_iter().map(|d| (d.write, d.token)).unzip();
     match store.write_openings(writes).await {
@@ -228,6 +239,22 @@ pub async fn schedule(
             .collect()),
         Err(r) => Err(refusal(store, clinic, r).await),
     }
+}
+
+/// Sessions booked one each (the Appointments of a FHIR transaction), all written in one
+/// transaction or none. Each may carry a retry key of its own; the caller has checked the
+/// rooms and providers are the clinic's.
+pub(crate) async fn book_sessions(
+    store: &dyn Store,
+    at: Timestamp,
+    who: &Session,
+    sessions: Vec<(RoomId, Booking, Option<String>)>,
+) -> Result<Vec<Opened>, AppError> {
+    let decided = sessions
+        .into_iter()
+        .map(|(room, booking, key)| decide_booking(store, at, who, room, booking, key))
+        .collect::<Result<Vec<_>, _>>()?;
+    write_decided(store, who.staff.clinic_id, decided).await
 }
 
 /// Every member of staff a booking names is one of this clinic's (a nil or another clinic's

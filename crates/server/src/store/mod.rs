@@ -555,6 +555,30 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    // ---- FHIR appointments booked from a practice management system ----
+
+    /// The session an Appointment identifier (its sender's system and value) booked last, and
+    /// the minutes it was booked for; None when the clinic has none by that identifier.
+    async fn external_booking(
+        &self,
+        clinic: ClinicId,
+        system: &str,
+        value: &str,
+    ) -> Result<Option<(VisitId, Option<u32>)>, StoreError>;
+    /// Records (or moves, on a reschedule) which session an Appointment identifier booked.
+    async fn link_external_booking(
+        &self,
+        clinic: ClinicId,
+        booking: frontdesk_domain::fhir::export::ExternalBooking,
+        visit: VisitId,
+    ) -> Result<(), StoreError>;
+    /// The Appointment identifiers of those of `visits` booked from outside.
+    async fn external_bookings_of(
+        &self,
+        clinic: ClinicId,
+        visits: Vec<VisitId>,
+    ) -> Result<Vec<(VisitId, frontdesk_domain::fhir::export::ExternalBooking)>, StoreError>;
+
     // ---- Minimum necessary and the audit trail (issue 13, parts 3 and 4) ----
     // Kept together so another store implements them in one place.
 

@@ -615,6 +615,35 @@ impl Store for PgStore {
         Ok(directory::update_clinic(&c, &clinic).await?)
     }
 
+    async fn external_booking(
+        &self,
+        clinic: ClinicId,
+        system: &str,
+        value: &str,
+    ) -> Result<Option<(VisitId, Option<u32>)>, StoreError> {
+        let c = self.client().await?;
+        super::fhir::external_booking(&**c, clinic, system, value).await
+    }
+
+    async fn link_external_booking(
+        &self,
+        clinic: ClinicId,
+        booking: frontdesk_domain::fhir::export::ExternalBooking,
+        visit: VisitId,
+    ) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        super::fhir::link_external_booking(&**c, clinic, &booking, visit).await
+    }
+
+    async fn external_bookings_of(
+        &self,
+        clinic: ClinicId,
+        visits: Vec<VisitId>,
+    ) -> Result<Vec<(VisitId, frontdesk_domain::fhir::export::ExternalBooking)>, StoreError> {
+        let c = self.client().await?;
+        super::fhir::external_bookings_of(&**c, clinic, &visits).await
+    }
+
     // ---- Minimum necessary and the audit trail ----
 
     async fn events_with_audience(

@@ -40,6 +40,7 @@ mod bus;
 mod cached;
 mod directory;
 mod dispatch;
+mod fhir;
 mod leader;
 mod messages;
 mod schema;

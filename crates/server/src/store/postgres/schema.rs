@@ -226,6 +226,20 @@ CREATE TABLE audit_chains (
     anchor_hash TEXT NOT NULL
 );
 "#,
+    // Step "external bookings" (FHIR import): which session each Appointment identifier of a
+    // practice management system booked, unique per clinic; `minutes` is the length it was
+    // booked for (sessions themselves have none).
+    r#"
+CREATE TABLE external_bookings (
+    clinic_id TEXT COLLATE "C" NOT NULL,
+    system TEXT NOT NULL,
+    value TEXT NOT NULL,
+    visit_id TEXT COLLATE "C" NOT NULL,
+    minutes INTEGER,
+    PRIMARY KEY (clinic_id, system, value)
+);
+CREATE INDEX external_bookings_by_visit ON external_bookings(clinic_id, visit_id);
+"#,
 ];
 
 /// How many migrations the database has had.

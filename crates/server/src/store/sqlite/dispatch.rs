@@ -462,6 +462,36 @@ impl Store for SqliteStore {
         written
     }
 
+    async fn external_booking(
+        &self,
+        clinic: ClinicId,
+        system: &str,
+        value: &str,
+    ) -> Result<Option<(VisitId, Option<u32>)>, StoreError> {
+        let (system, value) = (system.to_owned(), value.to_owned());
+        self.read(move |c| super::fhir::external_booking(c, clinic, &system, &value))
+            .await
+    }
+
+    async fn link_external_booking(
+        &self,
+        clinic: ClinicId,
+        booking: frontdesk_domain::fhir::export::ExternalBooking,
+        visit: VisitId,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| super::fhir::link_external_booking(conn, clinic, &booking, visit))
+            .await
+    }
+
+    async fn external_bookings_of(
+        &self,
+        clinic: ClinicId,
+        visits: Vec<VisitId>,
+    ) -> Result<Vec<(VisitId, frontdesk_domain::fhir::export::ExternalBooking)>, StoreError> {
+        self.read(move |c| super::fhir::external_bookings_of(c, clinic, &visits))
+            .await
+    }
+
     // ---- Minimum necessary and the audit trail (issue 13, parts 3 and 4) ----
 
     async fn events_with_audience(

@@ -31,6 +31,7 @@ mod checkpoint;
 mod directory;
 mod dispatch;
 mod event_log;
+mod fhir;
 mod messages;
 mod schema;
 mod sessions;

@@ -257,6 +257,21 @@ CREATE TABLE audit_chains (
 );
 "#;
 
+// Step "external bookings" (FHIR import): which session each Appointment identifier of a
+// practice management system booked, unique per clinic; `minutes` is the length it was booked
+// for (sessions themselves have none).
+const EXTERNAL_BOOKINGS: &str = r#"
+CREATE TABLE external_bookings (
+    clinic_id TEXT NOT NULL,
+    system TEXT NOT NULL,
+    value TEXT NOT NULL,
+    visit_id TEXT NOT NULL,
+    minutes INTEGER,
+    PRIMARY KEY (clinic_id, system, value)
+);
+CREATE INDEX external_bookings_by_visit ON external_bookings(clinic_id, visit_id);
+"#;
+
 /// Brings the database's schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let mut steps: Vec<M<'static>> = MIGRATIONS.iter().map(|m| M::up(m)).collect();
@@ -274,6 +289,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     steps.push(M::up(ACCOUNTS));
     steps.push(M::up(MINIMUM_NECESSARY));
     steps.push(M::up(AUDIT_TRAIL));
+    steps.push(M::up(EXTERNAL_BOOKINGS));
     Migrations::new(steps).to_latest(conn).map_err(db)
 }
 

@@ -1,4 +1,6 @@
-//! How our statuses map to HL7 FHIR R4, for clinics that export to an EHR.
+//! HL7 FHIR R4 for clinics that export to an EHR or book in practice management software:
+//! how our statuses map to FHIR's (here), our visits as Encounters and Appointments
+//! ([`export`]), and Appointments sent in read into bookings ([`import`]).
 //!
 //! FHIR R4 `Encounter.status` codes (value set `encounter-status`): planned | arrived | triaged |
 //! in-progress | onleave | finished | cancelled | entered-in-error | unknown.
@@ -14,6 +16,11 @@
 //! - `declined`, `left` and `cancelled` are Encounter `cancelled` ("ended before it has begun");
 //!   FHIR has no "declined" Appointment status, so those are Appointment `cancelled` too.
 //! - `requested` is Appointment `proposed` (not yet agreed by the provider).
+
+pub mod datetime;
+pub mod export;
+pub mod import;
+pub mod resources;
 
 use crate::visit::Status;
 
