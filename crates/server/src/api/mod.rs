@@ -90,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/visits/{id}/cancel", post(v::cancel))
         .route("/v1/visits/{id}/no-show", post(v::no_show))
+        .route("/v1/visits/{id}/reschedule", post(v::reschedule))
         .route("/v1/join/{clinic}/{room}", post(patient::arrive))
         .route(
             "/v1/join/{clinic}/{room}/request",
