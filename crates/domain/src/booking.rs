@@ -1,7 +1,9 @@
 //! How far ahead a session may be booked, and a booking repeated weekly. The scheduler's
 //! rules: the server asks them before it saves anything, so a series is refused whole.
 
+use crate::command::Actor;
 use crate::input::InputError;
+use crate::people::Role;
 use crate::time::{Span, Timestamp};
 use crate::visit::Booking;
 
@@ -11,6 +13,11 @@ pub const BOOKING_HORIZON: Span = Span::from_mins(2 * 365 * 24 * 60);
 
 /// Most sessions one weekly booking makes (a year of weeks).
 pub const MAX_WEEKLY_SESSIONS: u32 = 52;
+
+/// Who books sessions ahead: schedulers and admins (the calendar offers others no booking).
+pub fn may_book(actor: &Actor) -> bool {
+    actor.has_any(&[Role::Admin, Role::Scheduler])
+}
 
 /// A session's length when none is given, in minutes.
 pub const DEFAULT_DURATION_MINS: u32 = 30;

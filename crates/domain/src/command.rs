@@ -368,7 +368,7 @@ pub fn may_open(actor: &Actor, opening: &Opening) -> bool {
         Opening::Arrive { .. } | Opening::Request { .. } => {
             matches!(actor, Actor::Patient) || actor.has_any(&[Admin, Receptionist])
         }
-        Opening::Schedule { .. } => actor.has_any(&[Admin, Scheduler]),
+        Opening::Schedule { .. } => crate::booking::may_book(actor),
     }
 }
 
