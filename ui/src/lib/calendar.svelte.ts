@@ -6,8 +6,13 @@
 import { toBackendError, type Backend } from './backend';
 import type { BookingForm, CalendarQuery, CalendarSession, CalendarView, FieldError, GuestForm } from './types';
 
-/** Pixels per minute of the day grid (an hour is 48 px). */
-export const PX_PER_MIN = 0.8;
+/** Pixels per minute of the day grid (an hour is 60 px). */
+export const PX_PER_MIN = 1;
+
+/** A block shorter than this shows its start and guests on one line. */
+export const COMPACT_BELOW_PX = 40;
+/** A block shorter than this has no room for the provider's line. */
+export const SHORT_BELOW_PX = 56;
 
 /** Where a session's block goes in its day column: top and height in px from the grid's first hour. */
 export function blockBox(s: Pick<CalendarSession, 'start_minute' | 'end_minute'>, firstHour: number) {
