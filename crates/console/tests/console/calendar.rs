@@ -34,6 +34,14 @@ fn form(provider: frontdesk_domain::StaffId, date: &str) -> BookingForm {
     }
 }
 
+async fn sign_in_scheduler(rig: &crate::rig::Rig) {
+    let (email, password) = ("scheduler@demo.clinic", "demo-scheduler");
+    rig.console
+        .sign_in(&rig.address, email, password, false)
+        .await
+        .unwrap();
+}
+
 /// A week from today, clinic-local (the demo clinic keeps UTC).
 fn in_a_week() -> String {
     let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(7 * 24);
@@ -43,15 +51,7 @@ fn in_a_week() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_books_finds_and_moves_a_weekly_session() {
     let rig = rig().await;
-    rig.console
-        .sign_in(
-            &rig.address,
-            "scheduler@demo.clinic",
-            "demo-scheduler",
-            false,
-        )
-        .await
-        .unwrap();
+    sign_in_scheduler(&rig).await;
     let priya = rig
         .server
         .demo()
@@ -146,15 +146,7 @@ async fn calendar_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_appointment_is_for_the_patient_at_reception() {
     let rig = rig().await;
-    rig.console
-        .sign_in(
-            &rig.address,
-            "scheduler@demo.clinic",
-            "demo-scheduler",
-            false,
-        )
-        .await
-        .unwrap();
+    sign_in_scheduler(&rig).await;
     let reception = rig.server.room_id("Reception");
     let (visit, _, _) = rig.server.arrive(&reception, "Mia Kovac").await;
     let form = rig
