@@ -27,6 +27,10 @@ pub struct CalendarQuery {
     #[serde(default)]
     #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub room: Option<RoomId>,
+    /// Without `start_day`: the page with this booked session on it.
+    #[serde(default)]
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
+    pub session: Option<VisitId>,
 }
 
 /// One day column.
@@ -139,13 +143,14 @@ fn midnight(date: Date, tz: &TimeZone) -> i64 {
     date.to_zoned(tz.clone()).map_or(0, |z| ms(&z))
 }
 
-/// The page's first day: the day asked for (today when none, or unreadable), and for a week
-/// the Monday on or before it.
-fn first_day(query: &CalendarQuery, today: Date) -> Date {
+/// The page's first day: the day asked for (else the day of the session asked for, else
+/// today), and for a week the Monday on or before it.
+fn first_day(query: &CalendarQuery, session_day: Option<Date>, today: Date) -> Date {
     let day = query
         .start_day
         .as_deref()
         .and_then(|d| d.parse::<Date>().ok())
+        .or(session_day)
         .unwrap_or(today);
     if query.days == 7 {
         let back = i64::from(day.weekday().to_monday_zero_offset());
@@ -196,7 +201,12 @@ pub fn calendar(state: &ClinicState, query: &CalendarQuery, now: Timestamp) -> C
     let tz = clinic_zone(state.clinic.as_ref());
     let now_z = to_jiff(now).to_zoned(tz.clone());
     let days_n = if query.days == 7 { 7 } else { 1 };
-    let first = first_day(query, now_z.date());
+    let session_day = query
+        .session
+        .and_then(|id| state.visits.get(&id))
+        .and_then(|v| v.booking.as_ref())
+        .map(|b| to_jiff(b.starts_at).to_zoned(tz.clone()).date());
+    let first = first_day(query, session_day, now_z.date());
     let dates: Vec<Date> = (0..days_n)
         .filter_map(|i| first.checked_add(jiff::Span::new().days(i)).ok())
         .collect();

@@ -43,12 +43,12 @@ export function emptyForm(date: string): BookingForm {
   };
 }
 
-/** A form handed over from elsewhere (the queue's "Book the next appointment"), opened next
- * time the Calendar is shown. */
-export const handoff = $state<{ draft: BookingForm | null }>({ draft: null });
+/** What the queue hands the Calendar, taken up the next time it is shown: a booking form
+ * ("Book the next appointment"), or a session to move ("Reschedule…"). */
+export const handoff = $state<{ draft: BookingForm | null; move: string | null }>({ draft: null, move: null });
 
 export class CalendarModel {
-  query = $state<CalendarQuery>({ start_day: null, days: 7, provider: null, room: null });
+  query = $state<CalendarQuery>({ start_day: null, days: 7, provider: null, room: null, session: null });
   view = $state.raw<CalendarView | null>(null);
   error = $state<string | null>(null);
   selectedId = $state<string | null>(null);
@@ -69,6 +69,23 @@ export class CalendarModel {
 
   constructor(private readonly backend: Backend) {}
 
+  /** Takes up what the queue handed over: opens the form, or the session's page to move it. */
+  async takeHandoff(): Promise<void> {
+    if (handoff.move) {
+      const id = handoff.move;
+      handoff.move = null;
+      this.query.start_day = null;
+      this.query.session = id;
+      await this.load();
+      this.select(id);
+      this.startMove();
+    }
+    if (handoff.draft) {
+      this.openForm(handoff.draft);
+      handoff.draft = null;
+    }
+  }
+
   selected = $derived(this.view?.sessions.find((s) => s.visit_id === this.selectedId) ?? null);
 
   async load(): Promise<void> {
@@ -82,6 +99,7 @@ export class CalendarModel {
 
   go(startDay: string | null): void {
     this.query.start_day = startDay;
+    this.query.session = null;
     void this.load();
   }
 

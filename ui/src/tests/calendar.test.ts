@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { renderAs, renderConsole, row } from './helpers';
 import { PX_PER_MIN, blockBox, hours } from '../lib/calendar.svelte';
 import type { BookingForm, CalendarSession, CalendarView, FieldError } from '../lib/types';
-import { staffId } from '../fixtures/engine';
+import { engine, staffId } from '../fixtures/engine';
 
 const PRIYA = { id: staffId('provider'), name: 'Dr Amir Lee' };
 
@@ -97,7 +97,7 @@ describe('the week layout', () => {
     const { backend } = await openCalendar(week([]));
     await fireEvent.click(screen.getByTestId('calendar-next'));
     await waitFor(() => expect(backend.callsTo('calendar').at(-1)?.args).toEqual({
-      query: { start_day: '2026-12-14', days: 7, provider: null, room: null },
+      query: { start_day: '2026-12-14', days: 7, provider: null, room: null, session: null },
     }));
     await fireEvent.change(screen.getByTestId('calendar-filter'), { target: { value: `provider:${PRIYA.id}` } });
     await waitFor(() => expect((backend.callsTo('calendar').at(-1)?.args?.query as { provider: string }).provider).toBe(PRIYA.id));
@@ -206,6 +206,20 @@ describe('a booked session', () => {
     const panel = await screen.findByTestId('session-panel');
     expect(within(panel).queryByTestId('reschedule')).toBeNull();
     expect(within(panel).queryByTestId('cancel-session')).toBeNull();
+  });
+});
+
+describe('from the queue', () => {
+  test("a session's Reschedule opens it in the Calendar, on its own page, ready to move", async () => {
+    const id = engine.visits.scheduled.id;
+    const { backend } = await renderAs('scheduler', { calendar: week([session({ visit_id: id })]) });
+    await fireEvent.click(screen.getByTestId('tab-sessions'));
+    await fireEvent.click(screen.getAllByTestId('session-row').find((r) => r.dataset.visitId === id)!);
+    await fireEvent.click(await screen.findByTestId('action-reschedule'));
+    const panel = await screen.findByTestId('session-panel');
+    expect(panel.dataset.visitId).toBe(id);
+    expect(within(panel).getByTestId('move-form')).toBeTruthy();
+    expect(backend.callsTo('calendar').some((c) => (c.args?.query as { session: string }).session === id)).toBe(true);
   });
 });
 

@@ -105,6 +105,7 @@ fn week_of(start_day: &str) -> CalendarQuery {
         days: 7,
         provider: None,
         room: None,
+        session: None,
     }
 }
 
@@ -121,6 +122,16 @@ fn a_week_starts_on_monday_and_places_each_session_in_the_clinics_time() {
             // The week after: not on this page.
             (3, PRIYA, PRIYA_ROOM, "2026-12-15T09:30", 30),
         ],
+    );
+    // Asked for the week of a session: the week it is in.
+    let of_session = CalendarQuery {
+        start_day: None,
+        session: Some(VisitId::from_u128(3)),
+        ..week_of("")
+    };
+    assert_eq!(
+        calendar(&state, &of_session, now).days[0].date,
+        "2026-12-14"
     );
     // Asked for a Wednesday: the page is that week, Monday first.
     let page = calendar(&state, &week_of("2026-12-09"), now);

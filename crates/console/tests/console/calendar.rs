@@ -81,6 +81,7 @@ async fn the_scheduler_books_finds_and_moves_a_weekly_session() {
         days: 7,
         provider: None,
         room: None,
+        session: None,
     };
     let session = calendar_until(&rig, &query, first, |s| s["time_label"] == "10:00–10:45").await;
     assert_eq!(session["date"], day.as_str());

@@ -105,7 +105,11 @@ reached_by: string, arrived: boolean, };
  * Which page of the calendar: `days` (1 or 7; a week starts on Monday) from `start_day`
  * (`YYYY-MM-DD`, clinic-local; today when absent), of one provider's or one room's sessions.
  */
-export type CalendarQuery = { start_day?: string | null, days: number, provider?: StaffId | null, room?: RoomId | null, };
+export type CalendarQuery = { start_day?: string | null, days: number, provider?: StaffId | null, room?: RoomId | null, 
+/**
+ * Without `start_day`: the page with this booked session on it.
+ */
+session?: VisitId | null, };
 
 /**
  * A room to look at the sessions of.
