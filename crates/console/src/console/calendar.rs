@@ -26,9 +26,14 @@ impl Console {
     /// The booking form read through the domain's rules, as it is typed.
     pub fn check_booking(&self, form: &BookingForm) -> Result<BookingCheck, UiError> {
         self.ensure_unlocked()?;
-        let state = self.with_engine(|e| e.confirmed())?;
-        let tz = calendar::clinic_zone(state.clinic.as_ref());
-        let providers = calendar::provider_ids(&state);
+        let (tz, providers) = self.with_engine(|e| {
+            e.read_state(|s| {
+                (
+                    calendar::clinic_zone(s.clinic.as_ref()),
+                    calendar::provider_ids(s),
+                )
+            })
+        })?;
         Ok(
             match calendar::read_booking(form, &providers, &tz, frontdesk_client::engine::now()) {
                 Ok(read) => BookingCheck {
