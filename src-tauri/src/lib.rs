@@ -11,6 +11,9 @@
 pub mod host;
 mod webkit;
 
+use frontdesk_console::calendar::{
+    BookingCheck, BookingDone, BookingForm, CalendarQuery, CalendarView,
+};
 use frontdesk_console::{
     AppState, Console, Notices, PrecallReport, Push, Queued, Secrets, Settings, UiError,
 };
@@ -92,6 +95,40 @@ async fn request_session(
 #[tauri::command]
 fn dismiss_request(console: Shared<'_>, visit_id: String) -> Result<AppState, UiError> {
     console.dismiss_request(self::visit_id(&visit_id)?)
+}
+
+/// A page of the Calendar workspace.
+#[tauri::command]
+fn calendar(console: Shared<'_>, query: CalendarQuery) -> Result<CalendarView, UiError> {
+    console.calendar(&query)
+}
+
+/// The booking form read through the domain's rules, as it is typed.
+#[tauri::command]
+fn check_booking(console: Shared<'_>, form: BookingForm) -> Result<BookingCheck, UiError> {
+    console.check_booking(&form)
+}
+
+#[tauri::command]
+async fn book_session(console: Shared<'_>, form: BookingForm) -> Result<BookingDone, UiError> {
+    console.book_session(&form).await
+}
+
+#[tauri::command]
+fn reschedule_session(
+    console: Shared<'_>,
+    visit_id: String,
+    date: String,
+    time: String,
+    duration_mins: u32,
+) -> Result<BookingDone, UiError> {
+    console.reschedule_session(self::visit_id(&visit_id)?, &date, &time, duration_mins)
+}
+
+/// The booking form for a patient's next appointment.
+#[tauri::command]
+async fn next_appointment(console: Shared<'_>, visit_id: String) -> Result<BookingForm, UiError> {
+    console.next_appointment(self::visit_id(&visit_id)?).await
 }
 
 /// The UI missed a push: the next one is the whole state.
@@ -193,7 +230,12 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         activity,
         first_paint,
         rows_painted,
-        resend_state
+        resend_state,
+        calendar,
+        check_booking,
+        book_session,
+        reschedule_session,
+        next_appointment
     ])
 }
 

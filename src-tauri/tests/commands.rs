@@ -67,6 +67,22 @@ fn every_command_answers_under_its_name_with_its_arguments() {
         )),
         "unauthorized"
     );
+    // The Calendar's commands take their arguments by these names; signed out, none answers.
+    let form = json!({"provider": null, "include_me": false, "guests": [], "date": "2026-12-07",
+        "time": "09:00", "duration_mins": 30, "repeat_weeks": 1});
+    let calendar = [
+        ("calendar", json!({"query": {"days": 7}})),
+        ("check_booking", json!({"form": form})),
+        ("book_session", json!({"form": form})),
+        (
+            "reschedule_session",
+            json!({"visitId": some_visit(), "date": "2026-12-07", "time": "10:00", "durationMins": 30}),
+        ),
+        ("next_appointment", json!({"visitId": some_visit()})),
+    ];
+    for (cmd, args) in calendar {
+        assert_eq!(code(invoke(cmd, args)), "unauthorized", "{cmd}");
+    }
     assert_eq!(invoke("lock", json!({})).unwrap()["screen"], "sign_in");
     assert_eq!(invoke("sign_out", json!({})).unwrap()["screen"], "sign_in");
 

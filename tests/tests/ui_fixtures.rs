@@ -127,6 +127,12 @@ fn payload(c: &SmallClinic, visit: &Visit, kind: CommandKind) -> Option<Command>
         CommandKind::Accept => Command::Accept,
         CommandKind::AcceptAndEnter => Command::AcceptAndEnter,
         CommandKind::MarkNoShow => Command::MarkNoShow,
+        // A day later than booked.
+        CommandKind::Reschedule => Command::Reschedule {
+            starts_at: visit.booking.as_ref()?.starts_at
+                + frontdesk_domain::Span::from_mins(24 * 60),
+            duration_mins: 45,
+        },
         CommandKind::Message => Command::Message {
             text: MessageText::parse("We are running 5 minutes late").expect("text"),
         },

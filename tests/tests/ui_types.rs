@@ -44,6 +44,12 @@ fn generated() -> String {
     all.visit::<frontdesk_client::view::View>();
     all.visit::<frontdesk_domain::Command>();
     all.visit::<frontdesk_domain::Visit>();
+    // The Calendar workspace's pages and forms.
+    all.visit::<frontdesk_console::calendar::CalendarQuery>();
+    all.visit::<frontdesk_console::calendar::CalendarView>();
+    all.visit::<frontdesk_console::calendar::BookingForm>();
+    all.visit::<frontdesk_console::calendar::BookingCheck>();
+    all.visit::<frontdesk_console::calendar::BookingDone>();
     // Declared by hand on the Rust side (a question is a string or an object), so not reached.
     all.visit::<frontdesk_api::QuestionKind>();
     let mut out = String::from(

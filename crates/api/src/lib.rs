@@ -12,7 +12,7 @@ pub use events::EventPage;
 pub use patient::{IntakeBody, Opened, PatientBody, PatientRequestBody, PatientView};
 pub use requests::{
     AssignBody, AvailabilityBody, CancelBody, MessageBody, NoteBody, PinBody, PriorityBody,
-    RequestBody, ScheduleBody, TransferBody,
+    RequestBody, RescheduleBody, ScheduleBody, TransferBody,
 };
 
 use frontdesk_domain::{

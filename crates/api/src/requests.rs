@@ -54,6 +54,16 @@ pub struct CancelBody {
     pub note: Option<Note>,
 }
 
+/// A booked session's new start and length.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RescheduleBody {
+    /// The new start, in milliseconds since the Unix epoch.
+    #[schema(value_type = i64)]
+    pub starts_at: frontdesk_domain::Timestamp,
+    /// The session's length in minutes (5 to 480).
+    pub duration_mins: u32,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RequestBody {
     pub patient: PatientBody,

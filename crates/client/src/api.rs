@@ -264,6 +264,46 @@ impl ApiClient {
         Ok(Self::send::<Opened>(req).await?.visit)
     }
 
+    /// Books a session in `room` (`repeat_weeks` sessions in all, a week apart; `include_me`
+    /// adds me to its staff); `key` makes a resend book once. Returns the visits booked, the
+    /// first first.
+    pub async fn schedule(
+        &self,
+        token: &str,
+        room: frontdesk_domain::RoomId,
+        booking: &frontdesk_domain::Booking,
+        repeat_weeks: u32,
+        include_me: bool,
+        key: &str,
+    ) -> Result<Vec<frontdesk_domain::Visit>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Opened {
+            visit: frontdesk_domain::Visit,
+        }
+        #[derive(serde::Deserialize)]
+        struct Scheduled {
+            visit: frontdesk_domain::Visit,
+            #[serde(default)]
+            repeats: Vec<Opened>,
+        }
+        let req = self
+            .request(
+                Method::POST,
+                &format!("/v1/rooms/{room}/scheduled"),
+                Some(token),
+            )
+            .header("Idempotency-Key", key)
+            .json(&serde_json::json!({
+                "booking": booking,
+                "repeat_weeks": repeat_weeks,
+                "include_me": include_me,
+            }));
+        let answer = Self::send::<Scheduled>(req).await?;
+        let mut visits = vec![answer.visit];
+        visits.extend(answer.repeats.into_iter().map(|o| o.visit));
+        Ok(visits)
+    }
+
     /// The WebSocket URL of the live stream after `seq`.
     pub fn stream_url(&self, after: u64) -> String {
         let ws = if let Some(rest) = self.base.strip_prefix("https://") {

@@ -7,6 +7,7 @@
 //! everything here is tested with a host in memory.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 mod console;
 #[cfg(feature = "demo")]
 pub mod demo;

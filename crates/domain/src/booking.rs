@@ -1,7 +1,9 @@
 //! How far ahead a session may be booked, and a booking repeated weekly. The scheduler's
 //! rules: the server asks them before it saves anything, so a series is refused whole.
 
+use crate::command::Actor;
 use crate::input::InputError;
+use crate::people::Role;
 use crate::time::{Span, Timestamp};
 use crate::visit::Booking;
 
@@ -11,6 +13,54 @@ pub const BOOKING_HORIZON: Span = Span::from_mins(2 * 365 * 24 * 60);
 
 /// Most sessions one weekly booking makes (a year of weeks).
 pub const MAX_WEEKLY_SESSIONS: u32 = 52;
+
+/// Who books sessions ahead: schedulers and admins (the calendar offers others no booking).
+pub fn may_book(actor: &Actor) -> bool {
+    actor.has_any(&[Role::Admin, Role::Scheduler])
+}
+
+/// A session's length when none is given, in minutes.
+pub const DEFAULT_DURATION_MINS: u32 = 30;
+/// The shortest and longest session one booking holds, in minutes.
+pub const MIN_DURATION_MINS: u32 = 5;
+pub const MAX_DURATION_MINS: u32 = 8 * 60;
+
+pub(crate) fn default_duration() -> u32 {
+    DEFAULT_DURATION_MINS
+}
+
+/// Whether a session may last `minutes`: from [`MIN_DURATION_MINS`] to [`MAX_DURATION_MINS`].
+pub fn check_duration(minutes: u32) -> Result<(), InputError> {
+    if !(MIN_DURATION_MINS..=MAX_DURATION_MINS).contains(&minutes) {
+        return Err(InputError::new(
+            "duration_mins",
+            format!(
+                "from {MIN_DURATION_MINS} minutes to {} hours",
+                MAX_DURATION_MINS / 60
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a booked session may move to `starts_at` for `duration_mins`, asked at `now`: a
+/// start a booking could have, a length it could have, and not the time it already has.
+pub fn check_reschedule(
+    booking: &Booking,
+    starts_at: Timestamp,
+    duration_mins: u32,
+    now: Timestamp,
+) -> Result<(), InputError> {
+    check_start(starts_at, now)?;
+    check_duration(duration_mins)?;
+    if booking.starts_at == starts_at && booking.duration_mins == duration_mins {
+        return Err(InputError::new(
+            "starts_at",
+            "the session is already booked for then",
+        ));
+    }
+    Ok(())
+}
 
 const WEEK: Span = Span::from_mins(7 * 24 * 60);
 

@@ -123,6 +123,11 @@ pub enum Command {
         note: Option<Note>,
     },
     MarkNoShow,
+    /// Moves a booked session to another start (and length), before it begins.
+    Reschedule {
+        starts_at: Timestamp,
+        duration_mins: u32,
+    },
 }
 
 impl Command {
@@ -152,6 +157,7 @@ impl Command {
             Command::AcceptAndEnter => CommandKind::AcceptAndEnter,
             Command::Cancel { .. } => CommandKind::Cancel,
             Command::MarkNoShow => CommandKind::MarkNoShow,
+            Command::Reschedule { .. } => CommandKind::Reschedule,
         }
     }
 
@@ -190,6 +196,7 @@ pub enum CommandKind {
     EndCall,
     Cancel,
     MarkNoShow,
+    Reschedule,
     UpdateIntake,
     FinishIntake,
     Leave,
@@ -198,7 +205,7 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every kind, in the order a console offers them.
-    pub const ALL: [CommandKind; 18] = [
+    pub const ALL: [CommandKind; 19] = [
         CommandKind::Claim,
         CommandKind::TakeOver,
         CommandKind::Join,
@@ -213,6 +220,7 @@ impl CommandKind {
         CommandKind::EndCall,
         CommandKind::Cancel,
         CommandKind::MarkNoShow,
+        CommandKind::Reschedule,
         CommandKind::UpdateIntake,
         CommandKind::FinishIntake,
         CommandKind::Leave,
@@ -240,6 +248,7 @@ impl CommandKind {
             CommandKind::AcceptAndEnter => "accept_and_enter",
             CommandKind::Cancel => "cancel",
             CommandKind::MarkNoShow => "mark_no_show",
+            CommandKind::Reschedule => "reschedule",
         }
     }
 }
@@ -343,6 +352,8 @@ pub fn may_issue(actor: &Actor, kind: CommandKind) -> bool {
         K::Assign => actor.has_any(&[Admin, Receptionist, Provider, Scheduler]),
         K::Accept | K::AcceptAndEnter => actor.has_any(&[Admin, Provider]),
         K::Cancel => actor.has_any(&[Admin, Receptionist, Scheduler]),
+        // Moving a session is booking it again: for those who book.
+        K::Reschedule => actor.has_any(&[Admin, Scheduler]),
         K::MarkNoShow => {
             matches!(actor, Actor::System)
                 || actor.has_any(&[Admin, Receptionist, Scheduler, Provider])
@@ -357,7 +368,7 @@ pub fn may_open(actor: &Actor, opening: &Opening) -> bool {
         Opening::Arrive { .. } | Opening::Request { .. } => {
             matches!(actor, Actor::Patient) || actor.has_any(&[Admin, Receptionist])
         }
-        Opening::Schedule { .. } => actor.has_any(&[Admin, Scheduler]),
+        Opening::Schedule { .. } => crate::booking::may_book(actor),
     }
 }
 

@@ -81,6 +81,7 @@ pub fn open(
                 return Err(InputError::new("guests", "at most 20 guests").into());
             }
             crate::booking::check_start(booking.starts_at, ctx.at)?;
+            crate::booking::check_duration(booking.duration_mins)?;
             let patient = Patient {
                 name: first.name.clone(),
                 contact: Some(first.contact.clone()),
@@ -137,6 +138,17 @@ pub fn apply(visit: &Visit, ctx: &Context, command: &Command) -> Result<Outcome,
 /// Decides what a command changes, or why it may not. Pure: reads the visit, writes nothing.
 fn decide(visit: &Visit, ctx: &Context, command: &Command) -> Result<Vec<Change>, DomainError> {
     let changes = permitted_changes(visit, &ctx.actor, command)?;
+    // A new start is checked against the time of asking, which only the context knows.
+    if let (
+        Command::Reschedule {
+            starts_at,
+            duration_mins,
+        },
+        Some(booking),
+    ) = (command, visit.booking.as_ref())
+    {
+        crate::booking::check_reschedule(booking, *starts_at, *duration_mins, ctx.at)?;
+    }
     if let Some(expected) = ctx.expected_version
         && expected != visit.version
     {
@@ -324,6 +336,10 @@ fn gate(visit: &Visit, actor: &Actor, kind: CommandKind) -> Result<(), DomainErr
         }
         K::Cancel => open_to(&[Scheduled, Requested]),
         K::MarkNoShow => open_to(&[Scheduled]),
+        K::Reschedule => {
+            open_to(&[Scheduled])?;
+            visit.booking.as_ref().map(|_| ()).ok_or_else(invalid)
+        }
     }
 }
 
@@ -471,6 +487,17 @@ fn changes(visit: &Visit, actor: &Actor, command: &Command) -> Result<Vec<Change
         }
         Command::Cancel { note } => vec![Change::Cancelled { note: note.clone() }],
         Command::MarkNoShow => vec![Change::MarkedNoShow],
+        Command::Reschedule {
+            starts_at,
+            duration_mins,
+        } => {
+            let from = visit.booking.as_ref().map_or(*starts_at, |b| b.starts_at);
+            vec![Change::Rescheduled {
+                from,
+                starts_at: *starts_at,
+                duration_mins: *duration_mins,
+            }]
+        }
     };
     Ok(changes)
 }

@@ -143,6 +143,9 @@ pub struct Guest {
 pub struct Booking {
     pub provider: StaffId,
     pub starts_at: Timestamp,
+    /// How long the session is booked for, in minutes (see [`crate::booking::check_duration`]).
+    #[serde(default = "crate::booking::default_duration")]
+    pub duration_mins: u32,
     pub guests: Vec<Guest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_type: Option<Label>,
@@ -279,6 +282,12 @@ pub enum Change {
         note: Option<Note>,
     },
     MarkedNoShow,
+    /// A booked session moved to another time (or length); `from` is when it was to start.
+    Rescheduled {
+        from: Timestamp,
+        starts_at: Timestamp,
+        duration_mins: u32,
+    },
 }
 
 impl Change {
@@ -304,6 +313,7 @@ impl Change {
             Change::RequestAccepted { .. } => "request_accepted",
             Change::Cancelled { .. } => "cancelled",
             Change::MarkedNoShow => "marked_no_show",
+            Change::Rescheduled { .. } => "rescheduled",
         }
     }
 }
@@ -613,6 +623,16 @@ impl Visit {
             }
             Change::Cancelled { .. } => self.finish(Status::Cancelled),
             Change::MarkedNoShow => self.finish(Status::NoShow),
+            Change::Rescheduled {
+                starts_at,
+                duration_mins,
+                ..
+            } => {
+                if let Some(b) = self.booking.as_mut() {
+                    b.starts_at = *starts_at;
+                    b.duration_mins = *duration_mins;
+                }
+            }
         }
     }
 

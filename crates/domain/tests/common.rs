@@ -112,6 +112,7 @@ pub fn schedule(id: u128) -> Visit {
             booking: Booking {
                 provider: DR_LEE,
                 starts_at: at(24 * 60),
+                duration_mins: 30,
                 guests: vec![
                     guest("Mia K.", "mia@example.org"),
                     guest("Joe K.", "joe@example.org"),

@@ -66,6 +66,10 @@ fn command() -> impl Strategy<Value = Command> {
         Just(Command::AcceptAndEnter),
         Just(Command::Cancel { note: None }),
         Just(Command::MarkNoShow),
+        Just(Command::Reschedule {
+            starts_at: at(3 * 24 * 60),
+            duration_mins: 45,
+        }),
     ]
 }
 
@@ -187,6 +191,14 @@ fn with_valid_payload(kind: CommandKind, visit: &Visit) -> Command {
         CommandKind::AcceptAndEnter => Command::AcceptAndEnter,
         CommandKind::Cancel => Command::Cancel { note: None },
         CommandKind::MarkNoShow => Command::MarkNoShow,
+        // A day after it is booked for now: never the same time again.
+        CommandKind::Reschedule => Command::Reschedule {
+            starts_at: visit
+                .booking
+                .as_ref()
+                .map_or(at(3 * 24 * 60), |b| b.starts_at + Span::from_mins(24 * 60)),
+            duration_mins: 45,
+        },
     }
 }
 

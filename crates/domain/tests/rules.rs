@@ -107,6 +107,7 @@ fn a_weekly_booking_is_checked_week_by_week_against_the_horizon() {
     let at = |starts_at: i64| Booking {
         provider: StaffId::from_u128(1),
         starts_at: Timestamp::from_millis(starts_at),
+        duration_mins: 30,
         guests: Vec::new(),
         service_type: None,
         location: None,

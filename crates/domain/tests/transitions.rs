@@ -60,23 +60,30 @@ fn columns() -> Vec<(Command, Actor)> {
         (Command::AcceptAndEnter, admin()),
         (Command::Cancel { note: None }, admin()),
         (Command::MarkNoShow, admin()),
+        (
+            Command::Reschedule {
+                starts_at: at(3 * 24 * 60),
+                duration_mins: 45,
+            },
+            admin(),
+        ),
     ]
 }
 
 // `x` = invalid_transition, `taken` = already_claimed, anything else = the status reached.
 const TABLE: &str = "
-status     upd    finish  leave guest   claim   join    lcall   end       xfer   assign    decline  msg       prio      accept  enter   cancel    noshow
-scheduled  x      x       x     waiting x       x       x       x         x      scheduled x        x         x         x       x       cancelled no_show
-requested  x      x       left  x       x       x       x       x         x      x         declined requested requested waiting in_call cancelled x
-intake     intake waiting left  x       in_call x       x       x         intake intake    declined intake    intake    x       x       x         x
-waiting    x      x       left  x       in_call x       x       x         waiting waiting  declined waiting   waiting   x       x       x         x
-in_call    x      x       left  x       taken   in_call on_hold completed waiting in_call  x        in_call   in_call   x       x       x         x
-on_hold    x      x       left  x       in_call x       x       completed waiting on_hold  declined on_hold   on_hold   x       x       x         x
-completed  x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x
-declined   x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x
-left       x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x
-no_show    x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x
-cancelled  x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x
+status     upd    finish  leave guest   claim   join    lcall   end       xfer   assign    decline  msg       prio      accept  enter   cancel    noshow    resched
+scheduled  x      x       x     waiting x       x       x       x         x      scheduled x        x         x         x       x       cancelled no_show    scheduled
+requested  x      x       left  x       x       x       x       x         x      x         declined requested requested waiting in_call cancelled x    x
+intake     intake waiting left  x       in_call x       x       x         intake intake    declined intake    intake    x       x       x         x    x
+waiting    x      x       left  x       in_call x       x       x         waiting waiting  declined waiting   waiting   x       x       x         x    x
+in_call    x      x       left  x       taken   in_call on_hold completed waiting in_call  x        in_call   in_call   x       x       x         x    x
+on_hold    x      x       left  x       in_call x       x       completed waiting on_hold  declined on_hold   on_hold   x       x       x         x    x
+completed  x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x    x
+declined   x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x    x
+left       x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x    x
+no_show    x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x    x
+cancelled  x      x       x     x       x       x       x       x         x      x         x        x         x         x       x       x         x    x
 ";
 
 #[test]

@@ -116,7 +116,7 @@ impl Modify for CommonErrors {
         api::visits::visit, api::visits::finished, api::visits::history, api::visits::command, api::visits::claim, api::visits::take_over, api::visits::join, api::visits::leave_call, api::visits::end_call,
         api::visits::transfer, api::visits::assign, api::visits::decline, api::visits::message,
         api::visits::set_priority, api::visits::accept, api::visits::accept_and_enter, api::visits::cancel,
-        api::visits::no_show, api::visits::request_session, api::visits::schedule,
+        api::visits::no_show, api::visits::reschedule, api::visits::request_session, api::visits::schedule,
         api::patient::arrive, api::patient::request_session, api::patient::visit,
         api::patient::update_intake, api::patient::finish_intake, api::patient::leave,
         api::fhir::encounters, api::fhir::appointments, api::fhir::import_appointment, api::fhir::transaction,

@@ -5,48 +5,15 @@
 mod sinks;
 
 use frontdesk_domain::Timestamp;
-use frontdesk_server::Clock;
-use frontdesk_server::messages::transport::{Mailer, SmsHook};
-use frontdesk_testkit::{ADMIN, PRIYA, RECEPTION, SCHEDULER, TestServer, eventually, open_link};
+use frontdesk_testkit::{
+    ADMIN, Backend, PRIYA, RECEPTION, SCHEDULER, TestServer, eventually, open_link,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sinks::{SmsSink, SmtpMode, SmtpSink};
+use sinks::{Rig, SmtpMode, rig};
 use std::time::Duration;
 
 const HOUR: i64 = 3_600_000;
-
-struct Rig {
-    app: TestServer,
-    clock: Clock,
-    smtp: SmtpSink,
-    sms: SmsSink,
-}
-
-async fn rig(smtp_mode: SmtpMode, with_sms: bool) -> Rig {
-    let smtp = SmtpSink::start(smtp_mode).await;
-    let sms = SmsSink::start().await;
-    let clock = Clock::system();
-    let (c, smtp_url, sms_url) = (clock.clone(), smtp.url(), sms.url.clone());
-    let app = TestServer::builder()
-        .demo_clinic()
-        .settings(move |s| {
-            s.clock = c;
-            s.background_tick = Duration::from_millis(50);
-            s.transports.email =
-                Some(Mailer::new(&smtp_url, "Demo Clinic <desk@demo.clinic>").unwrap());
-            if with_sms {
-                s.transports.sms = Some(SmsHook::new(&sms_url).unwrap());
-            }
-        })
-        .start()
-        .await;
-    Rig {
-        app,
-        clock,
-        smtp,
-        sms,
-    }
-}
 
 fn at(ms: i64) -> Timestamp {
     Timestamp::from_millis(ms)
@@ -81,7 +48,7 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
         clock,
         smtp,
         sms,
-    } = rig(SmtpMode::Accept, true).await;
+    } = rig(Backend::Sqlite, SmtpMode::Accept, true).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let starts = clock.now().as_millis() + 72 * HOUR;
     let booking = json!({
@@ -237,7 +204,7 @@ async fn a_booked_session_tells_provider_and_guests_and_reminds_guests_at_24h_an
 
 #[tokio::test]
 async fn staff_subscribed_by_email_and_sms_hear_of_arrivals_and_a_declined_patient_gets_the_note() {
-    let Rig { app, smtp, sms, .. } = rig(SmtpMode::Accept, true).await;
+    let Rig { app, smtp, sms, .. } = rig(Backend::Sqlite, SmtpMode::Accept, true).await;
     let nina = sinks::nina_hears_of_arrivals(&app).await;
     let reception_room = app.room_id("Reception");
 
@@ -302,7 +269,7 @@ async fn staff_subscribed_by_email_and_sms_hear_of_arrivals_and_a_declined_patie
 async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_to_admins() {
     let Rig {
         app, clock, smtp, ..
-    } = rig(SmtpMode::TryLater, false).await;
+    } = rig(Backend::Sqlite, SmtpMode::TryLater, false).await;
     let admin = app.sign_in(ADMIN).await;
     let reception = app.sign_in(RECEPTION).await;
     let room = app.room_id("Reception");
@@ -390,7 +357,7 @@ async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_t
 
 #[tokio::test]
 async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names_as_text() {
-    let Rig { app, clock, .. } = rig(SmtpMode::Accept, true).await;
+    let Rig { app, clock, .. } = rig(Backend::Sqlite, SmtpMode::Accept, true).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let starts = clock.now().as_millis() + 2 * HOUR;
     let booking = json!({"booking": {
@@ -442,7 +409,7 @@ async fn a_session_no_guest_joins_becomes_a_no_show_and_a_guest_link_shows_names
 async fn the_provider_is_emailed_a_booked_session_finds_it_as_hers_and_a_colleague_can_take_it() {
     let Rig {
         app, clock, smtp, ..
-    } = rig(SmtpMode::Accept, false).await;
+    } = rig(Backend::Sqlite, SmtpMode::Accept, false).await;
     let scheduler = app.sign_in(SCHEDULER).await;
     let priya_id = app.staff_id(PRIYA.0);
     let booked = book(

@@ -226,6 +226,49 @@ impl TestServer {
         emails
     }
 
+    /// Adds a second clinic (`other`, with one room) beside the demo clinic, with an admin who
+    /// also books sessions; gives that admin's token. For tests that one clinic's staff find
+    /// nothing of another's.
+    pub async fn another_clinic_admin(&self) -> String {
+        use frontdesk_server::admin;
+        let (store, now) = (self.server().store(), self.server().state.now());
+        let clinic = admin::create_clinic(store, "other", "Other Clinic")
+            .await
+            .expect("the clinic is added");
+        let room = admin::NewRoom {
+            name: "Front desk".into(),
+            ..admin::NewRoom::default()
+        };
+        let room = admin::create_room(store, clinic.id, room, now)
+            .await
+            .expect("the room is added");
+        let olga = admin::NewStaff {
+            name: "Olga Other".into(),
+            email: "olga@other.clinic".into(),
+            roles: vec![
+                frontdesk_domain::Role::Admin,
+                frontdesk_domain::Role::Scheduler,
+            ],
+            password: "other-password".into(),
+            pin: None,
+            rooms: vec![room.id],
+            all_rooms: false,
+            availability: None,
+            phone: None,
+        };
+        admin::create_staff(
+            store,
+            clinic.id,
+            olga,
+            frontdesk_server::HashCost::Fast,
+            now,
+        )
+        .await
+        .expect("the admin is added");
+        self.sign_in_at("other", "olga@other.clinic", "other-password")
+            .await
+    }
+
     /// The WebSocket upgrade request for the clinic's stream after `after`, the token in the
     /// `Authorization` header.
     pub fn stream_request(

@@ -337,6 +337,7 @@ pub(crate) fn harbour_street() -> SmallClinic {
         let booking = Booking {
             provider,
             starts_at: Timestamp(NOW + starts_in * MIN),
+            duration_mins: 30,
             guests: vec![Guest {
                 name: PersonName::parse(guest).expect("a name"),
                 contact: Contact::parse(None, Some(email)).expect("a contact"),

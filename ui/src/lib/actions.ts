@@ -25,7 +25,9 @@ export type ButtonKey =
   | 'request_decline'
   | 'end_call'
   | 'cancel'
-  | 'no_show';
+  | 'no_show'
+  /** Opens the session in the Calendar, to move it there. */
+  | 'reschedule';
 
 export interface ButtonLook {
   label: string;
@@ -69,6 +71,7 @@ export const BUTTONS: Record<ButtonKey, ButtonLook> = {
   end_call: { label: 'End call…', testid: 'action-end-call', busyOn: 'end_call', tone: 'danger' },
   cancel: { label: 'Cancel session…', testid: 'action-cancel', tone: 'danger' },
   no_show: { label: 'Mark no-show', testid: 'action-no-show', busyOn: 'mark_no_show' },
+  reschedule: { label: 'Reschedule…', testid: 'action-reschedule', hint: 'Move this session in the Calendar' },
 };
 
 /** The button for each kind staff may be offered; the patient's own kinds have none. */
@@ -87,6 +90,7 @@ const BUTTON_OF: Partial<Record<CommandKind, ButtonKey>> = {
   end_call: 'end_call',
   cancel: 'cancel',
   mark_no_show: 'no_show',
+  reschedule: 'reschedule',
 };
 
 /** A button's words for this row: the domain lets staff end an on-hold visit (no call is going

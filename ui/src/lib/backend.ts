@@ -8,6 +8,11 @@ import type {
   AppState,
   Availability,
   BackendError,
+  BookingCheck,
+  BookingDone,
+  BookingForm,
+  CalendarQuery,
+  CalendarView,
   Command,
   PrecallReport,
   Settings,
@@ -38,6 +43,16 @@ export interface Backend {
   requestSession(provider: string, patientName: string): Promise<AppState>;
   /** `dismiss_request {visitId}`: puts an answered request away from the providers board. */
   dismissRequest(visitId: string): Promise<AppState>;
+  /** `calendar {query}`: a day or week of booked sessions, laid out by the console host. */
+  calendar(query: CalendarQuery): Promise<CalendarView>;
+  /** `check_booking {form}`: the booking form read through the domain's rules. */
+  checkBooking(form: BookingForm): Promise<BookingCheck>;
+  /** `book_session {form}`: books with the clinic server; refusals come back by field. */
+  bookSession(form: BookingForm): Promise<BookingDone>;
+  /** `reschedule_session {visitId, date, time, durationMins}`: moves a booked session. */
+  rescheduleSession(visitId: string, date: string, time: string, durationMins: number): Promise<BookingDone>;
+  /** `next_appointment {visitId}`: the booking form prefilled for that patient. */
+  nextAppointment(visitId: string): Promise<BookingForm>;
   /** `start_progress`: what start-up is doing now ("" when nothing to say), for the loading page. */
   startProgress(): Promise<string>;
   /** `reconnect_now`: try the clinic server at once instead of at the next retry. */
@@ -106,6 +121,12 @@ export const tauriBackend: Backend = {
   startProgress: () => call<string>('start_progress'),
   requestSession: (provider, patientName) => call<AppState>('request_session', { provider, patientName }),
   dismissRequest: (visitId) => call<AppState>('dismiss_request', { visitId }),
+  calendar: (query) => call<CalendarView>('calendar', { query }),
+  checkBooking: (form) => call<BookingCheck>('check_booking', { form }),
+  bookSession: (form) => call<BookingDone>('book_session', { form }),
+  rescheduleSession: (visitId, date, time, durationMins) =>
+    call<BookingDone>('reschedule_session', { visitId, date, time, durationMins }),
+  nextAppointment: (visitId) => call<BookingForm>('next_appointment', { visitId }),
   lock: () => call<AppState>('lock'),
   unlock: (pin, staffEmail) =>
     call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),

@@ -5,6 +5,7 @@
 import { getContext, setContext } from 'svelte';
 import { toBackendError, type Backend } from './backend';
 import { claimKey, type ButtonKey } from './actions';
+import { handoff } from './calendar.svelte';
 import { layChanges } from './changes';
 import type { AppState, Availability, Command, QueueRow, StateChanges, Workspace } from './types';
 
@@ -412,6 +413,11 @@ export class ConsoleModel {
         return;
       case 'priority':
         this.dialog = { kind: 'priority', visitId: row.visit_id };
+        return;
+      case 'reschedule':
+        // Moved in the Calendar, on the session's own page.
+        handoff.move = row.visit_id;
+        this.workspace = 'calendar';
         return;
     }
   }

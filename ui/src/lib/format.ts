@@ -89,6 +89,7 @@ export const AVAILABILITY_LABEL: Record<string, string> = {
  */
 export const WORKSPACE_LABEL: Partial<Record<Workspace, string>> = {
   queue: 'Queue',
+  calendar: 'Calendar',
 };
 
 /** What a provider is doing now, on the providers board. */
@@ -115,6 +116,7 @@ export const COMMAND_LABEL: Record<string, string> = {
   accept_and_enter: 'Accept and enter',
   cancel: 'Cancel',
   mark_no_show: 'Mark no-show',
+  reschedule: 'Reschedule',
 };
 
 /** What is pending on a row, as a marker: "Sending claim…". */
@@ -292,6 +294,8 @@ export function historyText(entry: HistoryEntry, dir: Directory): string {
       return withNote(`Cancelled by ${who}`, c.note);
     case 'marked_no_show':
       return `Marked as no-show by ${who}`;
+    case 'rescheduled':
+      return `Moved to ${clock(c.starts_at)} (${c.duration_mins} min) by ${who}`;
     default:
       return String((c as { type?: string }).type ?? 'Changed').replaceAll('_', ' ');
   }

@@ -11,6 +11,12 @@
 
 import type { Backend } from './backend';
 import { engine, type EngineAnswer } from '../fixtures/engine';
+import type {
+  BookingCheck,
+  BookingDone,
+  BookingForm,
+  CalendarView,
+} from './types';
 import type { AppState, BackendError, Command, Me, Outcome, PrecallReport, QueueRow, Settings, Visit } from './types';
 
 export interface MockOptions {
@@ -27,6 +33,14 @@ export interface MockOptions {
   /** Makes act() itself reject (the shell could not queue it). */
   actError?: BackendError;
   precall?: PrecallReport;
+  /** The console host's calendar page (the same page whatever is asked). */
+  calendar?: CalendarView;
+  /** The console host's reading of a booking form, as a test records it. */
+  checkBooking?: (form: BookingForm) => BookingCheck;
+  /** What booking a form comes to (default: one session booked). */
+  bookSession?: (form: BookingForm) => BookingDone;
+  /** The form `next_appointment` gives. */
+  nextAppointment?: BookingForm;
 }
 
 export interface RecordedCall {
@@ -254,6 +268,28 @@ export function createMockBackend(
       for (const p of state.providers) p.requests = p.requests.filter((r) => r.visit_id !== visitId);
       emit();
       return snapshot();
+    },
+    async calendar(query) {
+      record('calendar', { query });
+      if (!options.calendar) return reject('not_recorded', 'The mock has no calendar page');
+      return clone(options.calendar);
+    },
+    async checkBooking(form) {
+      record('check_booking', { form });
+      return options.checkBooking?.(clone(form)) ?? { errors: [], sessions: [] };
+    },
+    async bookSession(form) {
+      record('book_session', { form });
+      return options.bookSession?.(clone(form)) ?? { errors: [], booked: ['booked-1'] };
+    },
+    async rescheduleSession(visitId, date, time, durationMins) {
+      record('reschedule_session', { visitId, date, time, durationMins });
+      return { errors: [], booked: [visitId] };
+    },
+    async nextAppointment(visitId) {
+      record('next_appointment', { visitId });
+      if (!options.nextAppointment) return reject('not_recorded', 'The mock has no booking form');
+      return clone(options.nextAppointment);
     },
     async startProgress() {
       record('start_progress');

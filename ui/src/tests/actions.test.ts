@@ -90,6 +90,7 @@ describe('the buttons are what the domain allows', () => {
       'action-assign',
       'action-cancel',
       'action-no-show',
+      'action-reschedule',
     ]);
   });
 

@@ -323,6 +323,12 @@ impl Engine {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Reads the confirmed state in place (no copy of every visit), for answers worked out
+    /// from it on demand such as the calendar's pages.
+    pub fn read_state<T>(&self, read: impl FnOnce(&ClinicState) -> T) -> T {
+        read(&lock(&self.inner.state))
+    }
+
     /// The confirmed state (for tests and diagnostics).
     pub fn confirmed(&self) -> ClinicState {
         lock(&self.inner.state).clone()

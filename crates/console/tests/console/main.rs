@@ -4,6 +4,7 @@
 
 mod actions;
 mod alerts;
+mod calendar;
 mod calls;
 mod day;
 #[cfg(feature = "demo")]

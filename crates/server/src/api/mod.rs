@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/visits/{id}/cancel", post(v::cancel))
         .route("/v1/visits/{id}/no-show", post(v::no_show))
+        .route("/v1/visits/{id}/reschedule", post(v::reschedule))
         .route("/v1/fhir", post(fhir::transaction))
         .route("/v1/fhir/Encounter", get(fhir::encounters))
         .route(

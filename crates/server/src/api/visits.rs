@@ -17,8 +17,8 @@ use crate::store::Committed;
 use axum::Json;
 use axum::extract::{Path, State};
 use frontdesk_api::{
-    AssignBody, CancelBody, MessageBody, NoteBody, PriorityBody, RequestBody, ScheduleBody,
-    TransferBody,
+    AssignBody, CancelBody, MessageBody, NoteBody, PriorityBody, RequestBody, RescheduleBody,
+    ScheduleBody, TransferBody,
 };
 use frontdesk_domain::{Audience, Command, Visit};
 use serde::{Deserialize, Serialize};
@@ -447,6 +447,18 @@ body_command!(
     String,
     "Cancel a scheduled session or an open request.",
     |_state, _who, body, id| Command::Cancel { note: body.note }
+);
+
+body_command!(
+    reschedule,
+    "/v1/visits/{id}/reschedule",
+    RescheduleBody,
+    String,
+    "Move a booked session to another start (and length); its guests and provider are told.",
+    |_state, _who, body, id| Command::Reschedule {
+        starts_at: body.starts_at,
+        duration_mins: body.duration_mins
+    }
 );
 
 #[utoipa::path(post, path = "/v1/rooms/{room}/requests", tag = "visits", security(("bearer" = [])),

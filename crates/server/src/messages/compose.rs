@@ -7,6 +7,7 @@
 //! - A session is booked: its provider (and staff it includes) are told; each guest gets the
 //!   booking, a reminder 24 hours before and one 1 hour before that carries their join link.
 //!   Reminders of a session that is over by then are skipped when they fall due.
+//! - A session is moved: its guests (with new reminders) and its staff are told.
 //! - A session is cancelled: its guests and provider are told.
 //! - A patient is declined: they get the note, by email and text when they gave them.
 
@@ -16,7 +17,7 @@ use crate::service::guest_token;
 use crate::store::{Channel, NewMessage};
 use frontdesk_api::{Event, EventBody};
 use frontdesk_domain::{
-    Change, Contact, HistoryEntry, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
+    Booking, Change, Contact, HistoryEntry, RoomId, StaffId, Status, Timestamp, Visit, VisitId,
 };
 
 /// The clinic as the notifier sees it while reading a page of its events.
@@ -32,6 +33,14 @@ pub struct Clinicwide<'a> {
 }
 
 const HOUR_MS: i64 = 3_600_000;
+
+/// A booked session in a message's words (see [`Clinicwide::words`]).
+struct Words<'a> {
+    when: String,
+    service: String,
+    location: String,
+    provider: &'a str,
+}
 
 /// One recipient's address on a channel.
 struct To<'a> {
@@ -141,6 +150,7 @@ impl Clinicwide<'_> {
             Change::Transferred { to, .. } => self.entered(visit, entry, to.room()),
             Change::GuestArrived { .. } => self.entered(visit, entry, visit.room_id),
             Change::Cancelled { .. } if visit.booking.is_some() => self.cancelled(visit, entry),
+            Change::Rescheduled { from, .. } => self.rescheduled(visit, entry, *from),
             Change::Declined { note, .. } => Note {
                 key: format!("declined:{}", visit.id),
                 visit: visit.id,
@@ -198,24 +208,37 @@ impl Clinicwide<'_> {
         )
     }
 
+    /// How a message names a booked session: when (in the clinic's time zone), the service
+    /// and place when given (ready to drop into a sentence), and the provider.
+    fn words(&self, b: &Booking) -> Words<'_> {
+        Words {
+            when: local_words(&self.clinic.time_zone, b.starts_at),
+            service: b
+                .service_type
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            location: b
+                .location
+                .as_ref()
+                .map(|l| format!(" Location: {l}."))
+                .unwrap_or_default(),
+            provider: self
+                .staff(b.provider)
+                .map_or("your provider", |p| p.name.as_str()),
+        }
+    }
+
     fn booked(&self, visit: &Visit, entry: &HistoryEntry) -> Vec<NewMessage> {
         let Some(b) = &visit.booking else {
             return Vec::new();
         };
-        let when = local_words(&self.clinic.time_zone, b.starts_at);
-        let service = b
-            .service_type
-            .as_ref()
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default();
-        let location = b
-            .location
-            .as_ref()
-            .map(|l| format!(" Location: {l}."))
-            .unwrap_or_default();
-        let provider = self
-            .staff(b.provider)
-            .map_or("your provider", |p| p.name.as_str());
+        let Words {
+            when,
+            service,
+            location,
+            provider,
+        } = self.words(b);
         let guests: Vec<&str> = b.guests.iter().map(|g| g.name.as_str()).collect();
         let note =
             |key: String, kind, subject: String, body: String, due_at, only_while_open| Note {
@@ -255,11 +278,7 @@ impl Clinicwide<'_> {
             );
             out.extend(n.to(staff_addresses(s)));
         }
-        let day_before = b.starts_at.as_millis() - 24 * HOUR_MS;
-        // Booked less than an hour ahead: the link goes at once.
-        let hour_before = (b.starts_at.as_millis() - HOUR_MS).max(entry.at.as_millis());
         for (i, g) in b.guests.iter().enumerate() {
-            let to = || contact_addresses(Some(&g.contact));
             let booked = note(
                 format!("booked:{}:{i}", visit.id),
                 "booked",
@@ -271,34 +290,112 @@ impl Clinicwide<'_> {
                 entry.at,
                 false,
             );
-            out.extend(booked.to(to()));
-            if day_before > entry.at.as_millis() {
-                let reminder = note(
-                    format!("reminder-24h:{}:{i}", visit.id),
-                    "reminder_24h",
-                    format!("Reminder: your session with {} tomorrow", self.clinic.name),
-                    format!(
-                        "Hello {}, a reminder of your session{service} with {provider} on {when}.{location} We will send your link to join an hour before.",
-                        g.name
-                    ),
-                    Timestamp::from_millis(day_before),
-                    true,
-                );
-                out.extend(reminder.to(to()));
-            }
-            let link = note(
-                format!("reminder-1h:{}:{i}", visit.id),
-                "reminder_1h",
-                format!("Your session with {} starts soon", self.clinic.name),
-                format!(
-                    "Hello {}, your session with {provider} starts at {when}. Join here: {}",
-                    g.name,
-                    self.join_link(visit.id, i)
+            out.extend(booked.to(contact_addresses(Some(&g.contact))));
+            out.extend(self.reminders(visit, entry, i));
+        }
+        out
+    }
+
+    /// A guest's reminders of the session as booked now: a day before (when that is still
+    /// ahead) and an hour before, with their link. Each names the start it is for in its key,
+    /// so one left over from before the session moved is skipped when it falls due.
+    fn reminders(&self, visit: &Visit, entry: &HistoryEntry, guest: usize) -> Vec<NewMessage> {
+        let (Some(b), Some(g)) = (
+            &visit.booking,
+            visit.booking.as_ref().and_then(|b| b.guests.get(guest)),
+        ) else {
+            return Vec::new();
+        };
+        let Words {
+            when,
+            service,
+            location,
+            provider,
+        } = self.words(b);
+        let start = b.starts_at.as_millis();
+        let to = || contact_addresses(Some(&g.contact));
+        let mut out = Vec::new();
+        let day_before = start - 24 * HOUR_MS;
+        if day_before > entry.at.as_millis() {
+            let reminder = Note {
+                key: format!("reminder-24h:{}:{guest}@{start}", visit.id),
+                visit: visit.id,
+                kind: "reminder_24h",
+                subject: format!("Reminder: your session with {} tomorrow", self.clinic.name),
+                body: format!(
+                    "Hello {}, a reminder of your session{service} with {provider} on {when}.{location} We will send your link to join an hour before.",
+                    g.name
                 ),
-                Timestamp::from_millis(hour_before),
-                true,
-            );
-            out.extend(link.to(to()));
+                due_at: Timestamp::from_millis(day_before),
+                only_while_open: true,
+            };
+            out.extend(reminder.to(to()));
+        }
+        // Booked (or moved) less than an hour ahead: the link goes at once.
+        let hour_before = (start - HOUR_MS).max(entry.at.as_millis());
+        let link = Note {
+            key: format!("reminder-1h:{}:{guest}@{start}", visit.id),
+            visit: visit.id,
+            kind: "reminder_1h",
+            subject: format!("Your session with {} starts soon", self.clinic.name),
+            body: format!(
+                "Hello {}, your session with {provider} starts at {when}. Join here: {}",
+                g.name,
+                self.join_link(visit.id, guest)
+            ),
+            due_at: Timestamp::from_millis(hour_before),
+            only_while_open: true,
+        };
+        out.extend(link.to(to()));
+        out
+    }
+
+    /// A session moved: each guest is told the new time (with new reminders), and so are its
+    /// provider and the staff it includes.
+    fn rescheduled(&self, visit: &Visit, entry: &HistoryEntry, from: Timestamp) -> Vec<NewMessage> {
+        let Some(b) = &visit.booking else {
+            return Vec::new();
+        };
+        let was = local_words(&self.clinic.time_zone, from);
+        let Words { when, provider, .. } = self.words(b);
+        let mut out = Vec::new();
+        for (i, g) in b.guests.iter().enumerate() {
+            let moved = Note {
+                key: format!("rescheduled:{}:{}:{i}", visit.id, entry.version),
+                visit: visit.id,
+                kind: "rescheduled",
+                subject: format!("Your session with {} has moved", self.clinic.name),
+                body: format!(
+                    "Hello {}, your session with {provider} on {was} has moved to {when} ({} minutes). We will send your link to join an hour before.",
+                    g.name, b.duration_mins
+                ),
+                due_at: entry.at,
+                only_while_open: false,
+            };
+            out.extend(moved.to(contact_addresses(Some(&g.contact))));
+            out.extend(self.reminders(visit, entry, i));
+        }
+        let mut team = vec![b.provider];
+        team.extend(b.staff.iter().filter(|s| **s != b.provider));
+        for s in team.into_iter().filter_map(|id| self.staff(id)) {
+            let n = Note {
+                key: format!("rescheduled-staff:{}:{}:{}", visit.id, entry.version, s.id),
+                visit: visit.id,
+                kind: "rescheduled_staff",
+                subject: format!("Session moved: {when}"),
+                body: format!(
+                    "The session on {was} with {} has moved to {when} ({} minutes).",
+                    b.guests
+                        .iter()
+                        .map(|g| g.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    b.duration_mins
+                ),
+                due_at: entry.at,
+                only_while_open: false,
+            };
+            out.extend(n.to(staff_addresses(s)));
         }
         out
     }

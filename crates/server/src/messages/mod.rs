@@ -153,23 +153,33 @@ const BATCH: u32 = 50;
 async fn deliver(state: &AppState) -> Result<(), AppError> {
     let store = state.store.as_ref();
     let due = store.due_messages(state.now(), BATCH).await?;
-    // Whether each session a reminder is about is still on, read once per round.
-    let mut open: HashMap<frontdesk_domain::VisitId, bool> = HashMap::new();
+    // Each session a reminder is about, as it stands (still on, and when it starts), read
+    // once per round.
+    let mut sessions: HashMap<frontdesk_domain::VisitId, Option<Option<i64>>> = HashMap::new();
     for m in due {
         if m.only_while_open
             && let Some(v) = m.visit_id
         {
-            let on = match open.get(&v) {
-                Some(on) => *on,
+            let session = match sessions.get(&v) {
+                Some(s) => *s,
                 None => {
                     let visit = store.visit(m.clinic_id, v).await?;
-                    let on = visit.is_some_and(|v| !v.status.is_terminal());
-                    open.insert(v, on);
-                    on
+                    let s = visit
+                        .filter(|v| !v.status.is_terminal())
+                        .map(|v| v.booking.map(|b| b.starts_at.as_millis()));
+                    sessions.insert(v, s);
+                    s
                 }
             };
-            if !on {
-                let reason = "the session is over".to_owned();
+            let skip = match (session, reminder_start(&m.key)) {
+                (None, _) => Some("the session is over"),
+                (Some(starts), Some(for_start)) if starts != Some(for_start) => {
+                    Some("the session has moved")
+                }
+                _ => None,
+            };
+            if let Some(reason) = skip {
+                let reason = reason.to_owned();
                 store
                     .record_attempt(m.id, Attempt::Skipped { reason }, state.now())
                     .await?;
@@ -195,6 +205,12 @@ async fn deliver(state: &AppState) -> Result<(), AppError> {
         store.record_attempt(m.id, attempt, now).await?;
     }
     Ok(())
+}
+
+/// The session start a reminder was made for, from its key (`…@<start ms>:<channel>:<to>`).
+fn reminder_start(key: &str) -> Option<i64> {
+    let (_, rest) = key.split_once('@')?;
+    rest.split(':').next()?.parse().ok()
 }
 
 async fn send(state: &AppState, m: &Delivery) -> Result<(), SendError> {
@@ -262,5 +278,19 @@ mod tests {
     fn retries_back_off_to_an_hour() {
         let secs: Vec<i64> = (1..=9).map(|a| retry_delay(a).as_millis() / 1000).collect();
         assert_eq!(secs, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+
+    #[test]
+    fn a_reminder_names_the_start_it_is_for_whatever_the_address() {
+        let email = "reminder-1h:0193:1@1790000000000:email:mia@example.org";
+        assert_eq!(reminder_start(email), Some(1_790_000_000_000));
+        let sms = "reminder-24h:0193:0@1790000000000:sms:+447700900123";
+        assert_eq!(reminder_start(sms), Some(1_790_000_000_000));
+        // Keys made before reminders carried their start: never taken as moved.
+        assert_eq!(
+            reminder_start("reminder-1h:0193:0:email:mia@example.org"),
+            None
+        );
+        assert_eq!(reminder_start("booked:0193:0:sms:+447700900123"), None);
     }
 }

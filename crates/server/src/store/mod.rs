@@ -231,6 +231,9 @@ pub struct Delivery {
     pub sent_at: Option<Timestamp>,
     #[serde(skip)]
     pub only_while_open: bool,
+    /// What makes the message unique (a reminder's names the session start it is for).
+    #[serde(skip)]
+    pub key: String,
 }
 
 /// What became of one delivery attempt.

@@ -306,3 +306,40 @@ pub async fn nina_hears_of_arrivals(app: &frontdesk_testkit::TestServer) -> Stri
     );
     nina
 }
+
+/// A demo clinic's server whose email goes to a real SMTP sink and (when asked) whose texts go
+/// to a real SMS webhook, with a clock the test moves and a fast background tick.
+pub struct Rig {
+    pub app: frontdesk_testkit::TestServer,
+    pub clock: frontdesk_server::Clock,
+    pub smtp: SmtpSink,
+    pub sms: SmsSink,
+}
+
+pub async fn rig(backend: frontdesk_testkit::Backend, smtp_mode: SmtpMode, with_sms: bool) -> Rig {
+    use frontdesk_server::messages::transport::{Mailer, SmsHook};
+    let smtp = SmtpSink::start(smtp_mode).await;
+    let sms = SmsSink::start().await;
+    let clock = frontdesk_server::Clock::system();
+    let (c, smtp_url, sms_url) = (clock.clone(), smtp.url(), sms.url.clone());
+    let app = frontdesk_testkit::TestServer::builder()
+        .on(backend)
+        .demo_clinic()
+        .settings(move |s| {
+            s.clock = c;
+            s.background_tick = std::time::Duration::from_millis(50);
+            s.transports.email =
+                Some(Mailer::new(&smtp_url, "Demo Clinic <desk@demo.clinic>").unwrap());
+            if with_sms {
+                s.transports.sms = Some(SmsHook::new(&sms_url).unwrap());
+            }
+        })
+        .start()
+        .await;
+    Rig {
+        app,
+        clock,
+        smtp,
+        sms,
+    }
+}

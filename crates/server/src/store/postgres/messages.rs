@@ -133,7 +133,7 @@ pub(super) async fn insert<C: GenericClient + Sync>(
 }
 
 const DELIVERY_COLUMNS: &str = "id, clinic_id, visit_id, kind, channel, recipient, subject, body, \
-    due_at, state, attempts, last_error, next_at, sent_at, only_while_open";
+    due_at, state, attempts, last_error, next_at, sent_at, only_while_open, key";
 
 fn delivery(r: &tokio_postgres::Row) -> Result<Delivery, StoreError> {
     Ok(Delivery {
@@ -156,6 +156,7 @@ fn delivery(r: &tokio_postgres::Row) -> Result<Delivery, StoreError> {
         next_at: Timestamp::from_millis(r.get(12)),
         sent_at: r.get::<_, Option<i64>>(13).map(Timestamp::from_millis),
         only_while_open: r.get(14),
+        key: r.get(15),
     })
 }
 

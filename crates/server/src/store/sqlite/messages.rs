@@ -151,7 +151,7 @@ pub(super) fn insert(
 }
 
 const DELIVERY_COLUMNS: &str = "id, clinic_id, visit_id, kind, channel, recipient, subject, body, \
-    due_at, state, attempts, last_error, next_at, sent_at, only_while_open";
+    due_at, state, attempts, last_error, next_at, sent_at, only_while_open, key";
 
 fn delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Delivery, StoreError>> {
     let clinic: String = r.get(1)?;
@@ -171,6 +171,7 @@ fn delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Delivery, StoreErr
         r.get::<_, Option<i64>>(13)?,
         r.get::<_, bool>(14)?,
     );
+    let key: String = r.get(15)?;
     Ok((|| {
         let (id, kind, to, subject, body, due, attempts, last_error, next, sent, open) = row;
         Ok(Delivery {
@@ -193,6 +194,7 @@ fn delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Delivery, StoreErr
             next_at: Timestamp::from_millis(next),
             sent_at: sent.map(Timestamp::from_millis),
             only_while_open: open,
+            key,
         })
     })())
 }
