@@ -199,6 +199,7 @@ pub async fn import(
             booking: Booking {
                 provider: who.staff.id,
                 starts_at: now,
+                duration_mins: frontdesk_domain::booking::DEFAULT_DURATION_MINS,
                 guests: Vec::new(),
                 service_type: None,
                 location: None,
@@ -246,18 +247,25 @@ pub async fn import(
             },
             Wanted::Book {
                 starts_at,
+                minutes,
                 patient,
                 provider,
                 room,
                 service_type,
-                ..
             } => plan_booking(
                 at,
                 now,
                 &staff,
                 &rooms,
                 existing.as_ref(),
-                (*starts_at, patient, provider, room.as_ref(), service_type),
+                (
+                    *starts_at,
+                    *minutes,
+                    patient,
+                    provider,
+                    room.as_ref(),
+                    service_type,
+                ),
             ),
         };
         match step {
@@ -348,6 +356,7 @@ pub async fn import(
 
 type Asked<'a> = (
     Timestamp,
+    Option<u32>,
     &'a frontdesk_domain::Guest,
     &'a PractitionerKey,
     Option<&'a RoomKey>,
@@ -361,8 +370,14 @@ fn plan_booking(
     staff: &[crate::model::StaffInfo],
     rooms: &[crate::model::RoomInfo],
     existing: Option<&Visit>,
-    (starts_at, patient, provider, room, service_type): Asked<'_>,
+    (starts_at, minutes, patient, provider, room, service_type): Asked<'_>,
 ) -> Result<Step, Issue> {
+    // Without a length of its own, an Appointment keeps the one booked before.
+    let duration_mins = minutes
+        .or_else(|| existing.and_then(|v| v.booking.as_ref().map(|b| b.duration_mins)))
+        .unwrap_or(frontdesk_domain::booking::DEFAULT_DURATION_MINS);
+    frontdesk_domain::booking::check_duration(duration_mins)
+        .map_err(|e| Issue::new("value", &format!("{at}.end"), e.to_string()))?;
     let participants = format!("{at}.participant");
     let provider = staff
         .iter()
@@ -399,6 +414,7 @@ fn plan_booking(
     let booking = Booking {
         provider: provider.id,
         starts_at,
+        duration_mins,
         guests: vec![patient.clone()],
         service_type: service_type.clone(),
         location: None,
@@ -409,6 +425,7 @@ fn plan_booking(
             && v.booking.as_ref().is_some_and(|b| {
                 b.provider == booking.provider
                     && b.starts_at == booking.starts_at
+                    && b.duration_mins == booking.duration_mins
                     && b.service_type == booking.service_type
                     && b.guests.first().map(|g| (&g.name, &g.contact))
                         == Some((&patient.name, &patient.contact))
