@@ -2,6 +2,7 @@
 //! state the UI draws; the lock is in `lock`, the pre-call check in `precall`. The desktop
 //! app's Tauri commands are one-line calls into these methods.
 
+pub(crate) mod admin;
 mod lock;
 pub(crate) mod precall;
 mod push;
