@@ -11,12 +11,12 @@ fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, UiError> {
 }
 
 #[tauri::command]
-pub async fn admin_rooms(console: Shared<'_>) -> Result<Vec<RoomEntry>, UiError> {
+pub(crate) async fn admin_rooms(console: Shared<'_>) -> Result<Vec<RoomEntry>, UiError> {
     console.admin_rooms().await
 }
 
 #[tauri::command]
-pub async fn save_room(
+pub(crate) async fn save_room(
     console: Shared<'_>,
     room_id: Option<String>,
     room: NewRoom,
@@ -26,7 +26,7 @@ pub async fn save_room(
 }
 
 #[tauri::command]
-pub async fn preview_hours(
+pub(crate) async fn preview_hours(
     console: Shared<'_>,
     office_hours: Vec<OfficeHours>,
 ) -> Result<HoursPreview, UiError> {
@@ -34,17 +34,20 @@ pub async fn preview_hours(
 }
 
 #[tauri::command]
-pub async fn admin_staff(console: Shared<'_>) -> Result<Vec<StaffInfo>, UiError> {
+pub(crate) async fn admin_staff(console: Shared<'_>) -> Result<Vec<StaffInfo>, UiError> {
     console.admin_staff().await
 }
 
 #[tauri::command]
-pub async fn invite_staff(console: Shared<'_>, staff: NewStaff) -> Result<StaffInfo, UiError> {
+pub(crate) async fn invite_staff(
+    console: Shared<'_>,
+    staff: NewStaff,
+) -> Result<StaffInfo, UiError> {
     console.invite_staff(staff).await
 }
 
 #[tauri::command]
-pub async fn change_staff(
+pub(crate) async fn change_staff(
     console: Shared<'_>,
     staff_id: String,
     change: StaffChange,
@@ -53,7 +56,7 @@ pub async fn change_staff(
 }
 
 #[tauri::command]
-pub async fn set_staff_active(
+pub(crate) async fn set_staff_active(
     console: Shared<'_>,
     staff_id: String,
     active: bool,
@@ -64,27 +67,33 @@ pub async fn set_staff_active(
 }
 
 #[tauri::command]
-pub async fn sign_out_everywhere(console: Shared<'_>, staff_id: String) -> Result<(), UiError> {
+pub(crate) async fn sign_out_everywhere(
+    console: Shared<'_>,
+    staff_id: String,
+) -> Result<(), UiError> {
     console.sign_out_everywhere(id(&staff_id, "person")?).await
 }
 
 #[tauri::command]
-pub async fn send_password_reset(console: Shared<'_>, staff_id: String) -> Result<String, UiError> {
+pub(crate) async fn send_password_reset(
+    console: Shared<'_>,
+    staff_id: String,
+) -> Result<String, UiError> {
     console.send_password_reset(id(&staff_id, "person")?).await
 }
 
 #[tauri::command]
-pub async fn admin_stations(console: Shared<'_>) -> Result<Vec<Station>, UiError> {
+pub(crate) async fn admin_stations(console: Shared<'_>) -> Result<Vec<Station>, UiError> {
     console.admin_stations().await
 }
 
 #[tauri::command]
-pub async fn end_station(console: Shared<'_>, station_id: String) -> Result<(), UiError> {
+pub(crate) async fn end_station(console: Shared<'_>, station_id: String) -> Result<(), UiError> {
     console.end_station(id(&station_id, "station")?).await
 }
 
 #[tauri::command]
-pub async fn deliveries(
+pub(crate) async fn deliveries(
     console: Shared<'_>,
     state: Option<DeliveryState>,
 ) -> Result<Vec<Delivery>, UiError> {
@@ -92,17 +101,20 @@ pub async fn deliveries(
 }
 
 #[tauri::command]
-pub async fn retry_delivery(console: Shared<'_>, delivery_id: i64) -> Result<Delivery, UiError> {
+pub(crate) async fn retry_delivery(
+    console: Shared<'_>,
+    delivery_id: i64,
+) -> Result<Delivery, UiError> {
     console.retry_delivery(delivery_id).await
 }
 
 #[tauri::command]
-pub async fn my_alerts(console: Shared<'_>) -> Result<Vec<AlertSubscription>, UiError> {
+pub(crate) async fn my_alerts(console: Shared<'_>) -> Result<Vec<AlertSubscription>, UiError> {
     console.my_alerts().await
 }
 
 #[tauri::command]
-pub async fn set_my_alerts(
+pub(crate) async fn set_my_alerts(
     console: Shared<'_>,
     alerts: Vec<AlertSubscription>,
 ) -> Result<Vec<AlertSubscription>, UiError> {

@@ -22,22 +22,6 @@ pub struct RoomEntry {
     pub button_html: String,
 }
 
-/// `text` safe inside an HTML attribute or element.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The room's front-door link on the clinic server at `base`, and a button that opens it.
 fn entry(base: &str, slug: &str, room: RoomInfo) -> RoomEntry {
     let front_door = format!("{base}/join/{slug}/{}", room.id);
@@ -45,8 +29,8 @@ fn entry(base: &str, slug: &str, room: RoomInfo) -> RoomEntry {
         "<a href=\"{href}\" target=\"_blank\" rel=\"noopener\" style=\"display:inline-block;\
          padding:12px 20px;border-radius:8px;background:#0f6e6e;color:#fff;\
          font:600 16px/1.2 system-ui,sans-serif;text-decoration:none\">{label}</a>",
-        href = escape_html(&front_door),
-        label = escape_html(&format!("See us online: {}", room.name)),
+        href = frontdesk_domain::escape_html(&front_door),
+        label = frontdesk_domain::escape_html(&format!("See us online: {}", room.name)),
     );
     RoomEntry {
         room,
