@@ -162,21 +162,12 @@ mod tests {
 
     #[test]
     fn the_button_carries_the_front_door_link_and_the_room_name_safely() {
-        let room = RoomInfo {
-            id: RoomId::from_uuid(uuid::Uuid::nil()),
-            clinic_id: frontdesk_domain::ClinicId::from_uuid(uuid::Uuid::nil()),
-            name: "Kids & \"Teens\" <2>".into(),
-            provider: None,
-            office_hours: vec![],
-            emergency_info: None,
-            waiting_message: None,
-            intake_questions: vec![],
-            after_hours: Default::default(),
-            show_place_in_line: false,
-            minutes_per_patient: None,
-        };
-        let e = entry("https://north.example", "north", room);
         let nil = uuid::Uuid::nil();
+        let room: RoomInfo = serde_json::from_value(serde_json::json!({
+            "id": nil, "clinic_id": nil, "name": "Kids & \"Teens\" <2>",
+        }))
+        .unwrap();
+        let e = entry("https://north.example", "north", room);
         assert_eq!(
             e.front_door,
             format!("https://north.example/join/north/{nil}")
