@@ -75,6 +75,15 @@ pub(crate) async fn sign_out_everywhere(
 }
 
 #[tauri::command]
+pub(crate) async fn set_staff_pin(
+    console: Shared<'_>,
+    staff_id: String,
+    pin: String,
+) -> Result<(), UiError> {
+    console.set_staff_pin(id(&staff_id, "person")?, &pin).await
+}
+
+#[tauri::command]
 pub(crate) async fn send_password_reset(
     console: Shared<'_>,
     staff_id: String,

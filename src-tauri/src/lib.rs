@@ -204,6 +204,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         admin::set_staff_active,
         admin::sign_out_everywhere,
         admin::send_password_reset,
+        admin::set_staff_pin,
         admin::admin_stations,
         admin::end_station,
         admin::deliveries,

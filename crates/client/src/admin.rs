@@ -97,6 +97,24 @@ impl ApiClient {
         self.no_content(Method::POST, &path, token).await
     }
 
+    /// Sets a member of staff's station PIN (a locked one works again).
+    pub async fn set_staff_pin(
+        &self,
+        token: &str,
+        id: StaffId,
+        pin: &str,
+    ) -> Result<(), ClientError> {
+        let path = format!("/v1/staff/{id}/pin");
+        let req = self
+            .request(Method::PUT, &path, Some(token))
+            .json(&serde_json::json!({ "pin": pin }));
+        let resp = req.send().await?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        Self::read::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
     /// Emails a member of staff a one-time code to set a new password; gives the address.
     pub async fn send_password_reset(
         &self,

@@ -243,6 +243,14 @@ pub fn check_pin(pin: &str) -> Result<(), AppError> {
     }
 }
 
+/// A new station PIN checked and hashed (off the async threads: argon2 takes a while).
+pub async fn pin_hash(pin: String, cost: HashCost) -> Result<String, AppError> {
+    check_pin(&pin)?;
+    tokio::task::spawn_blocking(move || hash_secret(&pin, cost))
+        .await
+        .map_err(AppError::internal)?
+}
+
 /// The one rule for a new password, however it is set.
 pub fn check_password(password: &str) -> Result<(), AppError> {
     if password.chars().count() < 8 {

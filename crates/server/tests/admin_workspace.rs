@@ -318,7 +318,62 @@ async fn a_station_shows_when_it_was_last_used(backend: Backend) {
     assert_eq!(app.get("/v1/stations", &olga).await.body, json!([]));
 }
 
+async fn an_admin_sets_a_persons_station_pin_and_a_locked_one_works_again(backend: Backend) {
+    let (app, admin) = demo_clinic_on(backend).await;
+    let registered = post(
+        &app,
+        "/v1/stations",
+        &admin,
+        Some(json!({"name": "Desk 2"})),
+    )
+    .await;
+    let device = registered.body["device_token"].as_str().unwrap().to_owned();
+    let switch = |pin: &'static str| {
+        let (app, device) = (&app, &device);
+        async move {
+            let body = json!({"device_token": device, "email": RECEPTION.0, "pin": pin});
+            app.send(Method::POST, "/v1/stations/switch", None, Some(body), &[])
+                .await
+                .status
+        }
+    };
+    // (Her password sign-in comes first: one after the lock would unlock the PIN.)
+    let desk = app.sign_in(RECEPTION).await;
+    // Five wrong PINs lock Rita's PIN.
+    for _ in 0..4 {
+        assert_eq!(switch("0000").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(switch("0000").await, StatusCode::LOCKED);
+    assert_eq!(switch("2222").await, StatusCode::LOCKED);
+
+    let rita = app.staff_id(RECEPTION.0);
+    let path = format!("/v1/staff/{rita}/pin");
+    let set = |token: String, pin: &'static str| {
+        let (app, path) = (&app, &path);
+        async move {
+            let body = json!({ "pin": pin });
+            app.send(Method::PUT, path, Some(&token), Some(body), &[])
+                .await
+        }
+    };
+    let bad = set(admin.clone(), "12ab").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["field"], "pin");
+    assert_eq!(set(desk, "4321").await.status, StatusCode::FORBIDDEN);
+    let olga = other_clinics_admin(&app).await;
+    assert_eq!(set(olga, "4321").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(switch("2222").await, StatusCode::LOCKED, "nothing changed");
+
+    assert_eq!(
+        set(admin.clone(), "4321").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(switch("2222").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(switch("4321").await, StatusCode::OK);
+}
+
 both_backends!(
+    an_admin_sets_a_persons_station_pin_and_a_locked_one_works_again,
     an_admin_tries_office_hours_before_saving_the_room,
     a_room_or_a_person_refused_says_which_field_and_nothing_changes,
     a_failed_text_goes_again_exactly_once_when_an_admin_retries_it,

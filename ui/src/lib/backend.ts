@@ -88,6 +88,8 @@ export interface Backend {
   setStaffActive(staffId: string, active: boolean): Promise<StaffInfo>;
   /** `sign_out_everywhere {staffId}`. */
   signOutEverywhere(staffId: string): Promise<void>;
+  /** `set_staff_pin {staffId, pin}`: their station PIN (a locked one works again). */
+  setStaffPin(staffId: string, pin: string): Promise<void>;
   /** `send_password_reset {staffId}` → the address the one-time code went to. */
   sendPasswordReset(staffId: string): Promise<string>;
   /** `admin_stations` → the clinic's registered stations. */
@@ -166,6 +168,7 @@ export const tauriBackend: Backend = {
   changeStaff: (staffId, change) => call<StaffInfo>('change_staff', { staffId, change }),
   setStaffActive: (staffId, active) => call<StaffInfo>('set_staff_active', { staffId, active }),
   signOutEverywhere: (staffId) => call<void>('sign_out_everywhere', { staffId }),
+  setStaffPin: (staffId, pin) => call<void>('set_staff_pin', { staffId, pin }),
   sendPasswordReset: (staffId) => call<string>('send_password_reset', { staffId }),
   adminStations: () => call<Station[]>('admin_stations'),
   endStation: (stationId) => call<void>('end_station', { stationId }),

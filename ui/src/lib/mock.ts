@@ -417,6 +417,7 @@ function adminCalls(
   | 'setStaffActive'
   | 'signOutEverywhere'
   | 'sendPasswordReset'
+  | 'setStaffPin'
   | 'adminStations'
   | 'endStation'
   | 'deliveries'
@@ -505,6 +506,10 @@ function adminCalls(
         return p;
       }),
     signOutEverywhere: (staffId) => answer('sign_out_everywhere', { staffId }, () => undefined),
+    setStaffPin: (staffId, pin) =>
+      answer('set_staff_pin', { staffId, pin }, () => {
+        person(staffId);
+      }),
     sendPasswordReset: (staffId) => answer('send_password_reset', { staffId }, () => person(staffId).email),
     adminStations: () => answer('admin_stations', undefined, () => db.stations),
     endStation: (stationId) =>

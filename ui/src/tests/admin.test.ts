@@ -184,6 +184,20 @@ describe('staff', () => {
   });
 });
 
+test('a new station PIN is checked as typed and set for the person', async () => {
+  const { backend } = await openAdmin();
+  await fireEvent.click(screen.getByTestId('admin-section-staff'));
+  await fireEvent.click(await screen.findByTestId('staff-row'));
+  await type('staff-new-pin', '12a');
+  expect(screen.getByTestId('staff-new-pin-error').textContent).toBe('A PIN is 4 to 8 digits.');
+  expect((screen.getByTestId('staff-set-pin') as HTMLButtonElement).disabled).toBe(true);
+  await type('staff-new-pin', '4321');
+  expect(screen.queryByTestId('staff-new-pin-error')).toBeNull();
+  await fireEvent.click(screen.getByTestId('staff-set-pin'));
+  await waitFor(() => expect(backend.callsTo('set_staff_pin')[0].args).toEqual({ staffId: rosa().id, pin: '4321' }));
+  expect((await screen.findByTestId('staff-notice')).textContent).toContain('new PIN is set');
+});
+
 describe('stations, messages and alerts', () => {
   test('a station shows when it was last used and can be ended', async () => {
     const now = consoleOf('admin').now;

@@ -116,6 +116,12 @@ impl Console {
         Ok(api.sign_out_everywhere(&token, id).await?)
     }
 
+    /// Sets the person's station PIN (a locked one works again).
+    pub async fn set_staff_pin(&self, id: StaffId, pin: &str) -> Result<(), UiError> {
+        let (api, token) = self.admin_api()?;
+        Ok(api.set_staff_pin(&token, id, pin).await?)
+    }
+
     /// Emails the person a one-time code to set a new password; gives the address it went to.
     pub async fn send_password_reset(&self, id: StaffId) -> Result<String, UiError> {
         let (api, token) = self.admin_api()?;

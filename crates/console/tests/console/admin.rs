@@ -64,6 +64,13 @@ async fn an_admin_adds_a_room_and_a_refusal_names_its_field() {
     };
     let changed = rig.console.change_staff(rita.id, change).await.unwrap();
     assert_eq!(changed.rooms, vec![saved.room.id]);
+    let refused = rig
+        .console
+        .set_staff_pin(rita.id, "12ab")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.field.as_deref(), Some("pin"));
+    rig.console.set_staff_pin(rita.id, "4321").await.unwrap();
     let off = rig.console.set_staff_active(rita.id, false).await.unwrap();
     assert!(off.deactivated);
     // No one deactivates themselves: the server says so.

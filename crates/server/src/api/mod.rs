@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/staff", get(staff::staff).post(staff::create_staff))
         .route("/v1/staff/{staff}", put(staff::update_staff))
         .route("/v1/staff/{staff}/deactivate", post(accounts::deactivate))
+        .route("/v1/staff/{staff}/pin", put(setup::set_staff_pin))
         .route("/v1/staff/{staff}/reactivate", post(accounts::reactivate))
         .route(
             "/v1/staff/{staff}/sign-out",

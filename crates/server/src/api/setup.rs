@@ -1,5 +1,5 @@
 //! Small helpers for the console's Admin workspace: trying office hours out before saving a
-//! room, and sending a failed email or text once more.
+//! room, sending a failed email or text once more, and setting a person's station PIN.
 
 use super::ApiJson;
 use crate::audit::Action;
@@ -11,6 +11,8 @@ use crate::state::AppState;
 use crate::store::{Delivery, DeliveryState};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use frontdesk_api::PinBody;
 use frontdesk_api::admin::{HoursDraft, HoursPreview};
 use frontdesk_domain::{Reader, Role};
 
@@ -81,4 +83,29 @@ pub async fn retry_delivery(
         .audit_event(&who.session, &from, Action::DELIVERY_RETRIED, detail)
         .await?;
     Ok(Json(delivery))
+}
+
+#[utoipa::path(put, path = "/v1/staff/{staff}/pin", tag = "admin", security(("bearer" = [])),
+    params(("staff" = String, Path, description = "staff id")), request_body = PinBody,
+    responses((status = 204, description = "their station PIN is set (a locked one works again)"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_staff_pin(
+    State(state): State<AppState>,
+    who: StaffAuth,
+    from: ClientAddr,
+    Path(staff): Path<String>,
+    ApiJson(body): ApiJson<PinBody>,
+) -> Result<StatusCode, AppError> {
+    who.require(Role::Admin)?;
+    let target = super::accounts::staff_of_clinic(&state, &who, &staff).await?;
+    let hash = crate::admin::pin_hash(body.pin, state.settings.hash_cost).await?;
+    state
+        .store
+        .set_pin(target.clinic_id, target.id, hash)
+        .await?;
+    let detail = serde_json::json!({"staff": target.id});
+    state
+        .audit_event(&who.session, &from, Action::PIN_CHANGED, detail)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
