@@ -153,6 +153,7 @@ async fn an_admin_sets_up_a_room_its_front_door_follows_and_reception_has_no_adm
     )
     .await
     .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     shot("admin-rooms");
 
     // The server has the room as it was set.
@@ -233,6 +234,8 @@ async fn an_admin_sets_up_a_room_its_front_door_follows_and_reception_has_no_adm
         .expect("the staff list");
     click(&wd, "[data-testid=\"staff-row\"] .row-link").await;
     wd.wait_for(&testid("staff-editor"), WAIT).await.unwrap();
+    // The X server's picture follows WebKit's painting, a frame or two behind the page.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     shot("admin-staff");
 
     // The receptionist on this console: no Admin, nor Calendar nor Reports.
