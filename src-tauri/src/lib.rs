@@ -8,6 +8,7 @@
 //! Built with the `demo` feature, `--demo` serves a seeded demo clinic from inside the app.
 #![forbid(unsafe_code)]
 
+mod admin;
 pub mod host;
 mod webkit;
 
@@ -235,7 +236,23 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         check_booking,
         book_session,
         reschedule_session,
-        next_appointment
+        next_appointment,
+        admin::admin_rooms,
+        admin::save_room,
+        admin::preview_hours,
+        admin::admin_staff,
+        admin::invite_staff,
+        admin::change_staff,
+        admin::set_staff_active,
+        admin::sign_out_everywhere,
+        admin::send_password_reset,
+        admin::set_staff_pin,
+        admin::admin_stations,
+        admin::end_station,
+        admin::deliveries,
+        admin::retry_delivery,
+        admin::my_alerts,
+        admin::set_my_alerts
     ])
 }
 

@@ -50,6 +50,15 @@ fn generated() -> String {
     all.visit::<frontdesk_console::calendar::BookingForm>();
     all.visit::<frontdesk_console::calendar::BookingCheck>();
     all.visit::<frontdesk_console::calendar::BookingDone>();
+    // The Admin workspace: what it reads and sends.
+    all.visit::<frontdesk_console::RoomEntry>();
+    all.visit::<frontdesk_api::admin::NewRoom>();
+    all.visit::<frontdesk_api::admin::NewStaff>();
+    all.visit::<frontdesk_api::admin::StaffChange>();
+    all.visit::<frontdesk_api::admin::HoursPreview>();
+    all.visit::<frontdesk_api::admin::Delivery>();
+    all.visit::<frontdesk_api::Station>();
+    all.visit::<frontdesk_api::AlertSubscription>();
     // Declared by hand on the Rust side (a question is a string or an object), so not reached.
     all.visit::<frontdesk_api::QuestionKind>();
     let mut out = String::from(

@@ -3,6 +3,7 @@
 //! `tests/` lock the JSON.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod auth;
 pub mod events;
 pub mod patient;
@@ -391,6 +392,12 @@ pub struct Station {
     #[schema(value_type = String)]
     pub clinic_id: ClinicId,
     pub name: String,
+    /// When someone last signed in or switched on at it (epoch milliseconds); absent when no
+    /// one has yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub last_seen_at: Option<i64>,
 }
 
 impl StaffInfo {
@@ -531,4 +538,22 @@ pub struct ErrorBody {
     /// On a 409: the staff in the call with the patient (the winner of a lost race).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_by: Option<Vec<StaffRef>>,
+    /// On a 422: the field of the request the message is about (`name`, `office_hours`, ...),
+    /// when it is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub field: Option<String>,
+}
+
+impl ErrorBody {
+    /// The field a validation message names: the messages read "field: what is wrong".
+    pub fn field_of(message: &str) -> Option<String> {
+        let (head, _) = message.split_once(": ")?;
+        let named = !head.is_empty()
+            && head.len() <= 40
+            && head
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        named.then(|| head.to_owned())
+    }
 }

@@ -57,7 +57,12 @@ impl ApiClient {
         &self.base
     }
 
-    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> RequestBuilder {
         let req = self.http.request(method, format!("{}{path}", self.base));
         match token {
             Some(t) => req.bearer_auth(t),
@@ -65,12 +70,12 @@ impl ApiClient {
         }
     }
 
-    async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, ClientError> {
+    pub(crate) async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, ClientError> {
         let resp = req.send().await?;
         Self::read(resp).await
     }
 
-    async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, ClientError> {
+    pub(crate) async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, ClientError> {
         let status = resp.status();
         if status.is_success() {
             return Ok(resp.json::<T>().await?);

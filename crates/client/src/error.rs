@@ -46,6 +46,19 @@ impl ClientError {
         }
     }
 
+    /// The field of the request a refusal is about, when the server named one (a 422 whose
+    /// message reads "field: what is wrong").
+    pub fn field(&self) -> Option<String> {
+        match self {
+            ClientError::Api {
+                status: 422,
+                message,
+                ..
+            } => frontdesk_api::ErrorBody::field_of(message),
+            _ => None,
+        }
+    }
+
     /// A stable code for the UI.
     pub fn code(&self) -> &str {
         match self {

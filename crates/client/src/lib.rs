@@ -10,6 +10,7 @@
 //! against a real server.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod api;
 pub mod engine;
 pub mod error;

@@ -3,6 +3,7 @@
 //! app's Tauri commands are one-line calls into these methods.
 
 mod calendar;
+pub(crate) mod admin;
 mod lock;
 pub(crate) mod precall;
 mod push;

@@ -4,11 +4,16 @@ use frontdesk_client::ClientError;
 use serde::Serialize;
 
 /// An error as the UI shows it: a stable code it can switch on, and a sentence for the person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct UiError {
     pub code: String,
     pub message: String,
+    /// The field of the form the message is about, when the server named one (`name`,
+    /// `office_hours`, `password`, ...): the UI shows the message beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub field: Option<String>,
 }
 
 impl UiError {
@@ -16,6 +21,7 @@ impl UiError {
         UiError {
             code: code.into(),
             message: message.into(),
+            field: None,
         }
     }
 
@@ -33,6 +39,9 @@ impl From<ClientError> for UiError {
             }
             _ => e.to_string(),
         };
-        UiError::new(e.code(), message)
+        UiError {
+            field: e.field(),
+            ..UiError::new(e.code(), message)
+        }
     }
 }

@@ -17,6 +17,7 @@ mod secrets;
 mod settings;
 mod state;
 
+pub use console::admin::RoomEntry;
 pub use console::precall::{Check, PrecallReport};
 pub use console::{Console, Queued};
 pub use error::UiError;

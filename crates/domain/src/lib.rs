@@ -25,6 +25,7 @@ pub use decide::{allowed, apply, open, permits, sees_request};
 pub use ids::{ClinicId, RoomId, StaffId, VisitId};
 pub use input::{
     Contact, Email, InputError, IntakeAnswer, Label, MessageText, Note, PersonName, Phone,
+    escape_html,
 };
 pub use people::{Availability, Role, Roles, Room, RoomKind, Staff, Workspace};
 pub use rules::{

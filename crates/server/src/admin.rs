@@ -4,16 +4,14 @@
 use crate::auth::{HashCost, hash_secret};
 use crate::error::AppError;
 use crate::hours::minutes_of;
-use crate::model::{
-    AfterHours, Clinic, IntakeQuestion, OfficeHours, QuestionKind, RoomInfo, StaffInfo,
-};
+use crate::model::{Clinic, IntakeQuestion, OfficeHours, QuestionKind, RoomInfo, StaffInfo};
 use crate::service::provider_in_clinic;
 use crate::store::{StaffEdit, StaffSecrets, Store};
-use frontdesk_domain::{
-    Availability, ClinicId, Email, Label, Phone, Role, Roles, RoomId, StaffId, Timestamp,
-};
+use frontdesk_domain::{ClinicId, Email, Label, Phone, Role, Roles, RoomId, StaffId, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use frontdesk_api::admin::{NewRoom, NewStaff, StaffChange};
 
 pub async fn create_clinic(store: &dyn Store, slug: &str, name: &str) -> Result<Clinic, AppError> {
     let slug_ok = (2..=40).contains(&slug.len())
@@ -103,28 +101,11 @@ pub async fn update_clinic(
     Ok(c)
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
-pub struct NewRoom {
-    pub name: String,
-    /// Makes it this provider's own room.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub provider: Option<StaffId>,
-    #[serde(default)]
-    pub office_hours: Vec<OfficeHours>,
-    #[serde(default)]
-    pub emergency_info: Option<String>,
-    #[serde(default)]
-    pub waiting_message: Option<String>,
-    #[serde(default)]
-    pub intake_questions: Vec<IntakeQuestion>,
-    #[serde(default)]
-    #[schema(value_type = String)]
-    pub after_hours: AfterHours,
-    #[serde(default)]
-    pub show_place_in_line: bool,
-    #[serde(default)]
-    pub minutes_per_patient: Option<u32>,
+/// A room's or a person's name, its errors naming the `name` field.
+fn named(name: &str) -> Result<String, AppError> {
+    Label::parse(name)
+        .map(|l| l.to_string())
+        .map_err(|e| AppError::Validation(format!("name: {}", e.message)))
 }
 
 fn optional_text(field: &'static str, v: Option<String>) -> Result<Option<String>, AppError> {
@@ -162,17 +143,9 @@ pub async fn update_room(
     put_room(store, clinic, room, new, at).await
 }
 
-async fn put_room(
-    store: &dyn Store,
-    clinic: ClinicId,
-    id: RoomId,
-    new: NewRoom,
-    at: Timestamp,
-) -> Result<RoomInfo, AppError> {
-    if let Some(p) = new.provider {
-        provider_in_clinic(store, clinic, p).await?;
-    }
-    for h in &new.office_hours {
+/// Each day's hours as "HH:MM", closing after they open.
+pub fn check_office_hours(hours: &[OfficeHours]) -> Result<(), AppError> {
+    for h in hours {
         let hhmm = |s: &str| {
             s.split_once(':').is_some_and(|(h, m)| {
                 h.parse::<u8>().is_ok_and(|h| h < 24)
@@ -191,6 +164,20 @@ async fn put_room(
             ));
         }
     }
+    Ok(())
+}
+
+async fn put_room(
+    store: &dyn Store,
+    clinic: ClinicId,
+    id: RoomId,
+    new: NewRoom,
+    at: Timestamp,
+) -> Result<RoomInfo, AppError> {
+    if let Some(p) = new.provider {
+        provider_in_clinic(store, clinic, p).await?;
+    }
+    check_office_hours(&new.office_hours)?;
     let mut questions = Vec::with_capacity(new.intake_questions.len());
     for q in new.intake_questions {
         let label = Label::parse(&q.label)?.to_string();
@@ -234,7 +221,7 @@ async fn put_room(
     let room = RoomInfo {
         id,
         clinic_id: clinic,
-        name: Label::parse(&new.name)?.to_string(),
+        name: named(&new.name)?,
         provider: new.provider,
         office_hours: new.office_hours,
         emergency_info: optional_text("emergency_info", new.emergency_info)?,
@@ -248,46 +235,20 @@ async fn put_room(
     Ok(room)
 }
 
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
-pub struct NewStaff {
-    pub name: String,
-    pub email: String,
-    #[schema(value_type = Vec<String>)]
-    pub roles: Vec<Role>,
-    pub password: String,
-    /// A short PIN for switching on a clinic station (4 to 8 digits).
-    #[serde(default)]
-    pub pin: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    pub rooms: Vec<RoomId>,
-    /// Reception only: read every room's visits (the front desk), not only those of `rooms`.
-    #[serde(default)]
-    pub all_rooms: bool,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub availability: Option<Availability>,
-    /// For SMS alerts.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
-impl std::fmt::Debug for NewStaff {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewStaff")
-            .field("name", &self.name)
-            .field("email", &self.email)
-            .field("roles", &self.roles)
-            .finish_non_exhaustive()
-    }
-}
-
 pub fn check_pin(pin: &str) -> Result<(), AppError> {
     if (4..=8).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
         Err(AppError::Validation("pin: 4 to 8 digits".into()))
     }
+}
+
+/// A new station PIN checked and hashed (off the async threads: argon2 takes a while).
+pub async fn pin_hash(pin: String, cost: HashCost) -> Result<String, AppError> {
+    check_pin(&pin)?;
+    tokio::task::spawn_blocking(move || hash_secret(&pin, cost))
+        .await
+        .map_err(AppError::internal)?
 }
 
 /// The one rule for a new password, however it is set.
@@ -345,7 +306,7 @@ pub async fn create_staff(
     let staff = StaffInfo {
         id: StaffId::from_uuid(uuid::Uuid::new_v4()),
         clinic_id: clinic,
-        name: Label::parse(&new.name)?.to_string(),
+        name: named(&new.name)?,
         email: Email::parse(&new.email)?.as_str().to_owned(),
         phone: phone_or_none(new.phone.as_deref())?,
         roles: Roles::of(&new.roles),
@@ -392,27 +353,6 @@ async fn rooms_in_clinic(
     wanted.sort();
     wanted.dedup();
     Ok(wanted)
-}
-
-/// What an admin changes about a member of staff; what is left out stays as it is.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StaffChange {
-    #[serde(default)]
-    pub name: Option<String>,
-    /// An empty string removes the phone number.
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub roles: Option<Vec<Role>>,
-    /// The rooms whose waiting areas they work in (replaces the list).
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub rooms: Option<Vec<RoomId>>,
-    /// Reception only: read every room's visits, not only those of the rooms they work in.
-    #[serde(default)]
-    pub all_rooms: Option<bool>,
 }
 
 /// Changes a member of staff's name, phone, roles or rooms. `by` is the admin doing it: an

@@ -40,6 +40,7 @@ async fn errors_in_shape(res: Response) -> Response {
         message: message.into(),
         visit: None,
         held_by: None,
+        field: None,
     };
     (status, axum::Json(body)).into_response()
 }

@@ -92,6 +92,7 @@ impl Action {
     pub const STATION_ENDED: &str = "station.ended";
     pub const CLINIC_CHANGED: &str = "clinic.changed";
     pub const ROOM_CHANGED: &str = "room.changed";
+    pub const DELIVERY_RETRIED: &str = "delivery.retried";
 }
 
 pub fn staff_actor(id: StaffId) -> String {

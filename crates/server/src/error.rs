@@ -66,6 +66,9 @@ pub enum AppError {
     PatientConflict { code: &'static str, message: String },
     #[error("{0}")]
     Duplicate(String),
+    /// Only a failed email or text can be sent again.
+    #[error("{0}")]
+    NotFailed(String),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     /// The room is outside its office hours and takes no one now.
@@ -105,6 +108,7 @@ impl AppError {
             AppError::Conflict { code, .. } => code,
             AppError::PatientConflict { code, .. } => code,
             AppError::Duplicate(_) => "duplicate",
+            AppError::NotFailed(_) => "not_failed",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::Closed { .. } => "closed",
             AppError::RateLimited { .. } => "rate_limited",
@@ -135,6 +139,7 @@ impl AppError {
             AppError::Conflict { .. }
             | AppError::PatientConflict { .. }
             | AppError::Duplicate(_)
+            | AppError::NotFailed(_)
             | AppError::Closed { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -183,11 +188,15 @@ impl IntoResponse for AppError {
             AppError::Conflict { visit, held_by, .. } => (Some(visit), Some(held_by)),
             _ => (None, None),
         };
+        let field = (status == StatusCode::UNPROCESSABLE_ENTITY)
+            .then(|| ErrorBody::field_of(&message))
+            .flatten();
         let body = ErrorBody {
             code,
             message,
             visit,
             held_by,
+            field,
         };
         let mut res = (status, Json(body)).into_response();
         set_retry_after(&mut res, retry_after);

@@ -93,6 +93,18 @@ pub fn openness(tz_name: &str, hours: &[OfficeHours], at: Timestamp) -> Openness
     Openness::Closed { reopens }
 }
 
+/// The clinic-local weekday (0 = Monday) and time "HH:MM" at `at`. An unknown zone counts as
+/// UTC.
+pub fn local_day_and_time(tz_name: &str, at: Timestamp) -> (u8, String) {
+    match zoned(tz_name, at).or_else(|| zoned("UTC", at)) {
+        Some(z) => (
+            z.weekday().to_monday_zero_offset() as u8,
+            format!("{:02}:{:02}", z.hour(), z.minute()),
+        ),
+        None => (0, "00:00".into()),
+    }
+}
+
 /// A clinic-local day (`YYYY-MM-DD`, or the one containing `now`) and its span `[from, to)`.
 /// None when `day` is not a date. An unknown zone counts as UTC.
 pub fn day_span(

@@ -112,6 +112,7 @@ impl Modify for CommonErrors {
         api::staff::staff, api::staff::create_staff, api::staff::update_staff, api::staff::queue, api::staff::snapshot, api::staff::audit, api::staff::export_audit, api::staff::visit_trail,
         api::accounts::deactivate, api::accounts::reactivate, api::accounts::sign_out_everywhere,
         api::accounts::send_password_reset, api::accounts::reset_password, api::accounts::change_password,
+        api::setup::hours_preview, api::setup::retry_delivery, api::setup::set_staff_pin,
         api::events::events, api::events::stream,
         api::visits::visit, api::visits::finished, api::visits::history, api::visits::command, api::visits::claim, api::visits::take_over, api::visits::join, api::visits::leave_call, api::visits::end_call,
         api::visits::transfer, api::visits::assign, api::visits::decline, api::visits::message,

@@ -10,7 +10,7 @@ use frontdesk_testkit::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sinks::{Rig, SmtpMode, rig};
+use sinks::{Rig, SmtpMode, declined_at_reception, rig};
 use std::time::Duration;
 
 const HOUR: i64 = 3_600_000;
@@ -272,27 +272,8 @@ async fn a_relay_that_says_try_later_is_retried_with_backoff_and_failures_show_t
     } = rig(Backend::Sqlite, SmtpMode::TryLater, false).await;
     let admin = app.sign_in(ADMIN).await;
     let reception = app.sign_in(RECEPTION).await;
-    let room = app.room_id("Reception");
-    let arrived = app
-        .send(
-            Method::POST,
-            &format!("/v1/join/demo/{room}"),
-            None,
-            Some(json!({"name": "Rae R.", "email": "rae@example.org", "phone": "+61 400 222 333"})),
-            &[],
-        )
-        .await;
-    let id = arrived.body["visit"]["id"].as_str().unwrap().to_owned();
-    let declined = app
-        .command(
-            &reception,
-            &id,
-            "decline",
-            arrived.version(),
-            Some(json!({"note": "Closed for a staff meeting"})),
-        )
-        .await;
-    assert_eq!(declined.status_of_visit(), "declined");
+    let contact = json!({"name": "Rae R.", "email": "rae@example.org", "phone": "+61 400 222 333"});
+    declined_at_reception(&app, contact, "Closed for a staff meeting").await;
 
     let deliveries = |state: &'static str| {
         let (app, admin) = (&app, &admin);

@@ -5,6 +5,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
+  AlertSubscription,
   AppState,
   Availability,
   BackendError,
@@ -14,6 +15,16 @@ import type {
   CalendarQuery,
   CalendarView,
   Command,
+  Delivery,
+  DeliveryState,
+  HoursPreview,
+  NewRoom,
+  NewStaff,
+  OfficeHours,
+  RoomEntry,
+  StaffChange,
+  StaffInfo,
+  Station,
   PrecallReport,
   Settings,
   SignInRequest,
@@ -75,6 +86,39 @@ export interface Backend {
   rowsPainted(visitIds: string[]): Promise<void>;
   /** `resend_state`: the UI missed a push; the next one is the whole state. */
   resendState(): Promise<void>;
+  // The Admin workspace (admins only; the server refuses anyone else).
+  /** `admin_rooms` → the clinic's rooms with their front-door links. */
+  adminRooms(): Promise<RoomEntry[]>;
+  /** `save_room {roomId?, room}`: creates a room, or replaces the settings of `roomId`. */
+  saveRoom(roomId: string | null, room: NewRoom): Promise<RoomEntry>;
+  /** `preview_hours {officeHours}` → open now or when it opens, by the server's rule. */
+  previewHours(officeHours: OfficeHours[]): Promise<HoursPreview>;
+  /** `admin_staff` → everyone in the clinic, deactivated included. */
+  adminStaff(): Promise<StaffInfo[]>;
+  /** `invite_staff {staff}`. */
+  inviteStaff(staff: NewStaff): Promise<StaffInfo>;
+  /** `change_staff {staffId, change}`: name, phone, roles, rooms. */
+  changeStaff(staffId: string, change: StaffChange): Promise<StaffInfo>;
+  /** `set_staff_active {staffId, active}`: deactivate or reactivate. */
+  setStaffActive(staffId: string, active: boolean): Promise<StaffInfo>;
+  /** `sign_out_everywhere {staffId}`. */
+  signOutEverywhere(staffId: string): Promise<void>;
+  /** `set_staff_pin {staffId, pin}`: their station PIN (a locked one works again). */
+  setStaffPin(staffId: string, pin: string): Promise<void>;
+  /** `send_password_reset {staffId}` → the address the one-time code went to. */
+  sendPasswordReset(staffId: string): Promise<string>;
+  /** `admin_stations` → the clinic's registered stations. */
+  adminStations(): Promise<Station[]>;
+  /** `end_station {stationId}`. */
+  endStation(stationId: string): Promise<void>;
+  /** `deliveries {state?}` → outbound emails and texts, newest first. */
+  deliveries(state: DeliveryState | null): Promise<Delivery[]>;
+  /** `retry_delivery {deliveryId}`: a failed one goes once more. */
+  retryDelivery(deliveryId: number): Promise<Delivery>;
+  /** `my_alerts` → my alert subscriptions by room. */
+  myAlerts(): Promise<AlertSubscription[]>;
+  /** `set_my_alerts {alerts}`. */
+  setMyAlerts(alerts: AlertSubscription[]): Promise<AlertSubscription[]>;
   /** Event `state`: the whole state, pushed at start, on a change of screen or person and
    * after a resync. Resolves to an unsubscribe function. */
   onState(handler: (state: AppState) => void): Promise<() => void>;
@@ -89,7 +133,8 @@ export function toBackendError(err: unknown): BackendError {
   if (err && typeof err === 'object') {
     const e = err as Record<string, unknown>;
     if (typeof e.message === 'string') {
-      return { code: typeof e.code === 'string' ? e.code : 'error', message: e.message };
+      const code = typeof e.code === 'string' ? e.code : 'error';
+      return typeof e.field === 'string' ? { code, message: e.message, field: e.field } : { code, message: e.message };
     }
   }
   if (typeof err === 'string' && err.trim() !== '') {
@@ -136,6 +181,22 @@ export const tauriBackend: Backend = {
   firstPaint: (rows) => call<void>('first_paint', { rows }),
   rowsPainted: (visitIds) => call<void>('rows_painted', { visitIds }),
   resendState: () => call<void>('resend_state'),
+  adminRooms: () => call<RoomEntry[]>('admin_rooms'),
+  saveRoom: (roomId, room) => call<RoomEntry>('save_room', { roomId, room }),
+  previewHours: (officeHours) => call<HoursPreview>('preview_hours', { officeHours }),
+  adminStaff: () => call<StaffInfo[]>('admin_staff'),
+  inviteStaff: (staff) => call<StaffInfo>('invite_staff', { staff }),
+  changeStaff: (staffId, change) => call<StaffInfo>('change_staff', { staffId, change }),
+  setStaffActive: (staffId, active) => call<StaffInfo>('set_staff_active', { staffId, active }),
+  signOutEverywhere: (staffId) => call<void>('sign_out_everywhere', { staffId }),
+  setStaffPin: (staffId, pin) => call<void>('set_staff_pin', { staffId, pin }),
+  sendPasswordReset: (staffId) => call<string>('send_password_reset', { staffId }),
+  adminStations: () => call<Station[]>('admin_stations'),
+  endStation: (stationId) => call<void>('end_station', { stationId }),
+  deliveries: (state) => call<Delivery[]>('deliveries', { state }),
+  retryDelivery: (deliveryId) => call<Delivery>('retry_delivery', { deliveryId }),
+  myAlerts: () => call<AlertSubscription[]>('my_alerts'),
+  setMyAlerts: (alerts) => call<AlertSubscription[]>('set_my_alerts', { alerts }),
   onState: (handler) => listen<AppState>('state', (event) => handler(event.payload)),
   onChanges: (handler) => listen<StateChanges>('changes', (event) => handler(event.payload)),
   onFocusVisit: (handler) =>

@@ -90,6 +90,7 @@ export const AVAILABILITY_LABEL: Record<string, string> = {
 export const WORKSPACE_LABEL: Partial<Record<Workspace, string>> = {
   queue: 'Queue',
   calendar: 'Calendar',
+  admin: 'Admin',
 };
 
 /** What a provider is doing now, on the providers board. */

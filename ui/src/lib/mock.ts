@@ -12,12 +12,26 @@
 import type { Backend } from './backend';
 import { engine, type EngineAnswer } from '../fixtures/engine';
 import type {
+  AlertSubscription,
+  AppState,
+  BackendError,
   BookingCheck,
   BookingDone,
   BookingForm,
   CalendarView,
+  Command,
+  Delivery,
+  HoursPreview,
+  Me,
+  Outcome,
+  PrecallReport,
+  QueueRow,
+  RoomEntry,
+  Settings,
+  StaffInfo,
+  Station,
+  Visit,
 } from './types';
-import type { AppState, BackendError, Command, Me, Outcome, PrecallReport, QueueRow, Settings, Visit } from './types';
 
 export interface MockOptions {
   /** Confirm queued actions after this many ms; leave undefined to keep them pending forever. */
@@ -41,6 +55,21 @@ export interface MockOptions {
   bookSession?: (form: BookingForm) => BookingDone;
   /** The form `next_appointment` gives. */
   nextAppointment?: BookingForm;
+  /** What the Admin workspace's calls answer (a stand-in for the clinic server's lists). */
+  admin?: AdminData;
+}
+
+/** The clinic as the Admin workspace's calls see it in the mock. */
+export interface AdminData {
+  rooms?: RoomEntry[];
+  staff?: StaffInfo[];
+  stations?: Station[];
+  deliveries?: Delivery[];
+  alerts?: AlertSubscription[];
+  /** What `preview_hours` answers (default: open). */
+  preview?: HoursPreview;
+  /** A refusal for a command, as the server would send it (`{code, message, field?}`). */
+  refuse?: Record<string, BackendError>;
 }
 
 export interface RecordedCall {
@@ -361,6 +390,7 @@ export function createMockBackend(
       record('resend_state');
       emit();
     },
+    ...adminCalls(record, options.admin ?? {}, state),
     async onState(handler) {
       stateListeners.add(handler);
       return () => stateListeners.delete(handler);
@@ -401,5 +431,141 @@ function someone(email: string, state: AppState): Me {
     name: email.split('@')[0],
     email,
     rooms: [],
+  };
+}
+
+/** The Admin workspace's calls on in-memory lists: a save is answered with what was sent, a
+ * refusal configured for the command is answered instead (the rules are the server's). */
+function adminCalls(
+  record: (cmd: string, args?: Record<string, unknown>) => void,
+  data: AdminData,
+  state: AppState,
+): Pick<
+  Backend,
+  | 'adminRooms'
+  | 'saveRoom'
+  | 'previewHours'
+  | 'adminStaff'
+  | 'inviteStaff'
+  | 'changeStaff'
+  | 'setStaffActive'
+  | 'signOutEverywhere'
+  | 'sendPasswordReset'
+  | 'setStaffPin'
+  | 'adminStations'
+  | 'endStation'
+  | 'deliveries'
+  | 'retryDelivery'
+  | 'myAlerts'
+  | 'setMyAlerts'
+> {
+  const db = {
+    rooms: clone(data.rooms ?? []),
+    staff: clone(data.staff ?? []),
+    stations: clone(data.stations ?? []),
+    deliveries: clone(data.deliveries ?? []),
+    alerts: clone(data.alerts ?? []),
+  };
+  let nextId = 1;
+  const answer = async <T>(cmd: string, args: Record<string, unknown> | undefined, value: () => T): Promise<T> => {
+    record(cmd, args);
+    const refusal = data.refuse?.[cmd];
+    if (refusal) return Promise.reject(clone(refusal));
+    return clone(value());
+  };
+  const person = (id: string) => {
+    const found = db.staff.find((s) => s.id === id);
+    if (!found) throw { code: 'not_found', message: 'staff not found' } satisfies BackendError;
+    return found;
+  };
+  const clinicId = state.clinic?.id ?? 'clinic';
+  return {
+    adminRooms: () => answer('admin_rooms', undefined, () => db.rooms),
+    saveRoom: (roomId, room) =>
+      answer('save_room', { roomId, room }, () => {
+        const id = roomId ?? `room-new-${nextId++}`;
+        const entry: RoomEntry = {
+          room: {
+            id,
+            clinic_id: clinicId,
+            name: room.name.trim(),
+            provider: room.provider ?? null,
+            office_hours: room.office_hours,
+            emergency_info: room.emergency_info ?? null,
+            waiting_message: room.waiting_message ?? null,
+            intake_questions: room.intake_questions,
+            after_hours: room.after_hours,
+            show_place_in_line: room.show_place_in_line,
+            minutes_per_patient: room.minutes_per_patient ?? null,
+          },
+          front_door: `https://clinic.example/join/demo/${id}`,
+          button_html: `<a href="https://clinic.example/join/demo/${id}">See us online</a>`,
+        };
+        db.rooms = [...db.rooms.filter((r) => r.room.id !== id), entry];
+        return entry;
+      }),
+    previewHours: (officeHours) =>
+      answer('preview_hours', { officeHours }, () => data.preview ?? { open: true, time_zone: 'UTC', local_time: '10:00', local_day: 0 }),
+    adminStaff: () => answer('admin_staff', undefined, () => db.staff),
+    inviteStaff: (staff) =>
+      answer('invite_staff', { staff }, () => {
+        const created: StaffInfo = {
+          id: `staff-new-${nextId++}`,
+          clinic_id: clinicId,
+          name: staff.name.trim(),
+          email: staff.email.trim(),
+          phone: staff.phone ?? null,
+          roles: staff.roles,
+          availability: 'available',
+          rooms: staff.rooms,
+          all_rooms: staff.all_rooms,
+          deactivated: false,
+        };
+        db.staff = [...db.staff, created];
+        return created;
+      }),
+    changeStaff: (staffId, change) =>
+      answer('change_staff', { staffId, change }, () => {
+        const p = person(staffId);
+        if (change.name !== undefined) p.name = change.name;
+        if (change.roles !== undefined) p.roles = change.roles;
+        if (change.rooms !== undefined) p.rooms = change.rooms;
+        if (change.all_rooms !== undefined) p.all_rooms = change.all_rooms;
+        return p;
+      }),
+    setStaffActive: (staffId, active) =>
+      answer('set_staff_active', { staffId, active }, () => {
+        const p = person(staffId);
+        p.deactivated = !active;
+        return p;
+      }),
+    signOutEverywhere: (staffId) => answer('sign_out_everywhere', { staffId }, () => undefined),
+    setStaffPin: (staffId, pin) =>
+      answer('set_staff_pin', { staffId, pin }, () => {
+        person(staffId);
+      }),
+    sendPasswordReset: (staffId) => answer('send_password_reset', { staffId }, () => person(staffId).email),
+    adminStations: () => answer('admin_stations', undefined, () => db.stations),
+    endStation: (stationId) =>
+      answer('end_station', { stationId }, () => {
+        db.stations = db.stations.filter((s) => s.id !== stationId);
+      }),
+    deliveries: (deliveryState) =>
+      answer('deliveries', { state: deliveryState }, () =>
+        db.deliveries.filter((d) => deliveryState === null || d.state === deliveryState),
+      ),
+    retryDelivery: (deliveryId) =>
+      answer('retry_delivery', { deliveryId }, () => {
+        const d = db.deliveries.find((x) => x.id === deliveryId);
+        if (!d) throw { code: 'not_found', message: 'delivery not found' } satisfies BackendError;
+        d.state = 'pending';
+        return d;
+      }),
+    myAlerts: () => answer('my_alerts', undefined, () => db.alerts),
+    setMyAlerts: (alerts) =>
+      answer('set_my_alerts', { alerts }, () => {
+        db.alerts = clone(alerts);
+        return db.alerts;
+      }),
   };
 }

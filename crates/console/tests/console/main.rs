@@ -3,6 +3,7 @@
 //! one module per part of a shift.
 
 mod actions;
+mod admin;
 mod alerts;
 mod calendar;
 mod calls;

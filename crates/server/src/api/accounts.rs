@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The member of staff `raw` names in the admin's clinic.
-async fn staff_of_clinic(
+pub(super) async fn staff_of_clinic(
     state: &AppState,
     who: &StaffAuth,
     raw: &str,

@@ -153,6 +153,7 @@ pub async fn register_station(
         id: uuid::Uuid::new_v4(),
         clinic_id: who.session.staff.clinic_id,
         name: frontdesk_domain::Label::parse(&body.name)?.to_string(),
+        last_seen_at: None,
     };
     let device_token = new_token(STATION_TOKEN_PREFIX)?;
     state

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod events;
 pub mod fhir;
 pub mod patient;
+pub mod setup;
 pub mod staff;
 pub mod visits;
 
@@ -45,11 +46,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/alerts", get(staff::alerts).put(staff::set_alerts))
         .route("/v1/rooms", get(staff::rooms).post(staff::create_room))
         .route("/v1/rooms/{room}", put(staff::update_room))
+        .route("/v1/rooms/hours-preview", post(setup::hours_preview))
         .route("/v1/clinic", get(staff::clinic).put(staff::update_clinic))
         .route("/v1/deliveries", get(staff::deliveries))
+        .route("/v1/deliveries/{id}/retry", post(setup::retry_delivery))
         .route("/v1/staff", get(staff::staff).post(staff::create_staff))
         .route("/v1/staff/{staff}", put(staff::update_staff))
         .route("/v1/staff/{staff}/deactivate", post(accounts::deactivate))
+        .route("/v1/staff/{staff}/pin", put(setup::set_staff_pin))
         .route("/v1/staff/{staff}/reactivate", post(accounts::reactivate))
         .route(
             "/v1/staff/{staff}/sign-out",

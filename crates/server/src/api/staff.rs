@@ -4,7 +4,7 @@
 use super::{ApiJson, ApiQuery};
 use crate::admin::{self, ClinicSettings, NewRoom, NewStaff, StaffChange};
 use crate::audit::{Action, AuditRecord};
-use crate::auth::{StaffAuth, hash_secret};
+use crate::auth::StaffAuth;
 use crate::error::{AppError, ErrorBody};
 use crate::events::EventBody;
 use crate::limits::ClientAddr;
@@ -59,11 +59,7 @@ pub async fn set_pin(
     from: ClientAddr,
     ApiJson(body): ApiJson<PinBody>,
 ) -> Result<StatusCode, AppError> {
-    admin::check_pin(&body.pin)?;
-    let cost = state.settings.hash_cost;
-    let hash = tokio::task::spawn_blocking(move || hash_secret(&body.pin, cost))
-        .await
-        .map_err(AppError::internal)??;
+    let hash = admin::pin_hash(body.pin, state.settings.hash_cost).await?;
     let staff = &who.session.staff;
     state.store.set_pin(staff.clinic_id, staff.id, hash).await?;
     let none = serde_json::Value::Null;

@@ -15,20 +15,7 @@ use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 /// Escapes text for HTML content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use frontdesk_domain::escape_html as esc;
 
 const STYLE: &str = include_str!("assets/patient.css");
 

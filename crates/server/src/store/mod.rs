@@ -15,11 +15,10 @@ use crate::model::{
     AlertSubscription, Clinic, CommandReply, RoomInfo, Session, StaffInfo, Station,
 };
 use async_trait::async_trait;
+pub use frontdesk_api::admin::{Channel, Delivery, DeliveryState};
 use frontdesk_domain::{
     Availability, ClinicId, DomainError, Outcome, RoomId, StaffId, Timestamp, Visit, VisitId,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -155,23 +154,6 @@ pub struct SnapshotData {
     pub open_visits: Vec<Visit>,
 }
 
-/// How a message goes out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Sms,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-}
-
 /// A message to send, as the notifier decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewMessage {
@@ -188,52 +170,6 @@ pub struct NewMessage {
     pub due_at: Timestamp,
     /// Skipped, not sent, if the visit is over (cancelled, no-show, ended) when it falls due.
     pub only_while_open: bool,
-}
-
-/// Where a queued message stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Waiting to be sent (first try or a retry) at `next_at`.
-    Pending,
-    /// Handed to the transport; unknown outcome if the server died meanwhile.
-    Sending,
-    Sent,
-    /// Not sent and not going to be: the visit was over, for instance.
-    Skipped,
-    /// Gave up after repeated failures, or the channel is not set up. Admins see these.
-    Failed,
-}
-
-/// A queued message with how its delivery went.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Delivery {
-    pub id: i64,
-    #[schema(value_type = String)]
-    pub clinic_id: ClinicId,
-    #[schema(value_type = Option<String>)]
-    pub visit_id: Option<VisitId>,
-    pub kind: String,
-    pub channel: Channel,
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-    #[schema(value_type = i64)]
-    pub due_at: Timestamp,
-    pub state: DeliveryState,
-    pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[schema(value_type = i64)]
-    pub next_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<i64>)]
-    pub sent_at: Option<Timestamp>,
-    #[serde(skip)]
-    pub only_while_open: bool,
-    /// What makes the message unique (a reminder's names the session start it is for).
-    #[serde(skip)]
-    pub key: String,
 }
 
 /// What became of one delivery attempt.
@@ -500,6 +436,16 @@ pub trait Store: Send + Sync + 'static {
         state: Option<DeliveryState>,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError>;
+    /// Sends a failed message once more: a `failed` one becomes `pending`, due now, keeping
+    /// its count of attempts (so one more failure leaves it failed again). Returns the message
+    /// and whether it was failed and is now queued again; None when the clinic has no such
+    /// message.
+    async fn retry_delivery(
+        &self,
+        clinic: ClinicId,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<(bool, Delivery)>, StoreError>;
     /// A patient whose waiting page closed is to be marked `left` at `leave_at` (replacing an
     /// earlier time for the same visit).
     async fn depart_at(

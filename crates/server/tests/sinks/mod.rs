@@ -343,3 +343,25 @@ pub async fn rig(backend: frontdesk_testkit::Backend, smtp_mode: SmtpMode, with_
         sms,
     }
 }
+
+/// A patient arrives at Reception with `contact` (name included) and the front desk declines
+/// them with `note`, which the server then sends them. Gives the visit id.
+pub async fn declined_at_reception(
+    app: &frontdesk_testkit::TestServer,
+    contact: Value,
+    note: &str,
+) -> String {
+    let reception = app.sign_in(frontdesk_testkit::RECEPTION).await;
+    let room = app.room_id("Reception");
+    let path = format!("/v1/join/demo/{room}");
+    let arrived = app
+        .send(reqwest::Method::POST, &path, None, Some(contact), &[])
+        .await;
+    let id = arrived.body["visit"]["id"].as_str().unwrap().to_owned();
+    let note = serde_json::json!({ "note": note });
+    let declined = app
+        .command(&reception, &id, "decline", arrived.version(), Some(note))
+        .await;
+    assert_eq!(declined.status_of_visit(), "declined");
+    id
+}

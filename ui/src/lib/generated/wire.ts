@@ -12,6 +12,11 @@ export type ActorRef = { "kind": "staff", id: StaffId, } | { "kind": "patient" }
 export type AfterHours = "refuse" | "accept";
 
 /**
+ * Which alerts one member of staff wants for one room.
+ */
+export type AlertSubscription = { room_id: RoomId, desktop: boolean, email: boolean, sms: boolean, };
+
+/**
  * Everything the UI draws.
  */
 export type AppState = { 
@@ -185,6 +190,11 @@ automatic: boolean, } | { "type": "messaged", text: MessageText, } | { "type": "
 enter: boolean, } | { "type": "cancelled", note?: Note | null, } | { "type": "marked_no_show" } | { "type": "rescheduled", from: Timestamp, starts_at: Timestamp, duration_mins: number, };
 
 /**
+ * How a message goes out.
+ */
+export type Channel = "email" | "sms";
+
+/**
  * One line of the check: what was looked at, whether it is fine, and what was found.
  */
 export type Check = { name: string, ok: boolean, detail: string, };
@@ -313,6 +323,16 @@ allowed: Array<CommandKind>,
 takes_session: boolean, };
 
 /**
+ * A queued message with how its delivery went.
+ */
+export type Delivery = { id: number, clinic_id: ClinicId, visit_id: VisitId | null, kind: string, channel: Channel, to: string, subject: string, body: string, due_at: Timestamp, state: DeliveryState, attempts: number, last_error?: string, next_at: Timestamp, sent_at?: Timestamp, };
+
+/**
+ * Where a queued message stands.
+ */
+export type DeliveryState = "pending" | "sending" | "sent" | "skipped" | "failed";
+
+/**
  * The clinic's directory: it changes seldom, and is sent only when it did.
  */
 export type Directory = { clinic?: Clinic | null, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, };
@@ -349,6 +369,25 @@ contact: string, };
  * status after it. One command may record several entries that share a version.
  */
 export type HistoryEntry = { version: number, at: Timestamp, actor: ActorRef, change: Change, status: Status, };
+
+/**
+ * Whether a room with those hours takes patients now, by the front door's own rule, in the
+ * clinic's time zone and by the server's clock.
+ */
+export type HoursPreview = { open: boolean, 
+/**
+ * When closed: when it opens next, in words ("today at 09:00", "Tuesday at 09:00");
+ * absent when it never does.
+ */
+reopens?: string, 
+/**
+ * The clinic's IANA time zone the hours are read in.
+ */
+time_zone: string, 
+/**
+ * The clinic-local time now, "HH:MM", and its weekday (0 = Monday).
+ */
+local_time: string, local_day: number, };
 
 /**
  * One answer on an intake form.
@@ -416,6 +455,32 @@ export type MyRequest = { visit_id: VisitId, patient_name: string, answer: Reque
  * When I asked (epoch ms).
  */
 asked_at: number, };
+
+/**
+ * A room as an admin creates it or replaces its settings.
+ */
+export type NewRoom = { name: string, 
+/**
+ * Makes it this provider's own room.
+ */
+provider?: StaffId, office_hours: Array<OfficeHours>, emergency_info?: string, waiting_message?: string, intake_questions: Array<IntakeQuestion>, after_hours: AfterHours, show_place_in_line: boolean, minutes_per_patient?: number, };
+
+/**
+ * A new member of staff, with the password (and PIN) they first sign in with.
+ */
+export type NewStaff = { name: string, email: string, roles: Array<Role>, password: string, 
+/**
+ * A short PIN for switching on a clinic station (4 to 8 digits).
+ */
+pin?: string, rooms: Array<RoomId>, 
+/**
+ * Reception only: read every room's visits (the front desk), not only those of `rooms`.
+ */
+all_rooms: boolean, availability?: Availability, 
+/**
+ * For SMS alerts.
+ */
+phone?: string, };
 
 /**
  * A note: on a transfer, an assignment, a decline (which the patient sees) or a triage.
@@ -548,9 +613,28 @@ export type Queued = { action_id: string, };
 export type RequestAnswer = { "state": "pending" } | { "state": "accepted" } | { "state": "declined", note: string, } | { "state": "closed" };
 
 /**
+ * What a member of staff does in the clinic. One person may hold several roles (a provider who
+ * is also the clinic's admin).
+ */
+export type Role = "admin" | "receptionist" | "provider" | "scheduler";
+
+/**
  * The set of roles one person holds.
  */
 export type Roles = Array<"admin" | "receptionist" | "provider" | "scheduler">;
+
+/**
+ * A room with the links a clinic puts on its website for it.
+ */
+export type RoomEntry = { room: RoomInfo, 
+/**
+ * The room's front door: patients open it to wait.
+ */
+front_door: string, 
+/**
+ * A button for the clinic's web page that opens the front door.
+ */
+button_html: string, };
 
 /**
  * A room: a shared waiting area such as Reception, or a provider's own room.
@@ -611,6 +695,23 @@ first_in_queue_only: boolean, autostart: boolean,
 unavailable_when_locked: boolean, };
 
 /**
+ * What an admin changes about a member of staff; what is left out stays as it is.
+ */
+export type StaffChange = { name?: string, 
+/**
+ * An empty string removes the phone number.
+ */
+phone?: string, roles?: Array<Role>, 
+/**
+ * The rooms whose waiting areas they work in (replaces the list).
+ */
+rooms?: Array<RoomId>, 
+/**
+ * Reception only: read every room's visits, not only those of the rooms they work in.
+ */
+all_rooms?: boolean, };
+
+/**
  * A member of staff (receptionist, provider, scheduler, admin).
  */
 export type StaffId = string;
@@ -648,6 +749,16 @@ export type StaffRef = { id: StaffId, name: string, };
 export type StateChanges = { push: number, base: number, rows: Array<RowChange>, me?: MeView, connection: ConnectionView, directory?: Directory, providers?: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
+ * A dedicated clinic station.
+ */
+export type Station = { id: string, clinic_id: ClinicId, name: string, 
+/**
+ * When someone last signed in or switched on at it (epoch milliseconds); absent when no
+ * one has yet.
+ */
+last_seen_at?: number, };
+
+/**
  * Where a visit stands. See the architecture doc's table.
  */
 export type Status = "scheduled" | "requested" | "intake" | "waiting" | "in_call" | "on_hold" | "completed" | "declined" | "left" | "no_show" | "cancelled";
@@ -665,7 +776,12 @@ export type TransferTarget = { "kind": "room", room: RoomId, } | { "kind": "prov
 /**
  * An error as the UI shows it: a stable code it can switch on, and a sentence for the person.
  */
-export type UiError = { code: string, message: string, };
+export type UiError = { code: string, message: string, 
+/**
+ * The field of the form the message is about, when the server named one (`name`,
+ * `office_hours`, `password`, ...): the UI shows the message beside it.
+ */
+field?: string, };
 
 export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, 
 /**

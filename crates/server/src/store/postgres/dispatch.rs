@@ -585,6 +585,16 @@ impl Store for PgStore {
         messages::deliveries(&c, clinic, state, limit).await
     }
 
+    async fn retry_delivery(
+        &self,
+        clinic: ClinicId,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<(bool, Delivery)>, StoreError> {
+        let c = self.client().await?;
+        messages::retry_delivery(&**c, clinic, id, now).await
+    }
+
     async fn depart_at(
         &self,
         clinic: ClinicId,

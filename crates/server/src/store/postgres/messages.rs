@@ -365,3 +365,38 @@ pub(super) async fn departures<C: GenericClient + Sync>(
         })
         .collect()
 }
+
+pub(super) async fn retry_delivery<C: GenericClient + Sync>(
+    c: &C,
+    clinic: ClinicId,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<(bool, Delivery)>, StoreError> {
+    // One statement: the row as it stands after the update, and whether this call moved it.
+    let row = c
+        .fetch_opt(
+            &format!(
+                "WITH queued AS (
+                     UPDATE messages SET state = 'pending', next_at = $3
+                     WHERE id = $1 AND clinic_id = $2 AND state = 'failed'
+                     RETURNING id
+                 )
+                 SELECT {DELIVERY_COLUMNS}, EXISTS (SELECT 1 FROM queued)
+                 FROM messages m WHERE m.id = $1 AND m.clinic_id = $2"
+            ),
+            &[&id, &clinic.to_string(), &now.as_millis()],
+        )
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        let queued: bool = r.get(15);
+        let mut d = delivery(&r)?;
+        if queued {
+            // The statement's snapshot was taken before its own update.
+            d.state = DeliveryState::Pending;
+            d.next_at = now;
+        }
+        Ok((queued, d))
+    })
+    .transpose()
+}

@@ -128,6 +128,7 @@ pub(super) async fn station_by_token<C: GenericClient + Sync>(
             id: parse_id(r.get::<_, &str>(0))?,
             clinic_id: parse_id(r.get::<_, &str>(1))?,
             name: r.get(2),
+            last_seen_at: None,
         })
     })
     .transpose()
@@ -139,8 +140,10 @@ pub(super) async fn stations<C: GenericClient + Sync>(
 ) -> Result<Vec<Station>, StoreError> {
     let rows = c
         .fetch(
-            "SELECT id, name FROM stations
-             WHERE clinic_id = $1 AND revoked_at IS NULL ORDER BY name, id",
+            "SELECT s.id, s.name,
+                    (SELECT MAX(x.created_at) FROM sessions x WHERE x.station_id = s.id)
+             FROM stations s
+             WHERE s.clinic_id = $1 AND s.revoked_at IS NULL ORDER BY s.name, s.id",
             &[&clinic.to_string()],
         )
         .await
@@ -151,6 +154,7 @@ pub(super) async fn stations<C: GenericClient + Sync>(
                 id: parse_id(r.get::<_, &str>(0))?,
                 clinic_id: clinic,
                 name: r.get(1),
+                last_seen_at: r.get::<_, Option<i64>>(2),
             })
         })
         .collect()

@@ -430,6 +430,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn retry_delivery(
+        &self,
+        clinic: ClinicId,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<(bool, Delivery)>, StoreError> {
+        self.write(move |conn, _| messages::retry_delivery(conn, clinic, id, now))
+            .await
+    }
+
     async fn depart_at(
         &self,
         clinic: ClinicId,

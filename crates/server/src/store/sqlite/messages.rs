@@ -266,3 +266,27 @@ pub(super) fn deliveries(
     )?;
     rows.map(|r| r?).collect()
 }
+
+pub(super) fn retry_delivery(
+    c: &mut Connection,
+    clinic: ClinicId,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<(bool, Delivery)>, StoreError> {
+    let tx = c.transaction()?;
+    let queued = tx.execute(
+        "UPDATE messages SET state = 'pending', next_at = ?3
+         WHERE id = ?1 AND clinic_id = ?2 AND state = 'failed'",
+        params![id, clinic.to_string(), now.as_millis()],
+    )? == 1;
+    let row = tx
+        .query_row(
+            &format!("SELECT {DELIVERY_COLUMNS} FROM messages WHERE id = ?1 AND clinic_id = ?2"),
+            params![id, clinic.to_string()],
+            delivery,
+        )
+        .optional()?
+        .transpose()?;
+    tx.commit()?;
+    Ok(row.map(|d| (queued, d)))
+}

@@ -113,6 +113,7 @@ pub(super) fn station_by_token(
             id: parse_id(&id)?,
             clinic_id: parse_id(&clinic)?,
             name,
+            last_seen_at: None,
         })
     })
     .transpose()
@@ -120,18 +121,25 @@ pub(super) fn station_by_token(
 
 pub(super) fn stations(c: &Connection, clinic: ClinicId) -> Result<Vec<Station>, StoreError> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, name FROM stations
-         WHERE clinic_id = ?1 AND revoked_at IS NULL ORDER BY name, id",
+        "SELECT s.id, s.name,
+                (SELECT MAX(x.created_at) FROM sessions x WHERE x.station_id = s.id)
+         FROM stations s
+         WHERE s.clinic_id = ?1 AND s.revoked_at IS NULL ORDER BY s.name, s.id",
     )?;
     let rows = stmt.query_map([clinic.to_string()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+        ))
     })?;
     rows.map(|r| {
-        let (id, name) = r?;
+        let (id, name, last_seen_at) = r?;
         Ok(Station {
             id: parse_id(&id)?,
             clinic_id: clinic,
             name,
+            last_seen_at,
         })
     })
     .collect()
