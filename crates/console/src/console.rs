@@ -2,8 +2,8 @@
 //! state the UI draws; the lock is in `lock`, the pre-call check in `precall`. The desktop
 //! app's Tauri commands are one-line calls into these methods.
 
-mod calendar;
 pub(crate) mod admin;
+mod calendar;
 mod lock;
 pub(crate) mod precall;
 mod push;

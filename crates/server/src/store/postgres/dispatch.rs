@@ -592,7 +592,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<Option<(bool, Delivery)>, StoreError> {
         let c = self.client().await?;
-        messages::retry_delivery(&**c, clinic, id, now).await
+        messages::retry_delivery(&c, clinic, id, now).await
     }
 
     async fn depart_at(
