@@ -72,6 +72,7 @@ impl Action {
     pub const DELIVERIES_READ: &str = "deliveries.read";
     pub const AUDIT_EXPORTED: &str = "audit.exported";
     pub const VISIT_TRAIL_READ: &str = "audit.visit_trail_read";
+    pub const REPORT_READ: &str = "report.read";
     pub const SIGN_IN: &str = "sign_in.succeeded";
     pub const SIGN_IN_FAILED: &str = "sign_in.failed";
     pub const SIGNED_OUT: &str = "signed_out";

@@ -18,6 +18,35 @@ pub(crate) const WAITING_STATUSES: &str = "('intake','waiting','on_hold')";
 pub(crate) const OPEN_STATUSES: &str =
     "('scheduled','requested','intake','waiting','in_call','on_hold')";
 
+/// The history rows a report of `[$2, $3)` reads for clinic `$1`: every entry of the visits
+/// that arrived in the window (`line_since` is when a visit arrived, or opened if it has not)
+/// or finished in it, a visit's entries together and in order. Both halves are range reads of
+/// an index (`visits_by_arrival`, `visits_finished`); the domain's `report::summarize` leaves
+/// out what the window does not hold.
+pub(crate) const REPORT_HISTORY_SQL: &str = "SELECT h.visit_id, h.entry FROM visit_history h
+     WHERE h.clinic_id = $1 AND h.visit_id IN (
+         SELECT id FROM visits WHERE clinic_id = $1 AND line_since >= $2 AND line_since < $3
+         UNION ALL
+         SELECT id FROM visits WHERE clinic_id = $1 AND finished_at >= $2 AND finished_at < $3)
+     ORDER BY h.visit_id, h.version, h.position";
+
+/// Gathers `(visit id, entry)` rows, a visit's entries together, into one history per visit.
+pub(crate) fn histories_from_rows<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<(VisitId, Vec<HistoryEntry>)>, StoreError> {
+    let mut out: Vec<(VisitId, Vec<HistoryEntry>)> = Vec::new();
+    let mut current: Option<&str> = None;
+    for (visit, entry) in rows {
+        let entry: HistoryEntry = from_json(entry)?;
+        match out.last_mut() {
+            Some((_, history)) if current == Some(visit) => history.push(entry),
+            _ => out.push((parse_id(visit)?, vec![entry])),
+        }
+        current = Some(visit);
+    }
+    Ok(out)
+}
+
 /// The columns a room is read from, in the order [`room_from_cols`] takes them.
 pub(crate) const ROOM_COLUMNS: &str = "id, clinic_id, name, provider_id, office_hours, emergency_info, waiting_message, intake_questions, settings";
 
