@@ -44,6 +44,9 @@ fn generated() -> String {
     all.visit::<frontdesk_client::view::View>();
     all.visit::<frontdesk_domain::Command>();
     all.visit::<frontdesk_domain::Visit>();
+    // The Reports workspace: what it asks for and what it shows.
+    all.visit::<frontdesk_client::api::ReportQuery>();
+    all.visit::<frontdesk_domain::report::Report>();
     // Declared by hand on the Rust side (a question is a string or an object), so not reached.
     all.visit::<frontdesk_api::QuestionKind>();
     let mut out = String::from(

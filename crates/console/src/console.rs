@@ -5,6 +5,7 @@
 mod lock;
 pub(crate) mod precall;
 mod push;
+mod reports;
 
 use crate::Notices;
 use crate::error::UiError;

@@ -19,6 +19,7 @@ mod state;
 pub use console::precall::{Check, PrecallReport};
 pub use console::{Console, Queued};
 pub use error::UiError;
+pub use frontdesk_client::api::ReportQuery;
 pub use host::{Host, MediaDevices};
 pub use secrets::{InMemory, Secrets, usable_or_in_memory};
 pub use settings::Settings;

@@ -59,7 +59,7 @@ impl Period {
 /// (included), which are the instants `[from, to)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-pub struct Window {
+pub struct ReportWindow {
     pub period: Period,
     /// `YYYY-MM-DD`
     pub first_day: String,
@@ -163,7 +163,7 @@ pub struct ProviderFigures {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Report {
-    pub window: Window,
+    pub window: ReportWindow,
     /// Only visits that were in this room at some point; None: the whole clinic.
     pub room: Option<RoomId>,
     /// Visits in the period (see the module doc).
@@ -295,7 +295,7 @@ impl VisitFacts {
 /// the clinic-local hour (0 to 23) of an instant.
 pub fn summarize(
     histories: &[(VisitId, Vec<HistoryEntry>)],
-    window: Window,
+    window: ReportWindow,
     room: Option<RoomId>,
     providers: &[ProviderName],
     local_hour: &dyn Fn(Timestamp) -> u8,
@@ -466,8 +466,8 @@ mod tests {
         }
     }
 
-    fn window(period: Period) -> Window {
-        Window {
+    fn window(period: Period) -> ReportWindow {
+        ReportWindow {
             period,
             first_day: "2026-12-03".into(),
             last_day: "2026-12-03".into(),

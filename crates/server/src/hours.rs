@@ -3,7 +3,7 @@
 
 use crate::model::OfficeHours;
 use frontdesk_domain::Timestamp;
-use frontdesk_domain::report::{Period, Window};
+use frontdesk_domain::report::{Period, ReportWindow};
 use jiff::tz::TimeZone;
 
 /// Whether a room takes patients now.
@@ -128,7 +128,7 @@ pub fn period_window(
     period: Period,
     day: Option<&str>,
     now: Timestamp,
-) -> Option<Window> {
+) -> Option<ReportWindow> {
     let (day, _, _) = day_span(tz_name, day, now)?;
     let date: jiff::civil::Date = day.parse().ok()?;
     let (first, last) = match period {
@@ -142,7 +142,7 @@ pub fn period_window(
     };
     let (first_day, from, _) = day_span(tz_name, Some(&first.to_string()), now)?;
     let (last_day, _, to) = day_span(tz_name, Some(&last.to_string()), now)?;
-    Some(Window {
+    Some(ReportWindow {
         period,
         first_day,
         last_day,

@@ -6,6 +6,7 @@
 use frontdesk_domain::Timestamp;
 use frontdesk_testkit::{
     ADMIN, Backend, OMAR, PRIYA, RECEPTION, SCHEDULER, TestServer, both_backends, eventually,
+    percentile_ms,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,15 +19,6 @@ const SLACK_MS: i64 = 2_000;
 
 fn at(minute: i64) -> Timestamp {
     Timestamp::from_millis(EIGHT + minute * MIN)
-}
-
-/// The `pct`th percentile as a spreadsheet's PERCENTILE.INC gives it, in milliseconds.
-fn percentile(values_min: &[i64], pct: f64) -> i64 {
-    let mut v: Vec<f64> = values_min.iter().map(|m| (m * MIN) as f64).collect();
-    v.sort_by(f64::total_cmp);
-    let rank = pct / 100.0 * (v.len() - 1) as f64;
-    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-    (v[lo] + (v[hi] - v[lo]) * (rank - lo as f64)).round() as i64
 }
 
 fn close(got: &Value, want_ms: i64, what: &str) {
@@ -174,12 +166,12 @@ async fn a_morning_at_the_clinic_reads_as_the_test_lived_it(backend: Backend) {
         ("time_in_call", &calls[..]),
     ] {
         assert_eq!(b[key]["count"], values.len(), "{key}");
-        close(&b[key]["median_ms"], percentile(values, 50.0), key);
-        close(&b[key]["p90_ms"], percentile(values, 90.0), key);
+        close(&b[key]["median_ms"], percentile_ms(values, 50.0), key);
+        close(&b[key]["p90_ms"], percentile_ms(values, 90.0), key);
     }
     close(
         &b["by_hour"][8]["wait_for_staff"]["median_ms"],
-        percentile(&[4, 25], 50.0),
+        percentile_ms(&[4, 25], 50.0),
         "08:00's wait",
     );
     let o = &b["outcomes"];
@@ -206,12 +198,12 @@ async fn a_morning_at_the_clinic_reads_as_the_test_lived_it(backend: Backend) {
     assert_eq!(shah["outcomes"]["no_show"], 1);
     close(
         &shah["wait_for_provider"]["median_ms"],
-        percentile(&[10, 3], 50.0),
+        percentile_ms(&[10, 3], 50.0),
         "Dr. Shah's wait",
     );
     close(
         &shah["time_in_call"]["median_ms"],
-        percentile(&[22, 20], 50.0),
+        percentile_ms(&[22, 20], 50.0),
         "Dr. Shah's calls",
     );
 

@@ -10,6 +10,8 @@ import type {
   BackendError,
   Command,
   PrecallReport,
+  Report,
+  ReportQuery,
   Settings,
   SignInRequest,
   StateChanges,
@@ -38,6 +40,10 @@ export interface Backend {
   requestSession(provider: string, patientName: string): Promise<AppState>;
   /** `dismiss_request {visitId}`: puts an answered request away from the providers board. */
   dismissRequest(visitId: string): Promise<AppState>;
+  /** `report {query}` → a manager's figures for the Reports workspace, from the clinic server. */
+  report(query: ReportQuery): Promise<Report>;
+  /** `export_report {query}` → the path the report's CSV was saved at (the downloads folder). */
+  exportReport(query: ReportQuery): Promise<string>;
   /** `start_progress`: what start-up is doing now ("" when nothing to say), for the loading page. */
   startProgress(): Promise<string>;
   /** `reconnect_now`: try the clinic server at once instead of at the next retry. */
@@ -106,6 +112,8 @@ export const tauriBackend: Backend = {
   startProgress: () => call<string>('start_progress'),
   requestSession: (provider, patientName) => call<AppState>('request_session', { provider, patientName }),
   dismissRequest: (visitId) => call<AppState>('dismiss_request', { visitId }),
+  report: (query) => call<Report>('report', { query }),
+  exportReport: (query) => call<string>('export_report', { query }),
   lock: () => call<AppState>('lock'),
   unlock: (pin, staffEmail) =>
     call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),

@@ -89,6 +89,7 @@ export const AVAILABILITY_LABEL: Record<string, string> = {
  */
 export const WORKSPACE_LABEL: Partial<Record<Workspace, string>> = {
   queue: 'Queue',
+  reports: 'Reports',
 };
 
 /** What a provider is doing now, on the providers board. */

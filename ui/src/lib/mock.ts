@@ -11,7 +11,18 @@
 
 import type { Backend } from './backend';
 import { engine, type EngineAnswer } from '../fixtures/engine';
-import type { AppState, BackendError, Command, Me, Outcome, PrecallReport, QueueRow, Settings, Visit } from './types';
+import type {
+  AppState,
+  BackendError,
+  Command,
+  Me,
+  Outcome,
+  PrecallReport,
+  QueueRow,
+  Report,
+  Settings,
+  Visit,
+} from './types';
 
 export interface MockOptions {
   /** Confirm queued actions after this many ms; leave undefined to keep them pending forever. */
@@ -27,6 +38,12 @@ export interface MockOptions {
   /** Makes act() itself reject (the shell could not queue it). */
   actError?: BackendError;
   precall?: PrecallReport;
+  /** What `report` answers, whatever was asked (the server's figures are the test's). */
+  report?: Report;
+  /** Makes `report` and `export_report` reject, as the shell does when the server refuses. */
+  reportError?: BackendError;
+  /** Where `export_report` says it saved the CSV. */
+  savedTo?: string;
 }
 
 export interface RecordedCall {
@@ -248,6 +265,17 @@ export function createMockBackend(
     async requestSession(provider, patientName) {
       record('request_session', { provider, patientName });
       return snapshot();
+    },
+    async report(query) {
+      record('report', { query });
+      if (options.reportError) throw clone(options.reportError);
+      if (!options.report) throw { code: 'not_recorded', message: 'No report was given to the mock.' };
+      return clone(options.report);
+    },
+    async exportReport(query) {
+      record('export_report', { query });
+      if (options.reportError) throw clone(options.reportError);
+      return options.savedTo ?? '/home/staff/Downloads/frontdesk-report.csv';
     },
     async dismissRequest(visitId) {
       record('dismiss_request', { visitId });

@@ -212,6 +212,19 @@ export type Guest = { name: PersonName, contact: Contact, arrived: boolean, };
 export type HistoryEntry = { version: number, at: Timestamp, actor: ActorRef, change: Change, status: Status, };
 
 /**
+ * One clinic-local hour of the day (0 to 23) across the period.
+ */
+export type HourFigures = { hour: number, 
+/**
+ * Patients who arrived in this hour.
+ */
+arrivals: number, 
+/**
+ * Their wait to first staff contact.
+ */
+wait_for_staff: Spread, };
+
+/**
  * One answer on an intake form.
  */
 export type IntakeAnswer = string;
@@ -303,11 +316,26 @@ after_hours: boolean, };
 export type Outcome = { action_id: string, visit_id?: VisitId | null, command: string, code: string, message: string, held_by?: Array<StaffRef> | null, };
 
 /**
+ * How the visits of the period ended (or that they have not yet).
+ */
+export type Outcomes = { completed: number, left: number, declined: number, no_show: number, cancelled: number, 
+/**
+ * Still open (waiting, in a call, on hold) when the report was made.
+ */
+open: number, };
+
+/**
  * Who the visit is for: the patient, or for a scheduled session the first guest.
  */
 export type Patient = { name: PersonName, contact?: Contact | null, };
 
 export type PendingView = { action_id: string, command: string, since: number, };
+
+/**
+ * How long a report's window is: the clinic-local day, the week (Monday to Sunday) or the
+ * calendar month holding the chosen date.
+ */
+export type Period = "day" | "week" | "month";
 
 /**
  * The name a patient or guest gives at the front door ("Ana P.").
@@ -326,6 +354,19 @@ export type PrecallReport = { checks: Array<Check>, };
  * Triage priority. Orders the queue before wait time does.
  */
 export type Priority = "routine" | "urgent" | "emergency";
+
+/**
+ * The figures of the visits one provider saw (or was to see).
+ */
+export type ProviderFigures = { provider: StaffId, name: string, 
+/**
+ * Visits of the period that were this provider's.
+ */
+visits: number, 
+/**
+ * Patients this provider saw first among providers.
+ */
+seen: number, wait_for_provider: Spread, time_in_call: Spread, outcomes: Outcomes, };
 
 /**
  * What a provider is doing now, as the board shows it: a call they are in comes before what
@@ -399,6 +440,55 @@ takes_session: boolean, };
 export type Queued = { action_id: string, };
 
 /**
+ * A report for one window, and optionally one room.
+ */
+export type Report = { window: ReportWindow, 
+/**
+ * Only visits that were in this room at some point; None: the whole clinic.
+ */
+room: RoomId | null, 
+/**
+ * Visits in the period (see the module doc).
+ */
+visits: number, 
+/**
+ * Of them, patients who arrived.
+ */
+arrivals: number, 
+/**
+ * All 24 clinic-local hours, from 0.
+ */
+by_hour: Array<HourFigures>, wait_for_staff: Spread, wait_for_provider: Spread, time_in_call: Spread, outcomes: Outcomes, 
+/**
+ * One line per provider with a visit in the period, by name.
+ */
+providers: Array<ProviderFigures>, };
+
+/**
+ * Which report a manager asks for: the period holding `date` (clinic-local `YYYY-MM-DD`,
+ * today if None), for one room or the whole clinic.
+ */
+export type ReportQuery = { period: Period, date: string | null, room: RoomId | null, };
+
+/**
+ * The stretch of time a report covers: clinic-local days `first_day` to `last_day`
+ * (included), which are the instants `[from, to)`.
+ */
+export type ReportWindow = { period: Period, 
+/**
+ * `YYYY-MM-DD`
+ */
+first_day: string, 
+/**
+ * `YYYY-MM-DD`, included.
+ */
+last_day: string, from: Timestamp, to: Timestamp, 
+/**
+ * The clinic's time zone the days and hours are read in.
+ */
+time_zone: string, };
+
+/**
  * Where a session request stands for the one who made it.
  */
 export type RequestAnswer = { "state": "pending" } | { "state": "accepted" } | { "state": "declined", note: string, } | { "state": "closed" };
@@ -465,6 +555,16 @@ first_in_queue_only: boolean, autostart: boolean,
  * what I had.
  */
 unavailable_when_locked: boolean, };
+
+/**
+ * The middle and the long tail of a set of durations, in milliseconds. None when there were
+ * none to measure.
+ */
+export type Spread = { 
+/**
+ * How many durations were measured.
+ */
+count: number, median_ms: number | null, p90_ms: number | null, };
 
 /**
  * A member of staff (receptionist, provider, scheduler, admin).
