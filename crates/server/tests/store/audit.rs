@@ -265,14 +265,18 @@ async fn a_page_of_events_says_who_may_read_each(backend: Backend) {
     assert_eq!(paged[0].1, Some(claim));
 }
 
-/// What the two steps of minimum necessary and the audit trail added, taken away again: the
-/// database as a server made it before them.
+/// What the steps of minimum necessary and the audit trail added, and the one after them (the
+/// reports' index), taken away again: the database as a server made it before them.
 const BEFORE_MINIMUM_NECESSARY: &str = "
     ALTER TABLE staff DROP COLUMN all_rooms;
     ALTER TABLE events DROP COLUMN audience;
     DROP TABLE audit_log;
     DROP TABLE audit_visits;
-    DROP TABLE audit_chains;";
+    DROP TABLE audit_chains;
+    DROP INDEX visits_by_arrival;";
+
+/// How many migration steps [`BEFORE_MINIMUM_NECESSARY`] takes back.
+const STEPS_TAKEN_BACK: i64 = 3;
 
 /// Rolls the closed store's database back to before those two steps.
 async fn made_before_minimum_necessary(backend: &Backend) {
@@ -283,8 +287,11 @@ async fn made_before_minimum_necessary(backend: &Backend) {
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap();
             c.execute_batch(BEFORE_MINIMUM_NECESSARY).unwrap();
-            c.execute_batch(&format!("PRAGMA user_version = {}", version - 2))
-                .unwrap();
+            c.execute_batch(&format!(
+                "PRAGMA user_version = {}",
+                version - STEPS_TAKEN_BACK
+            ))
+            .unwrap();
         }
         Backend::Postgres(url) => {
             let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -294,7 +301,7 @@ async fn made_before_minimum_necessary(backend: &Backend) {
             client
                 .batch_execute(&format!(
                     "{BEFORE_MINIMUM_NECESSARY}
-                     UPDATE schema_version SET version = version - 2;"
+                     UPDATE schema_version SET version = version - {STEPS_TAKEN_BACK};"
                 ))
                 .await
                 .unwrap();
