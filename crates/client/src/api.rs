@@ -299,7 +299,11 @@ impl ApiClient {
         if resp.status().is_success() {
             return Ok(resp.text().await?);
         }
-        Self::read::<Value>(resp).await.map(|v| v.to_string())
+        // A refusal is JSON like any other: read as one, it is the error (never a success).
+        Err(Self::read::<Value>(resp)
+            .await
+            .err()
+            .unwrap_or_else(|| ClientError::Network("the report could not be read".into())))
     }
 
     fn report_request(&self, token: &str, what: &str, q: &ReportQuery) -> RequestBuilder {
