@@ -20,31 +20,44 @@ pub(crate) const OPEN_STATUSES: &str =
 
 /// The history rows a report of `[$2, $3)` reads for clinic `$1`: every entry of the visits
 /// that arrived in the window (`line_since` is when a visit arrived, or opened if it has not)
-/// or finished in it, a visit's entries together and in order. Both halves are range reads of
+/// or finished in it, as `(visit_id, version, position, entry)`. Both halves are range reads of
 /// an index (`visits_by_arrival`, `visits_finished`); the domain's `report::summarize` leaves
-/// out what the window does not hold.
-pub(crate) const REPORT_HISTORY_SQL: &str = "SELECT h.visit_id, h.entry FROM visit_history h
+/// out what the window does not hold. Unordered: sorting a month of entries in the database
+/// costs more than putting each visit's few in order here ([`histories_from_rows`]).
+pub(crate) const REPORT_HISTORY_SQL: &str =
+    "SELECT h.visit_id, h.version, h.position, h.entry FROM visit_history h
      WHERE h.clinic_id = $1 AND h.visit_id IN (
          SELECT id FROM visits WHERE clinic_id = $1 AND line_since >= $2 AND line_since < $3
          UNION ALL
-         SELECT id FROM visits WHERE clinic_id = $1 AND finished_at >= $2 AND finished_at < $3)
-     ORDER BY h.visit_id, h.version, h.position";
+         SELECT id FROM visits WHERE clinic_id = $1 AND finished_at >= $2 AND finished_at < $3)";
 
-/// Gathers `(visit id, entry)` rows, a visit's entries together, into one history per visit.
+/// One history row a report reads: visit id, version, position, entry.
+pub(crate) type HistoryRow<'a> = (&'a str, i64, i64, &'a str);
+
+/// Gathers history rows, in any order, into one history per visit (by visit id), each in the
+/// order it was recorded.
 pub(crate) fn histories_from_rows<'a>(
-    rows: impl IntoIterator<Item = (&'a str, &'a str)>,
+    rows: impl IntoIterator<Item = HistoryRow<'a>>,
 ) -> Result<Vec<(VisitId, Vec<HistoryEntry>)>, StoreError> {
-    let mut out: Vec<(VisitId, Vec<HistoryEntry>)> = Vec::new();
-    let mut current: Option<&str> = None;
-    for (visit, entry) in rows {
-        let entry: HistoryEntry = from_json(entry)?;
-        match out.last_mut() {
-            Some((_, history)) if current == Some(visit) => history.push(entry),
-            _ => out.push((parse_id(visit)?, vec![entry])),
-        }
-        current = Some(visit);
+    let mut by_visit: std::collections::BTreeMap<&str, Vec<(i64, i64, &str)>> =
+        std::collections::BTreeMap::new();
+    for (visit, version, position, entry) in rows {
+        by_visit
+            .entry(visit)
+            .or_default()
+            .push((version, position, entry));
     }
-    Ok(out)
+    by_visit
+        .into_iter()
+        .map(|(visit, mut entries)| {
+            entries.sort_unstable_by_key(|(version, position, _)| (*version, *position));
+            let history = entries
+                .into_iter()
+                .map(|(_, _, entry)| from_json(entry))
+                .collect::<Result<_, _>>()?;
+            Ok((parse_id(visit)?, history))
+        })
+        .collect()
 }
 
 /// The columns a room is read from, in the order [`room_from_cols`] takes them.

@@ -455,7 +455,7 @@ impl Store for PgStore {
             .map_err(Fail::from)?;
         crate::store::rows::histories_from_rows(
             rows.iter()
-                .map(|r| (r.get::<_, &str>(0), r.get::<_, &str>(1))),
+                .map(|r| (r.get::<_, &str>(0), r.get(1), r.get(2), r.get::<_, &str>(3))),
         )
     }
 
