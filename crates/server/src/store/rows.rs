@@ -328,6 +328,42 @@ mod tests {
     use crate::events::{Event, EventBody};
 
     #[test]
+    fn report_rows_in_any_order_give_each_visit_its_history_in_order() {
+        use frontdesk_domain::{ActorRef, Change, Status};
+        let entry = |version: u64, change: Change| {
+            let e = HistoryEntry {
+                version,
+                at: Timestamp::from_millis(version as i64),
+                actor: ActorRef::System,
+                change,
+                status: Status::Waiting,
+            };
+            serde_json::to_string(&e).unwrap()
+        };
+        let (a, b) = (
+            VisitId::from_u128(1).to_string(),
+            VisitId::from_u128(2).to_string(),
+        );
+        let (one, two, three) = (
+            entry(1, Change::IntakeFinished),
+            entry(2, Change::PutOnHold),
+            entry(2, Change::CallEnded),
+        );
+        let rows = [
+            (b.as_str(), 2, 1, three.as_str()),
+            (a.as_str(), 2, 0, two.as_str()),
+            (b.as_str(), 2, 0, two.as_str()),
+            (a.as_str(), 1, 0, one.as_str()),
+        ];
+        let got = histories_from_rows(rows).unwrap();
+        let kinds = |h: &[HistoryEntry]| h.iter().map(|e| e.change.kind()).collect::<Vec<_>>();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0.to_string(), a);
+        assert_eq!(kinds(&got[0].1), ["intake_finished", "put_on_hold"]);
+        assert_eq!(kinds(&got[1].1), ["put_on_hold", "call_ended"]);
+    }
+
+    #[test]
     fn a_hand_built_visit_event_is_exactly_what_event_serializes_to() {
         use frontdesk_domain::{Actor, Context, Opening, Patient, PersonName, RoomId, open};
         let clinic = ClinicId::from_u128(1);
