@@ -1,7 +1,7 @@
 //! The computer under the console, for the console crate's [`Host`]: the OS keyring, desktop
 //! notifications (notify-rust, clicking one brings the window forward on that visit), the
 //! autostart plugin, the cameras and microphones Linux lists under /dev, and links opened in
-//! the browser through the opener plugin.
+//! the browser through the opener plugin, and exported files saved in the downloads folder.
 
 use frontdesk_console::{Host, MediaDevices, Secrets};
 use frontdesk_domain::alerts::Notice;
@@ -88,6 +88,18 @@ impl<R: Runtime> Host for DesktopHost<R> {
         opener
             .open_url(url, link_opener())
             .map_err(|e| e.to_string())
+    }
+
+    fn save_download(&self, file_name: &str, contents: &[u8]) -> Result<String, String> {
+        let dir = self.app.path().download_dir().map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // Only the name's last part: a name never writes outside the downloads.
+        let name = std::path::Path::new(file_name)
+            .file_name()
+            .ok_or("no file name")?;
+        let path = dir.join(name);
+        std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path.display().to_string())
     }
 }
 

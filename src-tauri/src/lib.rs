@@ -16,7 +16,8 @@ use frontdesk_console::calendar::{
     BookingCheck, BookingDone, BookingForm, CalendarQuery, CalendarView,
 };
 use frontdesk_console::{
-    AppState, Console, Notices, PrecallReport, Push, Queued, Secrets, Settings, UiError,
+    AppState, Console, Notices, PrecallReport, Push, Queued, ReportQuery, Secrets, Settings,
+    UiError,
 };
 use frontdesk_domain::{Availability, Command, VisitId};
 use host::DesktopHost;
@@ -91,6 +92,21 @@ async fn request_session(
         .parse()
         .map_err(|_| UiError::new("validation", "That is not one of the clinic's providers."))?;
     console.request_session(provider, &patient_name).await
+}
+
+/// The Reports workspace's figures.
+#[tauri::command]
+async fn report(
+    console: Shared<'_>,
+    query: ReportQuery,
+) -> Result<frontdesk_domain::report::Report, UiError> {
+    console.report(query).await
+}
+
+/// "Export CSV": saves the report in the downloads folder; answers where.
+#[tauri::command]
+async fn export_report(console: Shared<'_>, query: ReportQuery) -> Result<String, UiError> {
+    console.export_report(query).await
 }
 
 #[tauri::command]
@@ -224,6 +240,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         start_progress,
         request_session,
         dismiss_request,
+        report,
+        export_report,
         lock,
         unlock,
         save_settings,

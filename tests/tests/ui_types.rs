@@ -59,6 +59,9 @@ fn generated() -> String {
     all.visit::<frontdesk_api::admin::Delivery>();
     all.visit::<frontdesk_api::Station>();
     all.visit::<frontdesk_api::AlertSubscription>();
+    // The Reports workspace: what it asks for and what it shows.
+    all.visit::<frontdesk_client::api::ReportQuery>();
+    all.visit::<frontdesk_domain::report::Report>();
     // Declared by hand on the Rust side (a question is a string or an object), so not reached.
     all.visit::<frontdesk_api::QuestionKind>();
     let mut out = String::from(

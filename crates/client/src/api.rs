@@ -11,6 +11,18 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 
+/// Which report a manager asks for: the period holding `date` (clinic-local `YYYY-MM-DD`,
+/// today if None), for one room or the whole clinic.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ReportQuery {
+    pub period: frontdesk_domain::report::Period,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub room: Option<frontdesk_domain::RoomId>,
+}
+
 /// An answer to a successful sign-in: the wire's session token.
 pub type SignedIn = Token;
 
@@ -307,6 +319,44 @@ impl ApiClient {
         let mut visits = vec![answer.visit];
         visits.extend(answer.repeats.into_iter().map(|o| o.visit));
         Ok(visits)
+    }
+
+    /// A manager's report (`/v1/reports/summary`) of the `period` holding `date` (today if
+    /// None), for `room` or the whole clinic.
+    pub async fn report(
+        &self,
+        token: &str,
+        query: &ReportQuery,
+    ) -> Result<frontdesk_domain::report::Report, ClientError> {
+        Self::send(self.report_request(token, "summary", query)).await
+    }
+
+    /// The same report as CSV, as the server writes it.
+    pub async fn report_csv(
+        &self,
+        token: &str,
+        query: &ReportQuery,
+    ) -> Result<String, ClientError> {
+        let resp = self
+            .report_request(token, "summary.csv", query)
+            .send()
+            .await?;
+        if resp.status().is_success() {
+            return Ok(resp.text().await?);
+        }
+        // A refusal is JSON like any other: read as one, it is the error (never a success).
+        Err(Self::read::<Value>(resp)
+            .await
+            .err()
+            .unwrap_or_else(|| ClientError::Network("the report could not be read".into())))
+    }
+
+    fn report_request(&self, token: &str, what: &str, q: &ReportQuery) -> RequestBuilder {
+        let mut params = vec![("period", q.period.as_str().to_owned())];
+        params.extend(q.date.clone().map(|d| ("date", d)));
+        params.extend(q.room.map(|r| ("room", r.to_string())));
+        self.request(Method::GET, &format!("/v1/reports/{what}"), Some(token))
+            .query(&params)
     }
 
     /// The WebSocket URL of the live stream after `seq`.

@@ -7,6 +7,7 @@ mod calendar;
 mod lock;
 pub(crate) mod precall;
 mod push;
+mod reports;
 
 use crate::Notices;
 use crate::error::UiError;

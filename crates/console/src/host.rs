@@ -25,6 +25,13 @@ pub trait Host: Send + Sync + 'static {
 
     /// Opens a web link in the person's default browser (a call's join link).
     fn open_link(&self, url: &str) -> Result<(), String>;
+
+    /// Saves a file the person asked for (an exported report) where the computer keeps
+    /// downloads; answers the path it was saved at.
+    fn save_download(&self, file_name: &str, contents: &[u8]) -> Result<String, String> {
+        let _ = (file_name, contents);
+        Err("this computer has no place for downloads".into())
+    }
 }
 
 /// How many cameras and microphones a video visit could use.

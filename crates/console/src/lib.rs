@@ -21,6 +21,7 @@ pub use console::admin::RoomEntry;
 pub use console::precall::{Check, PrecallReport};
 pub use console::{Console, Queued};
 pub use error::UiError;
+pub use frontdesk_client::api::ReportQuery;
 pub use host::{Host, MediaDevices};
 pub use secrets::{InMemory, Secrets, usable_or_in_memory};
 pub use settings::Settings;

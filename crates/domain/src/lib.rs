@@ -15,6 +15,7 @@ pub mod ids;
 pub mod input;
 pub mod people;
 pub mod queue;
+pub mod report;
 pub mod rules;
 pub mod time;
 pub mod visit;

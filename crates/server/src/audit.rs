@@ -74,6 +74,7 @@ impl Action {
     pub const VISIT_TRAIL_READ: &str = "audit.visit_trail_read";
     /// A FHIR search (Encounters or Appointments of a day).
     pub const FHIR_READ: &str = "fhir.read";
+    pub const REPORT_READ: &str = "report.read";
     pub const SIGN_IN: &str = "sign_in.succeeded";
     pub const SIGN_IN_FAILED: &str = "sign_in.failed";
     pub const SIGNED_OUT: &str = "signed_out";

@@ -3,6 +3,7 @@
 
 use crate::model::OfficeHours;
 use frontdesk_domain::Timestamp;
+use frontdesk_domain::report::{Period, ReportWindow};
 use jiff::tz::TimeZone;
 
 /// Whether a room takes patients now.
@@ -131,6 +132,47 @@ pub fn day_span(
     ))
 }
 
+/// The report window of `period` holding the clinic-local `day` (`YYYY-MM-DD`, or today): the
+/// day itself, its week from Monday, or its calendar month. None when `day` is not a date.
+/// An unknown zone counts as UTC.
+pub fn period_window(
+    tz_name: &str,
+    period: Period,
+    day: Option<&str>,
+    now: Timestamp,
+) -> Option<ReportWindow> {
+    let (day, _, _) = day_span(tz_name, day, now)?;
+    let date: jiff::civil::Date = day.parse().ok()?;
+    let (first, last) = match period {
+        Period::Day => (date, date),
+        Period::Week => {
+            let back = i64::from(date.weekday().to_monday_zero_offset());
+            let monday = date.checked_sub(jiff::Span::new().days(back)).ok()?;
+            (monday, monday.checked_add(jiff::Span::new().days(6)).ok()?)
+        }
+        Period::Month => (date.first_of_month(), date.last_of_month()),
+    };
+    let (first_day, from, _) = day_span(tz_name, Some(&first.to_string()), now)?;
+    let (last_day, _, to) = day_span(tz_name, Some(&last.to_string()), now)?;
+    Some(ReportWindow {
+        period,
+        first_day,
+        last_day,
+        from,
+        to,
+        time_zone: tz_name.to_owned(),
+    })
+}
+
+/// The clinic-local hour of the day (0 to 23) of an instant. An unknown zone counts as UTC.
+pub fn local_hour(tz_name: &str) -> impl Fn(Timestamp) -> u8 + use<> {
+    let tz = time_zone(tz_name).unwrap_or(TimeZone::UTC);
+    move |at| {
+        jiff::Timestamp::from_millisecond(at.as_millis())
+            .map_or(0, |t| t.to_zoned(tz.clone()).hour() as u8)
+    }
+}
+
 /// A clinic-local date and time in words: "Tuesday 24 November, 09:30 (Australia/Sydney)".
 pub fn local_words(tz_name: &str, at: Timestamp) -> String {
     match zoned(tz_name, at) {
@@ -213,5 +255,36 @@ mod tests {
             local_words(tz, at("14:05:00", tz)),
             "Monday 23 November, 14:05 (Europe/London)"
         );
+    }
+
+    #[test]
+    fn a_report_window_is_the_local_day_its_week_from_monday_or_its_month() {
+        let now = Timestamp::from_millis(1_796_292_000_000); // 2026-12-03, a Thursday
+        let tz = "Australia/Sydney";
+        let w = period_window(tz, Period::Week, Some("2026-12-03"), now).unwrap();
+        assert_eq!(
+            (w.first_day.as_str(), w.last_day.as_str()),
+            ("2026-11-30", "2026-12-06")
+        );
+        assert_eq!(
+            w.from,
+            at("00:00:00", tz) + frontdesk_domain::Span::from_mins(7 * 24 * 60)
+        );
+        assert_eq!(w.to.as_millis() - w.from.as_millis(), 7 * 86_400_000);
+        let m = period_window("UTC", Period::Month, Some("2026-02-14"), now).unwrap();
+        assert_eq!(
+            (m.first_day.as_str(), m.last_day.as_str()),
+            ("2026-02-01", "2026-02-28")
+        );
+        assert_eq!(m.to.as_millis() - m.from.as_millis(), 28 * 86_400_000);
+        let d = period_window("UTC", Period::Day, None, now).unwrap();
+        assert_eq!(
+            (d.first_day.as_str(), d.last_day.as_str()),
+            ("2026-12-03", "2026-12-03")
+        );
+        assert!(period_window("UTC", Period::Day, Some("2026-13-01"), now).is_none());
+        // 09:30 in Sydney is 22:30 the day before in UTC.
+        assert_eq!(local_hour(tz)(at("09:30:00", tz)), 9);
+        assert_eq!(local_hour("UTC")(at("09:30:00", tz)), 22);
     }
 }

@@ -114,6 +114,7 @@ impl Modify for CommonErrors {
         api::accounts::send_password_reset, api::accounts::reset_password, api::accounts::change_password,
         api::setup::hours_preview, api::setup::retry_delivery, api::setup::set_staff_pin,
         api::events::events, api::events::stream,
+        api::reports::summary, api::reports::summary_csv,
         api::visits::visit, api::visits::finished, api::visits::history, api::visits::command, api::visits::claim, api::visits::take_over, api::visits::join, api::visits::leave_call, api::visits::end_call,
         api::visits::transfer, api::visits::assign, api::visits::decline, api::visits::message,
         api::visits::set_priority, api::visits::accept, api::visits::accept_and_enter, api::visits::cancel,

@@ -2,11 +2,9 @@
 //! and who was declined today, whole with their history, a page at a time, and never another
 //! clinic's.
 
-use frontdesk_domain::{Role, Timestamp};
-use frontdesk_server::HashCost;
-use frontdesk_server::admin::{self, NewRoom, NewStaff};
+use frontdesk_domain::Timestamp;
 use frontdesk_testkit::{RECEPTION, TestServer};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// 2026-12-03 10:00 UTC: the demo clinic's day is 2026-12-03.
@@ -45,56 +43,9 @@ async fn reception_lists_todays_finished_visits_in_order_page_by_page_and_only_i
     let (cai, _, _) = app.waiting_patient("Cai Wong").await;
 
     // Another clinic finishes a visit of its own today.
-    let store = app.server().store();
-    let now = app.server().state.now();
-    let other = admin::create_clinic(store, "other", "Other Clinic")
-        .await
-        .unwrap();
-    let room = admin::create_room(
-        store,
-        other.id,
-        NewRoom {
-            name: "Front desk".into(),
-            ..NewRoom::default()
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    admin::create_staff(
-        store,
-        other.id,
-        NewStaff {
-            name: "Olga Other".into(),
-            email: "olga@other.clinic".into(),
-            roles: vec![Role::Admin, Role::Receptionist],
-            password: "other-password".into(),
-            pin: None,
-            rooms: vec![room.id],
-            all_rooms: false,
-            availability: None,
-            phone: None,
-        },
-        HashCost::Fast,
-        now,
-    )
-    .await
-    .unwrap();
-    let olga = app
-        .sign_in_at("other", "olga@other.clinic", "other-password")
-        .await;
-    let a = app
-        .send(
-            Method::POST,
-            &format!("/v1/join/other/{}", room.id),
-            None,
-            Some(json!({"name": "Pat Other", "phone": "0400 000 003"})),
-            &[],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-    let pat = a.body["visit"]["id"].as_str().unwrap().to_owned();
-    let v = a.body["visit"]["version"].as_u64().unwrap();
+    let other = app.other_clinic().await;
+    let (olga, pat) = (other.token, other.visit);
+    let v = app.visit(&olga, &pat).await["version"].as_u64().unwrap();
     let a = app
         .command(&olga, &pat, "decline", v, Some(json!({"note": "Closed"})))
         .await;

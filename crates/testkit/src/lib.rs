@@ -7,6 +7,8 @@
 //!   SQLite file or a fresh PostgreSQL database ([`Backend`], [`both_backends!`]), settings
 //!   adjustable, the demo clinic seeded when asked, stop and restart, replicas on PostgreSQL.
 //! - [`process`]: the `frontdesk-server` binary as a child process on a free port.
+//! - [`clinics`]: a second clinic beside the demo one, for tenancy tests.
+//! - [`figures`]: medians and percentiles a test works out for itself.
 //! - [`calls`]: the API as the console and the pages call it, and the demo clinic's sign-ins.
 //! - [`patients`]: a patient comes through a room's front door, or opens their link.
 //! - [`pg`]: [`PgCluster`], a throwaway PostgreSQL cluster per test binary, a fresh database
@@ -19,6 +21,8 @@
 
 pub mod base64;
 pub mod calls;
+pub mod clinics;
+pub mod figures;
 pub mod patients;
 pub mod pg;
 pub mod process;
@@ -31,6 +35,8 @@ pub mod webdriver;
 pub use calls::{
     ADMIN, Answer, DESK_PASSWORD, Login, OMAR, PRIYA, RECEPTION, SCHEDULER, get_json, sign_in_to,
 };
+pub use clinics::OtherClinic;
+pub use figures::percentile_ms;
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use pg::PgCluster;
 pub use process::{serve_binary, serve_binary_on_postgres};

@@ -26,6 +26,8 @@ import type {
   StaffInfo,
   Station,
   PrecallReport,
+  Report,
+  ReportQuery,
   Settings,
   SignInRequest,
   StateChanges,
@@ -64,6 +66,10 @@ export interface Backend {
   rescheduleSession(visitId: string, date: string, time: string, durationMins: number): Promise<BookingDone>;
   /** `next_appointment {visitId}`: the booking form prefilled for that patient. */
   nextAppointment(visitId: string): Promise<BookingForm>;
+  /** `report {query}` → a manager's figures for the Reports workspace, from the clinic server. */
+  report(query: ReportQuery): Promise<Report>;
+  /** `export_report {query}` → the path the report's CSV was saved at (the downloads folder). */
+  exportReport(query: ReportQuery): Promise<string>;
   /** `start_progress`: what start-up is doing now ("" when nothing to say), for the loading page. */
   startProgress(): Promise<string>;
   /** `reconnect_now`: try the clinic server at once instead of at the next retry. */
@@ -172,6 +178,8 @@ export const tauriBackend: Backend = {
   rescheduleSession: (visitId, date, time, durationMins) =>
     call<BookingDone>('reschedule_session', { visitId, date, time, durationMins }),
   nextAppointment: (visitId) => call<BookingForm>('next_appointment', { visitId }),
+  report: (query) => call<Report>('report', { query }),
+  exportReport: (query) => call<string>('export_report', { query }),
   lock: () => call<AppState>('lock'),
   unlock: (pin, staffEmail) =>
     call<AppState>('unlock', staffEmail ? { pin, staffEmail } : { pin }),

@@ -91,6 +91,7 @@ export const WORKSPACE_LABEL: Partial<Record<Workspace, string>> = {
   queue: 'Queue',
   calendar: 'Calendar',
   admin: 'Admin',
+  reports: 'Reports',
 };
 
 /** What a provider is doing now, on the providers board. */

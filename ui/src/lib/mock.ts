@@ -26,6 +26,7 @@ import type {
   Outcome,
   PrecallReport,
   QueueRow,
+  Report,
   RoomEntry,
   Settings,
   StaffInfo,
@@ -47,6 +48,12 @@ export interface MockOptions {
   /** Makes act() itself reject (the shell could not queue it). */
   actError?: BackendError;
   precall?: PrecallReport;
+  /** What `report` answers, whatever was asked (the server's figures are the test's). */
+  report?: Report;
+  /** Makes `report` and `export_report` reject, as the shell does when the server refuses. */
+  reportError?: BackendError;
+  /** Where `export_report` says it saved the CSV. */
+  savedTo?: string;
   /** The console host's calendar page (the same page whatever is asked). */
   calendar?: CalendarView;
   /** The console host's reading of a booking form, as a test records it. */
@@ -291,6 +298,17 @@ export function createMockBackend(
     async requestSession(provider, patientName) {
       record('request_session', { provider, patientName });
       return snapshot();
+    },
+    async report(query) {
+      record('report', { query });
+      if (options.reportError) throw clone(options.reportError);
+      if (!options.report) throw { code: 'not_recorded', message: 'No report was given to the mock.' };
+      return clone(options.report);
+    },
+    async exportReport(query) {
+      record('export_report', { query });
+      if (options.reportError) throw clone(options.reportError);
+      return options.savedTo ?? '/home/staff/Downloads/frontdesk-report.csv';
     },
     async dismissRequest(visitId) {
       record('dismiss_request', { visitId });

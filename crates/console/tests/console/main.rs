@@ -14,6 +14,7 @@ mod lock;
 mod precall;
 mod providers;
 mod pushes;
+mod reports;
 mod rig;
 mod session;
 mod stations;

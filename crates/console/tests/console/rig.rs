@@ -9,8 +9,8 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A computer in memory: secrets in a map, alerts, the autostart entry and the links opened
-/// written down, a notification service, one camera and no microphone.
+/// A computer in memory: secrets in a map, alerts, the autostart entry, the links opened and
+/// the files saved written down, a notification service, one camera and no microphone.
 #[derive(Debug, Default)]
 pub(crate) struct FakeHost {
     pub(crate) secrets: InMemory,
@@ -20,6 +20,8 @@ pub(crate) struct FakeHost {
     pub(crate) autostart: Mutex<Option<bool>>,
     /// Every link opened in the browser, in order.
     pub(crate) opened: Mutex<Vec<String>>,
+    /// Every file saved to the downloads, by name.
+    pub(crate) downloads: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl Host for FakeHost {
@@ -50,6 +52,12 @@ impl Host for FakeHost {
     fn open_link(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());
         Ok(())
+    }
+
+    fn save_download(&self, file_name: &str, contents: &[u8]) -> Result<String, String> {
+        let saved = (file_name.to_owned(), contents.to_vec());
+        self.downloads.lock().unwrap().push(saved);
+        Ok(format!("/downloads/{file_name}"))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod events;
 pub mod fhir;
 pub mod patient;
+pub mod reports;
 pub mod setup;
 pub mod staff;
 pub mod visits;
@@ -70,6 +71,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/audit", get(staff::audit))
         .route("/v1/audit/export", get(staff::export_audit))
         .route("/v1/visits/{id}/audit", get(staff::visit_trail))
+        .route("/v1/reports/summary", get(reports::summary))
+        .route("/v1/reports/summary.csv", get(reports::summary_csv))
         .route("/v1/events", get(events::events))
         .route("/v1/stream", get(events::stream))
         .route("/v1/rooms/{room}/requests", post(v::request_session))

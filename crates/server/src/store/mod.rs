@@ -379,6 +379,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Visit>, StoreError>;
 
+    /// The histories a report of `[from, to)` reads: those of the clinic's visits that arrived
+    /// or finished then, each whole and in order (see `rows::REPORT_HISTORY_SQL`).
+    async fn report_histories(
+        &self,
+        clinic: ClinicId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(VisitId, Vec<frontdesk_domain::HistoryEntry>)>, StoreError>;
+
     async fn events_after(
         &self,
         clinic: ClinicId,

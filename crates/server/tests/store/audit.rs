@@ -273,10 +273,11 @@ const BEFORE_MINIMUM_NECESSARY: &str = "
     DROP TABLE audit_log;
     DROP TABLE audit_visits;
     DROP TABLE audit_chains;
-    DROP TABLE external_bookings;";
+    DROP TABLE external_bookings;
+    DROP INDEX visits_by_arrival;";
 /// How many steps [`BEFORE_MINIMUM_NECESSARY`] takes away: minimum necessary, the audit
-/// trail, and the FHIR import's external bookings.
-const STEPS_TAKEN_AWAY: i64 = 3;
+/// trail, the FHIR import's external bookings and the reports' index.
+const STEPS_TAKEN_AWAY: i64 = 4;
 
 /// Rolls the closed store's database back to before those steps.
 async fn made_before_minimum_necessary(backend: &Backend) {

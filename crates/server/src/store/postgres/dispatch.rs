@@ -440,6 +440,26 @@ impl Store for PgStore {
         visits::load_finished_visits(&c, clinic, from, to, after, limit).await
     }
 
+    async fn report_histories(
+        &self,
+        clinic: ClinicId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(VisitId, Vec<frontdesk_domain::HistoryEntry>)>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                crate::store::rows::REPORT_HISTORY_SQL,
+                &[&clinic.to_string(), &from.as_millis(), &to.as_millis()],
+            )
+            .await
+            .map_err(Fail::from)?;
+        crate::store::rows::histories_from_rows(
+            rows.iter()
+                .map(|r| (r.get::<_, &str>(0), r.get(1), r.get(2), r.get::<_, &str>(3))),
+        )
+    }
+
     async fn events_after(
         &self,
         clinic: ClinicId,

@@ -240,6 +240,11 @@ CREATE TABLE external_bookings (
 );
 CREATE INDEX external_bookings_by_visit ON external_bookings(clinic_id, visit_id);
 "#,
+    // Reports (step "report indexes"): the visits that arrived in a window are a range read, as
+    // those that finished in it already are (`visits_finished`).
+    r#"
+CREATE INDEX visits_by_arrival ON visits(clinic_id, line_since, id);
+"#,
 ];
 
 /// How many migrations the database has had.

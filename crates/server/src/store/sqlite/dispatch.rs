@@ -347,6 +347,34 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn report_histories(
+        &self,
+        clinic: ClinicId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(VisitId, Vec<frontdesk_domain::HistoryEntry>)>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(crate::store::rows::REPORT_HISTORY_SQL)?;
+            let rows = stmt.query_map(
+                rusqlite::params![clinic.to_string(), from.as_millis(), to.as_millis()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )?;
+            let rows: Vec<(String, i64, i64, String)> = rows.collect::<Result<_, _>>()?;
+            crate::store::rows::histories_from_rows(
+                rows.iter()
+                    .map(|(v, version, position, e)| (v.as_str(), *version, *position, e.as_str())),
+            )
+        })
+        .await
+    }
+
     async fn events_after(
         &self,
         clinic: ClinicId,

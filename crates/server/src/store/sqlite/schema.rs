@@ -272,6 +272,12 @@ CREATE TABLE external_bookings (
 CREATE INDEX external_bookings_by_visit ON external_bookings(clinic_id, visit_id);
 "#;
 
+/// Reports (step "report indexes"): the visits that arrived in a window are a range read, as
+/// those that finished in it already are (`visits_finished`).
+const REPORT_INDEXES: &str = r#"
+CREATE INDEX visits_by_arrival ON visits(clinic_id, line_since, id);
+"#;
+
 /// Brings the database's schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let mut steps: Vec<M<'static>> = MIGRATIONS.iter().map(|m| M::up(m)).collect();
@@ -290,6 +296,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     steps.push(M::up(MINIMUM_NECESSARY));
     steps.push(M::up(AUDIT_TRAIL));
     steps.push(M::up(EXTERNAL_BOOKINGS));
+    steps.push(M::up(REPORT_INDEXES));
     Migrations::new(steps).to_latest(conn).map_err(db)
 }
 
