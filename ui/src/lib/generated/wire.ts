@@ -12,6 +12,11 @@ export type ActorRef = { "kind": "staff", id: StaffId, } | { "kind": "patient" }
 export type AfterHours = "refuse" | "accept";
 
 /**
+ * Which alerts one member of staff wants for one room.
+ */
+export type AlertSubscription = { room_id: RoomId, desktop: boolean, email: boolean, sms: boolean, };
+
+/**
  * Everything the UI draws.
  */
 export type AppState = { 
@@ -46,11 +51,129 @@ export type Availability = "available" | "on_call" | "busy" | "away" | "unavaila
 /**
  * What was booked for a scheduled session.
  */
-export type Booking = { provider: StaffId, starts_at: Timestamp, guests: Array<Guest>, service_type?: Label | null, location?: Label | null, 
+export type Booking = { provider: StaffId, starts_at: Timestamp, 
+/**
+ * How long the session is booked for, in minutes (see [`crate::booking::check_duration`]).
+ */
+duration_mins: number, guests: Array<Guest>, service_type?: Label | null, location?: Label | null, 
 /**
  * Other staff taking part ("include me" adds the scheduler).
  */
 staff: Array<StaffId>, };
+
+/**
+ * What the booking form would book, or what is wrong with it.
+ */
+export type BookingCheck = { errors: Array<FieldError>, 
+/**
+ * The sessions it books, in the clinic's words ("Monday 7 December, 09:30").
+ */
+sessions: Array<string>, };
+
+/**
+ * What a booking (or a move) came to: the sessions booked, or the fields the clinic refused.
+ */
+export type BookingDone = { errors: Array<FieldError>, booked: Array<VisitId>, };
+
+/**
+ * The booking form as typed. `date` is `YYYY-MM-DD` and `time` `HH:MM`, clinic-local.
+ */
+export type BookingForm = { provider?: StaffId | null, include_me: boolean, guests: Array<GuestForm>, date: string, time: string, duration_mins: number, 
+/**
+ * Sessions in all, a week apart (1: no repeats).
+ */
+repeat_weeks: number, };
+
+/**
+ * One day column.
+ */
+export type CalendarDay = { 
+/**
+ * `YYYY-MM-DD`, clinic-local.
+ */
+date: string, 
+/**
+ * "Mon 7 Dec".
+ */
+label: string, today: boolean, };
+
+/**
+ * A guest as the calendar shows them: name and how they are reached.
+ */
+export type CalendarGuest = { name: string, 
+/**
+ * "ana@example.org" or "SMS +61400111222".
+ */
+reached_by: string, arrived: boolean, };
+
+/**
+ * Which page of the calendar: `days` (1 or 7; a week starts on Monday) from `start_day`
+ * (`YYYY-MM-DD`, clinic-local; today when absent), of one provider's or one room's sessions.
+ */
+export type CalendarQuery = { start_day?: string | null, days: number, provider?: StaffId | null, room?: RoomId | null, 
+/**
+ * Without `start_day`: the page with this booked session on it.
+ */
+session?: VisitId | null, };
+
+/**
+ * A room to look at the sessions of.
+ */
+export type CalendarRoom = { id: RoomId, name: string, };
+
+/**
+ * A booked session, placed on its day.
+ */
+export type CalendarSession = { visit_id: VisitId, version: number, status: Status, room_name: string, provider: StaffRef, 
+/**
+ * Other staff taking part ("include me").
+ */
+staff: Array<StaffRef>, guests: Array<CalendarGuest>, starts_at: number, duration_mins: number, 
+/**
+ * The column (index into `days`) and the minutes from its midnight it spans.
+ */
+day: number, start_minute: number, end_minute: number, 
+/**
+ * "09:30–10:00".
+ */
+time_label: string, 
+/**
+ * `YYYY-MM-DD` and `HH:MM`, clinic-local: the reschedule form starts from them.
+ */
+date: string, time: string, 
+/**
+ * What I may do to it now, as the domain answers it.
+ */
+allowed: Array<CommandKind>, 
+/**
+ * I may take it as mine (a provider claiming a booked session).
+ */
+takes_session: boolean, };
+
+/**
+ * One page of the calendar, ready to draw.
+ */
+export type CalendarView = { 
+/**
+ * "7 – 13 December 2026" or "Monday 7 December 2026".
+ */
+title: string, time_zone: string, days: Array<CalendarDay>, 
+/**
+ * The hours the grid shows: from `first_hour`:00 to `last_hour`:00 (every session fits).
+ */
+first_hour: number, last_hour: number, sessions: Array<CalendarSession>, now_line?: NowLine, 
+/**
+ * `start_day` of the page before and after.
+ */
+previous: string, next: string, 
+/**
+ * Who a session can be booked with, and the rooms to look at.
+ */
+providers: Array<StaffRef>, rooms: Array<CalendarRoom>, 
+/**
+ * I may book sessions (the domain's rule).
+ */
+can_book: boolean, };
 
 /**
  * One recorded change to a visit. Together with who and when, this is a history entry and an
@@ -64,7 +187,12 @@ automatic: boolean, } | { "type": "messaged", text: MessageText, } | { "type": "
 /**
  * Accepted and went straight into the call.
  */
-enter: boolean, } | { "type": "cancelled", note?: Note | null, } | { "type": "marked_no_show" };
+enter: boolean, } | { "type": "cancelled", note?: Note | null, } | { "type": "marked_no_show" } | { "type": "rescheduled", from: Timestamp, starts_at: Timestamp, duration_mins: number, };
+
+/**
+ * How a message goes out.
+ */
+export type Channel = "email" | "sms";
 
 /**
  * One line of the check: what was looked at, whether it is fine, and what was found.
@@ -104,12 +232,12 @@ export type ClinicId = string;
 /**
  * Everything that can be done to an existing visit.
  */
-export type Command = { "command": "update_intake", answers: { [key in Label]: IntakeAnswer }, } | { "command": "finish_intake" } | { "command": "leave" } | { "command": "guest_arrive", guest: number, } | { "command": "claim" } | { "command": "take_over" } | { "command": "join" } | { "command": "leave_call" } | { "command": "end_call" } | { "command": "transfer", to: TransferTarget, note?: Note | null, } | { "command": "assign", provider: StaffId, note?: Note | null, } | { "command": "decline", note: Note, } | { "command": "message", text: MessageText, } | { "command": "set_priority", priority: Priority, note?: Note | null, } | { "command": "accept" } | { "command": "accept_and_enter" } | { "command": "cancel", note?: Note | null, } | { "command": "mark_no_show" };
+export type Command = { "command": "update_intake", answers: { [key in Label]: IntakeAnswer }, } | { "command": "finish_intake" } | { "command": "leave" } | { "command": "guest_arrive", guest: number, } | { "command": "claim" } | { "command": "take_over" } | { "command": "join" } | { "command": "leave_call" } | { "command": "end_call" } | { "command": "transfer", to: TransferTarget, note?: Note | null, } | { "command": "assign", provider: StaffId, note?: Note | null, } | { "command": "decline", note: Note, } | { "command": "message", text: MessageText, } | { "command": "set_priority", priority: Priority, note?: Note | null, } | { "command": "accept" } | { "command": "accept_and_enter" } | { "command": "cancel", note?: Note | null, } | { "command": "mark_no_show" } | { "command": "reschedule", starts_at: Timestamp, duration_mins: number, };
 
 /**
  * The kinds of [`Command`], without their payloads: what a console offers as buttons.
  */
-export type CommandKind = "claim" | "take_over" | "join" | "leave_call" | "accept" | "accept_and_enter" | "message" | "set_priority" | "transfer" | "assign" | "decline" | "end_call" | "cancel" | "mark_no_show" | "update_intake" | "finish_intake" | "leave" | "guest_arrive";
+export type CommandKind = "claim" | "take_over" | "join" | "leave_call" | "accept" | "accept_and_enter" | "message" | "set_priority" | "transfer" | "assign" | "decline" | "end_call" | "cancel" | "mark_no_show" | "reschedule" | "update_intake" | "finish_intake" | "leave" | "guest_arrive";
 
 export type ConnectionState = "online" | "connecting" | "offline" | "resyncing" | "signed_out";
 
@@ -131,6 +259,11 @@ pending: number, };
  * How to reach a patient or guest: at least one of phone and email.
  */
 export type Contact = { phone?: Phone | null, email?: Email | null, };
+
+/**
+ * How a guest is to be reached.
+ */
+export type ContactBy = "email" | "sms";
 
 /**
  * One line of the day view: a patient who finished today.
@@ -190,6 +323,16 @@ allowed: Array<CommandKind>,
 takes_session: boolean, };
 
 /**
+ * A queued message with how its delivery went.
+ */
+export type Delivery = { id: number, clinic_id: ClinicId, visit_id: VisitId | null, kind: string, channel: Channel, to: string, subject: string, body: string, due_at: Timestamp, state: DeliveryState, attempts: number, last_error?: string, next_at: Timestamp, sent_at?: Timestamp, };
+
+/**
+ * Where a queued message stands.
+ */
+export type DeliveryState = "pending" | "sending" | "sent" | "skipped" | "failed";
+
+/**
  * The clinic's directory: it changes seldom, and is sent only when it did.
  */
 export type Directory = { clinic?: Clinic | null, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, };
@@ -201,9 +344,25 @@ export type Directory = { clinic?: Clinic | null, rooms: Array<RoomInfo>, staff:
 export type Email = string;
 
 /**
+ * A field of a form and what is wrong with it. `field` names the input: `provider`, `date`,
+ * `time`, `starts_at` (the date and time together), `duration_mins`, `repeat_weeks`,
+ * `guests`, or `guests.<i>.first_name` / `.last_name` / `.contact`.
+ */
+export type FieldError = { field: string, message: string, };
+
+/**
  * A guest of a scheduled session: no account, reached by email or SMS.
  */
 export type Guest = { name: PersonName, contact: Contact, arrived: boolean, };
+
+/**
+ * A guest as typed in the booking form.
+ */
+export type GuestForm = { first_name: string, last_name: string, contact_by: ContactBy, 
+/**
+ * The email address or the number for text messages.
+ */
+contact: string, };
 
 /**
  * One line of a visit's audit trail: the version the visit reached, when, who, what, and the
@@ -223,6 +382,25 @@ arrivals: number,
  * Their wait to first staff contact.
  */
 wait_for_staff: Spread, };
+
+/**
+ * Whether a room with those hours takes patients now, by the front door's own rule, in the
+ * clinic's time zone and by the server's clock.
+ */
+export type HoursPreview = { open: boolean, 
+/**
+ * When closed: when it opens next, in words ("today at 09:00", "Tuesday at 09:00");
+ * absent when it never does.
+ */
+reopens?: string, 
+/**
+ * The clinic's IANA time zone the hours are read in.
+ */
+time_zone: string, 
+/**
+ * The clinic-local time now, "HH:MM", and its weekday (0 = Monday).
+ */
+local_time: string, local_day: number, };
 
 /**
  * One answer on an intake form.
@@ -292,9 +470,40 @@ export type MyRequest = { visit_id: VisitId, patient_name: string, answer: Reque
 asked_at: number, };
 
 /**
+ * A room as an admin creates it or replaces its settings.
+ */
+export type NewRoom = { name: string, 
+/**
+ * Makes it this provider's own room.
+ */
+provider?: StaffId, office_hours: Array<OfficeHours>, emergency_info?: string, waiting_message?: string, intake_questions: Array<IntakeQuestion>, after_hours: AfterHours, show_place_in_line: boolean, minutes_per_patient?: number, };
+
+/**
+ * A new member of staff, with the password (and PIN) they first sign in with.
+ */
+export type NewStaff = { name: string, email: string, roles: Array<Role>, password: string, 
+/**
+ * A short PIN for switching on a clinic station (4 to 8 digits).
+ */
+pin?: string, rooms: Array<RoomId>, 
+/**
+ * Reception only: read every room's visits (the front desk), not only those of `rooms`.
+ */
+all_rooms: boolean, availability?: Availability, 
+/**
+ * For SMS alerts.
+ */
+phone?: string, };
+
+/**
  * A note: on a transfer, an assignment, a decline (which the patient sees) or a triage.
  */
 export type Note = string;
+
+/**
+ * Where the current time line is: a column and minutes from its midnight.
+ */
+export type NowLine = { day: number, minute: number, };
 
 /**
  * Opening hours for one weekday (0 = Monday), local clinic time as "HH:MM".
@@ -494,9 +703,28 @@ time_zone: string, };
 export type RequestAnswer = { "state": "pending" } | { "state": "accepted" } | { "state": "declined", note: string, } | { "state": "closed" };
 
 /**
+ * What a member of staff does in the clinic. One person may hold several roles (a provider who
+ * is also the clinic's admin).
+ */
+export type Role = "admin" | "receptionist" | "provider" | "scheduler";
+
+/**
  * The set of roles one person holds.
  */
 export type Roles = Array<"admin" | "receptionist" | "provider" | "scheduler">;
+
+/**
+ * A room with the links a clinic puts on its website for it.
+ */
+export type RoomEntry = { room: RoomInfo, 
+/**
+ * The room's front door: patients open it to wait.
+ */
+front_door: string, 
+/**
+ * A button for the clinic's web page that opens the front door.
+ */
+button_html: string, };
 
 /**
  * A room: a shared waiting area such as Reception, or a provider's own room.
@@ -567,6 +795,23 @@ export type Spread = {
 count: number, median_ms: number | null, p90_ms: number | null, };
 
 /**
+ * What an admin changes about a member of staff; what is left out stays as it is.
+ */
+export type StaffChange = { name?: string, 
+/**
+ * An empty string removes the phone number.
+ */
+phone?: string, roles?: Array<Role>, 
+/**
+ * The rooms whose waiting areas they work in (replaces the list).
+ */
+rooms?: Array<RoomId>, 
+/**
+ * Reception only: read every room's visits, not only those of the rooms they work in.
+ */
+all_rooms?: boolean, };
+
+/**
  * A member of staff (receptionist, provider, scheduler, admin).
  */
 export type StaffId = string;
@@ -604,6 +849,16 @@ export type StaffRef = { id: StaffId, name: string, };
 export type StateChanges = { push: number, base: number, rows: Array<RowChange>, me?: MeView, connection: ConnectionView, directory?: Directory, providers?: Array<ProviderRow>, outcomes: Array<Outcome>, now: number, };
 
 /**
+ * A dedicated clinic station.
+ */
+export type Station = { id: string, clinic_id: ClinicId, name: string, 
+/**
+ * When someone last signed in or switched on at it (epoch milliseconds); absent when no
+ * one has yet.
+ */
+last_seen_at?: number, };
+
+/**
  * Where a visit stands. See the architecture doc's table.
  */
 export type Status = "scheduled" | "requested" | "intake" | "waiting" | "in_call" | "on_hold" | "completed" | "declined" | "left" | "no_show" | "cancelled";
@@ -621,7 +876,12 @@ export type TransferTarget = { "kind": "room", room: RoomId, } | { "kind": "prov
 /**
  * An error as the UI shows it: a stable code it can switch on, and a sentence for the person.
  */
-export type UiError = { code: string, message: string, };
+export type UiError = { code: string, message: string, 
+/**
+ * The field of the form the message is about, when the server named one (`name`,
+ * `office_hours`, `password`, ...): the UI shows the message beside it.
+ */
+field?: string, };
 
 export type View = { me?: MeView | null, clinic?: Clinic | null, connection: ConnectionView, rooms: Array<RoomInfo>, staff: Array<StaffInfo>, queue: Array<QueueRow>, requests: Array<QueueRow>, sessions: Array<QueueRow>, 
 /**

@@ -389,7 +389,7 @@ pub(super) async fn retry_delivery<C: GenericClient + Sync>(
         .await
         .map_err(db)?;
     row.map(|r| {
-        let queued: bool = r.get(15);
+        let queued: bool = r.get(r.len() - 1);
         let mut d = delivery(&r)?;
         if queued {
             // The statement's snapshot was taken before its own update.
