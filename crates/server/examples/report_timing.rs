@@ -139,6 +139,7 @@ async fn no_show(
     let booking = Booking {
         provider: doctor.staff.id,
         starts_at: starts,
+        duration_mins: frontdesk_domain::booking::DEFAULT_DURATION_MINS,
         guests: vec![Guest {
             name: PersonName::parse("Absent Guest")?,
             contact: frontdesk_domain::Contact::parse(None, Some("guest@example.org"))?,
