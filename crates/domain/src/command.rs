@@ -306,6 +306,10 @@ pub enum DomainError {
     VersionConflict { expected: u64, actual: u64 },
     #[error("{0}")]
     Invalid(#[from] InputError),
+    /// The visit is not one the sender may read ([`crate::Reader`]): acting on it would read
+    /// it, so it is not found for them.
+    #[error("visit not found")]
+    NotVisible,
 }
 
 impl DomainError {
@@ -320,6 +324,7 @@ impl DomainError {
             DomainError::AssignedElsewhere { .. } => "assigned_elsewhere",
             DomainError::VersionConflict { .. } => "version_conflict",
             DomainError::Invalid(_) => "validation",
+            DomainError::NotVisible => "not_found",
         }
     }
 }

@@ -20,7 +20,7 @@ use frontdesk_api::{
     AssignBody, CancelBody, MessageBody, NoteBody, PriorityBody, RequestBody, RescheduleBody,
     ScheduleBody, TransferBody,
 };
-use frontdesk_domain::{Audience, Command, Visit};
+use frontdesk_domain::{Command, Visit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -46,25 +46,17 @@ async fn run(
     let visit_id = path_id(id, "visit")?;
     let store = state.store.as_ref();
     let reader = service::reader(store, &who.session).await?;
+    // Acting on a visit reads it: one the person may not read is not found, as on a read
+    // (decided on the visit the write reads).
     let whole = reader.reads_everything();
-    if !whole {
-        // Acting on a visit reads it: one the person may not read is not found, as on a read.
-        let visit = store
-            .visit(who.session.staff.clinic_id, visit_id)
-            .await?
-            .ok_or(AppError::NotFound("visit"))?;
-        reader
-            .detail(&Audience::of(&visit))
-            .ok_or(AppError::NotFound("visit"))?;
-    }
-    let done = service::staff_command(
+    let done = service::staff_command_read_by(
         store,
         state.now(),
         &who.session,
+        (!whole).then(|| reader.clone()),
         visit_id,
         command,
-        expected_version,
-        h.idempotency_key,
+        (expected_version, h.idempotency_key),
     )
     .await;
     if whole {

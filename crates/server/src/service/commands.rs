@@ -5,7 +5,9 @@ use super::{actor_of, fingerprint, refusal, room_in_clinic};
 use crate::error::AppError;
 use crate::model::Session;
 use crate::store::{Committed, Idempotency, Store, VisitWrite, WriteAction};
-use frontdesk_domain::{Actor, Command, Context, Timestamp, Visit, VisitId, apply, intake_answers};
+use frontdesk_domain::{
+    Actor, Command, Context, DomainError, Timestamp, Visit, VisitId, apply, intake_answers,
+};
 
 /// One staff command on one visit.
 pub async fn staff_command(
@@ -16,6 +18,22 @@ pub async fn staff_command(
     command: Command,
     expected_version: Option<u64>,
     idempotency_key: Option<String>,
+) -> Result<Committed, AppError> {
+    let sent = (expected_version, idempotency_key);
+    staff_command_read_by(store, at, who, None, visit_id, command, sent).await
+}
+
+/// [`staff_command`] by someone who reads visits through `reader` (None: they read every
+/// visit): a visit they may not read is refused as not found, on the visit the write decides
+/// on (no read of its own).
+pub async fn staff_command_read_by(
+    store: &dyn Store,
+    at: Timestamp,
+    who: &Session,
+    reader: Option<frontdesk_domain::Reader>,
+    visit_id: VisitId,
+    command: Command,
+    (expected_version, idempotency_key): (Option<u64>, Option<String>),
 ) -> Result<Committed, AppError> {
     let clinic = who.staff.clinic_id;
     let idempotency = idempotency_key.map(|key| Idempotency {
@@ -37,7 +55,14 @@ pub async fn staff_command(
         visit_id,
         at,
         idempotency,
-        action: WriteAction::Change(Box::new(move |v: &Visit| apply(v, &ctx, &command))),
+        action: WriteAction::Change(Box::new(move |v: &Visit| {
+            if let Some(r) = &reader
+                && r.detail(&frontdesk_domain::Audience::of(v)).is_none()
+            {
+                return Err(DomainError::NotVisible);
+            }
+            apply(v, &ctx, &command)
+        })),
     };
     match store.write_visit(write).await {
         Ok(c) => Ok(c),

@@ -13,7 +13,8 @@ mod openings;
 mod views;
 
 pub use commands::{
-    left_by_closing_the_page, patient_command, save_intake, staff_command, system_command,
+    left_by_closing_the_page, patient_command, save_intake, staff_command, staff_command_read_by,
+    system_command,
 };
 pub use frontdesk_api::{Opened, PatientView};
 pub use openings::{Repeat, Requester, arrive, request_session, schedule};
@@ -71,6 +72,7 @@ pub async fn refusal(store: &dyn Store, clinic: ClinicId, r: WriteRefused) -> Ap
             let message = error.to_string();
             // The domain's code decides the answer, whichever variant carries it.
             match error {
+                DomainError::NotVisible => AppError::NotFound("visit"),
                 e if e.code() == "forbidden" => AppError::Forbidden(message),
                 DomainError::Invalid(e) => AppError::Validation(e.to_string()),
                 other => {
