@@ -10,7 +10,10 @@
 //! With `--postgres` the server keeps its data in a fresh database of a throwaway PostgreSQL
 //! cluster instead, and the run ends with `pgbench` on that same cluster: a command-shaped
 //! transaction (one UPDATE and three INSERTs, 100 clients), PostgreSQL's own ceiling on this
-//! machine to read the API's figures against.
+//! machine to read the API's figures against. With `--replicas N` (and `--server-bin`) it starts
+//! N server processes on that one database: the clients take turns over them, the fan-out's
+//! subscribers listen on the last while the arrivals go through the first. Each phase prints
+//! the CPU the database's processes used beside the servers', as pgbench's line does.
 //!
 //!     cargo build --release -p frontdesk-server --example loadgen --bin frontdesk-server
 //!     target/release/examples/loadgen --server-bin target/release/frontdesk-server
@@ -62,11 +65,15 @@ struct Args {
     /// How long the `pgbench` baseline runs, with `--postgres`.
     #[arg(long, default_value_t = 10)]
     pgbench_seconds: u64,
+    /// Server processes on the one database (with `--postgres` and `--server-bin`).
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
 }
 
 /// PostgreSQL's own ceiling for a transaction shaped like a visit command: one UPDATE of a
 /// visit-sized row and three INSERTs (history, event, idempotency record), from 100 clients.
 fn pgbench(cluster: &frontdesk_testkit::PgCluster, seconds: u64) -> anyhow::Result<String> {
+    let postmaster = cluster.server_pid();
     let url = cluster.fresh_database();
     let setup = "CREATE TABLE bench_visits (id int PRIMARY KEY, version bigint NOT NULL, data text NOT NULL);
          INSERT INTO bench_visits SELECT g, 1, repeat('x', 600) FROM generate_series(1, 100000) g;
@@ -95,6 +102,7 @@ INSERT INTO bench_keys VALUES (md5(random()::text || clock_timestamp()::text), c
 COMMIT;
 ",
     )?;
+    let cpu_before = postmaster.and_then(database_cpu);
     let out = std::process::Command::new("pgbench")
         .args(["-n", "-M", "prepared", "-c", "100", "-j", "2", "-T"])
         .arg(seconds.to_string())
@@ -108,11 +116,60 @@ COMMIT;
         "pgbench failed: {text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(text
+    let cpu = cpu_before
+        .zip(postmaster.and_then(database_cpu))
+        .map(|(b, a)| a - b);
+    let tps: Option<f64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok());
+    let mut line: Vec<String> = text
         .lines()
         .filter(|l| l.starts_with("tps") || l.starts_with("latency average"))
-        .collect::<Vec<_>>()
-        .join("; "))
+        .map(str::to_owned)
+        .collect();
+    if let Some(cpu) = cpu {
+        line.push(format!(
+            "database CPU cores busy {:.2}, µs per transaction {}",
+            cpu / seconds as f64,
+            tps.map_or("n/a".into(), |t| format!(
+                "{:.0}",
+                cpu * 1e6 / (t * seconds as f64).max(1.0)
+            ))
+        ));
+    }
+    Ok(line.join("; "))
+}
+
+/// CPU seconds so far of a PostgreSQL cluster: its postmaster's, its backends' that have ended
+/// (reaped into the postmaster's children's times) and those of the backends still running.
+fn database_cpu(postmaster: u32) -> Option<f64> {
+    let fields = |pid: &str| -> Option<Vec<String>> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = stat.rsplit_once(") ")?.1;
+        Some(rest.split(' ').map(str::to_owned).collect())
+    };
+    let ticks = |f: &[String], at: usize| f.get(at).and_then(|v| v.parse::<f64>().ok());
+    let me = fields(&postmaster.to_string())?;
+    // utime, stime, cutime, cstime: fields 14–17 of stat(5), counted after the name.
+    let mut total = ticks(&me, 11)? + ticks(&me, 12)? + ticks(&me, 13)? + ticks(&me, 14)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if let Some(f) = fields(pid)
+            && f.get(1).map(String::as_str) == Some(&postmaster.to_string())
+        {
+            total += ticks(&f, 11).unwrap_or(0.0) + ticks(&f, 12).unwrap_or(0.0);
+        }
+    }
+    // USER_HZ is 100 on every Linux the kernel ABI promises it to user space.
+    Some(total / 100.0)
 }
 
 fn say(s: &str) {
@@ -525,42 +582,46 @@ impl Drop for ChildServer {
     }
 }
 
-async fn start(args: &Args, settings: Settings) -> anyhow::Result<(Server, String)> {
+async fn start(args: &Args, settings: Settings) -> anyhow::Result<Vec<(Server, String)>> {
     let database = match &settings.database {
         Database::Sqlite(path) => format!("sqlite://{}", path.display()),
         Database::Postgres(url) => url.clone(),
     };
     Ok(match &args.server_bin {
         Some(bin) => {
-            let mut c = std::process::Command::new(bin)
-                .args([
-                    "serve",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--database-url",
-                    &database,
-                ])
-                // The load comes from one address: it measures the clinic's work, not the
-                // front door's bounds (as `settings` says for a server in this process).
-                .args(["--arrivals-per-address-per-minute", &usize::MAX.to_string()])
-                .args(["--arrivals-per-room-per-minute", &usize::MAX.to_string()])
-                .env("RUST_LOG", "warn")
-                .stdout(std::process::Stdio::piped())
-                .spawn()?;
-            let out = c
-                .stdout
-                .take()
-                .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-            let mut line = String::new();
-            BufReader::new(out).read_line(&mut line)?;
-            let url = line.trim().trim_start_matches("listening on ").to_owned();
-            (Server::Child(ChildServer(c)), url)
+            let mut servers = Vec::new();
+            for _ in 0..args.replicas {
+                let mut c = std::process::Command::new(bin)
+                    .args([
+                        "serve",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--database-url",
+                        &database,
+                    ])
+                    // The load comes from one address: it measures the clinic's work, not the
+                    // front door's bounds (as `settings` says for a server in this process).
+                    .args(["--arrivals-per-address-per-minute", &usize::MAX.to_string()])
+                    .args(["--arrivals-per-room-per-minute", &usize::MAX.to_string()])
+                    .env("RUST_LOG", "warn")
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()?;
+                let out = c
+                    .stdout
+                    .take()
+                    .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+                let mut line = String::new();
+                BufReader::new(out).read_line(&mut line)?;
+                let url = line.trim().trim_start_matches("listening on ").to_owned();
+                servers.push((Server::Child(ChildServer(c)), url));
+            }
+            servers
         }
         None => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let server = RunningServer::start(settings, listener).await?;
             let url = server.url();
-            (Server::InProcess(server), url)
+            vec![(Server::InProcess(server), url)]
         }
     })
 }
@@ -570,14 +631,23 @@ async fn start(args: &Args, settings: Settings) -> anyhow::Result<(Server, Strin
 /// are timed (the arrivals are load, not timed).
 #[derive(Clone, Copy)]
 struct Phase<'a> {
-    base: &'a str,
+    /// The servers' addresses: client `c` sends to `bases[c % bases.len()]`.
+    bases: &'a [String],
     tokens: &'a [String],
     room: frontdesk_domain::RoomId,
     seconds: u64,
     /// Staff commands per second in all, or None for as fast as answered.
     rate: Option<f64>,
-    server_pid: &'a str,
+    /// The servers' process ids, or `["self"]` for the one in this process.
+    server_pids: &'a [String],
+    /// The PostgreSQL cluster's postmaster, whose CPU is the database's.
+    database_pid: Option<u32>,
     db: &'a std::path::Path,
+}
+
+/// CPU seconds so far of the servers' processes together.
+fn servers_cpu(pids: &[String]) -> Option<f64> {
+    pids.iter().map(|p| cpu_seconds(p)).sum()
 }
 
 impl Phase<'_> {
@@ -590,9 +660,11 @@ impl Phase<'_> {
                 "paced at {r} commands/s (latency from when each was due)"
             ))
         ));
-        let cpu_before = (cpu_seconds(self.server_pid), cpu_seconds("self"));
-        let threads_before = cpu_by_thread(self.server_pid);
-        let written_before = bytes_written(self.server_pid);
+        let server_pid = self.server_pids[0].as_str();
+        let cpu_before = (servers_cpu(self.server_pids), cpu_seconds("self"));
+        let database_before = self.database_pid.and_then(database_cpu);
+        let threads_before = cpu_by_thread(server_pid);
+        let written_before = bytes_written(server_pid);
         let deadline = Instant::now() + Duration::from_secs(self.seconds);
         let started = Instant::now();
         // Each client sends every `pace`, its schedule offset so the clients spread over one.
@@ -601,7 +673,7 @@ impl Phase<'_> {
             .map(|r| Duration::from_secs_f64(clients as f64 / r.max(1.0)));
         let mut tasks = Vec::new();
         for (c, token) in self.tokens.iter().enumerate() {
-            let mut conn = Conn::open(self.base).await?;
+            let mut conn = Conn::open(&self.bases[c % self.bases.len()]).await?;
             let auth = format!("authorization: Bearer {token}\r\n");
             let join = format!("/v1/join/demo/{}", self.room);
             let mut due = started + pace.map_or(Duration::ZERO, |p| p * c as u32 / clients as u32);
@@ -674,8 +746,9 @@ impl Phase<'_> {
             failed += f;
         }
         let elapsed = started.elapsed().as_secs_f64();
-        let cpu_after = (cpu_seconds(self.server_pid), cpu_seconds("self"));
-        let threads_after = cpu_by_thread(self.server_pid);
+        let cpu_after = (servers_cpu(self.server_pids), cpu_seconds("self"));
+        let database_after = self.database_pid.and_then(database_cpu);
+        let threads_after = cpu_by_thread(server_pid);
         // Where the slow answers fell, second by second: a stall shows as one bad second.
         let mut worst = vec![0f64; self.seconds as usize + 2];
         for (second, ms) in &timed {
@@ -700,7 +773,7 @@ impl Phase<'_> {
             "  slowest answer (ms) in each second: {}",
             worst.join(" ")
         ));
-        let written = bytes_written(self.server_pid)
+        let written = bytes_written(server_pid)
             .zip(written_before)
             .map_or("n/a".to_owned(), |(a, b)| {
                 format!("{:.1}", (a - b) / 1024.0 / lat.len().max(1) as f64)
@@ -714,7 +787,7 @@ impl Phase<'_> {
                 format!("{:.2}", (a - b) / elapsed)
             })
         };
-        if self.server_pid == "self" {
+        if server_pid == "self" {
             say(&format!(
                 "  CPU cores busy: server and load together {}",
                 share(cpu_before.1, cpu_after.1)
@@ -727,10 +800,22 @@ impl Phase<'_> {
                     format!("{:.0}", (a - b) * 1e6 / lat.len().max(1) as f64)
                 });
             say(&format!(
-                "  CPU cores busy: server {}, load generator {}; server CPU µs per staff command (arrivals included) {per_command}",
+                "  CPU cores busy: {} {}, load generator {}; server CPU µs per staff command (arrivals included) {per_command}",
+                if self.server_pids.len() == 1 {
+                    "server".to_owned()
+                } else {
+                    format!("{} servers", self.server_pids.len())
+                },
                 share(cpu_before.0, cpu_after.0),
                 share(cpu_before.1, cpu_after.1)
             ));
+            if let Some((b, a)) = database_before.zip(database_after) {
+                say(&format!(
+                    "  database CPU cores busy {:.2}, µs per staff command (arrivals included) {:.0}",
+                    (a - b) / elapsed,
+                    (a - b) * 1e6 / lat.len().max(1) as f64
+                ));
+            }
             // Threads that came and went in between (idle blocking threads) are not counted.
             let by_thread: Vec<String> = threads_after
                 .iter()
@@ -740,7 +825,7 @@ impl Phase<'_> {
                 })
                 .collect();
             say(&format!(
-                "  of which by server thread, µs per staff command: {}",
+                "  of which by thread of the first server, µs per staff command: {}",
                 by_thread.join(", ")
             ));
         }
@@ -769,6 +854,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.replicas == 1 || (args.postgres && args.server_bin.is_some()),
+        "--replicas takes --postgres and --server-bin: replicas share one PostgreSQL database"
+    );
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("load.db");
     let cluster = args.postgres.then(frontdesk_testkit::PgCluster::start);
@@ -812,7 +901,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         seeded
     };
-    let (server, base) = start(&args, settings).await?;
+    let servers = start(&args, settings).await?;
+    let bases: Vec<String> = servers.iter().map(|(_, url)| url.clone()).collect();
+    if bases.len() > 1 {
+        say(&format!("servers: {} on one database", bases.len()));
+    }
+    // Arrivals and sign-ins go through the first; the fan-out listens on the last.
+    let base = bases[0].clone();
     let room = seeded.reception.id;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients * 2)
@@ -829,17 +924,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         tokens.push(t["token"].as_str().unwrap_or_default().to_owned());
     }
 
-    let server_pid = match &server {
-        Server::Child(c) => c.0.id().to_string(),
-        Server::InProcess(_) => "self".to_owned(),
-    };
+    let server_pids: Vec<String> = servers
+        .iter()
+        .map(|(server, _)| match server {
+            Server::Child(c) => c.0.id().to_string(),
+            Server::InProcess(_) => "self".to_owned(),
+        })
+        .collect();
     let full = Phase {
-        base: &base,
+        bases: &bases,
         tokens: &tokens,
         room,
         seconds: args.seconds,
         rate: None,
-        server_pid: &server_pid,
+        server_pids: &server_pids,
+        database_pid: cluster.as_ref().and_then(|c| c.server_pid()),
         db: &db,
     };
     full.run().await?;
@@ -866,7 +965,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .json()
         .await?;
     let after = snap["seq"].as_u64().unwrap_or(0);
-    let ws_base = base.replace("http://", "ws://");
+    let ws_base = bases[bases.len() - 1].replace("http://", "ws://");
     let urls = (0..args.subscribers).map(|i| {
         let token = &tokens[i % tokens.len()];
         (
@@ -888,7 +987,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let server_fanout = readers.collect(args.arrivals).await?;
-    say(&format!("  server: {}", server_fanout.line()));
+    let across = if bases.len() > 1 {
+        " (arrivals through the first, subscribers on the last)"
+    } else {
+        ""
+    };
+    say(&format!("  server{across}: {}", server_fanout.line()));
 
     let bare = BareBroadcaster::start()?;
     let urls = (0..args.subscribers).map(|_| (format!("ws://{}/stream", bare.addr), None));
@@ -910,9 +1014,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         server_fanout.p99() / bare_fanout.p99().max(1.0)
     ));
     say(&format!("WAL file at the end: {}", wal_size(&db)));
-    match server {
-        Server::InProcess(s) => s.stop().await,
-        Server::Child(c) => drop(c),
+    for (server, _) in servers {
+        match server {
+            Server::InProcess(s) => s.stop().await,
+            Server::Child(c) => drop(c),
+        }
     }
     if let Some(cluster) = &cluster {
         say(&format!(

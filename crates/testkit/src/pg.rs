@@ -105,10 +105,13 @@ impl PgCluster {
                 "--no-sync".as_ref(),
             ],
         );
+        // FRONTDESK_PG_OPTIONS adds server options for a measurement (say, `-c
+        // shared_preload_libraries=pg_stat_statements`).
         let options = format!(
             "-p {PORT} -k {} -c listen_addresses='' -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=300",
-            cluster.dir.display()
+             -c full_page_writes=off -c max_connections=300 {}",
+            cluster.dir.display(),
+            std::env::var("FRONTDESK_PG_OPTIONS").unwrap_or_default()
         );
         let log = cluster.dir.join("server.log");
         cluster.run(
@@ -184,6 +187,13 @@ impl PgCluster {
             pg_ctl.display(),
             self.dir.join("data").display()
         )
+    }
+
+    /// The process id of the cluster's postmaster, the parent of every backend (for a
+    /// benchmark to read the database's CPU time).
+    pub fn server_pid(&self) -> Option<u32> {
+        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).ok()?;
+        pid.lines().next()?.trim().parse().ok()
     }
 
     /// The directory holding the cluster's socket.

@@ -197,7 +197,22 @@ pub(crate) fn visit_event_json(
     entries_json: &str,
 ) -> String {
     format!(
-        r#"{{"seq":{seq},"clinic_id":"{clinic}","at":{},"kind":"visit","visit_id":"{visit_id}","version":{version},"entries":{entries_json}}}"#,
+        r#"{{"seq":{seq}{}"#,
+        visit_event_after_seq(clinic, at, visit_id, version, entries_json)
+    )
+}
+
+/// A visit event's JSON after its seq (`,"clinic_id":…}`): what a store that learns the seq
+/// only in the statement that writes the event puts after `{"seq":<seq>`.
+pub(crate) fn visit_event_after_seq(
+    clinic: ClinicId,
+    at: Timestamp,
+    visit_id: VisitId,
+    version: u64,
+    entries_json: &str,
+) -> String {
+    format!(
+        r#","clinic_id":"{clinic}","at":{},"kind":"visit","visit_id":"{visit_id}","version":{version},"entries":{entries_json}}}"#,
         at.as_millis(),
     )
 }

@@ -278,6 +278,9 @@ const BEFORE_MINIMUM_NECESSARY: &str = "
 /// How many steps [`BEFORE_MINIMUM_NECESSARY`] takes away: minimum necessary, the audit
 /// trail, the FHIR import's external bookings and the reports' index.
 const STEPS_TAKEN_AWAY: i64 = 4;
+/// The PostgreSQL steps after those, taken away too: the attempts' one-call reservation.
+const POSTGRES_STEPS_SINCE: &str = "DROP FUNCTION reserve_attempts;";
+const POSTGRES_STEPS_SINCE_COUNT: i64 = 1;
 
 /// Rolls the closed store's database back to before those steps.
 async fn made_before_minimum_necessary(backend: &Backend) {
@@ -302,7 +305,9 @@ async fn made_before_minimum_necessary(backend: &Backend) {
             client
                 .batch_execute(&format!(
                     "{BEFORE_MINIMUM_NECESSARY}
-                     UPDATE schema_version SET version = version - {STEPS_TAKEN_AWAY};"
+                     {POSTGRES_STEPS_SINCE}
+                     UPDATE schema_version SET version = version - {};",
+                    STEPS_TAKEN_AWAY + POSTGRES_STEPS_SINCE_COUNT
                 ))
                 .await
                 .unwrap();

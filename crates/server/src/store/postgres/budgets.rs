@@ -1,12 +1,13 @@
 //! Sign-in, arrival and intake budgets ([`AttemptBudgets`]) kept in PostgreSQL, so every
 //! process counts the same attempts: the 11th wrong password in a minute is refused whichever
 //! process it reaches. The semantics are [`crate::limits::MemoryBudgets`]'s: one row per
-//! attempt still in the window; a reservation takes from every budget or none, in one
-//! transaction that holds each key's transaction-scoped advisory lock (taken in key order, so
-//! two reservations sharing keys never deadlock); a release deletes the rows it added.
+//! attempt still in the window; a reservation takes from every budget or none, in one call of
+//! the schema's `reserve_attempts`, which holds each key's transaction-scoped advisory lock
+//! (taken in key order, so two reservations sharing keys never deadlock) for that statement;
+//! a release deletes the rows it added.
 
+use super::Fail;
 use super::cached::Cached;
-use super::{Fail, transaction};
 use crate::error::AppError;
 use crate::limits::{AttemptBudgets, Charge, Reservation, WINDOW, wait_until};
 use crate::store::StoreError;
@@ -32,56 +33,34 @@ fn lock_key(c: &Charge) -> String {
 #[async_trait::async_trait]
 impl AttemptBudgets for PgBudgets {
     async fn reserve(&self, charges: Vec<Charge>, now: Timestamp) -> Result<Reservation, AppError> {
-        let mut keys: Vec<String> = charges.iter().map(lock_key).collect();
-        keys.sort();
-        keys.dedup();
+        let keys: Vec<String> = charges.iter().map(lock_key).collect();
+        let limits: Vec<i64> = charges.iter().map(|c| c.budget.per_minute as i64).collect();
         let at = now.as_millis();
         let window_start = (now - WINDOW).as_millis();
-        let refused = transaction!(self, |tx| {
-            for key in &keys {
-                tx.run(
-                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                    &[key],
+        // One statement (the schema's `reserve_attempts`): its locks last as long as it does.
+        let full: Result<Vec<(i32, Option<i64>)>, Fail> = async {
+            let client = self.pool.get().await?;
+            let rows = client
+                .fetch(
+                    "SELECT refused, oldest FROM reserve_attempts($1, $2, $3, $4)",
+                    &[&keys, &limits, &at, &window_start],
                 )
                 .await?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        }
+        .await;
+        // The refusal names the budget that frees up last: before then, a retry is refused too.
+        let mut refused: Option<(&'static str, std::time::Duration)> = None;
+        for (place, oldest) in full.map_err(StoreError::from)? {
+            let Some(c) = usize::try_from(place - 1).ok().and_then(|i| charges.get(i)) else {
+                continue;
+            };
+            let oldest = oldest.map_or(now, Timestamp::from_millis);
+            let wait = wait_until(oldest + WINDOW, now);
+            if refused.is_none_or(|(_, w)| wait > w) {
+                refused = Some((c.budget.what, wait));
             }
-            // The refusal names the budget that frees up last: before then, a retry is
-            // refused too.
-            let mut refused: Option<(&'static str, std::time::Duration)> = None;
-            for c in &charges {
-                let key = lock_key(c);
-                tx.run(
-                    "DELETE FROM attempts WHERE key = $1 AND at <= $2",
-                    &[&key, &window_start],
-                )
-                .await?;
-                let row = tx
-                    .fetch_one(
-                        "SELECT count(*), min(at) FROM attempts WHERE key = $1",
-                        &[&key],
-                    )
-                    .await?;
-                let (count, oldest): (i64, Option<i64>) = (row.get(0), row.get(1));
-                if count as usize >= c.budget.per_minute {
-                    let oldest = oldest.map_or(now, Timestamp::from_millis);
-                    let wait = wait_until(oldest + WINDOW, now);
-                    if refused.is_none_or(|(_, w)| wait > w) {
-                        refused = Some((c.budget.what, wait));
-                    }
-                }
-            }
-            if refused.is_none() {
-                for c in &charges {
-                    tx.run(
-                        "INSERT INTO attempts (key, at) VALUES ($1, $2)",
-                        &[&lock_key(c), &at],
-                    )
-                    .await?;
-                }
-            }
-            refused
-        })
-        .map_err(StoreError::from)?;
+        }
         match refused {
             Some((what, retry_after)) => Err(AppError::RateLimited { what, retry_after }),
             None => Ok(Reservation::new(charges, now)),
@@ -91,16 +70,18 @@ impl AttemptBudgets for PgBudgets {
     async fn release(&self, reservation: Reservation) {
         let at = reservation.at().as_millis();
         let keys: Vec<String> = reservation.charges().iter().map(lock_key).collect();
-        let given_back: Result<(), Fail> = transaction!(self, |tx| {
-            for key in &keys {
-                tx.run(
-                    "DELETE FROM attempts WHERE id = (
-                         SELECT id FROM attempts WHERE key = $1 AND at = $2 LIMIT 1)",
-                    &[key, &at],
+        let given_back: Result<u64, Fail> = async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .run(
+                    "DELETE FROM attempts WHERE id IN (
+                         SELECT DISTINCT ON (key) id FROM attempts
+                         WHERE key = ANY($1) AND at = $2 ORDER BY key, id)",
+                    &[&keys, &at],
                 )
-                .await?;
-            }
-        });
+                .await?)
+        }
+        .await;
         if let Err(e) = given_back {
             tracing::warn!(error = %StoreError::from(e), "cannot give a sign-in attempt back");
         }

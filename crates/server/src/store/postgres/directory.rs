@@ -170,6 +170,9 @@ const STAFF_COLUMNS: &str = "s.id, s.clinic_id, s.name, s.email, s.roles, s.avai
      s.password_hash, s.pin_hash, s.phone, s.deactivated_at::text, s.pin_failures::text, \
      s.all_rooms::int::text";
 
+/// How many columns [`STAFF_COLUMNS`] names.
+const STAFF_COLUMN_COUNT: usize = 13;
+
 async fn staff_where<C: GenericClient + Sync>(
     c: &C,
     condition: &str,
@@ -198,6 +201,35 @@ pub(super) async fn load_staff<C: GenericClient + Sync>(
     )
     .await?;
     Ok(all.into_iter().map(|(s, _)| s).collect())
+}
+
+/// The member of staff a live session is theirs, with the session's station and expiry: one
+/// read, the session joined to its staff row.
+pub(super) async fn staff_of_session<C: GenericClient + Sync>(
+    c: &C,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(StaffInfo, Option<String>, i64)>, StoreError> {
+    let row = c
+        .fetch_opt(
+            &format!(
+                "SELECT {STAFF_COLUMNS}, x.station_id, x.expires_at
+                 FROM sessions x JOIN staff s ON s.id = x.staff_id AND s.clinic_id = x.clinic_id
+                 WHERE x.token_hash = $1 AND x.revoked_at IS NULL AND x.expires_at > $2"
+            ),
+            &[&token_hash, &now],
+        )
+        .await
+        .map_err(db)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let (staff, _) = staff_from_cols(text_columns::<STAFF_COLUMN_COUNT>(&row)?)?;
+    Ok(Some((
+        staff,
+        row.get::<_, Option<String>>(STAFF_COLUMN_COUNT),
+        row.get(STAFF_COLUMN_COUNT + 1),
+    )))
 }
 
 pub(super) async fn load_one_staff<C: GenericClient + Sync>(

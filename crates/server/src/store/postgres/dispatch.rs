@@ -343,6 +343,19 @@ impl Store for PgStore {
     }
 
     async fn write_visit(&self, mut write: VisitWrite) -> Result<Committed, WriteRefused> {
+        let mut tries = 0;
+        loop {
+            let client = self.client().await?;
+            match visits::write_in_one_statement(&client, &mut write).await {
+                Ok(visits::OneStatement::Done(committed, seq)) => {
+                    self.published(write.clinic, Some(seq));
+                    return Ok(committed);
+                }
+                Ok(visits::OneStatement::Transaction) => break,
+                Err(Fail::Retry) if tries < super::MAX_TRIES => tries += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
         let (committed, seq) = transaction!(self.inner, |tx| {
             visits::write_visit_in(tx, &mut write).await?
         })?;

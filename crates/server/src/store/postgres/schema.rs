@@ -245,6 +245,39 @@ CREATE INDEX external_bookings_by_visit ON external_bookings(clinic_id, visit_id
     r#"
 CREATE INDEX visits_by_arrival ON visits(clinic_id, line_since, id);
 "#,
+    // Step "attempts in one call": a reservation of sign-in, arrival and intake attempts is one
+    // round trip (`budgets.rs`): each key's advisory lock in key order, the window's old rows
+    // let go, every budget counted, and a row added to each, or to none if any is full. Answers
+    // each full budget (its place in `keys`) with its oldest attempt.
+    r#"
+CREATE FUNCTION reserve_attempts(keys TEXT[], limits BIGINT[], now_ms BIGINT, window_start BIGINT)
+RETURNS TABLE (refused INT, oldest BIGINT) LANGUAGE plpgsql AS $$
+DECLARE
+    k TEXT;
+    i INT;
+    counted BIGINT;
+    first_at BIGINT;
+    any_full BOOLEAN := false;
+BEGIN
+    FOR k IN SELECT DISTINCT u FROM unnest(keys) AS u ORDER BY u LOOP
+        PERFORM pg_advisory_xact_lock(hashtextextended(k, 0));
+    END LOOP;
+    FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+        DELETE FROM attempts WHERE key = keys[i] AND at <= window_start;
+        SELECT count(*), min(at) INTO counted, first_at FROM attempts WHERE key = keys[i];
+        IF counted >= limits[i] THEN
+            refused := i;
+            oldest := first_at;
+            any_full := true;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+    IF NOT any_full THEN
+        INSERT INTO attempts (key, at) SELECT u, now_ms FROM unnest(keys) AS u;
+    END IF;
+END
+$$;
+"#,
 ];
 
 /// How many migrations the database has had.

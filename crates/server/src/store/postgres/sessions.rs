@@ -2,7 +2,7 @@
 //! every process reads, so a signed-out token stops working on every replica at once.
 
 use super::cached::Cached;
-use super::directory::load_one_staff;
+use super::directory::staff_of_session;
 use super::{Fail, messages};
 use crate::model::{Session, Station};
 use crate::store::rows::parse_id;
@@ -54,20 +54,7 @@ pub(super) async fn session<C: GenericClient + Sync>(
     token_hash: &str,
     now: i64,
 ) -> Result<Option<Session>, StoreError> {
-    let row = c
-        .fetch_opt(
-            "SELECT clinic_id, staff_id, station_id, expires_at FROM sessions
-             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-            &[&token_hash, &now],
-        )
-        .await
-        .map_err(db)?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let clinic = parse_id(row.get::<_, &str>(0))?;
-    let staff = parse_id(row.get::<_, &str>(1))?;
-    let Some(staff) = load_one_staff(c, clinic, staff).await? else {
+    let Some((staff, station, expires_at)) = staff_of_session(c, token_hash, now).await? else {
         return Ok(None);
     };
     if staff.deactivated {
@@ -75,8 +62,8 @@ pub(super) async fn session<C: GenericClient + Sync>(
     }
     Ok(Some(Session {
         staff,
-        station: row.get::<_, Option<&str>>(2).map(parse_id).transpose()?,
-        expires_at: row.get(3),
+        station: station.as_deref().map(parse_id).transpose()?,
+        expires_at,
     }))
 }
 

@@ -8,7 +8,7 @@ use crate::events::EventBody;
 use crate::model::CommandReply;
 use crate::store::rows::{
     OPEN_STATUSES, WAITING_STATUSES, corrupt, event_visit, from_json, parse_id, replayed_reply,
-    reply_json, to_json, visit_event_json,
+    reply_json, to_json, visit_event_after_seq, visit_event_json,
 };
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
 use deadpool_postgres::GenericClient;
@@ -16,6 +16,8 @@ use frontdesk_domain::access::Audience;
 use frontdesk_domain::queue::line_position;
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
 use std::collections::HashMap;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 type Pg = tokio_postgres::Error;
 
@@ -456,6 +458,216 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
         },
         Some(seq),
     ))
+}
+
+/// How a command went that was offered to [`write_in_one_statement`].
+pub(super) enum OneStatement {
+    /// Committed, with its seq.
+    Done(Committed, u64),
+    /// Not one for a single statement: its key was used before (the first answer is given in a
+    /// transaction, [`write_visit_in`]), or it adds history at a version the visit has already.
+    Transaction,
+}
+
+/// A change's first read: the visit as its row holds it, and whether the command's key was
+/// used before.
+const READ_FOR_CHANGE: &str = "SELECT (SELECT data FROM visits WHERE id = $1 AND clinic_id = $2),
+        EXISTS (SELECT 1 FROM idempotency WHERE clinic_id = $2 AND scope = $3 AND key = $4)";
+
+/// What follows the visit's own write (the `changed` CTE) in both statements: the clinic's
+/// next seq once the visit is written, the history, the event (its JSON around that seq), the
+/// key with its seq, and the notice to every process at commit. `$11…$21`.
+macro_rules! then_the_event {
+    () => {
+        "taken AS (
+    UPDATE clinics SET seq = seq + 1 WHERE id = $2 AND EXISTS (SELECT 1 FROM changed)
+    RETURNING seq),
+history AS (
+    INSERT INTO visit_history (visit_id, version, position, clinic_id, entry)
+    SELECT $1, h.version, h.position, $2, h.entry
+    FROM taken, unnest($11::bigint[], $12::bigint[], $13::text[]) AS h(version, position, entry)),
+event AS (
+    INSERT INTO events (clinic_id, seq, at, kind, visit_id, payload, audience)
+    SELECT $2, seq, $14, 'visit', $1, '{\"seq\":' || seq::text || $15::text, $16 FROM taken),
+key AS (
+    INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, seq, created_at)
+    SELECT $2, $17, $18, $19, $20, seq, $14 FROM taken WHERE $17::text IS NOT NULL)
+SELECT seq, pg_notify($21, $2 || ':' || seq::text)::text FROM taken"
+    };
+}
+
+/// A change: the visit's update at the version it was decided on (`$3`), then the event.
+const CHANGE: &str = concat!(
+    "WITH changed AS (
+    UPDATE visits SET room_id = $4, status = $5, version = $6, data = $7,
+        line_priority = $8, line_since = $9, finished_at = $10
+    WHERE id = $1 AND clinic_id = $2 AND version = $3
+    RETURNING id),
+",
+    then_the_event!()
+);
+
+/// An opening: the visit with its patient's token hash (`$3`) and its guests' (`$10`), then
+/// the event.
+const OPEN: &str = concat!(
+    "WITH changed AS (
+    INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash, data,
+        line_priority, line_since)
+    VALUES ($1, $2, $4, $5, $6, $3, $7, $8, $9)
+    RETURNING id),
+guests AS (
+    INSERT INTO visit_tokens (token_hash, visit_id, guest)
+    SELECT g.hash, $1, g.n - 1 FROM unnest($10::text[]) WITH ORDINALITY AS g(hash, n)),
+",
+    then_the_event!()
+);
+
+/// One visit command in one statement and no transaction around it: a change is read (with
+/// whether its key was used before) and decided here, then written with its history, seq,
+/// event and key by one statement, which commits on its own. The clinic's counter row is
+/// locked for that statement only, not for the round trips of a transaction.
+/// [`Fail::Retry`] when the visit changed since it was read (decide again).
+pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
+    c: &C,
+    w: &mut VisitWrite,
+) -> Result<OneStatement, Fail> {
+    let clinic = w.clinic.to_string();
+    let id = w.visit_id.to_string();
+    let (scope, key, fingerprint) = match &w.idempotency {
+        Some(i) => (
+            Some(i.scope.as_str()),
+            Some(i.key.as_str()),
+            Some(i.fingerprint.as_str()),
+        ),
+        None => (None, None, None),
+    };
+    let (status, outcome, expected, token_hash, guests) = match &mut w.action {
+        WriteAction::Open {
+            outcome,
+            patient_token_hash,
+            guest_token_hashes,
+        } => {
+            if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
+                return Err(corrupt("opened visit does not match the write").into());
+            }
+            (
+                201i64,
+                outcome.as_ref().clone(),
+                None,
+                patient_token_hash.clone(),
+                guest_token_hashes.clone(),
+            )
+        }
+        // An opening's key is checked by the statement itself (a second use is a unique
+        // violation); a change's before its decision, which a replay must not make again.
+        WriteAction::Change(decide) => {
+            let row = c
+                .fetch_one(READ_FOR_CHANGE, &[&id, &clinic, &scope, &key])
+                .await?;
+            if row.get::<_, bool>(1) {
+                return Ok(OneStatement::Transaction);
+            }
+            let current: Visit = match row.get::<_, Option<&str>>(0) {
+                Some(data) => from_json(data)?,
+                None => return Err(WriteRefused::NotFound.into()),
+            };
+            let outcome = decide(&current).map_err(|error| WriteRefused::Domain {
+                error,
+                visit: Box::new(current.clone()),
+            })?;
+            (200, outcome, Some(current.version), None, Vec::new())
+        }
+    };
+    let mut visit = outcome.visit;
+    visit.history.clear();
+    let entries = outcome.entries;
+    // Each version's entries count from 0: every version here is new to the visit.
+    let (mut versions, mut positions, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last: Option<u64> = None;
+    for entry in &entries {
+        let seen = expected.is_some_and(|v| entry.version <= v);
+        if seen || last.is_some_and(|l| entry.version < l) {
+            return Ok(OneStatement::Transaction);
+        }
+        let position = match (last, positions.last()) {
+            (Some(l), Some(p)) if l == entry.version => p + 1,
+            _ => 0i64,
+        };
+        last = Some(entry.version);
+        versions.push(big(entry.version));
+        positions.push(position);
+        texts.push(to_json(entry)?);
+    }
+    let data = to_json(&visit)?;
+    let entries_json = to_json(&entries)?;
+    let (line_priority, line_since) = line_position(&visit);
+    let after_seq = visit_event_after_seq(w.clinic, w.at, visit.id, visit.version, &entries_json);
+    let audience = to_json(&Audience::of_change(&visit, &entries))?;
+    let expected = expected.map(big);
+    let finished_at = visit
+        .status
+        .is_terminal()
+        .then(|| visit.updated_at.as_millis());
+    let (sql, third, tenth): (_, &(dyn ToSql + Sync), &(dyn ToSql + Sync)) = match expected {
+        Some(ref version) => (CHANGE, version, &finished_at),
+        None => (OPEN, &token_hash, &guests),
+    };
+    let row = c
+        .fetch_opt(
+            sql,
+            &[
+                &id,
+                &clinic,
+                third,
+                &visit.room_id.to_string(),
+                &visit.status.as_str(),
+                &big(visit.version),
+                &data,
+                &(line_priority as i64),
+                &line_since.as_millis(),
+                tenth,
+                &versions,
+                &positions,
+                &texts,
+                &w.at.as_millis(),
+                &after_seq,
+                &audience,
+                &scope,
+                &key,
+                &fingerprint,
+                &status,
+                &super::bus::CHANNEL,
+            ],
+        )
+        .await;
+    let row = match row {
+        Ok(row) => row,
+        // The key was used meanwhile, by a command that has committed: answer its answer.
+        Err(e) if key_taken(&e) => return Ok(OneStatement::Transaction),
+        Err(e) => return Err(e.into()),
+    };
+    // Someone else's command changed the visit first: decide again on what it left.
+    let seq = row.ok_or(Fail::Retry)?.get::<_, i64>(0) as u64;
+    let reply_json = reply_json(seq, &data, &entries_json);
+    Ok(OneStatement::Done(
+        Committed {
+            status: status as u16,
+            reply: CommandReply {
+                seq,
+                visit,
+                entries,
+            },
+            reply_json,
+            replayed: false,
+        },
+        seq,
+    ))
+}
+
+/// A unique violation on the idempotency table: the command's key is taken.
+fn key_taken(e: &Pg) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+        && e.as_db_error().and_then(|d| d.table()) == Some("idempotency")
 }
 
 /// Claims the key for this command, or gives the first answer to it. A concurrent command with
