@@ -130,6 +130,22 @@ pub struct Budget {
     pub per_minute: usize,
 }
 
+impl Budget {
+    /// A budget of `usize::MAX` a minute (a limit switched off, as a load test sets the front
+    /// door's) counts nothing: no attempt is kept for it.
+    pub fn is_unbounded(&self) -> bool {
+        self.per_minute == usize::MAX
+    }
+}
+
+/// The charges whose budgets count.
+pub fn bounded(charges: Vec<Charge>) -> Vec<Charge> {
+    charges
+        .into_iter()
+        .filter(|c| !c.budget.is_unbounded())
+        .collect()
+}
+
 /// One attempt to take from `budget` for `key` (an email, an address, a room).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Charge {
@@ -226,6 +242,7 @@ pub fn wait_until(at: Timestamp, now: Timestamp) -> Duration {
 #[async_trait::async_trait]
 impl AttemptBudgets for MemoryBudgets {
     async fn reserve(&self, charges: Vec<Charge>, now: Timestamp) -> Result<Reservation, AppError> {
+        let charges = bounded(charges);
         let mut spent = self
             .spent
             .lock()
@@ -444,6 +461,27 @@ mod tests {
                 .is_ok()
         );
         assert!(b.reserve(a(), at(60)).await.is_ok(), "the first one left");
+    }
+
+    #[tokio::test]
+    async fn an_unbounded_budget_keeps_no_attempts_beside_a_counted_one() {
+        let off = Budget {
+            per_minute: usize::MAX,
+            ..THREE
+        };
+        let b = MemoryBudgets::default();
+        let both = || vec![Charge::new(off, "room"), Charge::new(THREE, "a")];
+        let taken = b.reserve(both(), at(0)).await.unwrap();
+        assert_eq!(taken.charges(), [Charge::new(THREE, "a")]);
+        for s in 1..3 {
+            b.reserve(both(), at(s)).await.unwrap();
+        }
+        assert!(
+            b.reserve(both(), at(3)).await.is_err(),
+            "the counted one is spent"
+        );
+        let spent = b.spent.lock().unwrap();
+        assert!(spent.attempts.keys().all(|(_, key)| key == "a"));
     }
 
     #[tokio::test]

@@ -1,47 +1,79 @@
 //! Durability: kill the server process outright in the middle of a stream of commands,
-//! start it again on the same file, and every command it had answered 2xx is still there.
+//! start it again on the same data, and every command it had answered 2xx is still there;
+//! messages in flight go out after the restart. Each test runs on an SQLite file and on a
+//! PostgreSQL database.
 
 mod sinks;
 
-use frontdesk_server::{HashCost, SqliteStore, demo};
+use frontdesk_server::store::Store;
+use frontdesk_server::{HashCost, PgStore, SqliteStore, demo};
+use frontdesk_testkit::{Backend, PgCluster, both_backends};
 use serde_json::{Value, json};
-use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Mutex;
 
-fn serve(db: &Path) -> (Child, String) {
-    // Four workers arrive patients from one address as fast as they can.
-    let unbounded = "100000";
-    let flags = [
-        "--arrivals-per-address-per-minute",
-        unbounded,
-        "--arrivals-per-room-per-minute",
-        unbounded,
-    ];
-    frontdesk_testkit::serve_binary(env!("CARGO_BIN_EXE_frontdesk-server"), db, &flags)
+/// A crash test's clinic: an SQLite file in a temp dir, or a fresh database of this test
+/// binary's PostgreSQL cluster. The server binary is started on it by its URL again and again;
+/// the data outlives each process.
+struct Data {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Data {
+    /// The demo clinic, seeded.
+    async fn seeded(backend: Backend) -> (Data, demo::DemoClinic) {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, store): (String, Box<dyn Store>) = match backend {
+            Backend::Sqlite => {
+                let path = dir.path().join("frontdesk.db");
+                let store = SqliteStore::open(&path, 16).unwrap();
+                (format!("sqlite://{}", path.display()), Box::new(store))
+            }
+            Backend::Postgres => {
+                let url = PgCluster::shared().fresh_database();
+                let store = PgStore::connect(&url, 16).await.unwrap();
+                (url, Box::new(store))
+            }
+        };
+        let clinic = demo::seed_demo(store.as_ref(), HashCost::Fast)
+            .await
+            .unwrap();
+        (Data { _dir: dir, url }, clinic)
+    }
+
+    /// The server binary on this data, with `extra` arguments.
+    fn serve(&self, extra: &[&str]) -> (Child, String) {
+        let bin = env!("CARGO_BIN_EXE_frontdesk-server");
+        frontdesk_testkit::serve_binary_at(bin, &self.url, extra)
+    }
+
+    /// The server, taking arrivals from one address as fast as they come.
+    fn serve_unbounded(&self) -> (Child, String) {
+        let unbounded = "100000";
+        self.serve(&[
+            "--arrivals-per-address-per-minute",
+            unbounded,
+            "--arrivals-per-room-per-minute",
+            unbounded,
+        ])
+    }
 }
 
 async fn sign_in(http: &reqwest::Client, url: &str) -> String {
     sign_in_as(http, url, "reception@demo.clinic", "demo-reception").await
 }
 
-#[tokio::test]
-async fn every_command_answered_before_a_sigkill_survives_the_restart() {
+both_backends!(every_command_answered_before_a_sigkill_survives_the_restart);
+async fn every_command_answered_before_a_sigkill_survives_the_restart(backend: Backend) {
     frontdesk_testkit::init_tracing();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("frontdesk.db");
-    let reception = {
-        let store = SqliteStore::open(&db, 16).unwrap();
-        demo::seed_demo(&store, HashCost::Fast)
-            .await
-            .unwrap()
-            .reception
-            .id
-    };
+    let (data, clinic) = Data::seeded(backend).await;
+    let reception = clinic.reception.id;
 
-    let (mut child, url) = serve(&db);
+    // Four workers arrive patients from one address as fast as they can.
+    let (mut child, url) = data.serve_unbounded();
     let http = reqwest::Client::new();
     let token = sign_in(&http, &url).await;
     // (visit id, version the server answered with)
@@ -107,7 +139,7 @@ async fn every_command_answered_before_a_sigkill_survives_the_restart() {
         w.await.unwrap();
     }
 
-    let (mut child, url) = serve(&db);
+    let (mut child, url) = data.serve_unbounded();
     let acked = acked.lock().await.clone();
     // The session survived too: tokens are stored, not held in memory.
     for (id, version) in &acked {
@@ -158,12 +190,8 @@ async fn deliveries(http: &reqwest::Client, url: &str, admin: &str) -> Vec<Value
     res.as_array().unwrap().clone()
 }
 
-/// Seeds the demo clinic into a new database file: Dr. Shah and her room.
-async fn seed_with_priyas_room(
-    db: &std::path::Path,
-) -> (frontdesk_domain::StaffId, frontdesk_domain::RoomId) {
-    let store = SqliteStore::open(db, 16).unwrap();
-    let demo = demo::seed_demo(&store, HashCost::Fast).await.unwrap();
+/// The demo clinic's Dr. Shah and her room.
+fn priyas_room(demo: &demo::DemoClinic) -> (frontdesk_domain::StaffId, frontdesk_domain::RoomId) {
     let priya = demo.staff_by_email("priya@demo.clinic").unwrap().id;
     let room = demo
         .rooms
@@ -175,20 +203,21 @@ async fn seed_with_priyas_room(
 }
 
 /// A message is due and being handed to the relay when the server is killed outright; after
-/// the restart it goes out, and every message of the booking arrives exactly once.
-#[tokio::test]
-async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart() {
+/// the restart it goes out, and every message of the booking arrives exactly once. (On
+/// PostgreSQL the dead process's claim on it ends with its connection, not its lease.)
+both_backends!(messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart);
+async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart(
+    backend: Backend,
+) {
     use sinks::{SmtpMode, SmtpSink};
     frontdesk_testkit::init_tracing();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("frontdesk.db");
-    let (provider, room) = seed_with_priyas_room(&db).await;
+    let (data, clinic) = Data::seeded(backend).await;
+    let (provider, room) = priyas_room(&clinic);
     // The relay takes the connection and then says nothing: a send hangs mid-way.
     let smtp = SmtpSink::start(SmtpMode::Stall).await;
     let smtp_url = smtp.url();
     let args = ["--smtp-url", &smtp_url, "--background-tick-ms", "50"];
-    let bin = env!("CARGO_BIN_EXE_frontdesk-server");
-    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    let (mut child, url) = data.serve(&args);
     let http = reqwest::Client::new();
     let scheduler = sign_in_as(&http, &url, "scheduler@demo.clinic", "demo-scheduler").await;
     let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
@@ -218,7 +247,7 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
     child.wait().unwrap();
 
     smtp.set_mode(SmtpMode::Accept);
-    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    let (mut child, url) = data.serve(&args);
     frontdesk_testkit::eventually(15, "every message sent after the restart", || async {
         let d = deliveries(&http, &url, &admin).await;
         d.iter().all(|m| m["state"] == "sent").then_some(())
@@ -244,14 +273,13 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
 /// the server was killed before it heard so and recorded it as sent. After the restart the
 /// message goes again, at most once more, with the same `Message-ID` (for a text, the same
 /// `Idempotency-Key`), so the receiver can drop the copy.
-#[tokio::test]
-async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id() {
+both_backends!(a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id);
+async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(backend: Backend) {
     use sinks::{SmsSink, SmtpMode, SmtpSink};
     use std::collections::HashMap;
     frontdesk_testkit::init_tracing();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("frontdesk.db");
-    let (provider, room) = seed_with_priyas_room(&db).await;
+    let (data, clinic) = Data::seeded(backend).await;
+    let (provider, room) = priyas_room(&clinic);
     let smtp = SmtpSink::start(SmtpMode::TakeThenHang).await;
     let sms = SmsSink::start().await;
     sms.set_take_then_hang(true);
@@ -264,7 +292,6 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
         "--background-tick-ms",
         "50",
     ];
-    let bin = env!("CARGO_BIN_EXE_frontdesk-server");
     let http = reqwest::Client::new();
     let book = |url: String, guest: Value| {
         let http = http.clone();
@@ -305,7 +332,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
 
     // Email: the relay takes the first message in full and the server is killed before the
     // relay's answer.
-    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    let (mut child, url) = data.serve(&args);
     book(
         url,
         json!({"name": "Gia Guest", "contact": {"email": "gia@example.org"}}),
@@ -319,7 +346,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
     let taken = smtp.received()[0].clone();
     smtp.set_mode(SmtpMode::Accept);
-    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    let (mut child, url) = data.serve(&args);
     let queued = all_sent(url).await;
     let mail = smtp.received();
     let mut by_id: HashMap<String, Vec<_>> = HashMap::new();
@@ -343,7 +370,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
 
     // SMS: the same with the gateway.
-    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    let (mut child, url) = data.serve(&args);
     book(
         url,
         json!({"name": "Hal Guest", "contact": {"phone": "+61 400 333 444"}}),
@@ -357,7 +384,7 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
     let taken = sms.received()[0].clone();
     sms.set_take_then_hang(false);
-    let (mut child, url) = frontdesk_testkit::serve_binary(bin, &db, &args);
+    let (mut child, url) = data.serve(&args);
     all_sent(url).await;
     let texts = sms.received();
     let mut by_key: HashMap<String, Vec<_>> = HashMap::new();
@@ -379,15 +406,10 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
 
 /// The server's records of reads wait a moment to be written together; a stop (SIGTERM, as a
 /// service manager sends) writes them before the process goes.
-#[tokio::test]
-async fn reads_answered_just_before_a_stop_are_in_the_audit_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("frontdesk.db");
-    {
-        let store = SqliteStore::open(&db, 16).unwrap();
-        demo::seed_demo(&store, HashCost::Fast).await.unwrap();
-    }
-    let (mut child, url) = serve(&db);
+both_backends!(reads_answered_just_before_a_stop_are_in_the_audit_after_it);
+async fn reads_answered_just_before_a_stop_are_in_the_audit_after_it(backend: Backend) {
+    let (data, _) = Data::seeded(backend).await;
+    let (mut child, url) = data.serve(&[]);
     let http = reqwest::Client::new();
     let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
     let snapshot = frontdesk_testkit::get_json(&http, &format!("{url}/v1/snapshot"), &admin).await;
@@ -399,7 +421,7 @@ async fn reads_answered_just_before_a_stop_are_in_the_audit_after_it() {
     assert!(stopped.success());
     assert!(child.wait().unwrap().success(), "a clean stop");
 
-    let (mut child, url) = serve(&db);
+    let (mut child, url) = data.serve(&[]);
     let admin = sign_in_as(&http, &url, "admin@demo.clinic", "demo-admin").await;
     let export = http
         .get(format!(

@@ -1,7 +1,8 @@
-//! The server's own work with three replicas on one PostgreSQL database: arrivals, declines
-//! and bookings spread over the replicas, a real SMTP server and SMS webhook on loopback
-//! counting what arrives. Every email and text goes once, every reminder once, and a patient
-//! whose waiting page closed on one replica and came back on another stays in line.
+//! The server's own work with three replicas on one PostgreSQL database: two minutes of
+//! arrivals, declines and bookings spread over the replicas while they send, a real SMTP server
+//! and SMS webhook on loopback counting what arrives. Every email and text goes once, every
+//! reminder once, and a patient whose waiting page closed on one replica and came back on
+//! another stays in line.
 
 mod sinks;
 
@@ -128,8 +129,15 @@ async fn deliveries(app: &TestServer, admin: &str, state: &str) -> Vec<Value> {
     listed.body.as_array().unwrap().clone()
 }
 
-const ARRIVALS: usize = 90;
-const BOOKINGS: usize = 9;
+const ARRIVALS: usize = 150;
+const BOOKINGS: usize = 10;
+/// How long the arrivals, declines and bookings go on, spread evenly.
+const LOAD: Duration = Duration::from_secs(120);
+
+/// Whether the `n`th arrival's replica books a session too.
+fn books(n: usize) -> bool {
+    n % (ARRIVALS / BOOKINGS) == 0
+}
 
 #[tokio::test]
 async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_came_back() {
@@ -144,13 +152,17 @@ async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_cam
     let schedulers = futures_util::future::join_all(all.iter().map(|r| r.sign_in(SCHEDULER))).await;
     let starts = clock.now().as_millis() + 25 * HOUR;
 
-    // The load: each replica takes a third of the arrivals (every third one declined through
-    // the next replica) and of the bookings, all at once.
+    // The load, for two minutes: each replica takes a third of the arrivals (every third one
+    // declined through the next replica) and of the bookings, evenly spread; a waiting page
+    // closes after each arrival kept waiting, and every other one comes back on another
+    // replica.
+    let started = tokio::time::Instant::now();
     let work = (0..3).map(|r| {
         let (all, receptions, schedulers) = (&all, &receptions, &schedulers);
         async move {
             let mut patients = Vec::new();
-            for n in (r..ARRIVALS).step_by(3) {
+            for (i, n) in (r..ARRIVALS).step_by(3).enumerate() {
+                tokio::time::sleep_until(started + LOAD * i as u32 / (ARRIVALS / 3) as u32).await;
                 let (id, token, version) = arrive_with_email(&all[r], n).await;
                 if n % 3 == 0 {
                     let next = (r + 1) % 3;
@@ -165,9 +177,13 @@ async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_cam
                         declined.body
                     );
                 } else {
+                    close_the_page(&all[r], &token).await;
+                    if n % 2 == 0 {
+                        poll_the_page(&all[(r + 1) % 3], &token).await;
+                    }
                     patients.push((n, id, token));
                 }
-                if n < BOOKINGS {
+                if books(n) {
                     book(
                         &all[r],
                         &schedulers[r],
@@ -186,14 +202,7 @@ async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_cam
         .flatten()
         .collect();
 
-    // Some waiting pages close on one replica and come back on another; some close for good.
     let (came_back, gone): (Vec<_>, Vec<_>) = waiting.iter().partition(|(n, ..)| n % 2 == 0);
-    for (n, _, token) in &waiting {
-        close_the_page(&all[n % 3], token).await;
-    }
-    for (n, _, token) in &came_back {
-        poll_the_page(&all[(n + 1) % 3], token).await;
-    }
 
     // An hour and a bit later: the day-before reminders are due, the grace time is over.
     clock.advance(frontdesk_domain::Span::from_millis(HOUR + 2_000));
@@ -243,7 +252,7 @@ async fn three_replicas_send_every_message_once_and_keep_patients_whose_page_cam
         let notes = smtp.to(&format!("p{n}@example.org"), "A note from");
         assert_eq!(notes.len(), 1, "patient {n}'s decline note");
     }
-    for n in 0..BOOKINGS {
+    for n in (0..ARRIVALS).filter(|n| books(*n)) {
         let guest = format!("g{n}@example.org");
         assert_eq!(smtp.to(&guest, "is booked").len(), 1, "{guest} booked");
         assert_eq!(smtp.to(&guest, "Reminder").len(), 1, "{guest} reminded");

@@ -339,7 +339,7 @@ async fn a_killed_leader_loses_nothing_and_its_work_moves_to_a_survivor() {
     // K is the only process on the database, so it leads: an arrival through it is announced.
     let bin = env!("CARGO_BIN_EXE_frontdesk-server");
     let smtp_url = smtp.url();
-    let (mut k, k_url) = frontdesk_testkit::serve_binary_on_postgres(
+    let (mut k, k_url) = frontdesk_testkit::serve_binary_at(
         bin,
         &url,
         &[

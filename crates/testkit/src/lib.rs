@@ -39,7 +39,7 @@ pub use clinics::OtherClinic;
 pub use figures::percentile_ms;
 pub use patients::{Arrival, LinkOpened, arrive, open_link};
 pub use pg::PgCluster;
-pub use process::{serve_binary, serve_binary_on_postgres};
+pub use process::{serve_binary, serve_binary_at};
 pub use server::{Backend, ServerBuilder, TestServer, init_tracing};
 pub use stream::Ws;
 pub use wait::eventually;

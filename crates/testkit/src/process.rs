@@ -12,8 +12,9 @@ pub fn serve_binary(bin: &str, db: &Path, extra: &[&str]) -> (Child, String) {
     serve_binary_with(bin, [std::ffi::OsStr::new("--db"), db.as_os_str()], extra)
 }
 
-/// [`serve_binary`] on the PostgreSQL database at `url`: one replica of several.
-pub fn serve_binary_on_postgres(bin: &str, url: &str, extra: &[&str]) -> (Child, String) {
+/// [`serve_binary`] on the database at `url` (`sqlite:///…` or `postgres://…`; on PostgreSQL,
+/// one replica of several).
+pub fn serve_binary_at(bin: &str, url: &str, extra: &[&str]) -> (Child, String) {
     serve_binary_with(bin, ["--database-url", url], extra)
 }
 

@@ -6,10 +6,10 @@
 //! (taken in key order, so two reservations sharing keys never deadlock) for that statement;
 //! a release deletes the rows it added.
 
-use super::Fail;
 use super::cached::Cached;
+use super::{Fail, big};
 use crate::error::AppError;
-use crate::limits::{AttemptBudgets, Charge, Reservation, WINDOW, wait_until};
+use crate::limits::{AttemptBudgets, Charge, Reservation, WINDOW, bounded, wait_until};
 use crate::store::StoreError;
 use deadpool_postgres::Pool;
 use frontdesk_domain::Timestamp;
@@ -33,8 +33,12 @@ fn lock_key(c: &Charge) -> String {
 #[async_trait::async_trait]
 impl AttemptBudgets for PgBudgets {
     async fn reserve(&self, charges: Vec<Charge>, now: Timestamp) -> Result<Reservation, AppError> {
+        let charges = bounded(charges);
+        if charges.is_empty() {
+            return Ok(Reservation::new(charges, now));
+        }
         let keys: Vec<String> = charges.iter().map(lock_key).collect();
-        let limits: Vec<i64> = charges.iter().map(|c| c.budget.per_minute as i64).collect();
+        let limits: Vec<i64> = charges.iter().map(|c| big(c.budget.per_minute)).collect();
         let at = now.as_millis();
         let window_start = (now - WINDOW).as_millis();
         // One statement (the schema's `reserve_attempts`): its locks last as long as it does.
@@ -70,6 +74,9 @@ impl AttemptBudgets for PgBudgets {
     async fn release(&self, reservation: Reservation) {
         let at = reservation.at().as_millis();
         let keys: Vec<String> = reservation.charges().iter().map(lock_key).collect();
+        if keys.is_empty() {
+            return;
+        }
         let given_back: Result<u64, Fail> = async {
             let client = self.pool.get().await?;
             Ok(client

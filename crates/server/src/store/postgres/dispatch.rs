@@ -589,6 +589,10 @@ impl Store for PgStore {
     }
 
     async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        // Claims only while this process holds its own lock: others would free them at once.
+        if !self.inner.leader.alive().await {
+            return Ok(Vec::new());
+        }
         let c = self.client().await?;
         messages::claim_due(&c, &self.inner.replica, now, limit).await
     }

@@ -3,6 +3,7 @@
 //! PostgreSQL.
 
 use super::cached::Cached;
+use super::leader::CLAIMER_GONE;
 use super::{Fail, big};
 use crate::store::rows::{corrupt, from_json, parse_id, state_str};
 use crate::store::{Attempt, Channel, Delivery, DeliveryState, NewMessage, StoreError};
@@ -172,7 +173,8 @@ pub(super) const CLAIM_LEASE_MS: i64 = 5 * 60 * 1000;
 const CLAIMED_PER_ROUND: u32 = 10;
 
 /// Claims what is due for sending by `replica`: messages pending and due at `now`, and those
-/// whose earlier claim ran out (its process died mid-send). Rows another process is claiming
+/// whose earlier claim ran out or whose claimer holds its own lock no more (its process died
+/// mid-send). Rows another process is claiming
 /// at this moment are skipped (`FOR UPDATE SKIP LOCKED`), so each message is claimed by one.
 /// The claimed rows are `sending`, by `replica`, until the lease runs out.
 pub(super) async fn claim_due<C: GenericClient + Sync>(
@@ -192,7 +194,8 @@ pub(super) async fn claim_due<C: GenericClient + Sync>(
                 "WITH due AS (
                      SELECT id FROM messages
                      WHERE (state = 'pending' AND next_at <= $1)
-                        OR (state = 'sending' AND COALESCE(claimed_until, 0) < {DB_NOW})
+                        OR (state = 'sending'
+                            AND (COALESCE(claimed_until, 0) < {DB_NOW} OR {CLAIMER_GONE}))
                      ORDER BY next_at, id LIMIT $2
                      FOR UPDATE SKIP LOCKED)
                  UPDATE messages m SET state = 'sending', claimed_by = $3,
@@ -214,13 +217,14 @@ pub(super) async fn claim_due<C: GenericClient + Sync>(
     Ok(claimed)
 }
 
-/// Messages whose claim ran out (their process stopped mid-send) go back to `pending`;
-/// claims of processes still within their lease are theirs to finish.
+/// Messages whose claim ran out or whose claimer is gone (their process stopped mid-send) go
+/// back to `pending`; claims of live processes within their lease are theirs to finish.
 pub(super) async fn requeue_interrupted<C: GenericClient + Sync>(c: &C) -> Result<usize, Fail> {
     Ok(c.run(
         &format!(
             "UPDATE messages SET state = 'pending', claimed_by = NULL, claimed_until = NULL
-             WHERE state = 'sending' AND COALESCE(claimed_until, 0) < {DB_NOW}"
+             WHERE state = 'sending'
+               AND (COALESCE(claimed_until, 0) < {DB_NOW} OR {CLAIMER_GONE})"
         ),
         &[],
     )

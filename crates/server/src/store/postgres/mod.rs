@@ -236,8 +236,8 @@ impl PgStore {
             Some(given) => given,
             None => messages::server_secret(&pool).await?,
         };
-        let leader = leader::Leader::new(config.clone());
         let replica = uuid::Uuid::new_v4().to_string();
+        let leader = leader::Leader::new(config.clone(), replica.clone());
         let bus = bus::Bus::start(config, pool.clone(), live.into(), replica.clone());
         Ok(Self {
             inner: Arc::new(Inner {
