@@ -202,10 +202,10 @@ fn priyas_room(demo: &demo::DemoClinic) -> (frontdesk_domain::StaffId, frontdesk
     (priya, room)
 }
 
+both_backends!(messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart);
 /// A message is due and being handed to the relay when the server is killed outright; after
 /// the restart it goes out, and every message of the booking arrives exactly once. (On
 /// PostgreSQL the dead process's claim on it ends with its connection, not its lease.)
-both_backends!(messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart);
 async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_restart(
     backend: Backend,
 ) {
@@ -269,11 +269,11 @@ async fn messages_due_when_the_server_is_killed_go_out_exactly_once_after_the_re
     child.wait().unwrap();
 }
 
+both_backends!(a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id);
 /// The one case the queue cannot rule out: the relay (or SMS gateway) took a message, and
 /// the server was killed before it heard so and recorded it as sent. After the restart the
 /// message goes again, at most once more, with the same `Message-ID` (for a text, the same
 /// `Idempotency-Key`), so the receiver can drop the copy.
-both_backends!(a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id);
 async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(backend: Backend) {
     use sinks::{SmsSink, SmtpMode, SmtpSink};
     use std::collections::HashMap;
@@ -404,9 +404,9 @@ async fn a_message_taken_just_before_a_kill_goes_again_with_the_same_message_id(
     child.wait().unwrap();
 }
 
+both_backends!(reads_answered_just_before_a_stop_are_in_the_audit_after_it);
 /// The server's records of reads wait a moment to be written together; a stop (SIGTERM, as a
 /// service manager sends) writes them before the process goes.
-both_backends!(reads_answered_just_before_a_stop_are_in_the_audit_after_it);
 async fn reads_answered_just_before_a_stop_are_in_the_audit_after_it(backend: Backend) {
     let (data, _) = Data::seeded(backend).await;
     let (mut child, url) = data.serve(&[]);

@@ -136,7 +136,7 @@ const LOAD: Duration = Duration::from_secs(120);
 
 /// Whether the `n`th arrival's replica books a session too.
 fn books(n: usize) -> bool {
-    n % (ARRIVALS / BOOKINGS) == 0
+    n.is_multiple_of(ARRIVALS / BOOKINGS)
 }
 
 #[tokio::test]

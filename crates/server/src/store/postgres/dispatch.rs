@@ -349,7 +349,7 @@ impl Store for PgStore {
             match visits::write_in_one_statement(&client, &mut write).await {
                 Ok(visits::OneStatement::Done(committed, seq)) => {
                     self.published(write.clinic, Some(seq));
-                    return Ok(committed);
+                    return Ok(*committed);
                 }
                 Ok(visits::OneStatement::Transaction) => break,
                 Err(Fail::Retry) if tries < super::MAX_TRIES => tries += 1,

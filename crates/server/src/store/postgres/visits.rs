@@ -463,7 +463,7 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
 /// How a command went that was offered to [`write_in_one_statement`].
 pub(super) enum OneStatement {
     /// Committed, with its seq.
-    Done(Committed, u64),
+    Done(Box<Committed>, u64),
     /// Not one for a single statement: its key was used before (the first answer is given in a
     /// transaction, [`write_visit_in`]), or it adds history at a version the visit has already.
     Transaction,
@@ -650,7 +650,7 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
     let seq = row.ok_or(Fail::Retry)?.get::<_, i64>(0) as u64;
     let reply_json = reply_json(seq, &data, &entries_json);
     Ok(OneStatement::Done(
-        Committed {
+        Box::new(Committed {
             status: status as u16,
             reply: CommandReply {
                 seq,
@@ -659,7 +659,7 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
             },
             reply_json,
             replayed: false,
-        },
+        }),
         seq,
     ))
 }
