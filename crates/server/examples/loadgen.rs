@@ -68,6 +68,9 @@ struct Args {
     /// Server processes on the one database (with `--postgres` and `--server-bin`).
     #[arg(long, default_value_t = 1)]
     replicas: usize,
+    /// Each server's `--database-connections` (with `--postgres` and `--server-bin`).
+    #[arg(long)]
+    database_connections: Option<usize>,
 }
 
 /// PostgreSQL's own ceiling for a transaction shaped like a visit command: one UPDATE of a
@@ -590,6 +593,10 @@ async fn start(args: &Args, settings: Settings) -> anyhow::Result<Vec<(Server, S
     Ok(match &args.server_bin {
         Some(bin) => {
             let mut servers = Vec::new();
+            let connections = args
+                .database_connections
+                .map(|n| vec!["--database-connections".to_owned(), n.to_string()])
+                .unwrap_or_default();
             for _ in 0..args.replicas {
                 let mut c = std::process::Command::new(bin)
                     .args([
@@ -603,6 +610,7 @@ async fn start(args: &Args, settings: Settings) -> anyhow::Result<Vec<(Server, S
                     // front door's bounds (as `settings` says for a server in this process).
                     .args(["--arrivals-per-address-per-minute", &usize::MAX.to_string()])
                     .args(["--arrivals-per-room-per-minute", &usize::MAX.to_string()])
+                    .args(&connections)
                     .env("RUST_LOG", "warn")
                     .stdout(std::process::Stdio::piped())
                     .spawn()?;

@@ -129,6 +129,11 @@ struct Bounds {
     /// Days audit records are kept; older ones are pruned (default six years).
     #[arg(long, env = "FRONTDESK_AUDIT_RETENTION_DAYS")]
     audit_retention_days: Option<u64>,
+    /// Connections to PostgreSQL this process uses at most for requests (default 8). More
+    /// than the database's cores in all, over every replica, makes commands slower: they
+    /// queue for the clinic's counter row while its holder waits for a core.
+    #[arg(long, env = "FRONTDESK_DATABASE_CONNECTIONS")]
+    database_connections: Option<usize>,
 }
 
 impl Bounds {
@@ -148,6 +153,8 @@ impl Bounds {
             &mut s.intake_updates_per_address_per_minute,
         );
         or(self.secret_checks_at_once, &mut s.secret_checks_at_once);
+        or(self.database_connections, &mut s.database_connections);
+        s.database_connections = s.database_connections.max(1);
         s.request_head_timeout = self
             .request_head_timeout_ms
             .map_or(s.request_head_timeout, ms);

@@ -59,6 +59,10 @@ impl std::fmt::Debug for Database {
 pub struct Settings {
     /// Where the data is kept.
     pub database: Database,
+    /// PostgreSQL: connections this process uses at most for requests. A few per database
+    /// core in all serve best; many more make commands queue for their clinic's counter row
+    /// while its holder waits for a core.
+    pub database_connections: usize,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// A request taking longer than this is answered 408.
@@ -177,6 +181,7 @@ impl Settings {
             public_url: None,
             transports: Transports::default(),
             background_tick: Duration::from_secs(1),
+            database_connections: 8,
             no_show_after: Duration::from_secs(30 * 60),
             sweep_every: Duration::from_secs(60),
             open_link_lifetime: Duration::from_secs(12 * 3600),
@@ -270,7 +275,8 @@ impl AppState {
                 Arc::new(SqliteStore::open_with(path, live, options)?)
             }
             Database::Postgres(url) => {
-                Arc::new(PgStore::connect_with(url, live, link_secret).await?)
+                let connections = settings.database_connections;
+                Arc::new(PgStore::connect_with(url, live, link_secret, connections).await?)
             }
         };
         Ok(Self::new(store, settings))

@@ -47,8 +47,9 @@ mod schema;
 mod sessions;
 mod visits;
 
-/// Connections this process keeps to the database at most.
-const POOL_SIZE: usize = 32;
+/// Connections a process keeps to the database at most unless told otherwise (the server's
+/// `--database-connections`).
+const POOL_SIZE: usize = 8;
 
 /// How often a transaction that met a serialization failure, a deadlock or a concurrent change
 /// of its visit runs again before the write gives up.
@@ -206,15 +207,16 @@ impl PgStore {
     /// schema up to date and starts listening for other processes' commits. `live` is how far
     /// a live subscriber may fall behind.
     pub async fn connect(url: &str, live: impl Into<LiveBudget>) -> Result<Self, StoreError> {
-        Self::connect_with(url, live, None).await
+        Self::connect_with(url, live, None, POOL_SIZE).await
     }
 
     /// [`PgStore::connect`], deriving patients' links from `link_secret` rather than the
-    /// secret kept in the database.
+    /// secret kept in the database, with at most `connections` pooled for requests.
     pub async fn connect_with(
         url: &str,
         live: impl Into<LiveBudget>,
         link_secret: Option<[u8; 32]>,
+        connections: usize,
     ) -> Result<Self, StoreError> {
         let config = pg_config(url)?;
         let manager = Manager::from_config(
@@ -225,7 +227,7 @@ impl PgStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(connections.max(1))
             .build()
             .map_err(|e| StoreError::Database(e.to_string()))?;
         {
