@@ -1,0 +1,53 @@
+// A console left open all day: what it holds after hundreds of arrivals that leave again, and
+// after hours of ticking, is what it held after the first few minutes.
+import { screen, waitFor } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import type { MockBackend } from '../lib/mock';
+import { renderConsole, row } from './helpers';
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+/** Lets the pushed state reach the screen (the mock pushes in a microtask, Svelte draws in another). */
+async function settle() {
+  await Promise.resolve();
+  flushSync();
+}
+
+/** A day of arrivals: each patient comes into the queue as the one before leaves it, so the
+ * queue keeps its open visits and one newcomer. Resolves to the last one, still waiting. */
+async function arrivals(backend: MockBackend, n: number): Promise<string> {
+  const open = backend.current().queue;
+  let id = '';
+  for (let i = 0; i < n; i++) {
+    id = `v-day-${i}`;
+    const next = row({ visit_id: id, patient_name: `Patient ${i}`, waiting_since: Date.now() });
+    backend.update((s) => {
+      s.queue = [...open, next];
+    });
+    await settle();
+  }
+  return id;
+}
+
+describe('a long day at the front desk', () => {
+  test('a hidden window keeps one arrivals report waiting, not one per arrival', async () => {
+    const { backend } = await renderConsole({ queue: [row({ visit_id: 'v-open', patient_name: 'Maria Gonzalez' })] });
+    await waitFor(() => expect(backend.callsTo('first_paint')).toHaveLength(1));
+
+    // Minimised all afternoon: the webview draws no frames, so frame callbacks wait.
+    const waiting: FrameRequestCallback[] = [];
+    vi.stubGlobal('requestAnimationFrame', (draw: FrameRequestCallback) => waiting.push(draw));
+    const stays = await arrivals(backend, 500);
+    expect(waiting.length).toBeLessThanOrEqual(1);
+
+    // Shown again: one report, of the patient still on screen.
+    waiting.splice(0).forEach((draw) => draw(performance.now()));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.callsTo('rows_painted').map((c) => c.args)).toEqual([{ visitIds: [stays] }]);
+    expect(screen.getAllByTestId('queue-row')).toHaveLength(2);
+  }, 30_000);
+});
