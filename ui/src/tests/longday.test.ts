@@ -50,4 +50,19 @@ describe('a long day at the front desk', () => {
     expect(backend.callsTo('rows_painted').map((c) => c.args)).toEqual([{ visitIds: [stays] }]);
     expect(screen.getAllByTestId('queue-row')).toHaveLength(2);
   }, 30_000);
+
+  test('the queue lets go of the rows it measured once their patients have left', async () => {
+    // jsdom lays nothing out: give every drawn row the height a compact row has.
+    vi.spyOn(HTMLElement.prototype, 'offsetHeight', 'get').mockReturnValue(40);
+    const { backend } = await renderConsole({
+      queue: [row({ visit_id: 'v-open-1', patient_name: 'Maria Gonzalez' }), row({ visit_id: 'v-open-2', patient_name: 'Ahmed Khan' })],
+    });
+    const list = () => screen.getByTestId('queue-list');
+    await waitFor(() => expect(list().querySelector('[data-visit-id="v-open-2"]')).toBeTruthy());
+    const stays = await arrivals(backend, 500);
+    await waitFor(() => expect(list().querySelector(`[data-visit-id="${stays}"]`)).toBeTruthy());
+    await new Promise((r) => setTimeout(r, 0));
+    // The two open visits, the last arrival and the two section headings.
+    expect(Number(list().dataset.measured)).toBe(5);
+  }, 30_000);
 });
