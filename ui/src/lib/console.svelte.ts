@@ -29,6 +29,10 @@ export interface LocalError {
   text: string;
 }
 
+/** Errors of the UI's own shown at once, the newest: a console open all day on a flaky
+ * network would otherwise stack one toast per failed call up the screen. */
+export const LOCAL_ERRORS_SHOWN = 5;
+
 /** How often user activity is reported to the shell's idle timer, at most. */
 export const ACTIVITY_EVERY_MS = 15_000;
 
@@ -366,8 +370,10 @@ export class ConsoleModel {
 
   // ---- actions ----
 
+  /** Shows an error as the newest toast; the same words shown before move up rather than repeat. */
   pushError(text: string): void {
-    this.localErrors = [...this.localErrors, { id: this.nextError++, text }];
+    const others = this.localErrors.filter((e) => e.text !== text);
+    this.localErrors = [...others, { id: this.nextError++, text }].slice(-LOCAL_ERRORS_SHOWN);
   }
 
   dismissError(id: number): void {

@@ -1,9 +1,10 @@
 // A console left open all day: what it holds after hundreds of arrivals that leave again, and
 // after hours of ticking, is what it held after the first few minutes.
-import { screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import type { MockBackend } from '../lib/mock';
+import { ConsoleModel, LOCAL_ERRORS_SHOWN } from '../lib/console.svelte';
+import { createMockBackend, type MockBackend } from '../lib/mock';
 import { renderConsole, row } from './helpers';
 
 afterEach(() => {
@@ -65,4 +66,29 @@ describe('a long day at the front desk', () => {
     // The two open visits, the last arrival and the two section headings.
     expect(Number(list().dataset.measured)).toBe(5);
   }, 30_000);
+
+  test('the same call failing all afternoon leaves one toast, not one per failure', async () => {
+    await renderConsole(
+      { queue: [row({ visit_id: 'v-1', patient_name: 'Ana' })] },
+      { actError: { code: 'offline', message: 'The shell could not queue it' } },
+    );
+    await fireEvent.click(screen.getByTestId('queue-row'));
+    const claim = await screen.findByTestId('action-claim');
+    for (let i = 0; i < 200; i++) {
+      await fireEvent.click(claim);
+      await settle();
+    }
+    const lines = () => screen.getAllByTestId('local-error').map((e) => e.textContent);
+    await waitFor(() => expect(lines().length).toBeGreaterThan(0));
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]).toContain('The shell could not queue it');
+  });
+
+  test('different errors all day keep only the newest few toasts', () => {
+    const model = new ConsoleModel(createMockBackend());
+    for (let i = 1; i <= 500; i++) model.pushError(`Could not send: error ${i}`);
+    expect(model.localErrors.map((e) => e.text)).toEqual(
+      Array.from({ length: LOCAL_ERRORS_SHOWN }, (_, k) => `Could not send: error ${500 - LOCAL_ERRORS_SHOWN + 1 + k}`),
+    );
+  });
 });
