@@ -1,11 +1,14 @@
 // A console left open all day: what it holds after hundreds of arrivals that leave again, and
 // after hours of ticking, is what it held after the first few minutes.
-import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import App from '../App.svelte';
 import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ConsoleModel, LOCAL_ERRORS_SHOWN } from '../lib/console.svelte';
 import { createMockBackend, type MockBackend } from '../lib/mock';
-import { renderConsole, row } from './helpers';
+import { clinicState, renderConsole, row } from './helpers';
+
+const HOUR = 3_600_000;
 
 afterEach(() => {
   vi.useRealTimers();
@@ -90,5 +93,21 @@ describe('a long day at the front desk', () => {
     expect(model.localErrors.map((e) => e.text)).toEqual(
       Array.from({ length: LOCAL_ERRORS_SHOWN }, (_, k) => `Could not send: error ${500 - LOCAL_ERRORS_SHOWN + 1 + k}`),
     );
+  });
+
+  test('a start-up that failed stops asking what start-up is doing', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const backend = createMockBackend(clinicState());
+    backend.appState = () => Promise.reject({ code: 'error', message: 'The database is locked' });
+    render(App, { props: { backend } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(screen.getByRole('alert').textContent).toContain('The database is locked');
+    const asked = backend.callsTo('start_progress').length;
+    const timers = vi.getTimerCount();
+
+    // Left on the error page through the night.
+    await vi.advanceTimersByTimeAsync(8 * HOUR);
+    expect(backend.callsTo('start_progress')).toHaveLength(asked);
+    expect(vi.getTimerCount()).toBe(timers);
   });
 });
