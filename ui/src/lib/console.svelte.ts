@@ -32,6 +32,9 @@ export interface LocalError {
 /** Errors of the UI's own shown at once, the newest: a console open all day on a flaky
  * network would otherwise stack one toast per failed call up the screen. */
 export const LOCAL_ERRORS_SHOWN = 5;
+/** Refused actions drawn at once, the newest: the engine keeps each until it is dismissed, and
+ * the older ones show as those are. */
+export const OUTCOMES_SHOWN = 5;
 
 /** How often user activity is reported to the shell's idle timer, at most. */
 export const ACTIVITY_EVERY_MS = 15_000;

@@ -1,10 +1,10 @@
 // A console left open all day: what it holds after hundreds of arrivals that leave again, and
 // after hours of ticking, is what it held after the first few minutes.
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { ConsoleModel, LOCAL_ERRORS_SHOWN } from '../lib/console.svelte';
+import { ConsoleModel, LOCAL_ERRORS_SHOWN, OUTCOMES_SHOWN } from '../lib/console.svelte';
 import { createMockBackend, type MockBackend } from '../lib/mock';
 import { clinicState, renderConsole, row } from './helpers';
 
@@ -109,5 +109,25 @@ describe('a long day at the front desk', () => {
     await vi.advanceTimersByTimeAsync(8 * HOUR);
     expect(backend.callsTo('start_progress')).toHaveLength(asked);
     expect(vi.getTimerCount()).toBe(timers);
+  });
+
+  test('refusals left undismissed all day draw the newest few toasts and count the rest', async () => {
+    const outcomes = Array.from({ length: 300 }, (_, i) => ({
+      action_id: `a-${i}`,
+      visit_id: 'v-1',
+      command: 'claim',
+      code: 'already_claimed',
+      message: `already claimed (${i})`,
+      held_by: [],
+    }));
+    const { backend } = await renderConsole({ queue: [row({ visit_id: 'v-1', patient_name: 'Ana' })], outcomes });
+    const drawn = () => screen.getAllByTestId('outcome');
+    expect(drawn()).toHaveLength(OUTCOMES_SHOWN);
+    expect(screen.getByTestId('outcomes-older').textContent).toContain(`${300 - OUTCOMES_SHOWN} older actions`);
+    // Dismissing one brings the next older one up.
+    await fireEvent.click(within(drawn().at(-1)!).getByTestId('outcome-dismiss'));
+    await waitFor(() => expect(screen.getByTestId('outcomes-older').textContent).toContain(`${299 - OUTCOMES_SHOWN} older`));
+    expect(drawn()).toHaveLength(OUTCOMES_SHOWN);
+    expect(backend.current().outcomes).toHaveLength(299);
   });
 });
