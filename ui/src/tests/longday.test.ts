@@ -6,6 +6,7 @@ import { flushSync } from 'svelte';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ConsoleModel, LOCAL_ERRORS_SHOWN, OUTCOMES_SHOWN } from '../lib/console.svelte';
 import { createMockBackend, type MockBackend } from '../lib/mock';
+import type { DayRow } from '../lib/types';
 import { clinicState, renderConsole, row } from './helpers';
 
 const HOUR = 3_600_000;
@@ -129,5 +130,23 @@ describe('a long day at the front desk', () => {
     await waitFor(() => expect(screen.getByTestId('outcomes-older').textContent).toContain(`${299 - OUTCOMES_SHOWN} older`));
     expect(drawn()).toHaveLength(OUTCOMES_SHOWN);
     expect(backend.current().outcomes).toHaveLength(299);
+  });
+
+  test('the day list draws the finished patients in view, not all of the day', async () => {
+    const finished = (i: number) =>
+      ({
+        ...row({ visit_id: `v-done-${i}`, patient_name: `Patient ${i}`, status: 'completed' }),
+        allowed: [],
+        finished_at: Date.now() - i * 60_000,
+        seen_by: [],
+      }) as DayRow;
+    await renderConsole({ today: Array.from({ length: 500 }, (_, i) => finished(i)) });
+    await fireEvent.click(screen.getByTestId('tab-today'));
+    const list = await screen.findByTestId('day-list');
+    expect(list.dataset.rows).toBe('500');
+    const drawn = within(list).getAllByTestId('day-row');
+    expect(drawn.length).toBeGreaterThan(10);
+    expect(drawn.length).toBeLessThan(60);
+    expect(within(drawn[0]).getByTestId('day-name').textContent).toBe('Patient 0');
   });
 });
