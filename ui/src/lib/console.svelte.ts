@@ -29,6 +29,13 @@ export interface LocalError {
   text: string;
 }
 
+/** Errors of the UI's own shown at once, the newest: a console open all day on a flaky
+ * network would otherwise stack one toast per failed call up the screen. */
+export const LOCAL_ERRORS_SHOWN = 5;
+/** Refused actions drawn at once, the newest: the engine keeps each until it is dismissed, and
+ * the older ones show as those are. */
+export const OUTCOMES_SHOWN = 5;
+
 /** How often user activity is reported to the shell's idle timer, at most. */
 export const ACTIVITY_EVERY_MS = 15_000;
 
@@ -194,6 +201,11 @@ export class ConsoleModel {
   private painted = false;
   /** The queue's visit ids as last drawn, to tell the shell which rows are new. */
   private onScreen = new Set<string>();
+  /** Arrivals not reported yet, and whether a report waits for the next frame. A hidden or
+   * minimised window draws no frames: its arrivals join the one report waiting, and those who
+   * leave before it goes are dropped, so nothing piles up however long the window stays hidden. */
+  private unreported = new Set<string>();
+  private reportWaiting = false;
 
   /** Takes a whole state, unless the one held came from a later push. */
   apply(next: AppState): void {
@@ -245,9 +257,17 @@ export class ConsoleModel {
       afterPaint(() => void this.backend.firstPaint(ids.length).catch(() => {}));
       return;
     }
-    const arrived = ids.filter((id) => !this.onScreen.has(id));
+    for (const id of ids) if (!this.onScreen.has(id)) this.unreported.add(id);
     this.onScreen = new Set(ids);
-    if (arrived.length > 0) afterPaint(() => void this.backend.rowsPainted(arrived).catch(() => {}));
+    for (const id of this.unreported) if (!this.onScreen.has(id)) this.unreported.delete(id);
+    if (this.unreported.size === 0 || this.reportWaiting) return;
+    this.reportWaiting = true;
+    afterPaint(() => {
+      this.reportWaiting = false;
+      const arrived = [...this.unreported];
+      this.unreported.clear();
+      if (arrived.length > 0) void this.backend.rowsPainted(arrived).catch(() => {});
+    });
   }
 
   /** Called on keydown/mousemove/click: tells the shell someone is here, every 15 s at most. */
@@ -353,8 +373,10 @@ export class ConsoleModel {
 
   // ---- actions ----
 
+  /** Shows an error as the newest toast; the same words shown before move up rather than repeat. */
   pushError(text: string): void {
-    this.localErrors = [...this.localErrors, { id: this.nextError++, text }];
+    const others = this.localErrors.filter((e) => e.text !== text);
+    this.localErrors = [...others, { id: this.nextError++, text }].slice(-LOCAL_ERRORS_SHOWN);
   }
 
   dismissError(id: number): void {
