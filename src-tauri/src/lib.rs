@@ -302,13 +302,30 @@ pub async fn forward_changes<R: Runtime>(
     console: Arc<Console>,
     show_count: impl FnMut(usize) + Send + 'static,
 ) {
+    // FRONTDESK_REPORT_PUSHES=1 prints the size of each push (the console's benchmark reads it).
+    let report = std::env::var_os("FRONTDESK_REPORT_PUSHES").is_some_and(|v| v == "1");
     let send = move |push: &Push| {
+        if report {
+            report_push(push);
+        }
         let _ = match push {
             Push::State(state) => app.emit("state", state),
             Push::Changes(changes) => app.emit("changes", changes),
         };
     };
     console.forward_changes(send, show_count).await;
+}
+
+/// Prints what a push carries to the UI, in bytes of JSON, as the UI receives it.
+fn report_push(push: &Push) {
+    let (kind, bytes) = match push {
+        Push::State(state) => ("state", serde_json::to_string(state).map_or(0, |s| s.len())),
+        Push::Changes(changes) => (
+            "changes",
+            serde_json::to_string(changes).map_or(0, |s| s.len()),
+        ),
+    };
+    log::info!("pushed {kind}: {bytes} bytes");
 }
 
 /// What the tray says: how many patients wait.

@@ -7,6 +7,9 @@
 //!     cargo build --release -p frontdesk --bin frontdesk --example empty_window
 //!     bash tests/e2e/env.sh cargo run --release -p frontdesk-tests --example console_perf
 //!
+//! `FRONTDESK_PERF_PATIENTS=N` puts N patients in the queue instead of 500 (the figures
+//! are at 500 and 2,000). Each arrival's pushes to the UI are counted in bytes (the app prints
+//! them with `FRONTDESK_REPORT_PUSHES=1`): what one arrival costs should not grow with the queue.
 //! `FRONTDESK_PERF_RUNS=N` changes the number of starts; `FRONTDESK_PERF_APP=PATH` measures
 //! another build of the app, and `FRONTDESK_PERF_ARRIVALS=0` leaves out the arrivals (for a
 //! build that does not report them). `FRONTDESK_PERF_COMPOSITING=1` starts the apps without `WEBKIT_DISABLE_COMPOSITING_MODE`
@@ -29,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const RITA: &str = "reception@demo.clinic";
+/// Patients in the queue, unless `FRONTDESK_PERF_PATIENTS` says otherwise.
 const PATIENTS: usize = 500;
 /// Starts of each app, unless `FRONTDESK_PERF_RUNS` says otherwise.
 const RUNS: usize = 5;
@@ -83,6 +87,7 @@ impl Launch {
         }
         let mut child = command
             .env("FRONTDESK_DATA_DIR", data)
+            .env("FRONTDESK_REPORT_PUSHES", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -107,7 +112,14 @@ impl Launch {
 
     /// The first line from now on that contains `needle`, and how long after launch it came.
     fn wait_for(&self, needle: &str) -> (String, Duration) {
+        let (line, after, _) = self.wait_counting_pushes(needle);
+        (line, after)
+    }
+
+    /// [`Launch::wait_for`], and the bytes of the changes pushed to the UI in the meantime.
+    fn wait_counting_pushes(&self, needle: &str) -> (String, Duration, usize) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let mut pushed = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = self
@@ -115,7 +127,13 @@ impl Launch {
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("the app printed {needle:?}"));
             if line.contains(needle) {
-                return (line, self.started.elapsed());
+                return (line, self.started.elapsed(), pushed);
+            }
+            if let Some(bytes) = line
+                .split_once("pushed changes: ")
+                .and_then(|(_, rest)| rest.trim_end_matches(" bytes").parse::<usize>().ok())
+            {
+                pushed += bytes;
             }
         }
     }
@@ -214,9 +232,13 @@ fn mib(kib: u64) -> String {
 
 #[tokio::main]
 async fn main() {
+    let patients: usize = std::env::var("FRONTDESK_PERF_PATIENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(PATIENTS);
     let clinic = TestClinic::start().await;
     let reception = clinic.room("Reception");
-    for i in 0..PATIENTS {
+    for i in 0..patients {
         clinic.arrive(&reception, &format!("Patient {i}")).await;
     }
     let token = clinic.sign_in(RITA).await;
@@ -316,13 +338,14 @@ async fn main() {
     let mut starts = Vec::new();
     let mut memory = Vec::new();
     let mut arrivals = Vec::new();
+    let mut arrival_bytes = Vec::new();
     let mut arrived = 0;
     for run in 0..runs {
         let launch = Launch::start(&app, data.path());
         let (line, cold) = launch.wait_for("first queue painted");
         // The queue grows by the arrivals timed in earlier runs.
         assert!(
-            line.contains(&format!("{} rows", PATIENTS + arrived)),
+            line.contains(&format!("{} rows", patients + arrived)),
             "{line}"
         );
         let pss = launch.settled_pss(&format!("run {run}: first queue"), cold);
@@ -335,14 +358,17 @@ async fn main() {
                 .await;
             arrived += 1;
             let committed = commit_time(&commits, &id).await;
-            let (line, _) = launch.wait_for(&format!("row on screen: {id} at "));
+            let (line, _, bytes) = launch.wait_counting_pushes(&format!("row on screen: {id} at "));
             let painted: u128 = line
                 .rsplit_once(" at ")
                 .and_then(|(_, rest)| rest.trim_end_matches(" us").trim().parse().ok())
                 .unwrap_or_else(|| panic!("a time in {line:?}"));
             let latency = Duration::from_micros((painted.saturating_sub(committed)) as u64);
-            println!("run {run}: arrival on screen {latency:?} after its commit");
+            println!(
+                "run {run}: arrival on screen {latency:?} after its commit; {bytes} bytes pushed"
+            );
             arrivals.push(latency);
+            arrival_bytes.push(bytes);
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         launch.stop();
@@ -359,17 +385,21 @@ async fn main() {
         );
     }
     println!(
-        "cold start to the first queue painted from the cache ({PATIENTS} waiting): {}",
+        "cold start to the first queue painted from the cache ({patients} waiting): {}",
         summary(starts, ms)
     );
     println!(
-        "memory of the app and its WebKit processes ({PATIENTS} in the queue): {} PSS",
+        "memory of the app and its WebKit processes ({patients} in the queue): {} PSS",
         summary(memory, mib)
     );
     if !arrivals.is_empty() {
         println!(
             "a new arrival from the server's commit to its row on screen: {}",
             summary(arrivals, |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+        );
+        println!(
+            "bytes pushed to the UI for one arrival ({patients} in the queue): {}",
+            summary(arrival_bytes, |b| format!("{b} B"))
         );
     }
 }

@@ -83,6 +83,24 @@ pub struct Committed {
     pub replayed: bool,
 }
 
+impl Committed {
+    /// A command's first answer: its `seq`, the visit and the entries it added, with the reply
+    /// made from their JSON (made once, for the event too).
+    pub(crate) fn first(
+        status: u16,
+        reply: CommandReply,
+        visit_json: &str,
+        entries_json: &str,
+    ) -> Self {
+        Committed {
+            status,
+            reply_json: rows::reply_json(reply.seq, visit_json, entries_json),
+            reply,
+            replayed: false,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WriteRefused {
     #[error("visit not found")]

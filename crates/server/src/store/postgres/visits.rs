@@ -8,7 +8,7 @@ use crate::events::EventBody;
 use crate::model::CommandReply;
 use crate::store::rows::{
     OPEN_STATUSES, WAITING_STATUSES, corrupt, event_visit, from_json, parse_id, replayed_reply,
-    reply_json, to_json, visit_event_after_seq, visit_event_json,
+    to_json, visit_event_after_seq, visit_event_json,
 };
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
 use deadpool_postgres::GenericClient;
@@ -444,18 +444,13 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
         )
         .await?;
     }
-    let reply_json = reply_json(seq, &data, &entries_json);
+    let reply = CommandReply {
+        seq,
+        visit,
+        entries,
+    };
     Ok((
-        Committed {
-            status: status as u16,
-            reply: CommandReply {
-                seq,
-                visit,
-                entries,
-            },
-            reply_json,
-            replayed: false,
-        },
+        Committed::first(status as u16, reply, &data, &entries_json),
         Some(seq),
     ))
 }
@@ -648,18 +643,13 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
     };
     // Someone else's command changed the visit first: decide again on what it left.
     let seq = row.ok_or(Fail::Retry)?.get::<_, i64>(0) as u64;
-    let reply_json = reply_json(seq, &data, &entries_json);
+    let reply = CommandReply {
+        seq,
+        visit,
+        entries,
+    };
     Ok(OneStatement::Done(
-        Box::new(Committed {
-            status: status as u16,
-            reply: CommandReply {
-                seq,
-                visit,
-                entries,
-            },
-            reply_json,
-            replayed: false,
-        }),
+        Box::new(Committed::first(status as u16, reply, &data, &entries_json)),
         seq,
     ))
 }

@@ -54,6 +54,25 @@ struct Inner {
     directory: Mutex<Directory>,
     /// Dropped with the store, which ends the checkpointer.
     _checkpoints: std::sync::mpsc::Sender<()>,
+    /// Last, so that it goes after the channels above, which end these threads.
+    _threads: Threads,
+}
+
+/// The store's own threads (the checkpointer, then the writer), waited for when the store
+/// goes: each has closed its connection before the store is gone. A connection left to close
+/// while the process exits can crash it (SQLCipher's clean-up at exit frees what the close
+/// still uses).
+struct Threads(Vec<std::thread::JoinHandle<()>>);
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        for thread in self.0.drain(..) {
+            // A job holding the last handle to the store ends on the writer itself.
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 /// How to open the store, beyond its path.
@@ -215,7 +234,7 @@ impl SqliteStore {
         let checkpoint_key = key.clone();
         // Its clone of `jobs` goes when the store drops `checkpoints`, so the writer still ends.
         let sweeps = jobs.clone();
-        std::thread::Builder::new()
+        let checkpointer = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 checkpoint::run_checkpointer(
@@ -228,7 +247,7 @@ impl SqliteStore {
             .map_err(db)?;
         let writer_hub = hub.clone();
         // The thread ends when the store (every sender) is dropped.
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer::run_writer(writer, &writer_hub, &queue))
             .map_err(db)?;
@@ -243,6 +262,7 @@ impl SqliteStore {
                 hub,
                 secret,
                 _checkpoints: checkpoints,
+                _threads: Threads(vec![checkpointer, writer_thread]),
             }),
         })
     }

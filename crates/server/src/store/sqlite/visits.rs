@@ -11,7 +11,7 @@ use super::schema::{OPEN_STATUSES, WAITING_STATUSES};
 use super::{corrupt, from_json, parse_id, to_json};
 use crate::events::Published;
 use crate::model::CommandReply;
-use crate::store::rows::{event_visit, replayed_reply, reply_json, visit_event_json};
+use crate::store::rows::{event_visit, replayed_reply, visit_event_json};
 use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
 use frontdesk_domain::queue::line_position;
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
@@ -314,7 +314,6 @@ pub(super) fn write_visit_in(
     record_history(tx, &clinic, &entries, visit.id)?;
     let seq = next_seq(tx, w.clinic)?;
     let entries_json = to_json(&entries)?;
-    let reply_json = reply_json(seq, &data, &entries_json);
     let payload = visit_event_json(seq, w.clinic, w.at, visit.id, visit.version, &entries_json);
     let head = crate::events::Event {
         seq,
@@ -344,12 +343,7 @@ pub(super) fn write_visit_in(
         entries,
     };
     Ok((
-        Committed {
-            status,
-            reply,
-            reply_json,
-            replayed: false,
-        },
+        Committed::first(status, reply, &data, &entries_json),
         Some(published),
     ))
 }
