@@ -1,26 +1,33 @@
 //! The scale-out store: PostgreSQL, shared by any number of server processes. There is no
-//! single writer: every write is a transaction of its own on a pooled connection, made correct
-//! by the database —
-//! - a clinic's `seq` comes from its counter row, updated in the command's transaction, so
-//!   seqs are gap-free and in commit order (the row stays locked until the commit);
-//! - a visit changes only at the version it was decided on (`WHERE id = $1 AND version = $2`);
-//!   a command that lost the race is decided again on the visit as it now is;
-//! - an idempotency key is claimed with `INSERT … ON CONFLICT DO NOTHING` first thing in the
-//!   command's transaction, so a concurrent retry waits for the first and answers its answer;
-//! - serialization failures and deadlocks (40001, 40P01) run the transaction again.
+//! single writer: every write commits on its own on a pooled connection, made correct by the
+//! database —
+//! - a visit command reads its visit (and whether its idempotency key was used before), is
+//!   decided, and is written by one statement that commits on its own ([`visits`]'s
+//!   `write_in_one_statement`): the visit only at the version it was decided on
+//!   (`WHERE id = $1 AND version = $2`; a command that lost the race is decided again on the
+//!   visit as it now is), its history, the clinic's next `seq` from its counter row (so seqs are
+//!   gap-free and in commit order; the row is locked for that statement only), the event, the
+//!   key (unique: a second use fails the statement, and the command is answered the first
+//!   answer) and the notice to the other processes;
+//! - a command whose key was used before, and every other write, is a transaction
+//!   ([`transaction`]); there the key is claimed with `INSERT … ON CONFLICT DO NOTHING` first
+//!   thing, so a concurrent retry waits for the first and answers its answer;
+//! - serialization failures and deadlocks (40001, 40P01) run the write again.
 //!
-//! Live events reach this process's subscribers through [`bus`]: each transaction that takes a
+//! Live events reach this process's subscribers through [`bus`]: each write that takes a
 //! seq notifies `(clinic, seq)` at commit, and one listening connection per process reads the
 //! events by seq and hands them on in order. The same connection hears of sessions that ended
 //! in other processes, so their streams here close.
 //!
 //! Background work is shared out through the database: [`leader`] picks the one process that
 //! runs the timers and the notifier; due messages are claimed for sending with
-//! `FOR UPDATE SKIP LOCKED` by the process that sends them ([`messages`]).
+//! `FOR UPDATE SKIP LOCKED` by the process that sends them ([`messages`]), and a process that
+//! dies frees its claims at once (it holds a lock of its own while it lives, in [`leader`]).
 //!
 //! Every statement of the request paths is prepared once per pooled connection and kept
-//! ([`cached`]): a statement is then one round trip, not two, which matters most between
-//! taking a clinic's seq and the commit, while its counter row is locked.
+//! ([`cached`]): a statement is then one round trip, not two. A process keeps few connections
+//! (8 unless told otherwise): a clinic's commands take turns at its counter row, and with many
+//! more connections than the database has cores, the one holding the row waits for a core.
 //!
 //! The work is split by job: [`schema`] (migrations), [`bus`], [`audit`] (events with who may
 //! read them, and the audit trail's hash chains), [`visits`], [`directory`]
