@@ -1,11 +1,12 @@
 //! What only the whole-system tests in `tests/tests/` need, on top of the test kit's server
 //! rig and patients: the demo clinic staffed for consoles, console engines signed in as demo
-//! staff, a TCP proxy that can cut every connection at will, and the desktop alerts the app
-//! raised.
+//! staff, a TCP proxy that can cut every connection at will, the desktop alerts the app
+//! raised, and the release app started and measured for the console's benchmarks ([`perf`]).
 #![forbid(unsafe_code)]
 
 pub mod e2e;
 pub mod notifications;
+pub mod perf;
 
 use frontdesk_api::{RoomInfo, Snapshot};
 use frontdesk_client::api::ApiClient;
