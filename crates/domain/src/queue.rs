@@ -130,8 +130,11 @@ pub fn finished_at(visit: &Visit) -> Option<Timestamp> {
 }
 
 /// The staff who saw the patient (took them into a call or joined one), first seen first,
-/// each once.
+/// each once: as the visit keeps them, or from its history for a visit stored before it did.
 pub fn seen_by(visit: &Visit) -> Vec<crate::StaffId> {
+    if !visit.seen_by.is_empty() {
+        return visit.seen_by.clone();
+    }
     let mut staff = Vec::new();
     for entry in &visit.history {
         if let crate::visit::Change::Claimed { staff: s }

@@ -362,6 +362,11 @@ pub struct Visit {
     /// Staff in the call, in the order they joined. Non-empty exactly when `status` is `in_call`.
     #[serde(default)]
     pub in_call: Vec<StaffId>,
+    /// Staff who took the patient into a call or joined one, first seen first, each once: who
+    /// may end a call left on hold. Kept on the visit, so a command is decided without its
+    /// history (visits stored before it was kept have it empty; see `queue::seen_by`).
+    #[serde(default)]
+    pub seen_by: Vec<StaffId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking: Option<Booking>,
     #[serde(default)]
@@ -487,6 +492,7 @@ impl Visit {
             requested_provider: o.requested_provider,
             assigned_provider: o.booking.as_ref().map(|b| b.provider),
             in_call: Vec::new(),
+            seen_by: Vec::new(),
             booking: o.booking.clone(),
             messages: Vec::new(),
             decline_note: None,
@@ -557,6 +563,7 @@ impl Visit {
             Change::Claimed { staff } => {
                 self.status = Status::InCall;
                 self.in_call = vec![*staff];
+                self.saw(*staff);
                 self.arrived_at.get_or_insert(at);
             }
             Change::TakenOver { .. } => {
@@ -568,6 +575,7 @@ impl Visit {
                 if !self.in_call.contains(staff) {
                     self.in_call.push(*staff);
                 }
+                self.saw(*staff);
                 self.status = Status::InCall;
             }
             Change::LeftCall { staff } => self.in_call.retain(|s| s != staff),
@@ -633,6 +641,13 @@ impl Visit {
                     b.duration_mins = *duration_mins;
                 }
             }
+        }
+    }
+
+    /// `staff` has seen the patient (see [`Visit::seen_by`]).
+    fn saw(&mut self, staff: StaffId) {
+        if !self.seen_by.contains(&staff) {
+            self.seen_by.push(staff);
         }
     }
 

@@ -97,6 +97,33 @@ async fn coviu_reception_sees_the_patient_puts_them_on_hold_and_the_provider_tak
     );
 }
 
+both_backends!(a_provider_ends_a_call_they_left_on_hold_and_no_one_who_never_saw_the_patient_may);
+async fn a_provider_ends_a_call_they_left_on_hold_and_no_one_who_never_saw_the_patient_may(
+    backend: Backend,
+) {
+    let app = TestServer::with_demo_on(backend).await;
+    let reception = app.sign_in(RECEPTION).await;
+    let priya = app.sign_in(PRIYA).await;
+    let (id, _, v) = app.waiting_patient("Ana P.").await;
+    let a = app.command(&priya, &id, "claim", v, None).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = app
+        .command(&priya, &id, "leave-call", a.version(), None)
+        .await;
+    assert_eq!(a.status_of_visit(), "on_hold");
+    let on_hold = a.version();
+
+    let refused = app
+        .command(&reception, &id, "end-call", on_hold, None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    assert_eq!(app.visit(&priya, &id).await["status"], "on_hold");
+
+    let ended = app.command(&priya, &id, "end-call", on_hold, None).await;
+    assert_eq!(ended.status, StatusCode::OK, "{:?}", ended.body);
+    assert_eq!(ended.status_of_visit(), "completed");
+}
+
 both_backends!(doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider);
 async fn doxy_shared_reception_transfers_to_a_room_and_then_to_a_provider(backend: Backend) {
     let app = TestServer::with_demo_on(backend).await;

@@ -178,6 +178,7 @@ describe('around the queue', () => {
       created_at: t,
       arrived_at: t,
       in_call: [],
+      seen_by: [ROSA.id],
       messages: [{ at: t, from: ROSA.id, text: 'We are running 5 minutes late' }],
       after_hours: false,
       version: 2,

@@ -913,7 +913,13 @@ arrived_at?: Timestamp | null, requested_provider?: StaffId | null, assigned_pro
 /**
  * Staff in the call, in the order they joined. Non-empty exactly when `status` is `in_call`.
  */
-in_call: Array<StaffId>, booking?: Booking | null, messages: Array<StaffMessage>, decline_note?: Note | null, after_hours: boolean, 
+in_call: Array<StaffId>, 
+/**
+ * Staff who took the patient into a call or joined one, first seen first, each once: who
+ * may end a call left on hold. Kept on the visit, so a command is decided without its
+ * history (visits stored before it was kept have it empty; see `queue::seen_by`).
+ */
+seen_by: Array<StaffId>, booking?: Booking | null, messages: Array<StaffMessage>, decline_note?: Note | null, after_hours: boolean, 
 /**
  * Grows by one with every accepted command; used for optimistic concurrency.
  */
