@@ -89,6 +89,7 @@ fn a_visit_and_its_history_serialize_as_documented() {
             "created_at": 1_790_000_000_000_i64,
             "arrived_at": 1_790_000_000_000_i64,
             "in_call": ["00000000-0000-0000-0000-000000000101"],
+            "seen_by": ["00000000-0000-0000-0000-000000000101"],
             "messages": [],
             "after_hours": false,
             "version": 2,
