@@ -33,6 +33,7 @@ use frontdesk_client::api::ApiClient;
 use frontdesk_domain::{
     Command, MessageText, Note, RoomId, StaffId, Status, TransferTarget, VisitId,
 };
+use frontdesk_server::demo::Dice;
 use frontdesk_tests::TestClinic;
 use frontdesk_tests::notifications::{Notification, NotificationLog};
 use frontdesk_tests::perf::{Launch, prepare_signed_in, process_name, release_binary, tree_parts};
@@ -53,36 +54,6 @@ const FIRST_QUEUE: usize = 20;
 const UNTOUCHED_FOR: Duration = Duration::from_secs(3);
 /// How long after the last arrival its alert may still be on its way.
 const LAST_ALERTS_WITHIN: Duration = Duration::from_secs(15);
-
-/// A small seeded generator, so a day can be replayed.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number in `lo..=hi`.
-    fn between(&mut self, lo: u32, hi: u32) -> u32 {
-        lo + (self.next() % u64::from(hi - lo + 1)) as u32
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    /// A fraction in `0..1`.
-    fn fraction(&mut self) -> f64 {
-        (self.next() % 1_000_000) as f64 / 1_000_000.0
-    }
-}
 
 /// A patient in a waiting area, as the simulator knows them.
 struct Waiting {
@@ -274,13 +245,11 @@ impl Day {
                     }
                 }
             },
-            // Back to the patient on hold, then the call ends. (Ending it straight from hold
-            // is refused on the server: the rule asks who was in the call from the visit's
-            // history, which the server decides without.)
+            // Back to the patient on hold for the rest of the call, or the call ended
+            // straight from hold.
             Doing::OnHold { visit, until } if minute >= until => {
-                if self.staff(d, visit, Command::Claim).await
-                    && self.staff(d, visit, Command::EndCall).await
-                {
+                let back = !self.dice.chance(50) || self.staff(d, visit, Command::Claim).await;
+                if back && self.staff(d, visit, Command::EndCall).await {
                     self.tally.ended += 1;
                 }
             }
@@ -429,7 +398,7 @@ async fn main() {
         doctors,
         rooms,
         waiting: Vec::new(),
-        dice: Dice(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+        dice: Dice::seeded(seed),
         tally: Tally::default(),
         keys: 0,
     };

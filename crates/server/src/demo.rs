@@ -290,11 +290,17 @@ async fn load(store: &dyn Store, clinic: Clinic) -> Result<DemoClinic, AppError>
     })
 }
 
-/// A small generator, so the simulator needs no dependency and can be seeded.
+/// A small generator, so a simulated day needs no dependency and can be replayed from its seed
+/// (the demo's simulator, and the console's soak benchmark).
 #[derive(Debug)]
-struct Dice(u64);
+pub struct Dice(u64);
 
 impl Dice {
+    /// A generator for `seed` (any value, 0 included).
+    pub fn seeded(seed: u64) -> Self {
+        Dice(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -302,12 +308,24 @@ impl Dice {
         self.0
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    /// A number in `lo..=hi`.
+    pub fn between(&mut self, lo: u32, hi: u32) -> u32 {
+        lo + (self.next() % u64::from(hi - lo + 1)) as u32
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
+    }
+
+    /// A fraction in `0..1`.
+    pub fn fraction(&mut self) -> f64 {
+        (self.next() % 1_000_000) as f64 / 1_000_000.0
     }
 }
 
@@ -346,7 +364,7 @@ pub async fn simulate(
         tracing::warn!("demo simulator: simulated staff missing; not simulating");
         return;
     };
-    let mut dice = Dice(clock.now().as_millis() as u64 | 1);
+    let mut dice = Dice::seeded(clock.now().as_millis() as u64);
     if let Err(e) = morning(store.as_ref(), clock.now(), &demo, &doctor, &mut dice).await {
         tracing::warn!(error = %e, "demo simulator: no morning queue");
     }

@@ -101,6 +101,86 @@ impl Committed {
     }
 }
 
+/// A visit command decided, as both stores write it: the visit without its history (its row
+/// keeps the state; the entries go beside it, into the event and into the reply), the entries
+/// it adds, and the columns kept beside the visit's JSON.
+pub(crate) struct Decided {
+    /// 201 for a new visit, 200 for a change.
+    pub status: u16,
+    pub visit: Visit,
+    pub entries: Vec<frontdesk_domain::HistoryEntry>,
+    /// The version a change was decided on; `None` for an opening.
+    pub decided_on: Option<u64>,
+    /// An opening's patient and guest link token hashes.
+    pub token_hash: Option<String>,
+    pub guest_tokens: Vec<String>,
+    /// The visit as its row keeps it.
+    pub data: String,
+    pub room: String,
+    pub line_priority: i64,
+    pub line_since: i64,
+    /// When a visit that has ended did (ms), for the finished-visits index.
+    pub finished_at: Option<i64>,
+}
+
+impl VisitWrite {
+    /// Decides this write: an opening as it came, checked to be the visit and clinic it names;
+    /// a change on `current`, the visit as stored (none: not found).
+    pub(crate) fn decide_on(&self, current: Option<&Visit>) -> Result<Decided, WriteRefused> {
+        let (status, outcome, decided_on, token_hash, guest_tokens) = match &self.action {
+            WriteAction::Open {
+                outcome,
+                patient_token_hash,
+                guest_token_hashes,
+            } => {
+                if outcome.visit.id != self.visit_id || outcome.visit.clinic_id != self.clinic {
+                    return Err(StoreError::Corrupt(
+                        "opened visit does not match the write".into(),
+                    )
+                    .into());
+                }
+                (
+                    201,
+                    outcome.as_ref().clone(),
+                    None,
+                    patient_token_hash.clone(),
+                    guest_token_hashes.clone(),
+                )
+            }
+            WriteAction::Change(decide) => {
+                // Another clinic's visit does not exist for this one.
+                let current = current
+                    .filter(|v| v.clinic_id == self.clinic)
+                    .ok_or(WriteRefused::NotFound)?;
+                let outcome = decide(current).map_err(|error| WriteRefused::Domain {
+                    error,
+                    visit: Box::new(current.clone()),
+                })?;
+                (200, outcome, Some(current.version), None, Vec::new())
+            }
+        };
+        let mut visit = outcome.visit;
+        visit.history.clear();
+        let (line_priority, line_since) = frontdesk_domain::queue::line_position(&visit);
+        Ok(Decided {
+            status,
+            data: rows::to_json(&visit)?,
+            room: visit.room_id.to_string(),
+            line_priority: line_priority as i64,
+            line_since: line_since.as_millis(),
+            finished_at: visit
+                .status
+                .is_terminal()
+                .then(|| visit.updated_at.as_millis()),
+            visit,
+            entries: outcome.entries,
+            decided_on,
+            token_hash,
+            guest_tokens,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WriteRefused {
     #[error("visit not found")]

@@ -13,6 +13,7 @@ use crate::store::rows::{
 use crate::store::{StaffEdit, StaffSecrets, StoreError};
 use deadpool_postgres::GenericClient;
 use frontdesk_domain::{ClinicId, StaffId, Timestamp};
+use std::sync::LazyLock;
 
 fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::from(Fail::from(e))
@@ -203,6 +204,15 @@ pub(super) async fn load_staff<C: GenericClient + Sync>(
     Ok(all.into_iter().map(|(s, _)| s).collect())
 }
 
+/// [`staff_of_session`]'s query, made once: every request asks it.
+static STAFF_OF_SESSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {STAFF_COLUMNS}, x.station_id, x.expires_at
+         FROM sessions x JOIN staff s ON s.id = x.staff_id AND s.clinic_id = x.clinic_id
+         WHERE x.token_hash = $1 AND x.revoked_at IS NULL AND x.expires_at > $2"
+    )
+});
+
 /// The member of staff a live session is theirs, with the session's station and expiry: one
 /// read, the session joined to its staff row.
 pub(super) async fn staff_of_session<C: GenericClient + Sync>(
@@ -211,14 +221,7 @@ pub(super) async fn staff_of_session<C: GenericClient + Sync>(
     now: i64,
 ) -> Result<Option<(StaffInfo, Option<String>, i64)>, StoreError> {
     let row = c
-        .fetch_opt(
-            &format!(
-                "SELECT {STAFF_COLUMNS}, x.station_id, x.expires_at
-                 FROM sessions x JOIN staff s ON s.id = x.staff_id AND s.clinic_id = x.clinic_id
-                 WHERE x.token_hash = $1 AND x.revoked_at IS NULL AND x.expires_at > $2"
-            ),
-            &[&token_hash, &now],
-        )
+        .fetch_opt(STAFF_OF_SESSION.as_str(), &[&token_hash, &now])
         .await
         .map_err(db)?;
     let Some(row) = row else {

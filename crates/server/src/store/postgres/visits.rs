@@ -10,10 +10,11 @@ use crate::store::rows::{
     OPEN_STATUSES, WAITING_STATUSES, corrupt, event_visit, from_json, parse_id, replayed_reply,
     to_json, visit_event_after_seq, visit_event_json,
 };
-use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
+use crate::store::{
+    Committed, Decided, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused,
+};
 use deadpool_postgres::GenericClient;
 use frontdesk_domain::access::Audience;
-use frontdesk_domain::queue::line_position;
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
 use std::collections::HashMap;
 use tokio_postgres::error::SqlState;
@@ -324,71 +325,36 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
     {
         return Ok((saved, None));
     }
-    // Read before the decision is borrowed: a borrowed decision must not wait on the database.
     let current = match w.action {
         WriteAction::Open { .. } => None,
-        WriteAction::Change(_) => Some(
-            load_visit_state(tx, w.clinic, w.visit_id)
-                .await?
-                .ok_or(WriteRefused::NotFound)?,
-        ),
+        WriteAction::Change(_) => load_visit_state(tx, w.clinic, w.visit_id).await?,
     };
-    let (outcome, token_hash, guest_tokens, expected) = match (&w.action, current) {
-        (
-            WriteAction::Open {
-                outcome,
-                patient_token_hash,
-                guest_token_hashes,
-            },
-            _,
-        ) => {
-            if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
-                return Err(corrupt("opened visit does not match the write").into());
-            }
-            (
-                outcome.as_ref().clone(),
-                patient_token_hash.clone(),
-                guest_token_hashes.clone(),
-                None,
-            )
-        }
-        (WriteAction::Change(decide), Some(current)) => {
-            let outcome = decide(&current).map_err(|error| WriteRefused::Domain {
-                error,
-                visit: Box::new(current.clone()),
-            })?;
-            (outcome, None, Vec::new(), Some(current.version))
-        }
-        (WriteAction::Change(_), None) => return Err(WriteRefused::NotFound.into()),
-    };
-    let mut visit = outcome.visit;
-    visit.history.clear();
-    let entries = outcome.entries;
-    let data = to_json(&visit)?;
-    let (line_priority, line_since) = line_position(&visit);
-    match expected {
+    // Decided before the next wait: a borrowed decision must not wait on the database.
+    let d = w.decide_on(current.as_ref())?;
+    let id = d.visit.id.to_string();
+    match d.decided_on {
         None => {
             tx.run(
                 "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash,
                     data, line_priority, line_since)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
-                    &visit.id.to_string(),
+                    &id,
                     &clinic,
-                    &visit.room_id.to_string(),
-                    &visit.status.as_str(),
-                    &big(visit.version),
-                    &token_hash,
-                    &data,
-                    &(line_priority as i64),
-                    &line_since.as_millis(),
+                    &d.room,
+                    &d.visit.status.as_str(),
+                    &big(d.visit.version),
+                    &d.token_hash,
+                    &d.data,
+                    &d.line_priority,
+                    &d.line_since,
                 ],
             )
             .await?;
-            for (guest, hash) in guest_tokens.iter().enumerate() {
+            for (guest, hash) in d.guest_tokens.iter().enumerate() {
                 tx.run(
                     "INSERT INTO visit_tokens (token_hash, visit_id, guest) VALUES ($1, $2, $3)",
-                    &[hash, &visit.id.to_string(), &big(guest)],
+                    &[hash, &id, &big(guest)],
                 )
                 .await?;
             }
@@ -400,19 +366,16 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
                         line_priority = $8, line_since = $9, finished_at = $10
                      WHERE id = $1 AND clinic_id = $2 AND version = $3",
                     &[
-                        &visit.id.to_string(),
+                        &id,
                         &clinic,
                         &big(version),
-                        &visit.room_id.to_string(),
-                        &visit.status.as_str(),
-                        &big(visit.version),
-                        &data,
-                        &(line_priority as i64),
-                        &line_since.as_millis(),
-                        &visit
-                            .status
-                            .is_terminal()
-                            .then(|| visit.updated_at.as_millis()),
+                        &d.room,
+                        &d.visit.status.as_str(),
+                        &big(d.visit.version),
+                        &d.data,
+                        &d.line_priority,
+                        &d.line_since,
+                        &d.finished_at,
                     ],
                 )
                 .await?;
@@ -422,6 +385,12 @@ pub(super) async fn write_visit_in<C: GenericClient + Sync>(
             }
         }
     }
+    let Decided {
+        visit,
+        entries,
+        data,
+        ..
+    } = d;
     record_history(tx, &clinic, &entries, visit.id).await?;
     let seq = next_seq(tx, w.clinic).await?;
     let entries_json = to_json(&entries)?;
@@ -536,51 +505,29 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
         ),
         None => (None, None, None),
     };
-    let (status, outcome, expected, token_hash, guests) = match &mut w.action {
-        WriteAction::Open {
-            outcome,
-            patient_token_hash,
-            guest_token_hashes,
-        } => {
-            if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
-                return Err(corrupt("opened visit does not match the write").into());
-            }
-            (
-                201i64,
-                outcome.as_ref().clone(),
-                None,
-                patient_token_hash.clone(),
-                guest_token_hashes.clone(),
-            )
-        }
-        // An opening's key is checked by the statement itself (a second use is a unique
-        // violation); a change's before its decision, which a replay must not make again.
-        WriteAction::Change(decide) => {
+    // An opening's key is checked by the statement itself (a second use is a unique
+    // violation); a change's before its decision, which a replay must not make again.
+    let current: Option<Visit> = match w.action {
+        WriteAction::Open { .. } => None,
+        WriteAction::Change(_) => {
             let row = c
                 .fetch_one(READ_FOR_CHANGE, &[&id, &clinic, &scope, &key])
                 .await?;
             if row.get::<_, bool>(1) {
                 return Ok(OneStatement::Transaction);
             }
-            let current: Visit = match row.get::<_, Option<&str>>(0) {
-                Some(data) => from_json(data)?,
+            match row.get::<_, Option<&str>>(0) {
+                Some(data) => Some(from_json(data)?),
                 None => return Err(WriteRefused::NotFound.into()),
-            };
-            let outcome = decide(&current).map_err(|error| WriteRefused::Domain {
-                error,
-                visit: Box::new(current.clone()),
-            })?;
-            (200, outcome, Some(current.version), None, Vec::new())
+            }
         }
     };
-    let mut visit = outcome.visit;
-    visit.history.clear();
-    let entries = outcome.entries;
+    let d = w.decide_on(current.as_ref())?;
     // Each version's entries count from 0: every version here is new to the visit.
     let (mut versions, mut positions, mut texts) = (Vec::new(), Vec::new(), Vec::new());
     let mut last: Option<u64> = None;
-    for entry in &entries {
-        let seen = expected.is_some_and(|v| entry.version <= v);
+    for entry in &d.entries {
+        let seen = d.decided_on.is_some_and(|v| entry.version <= v);
         if seen || last.is_some_and(|l| entry.version < l) {
             return Ok(OneStatement::Transaction);
         }
@@ -593,19 +540,27 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
         positions.push(position);
         texts.push(to_json(entry)?);
     }
-    let data = to_json(&visit)?;
+    let status = i64::from(d.status);
+    let Decided {
+        visit,
+        entries,
+        decided_on,
+        token_hash,
+        guest_tokens,
+        data,
+        room,
+        line_priority,
+        line_since,
+        finished_at,
+        ..
+    } = d;
     let entries_json = to_json(&entries)?;
-    let (line_priority, line_since) = line_position(&visit);
     let after_seq = visit_event_after_seq(w.clinic, w.at, visit.id, visit.version, &entries_json);
     let audience = to_json(&Audience::of_change(&visit, &entries))?;
-    let expected = expected.map(big);
-    let finished_at = visit
-        .status
-        .is_terminal()
-        .then(|| visit.updated_at.as_millis());
+    let expected = decided_on.map(big);
     let (sql, third, tenth): (_, &(dyn ToSql + Sync), &(dyn ToSql + Sync)) = match expected {
         Some(ref version) => (CHANGE, version, &finished_at),
-        None => (OPEN, &token_hash, &guests),
+        None => (OPEN, &token_hash, &guest_tokens),
     };
     let row = c
         .fetch_opt(
@@ -614,12 +569,12 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
                 &id,
                 &clinic,
                 third,
-                &visit.room_id.to_string(),
+                &room,
                 &visit.status.as_str(),
                 &big(visit.version),
                 &data,
-                &(line_priority as i64),
-                &line_since.as_millis(),
+                &line_priority,
+                &line_since,
                 tenth,
                 &versions,
                 &positions,

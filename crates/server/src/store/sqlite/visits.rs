@@ -12,8 +12,9 @@ use super::{corrupt, from_json, parse_id, to_json};
 use crate::events::Published;
 use crate::model::CommandReply;
 use crate::store::rows::{event_visit, replayed_reply, visit_event_json};
-use crate::store::{Committed, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused};
-use frontdesk_domain::queue::line_position;
+use crate::store::{
+    Committed, Decided, Idempotency, StoreError, VisitWrite, WriteAction, WriteRefused,
+};
 use frontdesk_domain::{ClinicId, HistoryEntry, RoomId, Timestamp, Visit, VisitId};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -224,71 +225,38 @@ pub(super) fn write_visit_in(
     {
         return Ok((saved, None));
     }
-    let (outcome, status, token_hash, guest_tokens) = match &w.action {
-        WriteAction::Open {
-            outcome,
-            patient_token_hash,
-            guest_token_hashes,
-        } => {
-            if outcome.visit.id != w.visit_id || outcome.visit.clinic_id != w.clinic {
-                return Err(
-                    StoreError::Corrupt("opened visit does not match the write".into()).into(),
-                );
-            }
-            (
-                outcome.as_ref().clone(),
-                201u16,
-                patient_token_hash.as_deref(),
-                guest_token_hashes.as_slice(),
-            )
-        }
-        WriteAction::Change(decide) => {
-            let loaded;
-            let current = match known {
-                // Another clinic's visit does not exist for this one.
-                Some(v) if v.clinic_id != w.clinic => return Err(WriteRefused::NotFound),
-                Some(v) => v,
-                None => {
-                    loaded = load_visit_state(tx, w.clinic, w.visit_id)?
-                        .ok_or(WriteRefused::NotFound)?;
-                    &loaded
-                }
-            };
-            let outcome = decide(current).map_err(|error| WriteRefused::Domain {
-                error,
-                visit: Box::new(current.clone()),
-            })?;
-            (outcome, 200u16, None, &[][..])
+    let loaded;
+    let current = match (&w.action, known) {
+        (WriteAction::Open { .. }, _) => None,
+        (WriteAction::Change(_), Some(v)) => Some(v),
+        (WriteAction::Change(_), None) => {
+            loaded = load_visit_state(tx, w.clinic, w.visit_id)?;
+            loaded.as_ref()
         }
     };
-    // The row keeps the state; the entries go beside it, and into the event and the reply.
-    let mut visit = outcome.visit;
-    visit.history.clear();
-    let entries = outcome.entries;
-    let data = to_json(&visit)?;
-    let (line_priority, line_since) = line_position(&visit);
-    if status == 201 {
+    let d = w.decide_on(current)?;
+    if d.decided_on.is_none() {
         tx.prepare_cached(
             "INSERT INTO visits (id, clinic_id, room_id, status, version, patient_token_hash, data,
                 line_priority, line_since)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
-            visit.id.to_string(),
+            d.visit.id.to_string(),
             clinic,
-            visit.room_id.to_string(),
-            visit.status.as_str(),
-            visit.version as i64,
-            token_hash,
-            data,
-            line_priority as i64,
-            line_since.as_millis()
+            d.room,
+            d.visit.status.as_str(),
+            d.visit.version as i64,
+            d.token_hash,
+            d.data,
+            d.line_priority,
+            d.line_since
         ])?;
-        for (guest, hash) in guest_tokens.iter().enumerate() {
+        for (guest, hash) in d.guest_tokens.iter().enumerate() {
             tx.prepare_cached(
                 "INSERT INTO visit_tokens (token_hash, visit_id, guest) VALUES (?1, ?2, ?3)",
             )?
-            .execute(params![hash, visit.id.to_string(), guest as i64])?;
+            .execute(params![hash, d.visit.id.to_string(), guest as i64])?;
         }
     } else {
         tx.prepare_cached(
@@ -297,20 +265,24 @@ pub(super) fn write_visit_in(
              WHERE id = ?1 AND clinic_id = ?2",
         )?
         .execute(params![
-            visit.id.to_string(),
+            d.visit.id.to_string(),
             clinic,
-            visit.room_id.to_string(),
-            visit.status.as_str(),
-            visit.version as i64,
-            data,
-            line_priority as i64,
-            line_since.as_millis(),
-            visit
-                .status
-                .is_terminal()
-                .then(|| visit.updated_at.as_millis())
+            d.room,
+            d.visit.status.as_str(),
+            d.visit.version as i64,
+            d.data,
+            d.line_priority,
+            d.line_since,
+            d.finished_at
         ])?;
     }
+    let Decided {
+        status,
+        visit,
+        entries,
+        data,
+        ..
+    } = d;
     record_history(tx, &clinic, &entries, visit.id)?;
     let seq = next_seq(tx, w.clinic)?;
     let entries_json = to_json(&entries)?;
