@@ -22,6 +22,7 @@ use frontdesk_console::{
 use frontdesk_domain::{Availability, Command, VisitId};
 use host::DesktopHost;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tauri::menu::{Menu, MenuItem};
@@ -39,7 +40,10 @@ fn visit_id(raw: &str) -> Result<VisitId, UiError> {
 
 #[tauri::command]
 async fn app_state(console: Shared<'_>) -> Result<AppState, UiError> {
-    Ok(console.state_once_started().await)
+    starting_up("the page asked for the state", since_start());
+    let state = console.state_once_started().await;
+    starting_up("the state is answered", since_start());
+    Ok(state)
 }
 
 #[tauri::command]
@@ -202,13 +206,45 @@ fn activity(console: Shared<'_>) {
 /// When the process started, for start-up timing.
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
-/// The UI has the queue on screen for the first time: say how long start-up took.
+/// Whether the queue has been painted once: start-up is over.
+static PAINTED: AtomicBool = AtomicBool::new(false);
+
+/// Logs a step of start-up with its time since the process started, until the queue is first
+/// painted (the log then says where a slow start spent its time).
+fn starting_up(step: &str, ms: u128) {
+    if !PAINTED.load(Ordering::Relaxed) {
+        log::info!("start-up: {step} at {ms} ms");
+    }
+}
+
+/// Milliseconds since the process started.
+fn since_start() -> u128 {
+    STARTED.get().map_or(0, |t| t.elapsed().as_millis())
+}
+
+/// The page's own steps of start-up: each step with its time on the page's clock, and that
+/// clock's reading as it sent them.
+#[derive(Debug, serde::Deserialize)]
+struct PageSteps {
+    marks: Vec<(String, f64)>,
+    now: f64,
+}
+
+/// The UI has the queue on screen for the first time: say how long start-up took, and when the
+/// page took its steps.
 #[tauri::command]
-fn first_paint(rows: usize) {
+fn first_paint(rows: usize, steps: Option<PageSteps>) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        let ms = since_start();
+        if let Some(PageSteps { marks, now }) = steps {
+            for (step, at) in marks {
+                let at = (ms as f64 - (now - at)).max(0.0) as u128;
+                starting_up(&format!("the page {step}"), at);
+            }
+        }
         log::info!("first queue painted: {rows} rows, {ms} ms after start");
+        PAINTED.store(true, Ordering::Relaxed);
         eprintln!("frontdesk: first queue painted: {rows} rows, {ms} ms after start");
     });
 }
@@ -402,6 +438,7 @@ pub fn run() {
     let opening = Opening::from_command_line();
     let result = with_commands(plugins(tauri::Builder::default()))
         .setup(move |app| {
+            starting_up("the window is made", since_start());
             if let Some(window) = app.get_webview_window("main") {
                 webkit::tune(&window);
             }
@@ -413,6 +450,7 @@ pub fn run() {
             keep_window_state(app);
             desktop_alerts(console.clone(), notices);
             idle_lock(console);
+            starting_up("the shell is set up", since_start());
             Ok(())
         })
         .run(tauri::generate_context!());
@@ -452,6 +490,7 @@ fn open<R: Runtime>(app: &AppHandle<R>, console: Arc<Console>, opening: Opening)
         Opening::LastSession => {
             tauri::async_runtime::spawn(async move {
                 console.clone().resume_last_session().await;
+                starting_up("the last session is picked up", since_start());
                 console.started();
             });
         }

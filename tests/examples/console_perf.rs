@@ -13,7 +13,9 @@
 //! `FRONTDESK_PERF_RUNS=N` changes the number of starts; `FRONTDESK_PERF_APP=PATH` measures
 //! another build of the app, and `FRONTDESK_PERF_ARRIVALS=0` leaves out the arrivals (for a
 //! build that does not report them). `FRONTDESK_PERF_COMPOSITING=1` starts the apps without `WEBKIT_DISABLE_COMPOSITING_MODE`
-//! (which `env.sh` sets), as on an ordinary desktop.
+//! (which `env.sh` sets), as on an ordinary desktop. `FRONTDESK_PERF_STEPS=1` prints the steps
+//! of each start as the app logs them, and `FRONTDESK_PERF_SMAPS=1` each process's largest
+//! mappings: where the time and the memory go.
 //!
 //! A clinic server runs in this process; the app is started five times on a cache already
 //! holding the queue, signed in from the keyring, and medians with ranges are printed. Each
@@ -133,6 +135,12 @@ async fn main() {
     for run in 0..runs {
         let launch = Launch::start(&app, data.path());
         let (line, cold) = launch.wait_for("first queue painted");
+        // FRONTDESK_PERF_STEPS=1: where start-up spent its time, as the app logged it.
+        if std::env::var_os("FRONTDESK_PERF_STEPS").is_some() {
+            for step in launch.steps() {
+                println!("  {step}");
+            }
+        }
         // The queue grows by the arrivals timed in earlier runs.
         assert!(
             line.contains(&format!("{} rows", patients + arrived)),

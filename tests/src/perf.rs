@@ -88,6 +88,8 @@ pub struct Launch {
     child: Child,
     started: Instant,
     lines: Receiver<String>,
+    /// The steps of start-up the app logged ("start-up: … at N ms"), as they went by.
+    steps: std::sync::Mutex<Vec<String>>,
 }
 
 impl Launch {
@@ -122,6 +124,7 @@ impl Launch {
             child,
             started,
             lines,
+            steps: std::sync::Mutex::default(),
         }
     }
 
@@ -140,6 +143,11 @@ impl Launch {
         self.lines.try_iter().collect()
     }
 
+    /// The steps of start-up the app has logged while it was waited for.
+    pub fn steps(&self) -> Vec<String> {
+        self.steps.lock().expect("steps").clone()
+    }
+
     /// The first line from now on that contains `needle`, and how long after launch it came.
     pub fn wait_for(&self, needle: &str) -> (String, Duration) {
         let (line, after, _) = self.wait_counting_pushes(needle);
@@ -156,6 +164,9 @@ impl Launch {
                 .lines
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("the app printed {needle:?}"));
+            if line.contains("start-up: ") {
+                self.steps.lock().expect("steps").push(line.clone());
+            }
             if line.contains(needle) {
                 return (line, self.started.elapsed(), pushed);
             }
@@ -178,6 +189,11 @@ impl Launch {
             ms(painted),
             mib(pss)
         );
+        if std::env::var_os("FRONTDESK_PERF_SMAPS").is_some() {
+            for (pid, name, _) in tree_parts(self.child.id()) {
+                println!("  {name}: {}", largest_mappings(pid, 10));
+            }
+        }
         pss
     }
 
@@ -237,6 +253,34 @@ pub fn tree_parts(root: u32) -> Vec<(u32, String, u64)> {
             (pid, name.trim().to_owned(), pss_kib(pid))
         })
         .collect()
+}
+
+/// Where a process's memory is (`FRONTDESK_PERF_SMAPS=1`, to find what to cut): its `n`
+/// largest mappings by PSS, the anonymous ones by kind, each file's mappings together.
+pub fn largest_mappings(pid: u32, n: usize) -> String {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // "start-end perms offset dev inode [path]"
+            let path = fields.nth(4).unwrap_or("[anon]");
+            let perms = line.split_whitespace().nth(1).unwrap_or_default();
+            current = format!("{path} {perms}");
+        } else if first == "Pss:" {
+            let kib: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            *by.entry(current.clone()).or_default() += kib;
+        }
+    }
+    let mut all: Vec<_> = by.into_iter().collect();
+    all.sort_by_key(|(_, kib)| std::cmp::Reverse(*kib));
+    all.truncate(n);
+    all.iter()
+        .map(|(what, kib)| format!("{what} {:.1} MiB", *kib as f64 / 1024.0))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A process's program name in full (`WebKitWebProcess`, where the kernel keeps

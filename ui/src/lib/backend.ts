@@ -4,6 +4,7 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { steps } from './startup';
 import type {
   AlertSubscription,
   AppState,
@@ -86,7 +87,8 @@ export interface Backend {
   precallCheck(): Promise<PrecallReport>;
   /** `activity`: the person is at the keyboard (the shell's idle auto-lock timer resets). */
   activity(): Promise<void>;
-  /** `first_paint {rows}`: the queue is on screen for the first time (start-up timing). */
+  /** `first_paint {rows, steps}`: the queue is on screen for the first time (start-up timing,
+   * with the page's own steps). */
   firstPaint(rows: number): Promise<void>;
   /** `rows_painted {visitIds}`: these patients' rows are newly on screen (arrival timing). */
   rowsPainted(visitIds: string[]): Promise<void>;
@@ -186,7 +188,7 @@ export const tauriBackend: Backend = {
   saveSettings: (settings) => call<AppState>('save_settings', { settings }),
   precallCheck: () => call<PrecallReport>('precall_check'),
   activity: () => call<void>('activity'),
-  firstPaint: (rows) => call<void>('first_paint', { rows }),
+  firstPaint: (rows) => call<void>('first_paint', { rows, steps: steps() }),
   rowsPainted: (visitIds) => call<void>('rows_painted', { visitIds }),
   resendState: () => call<void>('resend_state'),
   adminRooms: () => call<RoomEntry[]>('admin_rooms'),

@@ -2,11 +2,12 @@
 // server's, what is selected and filtered, which dialog is open, and the actions a person takes.
 // Components read it from context; only this module and the components call the backend.
 
-import { getContext, setContext } from 'svelte';
+import { getContext, setContext, tick } from 'svelte';
 import { toBackendError, type Backend } from './backend';
 import { claimKey, type ButtonKey } from './actions';
 import { handoff } from './calendar.svelte';
 import { layChanges } from './changes';
+import { mark } from './startup';
 import type { AppState, Availability, Command, QueueRow, StateChanges, Workspace } from './types';
 
 export type Tab = 'queue' | 'requests' | 'sessions' | 'today' | 'providers';
@@ -162,22 +163,29 @@ export class ConsoleModel {
   async start(): Promise<void> {
     this.stopped = false;
     let pushed = false;
-    const offState = await this.backend.onState((s) => {
-      pushed = true;
-      this.apply(s);
-    });
-    const offChanges = await this.backend.onChanges((c) => {
-      pushed = true;
-      this.applyChanges(c);
-    });
-    const offFocus = await this.backend.onFocusVisit((id) => this.focusVisit(id));
+    // Listening is a call to the shell each: made together, not one after another.
+    const [offState, offChanges, offFocus] = await Promise.all([
+      this.backend.onState((s) => {
+        pushed = true;
+        this.apply(s);
+      }),
+      this.backend.onChanges((c) => {
+        pushed = true;
+        this.applyChanges(c);
+      }),
+      this.backend.onFocusVisit((id) => this.focusVisit(id)),
+    ]);
     this.unlisten.push(offState, offChanges, offFocus);
     if (this.stopped) return this.stop();
     this.timer = setInterval(() => this.tick(), 1000);
     try {
+      mark('asked for the state');
       const first = await this.backend.appState();
+      mark('has the state');
       // A state pushed while we asked is at least as new as the answer.
       if (!pushed) this.apply(first);
+      mark('applied the state');
+      void tick().then(() => mark('rendered the state'));
       this.loadError = null;
     } catch (err) {
       this.loadError = toBackendError(err).message;
@@ -255,6 +263,7 @@ export class ConsoleModel {
       this.painted = true;
       this.onScreen = new Set(ids);
       afterPaint(() => void this.backend.firstPaint(ids.length).catch(() => {}));
+      requestAnimationFrame(() => mark('drew a frame'));
       return;
     }
     for (const id of ids) if (!this.onScreen.has(id)) this.unreported.add(id);
