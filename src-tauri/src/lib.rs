@@ -10,7 +10,7 @@
 
 mod admin;
 pub mod host;
-mod webkit;
+pub mod webkit;
 
 use frontdesk_console::calendar::{
     BookingCheck, BookingDone, BookingForm, CalendarQuery, CalendarView,

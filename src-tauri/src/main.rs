@@ -12,5 +12,13 @@ fn main() {
         println!("frontdesk {}", env!("CARGO_PKG_VERSION"));
         return;
     }
+    for (name, value) in frontdesk::webkit::environment() {
+        // SAFETY: nothing else runs yet (no thread has been started, no library reads the
+        // environment meanwhile), the one time `set_var` is sound.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var(name, value)
+        };
+    }
     frontdesk::run();
 }

@@ -3,6 +3,50 @@
 
 use tauri::{Runtime, WebviewWindow};
 
+/// What WebKit must find in the environment when it starts, beyond what the person set: the
+/// console never draws with the GPU (see [`tune`]), so the app's own process need not load the
+/// GL driver either. Without these, WebKit opens an EGL display in the app's process only to
+/// learn which GPU device to name to its web process (and whether DMA-BUF rendering works),
+/// which loads the driver (on a machine without a GPU, Mesa's software one with LLVM):
+/// about 20 MiB of the app's memory for nothing it uses.
+/// - `WEBKIT_DISABLE_DMABUF_RENDERER=1`: no GPU buffers between the processes (the web process
+///   draws into shared memory, as it does anyway with hardware acceleration never used);
+/// - `WEBKIT_WEB_RENDER_DEVICE_FILE`: the device to name, found without EGL (the first render
+///   node in /dev/dri, or /dev/null where there is none: nothing here renders on it).
+#[cfg(target_os = "linux")]
+pub fn environment() -> Vec<(&'static str, String)> {
+    let mut vars = Vec::new();
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        vars.push(("WEBKIT_DISABLE_DMABUF_RENDERER", "1".to_owned()));
+    }
+    if std::env::var_os("WEBKIT_WEB_RENDER_DEVICE_FILE").is_none() {
+        vars.push(("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node()));
+    }
+    vars
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn environment() -> Vec<(&'static str, String)> {
+    Vec::new()
+}
+
+/// The machine's first GPU render node, or /dev/null.
+#[cfg(target_os = "linux")]
+fn render_node() -> String {
+    let mut nodes: Vec<String> = std::fs::read_dir("/dev/dri")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| p.starts_with("/dev/dri/renderD"))
+        .collect();
+    nodes.sort();
+    nodes
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "/dev/null".to_owned())
+}
+
 /// Applies the console's WebKit settings to a window's webview.
 #[cfg(target_os = "linux")]
 pub(crate) fn tune<R: Runtime>(window: &WebviewWindow<R>) {
