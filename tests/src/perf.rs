@@ -182,7 +182,12 @@ impl Launch {
     /// PSS of the app and its WebKit processes, in KiB, a few seconds after it painted (which
     /// is printed, with the parts).
     pub fn settled_pss(&self, what: &str, painted: Duration) -> u64 {
-        std::thread::sleep(Duration::from_secs(3));
+        // FRONTDESK_PERF_SETTLE_SECS: how long after the paint to read it (3 s unless set).
+        let settle = std::env::var("FRONTDESK_PERF_SETTLE_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3);
+        std::thread::sleep(Duration::from_secs(settle));
         let (pss, parts) = tree_pss(self.child.id());
         println!(
             "{what} painted {} after launch; PSS {} ({parts})",
