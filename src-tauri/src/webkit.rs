@@ -12,22 +12,40 @@ use tauri::{Runtime, WebviewWindow};
 /// - `WEBKIT_DISABLE_DMABUF_RENDERER=1`: no GPU buffers between the processes (the web process
 ///   draws into shared memory, as it does anyway with hardware acceleration never used);
 /// - `WEBKIT_WEB_RENDER_DEVICE_FILE`: the device to name, found without EGL (the first render
-///   node in /dev/dri, or /dev/null where there is none: nothing here renders on it).
+///   node in /dev/dri, or /dev/null where there is none: nothing here renders on it);
+/// - `JSC_useDFGJIT=0`: the page's scripts run in the interpreter and the baseline JIT only.
+///   They are short handlers for clicks and pushes, never hot loops: the optimising compiler
+///   brought nothing measurable (an arrival reaches the screen as fast, with 2,000 in the
+///   queue) and cost about 5 MiB of the web process (its code, and its compilations' memory).
+///
+/// A variable the person set is left as they set it.
 #[cfg(target_os = "linux")]
 pub fn environment() -> Vec<(&'static str, String)> {
-    let mut vars = Vec::new();
-    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
-        vars.push(("WEBKIT_DISABLE_DMABUF_RENDERER", "1".to_owned()));
-    }
-    if std::env::var_os("WEBKIT_WEB_RENDER_DEVICE_FILE").is_none() {
-        vars.push(("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node()));
-    }
-    vars
+    wanted(|name| std::env::var_os(name).is_some())
 }
 
 #[cfg(not(target_os = "linux"))]
 pub fn environment() -> Vec<(&'static str, String)> {
     Vec::new()
+}
+
+/// A variable's name and how to work out its value.
+#[cfg(target_os = "linux")]
+type Setting = (&'static str, fn() -> String);
+
+/// [`environment`], with `is_set` telling which variables are set already.
+#[cfg(target_os = "linux")]
+fn wanted(is_set: impl Fn(&str) -> bool) -> Vec<(&'static str, String)> {
+    let defaults: [Setting; 3] = [
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", || "1".to_owned()),
+        ("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node),
+        ("JSC_useDFGJIT", || "0".to_owned()),
+    ];
+    defaults
+        .into_iter()
+        .filter(|(name, _)| !is_set(name))
+        .map(|(name, value)| (name, value()))
+        .collect()
 }
 
 /// The machine's first GPU render node, or /dev/null.
@@ -74,3 +92,31 @@ pub(crate) fn tune<R: Runtime>(window: &WebviewWindow<R>) {
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn tune<R: Runtime>(_window: &WebviewWindow<R>) {}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::wanted;
+
+    #[test]
+    fn sets_what_is_missing_and_keeps_what_the_person_set() {
+        let all = wanted(|_| false);
+        let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "WEBKIT_DISABLE_DMABUF_RENDERER",
+                "WEBKIT_WEB_RENDER_DEVICE_FILE",
+                "JSC_useDFGJIT"
+            ]
+        );
+        let device = &all[1].1;
+        assert!(
+            device == "/dev/null" || device.starts_with("/dev/dri/renderD"),
+            "{device}"
+        );
+
+        let kept = wanted(|name| name == "JSC_useDFGJIT");
+        assert!(kept.iter().all(|(n, _)| *n != "JSC_useDFGJIT"), "{kept:?}");
+        assert_eq!(kept.len(), 2);
+    }
+}
