@@ -8,6 +8,53 @@ use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 
+/// tauri-driver serves one session at a time.
+static ONE_WEBKIT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// A session whose browser stops answering (as the app once did mid-command on a loaded
+/// machine, leaving WebKit's WebDriver waiting for ever and every later test with it) is ended
+/// by force when it is dropped, and the next session works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_whose_app_stops_answering_does_not_hold_up_the_next() {
+    let Ok(url) = std::env::var("FRONTDESK_WEBDRIVER_URL") else {
+        return;
+    };
+    if !Path::new(MINIBROWSER).exists() {
+        return;
+    }
+    let _one = ONE_WEBKIT.lock().await;
+    let launch = || AppLaunch::new(MINIBROWSER).arg("--automation");
+    let stuck = WebDriver::new_session_with(&url, launch())
+        .await
+        .expect("session");
+    let pid = stuck.app_pid().expect("the app's process id");
+    let stopped = std::process::Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    drop(stuck);
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = state
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.trim().chars().next());
+    assert!(
+        matches!(state, None | Some(Some('Z' | 'X'))),
+        "the stuck app is gone: {state:?}"
+    );
+
+    let next = WebDriver::new_session_with(&url, launch())
+        .await
+        .expect("the next session starts");
+    next.navigate("data:text/html,<title>next</title>")
+        .await
+        .unwrap();
+    assert_eq!(next.title().await.unwrap(), "next");
+    next.delete_session().await.unwrap();
+}
+
 /// The client against tauri-driver, the browser being WebKitGTK's MiniBrowser (from
 /// libwebkit2gtk-4.1), driven as the app is.
 #[tokio::test]
@@ -15,10 +62,11 @@ async fn live_webdriver_round_trip() {
     let Ok(url) = std::env::var("FRONTDESK_WEBDRIVER_URL") else {
         return;
     };
-    let app = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+    let app = MINIBROWSER;
     if !Path::new(app).exists() {
         return;
     }
+    let _one = ONE_WEBKIT.lock().await;
     // MiniBrowser needs `--automation` (a Tauri app is switched by the env tauri-driver sets);
     // the env entry sends the launch through the generated wrapper script.
     let launch = AppLaunch::new(app)

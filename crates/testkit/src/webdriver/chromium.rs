@@ -124,6 +124,7 @@ impl WebDriver {
             _service: Some(service),
             scratch: None,
             webkit_under_xvfb: false,
+            app: None,
         };
         let capabilities = launch.capabilities(profile.path());
         let mut driver = WebDriver::open(&url, capabilities, held).await?;

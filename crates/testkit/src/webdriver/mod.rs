@@ -96,6 +96,42 @@ struct Held {
     /// around here: its screenshot call can hang (the X screen is captured instead) and its
     /// Get Element Text answers "" for visible elements (`innerText` is read instead).
     webkit_under_xvfb: bool,
+    /// The app this session started. If the session cannot be ended (its app stopped
+    /// answering a command, which WebKit's WebDriver then waits on for ever), the app is
+    /// killed, so the WebDriver server is free for the next test instead of hanging them all.
+    app: Option<AppProcess>,
+}
+
+/// Where a session's app wrote its process id, and which binary that process must be running
+/// (so a reused id is never killed).
+#[derive(Debug)]
+struct AppProcess {
+    pid_file: std::path::PathBuf,
+    exe: std::path::PathBuf,
+}
+
+impl AppProcess {
+    fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(&self.pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+    }
+
+    /// Kills the app if it is still running; says whether it did.
+    fn kill(&self) -> bool {
+        let Some(pid) = self.pid() else {
+            return false;
+        };
+        let running = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        if running.as_deref() != Some(self.exe.as_path()) {
+            return false;
+        }
+        eprintln!("webdriver: the session could not be ended; killing its app (pid {pid})");
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
 }
 
 /// One WebDriver session: one running instance of the app or the browser.
@@ -150,6 +186,12 @@ impl WebDriver {
 
     pub fn session_id(&self) -> &str {
         &self.session_id
+    }
+
+    /// The process id of the app this session started through tauri-driver (`None` for a
+    /// browser session).
+    pub fn app_pid(&self) -> Option<u32> {
+        self.held.app.as_ref().and_then(AppProcess::pid)
     }
 
     // --- raw commands ---
@@ -408,11 +450,26 @@ impl WebDriver {
         Ok(())
     }
 
-    /// Ends the session: the app or the browser is closed.
+    /// Ends the session: the app or the browser is closed. If the WebDriver server does not
+    /// answer, the app is killed (see `Held::app`) and the error returned.
     pub async fn delete_session(mut self) -> Result<()> {
         self.deleted = true;
-        let resp = self.http.delete(&self.base).send().await?;
-        unwrap_response(resp).await.map(|_| ())
+        let deleted = tokio::time::timeout(Duration::from_secs(60), async {
+            let resp = self.http.delete(&self.base).send().await?;
+            unwrap_response(resp).await.map(|_| ())
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(WebDriverError::Timeout(
+                "ending the session (after 60s)".into(),
+            ))
+        });
+        if deleted.is_err()
+            && let Some(app) = &self.held.app
+        {
+            app.kill();
+        }
+        deleted
     }
 }
 
@@ -422,8 +479,14 @@ impl Drop for WebDriver {
             return;
         }
         // Async drop is not possible; a plain blocking HTTP/1.1 DELETE keeps a failed test from
-        // leaving the app running (tauri-driver serves one session at a time).
-        let _ = blocking_delete(&self.server, &format!("/session/{}", self.session_id));
+        // leaving the app running (tauri-driver serves one session at a time). No answer means
+        // the server is stuck on this session's app: killing it frees the server.
+        let ended = blocking_delete(&self.server, &format!("/session/{}", self.session_id));
+        if ended.is_err()
+            && let Some(app) = &self.held.app
+        {
+            app.kill();
+        }
     }
 }
 
@@ -446,7 +509,7 @@ fn blocking_delete(server: &str, path: &str) -> std::io::Result<()> {
     )?;
     // The answer comes once the app or browser has closed.
     let mut sink = Vec::new();
-    let _ = stream.read_to_end(&mut sink);
+    stream.read_to_end(&mut sink)?;
     Ok(())
 }
 

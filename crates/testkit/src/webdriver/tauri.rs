@@ -2,7 +2,7 @@
 //! and the environment it needs (tauri-driver has no option for that, so a small generated
 //! `/bin/sh` wrapper `exec`s the app with it set).
 
-use super::{Held, Result, WebDriver, WebDriverError};
+use super::{AppProcess, Held, Result, WebDriver, WebDriverError};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -73,40 +73,47 @@ impl WebDriver {
             )));
         }
         let application = std::path::absolute(&launch.application)?;
-        let (binary, scratch) = if launch.env.is_empty() {
-            (application, None)
-        } else {
-            let dir = tempfile::Builder::new()
-                .prefix("frontdesk-app-")
-                .tempdir()?;
-            let script = dir.path().join("frontdesk-with-env");
-            std::fs::write(&script, env_wrapper(&application, &launch.env))?;
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
-            (script, Some(dir))
-        };
+        // Always through the wrapper: it also writes the app's process id down, so a session
+        // whose app stops answering can be ended by force (see `Held::app`).
+        let dir = tempfile::Builder::new()
+            .prefix("frontdesk-app-")
+            .tempdir()?;
+        let script = dir.path().join("frontdesk-with-env");
+        let pid_file = dir.path().join("app.pid");
+        std::fs::write(&script, env_wrapper(&application, &launch.env, &pid_file))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
         let capabilities = json!({
             "capabilities": {
                 "alwaysMatch": {
                     "tauri:options": {
-                        "application": binary,
+                        "application": script,
                         "args": launch.args,
                     }
                 }
             }
         });
         let held = Held {
-            scratch,
+            scratch: Some(dir),
             webkit_under_xvfb: true,
+            app: Some(AppProcess {
+                pid_file,
+                exe: std::fs::canonicalize(&application)?,
+            }),
             ..Held::default()
         };
         WebDriver::open(webdriver_url, capabilities, held).await
     }
 }
 
-/// A `/bin/sh` script that runs `app` with `env` added, passing its arguments through.
-fn env_wrapper(app: &Path, env: &[(String, String)]) -> String {
+/// A `/bin/sh` script that runs `app` with `env` added, passing its arguments through, after
+/// writing its process id (which `exec` keeps) to `pid_file`.
+fn env_wrapper(app: &Path, env: &[(String, String)], pid_file: &Path) -> String {
     let mut s = String::from("#!/bin/sh\n");
+    s.push_str(&format!(
+        "echo $$ > {}\n",
+        shell_quote(&pid_file.to_string_lossy())
+    ));
     for (k, v) in env {
         s.push_str(&format!("export {k}={}\n", shell_quote(v)));
     }
@@ -131,10 +138,11 @@ mod tests {
         let s = env_wrapper(
             Path::new("/opt/my app/frontdesk"),
             &[("A".into(), "it's".into())],
+            Path::new("/tmp/x/app.pid"),
         );
         assert_eq!(
             s,
-            "#!/bin/sh\nexport A='it'\\''s'\nexec '/opt/my app/frontdesk' \"$@\"\n"
+            "#!/bin/sh\necho $$ > '/tmp/x/app.pid'\nexport A='it'\\''s'\nexec '/opt/my app/frontdesk' \"$@\"\n"
         );
         assert_eq!(testid("lock"), "[data-testid=\"lock\"]");
     }
