@@ -2,7 +2,7 @@
 //! browser is not there: the WebKit one runs only under `tests/e2e/env.sh`.
 
 use frontdesk_testkit::webdriver::{
-    AppLaunch, ChromiumLaunch, WebDriver, WebDriverError, keys, testid,
+    AppLaunch, ChromiumLaunch, WebDriver, WebDriverError, keys, poll_until, testid,
 };
 use serde_json::json;
 use std::path::Path;
@@ -36,14 +36,18 @@ async fn a_session_whose_app_stops_answering_does_not_hold_up_the_next() {
         .unwrap();
     assert!(stopped.success());
     drop(stuck);
-    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = state
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.trim().chars().next());
-    assert!(
-        matches!(state, None | Some(Some('Z' | 'X'))),
-        "the stuck app is gone: {state:?}"
-    );
+    // Killed, it is gone (or a zombie its parent has yet to reap) once the kernel has
+    // delivered the signal.
+    let state = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim().chars().next())
+    };
+    let gone = poll_until(Duration::from_secs(10), "the stuck app gone", || async {
+        Ok(matches!(state(), None | Some('Z' | 'X')).then_some(()))
+    })
+    .await;
+    assert!(gone.is_ok(), "the stuck app is still there: {:?}", state());
 
     let next = WebDriver::new_session_with(&url, launch())
         .await
