@@ -71,6 +71,32 @@ struct Args {
     /// Each server's `--database-connections` (with `--postgres` and `--server-bin`).
     #[arg(long)]
     database_connections: Option<usize>,
+    /// With `--postgres`: before pgbench, print the statements that took the database's time
+    /// (the cluster must load the module: `FRONTDESK_PG_OPTIONS="-c
+    /// shared_preload_libraries=pg_stat_statements"`).
+    #[arg(long)]
+    statements: bool,
+}
+
+/// The statements the database spent its time on so far, from `pg_stat_statements`.
+fn statements(cluster: &frontdesk_testkit::PgCluster) -> anyhow::Result<String> {
+    let url = cluster.fresh_database();
+    let out = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-c"])
+        .arg(
+            "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+             SELECT calls, round(total_exec_time) AS ms,
+                    round((1000 * total_exec_time / calls)::numeric, 1) AS us_each,
+                    left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+             FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
+        )
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "pg_stat_statements: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// PostgreSQL's own ceiling for a transaction shaped like a visit command: one UPDATE of a
@@ -1027,6 +1053,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Server::InProcess(s) => s.stop().await,
             Server::Child(c) => drop(c),
         }
+    }
+    if let Some(cluster) = cluster.as_ref().filter(|_| args.statements) {
+        say(&format!(
+            "statements by the database's time:\n{}",
+            statements(cluster)?
+        ));
     }
     if let Some(cluster) = &cluster {
         say(&format!(
