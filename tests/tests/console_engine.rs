@@ -205,16 +205,18 @@ async fn an_action_taken_offline_survives_a_restart_and_is_applied_once() {
     let pending: Vec<_> = row.pending.iter().map(|p| p.command.as_str()).collect();
     assert_eq!(pending, ["claim", "message"]);
 
-    // The app is closed with the actions unsent, and opened again once the server is back.
+    // The app is closed with the actions unsent and opened again while the server is still
+    // away (opened once it is back, it may send one before anyone could look), then the server
+    // comes back.
     drop(rita);
-    clinic.restart().await;
-    proxy.set_down(false);
     let rita = Console::start(&proxy.url(), cache, &token);
     assert_eq!(
         rita.engine.view().connection.pending,
         2,
         "the outbox survived the restart"
     );
+    clinic.restart().await;
+    proxy.set_down(false);
     eventually(&rita.engine, LONG, "sent and confirmed", || {
         rita.engine.view().connection.pending == 0
             && rita
