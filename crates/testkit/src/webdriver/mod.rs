@@ -117,20 +117,28 @@ impl AppProcess {
             .and_then(|s| s.trim().parse::<u32>().ok())
     }
 
-    /// Kills the app if it is still running; says whether it did.
-    fn kill(&self) -> bool {
+    /// Kills the app if it is still running.
+    fn kill(&self) {
         let Some(pid) = self.pid() else {
-            return false;
+            return;
         };
         let running = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
         if running.as_deref() != Some(self.exe.as_path()) {
-            return false;
+            return;
         }
         eprintln!("webdriver: the session could not be ended; killing its app (pid {pid})");
-        std::process::Command::new("kill")
+        let _ = std::process::Command::new("kill")
             .args(["-KILL", &pid.to_string()])
-            .status()
-            .is_ok_and(|s| s.success())
+            .status();
+    }
+}
+
+impl Held {
+    /// After a failed attempt to end the session: kills the app it started, if any.
+    fn end_app_by_force(&self) {
+        if let Some(app) = &self.app {
+            app.kill();
+        }
     }
 }
 
@@ -464,10 +472,8 @@ impl WebDriver {
                 "ending the session (after 60s)".into(),
             ))
         });
-        if deleted.is_err()
-            && let Some(app) = &self.held.app
-        {
-            app.kill();
+        if deleted.is_err() {
+            self.held.end_app_by_force();
         }
         deleted
     }
@@ -482,10 +488,8 @@ impl Drop for WebDriver {
         // leaving the app running (tauri-driver serves one session at a time). No answer means
         // the server is stuck on this session's app: killing it frees the server.
         let ended = blocking_delete(&self.server, &format!("/session/{}", self.session_id));
-        if ended.is_err()
-            && let Some(app) = &self.held.app
-        {
-            app.kill();
+        if ended.is_err() {
+            self.held.end_app_by_force();
         }
     }
 }
