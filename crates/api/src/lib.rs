@@ -404,10 +404,16 @@ impl StaffInfo {
     /// What this person may read (the domain's minimum-necessary table), given the clinic's
     /// rooms: the rooms they work in and their own provider's room.
     pub fn reader(&self, clinic_rooms: &[RoomInfo]) -> frontdesk_domain::Reader {
-        let own = clinic_rooms
-            .iter()
-            .filter(|r| r.provider == Some(self.id))
-            .map(|r| r.id);
+        self.reader_owning(
+            clinic_rooms
+                .iter()
+                .filter(|r| r.provider == Some(self.id))
+                .map(|r| r.id),
+        )
+    }
+
+    /// [`StaffInfo::reader`] given only the rooms this person is the provider of.
+    pub fn reader_owning(&self, own: impl IntoIterator<Item = RoomId>) -> frontdesk_domain::Reader {
         frontdesk_domain::Reader::new(
             self.id,
             self.roles,

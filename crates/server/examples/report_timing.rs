@@ -47,6 +47,7 @@ fn session(server: &TestServer, email: &str) -> Session {
             .clone(),
         station: None,
         expires_at: i64::MAX,
+        provider_of: None,
     }
 }
 

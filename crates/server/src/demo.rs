@@ -358,6 +358,7 @@ pub async fn simulate(
             staff: s.clone(),
             station: None,
             expires_at: i64::MAX,
+            provider_of: None,
         })
     };
     let (Some(desk), Some(doctor)) = (session(SIM_DESK), session(SIM_PROVIDER)) else {

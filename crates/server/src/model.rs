@@ -12,4 +12,8 @@ pub struct Session {
     pub staff: StaffInfo,
     pub station: Option<uuid::Uuid>,
     pub expires_at: i64,
+    /// The rooms whose provider this person is, when the store read them with the session
+    /// (in the same statement, so as fresh): what narrows what a provider reads, without a
+    /// read of the clinic's rooms on each request. `None`: ask the store for the rooms.
+    pub provider_of: Option<Vec<frontdesk_domain::RoomId>>,
 }

@@ -8,7 +8,8 @@ mod sinks;
 use frontdesk_server::messages::transport::Mailer;
 use frontdesk_server::{Database, Settings};
 use frontdesk_testkit::{
-    Backend, DESK_PASSWORD, PgCluster, RECEPTION, TestServer, arrive, eventually,
+    ADMIN, Backend, DESK_PASSWORD, OMAR, PRIYA, PgCluster, RECEPTION, TestServer, arrive,
+    eventually,
 };
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -240,6 +241,60 @@ async fn a_sign_out_on_one_replica_ends_the_session_on_every_replica_at_once() {
         assert_eq!(replica.get("/v1/me", &other).await.status, StatusCode::OK);
     }
     assert_eq!(close_reason(&mut ws).await.as_deref(), Some("signed out"));
+}
+
+/// Sets who is the provider of the room named `room`, through `replica`.
+async fn give_room(replica: &TestServer, admin: &str, room: &str, provider: Option<String>) {
+    let path = format!("/v1/rooms/{}", replica.room_id(room));
+    let body = serde_json::json!({"name": room, "provider": provider});
+    let put = replica
+        .send(reqwest::Method::PUT, &path, Some(admin), Some(body), &[])
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+}
+
+#[tokio::test]
+async fn a_room_given_to_a_provider_through_one_replica_shows_its_patients_on_every_replica_at_once()
+ {
+    let replicas = three_replicas().await;
+    let [a, b, c] = &replicas;
+    let admin = a.sign_in(ADMIN).await;
+    let omar = c.sign_in(OMAR).await;
+    let (id, _, _) = b.arrive(&b.room_id("Dr. Shah's room"), "Pia N.").await;
+    let path = format!("/v1/visits/{id}");
+    // Dr. Haddad neither works in Dr. Shah's room nor is its provider: not his to read, on
+    // any replica (each has answered him, so any that kept his rooms would keep them now).
+    for replica in &replicas {
+        let hidden = replica.get(&path, &omar).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{:?}", hidden.body);
+    }
+
+    give_room(a, &admin, "Dr. Shah's room", Some(a.staff_id(OMAR.0))).await;
+    for replica in &replicas {
+        let shown = replica.get(&path, &omar).await;
+        assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.body);
+        assert_eq!(shown.body["patient"]["name"], "Pia N.");
+    }
+    // Out of the room's staff (through another replica), he reads it as its provider.
+    let edited = b
+        .edit_staff(
+            &admin,
+            &b.staff_id(OMAR.0),
+            serde_json::json!({"rooms": []}),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    for replica in &replicas {
+        assert_eq!(replica.get(&path, &omar).await.status, StatusCode::OK);
+    }
+    // The room given back to Dr. Shah: hidden from him again everywhere, at once.
+    give_room(c, &admin, "Dr. Shah's room", Some(a.staff_id(PRIYA.0))).await;
+    for replica in &replicas {
+        let hidden = replica.get(&path, &omar).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{:?}", hidden.body);
+        let claim = replica.command(&omar, &id, "claim", 1, None).await;
+        assert_eq!(claim.status, StatusCode::NOT_FOUND, "{:?}", claim.body);
+    }
 }
 
 /// A sign-in through `replica`: its status, error code and `Retry-After`.

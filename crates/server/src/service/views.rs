@@ -19,6 +19,10 @@ pub async fn reader(store: &dyn Store, who: &Session) -> Result<Reader, AppError
     if without_rooms.reads_everything() {
         return Ok(without_rooms);
     }
+    // Read with the session, at once: no second read (the PostgreSQL store).
+    if let Some(own) = &who.provider_of {
+        return Ok(who.staff.reader_owning(own.iter().copied()));
+    }
     let rooms = store.rooms(who.staff.clinic_id).await?;
     Ok(who.staff.reader(&rooms))
 }

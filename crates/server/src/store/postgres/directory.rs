@@ -12,7 +12,7 @@ use crate::store::rows::{
 };
 use crate::store::{StaffEdit, StaffSecrets, StoreError};
 use deadpool_postgres::GenericClient;
-use frontdesk_domain::{ClinicId, StaffId, Timestamp};
+use frontdesk_domain::{ClinicId, RoomId, StaffId, Timestamp};
 use std::sync::LazyLock;
 
 fn db(e: tokio_postgres::Error) -> StoreError {
@@ -207,19 +207,30 @@ pub(super) async fn load_staff<C: GenericClient + Sync>(
 /// [`staff_of_session`]'s query, made once: every request asks it.
 static STAFF_OF_SESSION: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {STAFF_COLUMNS}, x.station_id, x.expires_at
+        "SELECT {STAFF_COLUMNS}, x.station_id, x.expires_at,
+            (SELECT string_agg(r.id, ',') FROM rooms r
+             WHERE r.clinic_id = s.clinic_id AND r.provider_id = s.id)
          FROM sessions x JOIN staff s ON s.id = x.staff_id AND s.clinic_id = x.clinic_id
          WHERE x.token_hash = $1 AND x.revoked_at IS NULL AND x.expires_at > $2"
     )
 });
 
-/// The member of staff a live session is theirs, with the session's station and expiry: one
-/// read, the session joined to its staff row.
+/// A live session's member of staff, station and expiry, and the rooms whose provider they
+/// are.
+pub(super) struct SessionRow {
+    pub staff: StaffInfo,
+    pub station: Option<String>,
+    pub expires_at: i64,
+    pub provider_of: Vec<RoomId>,
+}
+
+/// The member of staff a live session is theirs, with the session's station and expiry and the
+/// rooms they are the provider of: one read, the session joined to its staff row.
 pub(super) async fn staff_of_session<C: GenericClient + Sync>(
     c: &C,
     token_hash: &str,
     now: i64,
-) -> Result<Option<(StaffInfo, Option<String>, i64)>, StoreError> {
+) -> Result<Option<SessionRow>, StoreError> {
     let row = c
         .fetch_opt(STAFF_OF_SESSION.as_str(), &[&token_hash, &now])
         .await
@@ -228,11 +239,15 @@ pub(super) async fn staff_of_session<C: GenericClient + Sync>(
         return Ok(None);
     };
     let (staff, _) = staff_from_cols(text_columns::<STAFF_COLUMN_COUNT>(&row)?)?;
-    Ok(Some((
+    let provider_of = row
+        .get::<_, Option<&str>>(STAFF_COLUMN_COUNT + 2)
+        .map_or(Ok(Vec::new()), |ids| ids.split(',').map(parse_id).collect())?;
+    Ok(Some(SessionRow {
         staff,
-        row.get::<_, Option<String>>(STAFF_COLUMN_COUNT),
-        row.get(STAFF_COLUMN_COUNT + 1),
-    )))
+        station: row.get(STAFF_COLUMN_COUNT),
+        expires_at: row.get(STAFF_COLUMN_COUNT + 1),
+        provider_of,
+    }))
 }
 
 pub(super) async fn load_one_staff<C: GenericClient + Sync>(

@@ -2,7 +2,7 @@
 //! every process reads, so a signed-out token stops working on every replica at once.
 
 use super::cached::Cached;
-use super::directory::staff_of_session;
+use super::directory::{SessionRow, staff_of_session};
 use super::{Fail, messages};
 use crate::model::{Session, Station};
 use crate::store::rows::parse_id;
@@ -54,7 +54,13 @@ pub(super) async fn session<C: GenericClient + Sync>(
     token_hash: &str,
     now: i64,
 ) -> Result<Option<Session>, StoreError> {
-    let Some((staff, station, expires_at)) = staff_of_session(c, token_hash, now).await? else {
+    let Some(SessionRow {
+        staff,
+        station,
+        expires_at,
+        provider_of,
+    }) = staff_of_session(c, token_hash, now).await?
+    else {
         return Ok(None);
     };
     if staff.deactivated {
@@ -64,6 +70,7 @@ pub(super) async fn session<C: GenericClient + Sync>(
         staff,
         station: station.as_deref().map(parse_id).transpose()?,
         expires_at,
+        provider_of: Some(provider_of),
     }))
 }
 

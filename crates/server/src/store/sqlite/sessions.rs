@@ -65,6 +65,8 @@ pub(super) fn session(
         staff,
         station: station.as_deref().map(parse_id).transpose()?,
         expires_at,
+        // The rooms are in this process's memory: nothing to save by reading them here.
+        provider_of: None,
     }))
 }
 
