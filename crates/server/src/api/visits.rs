@@ -65,10 +65,11 @@ async fn run(
     // Answered with what the person may read of the visit, refused or not.
     match done {
         Ok(mut committed) => {
-            let mut reply: CommandReply = serde_json::from_str(&committed.reply_json)
-                .map_err(|e| AppError::internal(format!("a stored command reply: {e}")))?;
+            // The store's reply as values (its JSON is the same reply whole): narrowed, then
+            // encoded once.
+            let reply = &mut committed.reply;
             reader.answer(&mut reply.visit, &mut reply.entries);
-            committed.reply_json = serde_json::to_string(&reply)
+            committed.reply_json = serde_json::to_string(reply)
                 .map_err(|e| AppError::internal(format!("a command reply: {e}")))?;
             Ok(committed)
         }
