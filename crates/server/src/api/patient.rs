@@ -32,24 +32,24 @@ pub async fn arrive(
 ) -> Result<Response, AppError> {
     let room = path_id(&room, "room")?;
     // An unknown front door is "not found" whatever the body holds.
-    service::front_door(state.store.as_ref(), &clinic, room).await?;
-    state.limits.arrival(&from, room, state.now()).await?;
+    let (clinic, room) = service::front_door(state.store.as_ref(), &clinic, room).await?;
+    state.limits.arrival(&from, room.id, state.now()).await?;
     let patient = body.into_arriving_patient()?;
-    let mut opened = service::arrive(
+    let mut opened = service::arrive_at(
         state.store.as_ref(),
         state.now(),
         &clinic,
-        room,
+        &room,
         patient,
         key.clone(),
     )
     .await?;
-    links::withhold_token_from_strangers(&state, &headers, room, key.as_deref(), &mut opened);
+    links::withhold_token_from_strangers(&state, &headers, room.id, key.as_deref(), &mut opened);
     let first_time = !opened.replayed;
     let mut res = NewVisit(opened).into_response();
     if let Some(key) = key.filter(|_| first_time) {
         // What a retry of this arrival shows to be from the same client.
-        let proof = links::arrival_proof(&state.store.secret(), room, &key);
+        let proof = links::arrival_proof(&state.store.secret(), room.id, &key);
         res.headers_mut().append(
             header::SET_COOKIE,
             links::set_cookie(&state.settings, ARRIVAL_COOKIE, &proof),

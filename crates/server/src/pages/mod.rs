@@ -290,7 +290,7 @@ async fn join(
     };
     let key = Some(form.nonce.clone()).filter(|n| !n.is_empty() && n.len() <= 100);
     let store = state.store.as_ref();
-    match service::arrive(store, at, &clinic.slug, room.id, patient, key.clone()).await {
+    match service::arrive_at(store, at, &clinic, &room, patient, key.clone()).await {
         Ok(mut opened) => {
             links::withhold_token_from_strangers(
                 &state,

@@ -17,7 +17,7 @@ pub use commands::{
     system_command,
 };
 pub use frontdesk_api::{Opened, PatientView};
-pub use openings::{Repeat, Requester, arrive, request_session, schedule};
+pub use openings::{Repeat, Requester, arrive, arrive_at, request_session, schedule};
 pub use views::{finished_on, patient_view, queue_for, reader, snapshot, visit_for};
 
 use crate::auth::{PATIENT_TOKEN_PREFIX, derived_token};

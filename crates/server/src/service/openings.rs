@@ -8,7 +8,7 @@ use super::{
 use crate::auth::{PATIENT_TOKEN_PREFIX, derived_token, new_token, token_hash};
 use crate::error::AppError;
 use crate::hours::{Openness, openness};
-use crate::model::{AfterHours, Session};
+use crate::model::{AfterHours, Clinic, RoomInfo, Session};
 use crate::store::{Idempotency, Store, VisitWrite, WriteAction};
 use frontdesk_api::Opened;
 use frontdesk_domain::{
@@ -99,6 +99,18 @@ pub async fn arrive(
         .await?
         .ok_or(AppError::NotFound("clinic"))?;
     let room = room_in_clinic(store, clinic.id, room).await?;
+    arrive_at(store, at, &clinic, &room, patient, idempotency_key).await
+}
+
+/// [`arrive`] at a front door already looked up (as the patient's page and the API do first).
+pub async fn arrive_at(
+    store: &dyn Store,
+    at: Timestamp,
+    clinic: &Clinic,
+    room: &RoomInfo,
+    patient: Patient,
+    idempotency_key: Option<String>,
+) -> Result<Opened, AppError> {
     let after_hours = match openness(&clinic.time_zone, &room.office_hours, at) {
         Openness::Open => false,
         Openness::Closed { .. } if room.after_hours == AfterHours::Accept => true,
