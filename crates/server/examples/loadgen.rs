@@ -17,10 +17,13 @@
 //!
 //!     cargo build --release -p frontdesk-server --example loadgen --bin frontdesk-server
 //!     target/release/examples/loadgen --server-bin target/release/frontdesk-server
+//!
+//! `--clinics N` spreads the clients over N clinics, as a hosted API serves many.
 
 use clap::Parser;
+use frontdesk_api::AfterHours;
 use frontdesk_domain::Role;
-use frontdesk_server::admin::{NewStaff, create_staff};
+use frontdesk_server::admin::{NewRoom, NewStaff, create_clinic, create_room, create_staff};
 use frontdesk_server::store::Store;
 use frontdesk_server::{Database, HashCost, PgStore, RunningServer, Settings, SqliteStore, demo};
 use futures_util::StreamExt;
@@ -76,6 +79,12 @@ struct Args {
     /// shared_preload_libraries=pg_stat_statements"`).
     #[arg(long)]
     statements: bool,
+    /// Spread the clients over this many clinics (the demo clinic and `load-2`, `load-3`, …,
+    /// each with one room), as a hosted API serves many: each clinic's changes are ordered by
+    /// its own counter, so one clinic's commands queue for it while others' do not. The
+    /// fan-out phase stays in the demo clinic.
+    #[arg(long, default_value_t = 1)]
+    clinics: usize,
 }
 
 /// The statements the database spent its time on so far, from `pg_stat_statements`.
@@ -668,7 +677,9 @@ struct Phase<'a> {
     /// The servers' addresses: client `c` sends to `bases[c % bases.len()]`.
     bases: &'a [String],
     tokens: &'a [String],
-    room: frontdesk_domain::RoomId,
+    /// Each clinic's slug and the room its patients join: client `c` works in
+    /// `rooms[c % rooms.len()]`.
+    rooms: &'a [(String, frontdesk_domain::RoomId)],
     seconds: u64,
     /// Staff commands per second in all, or None for as fast as answered.
     rate: Option<f64>,
@@ -709,7 +720,8 @@ impl Phase<'_> {
         for (c, token) in self.tokens.iter().enumerate() {
             let mut conn = Conn::open(&self.bases[c % self.bases.len()]).await?;
             let auth = format!("authorization: Bearer {token}\r\n");
-            let join = format!("/v1/join/demo/{}", self.room);
+            let (slug, room) = &self.rooms[c % self.rooms.len()];
+            let join = format!("/v1/join/{slug}/{room}");
             let mut due = started + pace.map_or(Duration::ZERO, |p| p * c as u32 / clients as u32);
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
@@ -889,6 +901,10 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(
+        (1..=args.clients.max(1)).contains(&args.clinics),
+        "--clinics is between 1 and the number of clients"
+    );
+    anyhow::ensure!(
         args.replicas == 1 || (args.postgres && args.server_bin.is_some()),
         "--replicas takes --postgres and --server-bin: replicas share one PostgreSQL database"
     );
@@ -911,10 +927,31 @@ async fn run(args: Args) -> anyhow::Result<()> {
         };
         let store = store.as_ref();
         let seeded = demo::seed_demo(store, HashCost::Fast).await?;
+        let mut clinics = vec![(
+            seeded.clinic.id,
+            seeded.clinic.slug.clone(),
+            seeded.reception.id,
+        )];
+        for k in 2..=args.clinics {
+            let slug = format!("load-{k}");
+            let clinic = create_clinic(store, &slug, &format!("Load Clinic {k}")).await?;
+            let room = create_room(
+                store,
+                clinic.id,
+                NewRoom {
+                    name: "Reception".into(),
+                    after_hours: AfterHours::Accept,
+                    ..NewRoom::default()
+                },
+                settings.clock.now(),
+            )
+            .await?;
+            clinics.push((clinic.id, slug, room.id));
+        }
         for i in 0..args.clients {
             create_staff(
                 store,
-                seeded.clinic.id,
+                clinics[i % clinics.len()].0,
                 NewStaff {
                     name: format!("Load {i}"),
                     email: format!("load{i}@demo.clinic"),
@@ -933,8 +970,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
             )
             .await?;
         }
-        seeded
+        (seeded, clinics)
     };
+    let (seeded, clinics) = seeded;
+    let rooms: Vec<(String, frontdesk_domain::RoomId)> = clinics
+        .iter()
+        .map(|(_, slug, room)| (slug.clone(), *room))
+        .collect();
+    if clinics.len() > 1 {
+        say(&format!(
+            "clinics: {} (the clients spread over them, {} each)",
+            clinics.len(),
+            args.clients / clinics.len()
+        ));
+    }
     let servers = start(&args, settings).await?;
     let bases: Vec<String> = servers.iter().map(|(_, url)| url.clone()).collect();
     if bases.len() > 1 {
@@ -948,9 +997,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .build()?;
     let mut tokens = Vec::new();
     for i in 0..args.clients {
+        let slug = &rooms[i % rooms.len()].0;
         let t: Value = http
             .post(format!("{base}/v1/auth/sign-in"))
-            .json(&json!({"clinic": "demo", "email": format!("load{i}@demo.clinic"), "password": "load-password"}))
+            .json(&json!({"clinic": slug, "email": format!("load{i}@demo.clinic"), "password": "load-password"}))
             .send()
             .await?
             .json()
@@ -968,7 +1018,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let full = Phase {
         bases: &bases,
         tokens: &tokens,
-        room,
+        rooms: &rooms,
         seconds: args.seconds,
         rate: None,
         server_pids: &server_pids,
@@ -1000,8 +1050,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await?;
     let after = snap["seq"].as_u64().unwrap_or(0);
     let ws_base = bases[bases.len() - 1].replace("http://", "ws://");
+    // The subscribers are the demo clinic's staff, where the arrivals come.
+    let demo_tokens: Vec<&String> = tokens.iter().step_by(rooms.len()).collect();
     let urls = (0..args.subscribers).map(|i| {
-        let token = &tokens[i % tokens.len()];
+        let token = demo_tokens[i % demo_tokens.len()];
         (
             format!("{ws_base}/v1/stream?after={after}"),
             Some(token.clone()),
