@@ -90,11 +90,16 @@ impl DemoClinic {
 
 /// Office hours that take in `at` (the demo clinic keeps UTC): every day from two hours
 /// before it (on the hour) to eight hours after, within the day. A demo is opened at any hour,
-/// and its front door should be open then, its patients not all "after hours".
+/// and its front door should be open then, its patients not all "after hours"; one opened in
+/// the first two hours of a day is open all day, as its morning (see [`morning`]) began
+/// before midnight.
 pub fn hours_around(at: Timestamp) -> Vec<OfficeHours> {
     let minute = at.as_millis().rem_euclid(86_400_000) / 60_000;
-    let opens = (minute - 120).max(0) / 60 * 60;
-    let closes = (minute + 8 * 60).min(23 * 60 + 59);
+    let (opens, closes) = if minute < 120 {
+        (0, 23 * 60 + 59)
+    } else {
+        ((minute - 120) / 60 * 60, (minute + 8 * 60).min(23 * 60 + 59))
+    };
     let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
     (0..7)
         .map(|day| OfficeHours {
@@ -422,7 +427,10 @@ async fn fill_intake(
     Ok(())
 }
 
-/// A clinic morning from the first second: patients who came in over the last half hour, most
+/// When the morning's patients came in, in minutes before the demo started.
+const MORNING_ARRIVALS: [i64; 10] = [48, 41, 27, 22, 18, 14, 11, 7, 4, 2];
+
+/// A clinic morning from the first second: patients who came in over the last hour, most
 /// through the intake form and waiting, and two the doctor has already seen today.
 async fn morning(
     store: &dyn Store,
@@ -436,7 +444,7 @@ async fn morning(
         return Ok(());
     }
     let minutes_ago = |m: i64| Timestamp::from_millis(now.as_millis() - m * 60_000);
-    for (i, ago) in [48, 41, 27, 22, 18, 14, 11, 7, 4, 2]
+    for (i, ago) in MORNING_ARRIVALS
         .into_iter()
         .enumerate()
     {
@@ -610,6 +618,9 @@ mod tests {
                         o <= now && now < c || (now == 23 * 60 + 59 && c == now),
                         "{hour}:{minute} in {h:?}"
                     );
+                    // The morning's first patient came in open hours too, even the day before.
+                    let first = (now - MORNING_ARRIVALS[0]).rem_euclid(24 * 60);
+                    assert!(o <= first && first < c, "{hour}:{minute}: {first} in {h:?}");
                     assert!(crate::hours::minutes_of(&h.opens).is_some());
                     assert!(crate::hours::minutes_of(&h.closes).is_some());
                 }
