@@ -1,12 +1,22 @@
-//! Live events across processes. Every transaction that takes a clinic's seq also runs
-//! `pg_notify('frontdesk_events', 'clinic:seq')`, which PostgreSQL delivers at commit to every
-//! listening connection. Each process keeps one such connection; for each notice it reads the
-//! clinic's events by seq from the last one it handed on, and hands them to its subscribers
-//! (the in-process fan-out, [`ClinicFeed`]) in seq order. A notice lost or out of order is
-//! therefore harmless: the next one, or this process's own commit, backfills the gap. When the
-//! listening connection drops, a new one is made and every clinic followed here is caught up.
+//! Live events across processes. Each seq this process commits is handed to its own
+//! subscribers at once and announced to the other processes just after the commit: a notice
+//! on `frontdesk_events` carrying `REPLICA clinic:seq clinic:seq …`, the latest seq of each
+//! clinic committed here in the last couple of milliseconds. Each process keeps one listening
+//! connection; for each seq heard of it reads the clinic's events by seq from the last one it
+//! handed on, and hands them to its subscribers (the in-process fan-out, [`ClinicFeed`]) in seq
+//! order. A notice lost, late or out of order is therefore harmless: the next one, or this
+//! process's own commit, backfills the gap; and every second the process looks at the seqs of
+//! the clinics it has subscribers for, so a commit whose process died before its notice went
+//! out still reaches them. When the listening connection drops, a new one is made and every
+//! clinic followed here is caught up.
+//!
+//! The notice is not sent inside the command's own statement (`pg_notify` at commit) because
+//! PostgreSQL queues notices in commit order by putting the commits of every transaction that
+//! notifies in one line: on a durable cluster each clinic's commands then waited for every
+//! other clinic's WAL flush.
 
 use super::big;
+use super::cached::Cached;
 use crate::auth::SessionEnded;
 use crate::events::{ClinicFeed, LiveBudget, Published};
 use crate::store::StoreError;
@@ -18,6 +28,7 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, GenericClient, NoTls};
 
 /// The channel commits are announced on.
@@ -51,6 +62,16 @@ const PAGE: i64 = 500;
 /// How long to wait before listening again after the connection dropped.
 const RELISTEN: Duration = Duration::from_millis(200);
 
+/// How long a notice waits for more commits to announce with it.
+const NOTICE_WINDOW: Duration = Duration::from_millis(2);
+
+/// A notice's payload stays under this (PostgreSQL takes up to 8,000 bytes).
+const NOTICE_BYTES: usize = 7_000;
+
+/// How often the seqs of the clinics with subscribers here are looked at, for a commit whose
+/// notice never came.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
 /// One clinic's live subscribers here, and how far they have been handed events.
 struct Followed {
     feed: Arc<ClinicFeed>,
@@ -71,12 +92,16 @@ struct Shared {
 /// The process's end of the event bus: subscribe here; it hears commits from every process.
 pub(super) struct Bus {
     shared: Arc<Shared>,
+    /// Seqs committed here, to announce to the other processes.
+    announce: mpsc::UnboundedSender<(ClinicId, u64)>,
     listener: tokio::task::JoinHandle<()>,
+    announcer: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Bus {
     fn drop(&mut self) {
         self.listener.abort();
+        self.announcer.abort();
     }
 }
 
@@ -99,7 +124,14 @@ impl Bus {
             session_ends: tokio::sync::broadcast::channel(SESSION_ENDS_KEPT).0,
         });
         let listener = tokio::spawn(listen(config, shared.clone()));
-        Self { shared, listener }
+        let (announce, committed) = mpsc::unbounded_channel();
+        let announcer = tokio::spawn(announce_commits(shared.clone(), committed));
+        Self {
+            shared,
+            announce,
+            listener,
+            announcer,
+        }
     }
 
     /// Sessions ended in other processes, from now on.
@@ -111,8 +143,11 @@ impl Bus {
         self.shared.followed(clinic).feed.clone()
     }
 
-    /// This process committed `seq` for `clinic`: hand it on without waiting for the notice.
+    /// This process committed `seq` for `clinic`: hand it on here without waiting for a
+    /// notice, and announce it to the other processes.
     pub(super) fn committed(&self, clinic: ClinicId, seq: u64) {
+        // The announcer stops only with the bus.
+        let _ = self.announce.send((clinic, seq));
         let shared = self.shared.clone();
         tokio::spawn(async move { shared.catch_up(clinic, seq).await });
     }
@@ -194,35 +229,111 @@ impl Shared {
             .collect()
     }
 
-    /// Every clinic followed here, caught up to its current seq (after listening again).
-    async fn catch_up_all(&self) {
-        let clinics: Vec<ClinicId> = lock(&self.clinics).keys().copied().collect();
-        for clinic in clinics {
-            let seq = match self.current_seq(clinic).await {
-                Ok(seq) => seq,
-                Err(e) => {
-                    tracing::warn!(error = %e, %clinic, "could not read the clinic's seq");
-                    continue;
-                }
-            };
+    /// The clinics followed here (only those with subscribers, unless `all`), each caught up
+    /// to its current seq: after listening again, and every [`LOOK_EVERY`].
+    async fn catch_up_followed(&self, all: bool) {
+        let clinics: Vec<String> = lock(&self.clinics)
+            .iter()
+            .filter(|(_, followed)| all || followed.feed.subscribers() > 0)
+            .map(|(clinic, _)| clinic.to_string())
+            .collect();
+        if clinics.is_empty() {
+            return;
+        }
+        let seqs = match self.current_seqs(&clinics).await {
+            Ok(seqs) => seqs,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the followed clinics' seqs");
+                return;
+            }
+        };
+        for (clinic, seq) in seqs {
             self.catch_up(clinic, seq).await;
         }
     }
 
-    async fn current_seq(&self, clinic: ClinicId) -> Result<u64, StoreError> {
+    async fn current_seqs(&self, clinics: &[String]) -> Result<Vec<(ClinicId, u64)>, StoreError> {
         let client = self
             .pool
             .get()
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        let row = client
-            .query_opt(
-                "SELECT seq FROM clinics WHERE id = $1",
-                &[&clinic.to_string()],
+        let rows = client
+            .fetch(
+                "SELECT id, seq FROM clinics WHERE id = ANY($1)",
+                &[&clinics],
             )
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+        rows.iter()
+            .map(|r| Ok((parse_id(r.get(0))?, r.get::<_, i64>(1) as u64)))
+            .collect()
+    }
+
+    /// Announces the seqs committed here, each clinic's latest, in as few notices as fit.
+    async fn announce(&self, latest: &HashMap<ClinicId, u64>) -> Result<(), StoreError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        for payload in notices(&self.replica, latest) {
+            client
+                .run("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
+                .await
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// A notice of seqs committed: handed on unless this process sent it.
+    async fn seqs_heard(&self, payload: &str) {
+        let Some((replica, seqs)) = payload.split_once(' ') else {
+            return;
+        };
+        if replica == self.replica {
+            return;
+        }
+        for (clinic, seq) in seqs.split(' ').filter_map(parse_notice) {
+            self.catch_up(clinic, seq).await;
+        }
+    }
+}
+
+/// The payloads announcing `latest` from `replica`: `REPLICA clinic:seq clinic:seq …`, each
+/// under [`NOTICE_BYTES`].
+fn notices(replica: &str, latest: &HashMap<ClinicId, u64>) -> Vec<String> {
+    let mut payloads = Vec::new();
+    let mut payload = String::from(replica);
+    for (clinic, seq) in latest {
+        let pair = format!(" {clinic}:{seq}");
+        if payload.len() + pair.len() > NOTICE_BYTES && payload.len() > replica.len() {
+            payloads.push(std::mem::replace(&mut payload, String::from(replica)));
+        }
+        payload.push_str(&pair);
+    }
+    if payload.len() > replica.len() {
+        payloads.push(payload);
+    }
+    payloads
+}
+
+/// Announces what this process commits, a few commits to a notice, until the bus is dropped.
+async fn announce_commits(
+    shared: Arc<Shared>,
+    mut committed: mpsc::UnboundedReceiver<(ClinicId, u64)>,
+) {
+    while let Some((clinic, seq)) = committed.recv().await {
+        let mut latest = HashMap::from([(clinic, seq)]);
+        let until = tokio::time::Instant::now() + NOTICE_WINDOW;
+        while let Ok(Some((clinic, seq))) = tokio::time::timeout_at(until, committed.recv()).await {
+            let at = latest.entry(clinic).or_insert(seq);
+            *at = (*at).max(seq);
+        }
+        if let Err(e) = shared.announce(&latest).await {
+            // The other processes look at their clinics' seqs every second.
+            tracing::warn!(error = %e, "could not announce commits to the other processes");
+        }
     }
 }
 
@@ -282,13 +393,21 @@ async fn listen(config: tokio_postgres::Config, shared: Arc<Shared>) {
                 } else {
                     if !first {
                         // Whatever committed while nobody listened.
-                        shared.catch_up_all().await;
+                        shared.catch_up_followed(true).await;
                     }
-                    while let Some((channel, payload)) = notices.recv().await {
-                        if channel == SESSIONS_CHANNEL {
-                            shared.session_ended(&payload);
-                        } else if let Some((clinic, seq)) = parse_notice(&payload) {
-                            shared.catch_up(clinic, seq).await;
+                    let mut look = tokio::time::interval(LOOK_EVERY);
+                    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            notice = notices.recv() => {
+                                let Some((channel, payload)) = notice else { break };
+                                if channel == SESSIONS_CHANNEL {
+                                    shared.session_ended(&payload);
+                                } else {
+                                    shared.seqs_heard(&payload).await;
+                                }
+                            }
+                            _ = look.tick() => shared.catch_up_followed(false).await,
                         }
                     }
                 }
@@ -312,5 +431,28 @@ mod tests {
         assert_eq!(parse_notice(&format!("{clinic}:42")), Some((clinic, 42)));
         assert_eq!(parse_notice("not a notice"), None);
         assert_eq!(parse_notice(&format!("{clinic}:x")), None);
+    }
+
+    #[test]
+    fn commits_are_announced_each_clinic_once_in_notices_that_fit() {
+        let latest: HashMap<ClinicId, u64> = (0..400u128)
+            .map(|n| (ClinicId::from_u128(n), n as u64 + 1))
+            .collect();
+        let payloads = notices("replica-a", &latest);
+        assert!(payloads.len() > 1, "400 clinics do not fit one notice");
+        let mut heard = HashMap::new();
+        for payload in &payloads {
+            assert!(payload.len() <= NOTICE_BYTES, "{} bytes", payload.len());
+            let (replica, seqs) = payload.split_once(' ').expect("a replica, then seqs");
+            assert_eq!(replica, "replica-a");
+            for (clinic, seq) in seqs.split(' ').filter_map(parse_notice) {
+                assert!(
+                    heard.insert(clinic, seq).is_none(),
+                    "{clinic} announced twice"
+                );
+            }
+        }
+        assert_eq!(heard, latest);
+        assert!(notices("replica-a", &HashMap::new()).is_empty());
     }
 }

@@ -8,16 +8,19 @@
 //!   visit as it now is), its history, the clinic's next `seq` from its counter row (so seqs are
 //!   gap-free and in commit order; the row is locked for that statement only), the event, the
 //!   key (unique: a second use fails the statement, and the command is answered the first
-//!   answer) and the notice to the other processes;
+//!   answer);
 //! - a command whose key was used before, and every other write, is a transaction
 //!   ([`transaction`]); there the key is claimed with `INSERT … ON CONFLICT DO NOTHING` first
 //!   thing, so a concurrent retry waits for the first and answers its answer;
 //! - serialization failures and deadlocks (40001, 40P01) run the write again.
 //!
-//! Live events reach this process's subscribers through [`bus`]: each write that takes a
-//! seq notifies `(clinic, seq)` at commit, and one listening connection per process reads the
-//! events by seq and hands them on in order. The same connection hears of sessions that ended
-//! in other processes, so their streams here close.
+//! Live events reach this process's subscribers through [`bus`]: each seq committed is handed
+//! to this process's subscribers at once and announced to the other processes by a notice of
+//! `(clinic, seq)` sent just after the commit (a few commits' seqs to one notice); one listening
+//! connection per process reads the events by seq and hands them on in order, and looks at the
+//! followed clinics' seqs every second in case a process died between a commit and its notice.
+//! The same connection hears of sessions that ended in other processes, so their streams here
+//! close.
 //!
 //! Background work is shared out through the database: [`leader`] picks the one process that
 //! runs the timers and the notifier; due messages are claimed for sending with

@@ -23,17 +23,16 @@ use tokio_postgres::types::ToSql;
 type Pg = tokio_postgres::Error;
 
 /// Takes the clinic's next seq: the counter row stays locked until the commit, so the
-/// clinic's seqs commit in order and none is skipped. Announces it at commit.
+/// clinic's seqs commit in order and none is skipped. The caller hands the seq to the event
+/// bus once committed, which announces it to the other processes.
 pub(super) async fn next_seq<C: GenericClient + Sync>(
     tx: &C,
     clinic: ClinicId,
 ) -> Result<u64, Fail> {
-    // One statement, one round trip: the row is locked from here to the commit.
     let row = tx
         .fetch_opt(
-            "WITH taken AS (UPDATE clinics SET seq = seq + 1 WHERE id = $1 RETURNING seq)
-             SELECT seq, pg_notify($2, $1 || ':' || seq::text)::text FROM taken",
-            &[&clinic.to_string(), &super::bus::CHANNEL],
+            "UPDATE clinics SET seq = seq + 1 WHERE id = $1 RETURNING seq",
+            &[&clinic.to_string()],
         )
         .await?;
     let seq = row
@@ -439,8 +438,11 @@ const READ_FOR_CHANGE: &str = "SELECT (SELECT data FROM visits WHERE id = $1 AND
         EXISTS (SELECT 1 FROM idempotency WHERE clinic_id = $2 AND scope = $3 AND key = $4)";
 
 /// What follows the visit's own write (the `changed` CTE) in both statements: the clinic's
-/// next seq once the visit is written, the history, the event (its JSON around that seq), the
-/// key with its seq, and the notice to every process at commit. `$11…$21`.
+/// next seq once the visit is written, the history, the event (its JSON around that seq) and
+/// the key with its seq. `$11…$20`. The seq is announced to the other processes after the
+/// commit (see `bus`), not by a notice in the statement: PostgreSQL puts the commits of every
+/// transaction that notifies in one line (their notices queue in commit order), which on a
+/// durable cluster held each clinic's commands behind every other clinic's WAL flush.
 macro_rules! then_the_event {
     () => {
         "taken AS (
@@ -456,7 +458,7 @@ event AS (
 key AS (
     INSERT INTO idempotency (clinic_id, scope, key, fingerprint, status, seq, created_at)
     SELECT $2, $17, $18, $19, $20, seq, $14 FROM taken WHERE $17::text IS NOT NULL)
-SELECT seq, pg_notify($21, $2 || ':' || seq::text)::text FROM taken"
+SELECT seq FROM taken"
     };
 }
 
@@ -586,7 +588,6 @@ pub(super) async fn write_in_one_statement<C: GenericClient + Sync>(
                 &key,
                 &fingerprint,
                 &status,
-                &super::bus::CHANNEL,
             ],
         )
         .await;
