@@ -6,7 +6,8 @@
 mod sinks;
 
 use frontdesk_server::messages::transport::Mailer;
-use frontdesk_server::{Database, Settings};
+use frontdesk_domain::{Patient, PersonName};
+use frontdesk_server::{Database, PgStore, Settings, service};
 use frontdesk_testkit::{
     ADMIN, Backend, DESK_PASSWORD, OMAR, PRIYA, PgCluster, RECEPTION, TestServer, arrive,
     eventually,
@@ -173,6 +174,46 @@ async fn a_console_on_one_replica_sees_arrivals_through_the_others_in_order() {
 #[tokio::test]
 async fn a_replica_whose_listening_connection_is_cut_catches_up_in_order() {
     a_follower_on_b_sees_a_burst_through_a_and_c(true).await;
+}
+
+/// A process commits an arrival and ends before it announced it to the others (its notice goes
+/// a couple of milliseconds after the commit): a console following the clinic on another
+/// replica still gets the arrival, as that replica looks at its clinics' seqs every second.
+#[tokio::test]
+async fn an_arrival_whose_process_ended_before_announcing_it_still_reaches_the_console() {
+    let replicas = three_replicas().await;
+    let [a, b, _] = &replicas;
+    let reception = b.sign_in(RECEPTION).await;
+    let start = b.last_seq(&reception).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(b.stream_request(&reception, start))
+        .await
+        .unwrap();
+    let Database::Postgres(url) = &a.settings().database else {
+        unreachable!("three replicas are on PostgreSQL")
+    };
+    let process = PgStore::connect(url, 64).await.unwrap();
+    let opened = service::arrive(
+        &process,
+        a.clock().now(),
+        &a.demo().clinic.slug,
+        a.room("Reception").id,
+        Patient {
+            name: PersonName::parse("Noor H.").unwrap(),
+            contact: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    // The process ends with its notice still waiting for more commits to go with.
+    drop(process);
+
+    // A guard, not a measure: heartbeats alone would keep the stream waiting forever.
+    let event = tokio::time::timeout(Duration::from_secs(20), next_event(&mut ws))
+        .await
+        .expect("the arrival never reached the console on B");
+    assert_eq!(event["seq"], start + 1, "{event}");
+    assert_eq!(event["visit_id"], opened.visit.id.to_string());
 }
 
 /// Why the stream was closed, from its close frame (None if it just ended). A guard stops a
