@@ -98,7 +98,10 @@ pub fn hours_around(at: Timestamp) -> Vec<OfficeHours> {
     let (opens, closes) = if minute < 120 {
         (0, 23 * 60 + 59)
     } else {
-        ((minute - 120) / 60 * 60, (minute + 8 * 60).min(23 * 60 + 59))
+        (
+            (minute - 120) / 60 * 60,
+            (minute + 8 * 60).min(23 * 60 + 59),
+        )
     };
     let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
     (0..7)
@@ -444,10 +447,7 @@ async fn morning(
         return Ok(());
     }
     let minutes_ago = |m: i64| Timestamp::from_millis(now.as_millis() - m * 60_000);
-    for (i, ago) in MORNING_ARRIVALS
-        .into_iter()
-        .enumerate()
-    {
+    for (i, ago) in MORNING_ARRIVALS.into_iter().enumerate() {
         let at = minutes_ago(ago);
         let room = if i % 4 == 3 {
             demo.rooms[dice.below(demo.rooms.len())].clone()

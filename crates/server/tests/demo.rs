@@ -91,7 +91,10 @@ async fn the_demo_opens_on_a_clinic_morning_with_a_line_and_the_front_door_open(
         let today = app.get("/v1/visits", &token).await;
         let day: jiff::civil::Date = today.body["day"].as_str().unwrap().parse().unwrap();
         let yesterday = app
-            .get(&format!("/v1/visits?day={}", day.yesterday().unwrap()), &token)
+            .get(
+                &format!("/v1/visits?day={}", day.yesterday().unwrap()),
+                &token,
+            )
             .await;
         let seen: Vec<serde_json::Value> = [&today, &yesterday]
             .iter()

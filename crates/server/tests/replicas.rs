@@ -5,8 +5,8 @@
 
 mod sinks;
 
-use frontdesk_server::messages::transport::Mailer;
 use frontdesk_domain::{Patient, PersonName};
+use frontdesk_server::messages::transport::Mailer;
 use frontdesk_server::{Database, PgStore, Settings, service};
 use frontdesk_testkit::{
     ADMIN, Backend, DESK_PASSWORD, OMAR, PRIYA, PgCluster, RECEPTION, TestServer, arrive,
