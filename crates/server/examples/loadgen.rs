@@ -76,7 +76,8 @@ struct Args {
     database_connections: Option<usize>,
     /// With `--postgres`: before pgbench, print the statements that took the database's time
     /// (the cluster must load the module: `FRONTDESK_PG_OPTIONS="-c
-    /// shared_preload_libraries=pg_stat_statements"`).
+    /// shared_preload_libraries=pg_stat_statements"`; add `-c
+    /// pg_stat_statements.track_planning=on` for each statement's planning time too).
     #[arg(long)]
     statements: bool,
     /// Spread the clients over this many clinics (the demo clinic and `load-2`, `load-3`, …,
@@ -96,6 +97,7 @@ fn statements(cluster: &frontdesk_testkit::PgCluster) -> anyhow::Result<String> 
             "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
              SELECT calls, round(total_exec_time) AS ms,
                     round((1000 * total_exec_time / calls)::numeric, 1) AS us_each,
+                    round((1000 * total_plan_time / calls)::numeric, 1) AS plan_us,
                     left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
              FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
         )

@@ -565,8 +565,10 @@ async fn main() -> Result<()> {
             outbound.apply(&mut settings)?;
             bounds.apply(&mut settings);
             let state = AppState::open(settings).await?;
+            let store = state.store.clone();
             let listener = bind(&listen).await?;
             launch(state, listener, shutdown_signal()).await?;
+            store.flush().await;
         }
         Cmd::Demo {
             db,
@@ -614,13 +616,14 @@ async fn main() -> Result<()> {
             let store: Arc<dyn Store> = state.store.clone();
             let tick = Duration::from_millis(tick_ms.max(100));
             tokio::spawn(demo::simulate(
-                store,
+                store.clone(),
                 state.settings.clock.clone(),
                 seeded,
                 tick,
                 std::future::pending::<()>(),
             ));
             launch(state, listener, shutdown_signal()).await?;
+            store.flush().await;
         }
         Cmd::Clinic {
             action:
@@ -644,6 +647,7 @@ async fn main() -> Result<()> {
                 open_link_hours: None,
             };
             let clinic = admin::update_clinic(store, clinic.id, settings).await?;
+            store.flush().await;
             say(&format!("clinic {} ({})", clinic.id, clinic.slug));
         }
         Cmd::Room {
@@ -703,6 +707,7 @@ async fn main() -> Result<()> {
                 Clock::system().now(),
             )
             .await?;
+            store.flush().await;
             say(&format!("room {} ({})", room.id, room.name));
         }
         Cmd::Staff {
@@ -757,6 +762,7 @@ async fn main() -> Result<()> {
                 Clock::system().now(),
             )
             .await?;
+            store.flush().await;
             say(&format!("staff {} ({})", staff.id, staff.email));
         }
     }

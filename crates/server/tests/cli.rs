@@ -18,6 +18,16 @@ fn postgres_database() -> Place {
     ]
 }
 
+/// The admin command that creates the North Clinic (slug `north`).
+const CREATE_NORTH: &[&str] = &[
+    "clinic",
+    "create",
+    "--slug",
+    "north",
+    "--name",
+    "North Clinic",
+];
+
 fn run(db: &Place, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_frontdesk-server"))
         .args(args)
@@ -45,22 +55,78 @@ async fn the_admin_cli_sets_up_a_clinic_on_postgres_whose_staff_can_sign_in() {
     the_admin_cli_sets_up_a_clinic_on(postgres_database()).await;
 }
 
+/// An admin command on PostgreSQL tells the running replicas of its change before it exits
+/// (the notice a commit's seq goes out in), so their consoles see the new room at once rather
+/// than at a replica's next look at its clinics' seqs.
+#[tokio::test]
+async fn an_admin_command_on_postgres_announces_its_change_before_it_exits() {
+    use futures_util::StreamExt;
+    let db = postgres_database();
+    let created = run(&db, CREATE_NORTH);
+    let clinic = created
+        .strip_prefix("clinic ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap()
+        .to_owned();
+
+    // A listener on the channel the replicas listen on, as a replica's would be.
+    let (listener, mut connection) = tokio_postgres::connect(&db[1], tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = message
+                && tx.send(n.payload().to_owned()).is_err()
+            {
+                break;
+            }
+        }
+    });
+    listener
+        .batch_execute("LISTEN frontdesk_events")
+        .await
+        .unwrap();
+
+    run(
+        &db,
+        &["room", "create", "--clinic", "north", "--name", "Reception"],
+    );
+    let seq: i64 = listener
+        .query_one("SELECT seq FROM clinics WHERE slug = 'north'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let expected = format!(" {clinic}:{seq}");
+    // A guard, not a measure: the command has exited, so a notice not sent by now never is.
+    let notice = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let payload = heard.recv().await.expect("the listener stopped");
+            if payload.contains(&expected) {
+                return payload;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the room's seq {seq} was never announced"));
+    assert!(notice.split(' ').count() >= 2, "{notice}");
+}
+
 async fn the_admin_cli_sets_up_a_clinic_on(db: Place) {
     assert!(
         run(
             &db,
             &[
-                "clinic",
-                "create",
-                "--slug",
-                "north",
-                "--name",
-                "North Clinic",
-                "--time-zone",
-                "Europe/London",
-                "--video-link",
-                "https://video.example/{clinic}/{visit}"
+                CREATE_NORTH,
+                &[
+                    "--time-zone",
+                    "Europe/London",
+                    "--video-link",
+                    "https://video.example/{clinic}/{visit}"
+                ]
             ]
+            .concat()
         )
         .starts_with("clinic ")
     );

@@ -91,6 +91,17 @@ async fn fifty_claims_of_one_patient_over_three_replicas_have_one_winner() {
 
 /// The next event on the stream (heartbeats skipped); a guard stops a broken server from
 /// hanging the test.
+/// A receptionist signed in on `replica` following the clinic's stream from its latest seq:
+/// their token, that seq and the stream.
+async fn follow(replica: &TestServer) -> (String, u64, Ws) {
+    let token = replica.sign_in(RECEPTION).await;
+    let start = replica.last_seq(&token).await;
+    let (ws, _) = tokio_tungstenite::connect_async(replica.stream_request(&token, start))
+        .await
+        .unwrap();
+    (token, start, ws)
+}
+
 async fn next_event(ws: &mut Ws) -> Value {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
@@ -117,11 +128,7 @@ async fn next_event(ws: &mut Ws) -> Value {
 async fn a_follower_on_b_sees_a_burst_through_a_and_c(cut: bool) {
     let replicas = three_replicas().await;
     let [a, b, c] = &replicas;
-    let reception = b.sign_in(RECEPTION).await;
-    let start = b.last_seq(&reception).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(b.stream_request(&reception, start))
-        .await
-        .unwrap();
+    let (reception, start, mut ws) = follow(b).await;
     let room = a.room_id("Reception");
 
     let arrivals = (0..40).map(|i| {
@@ -183,11 +190,7 @@ async fn a_replica_whose_listening_connection_is_cut_catches_up_in_order() {
 async fn an_arrival_whose_process_ended_before_announcing_it_still_reaches_the_console() {
     let replicas = three_replicas().await;
     let [a, b, _] = &replicas;
-    let reception = b.sign_in(RECEPTION).await;
-    let start = b.last_seq(&reception).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(b.stream_request(&reception, start))
-        .await
-        .unwrap();
+    let (_, start, mut ws) = follow(b).await;
     let Database::Postgres(url) = &a.settings().database else {
         unreachable!("three replicas are on PostgreSQL")
     };
@@ -462,11 +465,7 @@ async fn a_killed_leader_loses_nothing_and_its_work_moves_to_a_survivor() {
 
     // B joins, a console follows the clinic on it, and arrivals come through K and B at once.
     let b = seed.replica().await;
-    let token = b.sign_in(RECEPTION).await;
-    let start = b.last_seq(&token).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(b.stream_request(&token, start))
-        .await
-        .unwrap();
+    let (token, start, mut ws) = follow(&b).await;
     let through_both = (0..20).map(|i| {
         let base = if i % 2 == 0 {
             k_url.clone()

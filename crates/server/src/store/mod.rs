@@ -496,6 +496,10 @@ pub trait Store: Send + Sync + 'static {
     /// Live events of the clinic from now on, in seq order, for as long as the subscriber
     /// keeps within its budget.
     fn subscribe(&self, clinic: ClinicId) -> Subscription;
+    /// Tells the other processes on this database now of everything committed here (on
+    /// PostgreSQL, the notices of the last commits, which otherwise wait a moment to go with
+    /// the next ones). For a process about to exit; nothing to do on SQLite.
+    async fn flush(&self) {}
 
     /// A secret of this server's, made once and kept with the data: links it derives (a
     /// guest's, a retried arrival's) stay the same across restarts.

@@ -89,11 +89,22 @@ struct Shared {
     session_ends: tokio::sync::broadcast::Sender<SessionEnded>,
 }
 
+/// What the announcer is told.
+enum Announce {
+    /// A seq committed here.
+    Committed(ClinicId, u64),
+    /// Send what is waiting now, then answer.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// How long [`Bus::flush`] waits for its notices to go.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
 /// The process's end of the event bus: subscribe here; it hears commits from every process.
 pub(super) struct Bus {
     shared: Arc<Shared>,
     /// Seqs committed here, to announce to the other processes.
-    announce: mpsc::UnboundedSender<(ClinicId, u64)>,
+    announce: mpsc::UnboundedSender<Announce>,
     listener: tokio::task::JoinHandle<()>,
     announcer: tokio::task::JoinHandle<()>,
 }
@@ -147,9 +158,21 @@ impl Bus {
     /// notice, and announce it to the other processes.
     pub(super) fn committed(&self, clinic: ClinicId, seq: u64) {
         // The announcer stops only with the bus.
-        let _ = self.announce.send((clinic, seq));
+        let _ = self.announce.send(Announce::Committed(clinic, seq));
         let shared = self.shared.clone();
         tokio::spawn(async move { shared.catch_up(clinic, seq).await });
+    }
+
+    /// Announces every seq committed here so far, now rather than within the notice window:
+    /// for a process about to exit (an admin command, a server shutting down), whose commits
+    /// the other processes would otherwise only find at their next look.
+    pub(super) async fn flush(&self) {
+        let (done, sent) = tokio::sync::oneshot::channel();
+        if self.announce.send(Announce::Flush(done)).is_ok()
+            && tokio::time::timeout(FLUSH_WAIT, sent).await.is_err()
+        {
+            tracing::warn!("the last commits' notices did not go out in time");
+        }
     }
 }
 
@@ -319,20 +342,37 @@ fn notices(replica: &str, latest: &HashMap<ClinicId, u64>) -> Vec<String> {
 }
 
 /// Announces what this process commits, a few commits to a notice, until the bus is dropped.
-async fn announce_commits(
-    shared: Arc<Shared>,
-    mut committed: mpsc::UnboundedReceiver<(ClinicId, u64)>,
-) {
-    while let Some((clinic, seq)) = committed.recv().await {
-        let mut latest = HashMap::from([(clinic, seq)]);
-        let until = tokio::time::Instant::now() + NOTICE_WINDOW;
-        while let Ok(Some((clinic, seq))) = tokio::time::timeout_at(until, committed.recv()).await {
-            let at = latest.entry(clinic).or_insert(seq);
-            *at = (*at).max(seq);
+async fn announce_commits(shared: Arc<Shared>, mut told: mpsc::UnboundedReceiver<Announce>) {
+    while let Some(first) = told.recv().await {
+        let mut latest = HashMap::new();
+        let mut flushed = None;
+        match first {
+            Announce::Committed(clinic, seq) => {
+                latest.insert(clinic, seq);
+                let until = tokio::time::Instant::now() + NOTICE_WINDOW;
+                while let Ok(Some(next)) = tokio::time::timeout_at(until, told.recv()).await {
+                    match next {
+                        Announce::Committed(clinic, seq) => {
+                            let at = latest.entry(clinic).or_insert(seq);
+                            *at = (*at).max(seq);
+                        }
+                        Announce::Flush(done) => {
+                            flushed = Some(done);
+                            break;
+                        }
+                    }
+                }
+            }
+            Announce::Flush(done) => flushed = Some(done),
         }
-        if let Err(e) = shared.announce(&latest).await {
+        if !latest.is_empty()
+            && let Err(e) = shared.announce(&latest).await
+        {
             // The other processes look at their clinics' seqs every second.
             tracing::warn!(error = %e, "could not announce commits to the other processes");
+        }
+        if let Some(done) = flushed {
+            let _ = done.send(());
         }
     }
 }

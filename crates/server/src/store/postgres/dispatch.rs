@@ -520,6 +520,10 @@ impl Store for PgStore {
         self.inner.bus.feed(clinic).subscribe()
     }
 
+    async fn flush(&self) {
+        self.inner.bus.flush().await;
+    }
+
     fn shared(&self) -> bool {
         true
     }
