@@ -99,7 +99,7 @@ fn statements(cluster: &frontdesk_testkit::PgCluster) -> anyhow::Result<String> 
                     round((1000 * total_exec_time / calls)::numeric, 1) AS us_each,
                     round((1000 * total_plan_time / calls)::numeric, 1) AS plan_us,
                     left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
-             FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
+             FROM pg_stat_statements WHERE calls > 0 ORDER BY total_exec_time DESC LIMIT 15",
         )
         .output()?;
     anyhow::ensure!(
