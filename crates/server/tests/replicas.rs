@@ -89,8 +89,6 @@ async fn fifty_claims_of_one_patient_over_three_replicas_have_one_winner() {
     }
 }
 
-/// The next event on the stream (heartbeats skipped); a guard stops a broken server from
-/// hanging the test.
 /// A receptionist signed in on `replica` following the clinic's stream from its latest seq:
 /// their token, that seq and the stream.
 async fn follow(replica: &TestServer) -> (String, u64, Ws) {
@@ -102,6 +100,8 @@ async fn follow(replica: &TestServer) -> (String, u64, Ws) {
     (token, start, ws)
 }
 
+/// The next event on the stream (heartbeats skipped); a guard stops a broken server from
+/// hanging the test.
 async fn next_event(ws: &mut Ws) -> Value {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())

@@ -344,27 +344,24 @@ fn notices(replica: &str, latest: &HashMap<ClinicId, u64>) -> Vec<String> {
 /// Announces what this process commits, a few commits to a notice, until the bus is dropped.
 async fn announce_commits(shared: Arc<Shared>, mut told: mpsc::UnboundedReceiver<Announce>) {
     while let Some(first) = told.recv().await {
+        // Each clinic's latest seq told within the window, up to a flush if one comes.
         let mut latest = HashMap::new();
-        let mut flushed = None;
-        match first {
-            Announce::Committed(clinic, seq) => {
-                latest.insert(clinic, seq);
-                let until = tokio::time::Instant::now() + NOTICE_WINDOW;
-                while let Ok(Some(next)) = tokio::time::timeout_at(until, told.recv()).await {
-                    match next {
-                        Announce::Committed(clinic, seq) => {
-                            let at = latest.entry(clinic).or_insert(seq);
-                            *at = (*at).max(seq);
-                        }
-                        Announce::Flush(done) => {
-                            flushed = Some(done);
-                            break;
-                        }
-                    }
+        let until = tokio::time::Instant::now() + NOTICE_WINDOW;
+        let mut next = Some(first);
+        let flushed = loop {
+            match next {
+                Some(Announce::Committed(clinic, seq)) => {
+                    let at = latest.entry(clinic).or_insert(seq);
+                    *at = (*at).max(seq);
                 }
+                Some(Announce::Flush(done)) => break Some(done),
+                None => break None,
             }
-            Announce::Flush(done) => flushed = Some(done),
-        }
+            next = tokio::time::timeout_at(until, told.recv())
+                .await
+                .ok()
+                .flatten();
+        };
         if !latest.is_empty()
             && let Err(e) = shared.announce(&latest).await
         {
