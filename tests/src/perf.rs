@@ -331,5 +331,5 @@ pub fn ms(d: Duration) -> String {
 }
 
 pub fn mib(kib: u64) -> String {
-    format!("{} MiB", kib / 1024)
+    format!("{:.1} MiB", kib as f64 / 1024.0)
 }

@@ -97,7 +97,9 @@ struct Held {
     version: u64,
     pending: Vec<String>,
     stamp: u64,
-    listed: Option<Listed>,
+    /// Boxed, like the visits in [`ClinicState`](crate::state::ClinicState): a row is some
+    /// hundreds of bytes, and a map keeps room for twice the rows it holds.
+    listed: Option<Box<Listed>>,
     /// Staff in this visit's call now (for the providers board).
     in_call: Vec<StaffId>,
     /// A session request I made, to the provider asked (for the providers board).
@@ -333,7 +335,7 @@ impl RowBook {
             }
             let listed = maker.listed(v, finished, pending_on(v.id, pending));
             let stamp = match self.rows.get(&v.id) {
-                Some(held) if held.listed == listed => held.stamp,
+                Some(held) if held.listed.as_deref() == listed.as_ref() => held.stamp,
                 _ => {
                     self.stamp += 1;
                     self.stamp
@@ -343,7 +345,7 @@ impl RowBook {
                 version: v.version,
                 pending: ids,
                 stamp,
-                listed,
+                listed: listed.map(Box::new),
                 in_call: if v.status == Status::InCall {
                     v.in_call.clone()
                 } else {
@@ -438,7 +440,9 @@ impl RowBook {
         held.sort_by(|a, b| a.0.cmp(b.0));
         let mut lists: [Vec<(&[i64], VisitId, &Listed)>; 4] = Default::default();
         for (id, h) in &held {
-            let Some(listed) = &h.listed else { continue };
+            let Some(listed) = h.listed.as_deref() else {
+                continue;
+            };
             let (list, rank) = match listed {
                 Listed::Queue { row } => (0, &row.rank),
                 Listed::Requests { row } => (1, &row.rank),
@@ -505,7 +509,7 @@ impl RowBook {
                 rows.push(RowChange {
                     visit_id: *id,
                     version: held.version,
-                    listed: held.listed.clone(),
+                    listed: held.listed.as_deref().cloned(),
                 });
             }
         }
@@ -541,7 +545,7 @@ impl RowBook {
         self.rows
             .values()
             .filter(|h| {
-                matches!(&h.listed, Some(Listed::Queue { row })
+                matches!(h.listed.as_deref(), Some(Listed::Queue { row })
                     if row.in_my_rooms && row.section == Some(Section::Waiting))
             })
             .count()
@@ -644,7 +648,7 @@ mod tests {
             let visit = open(VisitId::from_u128(n), CLINIC, &ctx, opening)
                 .expect("the patient arrives")
                 .visit;
-            self.state.visits.insert(visit.id, visit.clone());
+            self.state.visits.insert(visit.id, Box::new(visit.clone()));
             visit.id
         }
 

@@ -19,11 +19,12 @@ pub struct ClinicState {
     pub as_of: Option<Timestamp>,
     pub rooms: BTreeMap<RoomId, RoomInfo>,
     pub staff: BTreeMap<StaffId, StaffInfo>,
-    /// Open visits only; finished ones leave (for `today`).
-    pub visits: HashMap<VisitId, Visit>,
+    /// Open visits only; finished ones leave (for `today`). Each is boxed: a visit is several
+    /// hundred bytes before its history, and a map keeps room for up to twice what it holds.
+    pub visits: HashMap<VisitId, Box<Visit>>,
     /// Visits that finished lately, whole (the day view): the server's list of the day's
     /// finished visits, plus those seen finishing since. The view keeps today's.
-    pub today: HashMap<VisitId, Visit>,
+    pub today: HashMap<VisitId, Box<Visit>>,
     /// Versions at which visits finished, so a late, older copy cannot bring one back.
     finished: HashMap<VisitId, u64>,
 }
@@ -131,7 +132,7 @@ impl ClinicState {
             if !visit.status.is_terminal() {
                 state.today.remove(&visit.id);
                 state.finished.remove(&visit.id);
-                state.visits.insert(visit.id, visit);
+                state.visits.insert(visit.id, Box::new(visit));
             }
         }
         (state, changed)
@@ -143,7 +144,7 @@ impl ClinicState {
     pub fn set_today(&mut self, finished: Vec<Visit>, day_start: Timestamp) -> Changed {
         let mut changed = Changed::default();
         changed.visits.extend(self.today.keys().copied());
-        let mut today: HashMap<VisitId, Visit> = self
+        let mut today: HashMap<VisitId, Box<Visit>> = self
             .today
             .drain()
             .filter(|(_, v)| v.updated_at >= day_start)
@@ -165,7 +166,7 @@ impl ClinicState {
             match today.get(&visit.id) {
                 Some(known) if known.version >= visit.version => {}
                 _ => {
-                    today.insert(visit.id, visit);
+                    today.insert(visit.id, Box::new(visit));
                 }
             }
         }
@@ -279,7 +280,7 @@ impl ClinicState {
             },
             None => match Visit::replay(id, &entries) {
                 // A visit this console has never seen can only be one just opened.
-                Ok(opened) => self.visits.entry(id).or_insert(opened),
+                Ok(opened) => self.visits.entry(id).or_insert(Box::new(opened)),
                 Err(_) => return Laid::Missing,
             },
         };

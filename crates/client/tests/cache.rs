@@ -128,7 +128,7 @@ fn an_older_copy_of_a_visit_never_replaces_a_newer_one() {
         "the command's answer arrives first"
     );
     assert_eq!(
-        state.visits[&a.id], a2,
+        *state.visits[&a.id], a2,
         "laid on, the copy is the server's visit"
     );
     let (changed, gap) = state.apply_events([event(2, &a2)], T0);
@@ -169,7 +169,7 @@ fn a_change_whose_visit_this_console_does_not_hold_is_a_gap_to_resync() {
     assert!(gap.is_none());
     let (_, gap) = state.apply_events([event(2, &a3)], T0);
     assert_eq!(gap.map(|g| g.visit), Some(Some(a.id)));
-    assert_eq!(state.visits[&a.id], a, "the copy is left as it was");
+    assert_eq!(*state.visits[&a.id], a, "the copy is left as it was");
 }
 
 fn claimed_then_left(v: &Visit) -> Visit {
@@ -234,7 +234,7 @@ fn the_cache_survives_a_restart() {
     let reopened = Store::open(&path, &key()).unwrap().load().unwrap();
     assert_eq!(reopened.seq, 3);
     assert_eq!(reopened.visits.len(), 2);
-    assert_eq!(reopened.visits[&a.id], a);
+    assert_eq!(*reopened.visits[&a.id], a);
     assert_eq!(reopened.rooms[&RECEPTION].name, "Reception");
     assert_eq!(reopened.staff[&RITA].availability, Availability::Available);
     assert_eq!(reopened.as_of, Some(T0));
@@ -294,7 +294,7 @@ fn the_days_list_from_the_server_replaces_the_day_view_and_a_snapshot_keeps_it()
     let changed = state.set_today(vec![done.clone()], T0);
     store.save_changes(&state, &changed).unwrap();
     assert!(!state.visits.contains_key(&a.id));
-    assert_eq!(state.today[&a.id], done);
+    assert_eq!(*state.today[&a.id], done);
     let (_, gap) = state.apply_events([event(3, &in_call), event(4, &done)], T0);
     assert_eq!(gap, None, "already known");
     let reopened = Store::open(&path, &key()).unwrap().load().unwrap();

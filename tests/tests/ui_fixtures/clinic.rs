@@ -80,7 +80,11 @@ impl SmallClinic {
             .iter()
             .map(|p| (p.info.id, p.info.clone()))
             .collect();
-        state.visits = self.visits.iter().map(|(_, v)| (v.id, v.clone())).collect();
+        state.visits = self
+            .visits
+            .iter()
+            .map(|(_, v)| (v.id, Box::new(v.clone())))
+            .collect();
         state
     }
 }

@@ -36,7 +36,7 @@ impl Inner {
             let Some(visit) = state.visits.get(&change.visit_id) else {
                 continue;
             };
-            let ahead = frontdesk_domain::waiting_ahead(visit, state.visits.values());
+            let ahead = frontdesk_domain::waiting_ahead(visit, state.visits.values().map(|v| &**v));
             alerts.extend(alerts_for(&recipient, visit, &change.new_entries, ahead));
         }
         if alerts.is_empty() {

@@ -341,7 +341,7 @@ impl Engine {
             .visits
             .get(&id)
             .or_else(|| state.today.get(&id))
-            .cloned()
+            .map(|v| frontdesk_domain::Visit::clone(v))
     }
 
     /// Queues a staff action on a visit. It is durable when this returns; the server's answer

@@ -94,7 +94,7 @@ fn clinic(
         let visit = frontdesk_domain::open(VisitId::from_u128(*n), CLINIC, &ctx, opening)
             .unwrap()
             .visit;
-        state.visits.insert(visit.id, visit);
+        state.visits.insert(visit.id, Box::new(visit));
     }
     state
 }
