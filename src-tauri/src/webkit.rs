@@ -15,7 +15,7 @@ use tauri::{Runtime, WebviewWindow};
 ///   node in /dev/dri, or /dev/null where there is none: nothing here renders on it);
 /// - `JSC_useJIT=0`: the page's scripts run in JavaScriptCore's interpreter, compiled to
 ///   nothing. They are short handlers for clicks and pushes, never hot loops: with 2,000 in
-///   the queue an arrival still reaches the screen well inside its 50 ms (about 10 ms later
+///   the queue an arrival still reaches the screen well inside its 50 ms (about 12 ms later
 ///   than with the compilers), and the web process is 6–7 MiB smaller (the compilers' code, the
 ///   code they make, and their memory);
 /// - `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` (128 KiB, the C library's starting

@@ -215,7 +215,7 @@ impl Store {
         // order or an acknowledged removal: NORMAL in WAL keeps each commit atomic.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // 512 KiB of pages kept in memory (SQLite's default is 2 MiB): the cache is read whole
+        // 512 KiB of pages kept in memory (SQLite's default is 2,000 KiB): the cache is read whole
         // once at start and then written a visit at a time, and a page it needs again comes
         // from the system's file cache in microseconds.
         conn.pragma_update(None, "cache_size", -512)?;
